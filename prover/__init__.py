@@ -1,0 +1,1 @@
+"""Trader side: witness from a private account, Groth16 proof."""

@@ -1,0 +1,33 @@
+"""The zksolv exception hierarchy.
+
+Every error a user can trigger is a :class:`ZksolvError`. Messages name the
+offending field and the limit it broke (``positions[3].quantity: 2^70 exceeds
+the 52-bit limit``) and never contain private values (quantities, balances,
+salts): callers format them from field *names* and public limits only.
+"""
+
+from __future__ import annotations
+
+
+class ZksolvError(Exception):
+    """Base class of every error zksolv raises on purpose."""
+
+
+class InputError(ZksolvError, ValueError):
+    """Bad user input: malformed JSON, unknown instrument, value out of range."""
+
+
+class ToolchainError(ZksolvError):
+    """node / npm / circom / snarkjs missing, failing or timing out."""
+
+
+class CacheError(ZksolvError):
+    """A cached artifact is missing, corrupt or does not match its checksum."""
+
+
+class ProofError(ZksolvError):
+    """A proof cannot be produced (e.g. the account is insolvent)."""
+
+
+class VerificationError(ZksolvError):
+    """A proof is malformed or bound to another market, epoch or account."""

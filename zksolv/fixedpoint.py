@@ -1,0 +1,208 @@
+"""Fixed-point scales, bit widths and integer helpers shared by every part.
+
+This module is the single source of truth for the numeric contract between
+the Python reference (:mod:`zksolv.model`) and the circuits: the circuit
+generator passes these constants into the Circom templates, and
+``docs/fixed_point.md`` explains each of them. Change a value here and the
+circuit hash changes with it, so every cached key is rebuilt.
+
+All reals are Python ``int`` at a decimal scale. Signed values are carried in
+the BN254 scalar field as ``p - |x|`` (see :func:`to_field`).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from zksolv.errors import InputError
+
+#: BN254 (alt_bn128) scalar field modulus: the field circom and Groth16 work in.
+FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+
+# --- scales (value = raw / SCALE) -------------------------------------------
+PRICE_SCALE = 10**6  #: USD prices, strikes, marks, vegas, price moves: micro-USD
+QTY_SCALE = 10**6  #: position quantities and collateral balances (units of the asset)
+RATIO_SCALE = 10**6  #: dimensionless ratios: haircut, alpha, beta, V, min_ratio, ES level, weights, relative shocks, correlations
+VOL_SCALE = 10**6  #: annualised volatilities and vol shocks (0.55 = 55 vol points)
+DELTA_SCALE = 10**8  #: delta, units of underlying per unit of instrument
+GAMMA_SCALE = 10**12  #: gamma, units of underlying per unit per USD
+VEGA_SCALE = PRICE_SCALE  #: vega, USD per 1.00 (=100 vol points) change of vol
+
+#: NAV is carried exactly at this scale: bal*P*(1-h) is QTY*PRICE*RATIO.
+NAV_SCALE = QTY_SCALE * PRICE_SCALE * RATIO_SCALE  # 1e18
+#: Losses are carried *doubled* (2L, so 1/2*Gamma needs no division) at 1e30.
+LOSS_SCALE = 10**30
+#: The per-position NAV term q*mark is QTY*PRICE = 1e12; times this reaches NAV_SCALE.
+NAV_POSITION_FACTOR = NAV_SCALE // (QTY_SCALE * PRICE_SCALE)  # 1e6
+#: 2L scale = (QTY*DELTA)*PRICE * DELTA_LOSS_FACTOR, and likewise for vega.
+DELTA_LOSS_FACTOR = LOSS_SCALE // (QTY_SCALE * DELTA_SCALE * PRICE_SCALE)  # 1e10
+VEGA_LOSS_FACTOR = LOSS_SCALE // (QTY_SCALE * VEGA_SCALE * VOL_SCALE)  # 1e12
+#: MM_raw (2L at 1e30) -> margin in micro-USD: mm * MM_DIVISOR >= MM_raw.
+MM_DIVISOR = 2 * LOSS_SCALE // PRICE_SCALE  # 2e24
+#: VaR: y_f = sum_u a_uf * Delta_u is at PRICE*QTY*DELTA = 1e20; y~ in micro-USD.
+VAR_Y_DIVISOR = QTY_SCALE * DELTA_SCALE  # 1e14
+#: AVSL factor (1 + V*beta) at RATIO^2 = 1e12.
+AVSL_ONE = RATIO_SCALE * RATIO_SCALE
+
+assert NAV_POSITION_FACTOR * QTY_SCALE * PRICE_SCALE == NAV_SCALE
+assert DELTA_LOSS_FACTOR * QTY_SCALE * DELTA_SCALE * PRICE_SCALE == LOSS_SCALE
+assert VEGA_LOSS_FACTOR * QTY_SCALE * VEGA_SCALE * VOL_SCALE == LOSS_SCALE
+assert QTY_SCALE * GAMMA_SCALE * PRICE_SCALE * PRICE_SCALE == LOSS_SCALE
+
+# --- capacities ---------------------------------------------------------------
+MAX_POSITIONS = 2**10
+MAX_UNDERLYINGS = 16
+MAX_COLLATERAL = 16
+MAX_SCENARIOS = 256
+MERKLE_ARITY = 4
+MAX_TREE_DEPTH = 8  # 4^8 = 65,536 instruments
+
+# --- bit widths (|x| < 2^BITS for signed fields) ------------------------------
+QTY_BITS = 52  #: private, signed, range-checked in circuit as q + 2^52 < 2^53
+BALANCE_BITS = 52  #: private, unsigned, range-checked in circuit
+PRICE_BITS = 48  #: spot, strike, mark, collateral price, |price move| (market data)
+DELTA_BITS = 31  #: signed (market data)
+GAMMA_BITS = 48  #: signed (market data)
+VEGA_BITS = 48  #: signed (market data)
+VOL_BITS = 31  #: vols and signed vol shocks (market data)
+RATIO_BITS = 32  #: V, beta, min_ratio, alpha, weights, |relative shock|, |correlation|
+LOADING_BITS = 48  #: VaR factor loadings a_uf, signed, micro-USD per unit underlying
+GAMMA_ADDON_BITS = 96  #: VaR gamma add-on coefficient g_u = (z*sigma_h*S)^2 at PRICE^2
+EPOCH_BITS = 64
+EXPIRY_BITS = 40  #: unix seconds
+
+#: |2L_{u,k}| and |L_k| stay below 2^LOSS_BITS for any tier within the capacities.
+LOSS_BITS = 212
+#: Prover hints (stress max m_u, ES threshold |t|, ES excess e_k) are < 2^HINT_BITS.
+HINT_BITS = 214
+#: One-sided slacks (hint - value) are range-checked to SLACK_BITS.
+SLACK_BITS = 216
+#: Margin in micro-USD (the rounding quotient mm) is < 2^MM_BITS.
+MM_BITS = 128
+#: The ES slack mm*2e24*(1e6-c) - (t*(1e6-c) + sum w_k e_k) is < 2^ES_SLACK_BITS.
+ES_SLACK_BITS = 248
+#: VaR hints: y~_f (micro-USD) < 2^VAR_Y_BITS, s < 2^VAR_S_BITS.
+VAR_Y_BITS = 100
+VAR_S_BITS = 104
+#: Gamma/vega add-on hints n_u >= -Gamma_u, a_u >= |Vega_u| (scale 1e12).
+GREEK_SUM_BITS = 112
+#: Final solvency slack NAV_raw*1e6 - REQ_raw is < 2^SOLVENCY_BITS.
+SOLVENCY_BITS = 240
+
+assert max(LOSS_BITS, HINT_BITS, SLACK_BITS, ES_SLACK_BITS, SOLVENCY_BITS) <= 252
+assert MM_BITS + MM_DIVISOR.bit_length() + 20 < 253
+
+
+# --- field encoding -----------------------------------------------------------
+def to_field(x: int) -> int:
+    """Encode a signed integer as a BN254 field element (negatives as ``p - |x|``)."""
+    return x % FIELD_MODULUS
+
+
+def from_field(x: int) -> int:
+    """Decode a field element to the signed integer of least absolute value."""
+    x %= FIELD_MODULUS
+    return x - FIELD_MODULUS if x > FIELD_MODULUS // 2 else x
+
+
+# --- rounding -----------------------------------------------------------------
+def ceil_div(a: int, b: int) -> int:
+    """``ceil(a / b)`` for integers, ``b > 0`` (exact for any sign of ``a``)."""
+    if b <= 0:
+        raise ValueError("ceil_div needs a positive divisor")
+    return -((-a) // b)
+
+
+def floor_div(a: int, b: int) -> int:
+    """``floor(a / b)`` for integers, ``b > 0``."""
+    if b <= 0:
+        raise ValueError("floor_div needs a positive divisor")
+    return a // b
+
+
+def isqrt_ceil(x: int) -> int:
+    """Smallest ``s >= 0`` with ``s * s >= x`` (``x >= 0``)."""
+    if x < 0:
+        raise ValueError("isqrt_ceil needs x >= 0")
+    s = math.isqrt(x)
+    return s if s * s == x else s + 1
+
+
+def round_half_away(a: int, b: int) -> int:
+    """Round ``a / b`` to the nearest integer, halves away from zero (``b > 0``)."""
+    q, r = divmod(abs(a), b)
+    if 2 * r >= b:
+        q += 1
+    return q if a >= 0 else -q
+
+
+# --- range checks with messages that name the field ---------------------------
+def check_bits(field: str, value: int, bits: int, *, signed: bool) -> int:
+    """Return ``value`` if it fits ``bits`` (magnitude for signed), else raise.
+
+    The message names the field and the limit, never the value itself, so it
+    is safe for private fields.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{field}: expected an integer, got {type(value).__name__}")
+    if not signed and value < 0:
+        raise InputError(f"{field}: must not be negative")
+    if abs(value) >= 1 << bits:
+        raise InputError(f"{field}: magnitude exceeds the {bits}-bit limit (2^{bits})")
+    return value
+
+
+def check_interval(field: str, value: int, lo: int, hi: int) -> int:
+    """Return ``value`` if ``lo <= value <= hi`` else raise an :class:`InputError`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{field}: expected an integer, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise InputError(f"{field}: must lie in [{lo}, {hi}]")
+    return value
+
+
+# --- decimal <-> fixed point ----------------------------------------------------
+def parse_fixed(field: str, value: Any, scale: int, *, exact: bool = True) -> int:
+    """Parse a JSON number or decimal string into a fixed-point integer.
+
+    ``exact=True`` (the default, used when loading a published state) refuses a
+    value with more precision than ``scale``; ``exact=False`` rounds half away
+    from zero (used when quantising float model outputs). NaN, infinities,
+    booleans and non-numeric strings raise :class:`InputError` naming ``field``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise InputError(f"{field}: expected a number, got {type(value).__name__}")
+    if isinstance(value, int):
+        return value * scale
+    try:
+        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise InputError(f"{field}: not a number") from None
+    if not dec.is_finite():
+        raise InputError(f"{field}: must be finite (got NaN or infinity)")
+    if abs(dec) >= Decimal(2) ** 256:
+        raise InputError(f"{field}: magnitude exceeds 2^256")
+    scaled = dec * scale
+    if scaled == scaled.to_integral_value():
+        return int(scaled)
+    if exact:
+        raise InputError(f"{field}: more precision than the scale 1/{scale} allows")
+    num, den = scaled.as_integer_ratio()
+    return round_half_away(num, den)
+
+
+def format_fixed(raw: int, scale: int) -> str:
+    """Exact decimal string of ``raw / scale`` (no float rounding), e.g. ``'-1.5'``."""
+    sign = "-" if raw < 0 else ""
+    whole, frac = divmod(abs(raw), scale)
+    if frac == 0:
+        return f"{sign}{whole}"
+    digits = len(str(scale)) - 1
+    return f"{sign}{whole}.{str(frac).rjust(digits, '0').rstrip('0')}"
+
+
+def to_float(raw: int, scale: int) -> float:
+    """``raw / scale`` as a float, for display and float analytics only."""
+    return raw / scale

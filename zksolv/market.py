@@ -1,0 +1,525 @@
+"""The public market state of one epoch, as the oracle publishes it.
+
+Every number in a :class:`MarketState` is a fixed-point integer at the scale
+documented in :mod:`zksolv.fixedpoint`; this is what gets committed
+(:func:`zksolv.commitments.market_root`) and what the circuit computes with.
+Quantities derived with floats (Black–Scholes marks and greeks, the V-Scalar,
+VaR loadings) are computed once by the oracle (:mod:`zksolv.demo`,
+:mod:`zksolv.pricing`) and *published* as integers, so a keeper on any machine
+recomputes the same root bit for bit. Quantities derived with integers only
+(the absolute price moves of the scenario grid) are recomputed on load.
+
+JSON: ``MarketState.to_json`` writes decimal strings (exact, human-readable);
+``MarketState.from_json`` parses them exactly and validates every field,
+raising :class:`~zksolv.errors.InputError` that names the field and limit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from zksolv import fixedpoint as fp
+from zksolv.errors import InputError
+from zksolv.fixedpoint import check_bits, check_interval, format_fixed, parse_fixed
+
+FORMAT_VERSION = 1
+
+
+class InstrumentKind(str, Enum):
+    """Instrument kinds; the integer code enters the instrument leaf."""
+
+    SPOT = "spot"
+    PERPETUAL = "perpetual"
+    FUTURE = "future"
+    CALL = "call"
+    PUT = "put"
+
+    @property
+    def code(self) -> int:
+        return _KIND_CODES[self]
+
+    @property
+    def is_option(self) -> bool:
+        return self in (InstrumentKind.CALL, InstrumentKind.PUT)
+
+
+_KIND_CODES = {k: i for i, k in enumerate(InstrumentKind)}
+
+
+class RiskMode(str, Enum):
+    """How MM_base is computed (DESIGN §2)."""
+
+    STRESS = "stress"
+    ES = "es"
+    VAR = "var"
+
+    @property
+    def code(self) -> int:
+        return {RiskMode.STRESS: 0, RiskMode.ES: 1, RiskMode.VAR: 2}[self]
+
+
+@dataclass(frozen=True)
+class Underlying:
+    """One underlying: spot, realised-vol history and implied-vol skew inputs.
+
+    Prices at PRICE_SCALE, vols at VOL_SCALE (annualised). ``vol_ema`` is the
+    published EMA of ``vol_history``; ``iv_*`` are the 25-delta put, ATM and
+    25-delta call implied vols the skew measure is taken from.
+    """
+
+    symbol: str
+    spot: int
+    vol_history: tuple[int, ...]
+    vol_ema: int
+    iv_atm: int
+    iv_put_25d: int
+    iv_call_25d: int
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One listed instrument with the oracle's per-unit mark and greeks.
+
+    ``mark`` is the value one unit adds to NAV (micro-USD): the BS price of an
+    option, the spot price of a spot asset, and 0 for perpetuals and futures,
+    whose P&L is settled into collateral every epoch (mark-to-market).
+    ``delta`` at DELTA_SCALE, ``gamma`` at GAMMA_SCALE, ``vega`` at VEGA_SCALE
+    (USD per 1.00 vol). ``strike`` (PRICE) and ``expiry`` (unix seconds) are 0
+    where they do not apply.
+    """
+
+    symbol: str
+    underlying: int
+    kind: InstrumentKind
+    strike: int
+    expiry: int
+    mark: int
+    delta: int
+    gamma: int
+    vega: int
+
+
+@dataclass(frozen=True)
+class CollateralAsset:
+    """A collateral asset: price (PRICE_SCALE) and haircut (RATIO_SCALE, 0..1)."""
+
+    symbol: str
+    price: int
+    haircut: int
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """Joint scenarios: ``price_shocks[u][k]`` relative moves (RATIO_SCALE),
+    ``vol_shocks[u][k]`` absolute vol changes (VOL_SCALE), ``weights[k]``
+    (RATIO_SCALE, summing to exactly RATIO_SCALE; used by ES)."""
+
+    name: str
+    price_shocks: tuple[tuple[int, ...], ...]
+    vol_shocks: tuple[tuple[int, ...], ...]
+    weights: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.weights)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Risk parameters of the epoch (all ratios at RATIO_SCALE).
+
+    ``v_scalar`` is the published V = alpha*EMA(realised vol) + (1-alpha)*Skew.
+    ``var_loadings[u][f]`` (micro-USD per unit of underlying) are
+    z * chol(corr)[u][f] * S_u * sigma_u * sqrt(horizon); ``gamma_addon[u]``
+    (PRICE^2 scale) is (z * sigma_u * sqrt(horizon) * S_u)^2; ``vega_stress[u]``
+    (VOL_SCALE) the vol shock of the VaR vega add-on.
+    """
+
+    alpha: int
+    beta: int
+    v_scalar: int
+    risk_mode: RiskMode
+    es_level: int
+    min_ratio: int
+    horizon_seconds: int
+    var_z: int
+    scenarios: ScenarioSet
+    var_loadings: tuple[tuple[int, ...], ...]
+    gamma_addon: tuple[int, ...]
+    vega_stress: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """Everything public for one epoch. Construct through :meth:`validated`."""
+
+    epoch: int
+    params: Params
+    underlyings: tuple[Underlying, ...]
+    instruments: tuple[Instrument, ...]
+    collateral: tuple[CollateralAsset, ...]
+    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    # ------------------------------------------------------------------ access
+    def instrument_index(self, symbol: str) -> int:
+        """Leaf index of an instrument; :class:`InputError` if unknown."""
+        if not self._index:
+            object.__setattr__(self, "_index", {ins.symbol: i for i, ins in enumerate(self.instruments)})
+        try:
+            return self._index[symbol]
+        except KeyError:
+            raise InputError(f"instrument {symbol!r}: not listed in this market") from None
+
+    def collateral_index(self, symbol: str) -> int:
+        """Index of a collateral asset; :class:`InputError` if unknown."""
+        for i, asset in enumerate(self.collateral):
+            if asset.symbol == symbol:
+                return i
+        raise InputError(f"collateral {symbol!r}: not a collateral asset of this market")
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(U underlyings, A collateral assets, K scenarios, tree depth)``."""
+        return (len(self.underlyings), len(self.collateral), self.params.scenarios.size, self.tree_depth)
+
+    @property
+    def tree_depth(self) -> int:
+        """Depth of the arity-4 instrument tree (at least 1)."""
+        depth, capacity = 1, fp.MERKLE_ARITY
+        while capacity < len(self.instruments):
+            depth, capacity = depth + 1, capacity * fp.MERKLE_ARITY
+        return depth
+
+    def price_moves(self) -> tuple[tuple[int, ...], ...]:
+        """Absolute scenario price moves dS[u][k] = r[u][k]*S_u (PRICE_SCALE,
+        rounded half away from zero): the integers the circuit sees."""
+        shocks = self.params.scenarios.price_shocks
+        return tuple(
+            tuple(fp.round_half_away(r * und.spot, fp.RATIO_SCALE) for r in shocks[u])
+            for u, und in enumerate(self.underlyings)
+        )
+
+    # -------------------------------------------------------------- validation
+    def validated(self) -> "MarketState":
+        """Check every field against its bit width and the model's invariants.
+
+        Returns ``self`` so construction reads ``MarketState(...).validated()``.
+        """
+        check_bits("epoch", self.epoch, fp.EPOCH_BITS, signed=False)
+        n_u, n_a, n_i = len(self.underlyings), len(self.collateral), len(self.instruments)
+        check_interval("underlyings (count)", n_u, 1, fp.MAX_UNDERLYINGS)
+        check_interval("collateral (count)", n_a, 1, fp.MAX_COLLATERAL)
+        check_interval("instruments (count)", n_i, 1, fp.MERKLE_ARITY**fp.MAX_TREE_DEPTH)
+        _check_unique("underlyings", [u.symbol for u in self.underlyings])
+        _check_unique("instruments", [i.symbol for i in self.instruments])
+        _check_unique("collateral", [a.symbol for a in self.collateral])
+        for u, und in enumerate(self.underlyings):
+            name = f"underlyings[{u}]"
+            check_interval(f"{name}.spot", und.spot, 1, (1 << fp.PRICE_BITS) - 1)
+            for h, vol in enumerate(und.vol_history):
+                check_bits(f"{name}.vol_history[{h}]", vol, fp.VOL_BITS, signed=False)
+            for attr in ("vol_ema", "iv_atm", "iv_put_25d", "iv_call_25d"):
+                check_bits(f"{name}.{attr}", getattr(und, attr), fp.VOL_BITS, signed=False)
+        for i, ins in enumerate(self.instruments):
+            name = f"instruments[{i}]"
+            check_interval(f"{name}.underlying", ins.underlying, 0, n_u - 1)
+            if not isinstance(ins.kind, InstrumentKind):
+                raise InputError(f"{name}.kind: must be one of {[k.value for k in InstrumentKind]}")
+            check_bits(f"{name}.strike", ins.strike, fp.PRICE_BITS, signed=False)
+            check_bits(f"{name}.expiry", ins.expiry, fp.EXPIRY_BITS, signed=False)
+            if ins.kind.is_option and (ins.strike == 0 or ins.expiry == 0):
+                raise InputError(f"{name}: an option needs a positive strike and expiry")
+            check_bits(f"{name}.mark", ins.mark, fp.PRICE_BITS, signed=False)
+            check_bits(f"{name}.delta", ins.delta, fp.DELTA_BITS, signed=True)
+            check_bits(f"{name}.gamma", ins.gamma, fp.GAMMA_BITS, signed=True)
+            check_bits(f"{name}.vega", ins.vega, fp.VEGA_BITS, signed=True)
+        for a, asset in enumerate(self.collateral):
+            check_interval(f"collateral[{a}].price", asset.price, 0, (1 << fp.PRICE_BITS) - 1)
+            check_interval(f"collateral[{a}].haircut", asset.haircut, 0, fp.RATIO_SCALE)
+        self._validate_params(n_u)
+        return self
+
+    def _validate_params(self, n_u: int) -> None:
+        p = self.params
+        if not isinstance(p.risk_mode, RiskMode):
+            raise InputError(f"params.risk_mode: must be one of {[m.value for m in RiskMode]}")
+        check_interval("params.alpha", p.alpha, 0, fp.RATIO_SCALE)
+        for attr in ("beta", "v_scalar", "min_ratio", "var_z"):
+            check_bits(f"params.{attr}", getattr(p, attr), fp.RATIO_BITS, signed=False)
+        check_interval("params.es_level", p.es_level, 0, fp.RATIO_SCALE - 1)
+        check_bits("params.horizon_seconds", p.horizon_seconds, fp.EXPIRY_BITS, signed=False)
+        sc = p.scenarios
+        check_interval("params.scenarios (count)", sc.size, 1, fp.MAX_SCENARIOS)
+        _check_matrix("params.scenarios.price_shocks", sc.price_shocks, n_u, sc.size, fp.RATIO_BITS)
+        _check_matrix("params.scenarios.vol_shocks", sc.vol_shocks, n_u, sc.size, fp.VOL_BITS)
+        for k, w in enumerate(sc.weights):
+            check_interval(f"params.scenarios.weights[{k}]", w, 0, fp.RATIO_SCALE)
+        if sum(sc.weights) != fp.RATIO_SCALE:
+            raise InputError(f"params.scenarios.weights: must sum to exactly {fp.RATIO_SCALE} (1.0)")
+        for u, row in enumerate(self.price_moves()):
+            for k, move in enumerate(row):
+                check_bits(f"params.scenarios.price_shocks[{u}][{k}] (as a price move)", move, fp.PRICE_BITS, signed=True)
+        _check_matrix("params.var_loadings", p.var_loadings, n_u, n_u, fp.LOADING_BITS)
+        _check_vector("params.gamma_addon", p.gamma_addon, n_u, fp.GAMMA_ADDON_BITS)
+        _check_vector("params.vega_stress", p.vega_stress, n_u, fp.VOL_BITS)
+
+    # ------------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with exact decimal strings for every fixed-point value."""
+        p = self.params
+        price, vol, ratio = fp.PRICE_SCALE, fp.VOL_SCALE, fp.RATIO_SCALE
+        return {
+            "format": FORMAT_VERSION,
+            "epoch": self.epoch,
+            "params": {
+                "alpha": format_fixed(p.alpha, ratio),
+                "beta": format_fixed(p.beta, ratio),
+                "v_scalar": format_fixed(p.v_scalar, ratio),
+                "risk_mode": p.risk_mode.value,
+                "es_level": format_fixed(p.es_level, ratio),
+                "min_ratio": format_fixed(p.min_ratio, ratio),
+                "horizon_seconds": p.horizon_seconds,
+                "var_z": format_fixed(p.var_z, ratio),
+                "scenarios": {
+                    "name": p.scenarios.name,
+                    "price_shocks": [[format_fixed(x, ratio) for x in row] for row in p.scenarios.price_shocks],
+                    "vol_shocks": [[format_fixed(x, vol) for x in row] for row in p.scenarios.vol_shocks],
+                    "weights": [format_fixed(x, ratio) for x in p.scenarios.weights],
+                },
+                "var_loadings": [[format_fixed(x, price) for x in row] for row in p.var_loadings],
+                "gamma_addon": [format_fixed(x, price * price) for x in p.gamma_addon],
+                "vega_stress": [format_fixed(x, vol) for x in p.vega_stress],
+            },
+            "underlyings": [
+                {
+                    "symbol": u.symbol,
+                    "spot": format_fixed(u.spot, price),
+                    "vol_history": [format_fixed(v, vol) for v in u.vol_history],
+                    "vol_ema": format_fixed(u.vol_ema, vol),
+                    "iv_atm": format_fixed(u.iv_atm, vol),
+                    "iv_put_25d": format_fixed(u.iv_put_25d, vol),
+                    "iv_call_25d": format_fixed(u.iv_call_25d, vol),
+                }
+                for u in self.underlyings
+            ],
+            "instruments": [
+                {
+                    "symbol": i.symbol,
+                    "underlying": self.underlyings[i.underlying].symbol,
+                    "kind": i.kind.value,
+                    "strike": format_fixed(i.strike, price),
+                    "expiry": i.expiry,
+                    "mark": format_fixed(i.mark, price),
+                    "delta": format_fixed(i.delta, fp.DELTA_SCALE),
+                    "gamma": format_fixed(i.gamma, fp.GAMMA_SCALE),
+                    "vega": format_fixed(i.vega, fp.VEGA_SCALE),
+                }
+                for i in self.instruments
+            ],
+            "collateral": [
+                {"symbol": a.symbol, "price": format_fixed(a.price, price), "haircut": format_fixed(a.haircut, ratio)}
+                for a in self.collateral
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "MarketState":
+        """Parse and validate; every problem is an :class:`InputError` naming the field."""
+        root = _Obj("market", data)
+        if root.get("format", int) != FORMAT_VERSION:
+            raise InputError(f"market.format: unsupported version (this zksolv reads {FORMAT_VERSION})")
+        price, vol, ratio = fp.PRICE_SCALE, fp.VOL_SCALE, fp.RATIO_SCALE
+        underlyings = tuple(
+            Underlying(
+                symbol=u.get("symbol", str),
+                spot=u.fixed("spot", price),
+                vol_history=tuple(u.fixed_list("vol_history", vol)),
+                vol_ema=u.fixed("vol_ema", vol),
+                iv_atm=u.fixed("iv_atm", vol),
+                iv_put_25d=u.fixed("iv_put_25d", vol),
+                iv_call_25d=u.fixed("iv_call_25d", vol),
+            )
+            for u in root.objects("underlyings")
+        )
+        und_index = {u.symbol: i for i, u in enumerate(underlyings)}
+        instruments = []
+        for ins in root.objects("instruments"):
+            und = ins.get("underlying", str)
+            if und not in und_index:
+                raise InputError(f"{ins.path}.underlying: unknown underlying {und!r}")
+            kind = ins.get("kind", str)
+            try:
+                kind_enum = InstrumentKind(kind)
+            except ValueError:
+                raise InputError(f"{ins.path}.kind: must be one of {[k.value for k in InstrumentKind]}") from None
+            instruments.append(
+                Instrument(
+                    symbol=ins.get("symbol", str),
+                    underlying=und_index[und],
+                    kind=kind_enum,
+                    strike=ins.fixed("strike", price),
+                    expiry=ins.get("expiry", int),
+                    mark=ins.fixed("mark", price),
+                    delta=ins.fixed("delta", fp.DELTA_SCALE),
+                    gamma=ins.fixed("gamma", fp.GAMMA_SCALE),
+                    vega=ins.fixed("vega", fp.VEGA_SCALE),
+                )
+            )
+        collateral = tuple(
+            CollateralAsset(symbol=a.get("symbol", str), price=a.fixed("price", price), haircut=a.fixed("haircut", ratio))
+            for a in root.objects("collateral")
+        )
+        p = root.obj("params")
+        mode = p.get("risk_mode", str)
+        try:
+            mode_enum = RiskMode(mode)
+        except ValueError:
+            raise InputError(f"market.params.risk_mode: must be one of {[m.value for m in RiskMode]}") from None
+        sc = p.obj("scenarios")
+        params = Params(
+            alpha=p.fixed("alpha", ratio),
+            beta=p.fixed("beta", ratio),
+            v_scalar=p.fixed("v_scalar", ratio),
+            risk_mode=mode_enum,
+            es_level=p.fixed("es_level", ratio),
+            min_ratio=p.fixed("min_ratio", ratio),
+            horizon_seconds=p.get("horizon_seconds", int),
+            var_z=p.fixed("var_z", ratio),
+            scenarios=ScenarioSet(
+                name=sc.get("name", str),
+                price_shocks=sc.fixed_matrix("price_shocks", ratio),
+                vol_shocks=sc.fixed_matrix("vol_shocks", vol),
+                weights=tuple(sc.fixed_list("weights", ratio)),
+            ),
+            var_loadings=p.fixed_matrix("var_loadings", price),
+            gamma_addon=tuple(p.fixed_list("gamma_addon", price * price)),
+            vega_stress=tuple(p.fixed_list("vega_stress", vol)),
+        )
+        return cls(
+            epoch=root.get("epoch", int),
+            params=params,
+            underlyings=underlyings,
+            instruments=tuple(instruments),
+            collateral=collateral,
+        ).validated()
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "MarketState":
+        return cls.from_dict(load_json_text(text, "market"))
+
+    def save(self, path: str | Path) -> None:
+        """Write the state as JSON, atomically."""
+        from zksolv.atomic import atomic_write_text
+
+        atomic_write_text(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "MarketState":
+        """Read and validate a market JSON file."""
+        return cls.from_json(read_text(path, "market"))
+
+
+# ------------------------------------------------------------------ helpers
+def read_text(path: str | Path, what: str) -> str:
+    """Read a UTF-8 file, turning OS errors into :class:`InputError`."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} file {str(path)!r}: not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} file {str(path)!r}: cannot be read ({type(exc).__name__})") from None
+
+
+def load_json_text(text: str, what: str) -> Any:
+    """``json.loads`` that rejects empty input, NaN/Infinity and bad syntax clearly."""
+    if not text.strip():
+        raise InputError(f"{what}: empty JSON document")
+
+    def _reject_constant(name: str) -> Any:
+        raise InputError(f"{what}: {name} is not allowed in JSON input")
+
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+
+
+class _Obj:
+    """A JSON object with its path, for field-naming error messages."""
+
+    def __init__(self, path: str, data: Any):
+        if not isinstance(data, Mapping):
+            raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
+        self.path, self.data = path, data
+
+    def _raw(self, key: str) -> Any:
+        if key not in self.data:
+            raise InputError(f"{self.path}.{key}: missing")
+        return self.data[key]
+
+    def get(self, key: str, typ: type) -> Any:
+        value = self._raw(key)
+        if isinstance(value, bool) or not isinstance(value, typ):
+            raise InputError(f"{self.path}.{key}: expected {typ.__name__}, got {type(value).__name__}")
+        return value
+
+    def obj(self, key: str) -> "_Obj":
+        return _Obj(f"{self.path}.{key}", self._raw(key))
+
+    def objects(self, key: str) -> list["_Obj"]:
+        items = self._raw(key)
+        if not isinstance(items, list):
+            raise InputError(f"{self.path}.{key}: expected a list")
+        return [_Obj(f"{self.path}.{key}[{i}]", item) for i, item in enumerate(items)]
+
+    def fixed(self, key: str, scale: int) -> int:
+        return parse_fixed(f"{self.path}.{key}", self._raw(key), scale)
+
+    def fixed_list(self, key: str, scale: int) -> list[int]:
+        items = self._raw(key)
+        if not isinstance(items, list):
+            raise InputError(f"{self.path}.{key}: expected a list")
+        return [parse_fixed(f"{self.path}.{key}[{i}]", x, scale) for i, x in enumerate(items)]
+
+    def fixed_matrix(self, key: str, scale: int) -> tuple[tuple[int, ...], ...]:
+        rows = self._raw(key)
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise InputError(f"{self.path}.{key}: expected a list of lists")
+        return tuple(
+            tuple(parse_fixed(f"{self.path}.{key}[{i}][{j}]", x, scale) for j, x in enumerate(row))
+            for i, row in enumerate(rows)
+        )
+
+
+def _check_unique(name: str, symbols: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for i, s in enumerate(symbols):
+        if not isinstance(s, str) or not s:
+            raise InputError(f"{name}[{i}].symbol: must be a non-empty string")
+        if s in seen:
+            raise InputError(f"{name}[{i}].symbol: duplicate {s!r}")
+        seen.add(s)
+
+
+def _check_matrix(name: str, rows: Sequence[Sequence[int]], n_rows: int, n_cols: int, bits: int) -> None:
+    if len(rows) != n_rows:
+        raise InputError(f"{name}: expected {n_rows} rows (one per underlying), got {len(rows)}")
+    for r, row in enumerate(rows):
+        if len(row) != n_cols:
+            raise InputError(f"{name}[{r}]: expected {n_cols} entries, got {len(row)}")
+        for c, x in enumerate(row):
+            check_bits(f"{name}[{r}][{c}]", x, bits, signed=True)
+
+
+def _check_vector(name: str, values: Sequence[int], n: int, bits: int) -> None:
+    if len(values) != n:
+        raise InputError(f"{name}: expected {n} entries (one per underlying), got {len(values)}")
+    for i, x in enumerate(values):
+        check_bits(f"{name}[{i}]", x, bits, signed=False)
