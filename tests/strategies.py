@@ -1,0 +1,92 @@
+"""Hypothesis strategies for random (valid) market states and accounts.
+
+Shared by the model, circuit and adversarial tests. Values span the full
+documented widths, not just realistic magnitudes, so bit-width bugs show up.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from zksolv import fixedpoint as fp
+from zksolv.market import (
+    CollateralAsset,
+    Instrument,
+    InstrumentKind,
+    MarketState,
+    Params,
+    RiskMode,
+    ScenarioSet,
+    Underlying,
+)
+
+
+def _signed(bits: int) -> st.SearchStrategy[int]:
+    return st.integers(-(1 << bits) + 1, (1 << bits) - 1)
+
+
+@st.composite
+def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_scenarios: int = 8,
+            mode: RiskMode | None = None, realistic: bool = False) -> MarketState:
+    """A random validated MarketState. ``realistic`` keeps magnitudes market-like."""
+    n_u = draw(st.integers(1, max_underlyings))
+    n_i = draw(st.integers(1, max_instruments))
+    n_k = draw(st.integers(1, max_scenarios))
+    n_a = draw(st.integers(1, 4))
+    spot_hi = 10**11 if realistic else (1 << fp.PRICE_BITS) - 1
+    underlyings = tuple(
+        Underlying(f"U{u}", draw(st.integers(1, spot_hi)), (), draw(st.integers(0, 2 * 10**6)),
+                   draw(st.integers(0, 2 * 10**6)), draw(st.integers(0, 2 * 10**6)), draw(st.integers(0, 2 * 10**6)))
+        for u in range(n_u)
+    )
+    greek = (lambda bits, cap: st.integers(-cap, cap)) if realistic else (lambda bits, cap: _signed(bits))
+    instruments = tuple(
+        Instrument(
+            symbol=f"I{i}", underlying=draw(st.integers(0, n_u - 1)), kind=InstrumentKind.CALL,
+            strike=draw(st.integers(1, spot_hi)), expiry=draw(st.integers(1, 2**40 - 1)),
+            mark=draw(st.integers(0, spot_hi)),
+            delta=draw(greek(fp.DELTA_BITS, 10**8)),
+            gamma=draw(greek(fp.GAMMA_BITS, 10**9)),
+            vega=draw(greek(fp.VEGA_BITS, 10**11)),
+        )
+        for i in range(n_i)
+    )
+    # price shocks small enough that |r*S| stays within PRICE_BITS
+    max_shock = fp.RATIO_SCALE if not realistic else fp.RATIO_SCALE // 2
+    price_shocks = tuple(tuple(draw(st.integers(-max_shock, max_shock)) for _ in range(n_k)) for _ in range(n_u))
+    vol_shocks = tuple(tuple(draw(st.integers(-10**6, 10**6)) for _ in range(n_k)) for _ in range(n_u))
+    cuts = sorted(draw(st.lists(st.integers(0, fp.RATIO_SCALE), min_size=n_k - 1, max_size=n_k - 1)))
+    bounds = [0, *cuts, fp.RATIO_SCALE]
+    weights = tuple(bounds[k + 1] - bounds[k] for k in range(n_k))
+    params = Params(
+        alpha=draw(st.integers(0, fp.RATIO_SCALE)),
+        beta=draw(st.integers(0, 2 * 10**6)),
+        v_scalar=draw(st.integers(0, 2 * 10**6)),
+        risk_mode=mode or draw(st.sampled_from(list(RiskMode))),
+        es_level=draw(st.integers(500_000, 999_999)),
+        min_ratio=draw(st.integers(10**6, 2 * 10**6)),
+        horizon_seconds=86_400,
+        var_z=2_326_000,
+        scenarios=ScenarioSet("random", price_shocks, vol_shocks, weights),
+        var_loadings=tuple(tuple(draw(st.integers(-10**10, 10**10)) for _ in range(n_u)) for _ in range(n_u)),
+        gamma_addon=tuple(draw(st.integers(0, 10**21)) for _ in range(n_u)),
+        vega_stress=tuple(draw(st.integers(0, 500_000)) for _ in range(n_u)),
+    )
+    collateral = tuple(
+        CollateralAsset(f"C{a}", draw(st.integers(0, spot_hi)), draw(st.integers(0, fp.RATIO_SCALE)))
+        for a in range(n_a)
+    )
+    return MarketState(epoch=draw(st.integers(0, 2**64 - 1)), params=params, underlyings=underlyings,
+                       instruments=instruments, collateral=collateral).validated()
+
+
+@st.composite
+def accounts(draw, market: MarketState, *, max_positions: int = 6, realistic: bool = False):
+    """``(slots, balances)`` for ``market``: distinct instruments, full-width quantities."""
+    n = draw(st.integers(0, min(max_positions, len(market.instruments))))
+    indices = draw(st.lists(st.integers(0, len(market.instruments) - 1), min_size=n, max_size=n, unique=True))
+    q_hi = 10**12 if realistic else (1 << fp.QTY_BITS) - 1
+    slots = [(i, draw(st.integers(-q_hi, q_hi))) for i in indices]
+    bal_hi = 10**15 if realistic else (1 << fp.BALANCE_BITS) - 1
+    balances = [draw(st.integers(0, bal_hi)) for _ in market.collateral]
+    return slots, balances
