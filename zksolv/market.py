@@ -47,7 +47,14 @@ class InstrumentKind(str, Enum):
         return self in (InstrumentKind.CALL, InstrumentKind.PUT)
 
 
-_KIND_CODES = {k: i for i, k in enumerate(InstrumentKind)}
+#: Pinned codes (they enter every instrument leaf, so changing one changes every root).
+_KIND_CODES = {
+    InstrumentKind.SPOT: 0,
+    InstrumentKind.PERPETUAL: 1,
+    InstrumentKind.FUTURE: 2,
+    InstrumentKind.CALL: 3,
+    InstrumentKind.PUT: 4,
+}
 
 
 class RiskMode(str, Enum):
