@@ -1,0 +1,138 @@
+"""Gas report: the generated Groth16 verifier and SolvencyRegistry in @ethereumjs/evm.
+
+    python benchmarks/bench_gas.py            # toy circuit (2 public inputs)
+
+Prints a table and writes ``benchmarks/results/gas.json``. Per tier it measures deployment,
+``verifyProof`` alone, and ``proveSolvent`` for an account's first proof (its record slot goes
+from zero to non-zero: +17,100 gas once) and for a later epoch (steady state). "exec" is
+execution gas; "tx" adds the 21,000 base cost and calldata (what the sender pays).
+
+Real tiers: call :func:`measure_tier` with a :class:`TierInput` per tier (verification key,
+and proofs for one account against two consecutive market roots) and pass the rows to
+:func:`write_report`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from verifier.calldata import (  # noqa: E402
+    R,
+    encode_post_market_root,
+    encode_prove_solvent,
+    encode_register_account,
+    encode_verify_proof,
+    proof_from_bytes,
+    proof_to_calldata,
+    public_to_calldata,
+)
+from zksolv.atomic import atomic_write_text  # noqa: E402
+from zksolv.evm import EvmScript, compile_solidity  # noqa: E402
+from zksolv.solidity import VERIFIER_CONTRACT, registry_source_path, render_verifier  # noqa: E402
+from zksolv.toolchain import node_module_path, run_node  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
+ACCOUNT = "0x" + "a1" * 20
+
+
+@dataclass
+class TierInput:
+    """What the gas report needs for one tier.
+
+    ``proof``/``public`` prove the account against the epoch-1 root; ``proof_next``/
+    ``public_next`` the same account (same commitment) against the epoch-2 root.
+    """
+
+    tier: str
+    circuit_hash: str
+    vk: dict[str, Any]
+    proof: dict[str, Any]
+    public: Sequence[int | str]
+    proof_next: dict[str, Any] | None = None
+    public_next: Sequence[int | str] | None = None
+
+
+def measure_tier(t: TierInput) -> list[dict[str, Any]]:
+    """Deploy and call in one EVM; one row per measured operation."""
+    source = render_verifier(t.vk, circuit_hash=t.circuit_hash, tier=t.tier)
+    cs = compile_solidity({"Groth16Verifier.sol": source, "SolvencyRegistry.sol": registry_source_path().read_text()})
+    pub = public_to_calldata(t.public)
+    a, b, c = proof_to_calldata(t.proof)
+    s = EvmScript()
+    v = s.deploy("deploy Groth16Verifier", cs[VERIFIER_CONTRACT])
+    reg = s.deploy("deploy SolvencyRegistry", cs["SolvencyRegistry"], [v])
+    s.call("verifyProof", v, encode_verify_proof(a, b, c, pub))
+    s.call("postMarketRoot", reg, encode_post_market_root(1, pub[1]))
+    s.call("registerAccount", reg, encode_register_account(ACCOUNT, pub[0]))
+    s.call("proveSolvent (first proof)", reg, encode_prove_solvent(a, b, c, ACCOUNT))
+    if t.proof_next is not None and t.public_next is not None:
+        pub2 = public_to_calldata(t.public_next)
+        if pub2[0] != pub[0]:
+            raise ValueError(f"{t.tier}: proof_next must be for the same account commitment")
+        s.call("postMarketRoot (next epoch)", reg, encode_post_market_root(2, pub2[1]))
+        s.call("proveSolvent (next epoch)", reg, encode_prove_solvent(*proof_to_calldata(t.proof_next), ACCOUNT))
+    res = s.run()
+    rows = []
+    for label, r in res.items():
+        if not r.success or (label == "verifyProof" and not r.returned_bool()):
+            raise RuntimeError(f"{t.tier}: {label} failed ({r.error}, {r.revert})")
+        rows.append({
+            "tier": t.tier, "n_public": len(pub), "operation": label,
+            "execution_gas": r.execution_gas, "intrinsic_gas": r.intrinsic_gas, "tx_gas": r.tx_gas,
+            "calldata_bytes": r.calldata_bytes,
+        })
+    return rows
+
+
+def write_report(rows: list[dict[str, Any]], path: Path = RESULTS) -> None:
+    """Print the table and write the rows as JSON (atomically)."""
+    header = f"{'tier':<8} {'operation':<30} {'exec gas':>10} {'+intrinsic':>11} {'tx gas':>10} {'calldata B':>10}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['tier']:<8} {r['operation']:<30} {r['execution_gas']:>10,} {r['intrinsic_gas']:>11,} "
+              f"{r['tx_gas']:>10,} {r['calldata_bytes']:>10}")
+    meta = {"evm": "@ethereumjs/evm 10.1.3 (prague)", "solc": "0.8.28 optimizer 200 runs",
+            "verifier": "snarkjs 0.7.6 template verifier_groth16.sol.ejs"}
+    atomic_write_text(path, json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    print(f"\nwritten {path}")
+
+
+def toy_tier(workdir: Path) -> TierInput:
+    """The 2-public-input toy circuit of tests/circuits, dev setup with groth16py."""
+    import groth16py
+
+    run_node([node_module_path("circom2", "cli.js"), ROOT / "tests" / "circuits" / "two_public.circom",
+              "--r1cs", "--wasm", "-o", workdir], timeout=120, what="circom2 compile two_public")
+    pk, vk = groth16py.setup(str(workdir / "two_public.r1cs"))
+    secret, salt = secrets.randbelow(R), secrets.randbelow(R)
+    commitment = (secret * secret + salt) % R
+    out = []
+    for epoch in (1, 2):
+        root = secrets.randbelow(R - 1) + 1
+        inp, wtns = workdir / f"in{epoch}.json", workdir / f"w{epoch}.wtns"
+        inp.write_text(json.dumps({"account_commitment": str(commitment), "market_root": str(root),
+                                   "secret": str(secret), "salt": str(salt)}))
+        js = workdir / "two_public_js"
+        run_node([js / "generate_witness.js", js / "two_public.wasm", inp, wtns], timeout=60, what="toy witness")
+        out.append((proof_from_bytes(groth16py.prove_wtns(pk, str(wtns))), [commitment, root]))
+    return TierInput("toy", "toy-two_public", json.loads(vk.to_json()), out[0][0], out[0][1], out[1][0], out[1][1])
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="zksolv-gas-") as tmp:
+        rows = measure_tier(toy_tier(Path(tmp)))
+    write_report(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Groth16 proofs as EVM calldata (keeper side: stdlib + :mod:`zksolv.errors` only).
+
+snarkjs JSON writes a G2 point as ``[[x_re, x_im], [y_re, y_im], ["1", "0"]]``; the EVM
+pairing precompile (EIP-197) and the generated verifier take ``[[x_im, x_re], [y_im, y_re]]``
+— imaginary part first. :func:`proof_to_calldata` does the swap (and nothing else does), so a
+proof passed in snarkjs order fails on chain; the tests check exactly that.
+
+Every value is checked to be a canonical field element before it is encoded: proof
+coordinates ``< q`` (base field), public inputs ``< r`` (scalar field). Non-canonical values
+would be rejected by the contract anyway (and some off-chain verifiers silently reduce them
+mod r), so they are refused here with a clear error.
+
+All zksolv contract arguments are static ABI types (``uint256``, ``address``, fixed arrays),
+so ABI encoding is the 4-byte selector followed by one 32-byte big-endian word per value.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from zksolv.errors import InputError, VerificationError
+
+#: BN254 scalar field order (public inputs, witness values).
+R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+#: BN254 base field order (curve point coordinates).
+Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+
+#: ``verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[2])`` (snarkjs verifier, 2 inputs).
+VERIFY_PROOF_SELECTOR = bytes.fromhex("f5c9d69e")
+#: ``proveSolvent(uint256[2],uint256[2][2],uint256[2],address)`` (contracts/SolvencyRegistry.sol).
+PROVE_SOLVENT_SELECTOR = bytes.fromhex("52fadf34")
+#: ``postMarketRoot(uint64,uint256)``.
+POST_MARKET_ROOT_SELECTOR = bytes.fromhex("8932dece")
+#: ``registerAccount(address,uint256)``.
+REGISTER_ACCOUNT_SELECTOR = bytes.fromhex("58cbe353")
+
+G1 = tuple[int, int]
+G2 = tuple[tuple[int, int], tuple[int, int]]
+
+PROOF_BYTES = 256
+
+
+def _int(value: Any, what: str) -> int:
+    """Parse a decimal/hex string or int as a non-negative integer."""
+    if isinstance(value, bool):
+        raise VerificationError(f"{what}: expected an integer, got a boolean")
+    if isinstance(value, int):
+        out = value
+    elif isinstance(value, str):
+        try:
+            out = int(value, 0) if value.strip().lower().startswith("0x") else int(value, 10)
+        except ValueError:
+            raise VerificationError(f"{what}: not an integer") from None
+    else:
+        raise VerificationError(f"{what}: expected an integer or a decimal string, got {type(value).__name__}")
+    if out < 0:
+        raise VerificationError(f"{what}: negative")
+    return out
+
+
+def _base(value: Any, what: str) -> int:
+    out = _int(value, what)
+    if out >= Q:
+        raise VerificationError(f"{what}: not a canonical base-field element (>= q)")
+    return out
+
+
+def _g1(point: Any, what: str) -> G1:
+    if not isinstance(point, Sequence) or isinstance(point, str) or len(point) not in (2, 3):
+        raise VerificationError(f"{what}: expected [x, y, \"1\"]")
+    if len(point) == 3 and _int(point[2], f"{what}[2]") != 1:
+        raise VerificationError(f"{what}: not in affine form (z != 1)")
+    return _base(point[0], f"{what}.x"), _base(point[1], f"{what}.y")
+
+
+def _g2_snarkjs(point: Any, what: str) -> G2:
+    """Read a snarkjs G2 point ``[[x_re, x_im], [y_re, y_im], ["1", "0"]]`` as ((x_re, x_im), (y_re, y_im))."""
+    if not isinstance(point, Sequence) or isinstance(point, str) or len(point) not in (2, 3):
+        raise VerificationError(f"{what}: expected [[x_re, x_im], [y_re, y_im], [\"1\", \"0\"]]")
+    if len(point) == 3:
+        z = point[2]
+        if not isinstance(z, Sequence) or len(z) != 2 or _int(z[0], what) != 1 or _int(z[1], what) != 0:
+            raise VerificationError(f"{what}: not in affine form (z != [1, 0])")
+    coords = []
+    for i, name in ((0, "x"), (1, "y")):
+        pair = point[i]
+        if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
+            raise VerificationError(f"{what}.{name}: expected [re, im]")
+        coords.append((_base(pair[0], f"{what}.{name}.re"), _base(pair[1], f"{what}.{name}.im")))
+    return coords[0], coords[1]
+
+
+def proof_to_calldata(proof_json: Mapping[str, Any]) -> tuple[list[int], list[list[int]], list[int]]:
+    """Convert a snarkjs ``proof.json`` object to the verifier's ``(a, b, c)`` arguments.
+
+    ``b`` comes out in EVM order ``[[x_im, x_re], [y_im, y_re]]``. Raises
+    :class:`VerificationError` if the proof is malformed, not Groth16/BN254, or has a
+    coordinate that is not a canonical element of the base field (``>= q``).
+    """
+    if not isinstance(proof_json, Mapping):
+        raise VerificationError("proof: expected a JSON object")
+    protocol = proof_json.get("protocol", "groth16")
+    curve = proof_json.get("curve", "bn128")
+    if protocol != "groth16" or curve not in ("bn128", "bn254"):
+        raise VerificationError(f"proof: expected groth16 on bn128, got {protocol} on {curve}")
+    for key in ("pi_a", "pi_b", "pi_c"):
+        if key not in proof_json:
+            raise VerificationError(f"proof: missing {key}")
+    ax, ay = _g1(proof_json["pi_a"], "pi_a")
+    (bx_re, bx_im), (by_re, by_im) = _g2_snarkjs(proof_json["pi_b"], "pi_b")
+    cx, cy = _g1(proof_json["pi_c"], "pi_c")
+    return [ax, ay], [[bx_im, bx_re], [by_im, by_re]], [cx, cy]
+
+
+def public_to_calldata(public: Sequence[Any], n_public: int = 2) -> list[int]:
+    """Public signals (snarkjs ``public.json``) as integers, each checked ``< r``."""
+    if isinstance(public, (str, bytes)) or not isinstance(public, Sequence):
+        raise VerificationError("public: expected a list of field elements")
+    if len(public) != n_public:
+        raise VerificationError(f"public: expected {n_public} values, got {len(public)}")
+    out = []
+    for i, value in enumerate(public):
+        v = _int(value, f"public[{i}]")
+        if v >= R:
+            raise VerificationError(f"public[{i}]: not a canonical scalar-field element (>= r)")
+        out.append(v)
+    return out
+
+
+def proof_from_bytes(blob: bytes) -> dict[str, Any]:
+    """The 256-byte Ethereum-order proof (a.x, a.y, b.x_im, b.x_re, b.y_im, b.y_re, c.x, c.y),
+    as produced by groth16py, converted to snarkjs ``proof.json`` form."""
+    if len(blob) != PROOF_BYTES:
+        raise VerificationError(f"proof: expected {PROOF_BYTES} bytes, got {len(blob)}")
+    w = [int.from_bytes(blob[i : i + 32], "big") for i in range(0, PROOF_BYTES, 32)]
+    for i, v in enumerate(w):
+        if v >= Q:
+            raise VerificationError(f"proof word {i}: not a canonical base-field element (>= q)")
+    return {
+        "pi_a": [str(w[0]), str(w[1]), "1"],
+        "pi_b": [[str(w[3]), str(w[2])], [str(w[5]), str(w[4])], ["1", "0"]],
+        "pi_c": [str(w[6]), str(w[7]), "1"],
+        "protocol": "groth16",
+        "curve": "bn128",
+    }
+
+
+def encode_words(values: Sequence[int]) -> bytes:
+    """ABI-encode unsigned integers as consecutive 32-byte big-endian words."""
+    out = bytearray()
+    for v in values:
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v >= 1 << 256:
+            raise InputError(f"ABI word out of range for uint256: {v!r}")
+        out += v.to_bytes(32, "big")
+    return bytes(out)
+
+
+def address_word(address: str) -> int:
+    """A ``0x``-prefixed 20-byte address as an ABI word."""
+    h = address[2:] if address.startswith(("0x", "0X")) else address
+    if len(h) != 40:
+        raise InputError(f"not a 20-byte address: {address!r}")
+    try:
+        return int(h, 16)
+    except ValueError:
+        raise InputError(f"not a hex address: {address!r}") from None
+
+
+def _flat(a: Sequence[int], b: Sequence[Sequence[int]], c: Sequence[int]) -> list[int]:
+    if len(a) != 2 or len(b) != 2 or any(len(row) != 2 for row in b) or len(c) != 2:
+        raise InputError("proof arguments must be a: uint[2], b: uint[2][2], c: uint[2]")
+    return [a[0], a[1], b[0][0], b[0][1], b[1][0], b[1][1], c[0], c[1]]
+
+
+def encode_verify_proof(
+    a: Sequence[int], b: Sequence[Sequence[int]], c: Sequence[int], public: Sequence[int]
+) -> bytes:
+    """Calldata of ``verifyProof(a, b, c, pub)`` for the 2-input verifier (no range checks:
+    tests use it to send deliberately bad values)."""
+    if len(public) != 2:
+        raise InputError("the zksolv verifier takes exactly 2 public inputs")
+    return VERIFY_PROOF_SELECTOR + encode_words([*_flat(a, b, c), *public])
+
+
+def encode_prove_solvent(
+    a: Sequence[int], b: Sequence[Sequence[int]], c: Sequence[int], account: str
+) -> bytes:
+    """Calldata of ``SolvencyRegistry.proveSolvent(a, b, c, account)``."""
+    return PROVE_SOLVENT_SELECTOR + encode_words([*_flat(a, b, c), address_word(account)])
+
+
+def encode_post_market_root(epoch: int, root: int) -> bytes:
+    """Calldata of ``SolvencyRegistry.postMarketRoot(epoch, root)``."""
+    if not 0 <= epoch < 1 << 64:
+        raise InputError(f"epoch out of range for uint64: {epoch}")
+    return POST_MARKET_ROOT_SELECTOR + encode_words([epoch, root])
+
+
+def encode_register_account(account: str, commitment: int) -> bytes:
+    """Calldata of ``SolvencyRegistry.registerAccount(account, commitment)``."""
+    return REGISTER_ACCOUNT_SELECTOR + encode_words([address_word(account), commitment])
