@@ -1,0 +1,93 @@
+"""Reprice a published market at a moved underlying price (for liquidation prices).
+
+A :class:`~zksolv.market.MarketState` publishes marks and greeks but no
+pricing timestamp. With zero rates a Black–Scholes price depends on the
+volatility and the time only through the *total* volatility ``w = sigma *
+sqrt(tau)``, so :func:`implied_total_vol` backs ``w`` out of each published
+option mark, and the option is repriced at the new spot with the same ``w``
+(sticky-strike). Vega, the one greek that needs ``tau`` itself, is rescaled by
+``sqrt(tau)`` recovered from the published vega. Spot instruments and
+collateral assets named like the underlying move with it; perpetuals and
+futures keep mark 0 and delta 1; VaR loadings scale with S and the gamma
+add-on with S^2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from zksolv import fixedpoint as fp
+from zksolv.market import InstrumentKind, MarketState
+from zksolv.pricing import KIND_CALL, KIND_PUT, greeks_numpy, quantise_greeks
+
+_W_LO, _W_HI, _ITERATIONS = 1e-9, 10.0, 80
+
+
+def implied_total_vol(spot: float, strike: np.ndarray, is_call: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """Total vol ``w`` per option with BS(spot, strike, tau=1, vol=w) = mark, by bisection.
+
+    Marks at or below intrinsic value give ``w ~ 0``; marks above the no-arbitrage
+    bound give the top of the bracket.
+    """
+    kind = np.where(is_call, KIND_CALL, KIND_PUT)
+    lo = np.full(strike.shape, _W_LO)
+    hi = np.full(strike.shape, _W_HI)
+    spots = np.full(strike.shape, spot)
+    ones = np.ones(strike.shape)
+    for _ in range(_ITERATIONS):
+        mid = 0.5 * (lo + hi)
+        too_low = greeks_numpy(spots, strike, ones, mid, kind).mark < mark
+        lo = np.where(too_low, mid, lo)
+        hi = np.where(too_low, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def reprice_underlying(market: MarketState, underlying: int, multiplier: int) -> MarketState:
+    """The market with underlying ``underlying``'s spot times ``multiplier / 1e6``."""
+    und = market.underlyings[underlying]
+    old_spot = und.spot / fp.PRICE_SCALE
+    new_spot_raw = max(1, fp.round_half_away(und.spot * multiplier, fp.RATIO_SCALE))
+    new_spot = new_spot_raw / fp.PRICE_SCALE
+    instruments = list(market.instruments)
+    options = [i for i, ins in enumerate(instruments) if ins.underlying == underlying and ins.kind.is_option]
+    if options:
+        strike = np.array([instruments[i].strike / fp.PRICE_SCALE for i in options])
+        is_call = np.array([instruments[i].kind is InstrumentKind.CALL for i in options])
+        mark = np.array([instruments[i].mark / fp.PRICE_SCALE for i in options])
+        old_vega = np.array([instruments[i].vega / fp.VEGA_SCALE for i in options])
+        kind = np.where(is_call, KIND_CALL, KIND_PUT)
+        w = implied_total_vol(old_spot, strike, is_call, mark)
+        ones = np.ones(len(options))
+        unit_vega_old = greeks_numpy(np.full(len(options), old_spot), strike, ones, w, kind).vega
+        sqrt_tau = np.divide(old_vega, unit_vega_old, out=np.zeros_like(old_vega), where=unit_vega_old > 1e-12)
+        g = greeks_numpy(np.full(len(options), new_spot), strike, ones, w, kind)
+        q = quantise_greeks(type(g)(g.mark, g.delta, g.gamma, g.vega * sqrt_tau))
+        for n, i in enumerate(options):
+            instruments[i] = replace(instruments[i], mark=q.mark[n], delta=q.delta[n], gamma=q.gamma[n], vega=q.vega[n])
+    for i, ins in enumerate(instruments):
+        if ins.underlying == underlying and ins.kind is InstrumentKind.SPOT:
+            instruments[i] = replace(ins, mark=new_spot_raw)
+    collateral = tuple(
+        replace(a, price=fp.round_half_away(a.price * multiplier, fp.RATIO_SCALE)) if a.symbol == und.symbol else a
+        for a in market.collateral
+    )
+    p = market.params
+    loadings = tuple(
+        tuple(fp.round_half_away(x * multiplier, fp.RATIO_SCALE) for x in row) if u == underlying else row
+        for u, row in enumerate(p.var_loadings)
+    )
+    addon = tuple(
+        fp.ceil_div(g_u * multiplier * multiplier, fp.RATIO_SCALE**2) if u == underlying else g_u
+        for u, g_u in enumerate(p.gamma_addon)
+    )
+    underlyings = tuple(replace(x, spot=new_spot_raw) if u == underlying else x for u, x in enumerate(market.underlyings))
+    return replace(
+        market,
+        underlyings=underlyings,
+        instruments=tuple(instruments),
+        collateral=collateral,
+        params=replace(p, var_loadings=loadings, gamma_addon=addon),
+        _index={},
+    )
