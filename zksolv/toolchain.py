@@ -8,14 +8,24 @@ installed with ``npm ci`` on first use by :func:`ensure_node_modules`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
+import re
 import shutil
+import struct
 import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from zksolv.errors import ToolchainError
+from zksolv.atomic import atomic_write_text
+from zksolv.errors import ProofError, ToolchainError
+
+if TYPE_CHECKING:
+    from zksolv.cache import ArtifactCache
 
 MIN_NODE_MAJOR = 18
 
@@ -39,6 +49,12 @@ def node_binary() -> str:
     node = shutil.which("node")
     if node is None:
         raise ToolchainError(f"node not found — install Node {MIN_NODE_MAJOR}+ (e.g. apt-get install nodejs)")
+    return _checked_node(node)
+
+
+@functools.lru_cache(maxsize=8)
+def _checked_node(node: str) -> str:
+    """Check the version of the node at ``node`` once per process."""
     try:
         out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
         major = int(out.strip().lstrip("v").split(".")[0])
@@ -51,6 +67,23 @@ def node_binary() -> str:
 
 def _lock_digest(root: Path) -> str:
     return hashlib.sha256((root / "package-lock.json").read_bytes()).hexdigest()
+
+
+def _installed_matches_lock(root: Path) -> bool:
+    """True if every package pinned in ``package-lock.json`` is installed at its locked version."""
+    try:
+        lock = json.loads((root / "package-lock.json").read_text())
+        for key, meta in lock.get("packages", {}).items():
+            if not key.startswith("node_modules/") or meta.get("optional") or meta.get("dev"):
+                continue
+            installed = root / key / "package.json"
+            if not installed.is_file():
+                return False
+            if json.loads(installed.read_text()).get("version") != meta.get("version"):
+                return False
+        return bool(lock.get("packages"))
+    except (OSError, ValueError):
+        return False
 
 
 def ensure_node_modules() -> Path:
@@ -66,6 +99,11 @@ def ensure_node_modules() -> Path:
     digest = _lock_digest(root)
     if marker.is_file() and marker.read_text().strip() == digest:
         return modules
+    if _installed_matches_lock(root):
+        # installed by an earlier `npm ci` outside zksolv: record it instead of
+        # reinstalling (npm ci deletes node_modules, which other processes may be using)
+        atomic_write_text(marker, digest + "\n")
+        return modules
     node_binary()
     npm = shutil.which("npm")
     if npm is None:
@@ -79,13 +117,21 @@ def ensure_node_modules() -> Path:
         raise ToolchainError("npm ci timed out after 900 s") from None
     if proc.returncode != 0:
         raise ToolchainError(f"npm ci failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    marker.write_text(digest + "\n")
+    atomic_write_text(marker, digest + "\n")
     return modules
 
 
 def node_module_path(*parts: str) -> Path:
     """Path inside the installed ``node_modules`` (installing first if needed)."""
     return ensure_node_modules().joinpath(*parts)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _strip_ansi(text: str) -> str:
+    """Remove terminal colour codes (circom colours its diagnostics)."""
+    return _ANSI.sub("", text)
 
 
 def run_node(
@@ -95,12 +141,14 @@ def run_node(
     what: str,
     cwd: Path | None = None,
     stdin: str | None = None,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``node <args>`` and return the completed process.
 
     ``what`` names the step in error messages ("circom compile", "snarkjs
     groth16 prove"). A non-zero exit or a timeout raises
-    :class:`ToolchainError` with the tail of stderr.
+    :class:`ToolchainError` with the tail of stderr (a non-zero exit only
+    if ``check``).
     """
     ensure_node_modules()
     cmd = [node_binary(), *map(str, args)]
@@ -112,7 +160,419 @@ def run_node(
         raise ToolchainError(f"{what}: timed out after {timeout:.0f} s") from None
     except OSError as exc:
         raise ToolchainError(f"{what}: could not start node ({exc})") from None
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip() or proc.stdout.strip())[-2000:]
+    if check and proc.returncode != 0:
+        tail = _strip_ansi(proc.stderr.strip() or proc.stdout.strip())[-2000:]
         raise ToolchainError(f"{what}: failed (exit {proc.returncode}): {tail}")
     return proc
+
+
+# --------------------------------------------------------------------------
+# snarkjs
+# --------------------------------------------------------------------------
+
+SNARKJS_CLI = ("snarkjs", "build", "cli.cjs")
+CIRCOM2_CLI = ("circom2", "cli.js")
+
+
+def snarkjs_version() -> str:
+    """Version string of the installed snarkjs package (part of cache keys)."""
+    meta = json.loads(node_module_path("snarkjs", "package.json").read_text())
+    return str(meta["version"])
+
+
+def snarkjs(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    timeout: float = 600.0,
+    what: str | None = None,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the pinned snarkjs CLI (``node node_modules/snarkjs/build/cli.cjs <args>``).
+
+    ``what`` names the step in errors (defaults to ``snarkjs <first two args>``).
+    snarkjs sometimes reports failure on stdout with exit code 0 ("[ERROR] ...");
+    such output is turned into a :class:`ToolchainError` as well.
+    """
+    label = what or "snarkjs " + " ".join(str(a) for a in list(args)[:2])
+    proc = run_node([node_module_path(*SNARKJS_CLI), *args], timeout=timeout, what=label, cwd=cwd, stdin=stdin)
+    for line in (proc.stdout + "\n" + proc.stderr).splitlines():
+        if "[ERROR]" in line:
+            raise ToolchainError(f"{label}: failed: {_redact(line.strip())}")
+    return proc
+
+
+def snarkjs_groth16_verify(
+    verification_key: Path, public: Path, proof: Path, *, timeout: float = 300.0
+) -> bool:
+    """``snarkjs groth16 verify``: True if valid, False if invalid or malformed ("not valid commitments").
+
+    Raises :class:`ToolchainError` only when snarkjs itself cannot run or
+    cannot read the files.
+    """
+    proc = run_node([node_module_path(*SNARKJS_CLI), "groth16", "verify", verification_key, public, proof],
+                    timeout=timeout, what="snarkjs groth16 verify", check=False)
+    out = _strip_ansi(proc.stdout + "\n" + proc.stderr)
+    if proc.returncode == 0 and "OK!" in out:
+        return True
+    if "Invalid proof" in out or "Proof commitments are not valid" in out:
+        return False
+    raise ToolchainError(f"snarkjs groth16 verify: failed (exit {proc.returncode}): {_redact(out.strip())[-1000:]}")
+
+
+# --------------------------------------------------------------------------
+# circom binary formats (iden3 "binfile": magic, version, sections)
+# --------------------------------------------------------------------------
+
+def read_binfile_sections(path: Path, magic: bytes) -> tuple[int, dict[int, list[tuple[int, int]]]]:
+    """Parse the section table of an iden3 binary file (.r1cs, .wtns, .ptau, .zkey).
+
+    Returns ``(version, {section_id: [(offset, size), ...]})``. Raises
+    :class:`ToolchainError` if the file is missing, has the wrong magic or is
+    truncated.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != magic:
+                raise ToolchainError(f"{path.name}: not a {magic.decode()} file (bad magic)")
+            version, n_sections = struct.unpack("<II", head[4:12])
+            sections: dict[int, list[tuple[int, int]]] = {}
+            pos = 12
+            for _ in range(n_sections):
+                fh.seek(pos)
+                hdr = fh.read(12)
+                if len(hdr) < 12:
+                    raise ToolchainError(f"{path.name}: truncated section table")
+                sid, ssize = struct.unpack("<IQ", hdr)
+                start = pos + 12
+                if start + ssize > size:
+                    raise ToolchainError(f"{path.name}: truncated (section {sid} runs past end of file)")
+                sections.setdefault(sid, []).append((start, ssize))
+                pos = start + ssize
+    except FileNotFoundError:
+        raise ToolchainError(f"{path} not found") from None
+    except OSError as exc:
+        raise ToolchainError(f"cannot read {path}: {exc.strerror}") from None
+    return version, sections
+
+
+@dataclass(frozen=True)
+class R1csHeader:
+    """Header of a circom ``.r1cs`` file."""
+
+    prime: int
+    n_wires: int
+    n_outputs: int
+    n_public_inputs: int
+    n_private_inputs: int
+    n_labels: int
+    n_constraints: int
+
+    @property
+    def n_public(self) -> int:
+        """Public signals as snarkjs counts them: outputs, then public inputs."""
+        return self.n_outputs + self.n_public_inputs
+
+
+def read_r1cs_header(path: Path) -> R1csHeader:
+    """Read the header section (id 1) of a ``.r1cs`` file without loading constraints."""
+    _, sections = read_binfile_sections(path, b"r1cs")
+    if 1 not in sections:
+        raise ToolchainError(f"{Path(path).name}: no header section")
+    offset, size = sections[1][0]
+    with Path(path).open("rb") as fh:
+        fh.seek(offset)
+        data = fh.read(size)
+    (n8,) = struct.unpack_from("<I", data, 0)
+    prime = int.from_bytes(data[4 : 4 + n8], "little")
+    n_wires, n_out, n_pub, n_prv = struct.unpack_from("<IIII", data, 4 + n8)
+    (n_labels,) = struct.unpack_from("<Q", data, 4 + n8 + 16)
+    (m,) = struct.unpack_from("<I", data, 4 + n8 + 24)
+    return R1csHeader(prime, n_wires, n_out, n_pub, n_prv, n_labels, m)
+
+
+# --------------------------------------------------------------------------
+# circom compile
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CompiledCircuit:
+    """Output of :func:`compile_circuit`: paths of the artifacts and the r1cs header."""
+
+    name: str
+    directory: Path
+    r1cs: Path
+    wasm: Path
+    sym: Path
+    n_constraints: int
+    n_public: int
+    n_private_inputs: int
+    n_wires: int
+
+    @property
+    def witness_js(self) -> Path:
+        """circom's generated ``generate_witness.js`` next to the wasm."""
+        return self.wasm.parent / "generate_witness.js"
+
+    @classmethod
+    def from_dir(cls, directory: Path, name: str) -> "CompiledCircuit":
+        """Describe an existing compile output directory (as written by :func:`compile_circuit`)."""
+        directory = Path(directory)
+        r1cs = directory / f"{name}.r1cs"
+        wasm = directory / f"{name}_js" / f"{name}.wasm"
+        sym = directory / f"{name}.sym"
+        for p in (r1cs, wasm, sym, wasm.parent / "generate_witness.js"):
+            if not p.is_file():
+                raise ToolchainError(f"compiled circuit incomplete: {p} missing")
+        hdr = read_r1cs_header(r1cs)
+        return cls(name, directory, r1cs, wasm, sym, hdr.n_constraints, hdr.n_public, hdr.n_private_inputs, hdr.n_wires)
+
+
+_OPTIMIZE_FLAGS = {"O0": "--O0", "O1": "--O1", "O2": "--O2"}
+
+
+def compile_circuit(
+    source: Path,
+    out_dir: Path,
+    include_dirs: Sequence[Path] = (),
+    optimize: str = "O2",
+    *,
+    timeout: float = 3600.0,
+) -> CompiledCircuit:
+    """Compile a ``.circom`` file with the pinned circom2 (WebAssembly) compiler.
+
+    Produces ``<name>.r1cs``, ``<name>.sym`` and ``<name>_js/<name>.wasm`` (+
+    ``generate_witness.js``) in ``out_dir``. ``node_modules`` is always on the
+    include path, so ``include "circomlib/circuits/bitify.circom";`` works.
+    The compiler writes into a fresh temporary directory next to ``out_dir``
+    that is renamed into place only after success, so ``out_dir`` never holds
+    a half-written compile; an existing ``out_dir`` is replaced.
+    """
+    source = Path(source).resolve()
+    out_dir = Path(out_dir).resolve()
+    if not source.is_file():
+        raise ToolchainError(f"circuit source {source} not found")
+    if optimize not in _OPTIMIZE_FLAGS:
+        raise ToolchainError(f"optimize must be one of {sorted(_OPTIMIZE_FLAGS)}, not {optimize!r}")
+    modules = ensure_node_modules()
+    name = source.stem
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        args: list[str | os.PathLike[str]] = [
+            modules.joinpath(*CIRCOM2_CLI), source, "--r1cs", "--wasm", "--sym",
+            _OPTIMIZE_FLAGS[optimize], "-o", staging, "-l", modules,
+        ]
+        for inc in include_dirs:
+            args += ["-l", Path(inc).resolve()]
+        # circom2's cli turns every path into one relative to its cwd, and its WASI
+        # sandbox fails to resolve includes through "../" prefixes: run from "/"
+        # so that every (absolute) path becomes a plain relative one
+        proc = run_node(args, timeout=timeout, what=f"circom compile {source.name}", cwd=Path(os.sep))
+        # circom2 reports some errors on stdout/stderr with exit status 0
+        produced = staging / f"{name}.r1cs"
+        if not produced.is_file() or not (staging / f"{name}_js" / f"{name}.wasm").is_file():
+            tail = _strip_ansi(proc.stderr.strip() or proc.stdout.strip())[-2000:]
+            raise ToolchainError(f"circom compile {source.name}: no r1cs/wasm produced: {tail}")
+        _fsync_tree(staging)
+        os.chmod(staging, 0o755)
+        _replace_dir(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return CompiledCircuit.from_dir(out_dir, name)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            fd = os.open(os.path.join(dirpath, f), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _replace_dir(staging: Path, final: Path) -> None:
+    """Move ``staging`` to ``final`` (same filesystem), replacing an existing ``final``."""
+    if final.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+        os.rename(final, trash / "old")
+        os.rename(staging, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.rename(staging, final)
+
+
+# --------------------------------------------------------------------------
+# witness
+# --------------------------------------------------------------------------
+
+_WITNESS_ERROR_PATTERNS = (
+    re.compile(r"Assert Failed", re.I),
+    re.compile(r"Error in template [\w$]+ line: \d+"),
+    re.compile(r"Not all inputs have been set\. Only \d+ out of \d+"),
+    re.compile(r"Signal not found.*"),
+    re.compile(r"Too many values for input signal [\w.\[\]]+"),
+    re.compile(r"Not enough values for input signal [\w.\[\]]+"),
+    re.compile(r"Input signal [\w.\[\]]+ .*"),
+)
+
+
+def _redact(text: str) -> str:
+    """Remove anything that could be a private value (long numbers, hex) from tool output."""
+    text = re.sub(r"0x[0-9a-fA-F]+", "<redacted>", text)
+    return re.sub(r"-?\d{5,}", "<redacted>", text)
+
+
+def _witness_failure_reason(output: str) -> str:
+    found: list[str] = []
+    for line in output.splitlines():
+        for pat in _WITNESS_ERROR_PATTERNS:
+            m = pat.search(line)
+            if m and m.group(0) not in found:
+                found.append(_redact(m.group(0))[:200])
+    return "; ".join(found) if found else "witness calculator failed (no diagnostic)"
+
+
+def calculate_witness(wasm: Path, inputs: Mapping[str, Any], out_wtns: Path, *, timeout: float = 600.0) -> Path:
+    """Compute the witness of ``inputs`` with circom's generated ``generate_witness.js``.
+
+    ``inputs`` maps input signal names to ints / decimal strings / nested lists.
+    They are written to a private (0600) temporary file that is removed
+    afterwards. The ``.wtns`` is written atomically to ``out_wtns``.
+
+    Raises :class:`ProofError` when the inputs violate the circuit (a failed
+    ``===`` or range check) and :class:`ToolchainError` when node or the
+    circuit files are missing; neither message contains input values.
+    """
+    wasm = Path(wasm).resolve()
+    gen = wasm.parent / "generate_witness.js"
+    if not wasm.is_file() or not gen.is_file():
+        raise ToolchainError(f"witness generator missing: {wasm} / {gen.name} not found (compile the circuit first)")
+    out_wtns = Path(out_wtns).resolve()
+    out_wtns.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(_jsonable_inputs(inputs))
+    with tempfile.TemporaryDirectory(prefix="zksolv-wtns-") as tmp:
+        os.chmod(tmp, 0o700)
+        input_path = Path(tmp) / "input.json"
+        fd = os.open(input_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(payload)
+        fd_out, tmp_name = tempfile.mkstemp(prefix=f".{out_wtns.name}.", suffix=".tmp", dir=out_wtns.parent)
+        os.close(fd_out)
+        tmp_out = Path(tmp_name)
+        try:
+            try:
+                run_node([gen, wasm, input_path, tmp_out], timeout=timeout, what="witness calculation")
+            except ToolchainError as exc:
+                msg = str(exc)
+                if "timed out" in msg or "could not start node" in msg:
+                    raise ToolchainError(_redact(msg)) from None
+                raise ProofError(
+                    "witness calculation failed — the inputs do not satisfy the circuit: "
+                    + _witness_failure_reason(msg)
+                ) from None
+            if not tmp_out.is_file() or tmp_out.stat().st_size == 0:
+                raise ProofError("witness calculation produced no .wtns file")
+            os.replace(tmp_out, out_wtns)
+        finally:
+            if tmp_out.exists():
+                tmp_out.unlink()
+    return out_wtns
+
+
+def _jsonable_inputs(value: Any) -> Any:
+    """Convert ints (which may exceed 2^53) to decimal strings for the JS witness calculator."""
+    if isinstance(value, bool):
+        raise ToolchainError("circuit inputs must be integers, not booleans")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable_inputs(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable_inputs(v) for v in value]
+    raise ToolchainError(f"circuit inputs must be ints, decimal strings or lists, not {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------
+# cached compile
+# --------------------------------------------------------------------------
+
+def circom2_version() -> str:
+    """Version of the installed circom2 npm package (part of cache keys)."""
+    return str(json.loads(node_module_path("circom2", "package.json").read_text())["version"])
+
+
+_INCLUDE = re.compile(r'include\s+"([^"]+)"\s*;')
+
+
+def circom_sources(source: Path, search: Sequence[Path]) -> list[Path]:
+    """``source`` and every file it includes, transitively, in a deterministic order.
+
+    Includes are resolved like circom: relative to the including file, then in
+    ``search``. Unresolvable includes (e.g. in comments) are skipped; circom
+    itself reports real ones.
+    """
+    seen: dict[Path, None] = {}
+    stack = [Path(source).resolve()]
+    while stack:
+        f = stack.pop()
+        if f in seen:
+            continue
+        seen[f] = None
+        try:
+            text = f.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ToolchainError(f"cannot read circuit file {f}: {exc.strerror}") from None
+        found = []
+        for inc in _INCLUDE.findall(text):
+            for base in (f.parent, *search):
+                cand = (base / inc).resolve()
+                if cand.is_file():
+                    found.append(cand)
+                    break
+        stack.extend(reversed(found))
+    return list(seen)
+
+
+def compile_cached(
+    source: Path,
+    include_dirs: Sequence[Path] = (),
+    optimize: str = "O2",
+    *,
+    extra_key: Sequence[str] = (),
+    cache: "ArtifactCache | None" = None,
+) -> CompiledCircuit:
+    """:func:`compile_circuit` through the artifact cache.
+
+    The key covers the circom2 version, the npm lock file, ``optimize``,
+    ``extra_key`` and the contents of the source and of every file it
+    includes, transitively (resolved like circom: next to the including file,
+    then ``include_dirs``, then ``node_modules``) — so editing an included
+    template rebuilds, an unchanged circuit never does.
+    """
+    from zksolv.cache import ArtifactCache, content_key
+
+    source = Path(source).resolve()
+    if not source.is_file():
+        raise ToolchainError(f"circuit source {source} not found")
+    cache = cache or ArtifactCache()
+    search = [*(Path(d).resolve() for d in include_dirs), ensure_node_modules()]
+    parts: list[str | bytes | int | Path] = [
+        "circom-compile", circom2_version(), _lock_digest(project_root()), optimize, source.name, *extra_key,
+    ]
+    for i, f in enumerate(circom_sources(source, search)):
+        parts += [f"file{i}", f]
+    key = content_key(*parts)
+
+    def build(staging: Path) -> None:
+        compile_circuit(source, staging / "out", include_dirs, optimize)
+
+    entry = cache.get_or_build("circuit", key, build)
+    return CompiledCircuit.from_dir(entry / "out", source.stem)
