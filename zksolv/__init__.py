@@ -7,3 +7,8 @@ toolchain that runs node) are imported where they are used.
 """
 
 __version__ = "0.1.0"
+
+import logging as _logging
+
+# Library convention: no output unless the application configures logging.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
