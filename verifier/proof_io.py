@@ -30,7 +30,7 @@ def _load_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise VerificationError(f"{what} file {path} not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # incl. JSONDecodeError, over-long ints
         raise VerificationError(f"{what} {path.name}: not valid JSON ({exc.__class__.__name__})") from None
     except OSError as exc:
         raise VerificationError(f"{what} {path}: cannot read ({exc.strerror})") from None

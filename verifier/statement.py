@@ -39,25 +39,27 @@ class Statement:
     def from_dict(cls, data: Any) -> "Statement":
         if not isinstance(data, dict):
             raise VerificationError("statement: expected a JSON object")
-        try:
-            return cls(
-                tier=str(data["tier"]), circuit_hash=str(data["circuit_hash"]), risk_mode=str(data["risk_mode"]),
-                epoch=int(data["epoch"]), market_root=str(data["market_root"]),
-                account_commitment=str(data["account_commitment"]), setup_route=str(data["setup_route"]),
-                insecure_setup=bool(data["insecure_setup"]),
-            )
-        except KeyError as exc:
-            raise VerificationError(f"statement: missing field {exc.args[0]!r}") from None
-        except (TypeError, ValueError):
-            raise VerificationError("statement: a field has the wrong type") from None
+        texts = ("tier", "circuit_hash", "risk_mode", "market_root", "account_commitment", "setup_route")
+        for name in (*texts, "epoch", "insecure_setup"):
+            if name not in data:
+                raise VerificationError(f"statement: missing field {name!r}")
+        for name in texts:
+            if not isinstance(data[name], str):
+                raise VerificationError(f"statement.{name}: expected a string")
+        epoch = data["epoch"]
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2**64:
+            raise VerificationError("statement.epoch: expected an integer in [0, 2^64)")
+        if not isinstance(data["insecure_setup"], bool):
+            raise VerificationError("statement.insecure_setup: expected true or false")
+        return cls(epoch=epoch, insecure_setup=data["insecure_setup"], **{name: data[name] for name in texts})
 
     @classmethod
     def load(cls, path: Path) -> "Statement":
         try:
             text = Path(path).read_text(encoding="utf-8")
-        except OSError:
-            raise VerificationError(f"statement file {str(path)!r}: cannot be read") from None
+        except (OSError, UnicodeDecodeError):
+            raise VerificationError(f"statement file {str(path)!r}: cannot be read as UTF-8 text") from None
         try:
             return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError, over-long integers, absurd nesting
             raise VerificationError(f"statement file {str(path)!r}: malformed JSON") from None

@@ -367,3 +367,7 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
         click.echo(f"  {seconds:8.2f}  {label}")
     click.echo(f"files in {folder}/ (development keys: NOT FOR REAL FUNDS)")
     sys.exit(0 if verdict.valid and not replay.valid else EXIT_INVALID)
+
+
+if __name__ == "__main__":
+    main()

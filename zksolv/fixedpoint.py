@@ -164,33 +164,60 @@ def check_interval(field: str, value: int, lo: int, hi: int) -> int:
 
 
 # --- decimal <-> fixed point ----------------------------------------------------
+#: Longest decimal accepted (digits after stripping trailing zeros) and the
+#: largest decimal exponent: far beyond any field (2^256 < 10^78).
+MAX_DECIMAL_DIGITS = 120
+MAX_DECIMAL_EXPONENT = 80
+
+
 def parse_fixed(field: str, value: Any, scale: int, *, exact: bool = True) -> int:
     """Parse a JSON number or decimal string into a fixed-point integer.
 
     ``exact=True`` (the default, used when loading a published state) refuses a
     value with more precision than ``scale``; ``exact=False`` rounds half away
-    from zero (used when quantising float model outputs). NaN, infinities,
-    booleans and non-numeric strings raise :class:`InputError` naming ``field``.
+    from zero (used when quantising float model outputs). The arithmetic is on
+    the decimal digits themselves (no 28-digit decimal context, no float), so
+    nothing is silently rounded. NaN, infinities, booleans, non-numeric strings
+    and absurd magnitudes or digit counts raise :class:`InputError` naming ``field``.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise InputError(f"{field}: expected a number, got {type(value).__name__}")
     if isinstance(value, int):
+        if abs(value) >= 1 << 256:
+            raise InputError(f"{field}: magnitude exceeds 2^256")
         return value * scale
+    if isinstance(value, str) and len(value) > 4 * MAX_DECIMAL_DIGITS:
+        raise InputError(f"{field}: more than {MAX_DECIMAL_DIGITS} digits")
     try:
         dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         raise InputError(f"{field}: not a number") from None
     if not dec.is_finite():
         raise InputError(f"{field}: must be finite (got NaN or infinity)")
-    if abs(dec) >= Decimal(2) ** 256:
+    sign, digits, exponent = dec.as_tuple()
+    end = len(digits)
+    while end > 1 and digits[end - 1] == 0:
+        end -= 1
+    exponent += len(digits) - end
+    digits = digits[:end]
+    if digits == (0,):
+        return 0
+    if exponent + len(digits) > MAX_DECIMAL_EXPONENT:
         raise InputError(f"{field}: magnitude exceeds 2^256")
-    scaled = dec * scale
-    if scaled == scaled.to_integral_value():
-        return int(scaled)
+    if len(digits) > MAX_DECIMAL_DIGITS or exponent < -MAX_DECIMAL_EXPONENT:
+        if exact:
+            raise InputError(f"{field}: more precision than the scale 1/{scale} allows")
+        if exponent + len(digits) < -MAX_DECIMAL_EXPONENT:
+            return 0
+        raise InputError(f"{field}: more than {MAX_DECIMAL_DIGITS} digits")
+    coefficient = int("".join(map(str, digits))) * (-1 if sign else 1)
+    numerator = coefficient * scale * 10 ** max(exponent, 0)
+    denominator = 10 ** max(-exponent, 0)
+    if numerator % denominator == 0:
+        return numerator // denominator
     if exact:
         raise InputError(f"{field}: more precision than the scale 1/{scale} allows")
-    num, den = scaled.as_integer_ratio()
-    return round_half_away(num, den)
+    return round_half_away(numerator, denominator)
 
 
 def format_fixed(raw: int, scale: int) -> str:

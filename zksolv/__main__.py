@@ -1,0 +1,5 @@
+"""``python -m zksolv`` runs the CLI."""
+
+from zksolv.cli import main
+
+main()
