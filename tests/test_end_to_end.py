@@ -108,3 +108,16 @@ def test_production_route_both_backends_verify(tmp_path: Path) -> None:
         assert verify(bundle.proof, bundle.public, market, bundle.verification_key).valid, backend
         paths = bundle.save(tmp_path / backend)
         assert snarkjs_groth16_verify(paths["verification_key.json"], paths["public.json"], paths["proof.json"])
+
+
+def test_verify_validates_the_keepers_market(proved) -> None:
+    """The circuit relies on market ranges, so verify() refuses an unvalidated out-of-range state."""
+    from zksolv.errors import InputError
+
+    market, _account, bundle = proved
+    bad = replace(market, params=replace(market.params, es_level=1_000_000), _index={})
+    with pytest.raises(InputError, match="es_level"):
+        verify(bundle.proof, bundle.public, bad, bundle.verification_key)
+    weak = replace(market, params=replace(market.params, min_ratio=0), _index={})
+    with pytest.raises(InputError, match="min_ratio"):
+        verify(bundle.proof, bundle.public, weak, bundle.verification_key)

@@ -58,7 +58,11 @@ def verify(
     Returns a :class:`Verdict`; a malformed proof, key or public-input list is
     an invalid verdict too (with the parse error as the reason), never an
     exception, so a keeper can process untrusted submissions in a loop.
+    The market state is the keeper's own input: it is validated here (the
+    circuit relies on its ranges) and an invalid one raises
+    :class:`~zksolv.errors.InputError`.
     """
+    market.validated()
     root = compute_market_root(market)
     try:
         vk = parse_verification_key(verification_key)

@@ -257,6 +257,8 @@ class MarketState:
         check_interval("params.alpha", p.alpha, 0, fp.RATIO_SCALE)
         for attr in ("beta", "v_scalar", "min_ratio", "var_z"):
             check_bits(f"params.{attr}", getattr(p, attr), fp.RATIO_BITS, signed=False)
+        if p.min_ratio < fp.RATIO_SCALE:
+            raise InputError("params.min_ratio: must be at least 1.0 (a smaller ratio weakens the margin rule)")
         check_interval("params.es_level", p.es_level, 0, fp.RATIO_SCALE - 1)
         check_bits("params.horizon_seconds", p.horizon_seconds, fp.EXPIRY_BITS, signed=False)
         sc = p.scenarios
