@@ -369,5 +369,19 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
     sys.exit(0 if verdict.valid and not replay.valid else EXIT_INVALID)
 
 
+
+# -------------------------------------------------------------------- bench
+@main.command()
+@click.option("--quick", is_flag=True, help="CI subset: positions 1-2, 64 instruments, stress (a few minutes)")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="results directory (default benchmarks/results)")
+@handle_errors
+def bench(quick: bool, out: Path | None) -> None:
+    """Benchmark compile, setup, witness, prove and verify per portfolio size (JSON + plots)."""
+    from zksolv.bench import run_bench, summary
+
+    click.echo(summary(run_bench(quick, out)))
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,38 @@
+"""The proving benchmark's --quick path end to end on the smallest tier (runs in CI so it never rots)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zksolv.bench import run_bench, summary
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_reports(tmp_path):
+    # one position, 64 instruments, stress; no powers-of-tau build (snarkjs only if one is cached)
+    res = run_bench(True, tmp_path, positions=(1,), repeat=1, build_ptau=False, fresh=False, progress=False)
+    assert res["errors"] == []
+    data = json.loads((tmp_path / "proving_quick.json").read_text())
+    assert {"machine", "config", "points", "duration_s", "node_startup_s", "setup_note"} <= set(data)
+    assert data["machine"]["cpus"] >= 1 and "groth16py" in data["machine"]["versions"]
+    (row,) = data["points"]
+    assert row["positions"] == 1 and row["mode"] == "stress" and row["instruments"] == 64
+    assert 1_000 < row["constraints"] < 1_000_000
+    assert row["constraints_per_position"] == row["constraints"]
+    assert row["setup_routes"]["arkworks"] == "dev"
+    for key in ("witness_s", "model_evaluate_s"):
+        assert 0 < row[key]["median"] < 600 and row[key]["min"] <= row[key]["median"] <= row[key]["max"]
+    ark = row["prove"]["arkworks"]
+    assert 0 < ark["prove_s"]["median"] < 600 and ark["peak_rss_mib"] > 10
+    for verifier in ("py_ecc", "groth16py", "snarkjs"):
+        assert 0 < row["verify"][verifier]["median"] < 120
+    assert row["verify"]["groth16py"]["median"] < row["verify"]["py_ecc"]["median"]
+    assert row["proof_bytes_calldata"] == 256 and row["proof_bytes_json"] > 256
+    if "snarkjs" not in row["prove"]:
+        assert any("snarkjs skipped" in n for n in row["notes"])
+    for stem in ("prove", "constraints", "verify"):
+        for ext in ("png", "svg"):
+            assert (tmp_path / f"proving_quick_{stem}.{ext}").stat().st_size > 1_000
+    assert "| stress | 64 | 1 |" in summary(res)
