@@ -458,6 +458,8 @@ def load_json_text(text: str, what: str) -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except InputError:
+        raise
     except (ValueError, RecursionError):  # e.g. an integer literal beyond Python's digit limit, absurd nesting
         raise InputError(f"{what}: malformed JSON (a number is too long or the nesting too deep)") from None
 
