@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from zksolv.atomic import atomic_write_text
+from zksolv.atomic import atomic_write_text, fsync_tree
 from zksolv.errors import CacheError
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class ArtifactCache:
                 self.builds += 1
                 builder(staging)
                 write_manifest(staging)
-                _fsync_tree(staging)
+                fsync_tree(staging)
                 os.chmod(staging, 0o755)
                 os.rename(staging, final)
                 _fsync_dir(final.parent)
@@ -213,16 +213,6 @@ class ArtifactCache:
         trash = Path(tempfile.mkdtemp(prefix=f".{path.name[:16]}.", suffix=".corrupt", dir=path.parent))
         os.rename(path, trash / "entry")
         shutil.rmtree(trash, ignore_errors=True)
-
-
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from zksolv.atomic import atomic_write_text
+from zksolv.atomic import atomic_write_text, fsync_tree
 from zksolv.errors import ProofError, ToolchainError
 
 if TYPE_CHECKING:
@@ -377,23 +377,13 @@ def compile_circuit(
         if not produced.is_file() or not (staging / f"{name}_js" / f"{name}.wasm").is_file():
             tail = _strip_ansi(proc.stderr.strip() or proc.stdout.strip())[-2000:]
             raise ToolchainError(f"circom compile {source.name}: no r1cs/wasm produced: {tail}")
-        _fsync_tree(staging)
+        fsync_tree(staging)
         os.chmod(staging, 0o755)
         _replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return CompiledCircuit.from_dir(out_dir, name)
-
-
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _dirs, files in os.walk(root):
-        for f in files:
-            fd = os.open(os.path.join(dirpath, f), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 def _replace_dir(staging: Path, final: Path) -> None:
