@@ -1,0 +1,139 @@
+pragma circom 2.1.6;
+/*
+ * aggregate.circom — per-position aggregation (docs/fixed_point.md §2).
+ *
+ * OneHot(U): sel[U] bits with exactly one set, at position `idx`.
+ *   U constraints (U == 1: 0, idx forced to 0). Fails if idx >= U.
+ * PositionGreeks(U): range-checks the private quantity q (|q| < 2^52, signed
+ *   as p - |q|) and returns its contributions q*delta, q*gamma, q*vega routed
+ *   to its underlying, and q*mark.  (53 + 4 + U + 3U constraints; U == 1: 57)
+ * Aggregate(N, U): Delta_u, Gamma_u, Vega_u summed over N positions and
+ *   position_value = sum_j q_j * mark_j.
+ * CollateralValue(A): range-checks balances (< 2^52) and returns
+ *   sum_a bal_a * P_a * (1e6 - h_a).   (52 + 2) * A constraints
+ *
+ * Bounds (no wrap mod p): |q*delta| < 2^83, |q*gamma|, |q*vega| < 2^100,
+ * q*mark < 2^100; with N <= 1024: |Delta_u| < 2^93, |Gamma_u|, |Vega_u| < 2^110,
+ * |position_value| < 2^110; collateral < 16 * 2^52 * 2^48 * 2^20 = 2^124.
+ * Market data (u, mark, greeks, P, h) is bound by market_root and validated by
+ * the keeper, so it is within its documented width.
+ * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
+ */
+include "range.circom";
+
+template OneHot(U) {
+    signal input idx;
+    signal output sel[U];
+    if (U == 1) {
+        idx === 0;
+        sel[0] <== 1;
+    } else {
+        var total = 0;
+        var weighted = 0;
+        for (var u = 0; u < U; u++) {
+            sel[u] <-- idx == u ? 1 : 0;
+            sel[u] * (sel[u] - 1) === 0;
+            total += sel[u];
+            weighted += u * sel[u];
+        }
+        // booleans summing to 1: exactly one bit set, and it sits at idx
+        total === 1;
+        weighted === idx;
+    }
+}
+
+template PositionGreeks(U) {
+    signal input q;        // private, signed, |q| < 2^QTY_BITS
+    signal input u;        // underlying index of the instrument (market data)
+    signal input mark;
+    signal input delta;
+    signal input gamma;
+    signal input vega;
+    signal output dDelta[U];
+    signal output dGamma[U];
+    signal output dVega[U];
+    signal output value;   // q * mark, scale 1e12
+
+    component qRange = SignedRangeCheck(FP_QTY_BITS());
+    qRange.in <== q;
+
+    signal qd <== q * delta;
+    signal qg <== q * gamma;
+    signal qv <== q * vega;
+    value <== q * mark;
+
+    component onehot = OneHot(U);
+    onehot.idx <== u;
+    for (var k = 0; k < U; k++) {
+        if (U == 1) {
+            dDelta[k] <== qd;
+            dGamma[k] <== qg;
+            dVega[k] <== qv;
+        } else {
+            dDelta[k] <== onehot.sel[k] * qd;
+            dGamma[k] <== onehot.sel[k] * qg;
+            dVega[k] <== onehot.sel[k] * qv;
+        }
+    }
+}
+
+template Aggregate(N, U) {
+    signal input q[N];
+    signal input u[N];
+    signal input mark[N];
+    signal input delta[N];
+    signal input gamma[N];
+    signal input vega[N];
+    signal output Delta[U];
+    signal output Gamma[U];
+    signal output Vega[U];
+    signal output position_value;
+
+    component pos[N];
+    var d[U];
+    var g[U];
+    var v[U];
+    var value = 0;
+    for (var k = 0; k < U; k++) { d[k] = 0; g[k] = 0; v[k] = 0; }
+    for (var j = 0; j < N; j++) {
+        pos[j] = PositionGreeks(U);
+        pos[j].q <== q[j];
+        pos[j].u <== u[j];
+        pos[j].mark <== mark[j];
+        pos[j].delta <== delta[j];
+        pos[j].gamma <== gamma[j];
+        pos[j].vega <== vega[j];
+        for (var k = 0; k < U; k++) {
+            d[k] += pos[j].dDelta[k];
+            g[k] += pos[j].dGamma[k];
+            v[k] += pos[j].dVega[k];
+        }
+        value += pos[j].value;
+    }
+    for (var k = 0; k < U; k++) {
+        Delta[k] <== d[k];
+        Gamma[k] <== g[k];
+        Vega[k] <== v[k];
+    }
+    position_value <== value;
+}
+
+template CollateralValue(A) {
+    signal input balance[A];   // private, < 2^BALANCE_BITS
+    signal input price[A];     // market data, < 2^48
+    signal input haircut[A];   // market data, in [0, 1e6]
+    signal output value;       // sum bal * P * (1e6 - h), scale 1e18
+
+    component balRange[A];
+    signal bp[A];
+    signal term[A];
+    var total = 0;
+    for (var a = 0; a < A; a++) {
+        balRange[a] = RangeCheck(FP_BALANCE_BITS());
+        balRange[a].in <== balance[a];
+        bp[a] <== balance[a] * price[a];
+        term[a] <== bp[a] * (FP_RATIO_SCALE() - haircut[a]);
+        total += term[a];
+    }
+    value <== total;
+}

@@ -1,0 +1,36 @@
+pragma circom 2.1.6;
+/*
+ * risk_stress.circom — RiskStress(U, K): stress-mode margin (docs/fixed_point.md §2).
+ *
+ *   hints m_u in [0, 2^214) with m_u - 2L_{u,k} in [0, 2^216) for every k;
+ *   MM_raw = sum_u m_u   (scale 2e30; any m_u >= max(0, max_k 2L_{u,k}) passes,
+ *   a larger one only raises the prover's own margin).
+ *
+ * Inputs: loss2[U][K] (|.| < 2^207), hints m[U]. Output: MM_raw (< 2^218).
+ * Constraints: U*214 + U*K*216.
+ * Soundness: m_u - 2L_{u,k} lies in (-2^215, 2^215) as an integer, so a negative
+ * difference is p - x > 2^216 in the field and fails the range check.
+ * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
+ */
+include "range.circom";
+
+template RiskStress(U, K) {
+    signal input loss2[U][K];
+    signal input m[U];
+    signal output MM_raw;
+
+    component mRange[U];
+    component slack[U][K];
+    var total = 0;
+    for (var u = 0; u < U; u++) {
+        mRange[u] = RangeCheck(FP_HINT_BITS());          // m_u >= 0
+        mRange[u].in <== m[u];
+        for (var k = 0; k < K; k++) {
+            slack[u][k] = NonNegSlack(FP_SLACK_BITS());  // m_u >= 2L_{u,k}
+            slack[u][k].a <== m[u];
+            slack[u][k].b <== loss2[u][k];
+        }
+        total += m[u];
+    }
+    MM_raw <== total;
+}

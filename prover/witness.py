@@ -1,0 +1,105 @@
+"""Circuit inputs for one account: model + commitments + tier, glued.
+
+:func:`circuit_inputs` maps a private :class:`~zksolv.account.Account` and a
+public :class:`~zksolv.market.MarketState` to exactly the input signals of
+``AvslSolvency`` (``circuits/avsl_solvency.circom``): field elements as
+decimal strings, negative values as ``p - |x|``, unused position slots padded
+with ``q = 0`` and a valid Merkle path to leaf 0. The Python reference
+(:func:`zksolv.model.evaluate`) supplies the hints and is checked first, so an
+insolvent or out-of-range account fails here with a clear error instead of
+deep inside the witness calculator.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from zksolv import commitments
+from zksolv.account import Account
+from zksolv.circuitgen import Tier
+from zksolv.errors import InputError, ProofError
+from zksolv.fixedpoint import to_field
+from zksolv.market import MarketState, RiskMode
+from zksolv.model import MarginResult, evaluate
+
+#: Hint names per risk mode, as the circuit's input signals.
+MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t", "e"), RiskMode.VAR: ("yt", "s", "n", "v")}
+
+
+def circuit_inputs(account: Account, market: MarketState, tier: Tier) -> dict[str, Any]:
+    """Input signals of ``tier``'s circuit proving ``account`` solvent under ``market``.
+
+    Raises :class:`InputError` if the account has more positions than the
+    tier holds or the market does not have the tier's shape, and
+    :class:`ProofError` if the account is insolvent (no amounts in messages).
+    """
+    slots = account.position_slots(market)
+    balances = account.balances(market)
+    if len(slots) > tier.n_positions:
+        raise InputError(f"positions: {len(slots)} positions exceed this tier's limit of {tier.n_positions}")
+    result = evaluate(market, slots, balances)
+    if not result.solvent:
+        raise ProofError(
+            f"account is insolvent under the {market.params.risk_mode.value} margin of epoch {market.epoch}: "
+            "NAV below requirement"
+        )
+    return build_inputs(market, tier, slots, balances, account.salt, result)
+
+
+def build_inputs(
+    market: MarketState,
+    tier: Tier,
+    slots: Sequence[tuple[int, int]],
+    balances: Sequence[int],
+    salt: int,
+    result: MarginResult,
+) -> dict[str, Any]:
+    """The input mapping without the solvency check (tests feed it bad hints)."""
+    if not tier.matches(market):
+        raise InputError(f"market: its shape {market.shape}/{market.params.risk_mode.value} does not match tier {tier.name}")
+    if len(slots) > tier.n_positions:
+        raise InputError(f"positions: {len(slots)} positions exceed this tier's limit of {tier.n_positions}")
+    f = lambda x: str(to_field(x))  # noqa: E731
+    fv = lambda xs: [f(x) for x in xs]  # noqa: E731
+    p, sc = market.params, market.params.scenarios
+    tree = commitments.instrument_tree(market)
+    padded = list(slots) + [(0, 0)] * (tier.n_positions - len(slots))
+    instruments = [market.instruments[index] for index, _ in padded]
+    inputs: dict[str, Any] = {
+        "account_commitment": f(commitments.account_commitment(slots, balances, salt)),
+        "market_root": f(commitments.market_root(market)),
+        "q": [f(q) for _, q in padded],
+        "leaf_index": [f(index) for index, _ in padded],
+        "balance": fv(balances),
+        "salt": f(salt),
+        "epoch": f(market.epoch),
+        "V": f(p.v_scalar),
+        "beta": f(p.beta),
+        "min_ratio": f(p.min_ratio),
+        "es_level": f(p.es_level),
+        "alpha": f(p.alpha),
+        "horizon_seconds": f(p.horizon_seconds),
+        "var_z": f(p.var_z),
+        "dS": [fv(row) for row in market.price_moves()],
+        "dsig": [fv(row) for row in sc.vol_shocks],
+        "w": fv(sc.weights),
+        "a": [fv(row) for row in p.var_loadings],
+        "g": fv(p.gamma_addon),
+        "vs": fv(p.vega_stress),
+        "instruments_root": f(tree.root),
+        "underlyings_hash": f(commitments.underlyings_hash(market)),
+        "price": [f(c.price) for c in market.collateral],
+        "haircut": [f(c.haircut) for c in market.collateral],
+        "info": [f(commitments.instrument_info(i)) for i in instruments],
+        "underlying": [f(i.underlying) for i in instruments],
+        "mark": [f(i.mark) for i in instruments],
+        "delta": [f(i.delta) for i in instruments],
+        "gamma": [f(i.gamma) for i in instruments],
+        "vega": [f(i.vega) for i in instruments],
+        "path": [[fv(level) for level in tree.path(index)] for index, _ in padded],
+        "mm": f(result.hints["mm"]),  # type: ignore[arg-type]
+    }
+    for name in MODE_HINTS[tier.mode]:
+        value = result.hints[name]
+        inputs[name] = fv(value) if isinstance(value, (list, tuple)) else f(value)
+    return inputs
