@@ -95,11 +95,11 @@ def measure_tier(t: TierInput) -> list[dict[str, Any]]:
 
 def write_report(rows: list[dict[str, Any]], path: Path = RESULTS) -> None:
     """Print the table and write the rows as JSON (atomically)."""
-    header = f"{'tier':<8} {'operation':<30} {'exec gas':>10} {'+intrinsic':>11} {'tx gas':>10} {'calldata B':>10}"
+    header = f"{'tier':<30} {'operation':<30} {'exec gas':>10} {'+intrinsic':>11} {'tx gas':>10} {'calldata B':>10}"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['tier']:<8} {r['operation']:<30} {r['execution_gas']:>10,} {r['intrinsic_gas']:>11,} "
+        print(f"{r['tier']:<30} {r['operation']:<30} {r['execution_gas']:>10,} {r['intrinsic_gas']:>11,} "
               f"{r['tx_gas']:>10,} {r['calldata_bytes']:>10}")
     meta = {"evm": "@ethereumjs/evm 10.1.3 (prague)", "solc": "0.8.28 optimizer 200 runs",
             "verifier": "snarkjs 0.7.6 template verifier_groth16.sol.ejs"}
@@ -128,9 +128,30 @@ def toy_tier(workdir: Path) -> TierInput:
     return TierInput("toy", "toy-two_public", json.loads(vk.to_json()), out[0][0], out[0][1], out[1][0], out[1][1])
 
 
+def prover_tier(mode: str = "stress", account: str = "short_strangle") -> TierInput:
+    """A real margin-circuit tier: the demo market at epochs e and e+1, proofs from ``prover.prove``.
+
+    The account commitment does not depend on the epoch, so both proofs are for
+    the same registered account (development keys, cached like every tier).
+    """
+    from dataclasses import replace
+
+    from prover.prove import prove
+    from zksolv.demo import demo_market, demo_portfolios
+
+    market = demo_market(risk_mode=mode, mc_scenarios=16)
+    book = demo_portfolios(market)[account]
+    first = prove(book, market)
+    second = prove(book, replace(market, epoch=market.epoch + 1, _index={}))
+    return TierInput(first.statement.tier, first.statement.circuit_hash, first.verification_key,
+                     first.proof, first.public, second.proof, second.public)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="zksolv-gas-") as tmp:
         rows = measure_tier(toy_tier(Path(tmp)))
+    for mode in ("stress", "es", "var"):
+        rows += measure_tier(prover_tier(mode))
     write_report(rows)
 
 
