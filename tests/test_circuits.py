@@ -1,0 +1,585 @@
+"""The circuits against the Python reference, bit for bit (docs/fixed_point.md).
+
+Small tiers are compiled once per session (and cached on disk under
+``build/test-circuits/`` keyed by :func:`zksolv.circuitgen.circuit_source_hash`)
+as DEBUG builds: identical constraints, plus ``log`` of the intermediate
+values (greeks, 2L, MM_raw, nav_raw, mm, req_raw) so they can be compared
+with :func:`zksolv.model.evaluate`. Witnesses run in batches through one node
+process using circom's generated witness calculator; a failed ``===`` or
+range check makes witness calculation fail.
+
+Constraint counts are snapshot-tested against ``tests/data/constraint_counts.json``.
+After an intended circuit change, regenerate it with::
+
+    ZKSOLV_UPDATE_CONSTRAINT_COUNTS=1 python -m pytest -q tests/test_circuits.py -k constraint_counts
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from zksolv import commitments
+from zksolv import fixedpoint as fp
+from zksolv.account import Account, Position
+from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, render_main, write_main
+from zksolv.errors import InputError, ProofError
+from zksolv.market import (
+    CollateralAsset,
+    Instrument,
+    InstrumentKind,
+    MarketState,
+    Params,
+    RiskMode,
+    ScenarioSet,
+    Underlying,
+)
+from zksolv.model import evaluate
+from zksolv.poseidon import poseidon
+from prover.witness import build_inputs, circuit_inputs
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "test-circuits"
+COUNTS_FILE = Path(__file__).parent / "data" / "constraint_counts.json"
+UPDATE_ENV = "ZKSOLV_UPDATE_CONSTRAINT_COUNTS"
+P = fp.FIELD_MODULUS
+QMAX = (1 << fp.QTY_BITS) - 1
+
+STRESS, ES, VAR = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR
+TIERS = {
+    "stress_n2": Tier(2, 1, 2, 4, 1, STRESS),
+    "stress_n4": Tier(4, 1, 2, 4, 1, STRESS),  # marginal cost of 2 positions vs stress_n2
+    "stress_u2": Tier(3, 2, 2, 8, 2, STRESS),
+    "es_u2": Tier(3, 2, 2, 8, 1, ES),
+    "var_u2": Tier(3, 2, 2, 4, 2, VAR),
+}
+
+
+# ============================================================== markets, accounts
+def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: bool = True,
+                min_ratio: int | None = None) -> MarketState:
+    """A random validated market of ``tier``'s shape with realistic magnitudes.
+
+    Instrument 0 is inert (mark and greeks 0). Collateral 0 is a $1 asset
+    without haircut; collateral 1 is 'dust' (price 1 µUSD, haircut 1e6-1, so
+    one unit adds exactly 1 to NAV_raw) or a random asset.
+    """
+    n_u, n_k = tier.n_underlyings, tier.n_scenarios
+    assert fp.MERKLE_ARITY ** (tier.depth - 1) < n_instruments <= fp.MERKLE_ARITY ** tier.depth or tier.depth == 1
+    underlyings = tuple(
+        Underlying(f"U{u}", rng.randint(10**8, 10**11), (), 500_000, 500_000, 550_000, 450_000) for u in range(n_u)
+    )
+    instruments = [Instrument("ZERO", 0, InstrumentKind.SPOT, 0, 0, 0, 0, 0, 0)]
+    for i in range(1, n_instruments):
+        instruments.append(Instrument(
+            f"I{i}", rng.randrange(n_u), rng.choice([InstrumentKind.CALL, InstrumentKind.PUT]),
+            rng.randint(1, 10**11), rng.randint(1, 2**40 - 1), rng.randint(0, 10**11),
+            rng.randint(-10**8, 10**8), rng.randint(-10**9, 10**9), rng.randint(-10**11, 10**11),
+        ))
+    cuts = sorted(rng.randint(0, fp.RATIO_SCALE) for _ in range(n_k - 1))
+    bounds = [0, *cuts, fp.RATIO_SCALE]
+    params = Params(
+        alpha=rng.randint(0, fp.RATIO_SCALE), beta=rng.randint(0, 2 * 10**6), v_scalar=rng.randint(0, 2 * 10**6),
+        risk_mode=tier.mode, es_level=rng.randint(500_000, 999_999),
+        min_ratio=min_ratio if min_ratio is not None else rng.randint(10**6, 2 * 10**6),
+        horizon_seconds=86_400, var_z=2_326_000,
+        scenarios=ScenarioSet(
+            "random",
+            tuple(tuple(rng.randint(-300_000, 300_000) for _ in range(n_k)) for _ in range(n_u)),
+            tuple(tuple(rng.randint(-10**6, 10**6) for _ in range(n_k)) for _ in range(n_u)),
+            tuple(bounds[k + 1] - bounds[k] for k in range(n_k)),
+        ),
+        var_loadings=tuple(tuple(rng.randint(-10**10, 10**10) for _ in range(n_u)) for _ in range(n_u)),
+        gamma_addon=tuple(rng.randint(0, 10**21) for _ in range(n_u)),
+        vega_stress=tuple(rng.randint(0, 500_000) for _ in range(n_u)),
+    )
+    second = CollateralAsset("DUST", 1, fp.RATIO_SCALE - 1) if dust else \
+        CollateralAsset("C1", rng.randint(0, 10**11), rng.randint(0, fp.RATIO_SCALE))
+    collateral = (CollateralAsset("USD", 10**6, 0), second)
+    market = MarketState(rng.randint(0, 2**64 - 1), params, underlyings, tuple(instruments), collateral).validated()
+    assert tier.matches(market)
+    return market
+
+
+def fund(market: MarketState, slots: list[tuple[int, int]], *, extra: int = 0) -> list[int]:
+    """Balances (USD, DUST) putting NAV exactly at the requirement, plus ``extra`` NAV_raw units.
+
+    Needs the dust asset; ``pytest.skip``-free: returns None when unreachable.
+    """
+    zero = evaluate(market, slots, [0, 0])
+    target = fp.ceil_div(zero.req_raw, fp.RATIO_SCALE) - zero.nav_raw + extra  # NAV_raw still needed
+    if target < 0:
+        return None  # type: ignore[return-value]
+    unit = 10**6 * 10**6  # USD: P*(1e6-h)
+    bal0, bal1 = divmod(target, unit)
+    if bal0 >= 1 << fp.BALANCE_BITS:
+        return None  # type: ignore[return-value]
+    return [bal0, bal1]
+
+
+def fund_usd(market: MarketState, slots: list[tuple[int, int]], bal1: int) -> list[int] | None:
+    """Balances ``[bal0, bal1]`` with the least USD ``bal0`` that makes the account solvent."""
+    zero = evaluate(market, slots, [0, bal1])
+    target = fp.ceil_div(zero.req_raw, fp.RATIO_SCALE) - zero.nav_raw
+    bal0 = max(0, fp.ceil_div(target, 10**12))
+    return [bal0, bal1] if bal0 < 1 << fp.BALANCE_BITS else None
+
+
+def random_account(rng: random.Random, market: MarketState, n_max: int, *, qmax: int = 10**9,
+                   extra: int | None = None) -> tuple[list[tuple[int, int]], list[int]]:
+    """Distinct instruments, random quantities, funded to be solvent (margin plus a random cushion)."""
+    for _ in range(1000):
+        n = rng.randint(0, min(n_max, len(market.instruments)))
+        indices = rng.sample(range(len(market.instruments)), n)
+        slots = [(i, rng.choice([-1, 1]) * rng.randint(1, qmax)) for i in indices]
+        cushion = rng.randint(0, 10**20) if extra is None else extra
+        balances = fund(market, slots, extra=cushion)
+        if balances is not None:
+            return slots, balances
+    raise AssertionError("could not fund a random account")
+
+
+def account_of(market: MarketState, slots: list[tuple[int, int]], balances: list[int], salt: int = 12345) -> Account:
+    positions = tuple(Position(market.instruments[i].symbol, q) for i, q in slots)
+    return Account(positions, {a.symbol: b for a, b in zip(market.collateral, balances)}, salt)
+
+
+def inputs_for(market: MarketState, tier: Tier, slots, balances, salt: int = 987654321, result=None) -> dict[str, Any]:
+    result = result or evaluate(market, slots, balances)
+    return build_inputs(market, tier, slots, balances, salt, result)
+
+
+# ============================================================== fast tests (no node)
+def test_render_main_header_and_constants() -> None:
+    tier = TIERS["stress_n2"]
+    text = render_main(tier)
+    assert text.startswith("// auto-generated by zksolv — do not edit")
+    assert tier.name in text.splitlines()[1]
+    assert 'include "avsl_solvency.circom";' in text
+    assert "component main {public [account_commitment, market_root]} = AvslSolvency(2, 1, 2, 4, 1, 0);" in text
+    assert f"function FP_MM_DIVISOR() {{ return {fp.MM_DIVISOR}; }}" in text
+    assert f"function FP_QTY_BITS() {{ return {fp.QTY_BITS}; }}" in text
+    assert "function FP_DEBUG() { return 0; }" in text
+    assert "function FP_DEBUG() { return 1; }" in render_main(tier, debug=True)
+
+
+def test_source_hash_tracks_tier_and_debug() -> None:
+    a, b = TIERS["stress_n2"], TIERS["stress_n4"]
+    assert circuit_source_hash(a) == circuit_source_hash(a)
+    assert len({circuit_source_hash(a), circuit_source_hash(b), circuit_source_hash(a, debug=True)}) == 3
+
+
+def test_write_main_atomic(tmp_path: Path) -> None:
+    tier = TIERS["es_u2"]
+    path = write_main(tier, tmp_path)
+    assert path.read_text() == render_main(tier)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_tier_for_market_and_validation() -> None:
+    tier = TIERS["stress_u2"]
+    market = make_market(random.Random(1), tier, n_instruments=9)
+    assert Tier.for_market(market, 3) == tier
+    with pytest.raises(InputError, match="n_positions"):
+        Tier(0, 1, 1, 1, 1, STRESS)
+    with pytest.raises(InputError, match="depth"):
+        Tier(2, 1, 1, 1, 9, STRESS)
+
+
+def test_circuit_inputs_shape_and_padding() -> None:
+    tier = TIERS["stress_u2"]
+    rng = random.Random(2)
+    market = make_market(rng, tier, n_instruments=9)
+    slots, balances = random_account(rng, market, 2)
+    inputs = circuit_inputs(account_of(market, slots, balances), market, tier)
+    assert len(inputs["q"]) == len(inputs["path"]) == tier.n_positions
+    assert inputs["q"][len(slots):] == ["0"] * (tier.n_positions - len(slots))
+    assert all(len(p) == tier.depth and all(len(lvl) == 3 for lvl in p) for p in inputs["path"])
+    assert inputs["market_root"] == str(commitments.market_root(market))
+    assert all(isinstance(x, str) and 0 <= int(x) < P for x in inputs["q"] + inputs["delta"])
+    assert set(inputs) >= {"m", "mm"} and "t" not in inputs
+
+
+def test_circuit_inputs_refuses_too_many_positions() -> None:
+    tier = TIERS["stress_n2"]
+    rng = random.Random(3)
+    market = make_market(rng, tier, n_instruments=4)
+    slots = [(1, 5), (2, 6), (3, 7)]
+    balances = fund(market, slots, extra=10**18)
+    with pytest.raises(InputError, match="limit of 2"):
+        circuit_inputs(account_of(market, slots, balances), market, tier)
+
+
+def test_circuit_inputs_refuses_insolvent_without_amounts() -> None:
+    tier = TIERS["stress_n2"]
+    rng = random.Random(4)
+    market = make_market(rng, tier, n_instruments=4)
+    while True:
+        slots, balances = random_account(rng, market, 2, extra=0)
+        if evaluate(market, slots, balances).mm > 0 and balances[1] > 0:
+            break
+    balances[1] -= 1
+    result = evaluate(market, slots, balances)
+    assert not result.solvent
+    with pytest.raises(ProofError, match="insolvent.*NAV below requirement") as info:
+        circuit_inputs(account_of(market, slots, balances), market, tier)
+    assert not any(str(v) in str(info.value) for v in (result.nav_raw, result.mm, result.req_raw, *balances) if abs(v) > 99)
+
+
+# ============================================================== compile + witness helpers
+_RUNNER = r"""
+const fs = require('fs');
+const [calcPath, wasmPath, inputsPath] = process.argv.slice(2);
+const builder = require(calcPath);
+(async () => {
+  const code = fs.readFileSync(wasmPath);
+  const inputs = JSON.parse(fs.readFileSync(inputsPath, 'utf8'));
+  const results = [];
+  const origLog = console.log;
+  let calc = await builder(code);
+  for (const inp of inputs) {
+    const logs = [];
+    console.log = (...a) => logs.push(a.join(' '));
+    try {
+      await calc.calculateWitness(inp, true);
+      results.push({ok: true, logs});
+    } catch (e) {
+      results.push({ok: false, logs, error: String((e && e.message) || e).slice(0, 400)});
+      console.log = origLog;
+      calc = await builder(code);   // fresh instance after a trap
+    }
+    console.log = origLog;
+  }
+  process.stdout.write(JSON.stringify(results));
+})();
+"""
+
+
+class Circuit:
+    """A compiled DEBUG build of a tier plus a batch witness runner."""
+
+    def __init__(self, tier: Tier, compiled: Any):
+        self.tier, self.compiled = tier, compiled
+
+    def run(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Witness per input: ``{"ok": bool, "values": {name or (name, *idx): int}, "error": str}``."""
+        from zksolv.toolchain import run_node
+
+        with tempfile.TemporaryDirectory(prefix="zksolv-test-wtns-") as tmp:
+            script, data = Path(tmp) / "runner.js", Path(tmp) / "inputs.json"
+            script.write_text(_RUNNER)
+            data.write_text(json.dumps(batch))
+            proc = run_node([script, self.compiled.wasm.parent / "witness_calculator.js", self.compiled.wasm, data],
+                            timeout=900, what="test witness batch")
+        out = json.loads(proc.stdout)
+        for res in out:
+            values: dict[Any, int] = {}
+            for line in res["logs"]:
+                tok = line.split()
+                if len(tok) >= 2 and tok[-1].isdigit():
+                    key = tok[0] if len(tok) == 2 else (tok[0], *map(int, tok[1:-1]))
+                    values[key] = fp.from_field(int(tok[-1]))
+            res["values"] = values
+        return out
+
+    def ok(self, inputs: dict[str, Any]) -> dict[Any, int]:
+        res = self.run([inputs])[0]
+        assert res["ok"], res.get("error")
+        return res["values"]
+
+
+@pytest.fixture(scope="module")
+def circuit() -> Callable[[str], Circuit]:
+    """``circuit(tier_key)``: compile once per session (cached on disk by source hash)."""
+    from zksolv.toolchain import CompiledCircuit, compile_circuit
+
+    cache: dict[str, Circuit] = {}
+
+    def get(key: str) -> Circuit:
+        if key not in cache:
+            tier = TIERS[key]
+            name = f"{tier.name}_debug"
+            out = BUILD / f"{tier.name}-{circuit_source_hash(tier, debug=True)[:16]}"
+            try:
+                compiled = CompiledCircuit.from_dir(out, name)
+            except Exception:
+                compiled = compile_circuit(write_main(tier, BUILD / "src", debug=True), out, include_dirs())
+            cache[key] = Circuit(tier, compiled)
+        return cache[key]
+
+    return get
+
+
+def expect_match(values: dict[Any, int], result, tier: Tier, market: MarketState) -> None:
+    """Every logged circuit value equals the Python reference."""
+    g = result.greeks
+    for u in range(tier.n_underlyings):
+        assert values[("Delta", u)] == g.Delta[u]
+        assert values[("Gamma", u)] == g.Gamma[u]
+        assert values[("Vega", u)] == g.Vega[u]
+    assert values["nav_raw"] == result.nav_raw
+    assert values["mm"] == result.mm
+    assert values["req_raw"] == result.req_raw
+    if tier.mode is not VAR:
+        for u in range(tier.n_underlyings):
+            for k in range(tier.n_scenarios):
+                assert values[("loss2", u, k)] == result.losses[u][k]
+    if tier.mode is STRESS:
+        assert values["MM_raw"] == sum(result.hints["m"])
+    if tier.mode is VAR:  # MM_raw = 2e24*s + sum_u (n_u*g_u + 2e12*v_u*vs_u), from the hints
+        h = result.hints
+        assert values["MM_raw"] == fp.MM_DIVISOR * h["s"] + sum(
+            n * g + 2 * fp.VEGA_LOSS_FACTOR * v * vs
+            for n, g, v, vs in zip(h["n"], market.params.gamma_addon, h["v"], market.params.vega_stress))
+
+
+# ============================================================== slow: constraint counts
+@pytest.mark.slow
+def test_constraint_counts(circuit) -> None:
+    counts = {TIERS[k].name: circuit(k).compiled.n_constraints for k in TIERS}
+    if os.environ.get(UPDATE_ENV):
+        COUNTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "_note": f"constraints per tier (circom2 --O2). Regenerate: {UPDATE_ENV}=1 python -m pytest -q "
+                     "tests/test_circuits.py -k constraint_counts",
+            **counts,
+        }
+        COUNTS_FILE.write_text(json.dumps(data, indent=1) + "\n")
+    snapshot = json.loads(COUNTS_FILE.read_text())
+    assert {k: snapshot.get(k) for k in counts} == counts, f"constraint counts changed: set {UPDATE_ENV}=1 to accept"
+
+
+@pytest.mark.slow
+def test_debug_build_has_production_constraints(circuit, tmp_path: Path) -> None:
+    """DEBUG only adds logs: the production main compiles to the same constraint count."""
+    from zksolv.toolchain import compile_circuit
+
+    tier = TIERS["stress_n2"]
+    out = BUILD / f"{tier.name}-prod-{circuit_source_hash(tier)[:16]}"
+    prod = compile_circuit(write_main(tier, BUILD / "src"), out, include_dirs())
+    assert prod.n_constraints == circuit("stress_n2").compiled.n_constraints
+    assert prod.n_public == 2
+
+
+# ============================================================== slow: agreement with the reference
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["stress_n2", "stress_u2", "es_u2", "var_u2"])
+def test_random_accounts_match_reference(circuit, key: str) -> None:
+    tier = TIERS[key]
+    c = circuit(key)
+    rng = random.Random(hash(key) & 0xFFFF)
+    cases = []
+    for i in range(12):
+        n_instr = rng.randint(fp.MERKLE_ARITY ** (tier.depth - 1) + 1, fp.MERKLE_ARITY ** tier.depth)
+        market = make_market(rng, tier, n_instruments=n_instr, dust=i % 2 == 0)
+        if i % 2 == 0:
+            slots, balances = random_account(rng, market, tier.n_positions)
+        else:  # random second asset: cover the requirement with USD (rounded up)
+            slots = [(j, rng.choice([-1, 1]) * rng.randint(1, 10**9))
+                     for j in rng.sample(range(n_instr), rng.randint(0, min(n_instr, tier.n_positions)))]
+            balances = fund_usd(market, slots, rng.randint(0, 10**12))
+            if balances is None:
+                continue
+        result = evaluate(market, slots, balances)
+        assert result.solvent
+        cases.append((market, result, inputs_for(market, tier, slots, balances, salt=rng.randrange(P), result=result)))
+    assert len(cases) >= 8
+    for (market, result, _), res in zip(cases, c.run([inp for *_, inp in cases])):
+        assert res["ok"], res.get("error")
+        expect_match(res["values"], result, tier, market)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["stress_n2", "es_u2", "var_u2"])
+def test_boundary_accounts(circuit, key: str) -> None:
+    tier = TIERS[key]
+    c = circuit(key)
+    rng = random.Random(7)
+    n_instr = max(tier.n_positions + 1, fp.MERKLE_ARITY ** (tier.depth - 1) + 1)
+    market = make_market(rng, tier, n_instruments=n_instr, min_ratio=10**6)
+    batch, expect = [], []
+
+    def add(slots, balances, solvent=True):
+        result = evaluate(market, slots, balances)
+        assert result.solvent is solvent
+        batch.append(inputs_for(market, tier, slots, balances, result=result))
+        expect.append((result, solvent))
+
+    # no positions, no collateral: margin 0, NAV 0 — solvent
+    add([], [0, 0])
+    # every slot used, the last instrument included (highest leaf index)
+    full = [(n_instr - 1 - j, rng.randint(-10**9, 10**9) or 1) for j in range(tier.n_positions)]
+    add(full, fund(market, full, extra=10**15))
+    # NAV exactly at the margin (min_ratio = 1: NAV_raw*1e6 == req_raw), and one unit below
+    while True:
+        slots, balances = random_account(rng, market, tier.n_positions, extra=0)
+        result = evaluate(market, slots, balances)
+        if result.mm > 0 and balances[1] > 0:
+            break
+    assert result.nav_raw * fp.RATIO_SCALE == result.req_raw
+    add(slots, balances)
+    add(slots, [balances[0], balances[1] - 1], solvent=False)
+    # maximal quantities on the inert instrument and a long option: |q| = 2^52 - 1
+    extreme = [(0, -QMAX), (1, QMAX)] if tier.n_positions >= 2 else [(0, -QMAX)]
+    bal = fund(market, extreme, extra=0)
+    if bal is not None:
+        add(extreme, bal)
+    add([(0, QMAX)], [(1 << fp.BALANCE_BITS) - 1, (1 << fp.BALANCE_BITS) - 1])
+    for (result, solvent), res in zip(expect, c.run(batch)):
+        assert res["ok"] is solvent, res.get("error")
+        if solvent:
+            expect_match(res["values"], result, tier, market)
+
+
+# ============================================================== slow: cheating hints fail
+def _tamper(inputs: dict[str, Any], name: str, delta: int, index: int | None = None) -> dict[str, Any]:
+    out = json.loads(json.dumps(inputs))
+    if index is None:
+        out[name] = str((int(out[name]) + delta) % P)
+    else:
+        out[name][index] = str((int(out[name][index]) + delta) % P)
+    return out
+
+
+def _rich_case(tier: Tier, seed: int, want: Callable[[Any], bool]):
+    """A solvent account (cushion $1e6) whose hints satisfy ``want``."""
+    rng = random.Random(seed)
+    for _ in range(200):
+        market = make_market(rng, tier, n_instruments=fp.MERKLE_ARITY ** tier.depth)
+        slots, balances = random_account(rng, market, tier.n_positions, extra=10**24)
+        result = evaluate(market, slots, balances)
+        if want(result):
+            return market, slots, balances, result
+    raise AssertionError("no suitable random account found")
+
+
+@pytest.mark.slow
+def test_stress_cheating_hints_fail(circuit) -> None:
+    tier = TIERS["stress_u2"]
+    market, slots, balances, result = _rich_case(tier, 11, lambda r: all(m > 0 for m in r.hints["m"]) and r.mm > 0)
+    good = inputs_for(market, tier, slots, balances, result=result)
+    bad = [
+        _tamper(good, "m", -1, 0), _tamper(good, "m", -1, 1),          # m_u below max_k 2L_{u,k}
+        _tamper(good, "mm", -1),                                       # margin rounded down
+        _tamper(_tamper(good, "m", -result.hints["m"][0] - 1, 0), "mm", 0),  # m_u negative
+        _tamper(good, "q", 1, 0),                                      # not the committed account
+        _tamper(good, "leaf_index", 1, 0),                             # another instrument
+        _tamper(good, "delta", 1, 0),                                  # not the committed market
+    ]
+    # the one-sided checks accept larger hints (only the prover pays)
+    fine = [_tamper(_tamper(good, "m", fp.MM_DIVISOR, 0), "mm", 1),
+            _tamper(_tamper(_tamper(good, "m", fp.MM_DIVISOR, 0), "m", fp.MM_DIVISOR, 1), "mm", 2)]
+    results = circuit("stress_u2").run([good, *bad, *fine])
+    assert results[0]["ok"], results[0].get("error")
+    assert [r["ok"] for r in results[1:1 + len(bad)]] == [False] * len(bad)
+    assert all(r["ok"] for r in results[1 + len(bad):]), [r.get("error") for r in results[1 + len(bad):]]
+
+
+@pytest.mark.slow
+def test_es_cheating_hints_fail(circuit) -> None:
+    tier = TIERS["es_u2"]
+    market, slots, balances, result = _rich_case(tier, 12, lambda r: r.mm > 0 and max(r.hints["e"]) > 0)
+    good = inputs_for(market, tier, slots, balances, result=result)
+    k = max(range(tier.n_scenarios), key=lambda i: result.hints["e"][i])
+    bad = [
+        _tamper(good, "e", -1, k),                 # e_k below L_k - t
+        _tamper(good, "e", -result.hints["e"][k] - 1, k),  # e_k negative
+        _tamper(good, "t", -1),                    # t lowered, e unchanged: e_k < L_k - t at the quantile
+        _tamper(good, "t", fp.MM_DIVISOR),         # t raised, e unchanged: the ES bound exceeds mm
+        _tamper(good, "mm", -1),
+    ]
+    fine = [_tamper(good, "e", 10**6, k), _tamper(good, "mm", 1)]
+    results = circuit("es_u2").run([good, *bad, *fine])
+    assert results[0]["ok"], results[0].get("error")
+    assert [r["ok"] for r in results[1:1 + len(bad)]] == [False] * len(bad)
+    assert all(r["ok"] for r in results[1 + len(bad):]), [r.get("error") for r in results[1 + len(bad):]]
+
+
+@pytest.mark.slow
+def test_var_cheating_hints_fail(circuit) -> None:
+    tier = TIERS["var_u2"]
+    market, slots, balances, result = _rich_case(
+        tier, 13, lambda r: r.mm > 0 and min(r.hints["yt"]) > 0 and max(r.hints["n"]) > 0 and min(r.hints["v"]) > 0)
+    good = inputs_for(market, tier, slots, balances, result=result)
+    h = result.hints
+    un = max(range(tier.n_underlyings), key=lambda u: h["n"][u])
+    bad = [
+        _tamper(good, "yt", -1, 0), _tamper(good, "yt", -1, 1),   # |y_f| rounded down
+        _tamper(good, "s", -1),                                   # s^2 < sum yt^2
+        _tamper(good, "n", -1, un),                               # n_u < -Gamma_u
+        _tamper(good, "v", -1, 0),                                # v_u < |Vega_u|
+        _tamper(good, "mm", -1),
+    ]
+    fine = [_tamper(good, "s", 1), _tamper(_tamper(good, "v", 1, 0), "mm", 1)]
+    results = circuit("var_u2").run([good, *bad, *fine])
+    assert results[0]["ok"], results[0].get("error")
+    assert [r["ok"] for r in results[1:1 + len(bad)]] == [False] * len(bad)
+    # s + 1 raises MM_raw by 2e24: fails the rounding unless mm grows too
+    assert results[1 + len(bad)]["ok"] is False
+    assert results[2 + len(bad)]["ok"], results[2 + len(bad)].get("error")
+
+
+@pytest.mark.slow
+def test_insolvent_account_has_no_witness(circuit) -> None:
+    tier = TIERS["stress_n2"]
+    rng = random.Random(21)
+    market = make_market(rng, tier, n_instruments=4)
+    batch = []
+    for _ in range(5):
+        while True:
+            slots, balances = random_account(rng, market, 2, extra=0)
+            if evaluate(market, slots, balances).mm > 0 and balances[1] > 0:
+                break
+        batch.append(inputs_for(market, tier, slots, [balances[0], balances[1] - 1]))
+        # also with the true, tight hints but a cheaper requirement claimed (mm lowered)
+        batch.append(_tamper(inputs_for(market, tier, slots, balances), "mm", -1))
+    assert not any(r["ok"] for r in circuit("stress_n2").run(batch))
+
+
+@pytest.mark.slow
+def test_private_inputs_are_range_checked(circuit) -> None:
+    """q = 2^52 or -2^52 - 1 (on the inert instrument) and a balance of 2^52 (of a
+    zero-priced asset) are refused even with a consistent commitment and otherwise
+    valid hints. The spec's signed check q + 2^52 in [0, 2^53) admits q = -2^52
+    (one beyond Python's |q| < 2^52; every bound in the spec still holds)."""
+    tier = TIERS["stress_n2"]
+    rng = random.Random(31)
+    market = make_market(rng, tier, n_instruments=4, dust=False)
+    market = MarketState(market.epoch, market.params, market.underlyings, market.instruments,
+                         (market.collateral[0], CollateralAsset("FREE", 0, 0))).validated()
+    c = circuit("stress_n2")
+
+    def forged(q: int, bal1: int) -> dict[str, Any]:
+        inputs = inputs_for(market, tier, [(0, 1)], [0, 0])
+        chain = poseidon([0, 0, q % P])
+        inputs["q"][0] = str(q % P)
+        inputs["balance"][1] = str(bal1)
+        inputs["account_commitment"] = str(poseidon([987654321, chain, commitments.hash_list([0, bal1])]))
+        return inputs
+
+    results = c.run([forged(QMAX, 0), forged(-QMAX, (1 << 52) - 1), forged(-(1 << 52), 0),
+                     forged(1 << 52, 0), forged(-(1 << 52) - 1, 0), forged(1, 1 << 52), forged(1, P - 1)])
+    assert [r["ok"] for r in results] == [True, True, True, False, False, False, False], [r.get("error") for r in results]
+
+
+@pytest.mark.slow
+def test_witness_satisfies_r1cs(circuit) -> None:
+    """The generated witness satisfies the r1cs (snarkjs wtns check), via circuit_inputs."""
+    from zksolv.toolchain import calculate_witness, snarkjs
+
+    tier = TIERS["es_u2"]
+    c = circuit("es_u2")
+    rng = random.Random(41)
+    market = make_market(rng, tier, n_instruments=4)
+    slots, balances = random_account(rng, market, tier.n_positions)
+    inputs = circuit_inputs(account_of(market, slots, balances), market, tier)
+    with tempfile.TemporaryDirectory() as tmp:
+        wtns = calculate_witness(c.compiled.wasm, inputs, Path(tmp) / "w.wtns")
+        proc = snarkjs(["wtns", "check", c.compiled.r1cs, wtns], timeout=600)
+    assert "WITNESS IS CORRECT" in proc.stdout + proc.stderr
