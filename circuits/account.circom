@@ -5,7 +5,7 @@ pragma circom 2.1.6;
  * PositionsChain(N): chain = 0; for each slot j with q_j != 0:
  *   chain = Poseidon3([chain, leaf_index_j, q_j]); zero slots are skipped
  *   (IsZero + select), so padding leaves the commitment unchanged.
- *   (2 + 1 + 213) * N constraints (Poseidon(3) = 213).
+ *   264 * N constraints (IsZero 2 + Poseidon(3) 261 + select 1, measured).
  * AccountCommitment(N, A): Poseidon3([salt, chain, HashList(A)(balance)]).
  * Inputs: q[N] (range-checked by Aggregate), leaf_index[N] (< 4^DEPTH, checked by
  * the Merkle inclusion), balance[A] (range-checked by CollateralValue), salt

@@ -6,7 +6,8 @@ pragma circom 2.1.6;
  *   U constraints (U == 1: 0, idx forced to 0). Fails if idx >= U.
  * PositionGreeks(U): range-checks the private quantity q (|q| < 2^52, signed
  *   as p - |q|) and returns its contributions q*delta, q*gamma, q*vega routed
- *   to its underlying, and q*mark.  (53 + 4 + U + 3U constraints; U == 1: 57)
+ *   to its underlying, and q*mark.  (53 + 4 + U + 3U constraints; measured
+ *   U == 1: 57, U == 2: 65)
  * Aggregate(N, U): Delta_u, Gamma_u, Vega_u summed over N positions and
  *   position_value = sum_j q_j * mark_j.
  * CollateralValue(A): range-checks balances (< 2^52) and returns

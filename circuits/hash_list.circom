@@ -6,7 +6,8 @@ pragma circom 2.1.6;
  *   h = Poseidon16([h] + chunk)
  *
  * Inputs: in[n] (field elements, any value). Output: out.
- * Constraints: 566 per chunk of 15, i.e. 566 * max(1, ceil(n/15)).
+ * Constraints (measured, circom2 --O2): 606 per chunk of 15 (Poseidon(16)),
+ * i.e. 606 * max(1, ceil(n/15)).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  * A hash, no range checks: the caller range-checks private elements.
  */

@@ -4,7 +4,7 @@ pragma circom 2.1.6;
  * (docs/fixed_point.md §3). info = Poseidon3([kind, strike, expiry]) is taken
  * as an opaque input: the circuit never uses kind, strike or expiry.
  * Inputs: market data (signed values as p - |x|), not range-checked (the keeper
- * validated the market bound by market_root). Constraints: 309 (Poseidon(6)).
+ * validated the market bound by market_root). Constraints: 354 (Poseidon(6), measured).
  */
 include "circomlib/circuits/poseidon.circom";
 

@@ -6,11 +6,11 @@ pragma circom 2.1.6;
  *   header [MODE, V, beta, min_ratio, c, alpha, horizon_seconds, var_z, U, K];
  *   MODE, U and K are template constants, so a proof for one risk mode / shape
  *   can only match a market published with that mode and shape.
- *   566 * ceil((10 + 2UK + K + U^2 + 2U) / 15) constraints.
+ *   606 * ceil((10 + 2UK + K + U^2 + 2U) / 15) constraints.
  * MarketRoot(U, K, A, MODE): Poseidon5([epoch, params_hash, instruments_root,
  *   underlyings_hash, collateral_hash]), collateral_hash = hash_list([P_a, h_a]...).
  *   instruments_root and underlyings_hash are opaque inputs (the root is tied to
- *   every position by the Merkle checks in AvslSolvency).
+ *   every position by the Merkle checks in AvslSolvency). Poseidon(5): 321.
  * Market data is public and validated by the keeper: no range checks here.
  */
 include "circomlib/circuits/poseidon.circom";

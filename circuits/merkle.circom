@@ -9,7 +9,8 @@ pragma circom 2.1.6;
  *   Inputs: leaf, index (< 4^DEPTH, enforced by Num2Bits(2*DEPTH): an index
  *   cannot alias another leaf), path[DEPTH][3] (siblings per level, the node's
  *   own position removed, as zksolv.merkle.MerkleTree.path).
- *   Output: root.   2*DEPTH + DEPTH*(4 + 270) constraints (Poseidon(4) = 270).
+ *   Output: root.   2*DEPTH + DEPTH*(4 + 297) constraints (Poseidon(4) = 297);
+ *   measured: MerkleInclusion4(4) = 1216 standalone.
  */
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/bitify.circom";

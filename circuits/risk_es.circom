@@ -9,7 +9,8 @@ pragma circom 2.1.6;
  *
  * Inputs: loss2[U][K] (|.| < 2^207, |L_k| < 2^212), market data w[K]
  * (<= 1e6), es_level c (< 1e6), hints t, e[K], and mm (range-checked to
- * 128 bits by Solvency). Constraints: 215 + K*(214 + 216 + 1) + 1 + 248.
+ * 128 bits by Solvency). Constraints: 215 + K*(214 + 216 + 1) + 1 + 248
+ * (measured RiskEs(2,16) = 7360).
  * Soundness: |e_k - L_k + t| < 2^216 so a negative slack wraps above 2^216;
  * the margin slack is < 2^229 + 2^234 + 2^242 < 2^243 in magnitude, so a
  * negative one wraps above 2^248. Any t gives an upper bound on ES.

@@ -12,7 +12,8 @@ pragma circom 2.1.6;
  *
  * Inputs: Delta[U], Gamma[U], Vega[U]; market data a[U][U] (|.| < 2^48),
  * g[U] (< 2^96), vs[U] (< 2^31); hints yt[U], s, n[U], v[U].
- * Constraints: U^2 + U*(100+432+1) + 104 + 1 + 216 + U*(112+216) + U*(112+432) + 2U.
+ * Constraints: U^2 + U*(100+432+1) + 104 + 1 + 216 + U*(112+216) + U*(112+432) + 2U
+ * (measured RiskVar(2) = 3139).
  * Soundness: every slack is < 2^209 in magnitude, so a negative one wraps above 2^216.
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  */
