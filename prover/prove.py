@@ -4,8 +4,9 @@
 (an insolvent or out-of-range account is refused here, before any proving),
 builds or reuses the cached circuit and keys, computes the witness in a
 private temporary directory (deleted afterwards: it holds every private
-value), proves with the chosen backend, and checks the public signals are
-exactly the commitment and root Python computes.
+value), checks it against the reference (public signals, net greeks, NAV,
+margin and requirement must equal the Python values) before proving with the
+chosen backend, and checks the proof's public signals once more.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager
 
 from prover.backends import get_backend
-from prover.witness import circuit_inputs
+from prover.witness import check_witness, expected_signals, reference_inputs
 from verifier.proof_io import save_proof, save_public, save_verification_key
 from verifier.statement import STATEMENT_FILE, Statement
 from zksolv.account import Account
@@ -85,7 +86,7 @@ def prove(
     step = progress or _no_progress
     tier = tier_for(account, market, n_positions)
     with step("checking the account against the reference model"):
-        inputs = circuit_inputs(account, market, tier)
+        inputs, reference = reference_inputs(account, market, tier)
         commitment = account_commitment_of(account, market)
         root = market_root(market)
     with step(f"compiling circuit and {route} setup for {tier.name} (cached)"):
@@ -95,6 +96,7 @@ def prove(
         wtns = Path(tmp) / "witness.wtns"
         with step("computing the witness"):
             calculate_witness(artifacts.circuit.wasm, inputs, wtns)
+            check_witness(artifacts.circuit.sym, wtns, expected_signals(inputs, reference))
         with step(f"proving with {prover.name}"):
             proof = prover.prove(artifacts.keys, wtns)
     if proof.public_signals != [str(commitment), str(root)]:

@@ -7,12 +7,14 @@ decimal strings, negative values as ``p - |x|``, unused position slots padded
 with ``q = 0`` and a valid Merkle path to leaf 0. The Python reference
 (:func:`zksolv.model.evaluate`) supplies the hints and is checked first, so an
 insolvent or out-of-range account fails here with a clear error instead of
-deep inside the witness calculator.
+deep inside the witness calculator. :func:`check_witness` then holds the
+computed witness to the same reference before any proving starts.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 from zksolv import commitments
 from zksolv.account import Account
@@ -21,6 +23,7 @@ from zksolv.errors import InputError, ProofError
 from zksolv.fixedpoint import to_field
 from zksolv.market import MarketState, RiskMode
 from zksolv.model import MarginResult, evaluate
+from zksolv.r1cs import read_sym, read_wtns
 
 #: Hint names per risk mode, as the circuit's input signals.
 MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t", "e"), RiskMode.VAR: ("yt", "s", "n", "v")}
@@ -33,6 +36,11 @@ def circuit_inputs(account: Account, market: MarketState, tier: Tier) -> dict[st
     tier holds or the market does not have the tier's shape, and
     :class:`ProofError` if the account is insolvent (no amounts in messages).
     """
+    return reference_inputs(account, market, tier)[0]
+
+
+def reference_inputs(account: Account, market: MarketState, tier: Tier) -> tuple[dict[str, Any], MarginResult]:
+    """:func:`circuit_inputs` together with the reference result it was built from."""
     slots = account.position_slots(market)
     balances = account.balances(market)
     if len(slots) > tier.n_positions:
@@ -43,7 +51,7 @@ def circuit_inputs(account: Account, market: MarketState, tier: Tier) -> dict[st
             f"account is insolvent under the {market.params.risk_mode.value} margin of epoch {market.epoch}: "
             "NAV below requirement"
         )
-    return build_inputs(market, tier, slots, balances, account.salt, result)
+    return build_inputs(market, tier, slots, balances, account.salt, result), result
 
 
 def build_inputs(
@@ -103,3 +111,41 @@ def build_inputs(
         value = result.hints[name]
         inputs[name] = fv(value) if isinstance(value, (list, tuple)) else f(value)
     return inputs
+
+
+#: Signals of ``main`` that every tier keeps after ``--O2`` and :func:`check_witness` requires.
+REQUIRED_SIGNALS = ("main.account_commitment", "main.market_root", "main.mm", "main.nav_raw", "main.req_raw")
+
+
+def expected_signals(inputs: Mapping[str, Any], result: MarginResult) -> dict[str, int]:
+    """The values (field elements) the reference predicts for named signals of ``main``:
+    the public inputs, the net greeks per underlying, NAV, the margin and the requirement."""
+    out = {
+        "main.account_commitment": int(inputs["account_commitment"]),
+        "main.market_root": int(inputs["market_root"]),
+        "main.mm": to_field(result.mm),
+        "main.nav_raw": to_field(result.nav_raw),
+        "main.req_raw": to_field(result.req_raw),
+    }
+    for name, values in (("Delta", result.greeks.Delta), ("Gamma", result.greeks.Gamma), ("Vega", result.greeks.Vega)):
+        out.update({f"main.{name}[{u}]": to_field(x) for u, x in enumerate(values)})
+    return out
+
+
+def check_witness(sym_path: Path, wtns_path: Path, expected: Mapping[str, int]) -> None:
+    """Refuse a witness that disagrees with the Python reference, before it is proven.
+
+    ``expected`` maps signal names (as in circom's ``.sym``) to field elements,
+    e.g. from :func:`expected_signals`. Every name in :data:`REQUIRED_SIGNALS`
+    must survive in the compiled circuit; other names are compared where the
+    optimiser kept them. Raises :class:`ProofError` naming the signals that
+    differ, never their (private) values.
+    """
+    wires = {s.name: s.wire for s in read_sym(sym_path) if s.wire >= 0 and s.name in expected}
+    lost = [name for name in REQUIRED_SIGNALS if name in expected and name not in wires]
+    if lost:
+        raise ProofError(f"the compiled circuit has no wire for {', '.join(lost)}: cannot check the witness")
+    witness = read_wtns(wtns_path)
+    differ = sorted(name for name, wire in wires.items() if wire >= len(witness) or witness[wire] != expected[name])
+    if differ:
+        raise ProofError(f"the witness disagrees with the Python reference on {', '.join(differ)}; not proving")

@@ -121,3 +121,34 @@ def test_verify_validates_the_keepers_market(proved) -> None:
     weak = replace(market, params=replace(market.params, min_ratio=0), _index={})
     with pytest.raises(InputError, match="min_ratio"):
         verify(bundle.proof, bundle.public, weak, bundle.verification_key)
+
+
+def test_witness_disagreeing_with_the_reference_is_never_proven(monkeypatch) -> None:
+    """prove() holds the computed witness to the Python reference before the backend runs:
+    a witness whose NAV wire differs (a bug in the circuit or the witness calculator) is refused."""
+    import prover.prove as prove_module
+    from zksolv import r1cs
+
+    market = demo_market(risk_mode="stress", mc_scenarios=16)
+    account = demo_portfolios(market)["short_strangle"]
+    real_witness = prove_module.calculate_witness
+    tampered: dict[str, int] = {}
+
+    def nav_shifted_witness(wasm, inputs, out):
+        path = real_witness(wasm, inputs, out)
+        names = {s.name: s.wire for s in r1cs.read_sym(Path(wasm).parent.parent / (Path(wasm).stem + ".sym"))}
+        values = r1cs.read_wtns(path)
+        values[names["main.nav_raw"]] += 1
+        tampered["wire"] = names["main.nav_raw"]
+        return r1cs.write_wtns(path, values)
+
+    proofs_made: list[str] = []
+    monkeypatch.setattr(prove_module, "calculate_witness", nav_shifted_witness)
+    monkeypatch.setattr(prove_module, "get_backend",
+                        lambda name: type("Spy", (), {"name": name,
+                                                      "prove": lambda self, k, w: proofs_made.append(name)})())
+    with pytest.raises(ProofError, match=r"main\.nav_raw") as info:
+        prove(account, market)
+    assert tampered, "the witness was never computed"
+    assert proofs_made == [], "a witness that disagrees with the reference reached the prover"
+    assert str(account.salt) not in str(info.value)
