@@ -38,6 +38,68 @@ def test_repricing_moves_calls_up_and_puts_down(market) -> None:
             assert after == before
 
 
+def test_repricing_linear_instruments_carry_unsettled_pnl(market) -> None:
+    """Perps and futures were settled at S0 (mark 0): after S0 -> S' a unit is worth S' - S0."""
+    s0 = market.underlyings[0].spot
+    moved = reprice_underlying(market, 0, 900_000)
+    s1 = moved.underlyings[0].spot
+    assert s1 == s0 * 9 // 10
+    for before, after in zip(market.instruments, moved.instruments):
+        if before.underlying != 0:
+            continue
+        if before.kind.value in ("perpetual", "future"):
+            assert after.mark == s1 - s0 < 0 and after.delta == before.delta
+        elif before.kind.value == "spot":
+            assert after.mark == s1
+    btc = market.collateral_index("BTC")
+    assert moved.collateral[btc].price == s1  # collateral named like the underlying moves with it
+    assert moved.collateral[market.collateral_index("ETH")] == market.collateral[market.collateral_index("ETH")]
+
+
+def test_liquidation_price_of_long_perp_matches_closed_form(market) -> None:
+    """1 BTC long perp on 20,000 USDC, stress mode: NAV(S) = 20,000 + (S - S0) and the margin is
+    |r_min| * S (the worst published down shock), so the rule fails below
+    S* = (S0 - 20,000) / (1 - |r_min| (1 + V beta) min_ratio); above S0 NAV grows faster than the
+    margin, so there is no upper liquidation price. Computed from the published inputs only."""
+    p = market.params
+    slots = [(market.instrument_index("BTC-PERPETUAL"), fp.QTY_SCALE)]
+    balances = [0] * len(market.collateral)
+    balances[market.collateral_index("USDC")] = 20_000 * fp.QTY_SCALE
+    s0 = market.underlyings[0].spot / fp.PRICE_SCALE
+    r_min = min(p.scenarios.price_shocks[0]) / fp.RATIO_SCALE
+    factor = -r_min * (1 + p.v_scalar * p.beta / fp.RATIO_SCALE**2) * p.min_ratio / fp.RATIO_SCALE
+    expected = (s0 - 20_000) / (1 - factor)
+    down, up = liquidation_prices(market, slots, balances, 0)
+    assert up is None
+    assert down is not None and down / fp.PRICE_SCALE == pytest.approx(expected, rel=2e-6)
+    assert 55_000 < expected < 56_000
+
+
+def test_market_maker_liquidation_prices_are_sensible(market, books) -> None:
+    """The perp-hedged two-underlying book: solvent at spot, and every price found brackets a flip."""
+    slots, balances = books["market_maker"]
+    assert evaluate(market, slots, balances).solvent
+    found = {}
+    for u in (0, 1):
+        down, up = liquidation_prices(market, slots, balances, u)
+        spot = market.underlyings[u].spot
+        assert down is not None or up is not None
+        assert down is None or 0 < down < spot
+        assert up is None or spot < up < 10 * spot
+
+        def solvent_at(price: int) -> bool:
+            multiplier = fp.round_half_away(price * fp.RATIO_SCALE, spot)
+            return evaluate(reprice_underlying(market, u, multiplier), slots, balances).solvent
+
+        if down is not None:
+            assert not solvent_at(down) and solvent_at(down + spot // 1000)
+        if up is not None:
+            assert not solvent_at(up) and solvent_at(up - spot // 1000)
+        found[u] = (down, up)
+    # BTC: long spot + BTC collateral, delta-hedged options: only a fall liquidates it
+    assert found[0][0] is not None and found[0][1] is None
+
+
 @pytest.mark.parametrize("name", ["naked_short_insolvent", "overlevered_perp"])
 def test_partial_liquidation_is_minimal(market, books, name) -> None:
     slots, balances = books[name]

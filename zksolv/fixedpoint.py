@@ -45,6 +45,9 @@ MM_DIVISOR = 2 * LOSS_SCALE // PRICE_SCALE  # 2e24
 VAR_Y_DIVISOR = QTY_SCALE * DELTA_SCALE  # 1e14
 #: AVSL factor (1 + V*beta) at RATIO^2 = 1e12.
 AVSL_ONE = RATIO_SCALE * RATIO_SCALE
+#: ACT/365 year in seconds (crypto venues trade every day): option expiries and
+#: the liquidation horizon are converted to years with it.
+SECONDS_PER_YEAR = 365 * 24 * 3600
 
 assert NAV_POSITION_FACTOR * QTY_SCALE * PRICE_SCALE == NAV_SCALE
 assert DELTA_LOSS_FACTOR * QTY_SCALE * DELTA_SCALE * PRICE_SCALE == LOSS_SCALE
@@ -136,6 +139,40 @@ def round_half_away(a: int, b: int) -> int:
     if 2 * r >= b:
         q += 1
     return q if a >= 0 else -q
+
+
+def round_away(a: int, b: int) -> int:
+    """``a / b`` with its magnitude rounded up, sign kept (``b > 0``):
+    ``sign(a) * ceil(|a| / b)``. A quantity rounded this way is never smaller
+    in size than the real value, and ``round_away(-a, b) == -round_away(a, b)``."""
+    if b <= 0:
+        raise ValueError("round_away needs a positive divisor")
+    q = -((-abs(a)) // b)
+    return q if a >= 0 else -q
+
+
+#: Rounding rules of :func:`from_float`.
+ROUNDINGS = ("half_away", "up", "away")
+
+
+def from_float(x: float, scale: int, rounding: str = "half_away") -> int:
+    """A float to fixed point at ``scale``, computed on the float's exact binary value.
+
+    ``x`` is converted to the exact rational it represents and multiplied by
+    ``scale`` exactly (no double rounding in ``x * scale``), then rounded:
+    ``"half_away"`` to nearest, halves away from zero (:func:`round_half_away`);
+    ``"up"`` toward +infinity (:func:`ceil_div`); ``"away"`` magnitude up, sign
+    kept (:func:`round_away`). The one float->fixed conversion of the oracle
+    side (pricing, scenarios, demo). ``x`` must be finite.
+    """
+    num, den = float(x).as_integer_ratio()  # ValueError/OverflowError for NaN/inf
+    if rounding == "half_away":
+        return round_half_away(num * scale, den)
+    if rounding == "up":
+        return ceil_div(num * scale, den)
+    if rounding == "away":
+        return round_away(num * scale, den)
+    raise ValueError(f"rounding: must be one of {ROUNDINGS}")
 
 
 # --- range checks with messages that name the field ---------------------------

@@ -6,10 +6,23 @@ volatility and the time only through the *total* volatility ``w = sigma *
 sqrt(tau)``, so :func:`implied_total_vol` backs ``w`` out of each published
 option mark, and the option is repriced at the new spot with the same ``w``
 (sticky-strike). Vega, the one greek that needs ``tau`` itself, is rescaled by
-``sqrt(tau)`` recovered from the published vega. Spot instruments and
-collateral assets named like the underlying move with it; perpetuals and
-futures keep mark 0 and delta 1; VaR loadings scale with S and the gamma
-add-on with S^2.
+``sqrt(tau)`` recovered from the published vega.
+
+On a move ``S0 -> S'`` of the underlying:
+
+* spot instruments reprice at ``S'``;
+* perpetuals and futures were settled at ``S0`` this epoch (published mark
+  0), so one unit is now worth its *unsettled* P&L: mark ``S' - S0`` (delta
+  1, carry ignored as in :mod:`zksolv.pricing`). The mark may be negative:
+  the repriced state is a hypothetical for analytics, never published or
+  validated;
+* options reprice by Black–Scholes as above;
+* collateral assets whose symbol equals the underlying's (BTC collateral when
+  BTC moves) reprice at ``P * S'/S0``: the market has no other link between a
+  collateral asset and an underlying, so the symbol is the link
+  (``docs/design.md``);
+* VaR loadings scale with ``S`` (magnitude rounded up) and the gamma add-on
+  with ``S^2`` (rounded up); scenario price moves follow from the new spot.
 """
 
 from __future__ import annotations
@@ -67,15 +80,20 @@ def reprice_underlying(market: MarketState, underlying: int, multiplier: int) ->
         for n, i in enumerate(options):
             instruments[i] = replace(instruments[i], mark=q.mark[n], delta=q.delta[n], gamma=q.gamma[n], vega=q.vega[n])
     for i, ins in enumerate(instruments):
-        if ins.underlying == underlying and ins.kind is InstrumentKind.SPOT:
+        if ins.underlying != underlying:
+            continue
+        if ins.kind is InstrumentKind.SPOT:
             instruments[i] = replace(ins, mark=new_spot_raw)
+        elif ins.kind in (InstrumentKind.PERPETUAL, InstrumentKind.FUTURE):
+            # settled at S0 this epoch: a unit is now worth its unsettled P&L S' - S0
+            instruments[i] = replace(ins, mark=ins.mark + (new_spot_raw - und.spot))
     collateral = tuple(
         replace(a, price=fp.round_half_away(a.price * multiplier, fp.RATIO_SCALE)) if a.symbol == und.symbol else a
         for a in market.collateral
     )
     p = market.params
     loadings = tuple(
-        tuple(fp.round_half_away(x * multiplier, fp.RATIO_SCALE) for x in row) if u == underlying else row
+        tuple(fp.round_away(x * multiplier, fp.RATIO_SCALE) for x in row) if u == underlying else row
         for u, row in enumerate(p.var_loadings)
     )
     addon = tuple(
