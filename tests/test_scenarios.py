@@ -81,6 +81,19 @@ def test_rounding_is_away_from_zero() -> None:
         assert abs(r) >= abs(exact) - Fraction(1, 10**6) and abs(r) - abs(exact) < 1
 
 
+def test_price_moves_round_magnitude_up() -> None:
+    """dS = r*S rounds away from zero: never smaller than the real move, and -r gives -dS."""
+    s = ScenarioSet("odd", ((333_333, -333_333, 1, -1, 0), (7, -7, 999_999, -999_999, 0)),
+                    ((0,) * 5, (0,) * 5), (200_000,) * 5)
+    moves = _market(s).price_moves()
+    for u, und in enumerate(UNDS):
+        for r, ds in zip(s.price_shocks[u], moves[u]):
+            exact = Fraction(r * und.spot, 10**6)
+            assert abs(ds) >= abs(exact) and abs(ds) - abs(exact) < 1 and (ds < 0) == (exact < 0)
+        assert moves[u][0] == -moves[u][1] and moves[u][2] == -moves[u][3] and moves[u][4] == 0
+    assert moves[0][0] == math.ceil(Fraction(333_333 * 65_000 * 10**6, 10**6))
+
+
 def test_multi_underlying_same_index() -> None:
     s = sc.paradex_scenarios([0.5, 0.5, 1.0], 86_400)
     assert s.price_shocks[0] == s.price_shocks[1]
@@ -144,7 +157,10 @@ def test_var_parameters() -> None:
     for u, und in enumerate(UNDS):
         s_u = und.spot / 10**6
         for f in range(2):
-            assert loadings[u][f] == pytest.approx(z * chol[u, f] * s_u * sig[u] * sqrt_h * 1e6, abs=0.51)
+            assert loadings[u][f] == pytest.approx(z * chol[u, f] * s_u * sig[u] * sqrt_h * 1e6, abs=1.01)
+            exact = Fraction(float(chol[u, f]) * (z * s_u * sig[u] * sqrt_h)) * 10**6  # the float it rounds
+            assert abs(loadings[u][f]) >= abs(exact) and abs(loadings[u][f]) - abs(exact) < 1  # magnitude up
+            assert (loadings[u][f] < 0) == (exact < 0)
         g = (z * sig[u] * sqrt_h * s_u) ** 2 * 1e12
         scale_u = z * s_u * sig[u] * sqrt_h
         assert gamma[u] == math.ceil(Fraction(scale_u) ** 2 * 10**12)  # exact square of the float, rounded up

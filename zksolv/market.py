@@ -202,11 +202,13 @@ class MarketState:
         return depth
 
     def price_moves(self) -> tuple[tuple[int, ...], ...]:
-        """Absolute scenario price moves dS[u][k] = r[u][k]*S_u (PRICE_SCALE,
-        rounded half away from zero): the integers the circuit sees."""
+        """Absolute scenario price moves dS[u][k] = r[u][k]*S_u (PRICE_SCALE): the
+        integers the circuit sees. The magnitude rounds up, the sign is kept
+        (:func:`~zksolv.fixedpoint.round_away`), so a published move is never
+        smaller than ``r*S`` and ``-r`` gives exactly ``-dS``."""
         shocks = self.params.scenarios.price_shocks
         return tuple(
-            tuple(fp.round_half_away(r * und.spot, fp.RATIO_SCALE) for r in shocks[u])
+            tuple(fp.round_away(r * und.spot, fp.RATIO_SCALE) for r in shocks[u])
             for u, und in enumerate(self.underlyings)
         )
 

@@ -22,7 +22,11 @@ Rounding: grid shocks are rounded **away from zero** (ceil of the magnitude,
 computed exactly from the float via :class:`fractions.Fraction`; values
 within 1e-6 of a unit of an integer — float noise such as ``0.1`` — snap to
 it) so a published shock is never smaller than the model's; ``+x`` and
-``-x`` stay exact negatives of each other. Monte-Carlo samples round half away.
+``-x`` stay exact negatives of each other. The absolute price move the circuit
+uses, ``dS = r * S`` (:meth:`zksolv.market.MarketState.price_moves`), and the
+VaR loadings likewise round their magnitude up, so neither is smaller than the
+real-valued model's either. Monte-Carlo samples (random draws, with no model
+value to bound) round half away.
 
 Grid layouts (``f`` = fraction of PSR_u, ``v`` = multiple of VSR_u):
 
@@ -386,7 +390,7 @@ def var_parameters(
     ``VaR_delta = sqrt(sum_f y_f^2)``; with ``corr = L L^T`` this equals
     ``z * sqrt(x^T corr x)``, ``x_u = Delta_u S_u sigma_u sqrt(h)``, when::
 
-        a[u][f] = z * L[u][f] * S_u * sigma_u * sqrt(h)        micro-USD per unit, round half away
+        a[u][f] = z * L[u][f] * S_u * sigma_u * sqrt(h)        micro-USD per unit, magnitude rounded up
         g[u]    = (z * sigma_u * sqrt(h) * S_u)^2              PRICE^2 scale (1e12), rounded up
         vs[u]   = vega_stress_u                                VOL_SCALE, rounded up
 
@@ -424,7 +428,7 @@ def var_parameters(
     for u, und in enumerate(underlyings):
         spot = und.spot / fp.PRICE_SCALE
         scale_u = zf * spot * sig[u] * sqrt_h
-        row = tuple(_half_away(float(chol[u, f]) * scale_u, fp.PRICE_SCALE) for f in range(u_count))
+        row = tuple(fp.from_float(float(chol[u, f]) * scale_u, fp.PRICE_SCALE, "away") for f in range(u_count))
         for f, a in enumerate(row):
             fp.check_bits(f"var_loadings[{u}][{f}]", a, fp.LOADING_BITS, signed=True)
         loadings.append(row)
