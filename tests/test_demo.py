@@ -186,3 +186,27 @@ def test_expiry_times_and_grids_are_listed() -> None:
 def test_market_root_is_stable(market: MarketState) -> None:
     commitments = pytest.importorskip("zksolv.commitments")
     assert commitments.market_root(MarketState.from_json(market.to_json())) == commitments.market_root(market)
+
+
+def test_published_v_and_ema_are_audited(market: MarketState) -> None:
+    """A keeper loading the state recomputes V from alpha, vol_ema and the 25-delta quotes (all
+    committed) and each vol_ema from its history: the oracle's integers match exactly."""
+    from zksolv import volatility
+
+    p = market.params
+    assert p.v_scalar == volatility.v_scalar_market(p.alpha, market.underlyings)
+    for u in market.underlyings:
+        assert u.vol_ema == volatility.ema_fixed(u.vol_history)
+    assert market.validated(audit=True) is market
+    data = market.to_dict()
+    bumped = dict(data, params=dict(data["params"], v_scalar=fp.format_fixed(p.v_scalar + 1, fp.RATIO_SCALE)))
+    with pytest.raises(InputError, match=r"params\.V: published .* != recomputed .* from the committed vol inputs"):
+        MarketState.from_dict(bumped)
+    und = [dict(x) for x in data["underlyings"]]
+    und[1]["vol_ema"] = fp.format_fixed(market.underlyings[1].vol_ema - 1, fp.VOL_SCALE)
+    with pytest.raises(InputError, match=r"underlyings\[1\]\.vol_ema: published"):
+        MarketState.from_dict(dict(data, underlyings=und))
+    und = [dict(x) for x in data["underlyings"]]
+    und[1]["iv_put_25d"] = fp.format_fixed(market.underlyings[1].iv_put_25d + 300_000, fp.VOL_SCALE)  # ETH sets V
+    with pytest.raises(InputError, match=r"params\.V"):
+        MarketState.from_dict(dict(data, underlyings=und))

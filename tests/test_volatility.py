@@ -139,3 +139,18 @@ def test_skew_fixed_and_market() -> None:
     v = vol.v_scalar_market(600_000, und)
     assert v == max(vol.v_scalar_fixed(600_000, 500_000, 80_000), vol.v_scalar_fixed(600_000, 700_000, 90_000))
     assert v == 456_000
+
+
+def test_ema_fixed_is_the_exact_recursion_rounded_up() -> None:
+    history = (500_000, 520_000, 480_123, 610_007, 455_555)
+    exact = Fraction(history[0])
+    for x in history[1:]:
+        exact = Fraction(94, 100) * exact + Fraction(6, 100) * x
+    e = vol.ema_fixed(history)
+    assert e == math.ceil(exact) and 0 <= e - exact < 1
+    assert e / fp.VOL_SCALE == pytest.approx(vol.ema([x / fp.VOL_SCALE for x in history]), abs=1.01e-6)
+    assert vol.ema_fixed((700_000,)) == 700_000 and vol.ema_fixed((300_000,) * 40) == 300_000  # no spurious +1
+    with pytest.raises(InputError, match="vol_history"):
+        vol.ema_fixed(())
+    with pytest.raises(InputError, match=r"vol_history\[1\]"):
+        vol.ema_fixed((1, -1))

@@ -8,8 +8,10 @@ instrument with :mod:`zksolv.pricing`, derives the V-Scalar
 the VaR parameters, and returns a validated :class:`~zksolv.market.MarketState`.
 The vol history is the trailing 30-day realised vol (zero-mean, ACT/365)
 over the last 30 days of a 120-day simulated path; ``vol_ema`` is its
-RiskMetrics EMA (lambda 0.94), published rounded up; V is
-:func:`zksolv.volatility.v_scalar_market` (max over underlyings, alpha 0.6).
+RiskMetrics EMA :func:`zksolv.volatility.ema_fixed` (lambda 0.94, exact,
+rounded up); V is :func:`zksolv.volatility.v_scalar_market` (max over
+underlyings, alpha 0.6) — the integers a keeper's audit recomputes
+(:meth:`~zksolv.market.MarketState.audit_derived`).
 Scan ranges use ``max(vol_ema, iv_atm)`` per underlying, 3 standard
 deviations over a 1-day horizon, vol shift +-25% of the vol; VaR uses z = 2.326
 and the same vol shift as its vega stress. Nothing reads the wall clock: the pricing time is :data:`REFERENCE_TIME`
@@ -105,17 +107,6 @@ _RATIO = fp.RATIO_SCALE
 
 
 # --------------------------------------------------------------------- helpers
-def _fixed(x: float, scale: int) -> int:
-    """Exact round-half-away of a float to ``scale``."""
-    num, den = float(x).as_integer_ratio()
-    return fp.round_half_away(num * scale, den)
-
-
-def _fixed_up(x: float, scale: int) -> int:
-    num, den = float(x).as_integer_ratio()
-    return fp.ceil_div(num * scale, den)
-
-
 def expiry_times(n_expiries: int = 4, reference_time: int = REFERENCE_TIME) -> list[int]:
     """Option expiries (unix seconds, 08:00 UTC), the first ``n_expiries`` of
     weeks (1, 2, 4, 13, 26, 39, 52, 3, 5, 6, 7, ...) after ``reference_time``, sorted."""
@@ -220,17 +211,16 @@ def demo_market(
     for sym, spot, true_vol, atm, put25, call25, _tick in _UNDERLYINGS:
         closes = _history(rng, spot, true_vol)
         history = volatility.rolling_realised_vol(closes, _VOL_WINDOW)[-_VOL_WINDOW:]
-        history_fixed = tuple(_fixed(v, fp.VOL_SCALE) for v in history)
-        ema = volatility.ema([v / fp.VOL_SCALE for v in history_fixed])
+        history_fixed = tuple(fp.from_float(v, fp.VOL_SCALE) for v in history)
         underlyings.append(
             Underlying(
                 symbol=sym,
-                spot=_fixed(spot, fp.PRICE_SCALE),
+                spot=fp.from_float(spot, fp.PRICE_SCALE),
                 vol_history=history_fixed,
-                vol_ema=_fixed_up(ema, fp.VOL_SCALE),
-                iv_atm=_fixed(atm, fp.VOL_SCALE),
-                iv_put_25d=_fixed(put25, fp.VOL_SCALE),
-                iv_call_25d=_fixed(call25, fp.VOL_SCALE),
+                vol_ema=volatility.ema_fixed(history_fixed),
+                iv_atm=fp.from_float(atm, fp.VOL_SCALE),
+                iv_put_25d=fp.from_float(put25, fp.VOL_SCALE),
+                iv_call_25d=fp.from_float(call25, fp.VOL_SCALE),
             )
         )
 
@@ -286,14 +276,14 @@ def demo_market(
     collateral = tuple(
         CollateralAsset(
             symbol=sym,
-            price=underlyings[[u.symbol for u in underlyings].index(sym)].spot if price is None else _fixed(price, fp.PRICE_SCALE),
-            haircut=_fixed(haircut, _RATIO),
+            price=underlyings[[u.symbol for u in underlyings].index(sym)].spot if price is None else fp.from_float(price, fp.PRICE_SCALE),
+            haircut=fp.from_float(haircut, _RATIO),
         )
         for sym, price, haircut in _COLLATERAL
     )
 
     # ---- params
-    alpha = _fixed(0.6, _RATIO)
+    alpha = fp.from_float(0.6, _RATIO)
     vols = scenarios.risk_vols(underlyings)
     vol_shift = 0.25
     if mode is RiskMode.ES:
@@ -309,13 +299,13 @@ def demo_market(
     )
     params = Params(
         alpha=alpha,
-        beta=_fixed(0.5, _RATIO),
+        beta=fp.from_float(0.5, _RATIO),
         v_scalar=volatility.v_scalar_market(alpha, underlyings),
         risk_mode=mode,
-        es_level=_fixed(0.975, _RATIO),
+        es_level=fp.from_float(0.975, _RATIO),
         min_ratio=_RATIO,
         horizon_seconds=horizon_seconds,
-        var_z=_fixed(var_z, _RATIO),
+        var_z=fp.from_float(var_z, _RATIO),
         scenarios=sc,
         var_loadings=loadings,
         gamma_addon=gamma_addon,
@@ -323,7 +313,7 @@ def demo_market(
     )
     return MarketState(
         epoch=epoch, params=params, underlyings=tuple(underlyings), instruments=instruments, collateral=collateral
-    ).validated()
+    ).validated(audit=True)
 
 
 # ------------------------------------------------------------------ portfolios
@@ -341,7 +331,7 @@ def _option(market: MarketState, und: str, kind: InstrumentKind, expiry_rank: in
 
 
 def _qty(x: float) -> int:
-    return _fixed(x, fp.QTY_SCALE)
+    return fp.from_float(x, fp.QTY_SCALE)
 
 
 def demo_portfolios(market: MarketState, seed: int = 7) -> dict[str, Account]:

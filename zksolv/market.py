@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 from zksolv import fixedpoint as fp
 from zksolv.errors import InputError
 from zksolv.fixedpoint import check_bits, check_interval, format_fixed, parse_fixed
+from zksolv.merkle import depth_for
 
 FORMAT_VERSION = 1
 
@@ -195,11 +196,8 @@ class MarketState:
 
     @property
     def tree_depth(self) -> int:
-        """Depth of the arity-4 instrument tree (at least 1)."""
-        depth, capacity = 1, fp.MERKLE_ARITY
-        while capacity < len(self.instruments):
-            depth, capacity = depth + 1, capacity * fp.MERKLE_ARITY
-        return depth
+        """Depth of the arity-4 instrument tree (at least 1): :func:`zksolv.merkle.depth_for`."""
+        return depth_for(len(self.instruments))
 
     def price_moves(self) -> tuple[tuple[int, ...], ...]:
         """Absolute scenario price moves dS[u][k] = r[u][k]*S_u (PRICE_SCALE): the
@@ -213,8 +211,15 @@ class MarketState:
         )
 
     # -------------------------------------------------------------- validation
-    def validated(self) -> "MarketState":
+    def validated(self, *, audit: bool = False) -> "MarketState":
         """Check every field against its bit width and the model's invariants.
+
+        With ``audit`` also :meth:`audit_derived` (V and every ``vol_ema``
+        recomputed from the committed inputs). Every published state a keeper
+        reads goes through :meth:`from_dict` / :meth:`load`, which always
+        audit; the oracle (:func:`zksolv.demo.demo_market`) audits before
+        publishing. Without ``audit`` only structural checks run (synthetic
+        states, e.g. test fixtures with an arbitrary V).
 
         Returns ``self`` so construction reads ``MarketState(...).validated()``.
         """
@@ -250,6 +255,42 @@ class MarketState:
             check_interval(f"collateral[{a}].price", asset.price, 0, (1 << fp.PRICE_BITS) - 1)
             check_interval(f"collateral[{a}].haircut", asset.haircut, 0, fp.RATIO_SCALE)
         self._validate_params(n_u)
+        if audit:
+            self.audit_derived()
+        return self
+
+    def audit_derived(self) -> "MarketState":
+        """Recompute the published derived vol figures from the inputs they come from.
+
+        * ``params.v_scalar`` must equal
+          :func:`zksolv.volatility.v_scalar_market` of ``params.alpha`` and each
+          underlying's ``vol_ema``, ``iv_put_25d``, ``iv_call_25d`` — all committed
+          (header, ``underlyings_hash``), so V is integer-exact: each per-underlying
+          ``alpha*EMA + (1-alpha)*|put - call|`` rounded up once to RATIO_SCALE;
+        * each ``vol_ema`` with a non-empty ``vol_history`` must equal
+          :func:`zksolv.volatility.ema_fixed` of it (RiskMetrics lambda 0.94, exact,
+          rounded up). The history is not committed, so this checks the oracle's
+          consistency, not the proof; an empty history publishes no evidence and
+          is not checked.
+
+        Raises :class:`InputError` naming the field, the published and the recomputed value.
+        """
+        from zksolv import volatility  # lazy: keeps ``import zksolv.market`` free of numpy
+
+        for u, und in enumerate(self.underlyings):
+            if und.vol_history:
+                ema = volatility.ema_fixed(und.vol_history)
+                if und.vol_ema != ema:
+                    raise InputError(
+                        f"underlyings[{u}].vol_ema: published {format_fixed(und.vol_ema, fp.VOL_SCALE)} != "
+                        f"{format_fixed(ema, fp.VOL_SCALE)}, the EMA (lambda 0.94, rounded up) of vol_history"
+                    )
+        v = volatility.v_scalar_market(self.params.alpha, self.underlyings)
+        if self.params.v_scalar != v:
+            raise InputError(
+                f"params.V: published {format_fixed(self.params.v_scalar, fp.RATIO_SCALE)} != recomputed "
+                f"{format_fixed(v, fp.RATIO_SCALE)} from the committed vol inputs"
+            )
         return self
 
     def _validate_params(self, n_u: int) -> None:
@@ -416,7 +457,7 @@ class MarketState:
             underlyings=underlyings,
             instruments=tuple(instruments),
             collateral=collateral,
-        ).validated()
+        ).validated(audit=True)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1) + "\n"

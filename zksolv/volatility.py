@@ -44,14 +44,27 @@ Definitions chosen here
 * **Several underlyings**: the market publishes one V. :func:`v_scalar_market`
   takes the maximum of the per-underlying V's (the most conservative choice).
 
-Fixed point: :func:`v_scalar_fixed` evaluates V from the published integers
-(alpha at RATIO_SCALE, vols at VOL_SCALE) and rounds **up** (V raises
-margin, and margin rounds up).
+Fixed point (what an oracle publishes and a keeper audits,
+:meth:`zksolv.market.MarketState.audit_derived`):
+
+* :func:`ema_fixed` is the published ``vol_ema``: the RiskMetrics EMA
+  (``lam = 47/50 = 0.94`` exactly) of the published VOL_SCALE
+  ``vol_history``, in exact rationals, rounded **up** once;
+* :func:`v_scalar_market` is the published V: the maximum over underlyings of
+  :func:`v_scalar_fixed` (alpha at RATIO_SCALE, ``vol_ema`` and the
+  un-normalised skew at VOL_SCALE), each rounded **up** once (V raises margin,
+  and margin rounds up).
+
+Every input is a committed integer (alpha in the params header, ``vol_ema``
+and the ``iv_*`` quotes in ``underlyings_hash``), so V is reproducible bit for
+bit. ``normalise=True`` is for analysis only: a published V must use the
+plain risk-reversal skew, or the keeper's audit rejects the state.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any, Sequence
 
 import numpy as np
@@ -64,6 +77,7 @@ __all__ = [
     "ema_decay",
     "ema_series",
     "ema",
+    "ema_fixed",
     "log_returns",
     "realised_vol",
     "rolling_realised_vol",
@@ -76,6 +90,8 @@ __all__ = [
 
 #: RiskMetrics (J.P. Morgan, 1996) decay factor for daily data.
 RISKMETRICS_LAMBDA = 0.94
+#: The same decay as an exact rational, for the published (integer) EMA.
+RISKMETRICS_LAMBDA_EXACT = Fraction(47, 50)
 
 
 def _finite(name: str, value: Any) -> float:
@@ -189,6 +205,33 @@ def ema(
 ) -> float:
     """Latest EMA value ``e_T`` of ``values`` (see :func:`ema_series`)."""
     return float(ema_series(values, lam=lam, halflife=halflife, span=span)[-1])
+
+
+def ema_fixed(history: Sequence[int], lam: Fraction = RISKMETRICS_LAMBDA_EXACT) -> int:
+    """The published ``vol_ema``: :func:`ema_series`' recursion on VOL_SCALE ints.
+
+    ``e_0 = x_0``, ``e_t = lam*e_{t-1} + (1-lam)*x_t`` evaluated exactly in
+    rationals (``lam`` default 47/50 = 0.94), then rounded **up** once to
+    VOL_SCALE (a larger EMA raises V, hence margin: conservative). No float,
+    so oracle and keeper agree bit for bit.
+
+    Raises
+    ------
+    InputError
+        Empty history, an entry that is not a non-negative VOL_BITS integer,
+        or ``lam`` outside ``[0, 1)``.
+    """
+    if not history:
+        raise InputError("vol_history: needs at least one value")
+    lam = Fraction(lam)
+    if not 0 <= lam < 1:
+        raise InputError("lam: must lie in [0, 1)")
+    for t, x in enumerate(history):
+        fp.check_bits(f"vol_history[{t}]", x, fp.VOL_BITS, signed=False)
+    acc = Fraction(history[0])
+    for x in history[1:]:
+        acc = lam * acc + (1 - lam) * x
+    return fp.ceil_div(acc.numerator, acc.denominator)
 
 
 # ------------------------------------------------------------- realised vol
