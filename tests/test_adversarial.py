@@ -5,12 +5,16 @@ field (never the value) before any compile, witness or proof. Circuit side (slow
 small tier ``avsl_n4_u2_a4_k16_d3_stress`` compiled once and cached): at the boundary the minimal
 solvent balance proves and one micro-unit less has no witness even with honest hints fed straight
 to ``build_inputs``; insolvent accounts never get a witness; solvent accounts with slack above the
-documented rounding error (< 1 µUSD of margin) always do; a few are proven and verified in full.
+documented rounding error (< 1 µUSD of margin) always do; overflowing private inputs have no
+witness and, written into an honest witness, violate the R1CS (independent checker); cancelling
+positions give the circuit the same greeks, NAV and margin as the empty book; the exact boundary, a
+maximal short and a maximal cancelling pair are proven and verified in full.
 """
 
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -19,12 +23,14 @@ from hypothesis import strategies as st
 
 from prover.witness import build_inputs, circuit_inputs
 from zksolv import fixedpoint as fp
+from zksolv import r1cs as R
 from zksolv.account import Account, Position
 from zksolv.circuitgen import Tier
 from zksolv.demo import demo_market
 from zksolv.errors import InputError, ProofError
+from zksolv.exact import evaluate_exact
 from zksolv.market import CollateralAsset, MarketState
-from zksolv.model import evaluate
+from zksolv.model import MarginResult, evaluate
 
 QMAX = (1 << fp.QTY_BITS) - 1
 P = fp.FIELD_MODULUS
@@ -81,8 +87,7 @@ def test_model_boundary_exact(slots) -> None:
 @given(i=st.integers(0, N_INSTR - 1), q=st.integers(1, QMAX))
 def test_opposing_positions_cancel(i: int, q: int) -> None:
     """q and -q of instruments with identical data net out exactly (greeks, margin, NAV)."""
-    twins = [(a, b) for a in range(N_INSTR) for b in range(a + 1, N_INSTR)
-             if _data(MARKET.instruments[a]) == _data(MARKET.instruments[b])]
+    twins = TWINS
     empty = evaluate(MARKET, [], [1, 0, 0, 0])
     # long and short of the same underlying's instruments: margin of +q and -q is the same magnitude
     long_, short = evaluate(MARKET, [(i, q)], [0] * 4), evaluate(MARKET, [(i, -q)], [0] * 4)
@@ -94,6 +99,12 @@ def test_opposing_positions_cancel(i: int, q: int) -> None:
 
 def _data(inst) -> tuple:
     return (inst.underlying, inst.mark, inst.delta, inst.gamma, inst.vega)
+
+
+#: Pairs of distinct instruments with identical data (perpetual and futures: mark 0, delta 1).
+TWINS = [(a, b) for a in range(N_INSTR) for b in range(a + 1, N_INSTR)
+         if _data(MARKET.instruments[a]) == _data(MARKET.instruments[b])]
+assert len({MARKET.instruments[a].underlying for a, _ in TWINS}) == 2, "the demo market lost its twin instruments"
 
 
 BAD = [
@@ -143,24 +154,52 @@ def test_overflow_attempts_hypothesis(q: int, sign: int, salt: int) -> None:
             circuit_inputs(account, MARKET, TIER)
 
 
-def test_maximal_quantities_model_is_consistent() -> None:
-    """±(2^52-1) on every instrument: either refused by the circuit-width check or evaluated exactly."""
+def test_maximal_quantities_match_exact_arithmetic() -> None:
+    """±(2^52-1) on every instrument, every balance maximal: either refused by the circuit-width
+    check (an InputError naming the range) or evaluated with NAV equal to the exact ``Fraction``
+    NAV and margin rounded up by less than 1 µUSD (docs/fixed_point.md), so solvent => exactly solvent."""
+    evaluated = 0
     for i in range(N_INSTR):
         for q in (QMAX, -QMAX):
+            where = f"instrument {i}, q = {'+' if q > 0 else '-'}(2^52-1)"
             try:
-                r = evaluate(MARKET, [(i, q)], [QMAX, QMAX, QMAX, QMAX])
+                r = evaluate(MARKET, [(i, q)], [QMAX] * 4)
             except InputError as exc:
-                assert "range" in str(exc) or "limit" in str(exc)
+                assert "range" in str(exc) or "limit" in str(exc), f"{where}: {exc}"
                 continue
-            assert r.nav_raw * fp.RATIO_SCALE - r.req_raw == r.nav_raw * fp.RATIO_SCALE - r.req_raw  # no exception
+            ex = evaluate_exact(MARKET, [(i, q)], [QMAX] * 4)
+            assert Fraction(r.nav_raw, fp.NAV_SCALE) == ex.nav, f"{where}: NAV not exact"
+            err = Fraction(r.mm, fp.PRICE_SCALE) - ex.mm_base
+            assert 0 <= err < Fraction(1, fp.PRICE_SCALE), f"{where}: margin off by {float(err)} USD"
+            assert not r.solvent or ex.solvent, f"{where}: solvent in the model, insolvent exactly"
+            evaluated += 1
+    assert evaluated >= N_INSTR, f"only {evaluated} of {2 * N_INSTR} maximal positions evaluated"
 
 
 # ====================================================== circuit side (slow)
 @pytest.fixture(scope="module")
-def wasm() -> Path:
+def compiled():
     from zksolv.artifacts import compile_tier
 
-    return compile_tier(TIER)[1].wasm
+    return compile_tier(TIER)[1]
+
+
+@pytest.fixture(scope="module")
+def wasm(compiled) -> Path:
+    return compiled.wasm
+
+
+@pytest.fixture(scope="module")
+def constraints(compiled):
+    """``(r1cs, touching, wire of each main signal)`` for the independent checker :mod:`zksolv.r1cs`."""
+    r1cs = R.R1CS.load(compiled.r1cs)
+    return r1cs, R.constraints_touching(r1cs), R.signal_wires(R.read_sym(compiled.sym))
+
+
+def _witness(wasm: Path, inputs, tmp: Path) -> list[int]:
+    from zksolv.toolchain import calculate_witness
+
+    return R.read_wtns(calculate_witness(wasm, inputs, tmp / "w.wtns"))
 
 
 def _witness_ok(wasm: Path, inputs, tmp: Path) -> bool:
@@ -235,36 +274,108 @@ def test_circuit_solvent_with_slack_always_witnesses(wasm, tmp_path_factory, slo
 @pytest.mark.slow
 @pytest.mark.parametrize("name, value", [("q", 1 << fp.QTY_BITS), ("q", P - (1 << fp.QTY_BITS)),
                                          ("balance", 1 << fp.BALANCE_BITS), ("balance", P - 1), ("salt", P)])
-def test_circuit_refuses_overflowing_private_inputs(wasm, tmp_path: Path, name: str, value: int) -> None:
-    """Bypassing Python entirely: values beyond a width (or a 'negative' balance) have no witness."""
+def test_circuit_refuses_overflowing_private_inputs(wasm, constraints, tmp_path: Path, name: str, value: int) -> None:
+    """Bypassing Python entirely: values beyond a width (or a 'negative' balance), or a salt >= p
+    against the commitment of the honest salt, have no witness; and the honest witness with just that
+    signal overwritten violates a constraint of the R1CS (independent checker)."""
+    r1cs, touching, wires = constraints
     slots = [(5, 1_000_000)]
-    inputs = _honest(slots, boundary_balances(slots, 10**20))
+    balances = boundary_balances(slots, 10**20)
+    honest = _honest(slots, balances)
+    w = _witness(wasm, honest, tmp_path)
+    assert R.check(r1cs, w) == [], "the honest witness must satisfy the R1CS"
+    signal = "salt" if name == "salt" else f"{name}[0]"
+    tampered = dict(honest)
     if name == "salt":
-        inputs["salt"] = str(value)  # the witness calculator reduces mod p: must not equal a valid salt
-        ok = _witness_ok(wasm, inputs, tmp_path)
-        assert not ok or inputs["account_commitment"] != _honest(slots, boundary_balances(slots, 10**20), 0)[
-            "account_commitment"]
-        return
-    key = "q" if name == "q" else "balance"
-    inputs[key] = list(inputs[key])
-    inputs[key][0] = str(value)
-    assert not _witness_ok(wasm, inputs, tmp_path)
+        tampered["salt"] = str(value)
+    else:
+        tampered[name] = list(honest[name])
+        tampered[name][0] = str(value)
+    assert not _witness_ok(wasm, tampered, tmp_path), f"{signal} = {value} got a witness"
+    assert R.tamper_rejected(r1cs, w, wires[f"main.{signal}"], value, touching), \
+        f"the R1CS accepts the honest witness with {signal} = {value} mod p"
+    if name == "salt":
+        # salt = p is the field element 0, not a new salt: it proves exactly the salt-0 account (whose
+        # commitment differs from the honest one, asserted above); Python refuses salt >= p (BAD list)
+        zero = dict(_honest(slots, balances, salt=0), salt=str(value))
+        assert zero["account_commitment"] != honest["account_commitment"]
+        assert _witness_ok(wasm, zero, tmp_path), "salt = p must alias salt 0 in the field"
+
+
+def btc_funded(slots) -> list[int]:
+    """Balances [0, 0, BTC, 0] with the least BTC that makes ``slots`` solvent (for positions whose
+    requirement is beyond what USDC's 52-bit balance can cover)."""
+    zero = evaluate(MARKET, slots, [0, 0, 0, 0])
+    btc = MARKET.collateral[2]
+    unit = btc.price * (fp.RATIO_SCALE - btc.haircut)  # NAV_raw per BTC µ-unit
+    need = fp.ceil_div(zero.req_raw, fp.RATIO_SCALE) - zero.nav_raw
+    return [0, 0, max(0, fp.ceil_div(need, unit)), 0]
+
+
+def _circuit_values(w: list[int], wires: dict[str, int]) -> dict[str, int]:
+    """The aggregated greeks, NAV, margin and requirement as the circuit computed them (signed)."""
+    names = ["nav_raw", "mm", "req_raw"] + [f"{g}[{u}]" for g in ("Delta", "Gamma", "Vega", "m")
+                                               for u in range(TIER.n_underlyings)]
+    return {n: fp.from_field(w[wires[f"main.{n}"]]) for n in names}
+
+
+def _reference_values(r: MarginResult) -> dict[str, int]:
+    out = {"nav_raw": r.nav_raw, "mm": r.mm, "req_raw": r.req_raw}
+    for u in range(TIER.n_underlyings):
+        out |= {f"Delta[{u}]": r.greeks.Delta[u], f"Gamma[{u}]": r.greeks.Gamma[u],
+                f"Vega[{u}]": r.greeks.Vega[u], f"m[{u}]": r.hints["m"][u]}  # type: ignore[index]
+    return out
+
+
+#: q and -q on instruments with identical data, maximal and small, on one or both underlyings.
+CANCELLING = [
+    [(1, QMAX), (2, -QMAX)],
+    [(13, -QMAX), (11, QMAX)],
+    [(3, 123_456_789), (1, -123_456_789), (12, -(1 << 40)), (13, 1 << 40)],
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slots", CANCELLING, ids=["btc_max", "eth_max", "both"])
+def test_circuit_cancelling_positions_net_out(wasm, constraints, tmp_path: Path, slots) -> None:
+    """In the circuit: the greeks, NAV, stress maxima, margin and requirement of a cancelling book
+    equal the reference *and* those of the empty book with the same collateral (all zero margin)."""
+    r1cs, _, wires = constraints
+    assert all(_data(MARKET.instruments[a]) == _data(MARKET.instruments[b]) for (a, _), (b, _) in
+               zip(slots[::2], slots[1::2])), "each pair must be twins"
+    balances = [5_000_000, 0, 0, 0]  # 5 USDC
+    r, empty = evaluate(MARKET, slots, balances), evaluate(MARKET, [], balances)
+    assert _reference_values(r) == _reference_values(empty)
+    w = _witness(wasm, _honest(slots, balances), tmp_path)
+    assert R.check(r1cs, w) == []
+    got = _circuit_values(w, wires)
+    assert got == _reference_values(r), f"circuit {got} != reference {_reference_values(r)}"
+    assert got["mm"] == 0 and all(got[f"Delta[{u}]"] == 0 for u in range(TIER.n_underlyings)), got
 
 
 @pytest.mark.slow
 def test_full_proofs_for_adversarial_solvent_accounts(wasm) -> None:
-    """A few end-to-end proofs: exact boundary, maximal short, cancelling pair; all verify."""
+    """End-to-end proofs, all verified: the exact boundary (short call, perp, huge short spot), a
+    maximal short call funded with BTC, and a maximal cancelling pair with no collateral at all."""
     from prover.prove import prove
     from verifier.verify import verify
 
     syms = [i.symbol for i in MARKET.instruments]
-    cases = [[(4, -3_000_000), (1, 1_000_000), (0, -(1 << 30))]]
-    for slots in cases:
-        bal = boundary_balances(slots)
-        assert bal is not None
+    boundary = [(4, -3_000_000), (1, 1_000_000), (0, -(1 << 30))]
+    btc = MARKET.collateral[2]
+    cases = {  # name: (slots, balances, NAV_raw above the least solvent NAV must be below this)
+        "exact boundary": (boundary, boundary_balances(boundary), 1),
+        "maximal short call": ([(4, -QMAX)], btc_funded([(4, -QMAX)]), btc.price * (fp.RATIO_SCALE - btc.haircut)),
+        "cancelling pair": (CANCELLING[0], [0, 0, 0, 0], 1),
+    }
+    for name, (slots, bal, slack) in cases.items():
+        assert bal is not None, name
+        r = evaluate(MARKET, slots, bal)
+        assert r.solvent, f"{name}: insolvent"
+        assert r.nav_raw - fp.ceil_div(r.req_raw, fp.RATIO_SCALE) < slack, f"{name}: not at the boundary"
         account = Account(tuple(Position(syms[i], q) for i, q in slots),
                           {c.symbol: b for c, b in zip(MARKET.collateral, bal) if b}, 99)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             bundle = prove(account, MARKET, n_positions=4)
-        assert verify(bundle.proof, bundle.public, MARKET, bundle.verification_key).valid
+        assert verify(bundle.proof, bundle.public, MARKET, bundle.verification_key).valid, f"{name}: invalid"
