@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from zksolv.cli import EXIT_INPUT, EXIT_INVALID, EXIT_REFUSED, main
+from zksolv.cli import EXIT_INPUT, EXIT_INVALID, EXIT_REFUSED, EXIT_TOOLCHAIN, main
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +129,38 @@ def test_setup_prove_verify_export(demo_files: Path, tmp_path: Path) -> None:
     files = json.loads(sol.stdout)
     text = Path(files["verifier"]).read_text()
     assert "auto-generated" in text and "avsl_n4_u2_a4_k16_d4_stress" in text
+
+
+# ----------------------------------------------------------- unwritable outputs
+def test_unwritable_out_is_a_clean_input_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for target in (blocker / "m.json", blocker / "sub" / "m.json", Path("/proc/zksolv-test/m.json")):
+        out = run("market", "demo", "--out", str(target))
+        assert out.exit_code == EXIT_INPUT, out.output
+        assert out.output.count("error: ") == 1 and "Traceback" not in out.output
+        assert f"error: cannot write {target}: " in out.output
+    assert "Not a directory" in run("market", "demo", "--out", str(blocker / "m.json")).output
+    out = run("market", "demo", "--out", str(tmp_path / "m.json"), "--portfolios", str(blocker / "accounts"))
+    assert out.exit_code == EXIT_INPUT and f"cannot write {blocker / 'accounts'}/" in out.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "m.json"]  # no temporary file left behind
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_permission_denied_is_an_input_error(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    out = run("market", "demo", "--out", str(locked / "m.json"))
+    assert out.exit_code == EXIT_INPUT and f"cannot write {locked / 'm.json'}: Permission denied" in out.output
+
+
+def test_full_disk_is_environmental(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zksolv.atomic
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(zksolv.atomic.os, "fsync", full)
+    out = run("market", "demo", "--out", str(tmp_path / "m.json"))
+    assert out.exit_code == EXIT_TOOLCHAIN and f"cannot write {tmp_path / 'm.json'}: No space left" in out.output
+    assert not list(tmp_path.iterdir())  # the temporary file is removed

@@ -3,20 +3,45 @@
 Write to a temporary file in the same directory, fsync, then ``os.replace``
 (atomic on POSIX). Used for every artifact zksolv writes: market and account
 files, proofs, cached keys.
+
+A failed write raises :class:`WriteError` (an :class:`OSError`) whose ``filename``
+is the *target* path, not the temporary file, so callers can name the path the
+user asked for.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
 
 
+class WriteError(OSError):
+    """Writing a file failed; ``filename`` is the path that was to be written."""
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename}: {self.strerror}"
+
+
+def _write_error(exc: OSError, path: Path) -> WriteError:
+    code = exc.errno
+    if isinstance(exc, FileExistsError):  # mkdir(exist_ok=True) on a parent that is a regular file
+        code = errno.ENOTDIR
+    return WriteError(code, os.strerror(code) if code else str(exc), str(path))
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` atomically (parent directories are created)."""
+    """Write ``data`` to ``path`` atomically (parent directories are created).
+
+    Raises :class:`WriteError` naming ``path`` if it cannot be written.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -24,11 +49,13 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise _write_error(exc, path) from exc
         raise
 
 

@@ -1,13 +1,15 @@
 """The ``zksolv`` command line: a thin click layer over the library.
 
 Exit codes: 0 success (``verify``: proof valid), 1 ``verify``: proof invalid,
-2 bad input or usage, 3 toolchain / cache failure, 4 proof refused (e.g. the
-account is insolvent). Errors print one line naming the field, never a
-traceback and never a private value.
+2 bad input or usage (including an output path that cannot be written: not a
+directory, no permission, read-only), 3 toolchain / cache failure or a full /
+failing disk, 4 proof refused (e.g. the account is insolvent). Errors print one
+line naming the field or path, never a traceback and never a private value.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import sys
@@ -21,6 +23,22 @@ import click
 from zksolv.errors import CacheError, InputError, ProofError, ToolchainError, VerificationError, ZksolvError
 
 EXIT_INVALID, EXIT_INPUT, EXIT_TOOLCHAIN, EXIT_REFUSED = 1, 2, 3, 4
+
+#: OS errors that say the machine is in trouble (exit 3), not that the user named a bad path (exit 2).
+_ENVIRONMENTAL_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EIO", "ENOMEM", "EMFILE", "ENFILE") if hasattr(errno, name)
+)
+
+
+def _os_error_message(exc: OSError) -> str:
+    from zksolv.atomic import WriteError
+
+    if isinstance(exc, WriteError):
+        return str(exc)
+    reason = exc.strerror or exc.__class__.__name__
+    if exc.filename is not None:
+        return f"{exc.filename}: {reason}"
+    return f"file system error: {reason}"
 
 
 def _fail(message: str, code: int) -> None:
@@ -45,6 +63,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             _fail(str(exc), EXIT_TOOLCHAIN)
         except ZksolvError as exc:  # pragma: no cover - every subclass is mapped above
             _fail(str(exc), EXIT_INPUT)
+        except OSError as exc:  # e.g. --out under a regular file, in /proc, read-only, disk full
+            _fail(_os_error_message(exc), EXIT_TOOLCHAIN if exc.errno in _ENVIRONMENTAL_ERRNOS else EXIT_INPUT)
 
     return wrapper
 
