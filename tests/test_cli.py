@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -126,9 +127,180 @@ def test_setup_prove_verify_export(demo_files: Path, tmp_path: Path) -> None:
     assert broken.exit_code == EXIT_INVALID and "Traceback" not in broken.output
     sol = run("export-solidity", "--proof", str(proof), "--out", str(tmp_path / "sol"), "--json")
     assert sol.exit_code == 0, sol.output
+    assert "development key" in sol.stderr
     files = json.loads(sol.stdout)
     text = Path(files["verifier"]).read_text()
-    assert "auto-generated" in text and "avsl_n4_u2_a4_k16_d4_stress" in text
+    statement = json.loads((proof / "statement.json").read_text())
+    assert "auto-generated" in text and "// tier: avsl_n4_u2_a4_k16_d4_stress\n" in text
+    assert f"// circuit hash: {statement['circuit_hash']}\n" in text
+
+
+@pytest.mark.slow
+def test_verify_names_the_key_and_flags_a_development_setup(demo_files: Path, tmp_path: Path) -> None:
+    market = str(demo_files / "market.json")
+    proof = tmp_path / "proof"
+    out = run("prove", "--account", str(demo_files / "accounts" / "short_strangle.json"), "--market", market,
+              "--out", str(proof))
+    assert out.exit_code == 0, out.output
+    ok = run("verify", "--proof", str(proof), "--market", market, "--json")
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.stdout)
+    assert data["valid"] is True and data["insecure_setup"] is True and "INSECURE" in data["key_setup"]
+    assert "NOT FOR REAL FUNDS" in ok.stderr
+    text = run("verify", "--proof", str(proof), "--market", market)
+    assert "key_setup: dev (INSECURE development setup: NOT FOR REAL FUNDS)" in text.stdout
+    # an explicit key: valid, and no claim about its setup
+    given = run("verify", "--proof", str(proof), "--market", market, "--vk", str(proof / "verification_key.json"),
+                "--json")
+    assert given.exit_code == 0 and json.loads(given.stdout)["insecure_setup"] is None
+    # a well-formed statement whose tier does not fit the market: refused before any key is looked up
+    statement = json.loads((proof / "statement.json").read_text())
+    statement["tier"] = statement["tier"].replace("_d4_", "_d9_")
+    (proof / "statement.json").write_text(json.dumps(statement))
+    other = run("verify", "--proof", str(proof), "--market", market)
+    assert other.exit_code == EXIT_INVALID and "this market's shape" in other.output
+    # a statement naming another circuit version: refused too (no downgrade to an older cached key)
+    statement = json.loads(Path(proof / "statement.json").read_text())
+    statement["tier"] = statement["tier"].replace("_d9_", "_d4_")
+    statement["circuit_hash"] = "0" * 64
+    (proof / "statement.json").write_text(json.dumps(statement))
+    old = run("verify", "--proof", str(proof), "--market", market)
+    assert old.exit_code == EXIT_INVALID and "re-prove with the current circuits" in old.output
+
+
+# ------------------------------------------- untrusted statement.json: key selection
+GOOD_STATEMENT = {"tier": "avsl_n4_u2_a4_k16_d4_stress", "circuit_hash": "ab" * 32, "risk_mode": "stress", "epoch": 1,
+                  "market_root": "1", "account_commitment": "2", "setup_route": "dev", "insecure_setup": True}
+
+
+def _proof_folder(tmp_path: Path, **fields: object) -> Path:
+    folder = tmp_path / "proof"
+    folder.mkdir(exist_ok=True)
+    (folder / "statement.json").write_text(json.dumps({**GOOD_STATEMENT, **fields}))
+    (folder / "proof.json").write_text("{}")
+    (folder / "public.json").write_text("[]")
+    return folder
+
+
+def _plant_attacker_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An index file and key the attacker shipped next to the proof, reachable by '../' from the cache."""
+    cache = tmp_path / "cache"
+    (cache / "tiers").mkdir(parents=True)
+    monkeypatch.setenv("ZKSOLV_CACHE", str(cache))
+    evil = tmp_path / "evilproof"
+    evil.mkdir()
+    (evil / "vk.json").write_text("{}")
+    (evil / f"x-{'ab' * 8}-dev.json").write_text(json.dumps({"verification_key": str(evil / "vk.json")}))
+    return evil
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"tier": "../../evilproof/x"}, "statement.tier"),
+        ({"tier": "avsl_n4_u2_a4_k16_d4_stress/../../../evilproof/x"}, "statement.tier"),
+        ({"circuit_hash": "../../evilproof/" + "a" * 48}, "statement.circuit_hash"),
+        ({"circuit_hash": "AB" * 32}, "statement.circuit_hash"),
+        ({"setup_route": "../dev"}, "statement.setup_route"),
+        ({"risk_mode": "es"}, "statement.risk_mode"),
+    ],
+)
+@pytest.mark.parametrize("command", ["verify", "export-solidity"])
+def test_traversal_tier_or_bad_hash_is_refused(demo_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               fields: dict, message: str, command: str) -> None:
+    _plant_attacker_key(tmp_path, monkeypatch)
+    folder = _proof_folder(tmp_path, **fields)
+    extra = ["--market", str(demo_files / "market.json")] if command == "verify" else ["--out", str(tmp_path / "sol")]
+    out = run(command, "--proof", str(folder), *extra)
+    assert out.exit_code == EXIT_INPUT, out.output
+    assert out.output.startswith(f"error: {message}:") and "Traceback" not in out.output
+    assert len(out.output.strip().splitlines()) == 1
+    assert not (tmp_path / "sol").exists()
+
+
+def test_verify_takes_only_the_capacity_from_the_statement(demo_files: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A well-formed tier of another shape is refused as an invalid proof, without a key lookup."""
+    _plant_attacker_key(tmp_path, monkeypatch)
+    folder = _proof_folder(tmp_path, tier="avsl_n4_u1_a1_k2_d1_stress")
+    out = run("verify", "--proof", str(folder), "--market", str(demo_files / "market.json"), "--json")
+    assert out.exit_code == EXIT_INVALID, out.output
+    data = json.loads(out.stdout)
+    assert data["valid"] is False and "avsl_n4_u2_a4_k16_d4_stress" in data["reason"]
+
+
+def test_index_path_stays_inside_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zksolv.artifacts import local_key
+    from zksolv.errors import CacheError, InputError
+
+    monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "cache"))
+    for tier, circuit_hash, route in (("../../x", "ab" * 32, "dev"), ("t", "../" * 21 + "a", "dev"),
+                                      ("t", "ab" * 32, "../dev"), ("t", "ab" * 31, "dev")):
+        with pytest.raises(InputError):
+            local_key(tier, circuit_hash, route)
+    with pytest.raises(CacheError, match="run `zksolv setup`"):
+        local_key("avsl_n4_u2_a4_k16_d4_stress", "ab" * 32, "dev")
+
+
+def test_missing_statement_is_named(demo_files: Path, tmp_path: Path) -> None:
+    (tmp_path / "proof").mkdir()
+    out = run("verify", "--proof", str(tmp_path / "proof"), "--market", str(demo_files / "market.json"))
+    assert out.exit_code == EXIT_INVALID
+    assert f"statement.json not found in {tmp_path / 'proof'}" in out.output and "UTF-8" not in out.output
+
+
+# ------------------------------------------------------------ export-solidity --vk
+def _vk_json() -> dict:
+    from py_ecc.optimized_bn128 import G1, G2, multiply, normalize
+
+    def g1(k: int) -> list[str]:
+        x, y = normalize(multiply(G1, k))
+        return [str(x.n), str(y.n), "1"]
+
+    def g2(k: int) -> list[list[str]]:
+        x, y = normalize(multiply(G2, k))
+        return [[str(x.coeffs[0]), str(x.coeffs[1])], [str(y.coeffs[0]), str(y.coeffs[1])], ["1", "0"]]
+
+    return {"protocol": "groth16", "curve": "bn128", "nPublic": 2, "vk_alpha_1": g1(2), "vk_beta_2": g2(3),
+            "vk_gamma_2": g2(5), "vk_delta_2": g2(7), "IC": [g1(11), g1(13), g1(17)]}
+
+
+@pytest.fixture(scope="module")
+def node_modules() -> None:
+    from zksolv.toolchain import project_root
+
+    if not (project_root() / "node_modules" / "snarkjs").is_dir():
+        pytest.skip("node_modules/snarkjs not installed")
+
+
+def test_export_solidity_from_a_key_file_alone(node_modules: None, tmp_path: Path) -> None:
+    vk = tmp_path / "vk.json"
+    vk.write_text(json.dumps(_vk_json()))
+    digest = hashlib.sha256(vk.read_bytes()).hexdigest()
+    out = run("export-solidity", "--vk", str(vk), "--out", str(tmp_path / "sol"), "--json")
+    assert out.exit_code == 0, out.output
+    files = json.loads(out.stdout)
+    assert files["vk_sha256"] == digest and Path(files["registry"]).is_file()
+    text = Path(files["verifier"]).read_text()
+    assert f"// verification key sha256: {digest} (circuit not identified)\n" in text
+    assert "// tier: not claimed" in text and "circuit hash:" not in text and "avsl_" not in text
+    assert "contract Groth16Verifier" in text and Path(files["verifier"]).name == f"Groth16Verifier_vk_{digest[:16]}.sol"
+
+
+def test_export_solidity_options(tmp_path: Path) -> None:
+    folder = _proof_folder(tmp_path)
+    vk = tmp_path / "vk.json"
+    vk.write_text("{}")
+    both = run("export-solidity", "--proof", str(folder), "--vk", str(vk), "--out", str(tmp_path / "sol"))
+    assert both.exit_code == EXIT_INPUT and "--proof, --vk: give one" in both.output
+    neither = run("export-solidity", "--out", str(tmp_path / "sol"))
+    assert neither.exit_code == EXIT_INPUT and "--proof or --vk" in neither.output
+    missing = run("export-solidity", "--vk", str(tmp_path / "nope.json"), "--out", str(tmp_path / "sol"))
+    assert missing.exit_code == EXIT_INPUT and "nope.json" in missing.output
+    vk.write_text("{")
+    broken = run("export-solidity", "--vk", str(vk), "--out", str(tmp_path / "sol"))
+    assert broken.exit_code == EXIT_INPUT and "not valid JSON" in broken.output
+    assert not (tmp_path / "sol").exists()
 
 
 # ----------------------------------------------------------- unwritable outputs

@@ -74,6 +74,12 @@ def test_epoch_replay_refused(proofs, tmp_path: Path) -> None:
                                     "--vk", str(vk), "--json"])
     assert res.exit_code == EXIT_INVALID
     assert json.loads(res.stdout)["valid"] is False
+    # the keeper's own key (tier rebuilt from the e+1 market, capacity from the statement): still refused
+    own = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "proof"), "--market", str(tmp_path / "next.json"),
+                                    "--json"])
+    assert own.exit_code == EXIT_INVALID, own.output
+    verdict = json.loads(own.stdout)
+    assert verdict["valid"] is False and "epoch" in verdict["reason"] and verdict["tier"] == pa.statement.tier
 
 
 def test_replayed_root_fails_the_pairing_too(proofs) -> None:

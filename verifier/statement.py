@@ -4,19 +4,67 @@ It names the tier and circuit (so a keeper picks the right verification key),
 the epoch and ``market_root`` the proof is bound to, and the public
 ``account_commitment``. Nothing in it is private: the position *capacity* of
 the tier is public (choose a larger tier to hide the size of a book).
+
+The file comes from the prover, so it is untrusted: ``tier``, ``circuit_hash``,
+``risk_mode`` and ``setup_route`` are checked against strict patterns here
+(they end up in cache paths on the keeper's machine), and a keeper should take
+only the *capacity* from it — the rest of the tier follows from the market
+state it trusts (:func:`zksolv.circuitgen.Tier.for_market`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from verifier.errors import MalformedFieldError
 from zksolv.atomic import atomic_write_text
 from zksolv.errors import VerificationError
+from zksolv.market import RiskMode
 
 STATEMENT_FILE = "statement.json"
+
+#: Setup routes of :mod:`zksolv.trusted_setup` (``ROUTE_DEV``, ``ROUTE_SNARKJS``).
+SETUP_ROUTES = ("dev", "snarkjs")
+
+_DIM = r"([1-9][0-9]{0,5})"
+#: :attr:`zksolv.circuitgen.Tier.name`: ``avsl_n8_u2_a4_k16_d4_stress``.
+TIER_NAME = re.compile(
+    rf"avsl_n{_DIM}_u{_DIM}_a{_DIM}_k{_DIM}_d{_DIM}_({'|'.join(re.escape(m.value) for m in RiskMode)})", re.ASCII
+)
+#: A sha256 in lowercase hex (:func:`zksolv.circuitgen.circuit_source_hash`).
+CIRCUIT_HASH = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class TierShape:
+    """The dimensions a tier name states (not yet checked against any market)."""
+
+    n_positions: int
+    n_underlyings: int
+    n_collateral: int
+    n_scenarios: int
+    depth: int
+    mode: RiskMode
+
+
+def parse_tier_name(name: Any, field: str = "tier") -> TierShape:
+    """Parse a tier name, or raise :class:`MalformedFieldError` naming ``field``."""
+    match = TIER_NAME.fullmatch(name) if isinstance(name, str) else None
+    if match is None:
+        raise MalformedFieldError(f"{field}: not a tier name of the form avsl_n<N>_u<U>_a<A>_k<K>_d<D>_<mode>")
+    *dims, mode = match.groups()
+    return TierShape(*(int(d) for d in dims), RiskMode(mode))
+
+
+def check_circuit_hash(value: Any, field: str = "circuit_hash") -> str:
+    """``value`` if it is 64 lowercase hex digits, else :class:`MalformedFieldError` naming ``field``."""
+    if not isinstance(value, str) or CIRCUIT_HASH.fullmatch(value) is None:
+        raise MalformedFieldError(f"{field}: expected a sha256 as 64 lowercase hex digits")
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,6 +83,16 @@ class Statement:
     def save(self, path: Path) -> None:
         atomic_write_text(Path(path), json.dumps(asdict(self), indent=1) + "\n")
 
+    @property
+    def shape(self) -> TierShape:
+        """The dimensions :attr:`tier` states (validated at parse time)."""
+        return parse_tier_name(self.tier, "statement.tier")
+
+    @property
+    def capacity(self) -> int:
+        """The tier's position capacity: the only part of the tier a keeper takes from the prover."""
+        return self.shape.n_positions
+
     @classmethod
     def from_dict(cls, data: Any) -> "Statement":
         if not isinstance(data, dict):
@@ -51,15 +109,26 @@ class Statement:
             raise VerificationError("statement.epoch: expected an integer in [0, 2^64)")
         if not isinstance(data["insecure_setup"], bool):
             raise VerificationError("statement.insecure_setup: expected true or false")
+        shape = parse_tier_name(data["tier"], "statement.tier")
+        check_circuit_hash(data["circuit_hash"], "statement.circuit_hash")
+        if data["risk_mode"] != shape.mode.value:
+            raise MalformedFieldError(f"statement.risk_mode: must be the tier's mode {shape.mode.value!r}")
+        if data["setup_route"] not in SETUP_ROUTES:
+            raise MalformedFieldError(f"statement.setup_route: must be one of {list(SETUP_ROUTES)}")
         return cls(epoch=epoch, insecure_setup=data["insecure_setup"], **{name: data[name] for name in texts})
 
     @classmethod
     def load(cls, path: Path) -> "Statement":
+        path = Path(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise VerificationError(f"{path.name} not found in {path.parent}") from None
         except (OSError, UnicodeDecodeError):
             raise VerificationError(f"statement file {str(path)!r}: cannot be read as UTF-8 text") from None
         try:
             return cls.from_dict(json.loads(text))
-        except (ValueError, RecursionError):  # JSONDecodeError, over-long integers, absurd nesting
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, over-long integers, absurd nesting
+            if isinstance(exc, MalformedFieldError):  # an InputError is a ValueError too
+                raise
             raise VerificationError(f"statement file {str(path)!r}: malformed JSON") from None

@@ -12,6 +12,8 @@ ever trusting a key shipped by the prover.
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,8 +67,26 @@ def build_artifacts(tier: Tier, route: str = ROUTE_DEV, *, ptau: Path | None = N
     return Artifacts(tier, circuit_hash, circuit, keys)
 
 
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}", re.ASCII)
+_HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
 def _index_path(tier_name: str, circuit_hash: str, route: str) -> Path:
-    return cache_dir() / "tiers" / f"{tier_name}-{circuit_hash[:16]}-{route}.json"
+    """The index file of a tier; refuses names that could leave the cache directory.
+
+    ``tier_name`` and ``circuit_hash`` may come from a prover's statement.json:
+    they are checked here too (not only where the statement is parsed), and the
+    resolved path must stay inside ``<cache>/tiers``.
+    """
+    for field, value, pattern in (("tier", tier_name, _SAFE_NAME), ("circuit_hash", circuit_hash, _HEX64),
+                                  ("route", route, _SAFE_NAME)):
+        if not isinstance(value, str) or pattern.fullmatch(value) is None:
+            raise InputError(f"{field}: not a valid {field} name for the key cache")
+    root = Path(os.path.abspath(cache_dir() / "tiers"))
+    path = Path(os.path.abspath(root / f"{tier_name}-{circuit_hash[:16]}-{route}.json"))
+    if path.parent != root:
+        raise InputError(f"tier: {tier_name!r} does not name a file inside the key cache")
+    return path
 
 
 def _write_index(tier: Tier, circuit_hash: str, keys: KeyPair) -> None:
@@ -75,16 +95,37 @@ def _write_index(tier: Tier, circuit_hash: str, keys: KeyPair) -> None:
     atomic_write_text(_index_path(tier.name, circuit_hash, keys.route), json.dumps(record, indent=1) + "\n")
 
 
-def local_verification_key(tier_name: str, circuit_hash: str, route: str = ROUTE_DEV) -> Path:
-    """The verification key this machine's setup produced for a tier, or :class:`CacheError`."""
+@dataclass(frozen=True)
+class LocalKey:
+    """A verification key this machine's own setup produced, and whether that setup was insecure."""
+
+    path: Path
+    route: str
+    insecure: bool
+
+
+def local_key(tier_name: str, circuit_hash: str, route: str = ROUTE_DEV) -> LocalKey:
+    """The verification key this machine's setup produced for a tier, or :class:`CacheError`.
+
+    ``insecure`` is true for a development (single-party) setup: NOT FOR REAL FUNDS.
+    """
     index = _index_path(tier_name, circuit_hash, route)
     try:
-        path = Path(json.loads(index.read_text())["verification_key"])
-    except (OSError, ValueError, KeyError):
+        record = json.loads(index.read_text())
+        path = Path(record["verification_key"])
+        insecure = record.get("insecure", route == ROUTE_DEV)
+        if not isinstance(insecure, bool):
+            raise ValueError("insecure")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise CacheError(
             f"no local {route} setup for tier {tier_name} (circuit {circuit_hash[:16]}): "
             "run `zksolv setup` for this market, or pass the venue's key with --vk"
         ) from None
     if not path.is_file():
         raise CacheError(f"verification key {path} listed for tier {tier_name} is missing: run `zksolv setup` again")
-    return path
+    return LocalKey(path, route, insecure or route == ROUTE_DEV)
+
+
+def local_verification_key(tier_name: str, circuit_hash: str, route: str = ROUTE_DEV) -> Path:
+    """The path of :func:`local_key`."""
+    return local_key(tier_name, circuit_hash, route).path

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import json
 import sys
 import time
@@ -283,6 +284,7 @@ def verify(proof_dir: str, market_path: str, vk_path: str | None, commitment: st
     """Check a proof against a market state. Exit 0 valid, 1 invalid."""
     from verifier.proof_io import load_proof, load_public, load_verification_key
     from verifier.statement import STATEMENT_FILE, Statement
+    from verifier.verify import Verdict
     from verifier.verify import verify as check
 
     state = _load_market(market_path)
@@ -295,38 +297,126 @@ def verify(proof_dir: str, market_path: str, vk_path: str | None, commitment: st
     folder = Path(proof_dir)
     statement = Statement.load(folder / STATEMENT_FILE)
     if vk_path is None:
-        from zksolv.artifacts import local_verification_key
-
-        vk_path = str(local_verification_key(statement.tier, statement.circuit_hash, route))
+        key, refusal = _keeper_key(statement, state, route)
+        if refusal is not None:
+            _emit({**Verdict(False, refusal, epoch=state.epoch).to_dict(), "tier": statement.tier}, as_json)
+            sys.exit(EXIT_INVALID)
+        vk_file, setup = key.path, (f"{route} (INSECURE development setup: NOT FOR REAL FUNDS)" if key.insecure
+                                    else route)
+        insecure: bool | None = key.insecure
+    else:
+        vk_file, setup, insecure = Path(vk_path), "given with --vk (its setup is not known to zksolv)", None
+    if insecure:
+        click.echo("warning: verifying with a development key (single-party setup) — NOT FOR REAL FUNDS", err=True)
     with step("verifying (py_ecc pairing check)"):
         verdict = check(load_proof(folder / "proof.json"), load_public(folder / "public.json"), state,
-                        load_verification_key(Path(vk_path)), account_commitment=expected, statement=statement)
-    _emit(verdict.to_dict(), as_json)
+                        load_verification_key(vk_file), account_commitment=expected, statement=statement)
+    _emit({**verdict.to_dict(), "tier": statement.tier, "verification_key": str(vk_file), "key_setup": setup,
+           "insecure_setup": insecure}, as_json)
     sys.exit(0 if verdict.valid else EXIT_INVALID)
+
+
+def _keeper_key(statement: Any, state: Any, route: str) -> tuple[Any, str | None]:
+    """This machine's own key for a proof, trusting from its statement only the position capacity.
+
+    The tier is rebuilt from the market state the keeper trusts and the circuit hash from
+    this checkout's circuits, so a statement can neither point the key lookup elsewhere
+    nor pick an older circuit whose key is still cached. Returns ``(key, None)``, or
+    ``(None, reason)`` when the statement does not describe a proof this keeper could accept.
+    """
+    from zksolv.artifacts import local_key
+
+    tier, circuit_hash = _local_tier(statement.capacity, state)
+    if statement.tier != tier.name:
+        return None, (f"proof is for tier {statement.tier}; this market's shape with capacity "
+                      f"{statement.capacity} is tier {tier.name}")
+    if statement.circuit_hash != circuit_hash:
+        return None, (f"proof is for circuit {statement.circuit_hash[:16]}…; this keeper's circuit for tier "
+                      f"{tier.name} is {circuit_hash[:16]}… (re-prove with the current circuits)")
+    return local_key(tier.name, circuit_hash, route), None
+
+
+def _local_tier(capacity: int, state: Any = None, shape: Any = None) -> tuple[Any, str]:
+    """The tier (from a market state, or from a parsed tier name) and this checkout's circuit hash for it."""
+    from zksolv.circuitgen import Tier, circuit_source_hash, circuits_dir
+
+    if state is not None:
+        tier = Tier.for_market(state, capacity)
+    else:
+        tier = Tier(capacity, shape.n_underlyings, shape.n_collateral, shape.n_scenarios, shape.depth, shape.mode)
+    if not any(circuits_dir().glob("*.circom")):
+        raise CacheError(f"no circuit sources in {circuits_dir()}: run zksolv from its checkout, or pass --vk")
+    return tier, circuit_source_hash(tier)
 
 
 # ---------------------------------------------------------- export-solidity
 @main.command("export-solidity")
 @click.option("--proof", "proof_dir", type=click.Path(file_okay=False),
-              help="a proof folder: export the verifier of its tier (this machine's key)")
-@click.option("--vk", "vk_path", type=click.Path(dir_okay=False), help="verification key to export instead")
+              help="a proof folder: export this machine's key for its tier (header: circuit hash and tier)")
+@click.option("--vk", "vk_path", type=click.Path(dir_okay=False),
+              help="a verification key file to export instead (header: the file's sha256, no tier claimed)")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for the .sol files")
 @json_option
 @handle_errors
 def export_solidity(proof_dir: str | None, vk_path: str | None, out: str, as_json: bool) -> None:
     """Write the Groth16 Solidity verifier of a tier plus the SolvencyRegistry contract."""
+    if proof_dir is not None and vk_path is not None:
+        raise InputError("--proof, --vk: give one (the tier of a key file cannot be checked against a proof)")
+    if vk_path is not None:
+        written = _export_key_file(Path(vk_path), Path(out))
+    elif proof_dir is not None:
+        written = _export_for_proof(Path(proof_dir), Path(out))
+    else:
+        raise InputError("--proof or --vk: one is required")
+    _emit({name: str(path) for name, path in written.items()}, as_json)
+
+
+def _export_for_proof(proof_dir: Path, out: Path) -> dict[str, Any]:
     from verifier.statement import STATEMENT_FILE, Statement
+    from zksolv.artifacts import local_key
     from zksolv.solidity import export_solidity as export
 
-    if proof_dir is None:
-        raise InputError("--proof: required (the tier and circuit hash are read from its statement.json)")
-    statement = Statement.load(Path(proof_dir) / STATEMENT_FILE)
-    if vk_path is None:
-        from zksolv.artifacts import local_verification_key
+    statement = Statement.load(proof_dir / STATEMENT_FILE)
+    shape = statement.shape
+    tier, circuit_hash = _local_tier(shape.n_positions, shape=shape)
+    if statement.circuit_hash != circuit_hash:
+        raise InputError(f"statement.circuit_hash: the proof is for circuit {statement.circuit_hash[:16]}…, "
+                         f"this checkout's circuit for tier {tier.name} is {circuit_hash[:16]}…")
+    key = local_key(tier.name, circuit_hash, statement.setup_route)
+    if key.insecure:
+        click.echo("warning: exporting a development key (single-party setup) — NOT FOR REAL FUNDS", err=True)
+    return export(key.path, out, circuit_hash, tier.name)
 
-        vk_path = str(local_verification_key(statement.tier, statement.circuit_hash, statement.setup_route))
-    written = export(Path(vk_path), Path(out), statement.circuit_hash, statement.tier)
-    _emit({name: str(path) for name, path in written.items()}, as_json)
+
+def _export_key_file(vk_path: Path, out: Path) -> dict[str, Any]:
+    """Export a key file: the header names its sha256 and claims no circuit or tier."""
+    from zksolv.atomic import atomic_write_text
+    from zksolv.solidity import VERIFIER_CONTRACT, registry_source_path, render_verifier
+
+    try:
+        data = vk_path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"--vk {vk_path}: cannot read ({exc.strerror})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        vk = json.loads(data)
+    except (ValueError, RecursionError):
+        raise InputError(f"--vk {vk_path}: not valid JSON") from None
+    hash_label, tier_label = f"vk-sha256:{digest}", f"vk_{digest[:16]}"
+    source = render_verifier(vk, circuit_hash=hash_label, tier=tier_label)
+    header = {
+        f"// circuit hash: {hash_label}": f"// verification key sha256: {digest} (circuit not identified)",
+        f"// tier: {tier_label}": "// tier: not claimed (exported from a key file with --vk)",
+    }
+    lines = source.split("\n")
+    for i, line in enumerate(lines[:8]):  # the header render_verifier writes
+        lines[i] = header.get(line, line)
+    source = "\n".join(lines)
+    verifier_path = out / f"{VERIFIER_CONTRACT}_{tier_label}.sol"
+    registry_path = out / "SolvencyRegistry.sol"
+    atomic_write_text(verifier_path, source)
+    atomic_write_text(registry_path, registry_source_path().read_text())
+    return {"verifier": verifier_path, "registry": registry_path, "vk_sha256": digest}
 
 
 # --------------------------------------------------------------------- demo
