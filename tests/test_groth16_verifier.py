@@ -280,3 +280,40 @@ def test_verifier_imports_no_node_numba_or_circuit_code() -> None:
     allowed_zksolv = {"zksolv", "zksolv.errors", "zksolv.atomic", "zksolv.fixedpoint", "zksolv.market",
                       "zksolv.commitments", "zksolv.poseidon"}
     assert {m for m in mods if m.startswith("zksolv")} <= allowed_zksolv
+
+
+# ------------------------------------------------- canonical numbers in calldata
+
+@pytest.mark.parametrize("text", ["1_000", " 1", "1 ", "1\n", "\t7", "０", "１２", "٣", "+1", "-1", "01", "0x10",
+                                  "1e3", "", "1" * 81])
+def test_calldata_accepts_only_canonical_decimals(text: str) -> None:
+    from verifier.calldata import public_to_calldata
+    from zksolv.errors import InputError
+
+    with pytest.raises(InputError, match=r"^public\[1\]: ") as info:
+        public_to_calldata(["5", text])
+    assert isinstance(info.value, VerificationError)  # keeper loops catching VerificationError still reject it
+
+
+def test_calldata_canonical_values_and_field_names() -> None:
+    from verifier.calldata import proof_to_calldata, public_to_calldata
+    from zksolv.errors import InputError
+
+    assert public_to_calldata(["0", 7]) == [0, 7]
+    assert public_to_calldata([str(R - 1), "1000"]) == [R - 1, 1000]
+    with pytest.raises(InputError, match="public\\[0\\]: expected an integer, got a boolean"):
+        public_to_calldata([True, "1"])
+    with pytest.raises(InputError, match="public\\[0\\]: negative"):
+        public_to_calldata([-1, "1"])
+    with pytest.raises(InputError, match="public\\[0\\]: expected an integer or a decimal string, got float"):
+        public_to_calldata([1.0, "1"])
+    proof = {"pi_a": ["1", "2", "1"], "pi_b": [["1", "2"], ["3", "4"], ["1", "0"]], "pi_c": ["5", "6", "1"]}
+    assert proof_to_calldata(proof) == ([1, 2], [[2, 1], [4, 3]], [5, 6])
+    with pytest.raises(InputError, match=r"^pi_b\.y\.im: not a canonical decimal integer"):
+        proof_to_calldata({**proof, "pi_b": [["1", "2"], ["3", "4 "], ["1", "0"]]})
+
+
+def test_groth16_refuses_a_trailing_newline() -> None:
+    vk, proof, public = make_instance([3, 5])
+    with pytest.raises(VerificationError, match="canonical"):
+        g16.verify_groth16(vk, proof, [public[0] + "\n", public[1]])

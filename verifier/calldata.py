@@ -1,14 +1,15 @@
-"""Groth16 proofs as EVM calldata (keeper side: stdlib + :mod:`zksolv.errors` only).
+"""Groth16 proofs as EVM calldata (keeper side: stdlib + :mod:`zksolv.errors`, :mod:`verifier.errors`).
 
 snarkjs JSON writes a G2 point as ``[[x_re, x_im], [y_re, y_im], ["1", "0"]]``; the EVM
 pairing precompile (EIP-197) and the generated verifier take ``[[x_im, x_re], [y_im, y_re]]``
 — imaginary part first. :func:`proof_to_calldata` does the swap (and nothing else does), so a
 proof passed in snarkjs order fails on chain; the tests check exactly that.
 
-Every value is checked to be a canonical field element before it is encoded: proof
-coordinates ``< q`` (base field), public inputs ``< r`` (scalar field). Non-canonical values
-would be rejected by the contract anyway (and some off-chain verifiers silently reduce them
-mod r), so they are refused here with a clear error.
+Every value is checked to be a canonical field element before it is encoded — a JSON int
+or a canonical decimal string (see :func:`_int`), proof coordinates ``< q`` (base field),
+public inputs ``< r`` (scalar field). Non-canonical values would be rejected by the
+contract anyway (and some off-chain verifiers silently reduce them mod r), so they are
+refused here with a clear error.
 
 All zksolv contract arguments are static ABI types (``uint256``, ``address``, fixed arrays),
 so ABI encoding is the 4-byte selector followed by one 32-byte big-endian word per value.
@@ -16,8 +17,10 @@ so ABI encoding is the 4-byte selector followed by one 32-byte big-endian word p
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
+from verifier.errors import MalformedFieldError
 from zksolv.errors import InputError, VerificationError
 
 #: BN254 scalar field order (public inputs, witness values).
@@ -40,21 +43,29 @@ G2 = tuple[tuple[int, int], tuple[int, int]]
 PROOF_BYTES = 256
 
 
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,79}", re.ASCII)
+
+
 def _int(value: Any, what: str) -> int:
-    """Parse a decimal/hex string or int as a non-negative integer."""
+    """A non-negative integer from a JSON int or a canonical decimal string (snarkjs form).
+
+    Only ``0`` or ``[1-9][0-9]*`` (ASCII, at most 80 digits) is accepted: no sign, no
+    ``0x``, no ``_`` separators, no surrounding whitespace, no non-ASCII digits — all of
+    which Python's ``int()`` would take. Raises :class:`MalformedFieldError` (an
+    ``InputError`` and a ``VerificationError``) naming ``what``.
+    """
     if isinstance(value, bool):
-        raise VerificationError(f"{what}: expected an integer, got a boolean")
+        raise MalformedFieldError(f"{what}: expected an integer, got a boolean")
     if isinstance(value, int):
         out = value
     elif isinstance(value, str):
-        try:
-            out = int(value, 0) if value.strip().lower().startswith("0x") else int(value, 10)
-        except ValueError:
-            raise VerificationError(f"{what}: not an integer") from None
+        if _DECIMAL.fullmatch(value) is None:
+            raise MalformedFieldError(f"{what}: not a canonical decimal integer")
+        out = int(value)
     else:
-        raise VerificationError(f"{what}: expected an integer or a decimal string, got {type(value).__name__}")
+        raise MalformedFieldError(f"{what}: expected an integer or a decimal string, got {type(value).__name__}")
     if out < 0:
-        raise VerificationError(f"{what}: negative")
+        raise MalformedFieldError(f"{what}: negative")
     return out
 
 

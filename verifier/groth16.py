@@ -44,7 +44,7 @@ from zksolv.errors import VerificationError
 G1Point = tuple[FQ, FQ, FQ]
 G2Point = tuple[FQ2, FQ2, FQ2]
 
-_DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,79})$")
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,79}", re.ASCII)  # fullmatch: "$" would allow a trailing newline
 
 
 def _int(value: Any, where: str, bound: int) -> int:
@@ -54,7 +54,7 @@ def _int(value: Any, where: str, bound: int) -> int:
     if isinstance(value, int):
         n = value
     elif isinstance(value, str):
-        if not _DECIMAL.match(value):
+        if _DECIMAL.fullmatch(value) is None:
             raise VerificationError(f"{where}: not a canonical decimal integer")
         n = int(value)
     else:
