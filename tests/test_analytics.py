@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from zksolv import fixedpoint as fp
-from zksolv.analytics import _scaled, compare_rules, liquidation_prices, partial_liquidation, report
-from zksolv.demo import demo_market, demo_portfolios
+from zksolv.analytics import (
+    _scaled, compare_rules, liquidation_prices, partial_liquidation, report, smallest_uniform_fraction,
+)
+from zksolv.demo import _option, demo_market, demo_portfolios
+from zksolv.market import InstrumentKind
 from zksolv.model import evaluate
 from zksolv.repricing import reprice_underlying
 
@@ -101,23 +104,66 @@ def test_market_maker_liquidation_prices_are_sensible(market, books) -> None:
 
 
 @pytest.mark.parametrize("name", ["naked_short_insolvent", "overlevered_perp"])
-def test_partial_liquidation_is_minimal(market, books, name) -> None:
+def test_smallest_uniform_fraction_is_minimal(market, books, name) -> None:
     slots, balances = books[name]
-    result = partial_liquidation(market, slots, balances)
-    assert result is not None and 0 < result.fraction <= fp.RATIO_SCALE
+    fraction = smallest_uniform_fraction(market, slots, balances)
+    assert fraction is not None and 0 < fraction <= fp.RATIO_SCALE
     nav = evaluate(market, slots, balances).nav_raw
 
     def meets(fraction: int) -> bool:
         after = evaluate(market, _scaled(slots, fp.RATIO_SCALE - fraction), balances)
         return nav * fp.RATIO_SCALE >= after.req_raw
 
-    assert meets(result.fraction)
-    assert not meets(result.fraction - 1)
+    assert meets(fraction)
+    assert not meets(fraction - 1)
+    result = partial_liquidation(market, slots, balances)
+    assert result is not None and result.uniform_fraction == fraction
+    assert nav * fp.RATIO_SCALE >= evaluate(market, result.slots_after, balances).req_raw
+    uniform = sum(abs(q) - abs(a) for (_, q), (_, a) in zip(slots, _scaled(slots, fp.RATIO_SCALE - fraction)))
+    spot = market.underlyings[0].spot  # both books hold BTC only
+    assert result.closed_notional_musd <= fp.ceil_div(uniform * spot, fp.QTY_SCALE)
 
 
-def test_partial_liquidation_of_solvent_book_is_zero(market, books) -> None:
+def _hedged_book(market):
+    """Short 10 near ATM BTC calls delta-hedged with the perp, short 20 ETH puts and 2 ETH perps."""
+    call = market.instrument_index(_option(market, "BTC", InstrumentKind.CALL, 0, 1.0))
+    put = market.instrument_index(_option(market, "ETH", InstrumentKind.PUT, 1, 0.95))
+    hedge = 10 * market.instruments[call].delta // 100  # QTY_SCALE units
+    return [(call, -10 * fp.QTY_SCALE), (market.instrument_index("BTC-PERPETUAL"), hedge),
+            (put, -20 * fp.QTY_SCALE), (market.instrument_index("ETH-PERPETUAL"), -2 * fp.QTY_SCALE)]
+
+
+@pytest.mark.parametrize("mode", ["stress", "es", "var"])
+@pytest.mark.parametrize("share", [0.8, 0.5])
+def test_greedy_partial_liquidation_keeps_hedges_and_beats_uniform(mode, share) -> None:
+    """NAV at ``share`` of the requirement: the greedy cut restores the rule, closes less notional
+    than the smallest uniform cut, and never cuts the BTC delta hedge faster than the calls."""
+    m = demo_market(risk_mode=mode)
+    slots = _hedged_book(m)
+    balances = [0] * len(m.collateral)
+    base = evaluate(m, slots, balances)
+    balances[m.collateral_index("USDC")] = int(share * base.requirement_musd) - base.nav_musd
+    assert not evaluate(m, slots, balances).solvent
+    result = partial_liquidation(m, slots, balances)
+    assert result is not None and result.method == "greedy"
+    nav = evaluate(m, slots, balances).nav_raw  # closing at mark keeps NAV
+    assert nav * fp.RATIO_SCALE >= evaluate(m, result.slots_after, balances).req_raw
+    uniform_after = _scaled(slots, fp.RATIO_SCALE - result.uniform_fraction)
+    uniform_notional = sum((abs(q) - abs(a)) * m.underlyings[m.instruments[i].underlying].spot
+                           for (i, q), (_, a) in zip(slots, uniform_after))
+    assert result.closed_notional_musd * fp.QTY_SCALE < uniform_notional
+    closed = dict(result.closed)
+    for (i, q), (_, a) in zip(slots, result.slots_after):
+        assert q - a == closed.get(i, 0) and abs(a) <= abs(q) and a * q >= 0  # only reduces, never flips
+    (_, call_q), (_, perp_q) = slots[0], slots[1]
+    (_, call_a), (_, perp_a) = result.slots_after[0], result.slots_after[1]
+    assert perp_a / perp_q >= call_a / call_q - 1e-6  # share of the hedge kept >= share of the calls kept
+
+
+def test_partial_liquidation_of_solvent_book_is_empty(market, books) -> None:
     slots, balances = books["short_strangle"]
-    assert partial_liquidation(market, slots, balances).fraction == 0
+    result = partial_liquidation(market, slots, balances)
+    assert result.uniform_fraction == 0 and result.closed == () and result.closed_notional_musd == 0
 
 
 def test_liquidation_prices_bracket_the_flip(market, books) -> None:
@@ -155,8 +201,10 @@ def test_report_fields(market) -> None:
     account = demo_portfolios(market)["short_strangle"]
     data = report(account, market)
     for key in ("nav", "mm_base", "mm_avsl", "requirement", "margin_ratio", "solvent", "liquidation_prices",
-                "partial_liquidation_fraction", "comparison"):
+                "partial_liquidation", "smallest_uniform_liquidation_fraction", "comparison"):
         assert key in data
+    assert data["smallest_uniform_liquidation_fraction"] == data["partial_liquidation_fraction"] == "0"
+    assert data["partial_liquidation"]["close"] == [] and data["partial_liquidation"]["closed_notional"] == "0"
     result = evaluate(market, account.position_slots(market), account.balances(market))
     assert data["nav"] == fp.format_fixed(result.nav_musd, fp.PRICE_SCALE)
     assert data["solvent"] is True

@@ -1,7 +1,9 @@
 """Risk analytics around the AVSL rule (library only, never in the circuit).
 
-- :func:`partial_liquidation`: the smallest fraction of the book to close at
-  mark so the account meets the rule again;
+- :func:`partial_liquidation`: positions to close at mark so the account meets
+  the rule again — a greedy cut (largest margin reduction per unit of notional
+  first, hedges kept) or, when that closes no less, the smallest uniform
+  fraction of every position (:func:`smallest_uniform_fraction`);
 - :func:`liquidation_prices`: the underlying price (down and up) at which the
   account stops meeting the rule, found by bisection on a fully repriced market;
 - :func:`compare_rules`: Static vs Delta-weighted vs AVSL margins for a book;
@@ -18,65 +20,207 @@ from typing import Any, Callable, Sequence
 from zksolv import fixedpoint as fp
 from zksolv.account import Account
 from zksolv.market import MarketState
-from zksolv.model import MarginResult, Slots, evaluate
+from zksolv.model import MarginResult, Slots, evaluate, meets_requirement, requirement_raw
 
 #: Resolution of the bisections on fractions and price multipliers.
 FRACTION_STEPS = fp.RATIO_SCALE
 
 
+#: Cap on model evaluations of the greedy search (it costs about N per closed position);
+#: beyond it :func:`partial_liquidation` returns the smallest uniform cut.
+GREEDY_MAX_EVALUATIONS = 20_000
+
+
 @dataclass(frozen=True)
 class PartialLiquidation:
-    """Close ``fraction`` (RATIO_SCALE) of every position at mark to restore the rule."""
+    """Positions to close at mark so the account meets the rule again.
 
-    fraction: int
+    ``method`` is ``"greedy"`` or ``"uniform"`` (whichever closes less notional);
+    ``closed`` lists ``(leaf index, signed quantity closed)`` (same sign as the
+    position); ``closed_notional_musd`` is ``sum |closed| * S_u`` (µUSD, up);
+    ``uniform_fraction`` (RATIO_SCALE) is the smallest fraction of *every*
+    position that also restores the rule — the bound the greedy answer is
+    never worse than.
+    """
+
+    method: str
+    closed: tuple[tuple[int, int], ...]
     slots_after: tuple[tuple[int, int], ...]
     requirement_after_musd: int
+    closed_notional_musd: int
+    uniform_fraction: int
+
+
+def _keep(q: int, keep: int) -> int:
+    """``q * keep / 1e6`` rounded toward zero (never grows a position)."""
+    magnitude = abs(q) * keep // fp.RATIO_SCALE
+    return magnitude if q >= 0 else -magnitude
 
 
 def _scaled(slots: Slots, keep: int) -> tuple[tuple[int, int], ...]:
     """Positions scaled by ``keep / 1e6``, rounded toward zero (never grows a position)."""
-    def toward_zero(q: int) -> int:
-        magnitude = abs(q) * keep // fp.RATIO_SCALE
-        return magnitude if q >= 0 else -magnitude
-
-    return tuple((i, toward_zero(q)) for i, q in slots)
+    return tuple((i, _keep(q, keep)) for i, q in slots)
 
 
-def _meets(nav_raw: int, result: MarginResult, target_ratio: int) -> bool:
-    return nav_raw * fp.RATIO_SCALE * fp.RATIO_SCALE >= result.mm * result.avsl_factor * target_ratio * fp.RATIO_SCALE
+def _notional(market: MarketState, index: int, quantity: int) -> int:
+    """``|q| * S_u`` at scale QTY*PRICE (the size measure of a cut, as the static rule's)."""
+    return abs(quantity) * market.underlyings[market.instruments[index].underlying].spot
+
+
+class _Rule:
+    """The rule after closing at mark: NAV stays that of the full book (position
+    value turns into cash), only the margin moves."""
+
+    def __init__(self, market: MarketState, slots: Slots, balances: Sequence[int], target: int):
+        self.market, self.balances, self.target = market, balances, target
+        self.nav = evaluate(market, slots, balances).nav_raw
+        self.evaluations = 0
+
+    def margin(self, slots: Slots) -> MarginResult:
+        self.evaluations += 1
+        return evaluate(self.market, slots, self.balances)
+
+    def meets(self, result: MarginResult) -> bool:
+        return meets_requirement(self.nav, requirement_raw(result.mm, result.avsl_factor, self.target))
+
+
+def smallest_uniform_fraction(
+    market: MarketState, slots: Slots, balances: Sequence[int], target_ratio: int | None = None
+) -> int | None:
+    """Smallest fraction (RATIO_SCALE) such that closing that fraction of **every**
+    position at mark gives NAV >= MM_AVSL * target; 0 if the account already
+    meets it, ``None`` if even closing everything cannot (NAV below zero).
+
+    Every risk mode's margin is convex in the book, so the fractions that work
+    form an interval ending at 1 and bisection finds its left end exactly.
+    """
+    rule = _Rule(market, slots, balances, market.params.min_ratio if target_ratio is None else target_ratio)
+
+    def works(fraction: int) -> bool:
+        return rule.meets(rule.margin(_scaled(slots, FRACTION_STEPS - fraction)))
+
+    if works(0):
+        return 0
+    if not works(FRACTION_STEPS):
+        return None
+    lo, hi = 0, FRACTION_STEPS  # invariant: lo fails, hi works
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if works(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _greedy_cut(rule: _Rule, slots: Slots) -> dict[int, int] | None:
+    """Greedy cut: ``{slot number: signed quantity closed}``, or ``None`` if stuck.
+
+    Moves are "close position j entirely" and "close every position on
+    underlying u entirely" (the group keeps its hedge ratio, so a delta hedge
+    goes together with what it hedges). Each round evaluates every move on the
+    current book and applies the one with the largest margin reduction per
+    unit of notional closed; a move that does not lower the margin (e.g.
+    dropping a hedge alone) is never applied. The move that restores the rule
+    is applied only as far as needed: the smallest fraction of it (RATIO_SCALE
+    bisection; the margin is convex in the book, so the working fractions form
+    an interval). Gives up (``None``) when no move lowers the margin or after
+    :data:`GREEDY_MAX_EVALUATIONS` model evaluations.
+    """
+    market = rule.market
+    book = [q for _, q in slots]
+    moves = [[j] for j in range(len(slots))]
+    by_underlying: dict[int, list[int]] = {}
+    for j, (i, _) in enumerate(slots):
+        by_underlying.setdefault(market.instruments[i].underlying, []).append(j)
+    moves += [group for group in by_underlying.values() if len(group) > 1]
+
+    def after(move: list[int], fraction: int) -> list[tuple[int, int]]:
+        """The current book with ``fraction`` of each position in ``move`` closed."""
+        cut = set(move)
+        return [(i, _keep(book[j], FRACTION_STEPS - fraction) if j in cut else book[j]) for j, (i, _) in enumerate(slots)]
+
+    while True:
+        current = rule.margin([(i, book[j]) for j, (i, _) in enumerate(slots)])
+        if rule.meets(current):
+            break
+        best: tuple[list[int], int, int, MarginResult] | None = None  # (move, benefit, cost, margin after)
+        for move in moves:
+            cost = sum(_notional(market, slots[j][0], book[j]) for j in move)
+            if cost == 0:
+                continue
+            if rule.evaluations > GREEDY_MAX_EVALUATIONS:
+                return None
+            result = rule.margin(after(move, FRACTION_STEPS))
+            benefit = current.mm - result.mm
+            if benefit > 0 and (best is None or benefit * best[2] > best[1] * cost):
+                best = (move, benefit, cost, result)
+        if best is None:
+            return None
+        move = best[0]
+        fraction = FRACTION_STEPS
+        if rule.meets(best[3]):
+            lo, hi = 0, FRACTION_STEPS  # lo fails (the current book), hi works
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if rule.meets(rule.margin(after(move, mid))):
+                    hi = mid
+                else:
+                    lo = mid
+            fraction = hi
+        book = [q for _, q in after(move, fraction)]
+    return {j: q - book[j] for j, (_, q) in enumerate(slots) if q != book[j]}
 
 
 def partial_liquidation(
     market: MarketState, slots: Slots, balances: Sequence[int], target_ratio: int | None = None
 ) -> PartialLiquidation | None:
-    """Minimal fraction of the book to close at mark so NAV >= MM_AVSL * target.
+    """Positions to close at mark so that NAV >= MM_AVSL * target again.
 
     Closing at mark turns position value into cash, so NAV is unchanged while
-    the margin shrinks (every risk mode is positively homogeneous in the book).
-    ``target_ratio`` (RATIO_SCALE) defaults to ``params.min_ratio``. Returns
-    fraction 0 for an account that already meets the target, and ``None`` when
-    even closing everything cannot (NAV below zero).
+    the margin moves. Two candidates, measured by the notional closed
+    (``sum |q closed| * S_u``):
+
+    - **greedy** (:func:`_greedy_cut`): close whole positions in order of
+      margin reduction per unit of notional, re-ranked after every closure,
+      never cutting a position whose closure does not reduce the margin
+      (hedges), and the last one only partly;
+    - **uniform**: the smallest uniform fraction of every position
+      (:func:`smallest_uniform_fraction`), hedges included — minimal only
+      among uniform cuts, but always available, so it bounds the answer.
+
+    The one closing less notional is returned (uniform on a tie, or when the
+    greedy search gets stuck). ``target_ratio`` (RATIO_SCALE) defaults to
+    ``params.min_ratio``. An account that already meets the target gets an
+    empty cut; ``None`` when even closing everything cannot (NAV below zero).
     """
     target = market.params.min_ratio if target_ratio is None else target_ratio
-    nav = evaluate(market, slots, balances).nav_raw
-
-    def result_after(fraction: int) -> MarginResult:
-        return evaluate(market, _scaled(slots, FRACTION_STEPS - fraction), balances)
-
-    if _meets(nav, result_after(0), target):
-        lo = hi = 0
-    elif not _meets(nav, result_after(FRACTION_STEPS), target):
+    fraction = smallest_uniform_fraction(market, slots, balances, target)
+    if fraction is None:
         return None
-    else:
-        lo, hi = 0, FRACTION_STEPS  # invariant: lo fails, hi meets
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if _meets(nav, result_after(mid), target):
-                hi = mid
-            else:
-                lo = mid
-    after = result_after(hi)
-    return PartialLiquidation(hi, _scaled(slots, FRACTION_STEPS - hi), after.requirement_musd)
+    rule = _Rule(market, slots, balances, target)
+    uniform_after = _scaled(slots, FRACTION_STEPS - fraction)
+    candidates = [("uniform", {j: q - after for j, ((_, q), (_, after)) in enumerate(zip(slots, uniform_after))})]
+    if fraction:
+        greedy = _greedy_cut(rule, slots)
+        if greedy is not None:
+            candidates.append(("greedy", greedy))
+
+    def notional(cut: dict[int, int]) -> int:
+        return sum(_notional(market, slots[j][0], c) for j, c in cut.items())
+
+    method, cut = min(candidates, key=lambda mc: notional(mc[1]))  # min keeps the first (uniform) on a tie
+    after = tuple((i, q - cut.get(j, 0)) for j, (i, q) in enumerate(slots))
+    result = rule.margin(after)
+    assert rule.meets(result), "partial liquidation must restore the rule"
+    return PartialLiquidation(
+        method=method,
+        closed=tuple((slots[j][0], c) for j, c in sorted(cut.items()) if c),
+        slots_after=after,
+        requirement_after_musd=fp.ceil_div(requirement_raw(result.mm, result.avsl_factor, target), fp.AVSL_ONE * fp.RATIO_SCALE),
+        closed_notional_musd=fp.ceil_div(notional(cut), fp.QTY_SCALE),
+        uniform_fraction=fraction,
+    )
 
 
 # -------------------------------------------------------------- liquidation price
@@ -163,12 +307,20 @@ def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int]) ->
 def report(account: Account, market: MarketState, *, with_prices: bool = True) -> dict[str, Any]:
     """NAV, MM_base, MM_AVSL, requirement, ratio, liquidation prices, partial
     liquidation and the rule comparison for one account (USD as exact decimal
-    strings, ratios as floats). Local only: it contains private figures."""
+    strings, ratios as floats). Local only: it contains private figures.
+
+    ``partial_liquidation`` is the cut of :func:`partial_liquidation` (method,
+    positions to close, notional closed, requirement after);
+    ``smallest_uniform_liquidation_fraction`` the smallest fraction of every
+    position that would also do (``partial_liquidation_fraction`` is a
+    deprecated alias of it)."""
     slots = account.position_slots(market)
     balances = account.balances(market)
     result = evaluate(market, slots, balances)
     usd = lambda musd: fp.format_fixed(musd, fp.PRICE_SCALE)  # noqa: E731
     partial = partial_liquidation(market, slots, balances)
+    uniform = None if partial is None else fp.format_fixed(partial.uniform_fraction, fp.RATIO_SCALE)
+    symbol = lambda i: market.instruments[i].symbol  # noqa: E731
     out: dict[str, Any] = {
         "epoch": market.epoch,
         "risk_mode": result.mode.value,
@@ -178,7 +330,15 @@ def report(account: Account, market: MarketState, *, with_prices: bool = True) -
         "requirement": usd(result.requirement_musd),
         "margin_ratio": None if result.margin_ratio is None else round(result.margin_ratio, 6),
         "solvent": result.solvent,
-        "partial_liquidation_fraction": None if partial is None else fp.format_fixed(partial.fraction, fp.RATIO_SCALE),
+        "partial_liquidation": None if partial is None else {
+            "method": partial.method,
+            "close": [{"instrument": symbol(i), "quantity": fp.format_fixed(c, fp.QTY_SCALE)} for i, c in partial.closed],
+            "closed_notional": usd(partial.closed_notional_musd),
+            "requirement_after": usd(partial.requirement_after_musd),
+        },
+        "smallest_uniform_liquidation_fraction": uniform,
+        #: deprecated alias of smallest_uniform_liquidation_fraction (existing consumers)
+        "partial_liquidation_fraction": uniform,
         "comparison": compare_rules(market, slots, balances),
     }
     if with_prices:

@@ -58,7 +58,7 @@ class MarginResult:
     @property
     def solvent(self) -> bool:
         """The circuit's predicate: ``nav_raw * 1e6 >= req_raw`` (exact)."""
-        return self.nav_raw * fp.RATIO_SCALE >= self.req_raw
+        return meets_requirement(self.nav_raw, self.req_raw)
 
     @property
     def nav_musd(self) -> int:
@@ -86,6 +86,17 @@ class MarginResult:
         if self.mm == 0:
             return None
         return (self.nav_raw * fp.AVSL_ONE) / (self.mm * self.avsl_factor * (fp.NAV_SCALE // fp.PRICE_SCALE))
+
+
+# ------------------------------------------------------------------ the statement
+def requirement_raw(mm: int, avsl_factor: int, min_ratio: int) -> int:
+    """``REQ_raw = mm * (1e12 + V*beta) * min_ratio`` at scale 1e24 (exact)."""
+    return mm * avsl_factor * min_ratio
+
+
+def meets_requirement(nav_raw: int, req_raw: int) -> bool:
+    """The solvency statement ``NAV_raw * 1e6 >= REQ_raw`` (exact; the circuit's predicate)."""
+    return nav_raw * fp.RATIO_SCALE >= req_raw
 
 
 # ----------------------------------------------------------------- building blocks
@@ -219,7 +230,7 @@ def evaluate(
         mm_raw, hints = var_margin(market, greeks)
         mm = ceil_div(mm_raw, fp.MM_DIVISOR)
     avsl_factor = fp.AVSL_ONE + p.v_scalar * p.beta
-    req_raw = mm * avsl_factor * p.min_ratio
+    req_raw = requirement_raw(mm, avsl_factor, p.min_ratio)
     result = MarginResult(
         mode=mode,
         greeks=greeks,
