@@ -266,20 +266,37 @@ def test_read_wtns(tmp_path: Path) -> None:
 
 # ------------------------------------------------------- import hygiene
 
-def test_verifier_imports_no_node_numba_or_circuit_code() -> None:
-    code = (
-        "import sys, json\n"
-        "import verifier.groth16, verifier.proof_io\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
+def _modules_after(imports: str) -> set[str]:
+    code = f"import sys, json\n{imports}\nprint(json.dumps(sorted(sys.modules)))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    mods = set(json.loads(out.stdout))
-    forbidden = {"numba", "groth16py", "subprocess", "zksolv.toolchain", "zksolv.trusted_setup", "zksolv.cache",
-                 "prover", "prover.backends", "numpy"}
-    assert not (mods & forbidden), sorted(mods & forbidden)
+    return set(json.loads(out.stdout))
+
+
+#: Never on the keeper's verification path: native / JIT code, the node toolchain, the circuit
+#: generator, the prover, plotting.
+KEEPER_FORBIDDEN = {"numba", "numpy", "groth16py", "matplotlib", "subprocess", "zksolv.toolchain",
+                    "zksolv.trusted_setup", "zksolv.cache", "zksolv.circuitgen", "zksolv.artifacts",
+                    "zksolv.solidity", "prover", "prover.prove", "prover.backends"}
+
+
+def test_verifier_imports_no_node_numba_or_circuit_code() -> None:
+    mods = _modules_after("import verifier.groth16, verifier.proof_io, verifier.calldata")
+    assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
     allowed_zksolv = {"zksolv", "zksolv.errors", "zksolv.atomic", "zksolv.fixedpoint", "zksolv.market",
                       "zksolv.commitments", "zksolv.poseidon"}
     assert {m for m in mods if m.startswith("zksolv")} <= allowed_zksolv
+
+
+def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
+    """``verifier.verify`` (what a keeper runs) recomputes market_root, so it needs the market,
+    commitment, Merkle and Poseidon code — and nothing that compiles, proves or runs node."""
+    mods = _modules_after("import verifier, verifier.verify, verifier.statement")
+    assert {"verifier.verify", "zksolv.commitments"} <= mods
+    assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
+    assert not {m for m in mods if m.startswith(("numba", "matplotlib", "prover", "groth16py"))}
+    allowed_zksolv = {"zksolv", "zksolv.errors", "zksolv.atomic", "zksolv.fixedpoint", "zksolv.market",
+                      "zksolv.commitments", "zksolv.poseidon", "zksolv.account", "zksolv.merkle"}
+    assert {m for m in mods if m.startswith("zksolv")} <= allowed_zksolv, sorted(mods)
 
 
 # ------------------------------------------------- canonical numbers in calldata
