@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -66,7 +65,7 @@ __all__ = [
     "KIND_CALL",
     "KIND_PUT",
     "SECONDS_PER_YEAR",
-    "Greeks",
+    "InstrumentGreeks",
     "QuantisedGreeks",
     "kind_codes",
     "year_fraction",
@@ -86,8 +85,8 @@ KIND_FUTURE = InstrumentKind.FUTURE.code
 KIND_CALL = InstrumentKind.CALL.code
 KIND_PUT = InstrumentKind.PUT.code
 
-#: ACT/365 year (crypto venues trade every day).
-SECONDS_PER_YEAR = 365 * 24 * 3600
+#: ACT/365 year (crypto venues trade every day); defined once in :mod:`zksolv.fixedpoint`.
+SECONDS_PER_YEAR = fp.SECONDS_PER_YEAR
 
 #: Below this total volatility ``sigma*sqrt(tau)`` an option is priced at its limit.
 _MIN_TOTAL_VOL = 1e-12
@@ -105,8 +104,9 @@ _ERFC_CF_TERMS = 70
 
 
 @dataclass(frozen=True)
-class Greeks:
-    """Float marks and greeks per instrument (1-D arrays of equal length).
+class InstrumentGreeks:
+    """Float marks and greeks per instrument (1-D arrays of equal length) — not
+    :class:`zksolv.model.Greeks`, the fixed-point net greeks of a book.
 
     ``mark`` in USD per unit, ``delta`` in units of underlying per unit,
     ``gamma`` in units of underlying per unit per USD, ``vega`` in USD per
@@ -260,7 +260,7 @@ def _norm_cdf_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------ numpy path
 def greeks_numpy(
     spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float = 0.0
-) -> Greeks:
+) -> InstrumentGreeks:
     """Vectorised Black–Scholes marks and greeks for a whole table.
 
     Parameters
@@ -279,7 +279,7 @@ def greeks_numpy(
 
     Returns
     -------
-    Greeks
+    InstrumentGreeks
         Float arrays; never NaN.
 
     Raises
@@ -298,7 +298,7 @@ def greeks_numpy(
     mark[spot_rows] = s[spot_rows]
     opt = (kinds == KIND_CALL) | (kinds == KIND_PUT)
     if not opt.any():
-        return Greeks(mark, delta, gamma, vega)
+        return InstrumentGreeks(mark, delta, gamma, vega)
     so, ko, to, vo = s[opt], k[opt], t[opt], v[opt]
     is_call = kinds[opt] == KIND_CALL
     live_t = np.maximum(to, 0.0)
@@ -326,7 +326,7 @@ def greeks_numpy(
     delta[opt] = np.where(regular, o_delta, lim_delta)
     gamma[opt] = np.where(regular, o_gamma, 0.0)
     vega[opt] = np.where(regular, o_vega, lim_vega)
-    return Greeks(mark, delta, gamma, vega)
+    return InstrumentGreeks(mark, delta, gamma, vega)
 
 
 # ----------------------------------------------------------- scalar loop (python/numba)
@@ -407,15 +407,15 @@ def _numba_kernel() -> Callable[..., None]:
     return _NUMBA_KERNEL
 
 
-def _run_loop(kernel: Callable[..., None], spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float) -> Greeks:
+def _run_loop(kernel: Callable[..., None], spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float) -> InstrumentGreeks:
     s, k, t, v, kinds, r = _prepare(spot, strike, tau, vol, kind, rate)
     n = kinds.shape[0]
     out = [np.empty(n) for _ in range(4)]
     kernel(s, k, t, v, kinds, r, *out)
-    return Greeks(*out)
+    return InstrumentGreeks(*out)
 
 
-def greeks_numba(spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float = 0.0) -> Greeks:
+def greeks_numba(spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float = 0.0) -> InstrumentGreeks:
     """Same as :func:`greeks_numpy`, computed by a ``numba.njit`` loop.
 
     The first call compiles the kernel (or loads it from numba's on-disk cache).
@@ -423,12 +423,12 @@ def greeks_numba(spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: fl
     return _run_loop(_numba_kernel(), spot, strike, tau, vol, kind, rate)
 
 
-def greeks_python(spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float = 0.0) -> Greeks:
+def greeks_python(spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float = 0.0) -> InstrumentGreeks:
     """Same as :func:`greeks_numpy`, computed by the uncompiled scalar loop (slow; a baseline)."""
     return _run_loop(_greeks_loop, spot, strike, tau, vol, kind, rate)
 
 
-_BACKENDS: dict[str, Callable[..., Greeks]] = {
+_BACKENDS: dict[str, Callable[..., InstrumentGreeks]] = {
     "numpy": greeks_numpy,
     "numba": greeks_numba,
     "python": greeks_python,
@@ -437,7 +437,7 @@ _BACKENDS: dict[str, Callable[..., Greeks]] = {
 
 def greeks(
     spot: Any, strike: Any, tau: Any, vol: Any, kind: Any, rate: float = 0.0, *, backend: str = "numpy"
-) -> Greeks:
+) -> InstrumentGreeks:
     """Dispatch to ``backend`` in ``{"numpy", "numba", "python"}`` (see :func:`greeks_numpy`)."""
     try:
         fn = _BACKENDS[backend]
@@ -450,9 +450,8 @@ def greeks(
 def quantise(name: str, values: Any, scale: int, *, bits: int | None = None, signed: bool = True) -> tuple[int, ...]:
     """Float array -> fixed-point ints, ``round_half_away(x * scale)`` computed exactly.
 
-    Each float is converted to the exact rational it represents
-    (:class:`fractions.Fraction`), multiplied by ``scale`` exactly and rounded
-    half away from zero with :func:`zksolv.fixedpoint.round_half_away`, so the
+    Each float is converted with :func:`zksolv.fixedpoint.from_float` (its
+    exact rational value times ``scale``, rounded half away from zero), so the
     result is deterministic on every machine (no double rounding in
     ``x * scale``).
 
@@ -466,8 +465,7 @@ def quantise(name: str, values: Any, scale: int, *, bits: int | None = None, sig
     for i, x in enumerate(arr.tolist()):
         if not math.isfinite(x):
             raise InputError(f"{name}[{i}]: must be finite (got NaN or infinity)")
-        num, den = Fraction(x).as_integer_ratio()
-        q = fp.round_half_away(num * scale, den)
+        q = fp.from_float(x, scale)
         if q == 0:
             q = 0  # no negative zero surprises downstream
         if bits is not None:
@@ -476,7 +474,7 @@ def quantise(name: str, values: Any, scale: int, *, bits: int | None = None, sig
     return tuple(out)
 
 
-def quantise_greeks(g: Greeks) -> QuantisedGreeks:
+def quantise_greeks(g: InstrumentGreeks) -> QuantisedGreeks:
     """Quantise float greeks to the published scales and check their widths.
 
     mark -> PRICE_SCALE (48 bits, unsigned), delta -> DELTA_SCALE (31 bits),

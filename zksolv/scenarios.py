@@ -81,7 +81,7 @@ __all__ = [
     "var_parameters",
 ]
 
-SECONDS_PER_YEAR = 365 * 24 * 3600
+SECONDS_PER_YEAR = fp.SECONDS_PER_YEAR  #: ACT/365, defined once in :mod:`zksolv.fixedpoint`
 #: SPAN extreme-move multiple and the share of its loss that is covered.
 SPAN_EXTREME_MULTIPLE = 3.0
 SPAN_EXTREME_COVERAGE = 0.35
@@ -145,11 +145,6 @@ def _ceil_away(x: float, scale: int) -> int:
     nearest = round(exact)
     q = nearest if abs(exact - nearest) <= _SNAP else math.ceil(exact)
     return -q if x < 0 else q
-
-
-def _half_away(x: float, scale: int) -> int:
-    num, den = Fraction(x).as_integer_ratio()
-    return fp.round_half_away(num * scale, den)
 
 
 def equal_weights(k: int) -> tuple[int, ...]:
@@ -367,8 +362,8 @@ def monte_carlo_scenarios(
         sh = s * math.sqrt(h)
         r = np.expm1(sh * z[u] - 0.5 * sh * sh)
         dv = np.maximum(-beta * s * r, -s)
-        price.append(tuple(_half_away(float(x), fp.RATIO_SCALE) for x in r))
-        vol.append(tuple(_half_away(float(x), fp.VOL_SCALE) for x in dv))
+        price.append(tuple(fp.from_float(float(x), fp.RATIO_SCALE) for x in r))
+        vol.append(tuple(fp.from_float(float(x), fp.VOL_SCALE) for x in dv))
     return ScenarioSet(
         name=f"mc{n}-seed{seed}", price_shocks=tuple(price), vol_shocks=tuple(vol), weights=equal_weights(n)
     )
