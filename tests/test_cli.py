@@ -50,7 +50,7 @@ def test_report_json(demo_files: Path) -> None:
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert data["solvent"] is True and float(data["nav"]) > float(data["requirement"]) > 0
-    assert data["partial_liquidation_fraction"] == "0"
+    assert data["smallest_uniform_liquidation_fraction"] == "0"
 
 
 @pytest.mark.parametrize(

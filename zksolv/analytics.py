@@ -312,8 +312,7 @@ def report(account: Account, market: MarketState, *, with_prices: bool = True) -
     ``partial_liquidation`` is the cut of :func:`partial_liquidation` (method,
     positions to close, notional closed, requirement after);
     ``smallest_uniform_liquidation_fraction`` the smallest fraction of every
-    position that would also do (``partial_liquidation_fraction`` is a
-    deprecated alias of it)."""
+    position that would also do."""
     slots = account.position_slots(market)
     balances = account.balances(market)
     result = evaluate(market, slots, balances)
@@ -337,8 +336,6 @@ def report(account: Account, market: MarketState, *, with_prices: bool = True) -
             "requirement_after": usd(partial.requirement_after_musd),
         },
         "smallest_uniform_liquidation_fraction": uniform,
-        #: deprecated alias of smallest_uniform_liquidation_fraction (existing consumers)
-        "partial_liquidation_fraction": uniform,
         "comparison": compare_rules(market, slots, balances),
     }
     if with_prices:
