@@ -358,17 +358,20 @@ def bench_point(mode: str, n_instruments: int, n_positions: int, *, repeat: int,
     zkey_keys = None
     want_zkey = any(b in ("snarkjs", "arkworks-zkey") for b in backends)
     if want_zkey:
-        ptau = dev_ptau_cached(power)
+        # the smallest cached dev ptau that fits; else (if allowed) build the largest allowed one once,
+        # so that every later point up to 2^ptau_max_power reuses it
+        ptau_power = next((p for p in range(power, ptau_max_power + 1) if dev_ptau_cached(p)), ptau_max_power)
+        ptau = dev_ptau_cached(ptau_power)
         if power > ptau_max_power:
             row["notes"].append(f"snarkjs skipped: needs a 2^{power} powers of tau (> 2^{ptau_max_power}); "
                                 "arkworks proved with dev-route keys")
         elif ptau is None and not build_ptau:
-            row["notes"].append(f"snarkjs skipped: no cached 2^{power} dev powers of tau and building one is off "
-                                "(quick run / --no-build-ptau)")
+            row["notes"].append(f"snarkjs skipped: no cached 2^{power}..2^{ptau_max_power} dev powers of tau and "
+                                "building one is off (quick run / --no-build-ptau)")
         else:
             if ptau is None:
-                step(f"{label}: dev powers of tau 2^{power} (slow, cached)")
-                t, ptau = timed(lambda: dev_powers_of_tau(power))
+                step(f"{label}: dev powers of tau 2^{ptau_power} (slow, cached)")
+                t, ptau = timed(lambda: dev_powers_of_tau(ptau_power))
                 row["ptau_build_s"] = t
             step(f"{label}: snarkjs setup")
             t_start = time.time()
@@ -376,9 +379,10 @@ def bench_point(mode: str, n_instruments: int, n_positions: int, *, repeat: int,
             hit = not _entry_is_new(zkey_keys.directory, t_start)
             row["setup_snarkjs_s"] = None if hit else t
             row["setup_snarkjs_cache_hit"] = hit
-            row["notes"].append(f"snarkjs route: phase 2 on a local dev powers of tau 2^{power} (not a ceremony)")
-    row["setup_routes"] = {"arkworks": "dev"} | ({"snarkjs": f"snarkjs(dev ptau 2^{power})",
-                                                  "arkworks-zkey": f"snarkjs(dev ptau 2^{power})"} if zkey_keys else {})
+            row["notes"].append(f"snarkjs route: phase 2 on a local dev powers of tau 2^{ptau_power} (not a ceremony)")
+    row["setup_routes"] = {"arkworks": "dev"} | ({"snarkjs": f"snarkjs(dev ptau 2^{ptau_power})",
+                                                  "arkworks-zkey": f"snarkjs(dev ptau 2^{ptau_power})"}
+                                                 if zkey_keys else {})
 
     # witness
     inputs = circuit_inputs(account, market, tier)
