@@ -18,9 +18,11 @@ independent checker :mod:`zksolv.r1cs`:
 The accounts cover both a full book and a padded one (an empty slot with
 ``q = 0``), because a zero factor can hide a tampered wire from a product
 constraint. Wires that survive a tamper must be listed in
-:data:`ALLOWED_SURVIVORS` with a justification. Every wire of every tier is
+:data:`ALLOWED_SURVIVORS` with a justification, and the list applies only to
+padded accounts, for the empty slot it names. Every wire of every tier is
 rejected except the free inverse of circomlib's IsZero on an empty slot
-(benign, justified there). Figures are in docs/static_analysis.md.
+(benign, justified there); in ``full`` accounts nothing survives, the IsZero
+inverses included (asserted explicitly). Figures are in docs/static_analysis.md.
 """
 
 from __future__ import annotations
@@ -76,9 +78,10 @@ TIERS = {
 FULL_SWEEP_MAX_WIRES = 200_000
 SAMPLE_SIZE = 2_000
 
-#: Signals (regex on the .sym name) allowed to survive a tamper, with why.
+#: Signals (regex on the .sym name) allowed to survive a tamper in a *padded* account, and only
+#: when the slot ``j`` captured by the regex is empty (q = 0); in ``full`` accounts nothing may survive.
 ALLOWED_SURVIVORS: dict[str, str] = {
-    r"main\.account\.chain\.step\[\d+\]\.zero\.inv": (
+    r"main\.account\.chain\.step\[(\d+)\]\.zero\.inv": (
         "circomlib IsZero: inv <-- 1/in (0 if in == 0); out <== 1 - in*inv; in*out === 0. For an "
         "empty slot (q = 0) the only constraint on inv is out = 1 - 0*inv, so inv is a free auxiliary "
         "value that no other signal depends on: out = 1 is still forced, the chain skips the slot as "
@@ -233,9 +236,28 @@ def survivors(c: Case, wires: list[int], value: Callable[[int, int], int]) -> li
             if not R.tamper_rejected(c.r1cs, c.witness, wi, value(wi, c.witness[wi]), c.touching)]
 
 
-def allowed(name_list: list[str]) -> bool:
-    """True if any name of a surviving wire is on the documented allow-list."""
-    return any(re.fullmatch(pat, n) for pat in ALLOWED_SURVIVORS for n in name_list)
+def empty_slots(c: Case) -> set[int]:
+    """Slots of ``c``'s account with q = 0 (the unused tail)."""
+    return set(range(len(c.slots), c.tier.n_positions))
+
+
+def allowed(c: Case, wire: int) -> bool:
+    """True if a surviving wire is on the documented allow-list *for this account*: one of its names
+    matches a pattern whose slot is empty in ``c``. A full account (no empty slot) allows nothing."""
+    empty = empty_slots(c)
+    return any((m := re.fullmatch(pat, n)) and int(m.group(1)) in empty
+               for pat in ALLOWED_SURVIVORS for n in c.names.get(wire, []))
+
+
+def iszero_inv_wires(c: Case) -> dict[int, int]:
+    """``slot -> wire`` of the IsZero inverse ``main.account.chain.step[j].zero.inv`` of every slot."""
+    pat = next(iter(ALLOWED_SURVIVORS))
+    out = {}
+    for wire, names in c.names.items():
+        for n in names:
+            if m := re.fullmatch(pat, n):
+                out[int(m.group(1))] = wire
+    return out
 
 
 @pytest.mark.parametrize("kind", ["full", "padded"])
@@ -244,18 +266,29 @@ def test_tamper_sweep_rejects_every_wire(case, key: str, kind: str) -> None:
     c = case(key, kind)
     assert R.unconstrained_wires(c.r1cs) == []
     wires, full = sweep_wires(c, seed=len(key))
+    inv = iszero_inv_wires(c)
+    assert sorted(inv) == list(range(c.tier.n_positions)), f"IsZero inverses found for slots {sorted(inv)}"
+    wires = sorted({*wires, *inv.values()})  # always swept, even in a sample
     rng = random.Random(99)
     start = time.perf_counter()
     plus_one = survivors(c, wires, lambda wi, old: old + 1)
     rand = survivors(c, wires, lambda wi, old: rng.randrange(P))
     elapsed = time.perf_counter() - start
     bad = sorted({*plus_one, *rand})
-    unexplained = [c.label(wi) for wi in bad if not allowed(c.names.get(wi, []))]
+    unexplained = [c.label(wi) for wi in bad if not allowed(c, wi)]
     n = len(wires)
     print(f"\n[tamper] {c.tier.name} ({kind}): {n} wires {'(all)' if full else '(sample)'}, "
           f"constraints {c.r1cs.n_constraints}; +1 rejected {n - len(plus_one)}/{n}, "
-          f"random rejected {n - len(rand)}/{n} in {elapsed:.2f} s")
-    assert not unexplained, f"tampering these wires goes unnoticed: {unexplained}"
+          f"random rejected {n - len(rand)}/{n} in {elapsed:.2f} s; survivors {[c.label(wi) for wi in bad]}")
+    assert not unexplained, f"{kind} account: tampering these wires goes unnoticed: {unexplained}"
+    # docs/static_analysis.md: the IsZero inverse is rejected in every full account (inv = 1/q is
+    # forced); it may only be free in an empty slot of a padded account
+    if kind == "full":
+        assert not empty_slots(c), "a full account must use every slot"
+        assert not bad, f"full account: {[c.label(wi) for wi in bad]} survive"
+    for j, wi in inv.items():
+        if j not in empty_slots(c):
+            assert wi not in bad, f"slot {j} holds q != 0: tampering its IsZero inverse goes unnoticed"
 
 
 @pytest.mark.parametrize("key", list(TIERS))
