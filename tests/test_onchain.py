@@ -166,31 +166,50 @@ def chain(contracts: dict[str, CompiledContract], proofs: dict[str, Any]) -> dic
     s.call("v_snarkjs_order", v, encode_verify_proof(a, _snarkjs_order(b), c, pub1))
 
     # --- registry
+    reg_c = contracts["SolvencyRegistry"]
+    alice, bob = pub1[0], pubb[0]
+    alice_new = (alice + 1) % R or 1  # Alice's commitment after her positions change
     s.call("mallory_post", reg, encode_post_market_root(1, pub1[1]), sender=MALLORY)
     s.call("post_root_ge_r", reg, encode_post_market_root(1, R))
+    s.call("post_root_zero", reg, encode_post_market_root(1, 0))
+    s.call("register_ge_r", reg, encode_register_account(ALICE, R + alice))
+    s.call("mallory_register", reg, encode_register_account(MALLORY, alice), sender=MALLORY)
+    s.call("register_alice", reg, encode_register_account(ALICE, alice))
+    s.call("register_bob", reg, encode_register_account(BOB, bob))
+    s.call("register_taken", reg, encode_register_account(MALLORY, alice))
+    s.call("no_root_yet", reg, encode_prove_solvent(a, b, c, alice))
     s.call("post_e1", reg, encode_post_market_root(1, pub1[1]))
     s.call("post_e1_again", reg, encode_post_market_root(1, pub2[1]))
-    s.call("register_ge_r", reg, encode_register_account(ALICE, R + pub1[0]))
-    s.call("mallory_register", reg, encode_register_account(MALLORY, pub1[0]), sender=MALLORY)
-    s.call("register_alice", reg, encode_register_account(ALICE, pub1[0]))
-    s.call("register_bob", reg, encode_register_account(BOB, pubb[0]))
-    s.call("unknown_account", reg, encode_prove_solvent(a, b, c, MALLORY))
-    s.call("wrong_account", reg, encode_prove_solvent(a, b, c, BOB))
-    s.call("snarkjs_order", reg, encode_prove_solvent(a, _snarkjs_order(b), c, ALICE))
+    s.call("post_root_reused", reg, encode_post_market_root(5, pub1[1]))
+    s.call("unknown_commitment", reg, encode_prove_solvent(a, b, c, alice_new))
+    s.call("wrong_commitment", reg, encode_prove_solvent(a, b, c, bob))
+    s.call("snarkjs_order", reg, encode_prove_solvent(a, _snarkjs_order(b), c, alice))
     bad = _coordinate_variants(a, b, c, 1)["c1"]
-    s.call("coord_changed", reg, encode_prove_solvent(*bad, ALICE))
+    s.call("coord_changed", reg, encode_prove_solvent(*bad, alice))
     nonq = _coordinate_variants(a, b, c, Q)["a1"]
-    s.call("coord_ge_q", reg, encode_prove_solvent(*nonq, ALICE))
-    s.call("prove_alice_e1", reg, encode_prove_solvent(a, b, c, ALICE))
-    s.call("last_alice_after_e1", reg, contracts["SolvencyRegistry"].selector("lastSolventEpoch(address)"), [ALICE])
-    s.call("replay_same_epoch", reg, encode_prove_solvent(a, b, c, ALICE))
-    s.call("prove_bob_e1", reg, encode_prove_solvent(*_calldata(pb), BOB))
+    s.call("coord_ge_q", reg, encode_prove_solvent(*nonq, alice))
+    s.call("last_alice_before", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
+    s.call("prove_alice_e1", reg, encode_prove_solvent(a, b, c, alice))
+    s.call("last_alice_after_e1", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
+    s.call("root_alice_after_e1", reg, reg_c.selector("lastProvenRoot(uint256)"), [alice])
+    s.call("replay_same_epoch", reg, encode_prove_solvent(a, b, c, alice))
+    s.call("prove_bob_e1", reg, encode_prove_solvent(*_calldata(pb), bob))
     s.call("post_e2", reg, encode_post_market_root(2, pub2[1]))
-    s.call("stale_root", reg, encode_prove_solvent(a, b, c, ALICE))
-    s.call("prove_alice_e2", reg, encode_prove_solvent(*_calldata(p2), ALICE))
-    s.call("last_alice_after_e2", reg, contracts["SolvencyRegistry"].selector("lastSolventEpoch(address)"), [ALICE])
-    s.call("reregister_alice", reg, encode_register_account(ALICE, pub1[0]))
-    s.call("last_alice_after_rereg", reg, contracts["SolvencyRegistry"].selector("lastSolventEpoch(address)"), [ALICE])
+    s.call("epoch_of_root2", reg, reg_c.selector("epochOfRoot(uint256)"), [pub2[1]])
+    s.call("stale_root", reg, encode_prove_solvent(a, b, c, alice))
+    s.call("prove_alice_e2", reg, encode_prove_solvent(*_calldata(p2), alice))
+    s.call("last_alice_after_e2", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
+    s.call("last_bob_after_e2", reg, reg_c.selector("lastSolventEpoch(uint256)"), [bob])
+    s.call("reregister_alice_same", reg, encode_register_account(ALICE, alice))
+    s.call("last_alice_after_rereg", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
+    s.call("prove_alice_after_rereg", reg, encode_prove_solvent(*_calldata(p2), alice))
+    s.call("reregister_alice_new", reg, encode_register_account(ALICE, alice_new))
+    s.call("commitment_of_alice", reg, reg_c.selector("commitmentOf(address)"), [ALICE])
+    s.call("old_registered", reg, reg_c.selector("isRegistered(uint256)"), [alice])
+    s.call("new_registered", reg, reg_c.selector("isRegistered(uint256)"), [alice_new])
+    s.call("last_alice_old", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
+    s.call("prove_old_commitment", reg, encode_prove_solvent(*_calldata(p2), alice))
+    s.call("freed_commitment_reused", reg, encode_register_account(MALLORY, alice))
     return s.run()
 
 
@@ -239,36 +258,66 @@ def test_venue_only_and_epoch_rules(chain: dict[str, StepResult]) -> None:
     _rejected(chain["mallory_post"], "NotVenue()")
     _rejected(chain["mallory_register"], "NotVenue()")
     _rejected(chain["post_root_ge_r"], "NotInScalarField(uint256)")
+    _rejected(chain["post_root_zero"], "NotInScalarField(uint256)")
     _rejected(chain["register_ge_r"], "NotInScalarField(uint256)")
     assert chain["post_e1"].success and chain["post_e2"].success
     _rejected(chain["post_e1_again"], "EpochNotIncreasing(uint64,uint64)")
+    assert chain["epoch_of_root2"].returned_uint() == 2
+
+
+def test_root_cannot_be_posted_twice(chain: dict[str, StepResult]) -> None:
+    # A root names one epoch (lastSolventEpoch looks it up), and a recurring root would make
+    # an old record look like a proof against the new epoch.
+    _rejected(chain["post_root_reused"], "RootAlreadyPosted(uint256,uint64)")
+
+
+def test_no_root_yet_rejected(chain: dict[str, StepResult]) -> None:
+    _rejected(chain["no_root_yet"], "NoMarketRoot()")
 
 
 def test_prove_solvent_accepts_and_records(chain: dict[str, StepResult], proofs: dict[str, Any]) -> None:
     r = chain["prove_alice_e1"]
     assert r.success, r.revert
-    assert [lg.event for lg in r.logs] == ["ProvenSolvent(address,uint64,uint256)"]
+    assert [lg.event for lg in r.logs] == ["ProvenSolvent(uint256,uint256)"]
     log = r.logs[0]
-    assert int.from_bytes(log.topics[1], "big") == int(ALICE, 16)
-    assert int.from_bytes(log.topics[2], "big") == 1
+    assert len(log.topics) == 2
+    assert int.from_bytes(log.topics[1], "big") == proofs["alice_e1"][1][0]
     assert int.from_bytes(log.data, "big") == proofs["alice_e1"][1][1]
+    assert chain["last_alice_before"].returned_uint() == 0
     assert chain["last_alice_after_e1"].returned_uint() == 1
+    assert chain["root_alice_after_e1"].returned_uint() == proofs["alice_e1"][1][1]
     assert chain["prove_bob_e1"].success
     assert chain["prove_alice_e2"].success
     assert chain["last_alice_after_e2"].returned_uint() == 2
+    assert chain["last_bob_after_e2"].returned_uint() == 1
+
+
+def test_prove_solvent_gas(chain: dict[str, StepResult]) -> None:
+    """Registration pays the zero-to-non-zero write, so a commitment's first proof costs
+    the same as a later one: two cold reads (record, root) and one warm record write."""
+    first, later = chain["prove_alice_e1"].execution_gas, chain["prove_alice_e2"].execution_gas
+    assert abs(first - later) < 100, (first, later)
+    assert later - chain["v_valid"].execution_gas < 15_000
+    assert later < 212_000
 
 
 def test_replay_same_epoch_rejected(chain: dict[str, StepResult]) -> None:
-    _rejected(chain["replay_same_epoch"], "AlreadyProven(address,uint64)")
+    _rejected(chain["replay_same_epoch"], "AlreadyProven(uint256,uint256)")
 
 
 def test_stale_root_rejected_after_root_moves_on(chain: dict[str, StepResult]) -> None:
     _rejected(chain["stale_root"], "InvalidProof()")
 
 
-def test_unknown_and_wrong_account_rejected(chain: dict[str, StepResult]) -> None:
-    _rejected(chain["unknown_account"], "UnknownAccount(address)")
-    _rejected(chain["wrong_account"], "InvalidProof()")
+def test_unknown_and_wrong_commitment_rejected(chain: dict[str, StepResult]) -> None:
+    _rejected(chain["unknown_commitment"], "UnknownCommitment(uint256)")
+    _rejected(chain["wrong_commitment"], "InvalidProof()")
+
+
+def test_commitment_registered_to_one_account_only(chain: dict[str, StepResult]) -> None:
+    _rejected(chain["register_taken"], "CommitmentTaken(uint256)")
+    # ...until its account moves to a new commitment.
+    assert chain["freed_commitment_reused"].success, chain["freed_commitment_reused"].revert
 
 
 def test_bad_proofs_rejected_by_registry(chain: dict[str, StepResult]) -> None:
@@ -276,9 +325,20 @@ def test_bad_proofs_rejected_by_registry(chain: dict[str, StepResult]) -> None:
     _rejected(chain["coord_ge_q"], "NotInBaseField()")
 
 
-def test_reregistration_clears_record(chain: dict[str, StepResult]) -> None:
-    assert chain["reregister_alice"].success
+def test_reregistration_clears_record(chain: dict[str, StepResult], proofs: dict[str, Any]) -> None:
+    assert chain["reregister_alice_same"].success
     assert chain["last_alice_after_rereg"].returned_uint() == 0
+    assert chain["prove_alice_after_rereg"].success, chain["prove_alice_after_rereg"].revert
+
+
+def test_reregistration_retires_old_commitment(chain: dict[str, StepResult], proofs: dict[str, Any]) -> None:
+    alice = proofs["alice_e1"][1][0]
+    assert chain["reregister_alice_new"].success
+    assert chain["commitment_of_alice"].returned_uint() == ((alice + 1) % R or 1)
+    assert not chain["old_registered"].returned_bool() and chain["new_registered"].returned_bool()
+    assert chain["last_alice_old"].returned_uint() == 0
+    # Alice's valid proof for her old positions no longer counts.
+    _rejected(chain["prove_old_commitment"], "UnknownCommitment(uint256)")
 
 
 # --------------------------------------------------------------------------- tests: calldata
@@ -308,7 +368,7 @@ def test_selectors_match_solc(contracts: dict[str, CompiledContract]) -> None:
     from verifier import calldata as cd
 
     reg = contracts["SolvencyRegistry"]
-    assert cd.PROVE_SOLVENT_SELECTOR == reg.selector("proveSolvent(uint256[2],uint256[2][2],uint256[2],address)")
+    assert cd.PROVE_SOLVENT_SELECTOR == reg.selector("proveSolvent(uint256[2],uint256[2][2],uint256[2],uint256)")
     assert cd.POST_MARKET_ROOT_SELECTOR == reg.selector("postMarketRoot(uint64,uint256)")
     assert cd.REGISTER_ACCOUNT_SELECTOR == reg.selector("registerAccount(address,uint256)")
     assert cd.VERIFY_PROOF_SELECTOR == contracts[VERIFIER_CONTRACT].selector(

@@ -30,8 +30,9 @@ Q = 2188824287183927522224640574525727508869631115729782366268903789464522620858
 
 #: ``verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[2])`` (snarkjs verifier, 2 inputs).
 VERIFY_PROOF_SELECTOR = bytes.fromhex("f5c9d69e")
-#: ``proveSolvent(uint256[2],uint256[2][2],uint256[2],address)`` (contracts/SolvencyRegistry.sol).
-PROVE_SOLVENT_SELECTOR = bytes.fromhex("52fadf34")
+#: ``proveSolvent(uint256[2],uint256[2][2],uint256[2],uint256)`` (contracts/SolvencyRegistry.sol;
+#: the last argument is the registered account commitment).
+PROVE_SOLVENT_SELECTOR = bytes.fromhex("907b7992")
 #: ``postMarketRoot(uint64,uint256)``.
 POST_MARKET_ROOT_SELECTOR = bytes.fromhex("8932dece")
 #: ``registerAccount(address,uint256)``.
@@ -194,10 +195,16 @@ def encode_verify_proof(
 
 
 def encode_prove_solvent(
-    a: Sequence[int], b: Sequence[Sequence[int]], c: Sequence[int], account: str
+    a: Sequence[int], b: Sequence[Sequence[int]], c: Sequence[int], account_commitment: int
 ) -> bytes:
-    """Calldata of ``SolvencyRegistry.proveSolvent(a, b, c, account)``."""
-    return PROVE_SOLVENT_SELECTOR + encode_words([*_flat(a, b, c), address_word(account)])
+    """Calldata of ``SolvencyRegistry.proveSolvent(a, b, c, accountCommitment)``.
+
+    ``account_commitment`` is the proof's first public input, as registered by the venue
+    (not the trader's address). Like :func:`encode_verify_proof` it does no range checks.
+    """
+    if isinstance(account_commitment, str):
+        raise InputError("proveSolvent takes the account commitment (an integer), not an address")
+    return PROVE_SOLVENT_SELECTOR + encode_words([*_flat(a, b, c), account_commitment])
 
 
 def encode_post_market_root(epoch: int, root: int) -> bytes:
