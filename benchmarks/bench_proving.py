@@ -524,8 +524,15 @@ def _fmt(x: Any, unit: float = 1.0, p: int = 2) -> str:
     return f"{x * unit:.{p}f}"
 
 
+def _spread(x: Any, unit: float = 1.0, p: int = 2) -> str:
+    """``median (min–max)`` of a repeated measurement; just the value for a single run."""
+    if not isinstance(x, dict) or x.get("n", 1) < 2:
+        return _fmt(x, unit, p)
+    return f"{x['median'] * unit:.{p}f} ({x['min'] * unit:.{p}f}–{x['max'] * unit:.{p}f})"
+
+
 def table_md(points: list[dict[str, Any]]) -> str:
-    """Markdown table of the medians (seconds unless stated)."""
+    """Markdown table: medians, with (min–max) over the repeats for the per-proof steps (seconds unless stated)."""
     head = ("| mode | instr. | pos. | constraints | /pos | compile s | setup dev s | setup snarkjs s | witness s "
             "| prove arkworks s | prove arkworks-zkey s | prove snarkjs s | verify py_ecc s | verify groth16py ms "
             "| verify snarkjs s | RSS arkworks MiB | RSS snarkjs MiB | model.evaluate ms |")
@@ -536,10 +543,10 @@ def table_md(points: list[dict[str, Any]]) -> str:
             r["mode"], str(r["instruments"]), str(r["positions"]), f"{r['constraints']:,}",
             f"{r['constraints_per_position']:,.0f}", _fmt(r.get("compile_s"), p=1), _fmt(r.get("setup_dev_s"), p=1),
             _fmt(r.get("setup_snarkjs_s"), p=1) if "setup_snarkjs_cache_hit" in r else "skipped",
-            _fmt(r.get("witness_s")),
-            _fmt(pr.get("arkworks", {}).get("prove_s")), _fmt(pr.get("arkworks-zkey", {}).get("prove_s")),
-            _fmt(pr.get("snarkjs", {}).get("prove_s")) if "snarkjs" in pr else "skipped",
-            _fmt(r["verify"]["py_ecc"]), _fmt(r["verify"]["groth16py"], 1e3, 2), _fmt(r["verify"]["snarkjs"]),
+            _spread(r.get("witness_s")),
+            _spread(pr.get("arkworks", {}).get("prove_s")), _spread(pr.get("arkworks-zkey", {}).get("prove_s")),
+            _spread(pr.get("snarkjs", {}).get("prove_s")) if "snarkjs" in pr else "skipped",
+            _spread(r["verify"]["py_ecc"]), _fmt(r["verify"]["groth16py"], 1e3, 2), _spread(r["verify"]["snarkjs"]),
             _fmt(pr.get("arkworks", {}).get("peak_rss_mib"), p=0), _fmt(pr.get("snarkjs", {}).get("peak_rss_mib"), p=0),
             _fmt(r["model_evaluate_s"], 1e3, 2),
         ]) + " |")

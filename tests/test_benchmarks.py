@@ -1,8 +1,10 @@
-"""The proving benchmark's --quick path end to end on the smallest tier (runs in CI so it never rots)."""
+"""The proving benchmark's --quick subset end to end, exactly as ``zksolv bench --quick`` runs it
+(in CI, so the suite never rots)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -11,16 +13,19 @@ from zksolv.bench import run_bench, summary
 
 @pytest.mark.slow
 def test_quick_benchmark_runs_and_reports(tmp_path):
-    # one position, 64 instruments, stress; no powers-of-tau build (snarkjs only if one is cached)
-    res = run_bench(True, tmp_path, positions=(1,), repeat=1, build_ptau=False, fresh=False, progress=False)
+    # positions 1 and 2, 64 instruments, stress, 2 repeats; no powers-of-tau build (snarkjs only if cached)
+    res = run_bench(True, tmp_path, progress=False)
     assert res["errors"] == []
     data = json.loads((tmp_path / "proving_quick.json").read_text())
     assert {"machine", "config", "points", "duration_s", "node_startup_s", "setup_note"} <= set(data)
     assert data["machine"]["cpus"] >= 1 and "groth16py" in data["machine"]["versions"]
-    (row,) = data["points"]
+    one, two = data["points"]
+    assert two["constraints"] > one["constraints"], "a position slot must cost constraints"
+    row = one
     assert row["positions"] == 1 and row["mode"] == "stress" and row["instruments"] == 64
     assert 1_000 < row["constraints"] < 1_000_000
     assert row["constraints_per_position"] == row["constraints"]
+    assert row["prove"]["arkworks"]["prove_s"]["n"] == 2, "quick mode repeats every proof"
     assert row["setup_routes"]["arkworks"] == "dev"
     for key in ("witness_s", "model_evaluate_s"):
         assert 0 < row[key]["median"] < 600 and row[key]["min"] <= row[key]["median"] <= row[key]["max"]
@@ -35,4 +40,7 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     for stem in ("prove", "constraints", "verify"):
         for ext in ("png", "svg"):
             assert (tmp_path / f"proving_quick_{stem}.{ext}").stat().st_size > 1_000
-    assert "| stress | 64 | 1 |" in summary(res)
+    text = summary(res)
+    assert "| stress | 64 | 1 |" in text and "| stress | 64 | 2 |" in text
+    line = text.split("| stress | 64 | 1 |")[1].splitlines()[0]
+    assert re.search(r"\d\.\d\d \(\d+\.\d\d–\d+\.\d\d\)", line), "repeated steps show their (min–max) spread"
