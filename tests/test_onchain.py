@@ -298,7 +298,7 @@ def test_prove_solvent_gas(chain: dict[str, StepResult]) -> None:
     first, later = chain["prove_alice_e1"].execution_gas, chain["prove_alice_e2"].execution_gas
     assert abs(first - later) < 100, (first, later)
     assert later - chain["v_valid"].execution_gas < 15_000
-    assert later < 212_000
+    assert later <= 210_000  # docs/onchain.md: the restated target
 
 
 def test_replay_same_epoch_rejected(chain: dict[str, StepResult]) -> None:

@@ -62,7 +62,7 @@ def test_prover_proof_accepted_on_chain(chain) -> None:
     assert chain["prove_e"].success, chain["prove_e"].revert
     assert chain["prove_e1"].success, chain["prove_e1"].revert
     # Same figure as the toy circuit: every tier has two public inputs.
-    assert chain["prove_e"].execution_gas < 212_000
+    assert chain["prove_e"].execution_gas <= 210_000  # docs/onchain.md: the restated target
 
 
 def test_tampered_and_replayed_rejected_on_chain(chain) -> None:
