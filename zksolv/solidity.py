@@ -97,7 +97,9 @@ def export_solidity(
 ) -> dict[str, Path]:
     """Write ``Groth16Verifier_<tier>.sol`` and a copy of ``SolvencyRegistry.sol`` into ``out_dir``.
 
-    Both writes are atomic. Returns ``{"verifier": path, "registry": path}``.
+    Both writes are atomic. Returns ``{"verifier": path, "registry": path}``. (For a bare key
+    file, ``zksolv export-solidity --vk FILE`` names the verifier ``Groth16Verifier_vk_<sha16>.sol``
+    after the file's sha256 instead of a tier, which it cannot check.)
     """
     try:
         vk = json.loads(Path(vk_path).read_text())
