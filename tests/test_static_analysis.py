@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,8 +204,9 @@ CIRCHECK_ALLOWED = (
 
 
 def circheck_command() -> list[str] | None:
-    """The circheck CLI (``ZKSOLV_CIRCHECK`` or ``circheck`` on PATH), or None."""
-    exe = os.environ.get("ZKSOLV_CIRCHECK") or shutil.which("circheck")
+    """The circheck CLI (``ZKSOLV_CIRCHECK``, the one installed next to this Python, or on PATH), or None."""
+    beside = Path(sys.executable).parent / "circheck"
+    exe = os.environ.get("ZKSOLV_CIRCHECK") or (str(beside) if beside.exists() else shutil.which("circheck"))
     return [exe] if exe and Path(exe).exists() else None
 
 
