@@ -193,7 +193,10 @@ def report(account_path: str, market_path: str, no_prices: bool, as_json: bool) 
     """NAV, margins, ratio, liquidation prices, partial liquidation — computed locally."""
     from zksolv.analytics import report as build_report
 
-    data = build_report(_load_account(account_path), _load_market(market_path), with_prices=not no_prices)
+    account, market = _load_account(account_path), _load_market(market_path)
+    label = "margins and partial liquidation" + ("" if no_prices else ", liquidation prices by repricing")
+    with step(f"computing {label}"):
+        data = build_report(account, market, with_prices=not no_prices)
     if as_json:
         click.echo(json.dumps(data, indent=1))
     else:
