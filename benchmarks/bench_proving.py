@@ -165,7 +165,8 @@ def machine_info() -> dict[str, Any]:
 # ----------------------------------------------------------------------------- inputs
 def market_for(mode: str, n_instruments: int, mc_scenarios: int = 128):  # noqa: ANN201
     """Demo market with about ``n_instruments`` instruments (2 underlyings x (spot, perp, 2 futures,
-    2 expiries x calls+puts on ``n_strikes``)): 64, 256, 1024, 4096 are hit exactly."""
+    2 expiries x calls+puts on ``n_strikes``)); the demo chain caps the strikes, so 1,024 and 4,096
+    give 1,008 and 2,784 instruments (tree depth 5 and 6; the row states the real count)."""
     from zksolv.demo import demo_market
 
     n_strikes = max(1, (n_instruments // 2 - 4) // 4)
@@ -200,6 +201,22 @@ def account_for(market, n_positions: int, seed: int = 11):  # noqa: ANN001, ANN2
 
 
 # ----------------------------------------------------------------------------- child prover
+def _own_peak_rss_kib() -> int:
+    """Peak RSS of this process's own address space (KiB).
+
+    ``getrusage(RUSAGE_SELF).ru_maxrss`` is not it on Linux: the kernel carries the
+    high-water mark of the pre-``exec`` image over, so a child forked from a large
+    benchmark parent reports the parent's size. ``VmHWM`` belongs to the new image only.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child_main(spec_json: str) -> None:
     """Runs in a fresh interpreter: load the proving key, prove ``repeat`` times, report times and peak RSS."""
     spec = json.loads(spec_json)
@@ -221,7 +238,7 @@ def _child_main(spec_json: str) -> None:
         times.append(t)
     assert proof is not None
     Path(spec["proof_out"]).write_text(json.dumps({"proof": proof.proof, "public": proof.public_signals}))
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    own = _own_peak_rss_kib()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({"load_s": load_s, "prove_s": times, "rss_self_kib": own, "rss_children_kib": kids}))
 
@@ -553,21 +570,56 @@ def table_md(points: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+_MODE_COLOURS = {"stress": "tab:blue", "var": "tab:green", "es": "tab:red"}
+_BACKEND_STYLES = {"arkworks": ("o", "-"), "arkworks-zkey": ("s", "--"), "snarkjs": ("^", "-."), "witness": ("x", ":")}
+_VERIFIER_STYLES = {"py_ecc": ("o", "-", "tab:purple"), "snarkjs": ("^", "-.", "tab:orange"),
+                    "groth16py": ("s", "--", "tab:gray")}
+
+
+def _series(points: list[dict[str, Any]]) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, int], list[dict[str, Any]]]]:
+    """Rows by mode on each mode's smallest market (vs positions), and rows by (mode, positions)
+    where several market sizes were measured (vs instruments)."""
+    by_positions: dict[str, list[dict[str, Any]]] = {}
+    for mode in dict.fromkeys(r["mode"] for r in points):
+        rows = [r for r in points if r["mode"] == mode]
+        smallest = min(r["instruments"] for r in rows)
+        by_positions[mode] = sorted((r for r in rows if r["instruments"] == smallest), key=lambda r: r["positions"])
+    by_market: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in points:
+        by_market.setdefault((r["mode"], r["positions"]), []).append(r)
+    by_market = {k: sorted(v, key=lambda r: r["instruments"]) for k, v in by_market.items() if len(v) > 1}
+    return by_positions, by_market
+
+
 def plot(points: list[dict[str, Any]], out: Path, name: str) -> list[str]:
-    """Prove time, constraints and verify time vs positions (log-log); PNG + SVG."""
+    """Prove time, constraints and verify time vs positions (log-log; colour = risk mode, line style =
+    backend) and, where several market sizes were run, vs instruments; PNG + SVG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in points:
-        series.setdefault((r["mode"], r["instruments"]), []).append(r)
-    for rows in series.values():
-        rows.sort(key=lambda r: r["positions"])
+    by_positions, by_market = _series(points)
     written: list[str] = []
 
-    def save(fig: Any, stem: str) -> None:
+    def figure(title: str) -> tuple[Any, Any, Any]:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 6.4), dpi=110, sharey=True,
+                                          gridspec_kw={"width_ratios": [3, 2]})
+        fig.suptitle(title)
+        for ax in (left, right):
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.grid(True, which="both", alpha=0.3)
+        left.set_xlabel("positions (tier capacity), each mode's smallest market")
+        right.set_xlabel("instruments in the market (Merkle depth 3..6)")
+        if not by_market:
+            right.set_visible(False)
+        return fig, left, right
+
+    def save(fig: Any, stem: str, *axes: Any) -> None:
+        for ax in axes:
+            if ax.get_visible() and ax.lines:
+                ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
         fig.tight_layout()
         for ext in ("png", "svg"):
             path = out / f"{name}_{stem}.{ext}"
@@ -577,49 +629,45 @@ def plot(points: list[dict[str, Any]], out: Path, name: str) -> list[str]:
             written.append(str(path))
         plt.close(fig)
 
-    styles = {"arkworks": "o-", "arkworks-zkey": "s--", "snarkjs": "^-", "witness": "x:"}
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    for (mode, k), rows in series.items():
+    def prove_lines(ax: Any, rows: list[dict[str, Any]], x: str, mode: str, suffix: str) -> None:
+        colour = _MODE_COLOURS.get(mode)
         for b in ("arkworks", "arkworks-zkey", "snarkjs"):
-            pts = [(r["positions"], r["prove"][b]["prove_s"]["median"]) for r in rows if b in r.get("prove", {})]
+            pts = [(r[x], r["prove"][b]["prove_s"]["median"]) for r in rows if b in r.get("prove", {})]
             if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], styles[b], label=f"{b} ({mode}, {k} instr.)")
-        pts = [(r["positions"], r["witness_s"]["median"]) for r in rows]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], styles["witness"], label=f"witness, node ({mode}, {k})")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("positions (tier capacity)")
-    ax.set_ylabel("time (s, median)")
-    ax.set_title("Groth16 prove time vs positions")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    save(fig, "prove")
+                marker, line = _BACKEND_STYLES[b]
+                ax.plot(*zip(*pts), marker=marker, linestyle=line, color=colour, label=f"{b}, {mode}{suffix}")
+        marker, line = _BACKEND_STYLES["witness"]
+        ax.plot([r[x] for r in rows], [r["witness_s"]["median"] for r in rows], marker=marker, linestyle=line,
+                color=colour, alpha=0.6, label=f"witness (node), {mode}{suffix}")
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    for (mode, k), rows in series.items():
-        ax.plot([r["positions"] for r in rows], [r["constraints"] for r in rows], "o-", label=f"{mode}, {k} instr.")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("positions (tier capacity)")
-    ax.set_ylabel("R1CS constraints (--O2)")
-    ax.set_title("Circuit size vs positions")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    save(fig, "constraints")
+    fig, left, right = figure("Groth16 prove time (median; key load excluded)")
+    left.set_ylabel("seconds")
+    for mode, rows in by_positions.items():
+        prove_lines(left, rows, "positions", mode, f" ({rows[0]['instruments']} instr.)")
+    for (mode, n), rows in by_market.items():
+        prove_lines(right, rows, "instruments", mode, f", {n} pos.")
+    save(fig, "prove", left, right)
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    for (mode, k), rows in series.items():
-        for v, st in (("py_ecc", "o-"), ("snarkjs", "^-"), ("groth16py", "s-")):
-            ax.plot([r["positions"] for r in rows], [r["verify"][v]["median"] for r in rows], st,
-                    label=f"{v} ({mode}, {k})")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("positions (tier capacity)")
-    ax.set_ylabel("verify time (s, median)")
-    ax.set_title("Groth16 verify time (2 public inputs)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    save(fig, "verify")
+    fig, left, right = figure("Circuit size (R1CS constraints, circom2 --O2)")
+    left.set_ylabel("constraints")
+    for mode, rows in by_positions.items():
+        left.plot([r["positions"] for r in rows], [r["constraints"] for r in rows], "o-",
+                  color=_MODE_COLOURS.get(mode), label=f"{mode} ({rows[0]['instruments']} instr., {rows[0]['scenarios']} scen.)")
+    for (mode, n), rows in by_market.items():
+        right.plot([r["instruments"] for r in rows], [r["constraints"] for r in rows], "o-",
+                   color=_MODE_COLOURS.get(mode), label=f"{mode}, {n} pos.")
+    save(fig, "constraints", left, right)
+
+    fig, left, right = figure("Groth16 verify time (2 public inputs; constant in the book)")
+    left.set_ylabel("seconds")
+    for v, (marker, line, colour) in _VERIFIER_STYLES.items():
+        for mode, rows in by_positions.items():
+            left.plot([r["positions"] for r in rows], [r["verify"][v]["median"] for r in rows], marker=marker,
+                      linestyle=line, color=colour, alpha=1.0 if mode == "stress" else 0.5, label=f"{v}, {mode}")
+        for (mode, n), rows in by_market.items():
+            right.plot([r["instruments"] for r in rows], [r["verify"][v]["median"] for r in rows], marker=marker,
+                       linestyle=line, color=colour, label=f"{v}, {mode}, {n} pos.")
+    save(fig, "verify", left, right)
     return written
 
 
@@ -642,11 +690,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--no-build-ptau", dest="build_ptau", action="store_false")
     ap.add_argument("--no-fresh", action="store_true", help="do not re-measure cached compiles/setups")
     ap.add_argument("--label", default=None, help="output file stem (default proving / proving_quick)")
+    ap.add_argument("--replot", type=Path, default=None, metavar="JSON",
+                    help="only redraw the plots of an earlier run's JSON (next to it)")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._child is not None:
         _child_main(args._child)
         return {}
+    if args.replot is not None:
+        res = json.loads(args.replot.read_text())
+        print("wrote", ", ".join(plot(res["points"], args.replot.parent, args.replot.stem)))
+        return res
     extra = tuple((m, int(k), int(n)) for m, k, n in (e.split(":") for e in args.extra.split(",") if e))
     res = run(args.quick, out=args.out, positions=args.positions, markets=args.markets,
               modes=tuple(args.modes.split(",")) if args.modes else None, extra=extra, repeat=args.repeat,
