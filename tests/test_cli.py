@@ -318,12 +318,20 @@ def test_unwritable_out_is_a_clean_input_error(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "m.json"]  # no temporary file left behind
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-def test_permission_denied_is_an_input_error(tmp_path: Path) -> None:
+def test_permission_denied_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zksolv.atomic
+
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
+    if os.geteuid() == 0:  # root ignores directory modes: let the OS call refuse as it would for a user
+
+        def denied(*_args: object, **_kwargs: object) -> None:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+        monkeypatch.setattr(zksolv.atomic.tempfile, "mkstemp", denied)
     out = run("market", "demo", "--out", str(locked / "m.json"))
     assert out.exit_code == EXIT_INPUT and f"cannot write {locked / 'm.json'}: Permission denied" in out.output
+    assert not list(locked.iterdir())
 
 
 def test_full_disk_is_environmental(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
