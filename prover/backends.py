@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from verifier.proof_io import read_wtns
-from zksolv.errors import ProofError, ToolchainError, VerificationError, ZksolvError
+from zksolv.errors import ProofError, ToolchainError, ZksolvError
+from zksolv.r1cs import read_wtns, read_wtns_prime
 from zksolv.trusted_setup import KeyPair
 
 
@@ -65,8 +65,8 @@ class ProvingBackend(ABC):
         if not wtns_path.is_file():
             raise ProofError(f"witness file {wtns_path} not found")
         try:
-            prime, witness = read_wtns(wtns_path)
-        except VerificationError as exc:
+            prime, witness = read_wtns_prime(wtns_path), read_wtns(wtns_path)
+        except ToolchainError as exc:
             raise ProofError(f"witness file unreadable: {exc}") from None
         if prime != BN254_R:
             raise ProofError("witness is not over the BN254 scalar field")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -238,30 +237,6 @@ def test_proof_io_roundtrip(instance: Any, tmp_path: Path) -> None:
         proof_io.load_proof(tmp_path / "public.json")
     with pytest.raises(VerificationError, match="not found"):
         proof_io.load_public(tmp_path / "missing.json")
-
-
-def _wtns_bytes(values: list[int], prime: int = R) -> bytes:
-    hdr = struct.pack("<I", 32) + prime.to_bytes(32, "little") + struct.pack("<I", len(values))
-    body = b"".join(v.to_bytes(32, "little") for v in values)
-    out = b"wtns" + struct.pack("<II", 2, 2)
-    for sid, data in ((1, hdr), (2, body)):
-        out += struct.pack("<IQ", sid, len(data)) + data
-    return out
-
-
-def test_read_wtns(tmp_path: Path) -> None:
-    path = tmp_path / "w.wtns"
-    path.write_bytes(_wtns_bytes([1, 105, 15, 7, 3, 5]))
-    assert proof_io.read_wtns(path) == (R, [1, 105, 15, 7, 3, 5])
-    assert proof_io.public_signals_from_wtns(path, 3) == ["105", "15", "7"]
-    with pytest.raises(VerificationError):
-        proof_io.public_signals_from_wtns(path, 6)
-    path.write_bytes(_wtns_bytes([1, 2])[:-3])
-    with pytest.raises(VerificationError, match="truncated"):
-        proof_io.read_wtns(path)
-    path.write_bytes(b"r1cs" + b"\0" * 40)
-    with pytest.raises(VerificationError, match="not a .wtns"):
-        proof_io.read_wtns(path)
 
 
 # ------------------------------------------------------- import hygiene

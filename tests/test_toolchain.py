@@ -142,13 +142,13 @@ def test_compile_cached_key_follows_includes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_witness_ok(compiled: toolchain.CompiledCircuit, tmp_path: Path) -> None:
-    from verifier.proof_io import public_signals_from_wtns, read_wtns
+    from zksolv.r1cs import read_wtns, read_wtns_prime
 
     out = toolchain.calculate_witness(compiled.wasm, {"a": 3, "b": 5, "c": 15, "k": 7}, tmp_path / "w.wtns")
-    prime, w = read_wtns(out)
-    assert prime == 21888242871839275222246405745257275088548364400416034343698204186575808495617
+    w = read_wtns(out)
+    assert read_wtns_prime(out) == 21888242871839275222246405745257275088548364400416034343698204186575808495617
     assert len(w) == compiled.n_wires and w[0] == 1
-    assert public_signals_from_wtns(out, compiled.n_public) == ["105", "15", "7"]  # h, c, k
+    assert w[1 : 1 + compiled.n_public] == [105, 15, 7]  # public signals h, c, k
     assert w[4:6] == [3, 5]  # then private inputs a, b
     assert [p.name for p in tmp_path.iterdir()] == ["w.wtns"]
 

@@ -1,4 +1,4 @@
-"""snarkjs-compatible JSON files (proof, public signals, verification key) and a ``.wtns`` reader.
+"""snarkjs-compatible JSON files: proof, public signals, verification key.
 
 Pure Python (stdlib + :mod:`zksolv.atomic` / :mod:`zksolv.errors`): safe for
 the keeper-side ``verifier`` package. Loading checks only the JSON shape;
@@ -8,7 +8,6 @@ the keeper-side ``verifier`` package. Loading checks only the JSON shape;
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -77,44 +76,3 @@ def save_public(path: Path, public: list[Any]) -> None:
 def save_verification_key(path: Path, vk: dict[str, Any]) -> None:
     """Write a snarkjs ``verification_key.json`` atomically."""
     atomic_write_text(Path(path), _dump(vk))
-
-
-def read_wtns(path: Path) -> tuple[int, list[int]]:
-    """Read a circom/snarkjs ``.wtns`` file: returns ``(prime, witness)``.
-
-    ``witness[0]`` is the constant 1, then outputs, public inputs, private
-    inputs and internal signals. Raises :class:`VerificationError` on a
-    malformed or truncated file.
-    """
-    data = Path(path).read_bytes()
-    if len(data) < 12 or data[:4] != b"wtns":
-        raise VerificationError(f"{Path(path).name}: not a .wtns file")
-    _version, n_sections = struct.unpack_from("<II", data, 4)
-    pos, sections = 12, {}
-    for _ in range(n_sections):
-        if pos + 12 > len(data):
-            raise VerificationError(f"{Path(path).name}: truncated section table")
-        sid, size = struct.unpack_from("<IQ", data, pos)
-        if pos + 12 + size > len(data):
-            raise VerificationError(f"{Path(path).name}: truncated")
-        sections[sid] = (pos + 12, size)
-        pos += 12 + size
-    if 1 not in sections or 2 not in sections:
-        raise VerificationError(f"{Path(path).name}: missing header or witness section")
-    hoff, _ = sections[1]
-    (n8,) = struct.unpack_from("<I", data, hoff)
-    prime = int.from_bytes(data[hoff + 4 : hoff + 4 + n8], "little")
-    (n_witness,) = struct.unpack_from("<I", data, hoff + 4 + n8)
-    woff, wsize = sections[2]
-    if wsize != n8 * n_witness:
-        raise VerificationError(f"{Path(path).name}: witness section size mismatch")
-    values = [int.from_bytes(data[woff + i * n8 : woff + (i + 1) * n8], "little") for i in range(n_witness)]
-    return prime, values
-
-
-def public_signals_from_wtns(path: Path, n_public: int) -> list[str]:
-    """The public signals (witness indices ``1..n_public``) as snarkjs decimal strings."""
-    _prime, witness = read_wtns(path)
-    if n_public < 0 or n_public + 1 > len(witness):
-        raise VerificationError(f"witness has {len(witness)} values, cannot hold {n_public} public signals")
-    return [str(v) for v in witness[1 : 1 + n_public]]
