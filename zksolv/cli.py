@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import hashlib
 import json
 import sys
 import time
@@ -366,7 +365,9 @@ def export_solidity(proof_dir: str | None, vk_path: str | None, out: str, as_jso
     if proof_dir is not None and vk_path is not None:
         raise InputError("--proof, --vk: give one (the tier of a key file cannot be checked against a proof)")
     if vk_path is not None:
-        written = _export_key_file(Path(vk_path), Path(out))
+        from zksolv.solidity import export_solidity as export
+
+        written = export(Path(vk_path), Path(out))
     elif proof_dir is not None:
         written = _export_for_proof(Path(proof_dir), Path(out))
     else:
@@ -389,37 +390,6 @@ def _export_for_proof(proof_dir: Path, out: Path) -> dict[str, Any]:
     if key.insecure:
         click.echo("warning: exporting a development key (single-party setup) — NOT FOR REAL FUNDS", err=True)
     return export(key.path, out, circuit_hash, tier.name)
-
-
-def _export_key_file(vk_path: Path, out: Path) -> dict[str, Any]:
-    """Export a key file: the header names its sha256 and claims no circuit or tier."""
-    from zksolv.atomic import atomic_write_text
-    from zksolv.solidity import VERIFIER_CONTRACT, registry_source_path, render_verifier
-
-    try:
-        data = vk_path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"--vk {vk_path}: cannot read ({exc.strerror})") from None
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        vk = json.loads(data)
-    except (ValueError, RecursionError):
-        raise InputError(f"--vk {vk_path}: not valid JSON") from None
-    hash_label, tier_label = f"vk-sha256:{digest}", f"vk_{digest[:16]}"
-    source = render_verifier(vk, circuit_hash=hash_label, tier=tier_label)
-    header = {
-        f"// circuit hash: {hash_label}": f"// verification key sha256: {digest} (circuit not identified)",
-        f"// tier: {tier_label}": "// tier: not claimed (exported from a key file with --vk)",
-    }
-    lines = source.split("\n")
-    for i, line in enumerate(lines[:8]):  # the header render_verifier writes
-        lines[i] = header.get(line, line)
-    source = "\n".join(lines)
-    verifier_path = out / f"{VERIFIER_CONTRACT}_{tier_label}.sol"
-    registry_path = out / "SolvencyRegistry.sol"
-    atomic_write_text(verifier_path, source)
-    atomic_write_text(registry_path, registry_source_path().read_text())
-    return {"verifier": verifier_path, "registry": registry_path, "vk_sha256": digest}
 
 
 # --------------------------------------------------------------------- demo
