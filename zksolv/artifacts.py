@@ -125,7 +125,3 @@ def local_key(tier_name: str, circuit_hash: str, route: str = ROUTE_DEV) -> Loca
         raise CacheError(f"verification key {path} listed for tier {tier_name} is missing: run `zksolv setup` again")
     return LocalKey(path, route, insecure or route == ROUTE_DEV)
 
-
-def local_verification_key(tier_name: str, circuit_hash: str, route: str = ROUTE_DEV) -> Path:
-    """The path of :func:`local_key`."""
-    return local_key(tier_name, circuit_hash, route).path
