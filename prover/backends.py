@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from zksolv.errors import ProofError, ToolchainError, ZksolvError
-from zksolv.r1cs import read_wtns, read_wtns_prime
+from zksolv.r1cs import read_wtns_with_prime
 from zksolv.trusted_setup import KeyPair
 
 
@@ -65,7 +65,7 @@ class ProvingBackend(ABC):
         if not wtns_path.is_file():
             raise ProofError(f"witness file {wtns_path} not found")
         try:
-            prime, witness = read_wtns_prime(wtns_path), read_wtns(wtns_path)
+            prime, witness = read_wtns_with_prime(wtns_path)
         except ToolchainError as exc:
             raise ProofError(f"witness file unreadable: {exc}") from None
         if prime != BN254_R:

@@ -44,7 +44,9 @@ G2 = tuple[tuple[int, int], tuple[int, int]]
 PROOF_BYTES = 256
 
 
-_DECIMAL = re.compile(r"0|[1-9][0-9]{0,79}", re.ASCII)
+#: A canonical decimal field element as snarkjs writes it (use ``fullmatch``: ``$`` would allow
+#: a trailing newline). Shared with :mod:`verifier.groth16`.
+CANONICAL_DECIMAL = re.compile(r"0|[1-9][0-9]{0,79}", re.ASCII)
 
 
 def _int(value: Any, what: str) -> int:
@@ -60,7 +62,7 @@ def _int(value: Any, what: str) -> int:
     if isinstance(value, int):
         out = value
     elif isinstance(value, str):
-        if _DECIMAL.fullmatch(value) is None:
+        if CANONICAL_DECIMAL.fullmatch(value) is None:
             raise MalformedFieldError(f"{what}: not a canonical decimal integer")
         out = int(value)
     else:

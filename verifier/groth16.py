@@ -13,12 +13,11 @@ computed as one product of four Miller loops followed by one final
 exponentiation. The Miller loop of the constant ``e(alpha, beta)`` term is
 cached per prepared key.
 
-Imports only the standard library, py_ecc and zksolv.errors.
+Imports only the standard library, py_ecc, zksolv.errors and the decimal pattern of verifier.calldata.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -39,12 +38,11 @@ from py_ecc.optimized_bn128 import (
     pairing,
 )
 
+from verifier.calldata import CANONICAL_DECIMAL
 from zksolv.errors import VerificationError
 
 G1Point = tuple[FQ, FQ, FQ]
 G2Point = tuple[FQ2, FQ2, FQ2]
-
-_DECIMAL = re.compile(r"0|[1-9][0-9]{0,79}", re.ASCII)  # fullmatch: "$" would allow a trailing newline
 
 
 def _int(value: Any, where: str, bound: int) -> int:
@@ -54,7 +52,7 @@ def _int(value: Any, where: str, bound: int) -> int:
     if isinstance(value, int):
         n = value
     elif isinstance(value, str):
-        if _DECIMAL.fullmatch(value) is None:
+        if CANONICAL_DECIMAL.fullmatch(value) is None:
             raise VerificationError(f"{where}: not a canonical decimal integer")
         n = int(value)
     else:

@@ -187,17 +187,22 @@ def _parse_constraints(data: bytes, off: int, end: int, m: int, n8: int, path: P
 # .wtns
 # --------------------------------------------------------------------------
 
-def read_wtns(path: Path | str) -> list[int]:
-    """The witness values of a ``.wtns`` file (index = wire id; ``[0] == 1``)."""
+def read_wtns_with_prime(path: Path | str) -> tuple[int, list[int]]:
+    """``(prime, values)`` of a ``.wtns`` file, read and parsed once."""
     path = Path(path)
     data, sections = _read_sections(path, b"wtns")
     off, _ = _section(path, sections, _WTNS_HEADER)
-    n8, _prime, off = _field_header(data, off)
+    n8, prime, off = _field_header(data, off)
     (n_witness,) = struct.unpack_from("<I", data, off)
     d_off, d_size = _section(path, sections, _WTNS_DATA)
     if d_size != n_witness * n8:
         raise ToolchainError(f"{path.name}: witness section holds {d_size} bytes, expected {n_witness * n8}")
-    return [int.from_bytes(data[d_off + i * n8 : d_off + (i + 1) * n8], "little") for i in range(n_witness)]
+    return prime, [int.from_bytes(data[d_off + i * n8 : d_off + (i + 1) * n8], "little") for i in range(n_witness)]
+
+
+def read_wtns(path: Path | str) -> list[int]:
+    """The witness values of a ``.wtns`` file (index = wire id; ``[0] == 1``)."""
+    return read_wtns_with_prime(path)[1]
 
 
 def read_wtns_prime(path: Path | str) -> int:
