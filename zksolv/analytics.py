@@ -51,6 +51,21 @@ class PartialLiquidation:
     uniform_fraction: int
 
 
+def _bisect(inside: int, outside: int, is_inside: Callable[[int], bool]) -> int:
+    """The point of ``outside``'s side nearest the boundary, to a step of 1.
+
+    Requires ``is_inside(inside)`` and ``not is_inside(outside)`` (either order)
+    and a single boundary between them (the rule is monotone along the search).
+    """
+    while abs(outside - inside) > 1:
+        mid = (inside + outside) // 2
+        if is_inside(mid):
+            inside = mid
+        else:
+            outside = mid
+    return outside
+
+
 def _keep(q: int, keep: int) -> int:
     """``q * keep / 1e6`` rounded toward zero (never grows a position)."""
     magnitude = abs(q) * keep // fp.RATIO_SCALE
@@ -94,7 +109,13 @@ def smallest_uniform_fraction(
     Every risk mode's margin is convex in the book, so the fractions that work
     form an interval ending at 1 and bisection finds its left end exactly.
     """
-    rule = _Rule(market, slots, balances, market.params.min_ratio if target_ratio is None else target_ratio)
+    return _uniform_fraction(
+        _Rule(market, slots, balances, market.params.min_ratio if target_ratio is None else target_ratio), slots
+    )
+
+
+def _uniform_fraction(rule: "_Rule", slots: Slots) -> int | None:
+    """:func:`smallest_uniform_fraction` under an already built rule."""
 
     def works(fraction: int) -> bool:
         return rule.meets(rule.margin(_scaled(slots, FRACTION_STEPS - fraction)))
@@ -103,14 +124,7 @@ def smallest_uniform_fraction(
         return 0
     if not works(FRACTION_STEPS):
         return None
-    lo, hi = 0, FRACTION_STEPS  # invariant: lo fails, hi works
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if works(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _bisect(0, FRACTION_STEPS, lambda fraction: not works(fraction))
 
 
 def _greedy_cut(rule: _Rule, slots: Slots) -> dict[int, int] | None:
@@ -128,6 +142,7 @@ def _greedy_cut(rule: _Rule, slots: Slots) -> dict[int, int] | None:
     :data:`GREEDY_MAX_EVALUATIONS` model evaluations.
     """
     market = rule.market
+    start = rule.evaluations  # the cap counts this search's evaluations only
     book = [q for _, q in slots]
     moves = [[j] for j in range(len(slots))]
     by_underlying: dict[int, list[int]] = {}
@@ -149,7 +164,7 @@ def _greedy_cut(rule: _Rule, slots: Slots) -> dict[int, int] | None:
             cost = sum(_notional(market, slots[j][0], book[j]) for j in move)
             if cost == 0:
                 continue
-            if rule.evaluations > GREEDY_MAX_EVALUATIONS:
+            if rule.evaluations - start > GREEDY_MAX_EVALUATIONS:
                 return None
             result = rule.margin(after(move, FRACTION_STEPS))
             benefit = current.mm - result.mm
@@ -159,15 +174,8 @@ def _greedy_cut(rule: _Rule, slots: Slots) -> dict[int, int] | None:
             return None
         move = best[0]
         fraction = FRACTION_STEPS
-        if rule.meets(best[3]):
-            lo, hi = 0, FRACTION_STEPS  # lo fails (the current book), hi works
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if rule.meets(rule.margin(after(move, mid))):
-                    hi = mid
-                else:
-                    lo = mid
-            fraction = hi
+        if rule.meets(best[3]):  # 0 (the current book) fails, the whole move works
+            fraction = _bisect(0, FRACTION_STEPS, lambda f: not rule.meets(rule.margin(after(move, f))))
         book = [q for _, q in after(move, fraction)]
     return {j: q - book[j] for j, (_, q) in enumerate(slots) if q != book[j]}
 
@@ -195,10 +203,10 @@ def partial_liquidation(
     empty cut; ``None`` when even closing everything cannot (NAV below zero).
     """
     target = market.params.min_ratio if target_ratio is None else target_ratio
-    fraction = smallest_uniform_fraction(market, slots, balances, target)
+    rule = _Rule(market, slots, balances, target)
+    fraction = _uniform_fraction(rule, slots)
     if fraction is None:
         return None
-    rule = _Rule(market, slots, balances, target)
     uniform_after = _scaled(slots, FRACTION_STEPS - fraction)
     candidates = [("uniform", {j: q - after for j, ((_, q), (_, after)) in enumerate(zip(slots, uniform_after))})]
     if fraction:
@@ -261,13 +269,7 @@ def liquidation_prices(
         # lo is solvent, hi is the far end; None if hi is solvent too
         if solvent_at(hi):
             return None
-        while abs(hi - lo) > 1:
-            mid = (lo + hi) // 2
-            if solvent_at(mid):
-                lo = mid
-            else:
-                hi = mid
-        return fp.round_half_away(spot * hi, fp.RATIO_SCALE)
+        return fp.round_half_away(spot * _bisect(lo, hi, solvent_at), fp.RATIO_SCALE)
 
     return search(fp.RATIO_SCALE, 1), search(fp.RATIO_SCALE, max_move)
 
