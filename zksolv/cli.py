@@ -327,8 +327,10 @@ def _keeper_key(statement: Any, state: Any, route: str) -> tuple[Any, str | None
     ``(None, reason)`` when the statement does not describe a proof this keeper could accept.
     """
     from zksolv.artifacts import local_key
+    from zksolv.circuitgen import Tier
 
-    tier, circuit_hash = _local_tier(statement.capacity, state)
+    tier = Tier.for_market(state, statement.capacity)
+    circuit_hash = _local_circuit_hash(tier)
     if statement.tier != tier.name:
         return None, (f"proof is for tier {statement.tier}; this market's shape with capacity "
                       f"{statement.capacity} is tier {tier.name}")
@@ -338,17 +340,13 @@ def _keeper_key(statement: Any, state: Any, route: str) -> tuple[Any, str | None
     return local_key(tier.name, circuit_hash, route), None
 
 
-def _local_tier(capacity: int, state: Any = None, shape: Any = None) -> tuple[Any, str]:
-    """The tier (from a market state, or from a parsed tier name) and this checkout's circuit hash for it."""
-    from zksolv.circuitgen import Tier, circuit_source_hash, circuits_dir
+def _local_circuit_hash(tier: Any) -> str:
+    """This checkout's circuit hash for ``tier`` (the circuit sources must be present)."""
+    from zksolv.circuitgen import circuit_source_hash, circuits_dir
 
-    if state is not None:
-        tier = Tier.for_market(state, capacity)
-    else:
-        tier = Tier(capacity, shape.n_underlyings, shape.n_collateral, shape.n_scenarios, shape.depth, shape.mode)
     if not any(circuits_dir().glob("*.circom")):
         raise CacheError(f"no circuit sources in {circuits_dir()}: run zksolv from its checkout, or pass --vk")
-    return tier, circuit_source_hash(tier)
+    return circuit_source_hash(tier)
 
 
 # ---------------------------------------------------------- export-solidity
@@ -378,11 +376,13 @@ def export_solidity(proof_dir: str | None, vk_path: str | None, out: str, as_jso
 def _export_for_proof(proof_dir: Path, out: Path) -> dict[str, Any]:
     from verifier.statement import STATEMENT_FILE, Statement
     from zksolv.artifacts import local_key
+    from zksolv.circuitgen import Tier
     from zksolv.solidity import export_solidity as export
 
     statement = Statement.load(proof_dir / STATEMENT_FILE)
     shape = statement.shape
-    tier, circuit_hash = _local_tier(shape.n_positions, shape=shape)
+    tier = Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral, shape.n_scenarios, shape.depth, shape.mode)
+    circuit_hash = _local_circuit_hash(tier)
     if statement.circuit_hash != circuit_hash:
         raise InputError(f"statement.circuit_hash: the proof is for circuit {statement.circuit_hash[:16]}…, "
                          f"this checkout's circuit for tier {tier.name} is {circuit_hash[:16]}…")
