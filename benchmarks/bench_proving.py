@@ -377,8 +377,8 @@ def bench_point(mode: str, n_instruments: int, n_positions: int, *, repeat: int,
     if want_zkey:
         # the smallest cached dev ptau that fits; else (if allowed) build the largest allowed one once,
         # so that every later point up to 2^ptau_max_power reuses it
-        ptau_power = next((p for p in range(power, ptau_max_power + 1) if dev_ptau_cached(p)), ptau_max_power)
-        ptau = dev_ptau_cached(ptau_power)
+        ptau_power, ptau = next(((p, path) for p in range(power, ptau_max_power + 1)
+                                 if (path := dev_ptau_cached(p)) is not None), (ptau_max_power, None))
         if power > ptau_max_power:
             row["notes"].append(f"snarkjs skipped: needs a 2^{power} powers of tau (> 2^{ptau_max_power}); "
                                 "arkworks proved with dev-route keys")
