@@ -97,6 +97,18 @@ def test_numpy_numba_python_agree(rate: float) -> None:
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12 * s.max())
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba", "python"])
+def test_deep_otm_put_delta_does_not_cancel(backend: str) -> None:
+    # delta_put = -N(-d1); the textbook N(d1) - 1 rounds to exactly 0.0 here (true value about -1e-21)
+    s, k, t, v = 12.743, 8.8424, 0.05, 0.15
+    d1 = (math.log(s / k) + 0.5 * v * v * t) / (v * math.sqrt(t))
+    expected = -0.5 * math.erfc(d1 / math.sqrt(2))
+    assert 0.5 * math.erfc(-d1 / math.sqrt(2)) - 1.0 == 0.0  # the cancellation this guards against
+    g = pricing.greeks([s], [k], [t], [v], [P], backend=backend)
+    assert g.delta[0] < 0.0
+    assert g.delta[0] == pytest.approx(expected, rel=1e-12)
+
+
 def test_linear_instruments() -> None:
     kinds = [InstrumentKind.SPOT, InstrumentKind.PERPETUAL, InstrumentKind.FUTURE]
     g = pricing.greeks_numpy([65000.0] * 3, [0.0] * 3, [0.0, 0.0, 0.25], [0.0] * 3, kinds)

@@ -23,7 +23,7 @@ USD, time to expiry ``tau`` in years (ACT/365), annualised volatility
 
     d1 = (ln(S/K) + (r + sigma^2/2) tau) / (sigma sqrt(tau)),   d2 = d1 - sigma sqrt(tau)
     call = S N(d1) - K e^{-r tau} N(d2)           put = K e^{-r tau} N(-d2) - S N(-d1)
-    delta_call = N(d1)                             delta_put = N(d1) - 1
+    delta_call = N(d1)                             delta_put = -N(-d1)  (not N(d1) - 1: it cancels to 0 deep OTM)
     gamma = phi(d1) / (S sigma sqrt(tau))          (USD^-1)
     vega  = S phi(d1) sqrt(tau)                    (USD per 1.00 change of sigma,
                                                     i.e. per 100 vol points)
@@ -314,7 +314,7 @@ def greeks_numpy(
     nd2, nmd2 = _norm_cdf_pair(d2)
     pdf = _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1)
     o_mark = np.where(is_call, so * nd1 - kd * nd2, kd * nmd2 - so * nmd1)
-    o_delta = np.where(is_call, nd1, nd1 - 1.0)
+    o_delta = np.where(is_call, nd1, -nmd1)
     o_gamma = pdf / (so * safe_tv)
     o_vega = so * pdf * sqrt_t
     # limits (expired or zero vol): intrinsic on the discounted strike
@@ -388,7 +388,7 @@ def _greeks_loop(
             nmd1 = 0.5 * math.erfc(d1 * inv_sqrt2)
             nmd2 = 0.5 * math.erfc(d2 * inv_sqrt2)
             m = kd * nmd2 - s[i] * nmd1
-            delta[i] = 0.5 * math.erfc(-d1 * inv_sqrt2) - 1.0
+            delta[i] = -nmd1
         mark[i] = m if m > 0.0 else 0.0
         gamma[i] = pdf / (s[i] * total_vol)
         vega[i] = s[i] * pdf * sqrt_t
