@@ -159,7 +159,7 @@ def prover_tier(mode: str = "stress", account: str = "short_strangle") -> TierIn
     market = demo_market(risk_mode=mode, mc_scenarios=16)
     book = demo_portfolios(market)[account]
     first = prove(book, market)
-    second = prove(book, replace(market, epoch=market.epoch + 1, _index={}))
+    second = prove(book, replace(market, epoch=market.epoch + 1))
     return TierInput(first.statement.tier, first.statement.circuit_hash, first.verification_key,
                      first.proof, first.public, second.proof, second.public)
 

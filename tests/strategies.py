@@ -40,10 +40,12 @@ def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_sc
         for u in range(n_u)
     )
     greek = (lambda bits, cap: st.integers(-cap, cap)) if realistic else (lambda bits, cap: _signed(bits))
+    # distinct strikes: every listed contract has its own identity
+    strikes = draw(st.lists(st.integers(1, spot_hi), min_size=n_i, max_size=n_i, unique=True))
     instruments = tuple(
         Instrument(
             symbol=f"I{i}", underlying=draw(st.integers(0, n_u - 1)), kind=InstrumentKind.CALL,
-            strike=draw(st.integers(1, spot_hi)), expiry=draw(st.integers(1, 2**40 - 1)),
+            strike=strikes[i], expiry=draw(st.integers(1, 2**40 - 1)),
             mark=draw(st.integers(0, spot_hi)),
             delta=draw(greek(fp.DELTA_BITS, 10**8)),
             gamma=draw(greek(fp.GAMMA_BITS, 10**9)),

@@ -115,10 +115,10 @@ def test_verify_validates_the_keepers_market(proved) -> None:
     from zksolv.errors import InputError
 
     market, _account, bundle = proved
-    bad = replace(market, params=replace(market.params, es_level=1_000_000), _index={})
+    bad = replace(market, params=replace(market.params, es_level=1_000_000))
     with pytest.raises(InputError, match="es_level"):
         verify(bundle.proof, bundle.public, bad, bundle.verification_key)
-    weak = replace(market, params=replace(market.params, min_ratio=0), _index={})
+    weak = replace(market, params=replace(market.params, min_ratio=0))
     with pytest.raises(InputError, match="min_ratio"):
         verify(bundle.proof, bundle.public, weak, bundle.verification_key)
 

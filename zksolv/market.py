@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 
 from zksolv import fixedpoint as fp
 from zksolv.errors import InputError
+from zksolv import identity
 from zksolv.fixedpoint import check_bits, check_interval, format_fixed, parse_fixed
 from zksolv.merkle import depth_for
 
@@ -48,13 +49,13 @@ class InstrumentKind(str, Enum):
         return self in (InstrumentKind.CALL, InstrumentKind.PUT)
 
 
-#: Pinned codes (they enter every instrument leaf, so changing one changes every root).
+#: Pinned codes (they enter every instrument identity, so changing one changes every commitment).
 _KIND_CODES = {
-    InstrumentKind.SPOT: 0,
-    InstrumentKind.PERPETUAL: 1,
-    InstrumentKind.FUTURE: 2,
-    InstrumentKind.CALL: 3,
-    InstrumentKind.PUT: 4,
+    InstrumentKind.SPOT: identity.KIND_SPOT,
+    InstrumentKind.PERPETUAL: identity.KIND_PERPETUAL,
+    InstrumentKind.FUTURE: identity.KIND_FUTURE,
+    InstrumentKind.CALL: identity.KIND_CALL,
+    InstrumentKind.PUT: identity.KIND_PUT,
 }
 
 
@@ -170,17 +171,36 @@ class MarketState:
     underlyings: tuple[Underlying, ...]
     instruments: tuple[Instrument, ...]
     collateral: tuple[CollateralAsset, ...]
-    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    # lookup caches, filled on first use; init=False so dataclasses.replace never copies a stale one
+    _index: dict[str, int] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _ids: tuple[int, ...] = field(default=(), init=False, compare=False, repr=False)
 
     # ------------------------------------------------------------------ access
     def instrument_index(self, symbol: str) -> int:
-        """Leaf index of an instrument; :class:`InputError` if unknown."""
+        """Leaf index of an instrument in this epoch's listing; :class:`InputError` if unknown."""
         if not self._index:
             object.__setattr__(self, "_index", {ins.symbol: i for i, ins in enumerate(self.instruments)})
         try:
             return self._index[symbol]
         except KeyError:
             raise InputError(f"instrument {symbol!r}: not listed in this market") from None
+
+    @property
+    def instrument_ids(self) -> tuple[int, ...]:
+        """Stable identity of each listed instrument, in listing order (:func:`zksolv.identity.instrument_id`)."""
+        if not self._ids:
+            ids = tuple(
+                identity.instrument_id(self.underlyings[ins.underlying].symbol, ins.kind.code, ins.strike, ins.expiry,
+                                       f"instruments[{i}]")
+                for i, ins in enumerate(self.instruments)
+            )
+            object.__setattr__(self, "_ids", ids)
+        return self._ids
+
+    @property
+    def asset_ids(self) -> tuple[int, ...]:
+        """Stable identity of each collateral asset, in table order (:func:`zksolv.identity.asset_id`)."""
+        return tuple(identity.asset_id(a.symbol, f"collateral[{i}]") for i, a in enumerate(self.collateral))
 
     def collateral_index(self, symbol: str) -> int:
         """Index of a collateral asset; :class:`InputError` if unknown."""
@@ -233,6 +253,7 @@ class MarketState:
         _check_unique("collateral", [a.symbol for a in self.collateral])
         for u, und in enumerate(self.underlyings):
             name = f"underlyings[{u}]"
+            identity.symbol_code(und.symbol, f"{name}.symbol")
             check_interval(f"{name}.spot", und.spot, 1, (1 << fp.PRICE_BITS) - 1)
             for h, vol in enumerate(und.vol_history):
                 check_bits(f"{name}.vol_history[{h}]", vol, fp.VOL_BITS, signed=False)
@@ -243,15 +264,14 @@ class MarketState:
             check_interval(f"{name}.underlying", ins.underlying, 0, n_u - 1)
             if not isinstance(ins.kind, InstrumentKind):
                 raise InputError(f"{name}.kind: must be one of {[k.value for k in InstrumentKind]}")
-            check_bits(f"{name}.strike", ins.strike, fp.PRICE_BITS, signed=False)
-            check_bits(f"{name}.expiry", ins.expiry, fp.EXPIRY_BITS, signed=False)
-            if ins.kind.is_option and (ins.strike == 0 or ins.expiry == 0):
-                raise InputError(f"{name}: an option needs a positive strike and expiry")
+            identity.check_contract(ins.kind.code, ins.strike, ins.expiry, name)
             check_bits(f"{name}.mark", ins.mark, fp.PRICE_BITS, signed=False)
             check_bits(f"{name}.delta", ins.delta, fp.DELTA_BITS, signed=True)
             check_bits(f"{name}.gamma", ins.gamma, fp.GAMMA_BITS, signed=True)
             check_bits(f"{name}.vega", ins.vega, fp.VEGA_BITS, signed=True)
+        _check_same_contract(self.instruments, self.instrument_ids)
         for a, asset in enumerate(self.collateral):
+            identity.asset_id(asset.symbol, f"collateral[{a}]")
             check_interval(f"collateral[{a}].price", asset.price, 0, (1 << fp.PRICE_BITS) - 1)
             check_interval(f"collateral[{a}].haircut", asset.haircut, 0, fp.RATIO_SCALE)
         self._validate_params(n_u)
@@ -562,6 +582,17 @@ def _check_unique(name: str, symbols: Sequence[str]) -> None:
         if s in seen:
             raise InputError(f"{name}[{i}].symbol: duplicate {s!r}")
         seen.add(s)
+
+
+def _check_same_contract(instruments: Sequence[Instrument], ids: Sequence[int]) -> None:
+    """Two listings of one contract would make its identity ambiguous."""
+    first: dict[int, int] = {}
+    for i, ident in enumerate(ids):
+        if ident in first:
+            j = first[ident]
+            raise InputError(f"instruments[{i}]: {instruments[i].symbol!r} is the same contract (underlying, kind, "
+                             f"strike, expiry) as instruments[{j}] {instruments[j].symbol!r}")
+        first[ident] = i
 
 
 def _check_matrix(name: str, rows: Sequence[Sequence[int]], n_rows: int, n_cols: int, bits: int) -> None:

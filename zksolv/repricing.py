@@ -107,5 +107,4 @@ def reprice_underlying(market: MarketState, underlying: int, multiplier: int) ->
         instruments=tuple(instruments),
         collateral=collateral,
         params=replace(p, var_loadings=loadings, gamma_addon=addon),
-        _index={},
     )
