@@ -1,66 +1,101 @@
 pragma circom 2.1.6;
 /*
- * account.circom — the account commitment (docs/fixed_point.md §3).
+ * account.circom — the account commitment (docs/fixed_point.md §3, zksolv.commitments).
  *
- * PositionsChain(N): chain = 0; for each slot j with q_j != 0:
- *   chain = Poseidon3([chain, leaf_index_j, q_j]); zero slots are skipped
- *   (IsZero + select), so padding leaves the commitment unchanged.
- *   264 * N constraints (IsZero 2 + Poseidon(3) 261 + select 1, measured).
- * AccountCommitment(N, A): Poseidon3([salt, chain, HashList(A)(balance)]).
- * Inputs: q[N] (range-checked by Aggregate), leaf_index[N] (< 4^DEPTH, checked by
- * the Merkle inclusion), balance[A] (range-checked by CollateralValue), salt
- * (any field element). Both ranges matter: they make (index, q) encodings unique.
+ * The commitment names holdings by stable identity, never by listing position:
+ *   position entry  e = id * 2^53 + (q + 2^52)      (0 for an empty slot, q = 0)
+ *   balance entry   e = asset * 2^52 + bal          (0 for an empty slot, bal = 0)
+ *   EntryChain(M):  h = 0; per block of B = 8 entries (the last padded with 0):
+ *                   h = Poseidon9([h] + block), except that an all-zero block leaves h
+ *                   unchanged — so padding a book to any capacity, and empty slots
+ *                   anywhere after the last entry, leave the hash unchanged.
+ *   AccountCommitment(N, A) = Poseidon4([DOMAIN, salt, EntryChain(N)(positions),
+ *                                        EntryChain(A)(balances)]).
+ *
+ * Soundness (why an entry determines its holding, and a block sum its emptiness):
+ *   q is range-checked to |q| < 2^52 (Aggregate), so q + 2^52 in [1, 2^53); id < 2^187
+ *   because it is the first input of a leaf under the keeper-validated instruments_root;
+ *   so a non-empty position entry lies in [1, 2^240) and splits uniquely into (id, q).
+ *   Likewise bal < 2^52 (CollateralLookup) and asset < 2^96 (selected from the committed
+ *   collateral table): a balance entry lies in [1, 2^148). A block's entries are
+ *   integers in [0, 2^240), so their sum (< 2^243 < p) is 0 exactly when every entry is.
+ *   Order is not constrained here: the registered commitment fixes the sequence of
+ *   entries (canonical order), and any other order hashes differently.
+ * Constraints (measured, --O2): per position 3 (IsZero 2 + mask 1) plus Poseidon(9)/8
+ *   = 421/8 per slot; per block 3 more (IsZero, select).
+ * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  */
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/comparators.circom";
-include "hash_list.circom";
 
-template ChainStep() {
-    signal input chain;
-    signal input leaf_index;
-    signal input q;
-    signal output out;
-
+// entry = in == 0 ? 0 : base * 2^shift + in + offset
+template MaskedEntry(shift, offset) {
+    signal input in;
+    signal input base;
+    signal output entry;
     component zero = IsZero();
-    zero.in <== q;
-    component h = Poseidon(3);
-    h.inputs[0] <== chain;
-    h.inputs[1] <== leaf_index;
-    h.inputs[2] <== q;
-    // out = q == 0 ? chain : h
-    out <== h.out + zero.out * (chain - h.out);
+    zero.in <== in;
+    entry <== (1 - zero.out) * (base * (2 ** shift) + in + offset);
 }
 
-template PositionsChain(N) {
-    signal input q[N];
-    signal input leaf_index[N];
-    signal output chain;
+template EntryChain(M) {
+    signal input entry[M];
+    signal output out;
 
-    component step[N];
-    for (var j = 0; j < N; j++) {
-        step[j] = ChainStep();
-        step[j].chain <== j == 0 ? 0 : step[j - 1].out;
-        step[j].leaf_index <== leaf_index[j];
-        step[j].q <== q[j];
+    var B = FP_ENTRY_BLOCK();
+    var blocks = (M + B - 1) \ B;
+    component h[blocks];
+    component empty[blocks];
+    signal state[blocks + 1];
+    state[0] <== 0;
+    for (var b = 0; b < blocks; b++) {
+        h[b] = Poseidon(B + 1);
+        h[b].inputs[0] <== state[b];
+        var sum = 0;
+        for (var i = 0; i < B; i++) {
+            var idx = b * B + i;
+            if (idx < M) {
+                h[b].inputs[i + 1] <== entry[idx];
+                sum += entry[idx];
+            } else {
+                h[b].inputs[i + 1] <== 0;
+            }
+        }
+        empty[b] = IsZero();
+        empty[b].in <== sum;
+        state[b + 1] <== h[b].out + empty[b].out * (state[b] - h[b].out);
     }
-    chain <== step[N - 1].out;
+    out <== state[blocks];
 }
 
 template AccountCommitment(N, A) {
-    signal input q[N];
-    signal input leaf_index[N];
-    signal input balance[A];
-    signal input salt;
+    signal input q[N];          // signed, range-checked by Aggregate
+    signal input id[N];         // instrument identity of each slot (the opened leaf's)
+    signal input balance[A];    // range-checked by CollateralLookup
+    signal input asset[A];      // asset identity of each balance slot (from the collateral table)
+    signal input salt;          // any field element
     signal output commitment;
 
-    component chain = PositionsChain(N);
-    chain.q <== q;
-    chain.leaf_index <== leaf_index;
-    component balances = HashList(A);
-    balances.in <== balance;
-    component h = Poseidon(3);
-    h.inputs[0] <== salt;
-    h.inputs[1] <== chain.chain;
-    h.inputs[2] <== balances.out;
+    component pos[N];
+    component positions = EntryChain(N);
+    for (var j = 0; j < N; j++) {
+        pos[j] = MaskedEntry(FP_POSITION_ENTRY_SHIFT(), FP_QTY_OFFSET());
+        pos[j].in <== q[j];
+        pos[j].base <== id[j];
+        positions.entry[j] <== pos[j].entry;
+    }
+    component bal[A];
+    component balances = EntryChain(A);
+    for (var a = 0; a < A; a++) {
+        bal[a] = MaskedEntry(FP_BALANCE_ENTRY_SHIFT(), 0);
+        bal[a].in <== balance[a];
+        bal[a].base <== asset[a];
+        balances.entry[a] <== bal[a].entry;
+    }
+    component h = Poseidon(4);
+    h.inputs[0] <== FP_ACCOUNT_DOMAIN();
+    h.inputs[1] <== salt;
+    h.inputs[2] <== positions.out;
+    h.inputs[3] <== balances.out;
     commitment <== h.out;
 }

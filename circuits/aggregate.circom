@@ -10,8 +10,12 @@ pragma circom 2.1.6;
  *   U == 1: 57, U == 2: 65)
  * Aggregate(N, U): Delta_u, Gamma_u, Vega_u summed over N positions and
  *   position_value = sum_j q_j * mark_j.
- * CollateralValue(A): range-checks balances (< 2^52) and returns
- *   sum_a bal_a * P_a * (1e6 - h_a).   (52 + 2) * A constraints
+ * CollateralLookup(A): A balance slots, each a private (asset_index, balance);
+ *   the slot's asset is looked up in the committed collateral table (OneHot over
+ *   A entries: the index is a private detail, the asset identity is what the
+ *   commitment binds). Range-checks balances (< 2^52); returns each slot's asset
+ *   id and sum_b bal_b * P_sel * (1e6 - h_sel).
+ *   A (unit values) + A * (52 + 3A + 1) constraints (A == 1: no lookup).
  *
  * Bounds (no wrap mod p): |q*delta| < 2^83, |q*gamma|, |q*vega| < 2^100,
  * q*mark < 2^100; with N <= 1024: |Delta_u| < 2^93, |Gamma_u|, |Vega_u| < 2^110,
@@ -119,22 +123,41 @@ template Aggregate(N, U) {
     position_value <== value;
 }
 
-template CollateralValue(A) {
-    signal input balance[A];   // private, < 2^BALANCE_BITS
-    signal input price[A];     // market data, < 2^48
-    signal input haircut[A];   // market data, in [0, 1e6]
-    signal output value;       // sum bal * P * (1e6 - h), scale 1e18
+template CollateralLookup(A) {
+    signal input asset_index[A];  // private: where each slot's asset sits in this epoch's table
+    signal input balance[A];      // private, < 2^BALANCE_BITS
+    signal input asset_id[A];     // market table: identity, price (< 2^48), haircut (in [0, 1e6])
+    signal input price[A];
+    signal input haircut[A];
+    signal output slot_asset[A];  // the identity of the asset each slot holds
+    signal output value;          // sum bal * P * (1e6 - h), scale 1e18
 
+    signal unit[A];               // value of one unit of asset a, P * (1e6 - h) < 2^68
+    for (var a = 0; a < A; a++) {
+        unit[a] <== price[a] * (FP_RATIO_SCALE() - haircut[a]);
+    }
     component balRange[A];
-    signal bp[A];
+    component pick[A];
+    signal pickedId[A][A];
+    signal pickedUnit[A][A];
     signal term[A];
     var total = 0;
-    for (var a = 0; a < A; a++) {
-        balRange[a] = RangeCheck(FP_BALANCE_BITS());
-        balRange[a].in <== balance[a];
-        bp[a] <== balance[a] * price[a];
-        term[a] <== bp[a] * (FP_RATIO_SCALE() - haircut[a]);
-        total += term[a];
+    for (var b = 0; b < A; b++) {
+        balRange[b] = RangeCheck(FP_BALANCE_BITS());
+        balRange[b].in <== balance[b];
+        pick[b] = OneHot(A);
+        pick[b].idx <== asset_index[b];
+        var id = 0;
+        var u = 0;
+        for (var a = 0; a < A; a++) {
+            pickedId[b][a] <== pick[b].sel[a] * asset_id[a];
+            pickedUnit[b][a] <== pick[b].sel[a] * unit[a];
+            id += pickedId[b][a];
+            u += pickedUnit[b][a];
+        }
+        slot_asset[b] <== id;
+        term[b] <== balance[b] * u;
+        total += term[b];
     }
     value <== total;
 }

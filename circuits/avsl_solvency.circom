@@ -9,21 +9,27 @@ pragma circom 2.1.6;
  *   0 = stress, 1 = es, 2 = var) rounded up to micro-USD.
  *
  * Public inputs: account_commitment, market_root (in that order, see main).
- * Private account inputs (range-checked): q[N] signed 52 bits, leaf_index[N]
- *   < 4^DEPTH, balance[A] 52 bits, salt (any field element).
+ * Private account inputs (range-checked): per position slot q[N] (signed 52 bits)
+ *   and instrument_id[N]; per balance slot balance[A] (52 bits); salt (any field
+ *   element). What the commitment binds is (instrument_id, q) and (asset_id,
+ *   balance): identities, never listing positions.
+ * Private lookup details (constrained, not committed): leaf_index[N] (< 4^DEPTH)
+ *   and the Merkle path[N][DEPTH][3] of each slot's leaf, which carries the
+ *   slot's instrument_id; asset_index[A], where each balance slot's asset sits in
+ *   this epoch's collateral table.
  * Private market inputs (bound by market_root, validated by the keeper):
  *   epoch, V, beta, min_ratio, es_level, alpha, horizon_seconds, var_z,
  *   dS[U][K], dsig[U][K], w[K], a[U][U], g[U], vs[U], instruments_root,
- *   underlyings_hash, price[A], haircut[A]; per slot the instrument fields
- *   info, underlying, mark, delta, gamma, vega and its Merkle path[DEPTH][3].
+ *   underlyings_hash, asset_id[A], price[A], haircut[A]; per slot the
+ *   instrument fields underlying, mark, delta, gamma, vega.
  * Hints (range-checked one-sidedly): mm (128 bits) and
  *   stress: m[U]; es: t, e[K]; var: yt[U], s, n[U], v[U].
- * Unused slots: q = 0 with a valid path (e.g. to leaf 0): they add 0 to every
- *   sum and are skipped by the commitment chain.
+ * Unused slots: q = 0 with a valid path (e.g. to leaf 0), balance = 0 with any
+ *   asset_index: they add 0 to every sum and their entries are 0 (not committed).
  * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json;
- *   demo tier (N=8, U=2, A=4, K=16, DEPTH=4, stress) = 29,398; one position costs
- *   976 at DEPTH=1, U=1 (leaf 354 + path 2+301 per level + chain 264 + greeks 57),
- *   about 1,895 at DEPTH=4, U=2 (354 + 8 + 4*301 + 264 + 65).
+ *   (N=8, U=2, A=4, K=16, DEPTH=4, stress) = 27,667, N=16: 41,191; one position
+ *   costs 1,690.5 at DEPTH=4, U=2 (leaf 354 + path 2+301 per level + entry 3 +
+ *   Poseidon(9)/8 + greeks 65).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen;
  * FP_DEBUG() != 0 logs intermediate values (test builds only: they are private).
  */
@@ -49,8 +55,10 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
 
     // ---- private: account
     signal input q[N];
+    signal input instrument_id[N];
     signal input leaf_index[N];
     signal input balance[A];
+    signal input asset_index[A];
     signal input salt;
 
     // ---- private: market
@@ -70,9 +78,9 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     signal input vs[U];
     signal input instruments_root;
     signal input underlyings_hash;
+    signal input asset_id[A];
     signal input price[A];
     signal input haircut[A];
-    signal input info[N];
     signal input underlying[N];
     signal input mark[N];
     signal input delta[N];
@@ -83,20 +91,29 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     // ---- hints
     signal input mm;
 
-    // ---- the account is the committed one
+    // ---- each balance slot's asset, price and haircut come from one row of the collateral table
+    component coll = CollateralLookup(A);
+    coll.asset_index <== asset_index;
+    coll.balance <== balance;
+    coll.asset_id <== asset_id;
+    coll.price <== price;
+    coll.haircut <== haircut;
+
+    // ---- the account is the committed one: (instrument_id, q) and (asset, balance) per slot
     component account = AccountCommitment(N, A);
     account.q <== q;
-    account.leaf_index <== leaf_index;
+    account.id <== instrument_id;
     account.balance <== balance;
+    account.asset <== coll.slot_asset;
     account.salt <== salt;
     account.commitment === account_commitment;
 
-    // ---- every slot's instrument is a leaf of instruments_root at leaf_index
+    // ---- every slot's instrument is a leaf of instruments_root carrying the committed identity
     component leaf[N];
     component inclusion[N];
     for (var j = 0; j < N; j++) {
         leaf[j] = InstrumentLeaf();
-        leaf[j].info <== info[j];
+        leaf[j].id <== instrument_id[j];
         leaf[j].u <== underlying[j];
         leaf[j].mark <== mark[j];
         leaf[j].delta <== delta[j];
@@ -125,6 +142,7 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     params.g <== g;
     params.vs <== vs;
     component collateral = CollateralHash(A);
+    collateral.asset_id <== asset_id;
     collateral.price <== price;
     collateral.haircut <== haircut;
     component root = MarketRoot();
@@ -147,10 +165,6 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     signal Gamma[U] <== agg.Gamma;
     signal Vega[U] <== agg.Vega;
 
-    component coll = CollateralValue(A);
-    coll.balance <== balance;
-    coll.price <== price;
-    coll.haircut <== haircut;
     signal nav_raw <== coll.value + FP_NAV_POSITION_FACTOR() * agg.position_value;
 
     // ---- MM_base by risk mode

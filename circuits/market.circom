@@ -7,8 +7,9 @@ pragma circom 2.1.6;
  *   MODE, U and K are template constants, so a proof for one risk mode / shape
  *   can only match a market published with that mode and shape.
  *   606 * ceil((10 + 2UK + K + U^2 + 2U) / 15) constraints.
- * MarketRoot(U, K, A, MODE): Poseidon5([epoch, params_hash, instruments_root,
- *   underlyings_hash, collateral_hash]), collateral_hash = hash_list([P_a, h_a]...).
+ * CollateralHash(A): hash_list([asset_id_a, P_a, h_a] for each asset a).
+ * MarketRoot(): Poseidon5([epoch, params_hash, instruments_root,
+ *   underlyings_hash, collateral_hash]).
  *   instruments_root and underlyings_hash are opaque inputs (the root is tied to
  *   every position by the Merkle checks in AvslSolvency). Poseidon(5): 321.
  * Market data is public and validated by the keeper: no range checks here.
@@ -55,13 +56,15 @@ template ParamsHash(U, K, MODE) {
 }
 
 template CollateralHash(A) {
+    signal input asset_id[A];
     signal input price[A];
     signal input haircut[A];
     signal output out;
-    component h = HashList(2 * A);
+    component h = HashList(3 * A);
     for (var a = 0; a < A; a++) {
-        h.in[2 * a] <== price[a];
-        h.in[2 * a + 1] <== haircut[a];
+        h.in[3 * a] <== asset_id[a];
+        h.in[3 * a + 1] <== price[a];
+        h.in[3 * a + 2] <== haircut[a];
     }
     out <== h.out;
 }

@@ -3,8 +3,11 @@
 :func:`circuit_inputs` maps a private :class:`~zksolv.account.Account` and a
 public :class:`~zksolv.market.MarketState` to exactly the input signals of
 ``AvslSolvency`` (``circuits/avsl_solvency.circom``): field elements as
-decimal strings, negative values as ``p - |x|``, unused position slots padded
-with ``q = 0`` and a valid Merkle path to leaf 0. The Python reference
+decimal strings, negative values as ``p - |x|``. Positions fill the slots in
+the commitment's canonical order (by instrument id) and balances likewise (by
+asset id), each with its private lookup detail (leaf index and Merkle path,
+row of the collateral table); unused slots are padded with ``q = 0`` and a
+valid path to leaf 0, and ``balance = 0`` at row 0. The Python reference
 (:func:`zksolv.model.evaluate`) supplies the hints and is checked first, so an
 insolvent or out-of-range account fails here with a clear error instead of
 deep inside the witness calculator. :func:`check_witness` then holds the
@@ -71,14 +74,22 @@ def build_inputs(
     fv = lambda xs: [f(x) for x in xs]  # noqa: E731
     p, sc = market.params, market.params.scenarios
     tree = commitments.instrument_tree(market)
-    padded = list(slots) + [(0, 0)] * (tier.n_positions - len(slots))
+    ids, assets = market.instrument_ids, market.asset_ids
+    commitment = commitments.account_commitment([(ids[i], q) for i, q in slots],
+                                                [(assets[a], b) for a, b in enumerate(balances)], salt)
+    held = sorted(((i, q) for i, q in slots if q != 0), key=lambda slot: ids[slot[0]])
+    padded = held + [(0, 0)] * (tier.n_positions - len(held))
+    held_rows = sorted(((a, b) for a, b in enumerate(balances) if b != 0), key=lambda row: assets[row[0]])
+    balance_slots = held_rows + [(0, 0)] * (len(balances) - len(held_rows))
     instruments = [market.instruments[index] for index, _ in padded]
     inputs: dict[str, Any] = {
-        "account_commitment": f(commitments.account_commitment(slots, balances, salt)),
+        "account_commitment": f(commitment),
         "market_root": f(commitments.market_root(market)),
         "q": [f(q) for _, q in padded],
+        "instrument_id": [f(ids[index]) for index, _ in padded],
         "leaf_index": [f(index) for index, _ in padded],
-        "balance": fv(balances),
+        "balance": [f(b) for _, b in balance_slots],
+        "asset_index": [f(a) for a, _ in balance_slots],
         "salt": f(salt),
         "epoch": f(market.epoch),
         "V": f(p.v_scalar),
@@ -96,9 +107,9 @@ def build_inputs(
         "vs": fv(p.vega_stress),
         "instruments_root": f(tree.root),
         "underlyings_hash": f(commitments.underlyings_hash(market)),
+        "asset_id": fv(assets),
         "price": [f(c.price) for c in market.collateral],
         "haircut": [f(c.haircut) for c in market.collateral],
-        "info": [f(commitments.instrument_info(i)) for i in instruments],
         "underlying": [f(i.underlying) for i in instruments],
         "mark": [f(i.mark) for i in instruments],
         "delta": [f(i.delta) for i in instruments],

@@ -565,11 +565,15 @@ def test_private_inputs_are_range_checked(circuit) -> None:
     c = circuit("stress_n2")
 
     def forged(q: int, bal1: int) -> dict[str, Any]:
+        """Slot 0 holds ``q`` of the inert instrument 0, balance slot 0 ``bal1`` of the zero-priced
+        row 1; the commitment is recomputed the way the circuit hashes these (raw) values."""
         inputs = inputs_for(market, tier, [(0, 1)], [0, 0])
-        chain = poseidon([0, 0, q % P])
         inputs["q"][0] = str(q % P)
-        inputs["balance"][1] = str(bal1)
-        inputs["account_commitment"] = str(poseidon([987654321, chain, commitments.hash_list([0, bal1])]))
+        inputs["balance"][0], inputs["asset_index"][0] = str(bal1 % P), "1"
+        pos = (market.instrument_ids[0] * 2**53 + q + 2**52) % P
+        bal = (market.asset_ids[1] * 2**52 + bal1) % P if bal1 % P else 0
+        block = lambda e: poseidon([0, e] + [0] * 7) if e else 0  # noqa: E731 (one block, slot 1 empty)
+        inputs["account_commitment"] = str(poseidon([commitments.ACCOUNT_DOMAIN, 987654321, block(pos), block(bal)]))
         return inputs
 
     results = c.run([forged(QMAX, 0), forged(-QMAX, (1 << 52) - 1), forged(-(1 << 52), 0),

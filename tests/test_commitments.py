@@ -11,6 +11,7 @@ from zksolv import commitments as cm
 from zksolv.account import Account, Position
 from zksolv.errors import InputError
 from zksolv.fixedpoint import FIELD_MODULUS as P
+from zksolv.identity import asset_id, instrument_id
 from zksolv.market import (
     CollateralAsset, Instrument, InstrumentKind, MarketState, Params, RiskMode, ScenarioSet, Underlying,
 )
@@ -82,11 +83,12 @@ def test_hash_list_binds_length() -> None:
 
 # ---------------------------------------------------------------------- market
 def test_instrument_leaf_formula_and_signed_encoding() -> None:
-    ins = tiny_market().instruments[4]  # ETH-P: negative delta and vega
-    info = poseidon([InstrumentKind.PUT.code, ins.strike, ins.expiry])
-    assert cm.instrument_info(ins) == info
-    expected = poseidon([info, 1, ins.mark, P - 30_000_000, 10**9, P - 3 * 10**6])
-    assert cm.instrument_leaf(ins) == expected
+    market = tiny_market()
+    ins = market.instruments[4]  # ETH-P: negative delta and vega
+    ident = instrument_id("ETH", InstrumentKind.PUT.code, ins.strike, ins.expiry)
+    assert market.instrument_ids[4] == ident
+    expected = poseidon([ident, 1, ins.mark, P - 30_000_000, 10**9, P - 3 * 10**6])
+    assert cm.instrument_leaf(ident, ins) == expected
 
 
 def test_instrument_tree_is_memoised_per_market() -> None:
@@ -94,7 +96,8 @@ def test_instrument_tree_is_memoised_per_market() -> None:
     tree = cm.instrument_tree(market)
     assert cm.instrument_tree(market) is tree
     assert tree.depth == market.tree_depth == 2
-    assert tree.root == MerkleTree([cm.instrument_leaf(i) for i in market.instruments]).root
+    leaves = [cm.instrument_leaf(ident, ins) for ident, ins in zip(market.instrument_ids, market.instruments)]
+    assert tree.root == MerkleTree(leaves).root
     key = id(market)
     assert key in cm._CACHE
     del market, tree
@@ -120,9 +123,11 @@ def test_params_vector_layout() -> None:
 
 def test_small_table_hashes() -> None:
     market = tiny_market()
-    und = [60_000 * 10**6, 510_000, 500_000, 560_000, 470_000, 3_000 * 10**6, 650_000, 640_000, 700_000, 610_000]
+    btc, eth, usdc = int.from_bytes(b"BTC", "big"), int.from_bytes(b"ETH", "big"), int.from_bytes(b"USDC", "big")
+    und = [btc, 60_000 * 10**6, 510_000, 500_000, 560_000, 470_000,
+           eth, 3_000 * 10**6, 650_000, 640_000, 700_000, 610_000]
     assert cm.underlyings_hash(market) == cm.hash_list(und)
-    assert cm.collateral_hash(market) == cm.hash_list([10**6, 0, 60_000 * 10**6, 100_000])
+    assert cm.collateral_hash(market) == cm.hash_list([usdc, 10**6, 0, btc, 60_000 * 10**6, 100_000])
 
 
 def test_market_root_formula() -> None:
@@ -148,67 +153,110 @@ def test_market_root_binds_every_part() -> None:
             dataclasses.replace(base.underlyings[0], iv_atm=1), base.underlyings[1])),
         dataclasses.replace(base, collateral=(
             base.collateral[0], dataclasses.replace(base.collateral[1], haircut=200_000))),
+        dataclasses.replace(base, collateral=(
+            base.collateral[0], dataclasses.replace(base.collateral[1], symbol="WBTC"))),
+        dataclasses.replace(base, collateral=base.collateral[::-1]),
+        dataclasses.replace(base, underlyings=(
+            dataclasses.replace(base.underlyings[0], symbol="XBT"), base.underlyings[1])),
+        dataclasses.replace(base, instruments=(
+            dataclasses.replace(base.instruments[0], strike=base.instruments[0].strike + 1), *base.instruments[1:])),
+        dataclasses.replace(base, instruments=base.instruments[::-1]),
     ]
     roots = {cm.market_root(v.validated()) for v in variants}
     assert root not in roots and len(roots) == len(variants)
 
 
 # --------------------------------------------------------------------- account
-SLOTS = [(0, 1_500_000), (3, -2_000_000), (4, 7)]
-BALANCES = [10_000 * 10**6, 250_000]
+def _ids() -> tuple[int, ...]:
+    return tiny_market().instrument_ids
+
+
+USDC, BTC = asset_id("USDC"), asset_id("BTC")
+POSITIONS = [(_ids()[0], 1_500_000), (_ids()[3], -2_000_000), (_ids()[4], 7)]
+BALANCES = [(USDC, 10_000 * 10**6), (BTC, 250_000)]
 SALT = 0x1234_5678_9ABC_DEF0
 
 
-def test_positions_chain_formula_and_negative_quantity() -> None:
-    chain = 0
-    chain = poseidon([chain, 0, 1_500_000])
-    chain = poseidon([chain, 3, P - 2_000_000])
-    chain = poseidon([chain, 4, 7])
-    assert cm.positions_chain(SLOTS) == chain
-    assert cm.positions_chain([]) == 0
-    assert cm.account_commitment(SLOTS, BALANCES, SALT) == poseidon([SALT, chain, cm.hash_list(BALANCES)])
+def straightforward_entries_hash(entries: list[int]) -> int:
+    """Independent restatement: zero-pad to whole blocks of 8, absorb one block per Poseidon9."""
+    padded = list(entries) + [0] * (-len(entries) % 8)
+    state = 0
+    while padded:
+        state, padded = poseidon([state] + padded[:8]), padded[8:]
+    return state
 
 
-def test_zero_slots_and_padding_leave_commitment_unchanged() -> None:
-    base = cm.account_commitment(SLOTS, BALANCES, SALT)
-    assert cm.account_commitment(SLOTS + [(0, 0)] * 13, BALANCES, SALT) == base
-    assert cm.account_commitment([(2, 0), *SLOTS[:2], (1, 0), SLOTS[2]], BALANCES, SALT) == base
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 16, 17])
+def test_entries_hash_block_boundaries(n: int) -> None:
+    entries = [(i * 7919 + 1) % P for i in range(n)]
+    assert cm.entries_hash(entries) == straightforward_entries_hash(entries)
+    assert cm.entries_hash([]) == 0
+
+
+def test_account_commitment_formula_and_negative_quantity() -> None:
+    ordered = sorted(POSITIONS)
+    pos_entries = [i * 2**53 + q + 2**52 for i, q in ordered]
+    assert pos_entries[[i for i, _ in ordered].index(_ids()[3])] == _ids()[3] * 2**53 + 2**52 - 2_000_000
+    bal_entries = [a * 2**52 + b for a, b in sorted(BALANCES)]
+    expected = poseidon([cm.ACCOUNT_DOMAIN, SALT, straightforward_entries_hash(pos_entries),
+                         straightforward_entries_hash(bal_entries)])
+    assert cm.account_commitment(POSITIONS, BALANCES, SALT) == expected
+    assert cm.ACCOUNT_DOMAIN == int.from_bytes(b"zksolv/acct/v2", "big")
+
+
+def test_order_zero_amounts_and_padding_leave_commitment_unchanged() -> None:
+    base = cm.account_commitment(POSITIONS, BALANCES, SALT)
+    assert cm.account_commitment(POSITIONS[::-1], BALANCES[::-1], SALT) == base
+    assert cm.account_commitment([*POSITIONS, (_ids()[2], 0)], [(asset_id("ETH"), 0), *BALANCES], SALT) == base
 
 
 @pytest.mark.parametrize(
-    "slots, balances, salt",
+    "positions, balances, salt",
     [
-        (SLOTS, BALANCES, SALT + 1),
-        ([(0, 1_500_001), *SLOTS[1:]], BALANCES, SALT),
-        ([(0, 1_500_000), (3, 2_000_000), (4, 7)], BALANCES, SALT),  # sign of a quantity
-        ([(0, 1_500_000), (2, -2_000_000), (4, 7)], BALANCES, SALT),  # an index
-        ([SLOTS[1], SLOTS[0], SLOTS[2]], BALANCES, SALT),  # order
-        (SLOTS[:2], BALANCES, SALT),  # a dropped position
-        (SLOTS, [BALANCES[0], BALANCES[1] + 1], SALT),
-        (SLOTS, [BALANCES[0], BALANCES[1], 0], SALT),  # balance count
+        (POSITIONS, BALANCES, SALT + 1),
+        ([(POSITIONS[0][0], 1_500_001), *POSITIONS[1:]], BALANCES, SALT),
+        ([POSITIONS[0], (POSITIONS[1][0], 2_000_000), POSITIONS[2]], BALANCES, SALT),  # sign of a quantity
+        ([POSITIONS[0], (_ids()[2], -2_000_000), POSITIONS[2]], BALANCES, SALT),  # another instrument
+        (POSITIONS[:2], BALANCES, SALT),  # a dropped position
+        (POSITIONS, [BALANCES[0], (BTC, 250_001)], SALT),
+        (POSITIONS, [BALANCES[0], (asset_id("WBTC"), 250_000)], SALT),  # another asset, same amount
+        (POSITIONS, BALANCES[:1], SALT),  # a dropped balance
+        ([], BALANCES, SALT),
+        (POSITIONS, [], SALT),
     ],
 )
-def test_commitment_changes(slots: list[tuple[int, int]], balances: list[int], salt: int) -> None:
-    assert cm.account_commitment(slots, balances, salt) != cm.account_commitment(SLOTS, BALANCES, SALT)
+def test_commitment_changes(positions: list[tuple[int, int]], balances: list[tuple[int, int]], salt: int) -> None:
+    assert cm.account_commitment(positions, balances, salt) != cm.account_commitment(POSITIONS, BALANCES, SALT)
 
 
-def test_out_of_range_account_inputs_are_refused() -> None:
+def test_positions_and_balances_never_swap_roles() -> None:
+    # an asset id and a quantity-shaped number cannot pass for a position, and vice versa
+    assert cm.account_commitment([], [(USDC, 5)], SALT) != cm.account_commitment([(USDC, 5)], [], SALT)
+
+
+def test_out_of_range_and_duplicate_holdings_are_refused() -> None:
     with pytest.raises(InputError, match=r"positions\[0\]\.quantity"):
-        cm.positions_chain([(0, 1 << 52)])
-    with pytest.raises(InputError, match=r"positions\[1\]\.leaf_index"):
-        cm.positions_chain([(0, 1), (-1, 5)])
-    with pytest.raises(InputError, match=r"collateral\[1\]"):
-        cm.account_commitment(SLOTS, [0, -1], SALT)
+        cm.account_commitment([(POSITIONS[0][0], 1 << 52)], [], SALT)
+    with pytest.raises(InputError, match=r"positions\[1\]\.instrument_id"):
+        cm.account_commitment([POSITIONS[0], (1 << 187, 5)], [], SALT)
+    with pytest.raises(InputError, match=r"balances\[1\]\.amount: must not be negative"):
+        cm.account_commitment([], [(USDC, 1), (BTC, -1)], SALT)
+    with pytest.raises(InputError, match=r"balances\[0\]\.asset_id"):
+        cm.account_commitment([], [(1 << 96, 1)], SALT)
+    with pytest.raises(InputError, match=r"positions\[1\]: the same instrument"):
+        cm.account_commitment([POSITIONS[0], (POSITIONS[0][0], -3)], [], SALT)
+    with pytest.raises(InputError, match=r"balances\[1\]: the same instrument or asset"):
+        cm.account_commitment([], [(USDC, 1), (USDC, 2)], SALT)
     with pytest.raises(InputError, match="salt"):
-        cm.account_commitment(SLOTS, BALANCES, P)
+        cm.account_commitment(POSITIONS, BALANCES, P)
 
 
 def test_account_commitment_of_account() -> None:
     market = tiny_market()
     account = Account(
         positions=(Position("ETH-P", -2_000_000), Position("BTC-C", 1_500_000), Position("BTC-PERP", 0)),
-        collateral={"BTC": 250_000},
+        collateral={"BTC": 250_000, "USDC": 0},
         salt=SALT,
     )
-    expected = cm.account_commitment([(4, -2_000_000), (0, 1_500_000)], [0, 250_000], SALT)
+    expected = cm.account_commitment([(_ids()[4], -2_000_000), (_ids()[0], 1_500_000)], [(BTC, 250_000)], SALT)
     assert cm.account_commitment_of(account, market) == expected

@@ -185,7 +185,7 @@ CIRCHECK_WRAPPERS = {
     "onehot3": ("aggregate.circom", "OneHot(3)"),
     "position_greeks": ("aggregate.circom", "PositionGreeks(2)"),
     "aggregate": ("aggregate.circom", "Aggregate(2, 2)"),
-    "collateral_value": ("aggregate.circom", "CollateralValue(2)"),
+    "collateral_lookup": ("aggregate.circom", "CollateralLookup(2)"),
     "scenario_losses": ("scenario_loss.circom", "ScenarioLosses(2, 4)"),
     "risk_stress": ("risk_stress.circom", "RiskStress(2, 4)"),
     "risk_es": ("risk_es.circom", "RiskEs(2, 4)"),

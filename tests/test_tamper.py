@@ -81,10 +81,10 @@ SAMPLE_SIZE = 2_000
 #: Signals (regex on the .sym name) allowed to survive a tamper in a *padded* account, and only
 #: when the slot ``j`` captured by the regex is empty (q = 0); in ``full`` accounts nothing may survive.
 ALLOWED_SURVIVORS: dict[str, str] = {
-    r"main\.account\.chain\.step\[(\d+)\]\.zero\.inv": (
+    r"main\.account\.pos\[(\d+)\]\.zero\.inv": (
         "circomlib IsZero: inv <-- 1/in (0 if in == 0); out <== 1 - in*inv; in*out === 0. For an "
         "empty slot (q = 0) the only constraint on inv is out = 1 - 0*inv, so inv is a free auxiliary "
-        "value that no other signal depends on: out = 1 is still forced, the chain skips the slot as "
+        "value that no other signal depends on: out = 1 is still forced, the slot's entry is 0 as "
         "specified. Witness non-uniqueness, not an under-constrained output (with q != 0, inv = 1/q is "
         "forced and its tamper is rejected, see the 'full' accounts)."
     ),
@@ -250,7 +250,7 @@ def allowed(c: Case, wire: int) -> bool:
 
 
 def iszero_inv_wires(c: Case) -> dict[int, int]:
-    """``slot -> wire`` of the IsZero inverse ``main.account.chain.step[j].zero.inv`` of every slot."""
+    """``slot -> wire`` of the IsZero inverse ``main.account.pos[j].zero.inv`` of every slot."""
     pat = next(iter(ALLOWED_SURVIVORS))
     out = {}
     for wire, names in c.names.items():
@@ -391,8 +391,7 @@ def test_es_level_one_is_stopped_by_market_validation_only(case, tmp_path: Path)
     from zksolv.errors import InputError
 
     c = case("es_u1_d1")
-    bad = dataclasses.replace(c.market, params=dataclasses.replace(c.market.params, es_level=fp.RATIO_SCALE),
-                              _index={})
+    bad = dataclasses.replace(c.market, params=dataclasses.replace(c.market.params, es_level=fp.RATIO_SCALE))
     with pytest.raises(InputError, match="es_level"):
         bad.validated()
     base = evaluate(c.market, c.slots, [0, 0])

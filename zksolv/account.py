@@ -2,9 +2,18 @@
 
 Quantities and balances are fixed-point integers at QTY_SCALE; the salt is a
 random BN254 field element that makes the commitment hiding. An ``Account``
-is resolved against a :class:`~zksolv.market.MarketState` (instrument symbols
-to leaf indices) before anything is computed, and every check raises an
+names instruments and assets by symbol; resolved against a
+:class:`~zksolv.market.MarketState` it gives its **holdings** by stable
+identity (:meth:`Account.holdings`, what the commitment binds) and the
+epoch's private lookup details (:meth:`Account.position_slots`: leaf indices,
+:meth:`Account.balances`: the collateral table's order). Every check raises an
 :class:`~zksolv.errors.InputError` that names the field, never its value.
+
+Lifecycle: a non-zero position in an instrument the epoch no longer lists
+(expired, delisted), or a non-zero balance of an asset it no longer accepts,
+is refused before anything is computed: the account must be settled and its
+new commitment registered. Zero amounts are ignored (never committed). Two
+positions in one instrument are refused (merge them).
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from zksolv import fixedpoint as fp
 from zksolv.errors import InputError
@@ -46,7 +55,7 @@ class Account:
 
     # --------------------------------------------------------------- checks
     def validated(self, market: MarketState | None = None) -> "Account":
-        """Check widths (and, given a market, instrument and asset names)."""
+        """Check widths (and, given a market, that every non-zero holding is listed there)."""
         if len(self.positions) > fp.MAX_POSITIONS:
             raise InputError(f"positions: {len(self.positions)} positions exceed the limit of {fp.MAX_POSITIONS}")
         seen: set[str] = set()
@@ -57,23 +66,38 @@ class Account:
                 raise InputError(f"positions[{j}].instrument: duplicate position in {pos.instrument!r}")
             seen.add(pos.instrument)
             check_bits(f"positions[{j}].quantity", pos.quantity, fp.QTY_BITS, signed=True)
-            if market is not None:
-                market.instrument_index(pos.instrument)
+            if market is not None and pos.quantity != 0:
+                _listed(market.instrument_index, pos.instrument, f"positions[{j}].instrument {pos.instrument!r}",
+                        "not listed in this market", "if it expired or was delisted, settle the position", market.epoch)
         for sym, bal in self.collateral.items():
             check_bits(f"collateral[{sym!r}]", bal, fp.BALANCE_BITS, signed=False)
-            if market is not None:
-                market.collateral_index(sym)
+            if market is not None and bal != 0:
+                _listed(market.collateral_index, sym, f"collateral[{sym!r}]",
+                        "not a collateral asset of this market", "if it is no longer accepted, withdraw or convert it",
+                        market.epoch)
         if isinstance(self.salt, bool) or not isinstance(self.salt, int) or not 0 <= self.salt < fp.FIELD_MODULUS:
             raise InputError("salt: must be an integer in [0, p) (the BN254 scalar field)")
         return self
 
+    def holdings(self, market: MarketState) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """``(positions, balances)`` by stable identity: ``(instrument_id, q)`` and
+        ``(asset_id, amount)``, non-zero only, in canonical (sorted) order — what the
+        account commitment binds. ``market`` only translates symbols: any epoch that lists
+        every held instrument and asset gives the same holdings."""
+        from zksolv.commitments import canonical_balances, canonical_positions
+
+        ids, assets = market.instrument_ids, market.asset_ids
+        positions = [(ids[index], q) for index, q in self.position_slots(market)]
+        balances = [(assets[a], bal) for a, bal in enumerate(self.balances(market))]
+        return canonical_positions(positions), canonical_balances(balances)
+
     def position_slots(self, market: MarketState) -> list[tuple[int, int]]:
-        """``(leaf index, quantity)`` per position, in account order."""
+        """``(leaf index in this epoch's listing, quantity)`` per non-zero position, in account order."""
         self.validated(market)
-        return [(market.instrument_index(p.instrument), p.quantity) for p in self.positions]
+        return [(market.instrument_index(p.instrument), p.quantity) for p in self.positions if p.quantity != 0]
 
     def balances(self, market: MarketState) -> list[int]:
-        """Balance per market collateral asset, in market order (0 if none held)."""
+        """Balance per market collateral asset, in this epoch's table order (0 if none held)."""
         self.validated(market)
         return [self.collateral.get(a.symbol, 0) for a in market.collateral]
 
@@ -122,3 +146,13 @@ class Account:
     @classmethod
     def load(cls, path: str | Path) -> "Account":
         return cls.from_json(read_text(path, "account"))
+
+
+def _listed(lookup: Callable[[str], int], symbol: str, field: str, what: str, action: str, epoch: int) -> None:
+    """Refuse a held symbol that ``lookup`` does not find, saying what has to happen."""
+    try:
+        lookup(symbol)
+    except InputError:
+        raise InputError(
+            f"{field}: {what} (epoch {epoch}); {action}, then register the account's new commitment with the venue"
+        ) from None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from zksolv import commitments
 from zksolv import fixedpoint as fp
+from zksolv import identity
 from zksolv.atomic import atomic_write_text
 from zksolv.errors import InputError
 from zksolv.market import MarketState, RiskMode
@@ -53,6 +54,11 @@ _CONSTANTS: dict[str, int] = {
     "VAR_Y_DIVISOR": fp.VAR_Y_DIVISOR,
     "AVSL_ONE": fp.AVSL_ONE,
     "HASH_CHUNK": commitments.CHUNK,
+    "ENTRY_BLOCK": commitments.ENTRY_BLOCK,
+    "ACCOUNT_DOMAIN": commitments.ACCOUNT_DOMAIN,
+    "POSITION_ENTRY_SHIFT": identity.POSITION_ENTRY_SHIFT,
+    "QTY_OFFSET": identity.QTY_OFFSET,
+    "BALANCE_ENTRY_SHIFT": identity.BALANCE_ENTRY_SHIFT,
 }
 
 

@@ -2,24 +2,30 @@
 
 All hashes are circomlib ``Poseidon(n)`` over BN254 (:mod:`zksolv.poseidon`);
 signed integers enter the field as ``p - |x|`` (:func:`~zksolv.fixedpoint.to_field`).
+Instruments and assets are named by their stable identities
+(:mod:`zksolv.identity`), never by where one epoch lists them.
 
 - ``hash_list(xs)``: ``h = len(xs)``; for each chunk of 15 (at least one
   chunk, the last zero-padded) ``h = Poseidon16([h] + chunk)``.
-- instrument leaf: ``Poseidon6([info, u, mark, delta, gamma, vega])`` with
-  ``info = Poseidon3([kind_code, strike, expiry])``.
-- ``instruments_root``: arity-4 Poseidon tree of the leaves
+- instrument leaf: ``Poseidon6([instrument_id, u, mark, delta, gamma, vega])``.
+- ``instruments_root``: arity-4 Poseidon tree of the leaves in listing order
   (:class:`~zksolv.merkle.MerkleTree`), depth ``max(1, ceil(log4 n))``.
 - ``params_hash = hash_list(header + dS + dsig + w + a + g + vs)`` with header
   ``[mode_code, V, beta, min_ratio, c, alpha, horizon_seconds, var_z, U, K]``,
   matrices row-major by underlying.
-- ``underlyings_hash = hash_list(concat_u [S, vol_ema, iv_atm, iv_put_25d, iv_call_25d])``.
-- ``collateral_hash = hash_list(concat_a [P, h])``.
+- ``underlyings_hash = hash_list(concat_u [symbol_code, S, vol_ema, iv_atm, iv_put_25d, iv_call_25d])``.
+- ``collateral_hash = hash_list(concat_a [asset_id, P, h])``.
 - ``market_root = Poseidon5([epoch, params_hash, instruments_root,
   underlyings_hash, collateral_hash])``.
-- account: ``chain = 0``; per slot with ``q != 0``:
-  ``chain = Poseidon3([chain, leaf_index, to_field(q)])`` (zero slots are
-  skipped, so padding to any capacity leaves it unchanged);
-  ``account_commitment = Poseidon3([salt, chain, hash_list(balances)])``.
+- account: the canonical holdings (non-zero positions sorted by instrument
+  id, non-zero balances sorted by asset id; :func:`canonical_positions`,
+  :func:`canonical_balances`) as entries (:func:`~zksolv.identity.position_entry`,
+  :func:`~zksolv.identity.balance_entry`), each list hashed by
+  :func:`entries_hash` (``h = 0``; per block of 8, the last zero-padded,
+  ``h = Poseidon9([h] + block)``); then
+  ``account_commitment = Poseidon4([ACCOUNT_DOMAIN, salt, positions_hash, balances_hash])``.
+  It depends on nothing but the holdings and the salt: not on the epoch,
+  the listing order, the collateral table's order or a circuit's capacity.
 
 The instrument tree and the market root are memoised per ``MarketState``
 object (market states are immutable), so a keeper checking many proofs
@@ -29,18 +35,25 @@ against one epoch hashes the market once.
 from __future__ import annotations
 
 import weakref
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Iterable, Sequence, TypeVar
 
 from zksolv import fixedpoint as fp
 from zksolv.account import Account
 from zksolv.errors import InputError
-from zksolv.fixedpoint import check_bits, check_interval, to_field
+from zksolv.fixedpoint import to_field
+from zksolv.identity import balance_entry, position_entry, symbol_code
 from zksolv.market import Instrument, MarketState
 from zksolv.merkle import MerkleTree
 from zksolv.poseidon import poseidon
 
 #: Elements absorbed per Poseidon16 call of :func:`hash_list` (one slot holds the running hash).
 CHUNK = 15
+#: Entries absorbed per Poseidon9 call of :func:`entries_hash`. Chunked proofs cut a book at
+#: multiples of it, so the running hash of a chunk is a prefix of the whole book's.
+ENTRY_BLOCK = 8
+#: Domain tag of the account commitment (the ASCII of ``zksolv/acct/v2``): a future
+#: encoding takes a new tag, so no two encodings can produce the same commitment.
+ACCOUNT_DOMAIN = int.from_bytes(b"zksolv/acct/v2", "big")
 
 T = TypeVar("T")
 
@@ -57,20 +70,16 @@ def hash_list(xs: Sequence[int]) -> int:
 
 
 # ------------------------------------------------------------------- market
-def instrument_info(ins: Instrument) -> int:
-    """``Poseidon3([kind_code, strike, expiry])``."""
-    return poseidon([ins.kind.code, ins.strike, ins.expiry])
-
-
-def instrument_leaf(ins: Instrument) -> int:
-    """``Poseidon6([info, underlying, mark, delta, gamma, vega])``, signed values ``to_field``."""
+def instrument_leaf(ident: int, ins: Instrument) -> int:
+    """``Poseidon6([instrument_id, underlying, mark, delta, gamma, vega])``, signed values ``to_field``."""
     fields = (ins.underlying, ins.mark, ins.delta, ins.gamma, ins.vega)
-    return poseidon([instrument_info(ins), *map(to_field, fields)])
+    return poseidon([ident, *map(to_field, fields)])
 
 
 def instrument_tree(market: MarketState) -> MerkleTree:
     """The arity-4 tree of :func:`instrument_leaf` in listing order (memoised per market)."""
-    return _memo(market, "instrument_tree", lambda: MerkleTree([instrument_leaf(i) for i in market.instruments]))
+    return _memo(market, "instrument_tree", lambda: MerkleTree(
+        [instrument_leaf(ident, ins) for ident, ins in zip(market.instrument_ids, market.instruments)]))
 
 
 def params_vector(market: MarketState) -> list[int]:
@@ -99,13 +108,14 @@ def params_hash(market: MarketState) -> int:
 
 
 def underlyings_hash(market: MarketState) -> int:
-    """``hash_list(concat_u [S_u, vol_ema_u, iv_atm_u, iv_put_25d_u, iv_call_25d_u])``."""
-    return hash_list([v for u in market.underlyings for v in (u.spot, u.vol_ema, u.iv_atm, u.iv_put_25d, u.iv_call_25d)])
+    """``hash_list(concat_u [symbol_code_u, S_u, vol_ema_u, iv_atm_u, iv_put_25d_u, iv_call_25d_u])``."""
+    return hash_list([v for u in market.underlyings
+                      for v in (symbol_code(u.symbol), u.spot, u.vol_ema, u.iv_atm, u.iv_put_25d, u.iv_call_25d)])
 
 
 def collateral_hash(market: MarketState) -> int:
-    """``hash_list(concat_a [P_a, h_a])``."""
-    return hash_list([v for a in market.collateral for v in (a.price, a.haircut)])
+    """``hash_list(concat_a [asset_id_a, P_a, h_a])``."""
+    return hash_list([v for ident, a in zip(market.asset_ids, market.collateral) for v in (ident, a.price, a.haircut)])
 
 
 def market_root(market: MarketState) -> int:
@@ -125,39 +135,76 @@ def market_root(market: MarketState) -> int:
 
 
 # ------------------------------------------------------------------ account
-def positions_chain(slots: Sequence[tuple[int, int]]) -> int:
-    """``chain = 0``; per ``(leaf_index, q)`` with ``q != 0``:
-    ``chain = Poseidon3([chain, leaf_index, to_field(q)])``.
+Holding = tuple[int, int]  #: ``(instrument_id, quantity)`` or ``(asset_id, balance)``
 
-    Indices must fit a maximal tree and quantities ``QTY_BITS``
-    (:class:`InputError` otherwise, so no two slots alias mod p).
+
+def canonical_positions(positions: Iterable[Holding]) -> list[Holding]:
+    """Non-zero ``(instrument_id, q)`` sorted by id: the order the commitment hashes.
+
+    A repeated instrument id is refused (:class:`InputError`): merge the
+    quantities first. Widths are checked (:func:`~zksolv.identity.position_entry`).
     """
-    chain = 0
-    for j, (index, qty) in enumerate(slots):
-        check_bits(f"positions[{j}].quantity", qty, fp.QTY_BITS, signed=True)
-        if qty == 0:
+    return _canonical(positions, "positions", position_entry)
+
+
+def canonical_balances(balances: Iterable[Holding]) -> list[Holding]:
+    """Non-zero ``(asset_id, balance)`` sorted by asset id; a repeated asset is refused."""
+    return _canonical(balances, "balances", balance_entry)
+
+
+def _canonical(holdings: Iterable[Holding], name: str, entry: Callable[[int, int, str], int]) -> list[Holding]:
+    seen: set[int] = set()
+    out = []
+    for j, (ident, amount) in enumerate(holdings):
+        if type(amount) is int and amount == 0:
             continue
-        check_interval(f"positions[{j}].leaf_index", index, 0, fp.MERKLE_ARITY**fp.MAX_TREE_DEPTH - 1)
-        chain = poseidon([chain, index, to_field(qty)])
-    return chain
+        entry(ident, amount, f"{name}[{j}]")  # checks both widths
+        if ident in seen:
+            raise InputError(f"{name}[{j}]: the same instrument or asset appears twice (merge the amounts)")
+        seen.add(ident)
+        out.append((ident, amount))
+    return sorted(out)
 
 
-def account_commitment(slots: Sequence[tuple[int, int]], balances: Sequence[int], salt: int) -> int:
-    """``Poseidon3([salt, positions_chain(slots), hash_list(balances)])``.
+def entries_hash(entries: Sequence[int]) -> int:
+    """``h = 0``; for each block of :data:`ENTRY_BLOCK` entries (the last zero-padded):
+    ``h = Poseidon9([h, *block])``. Entries are non-zero (0 pads), so no two lists collide."""
+    h = 0
+    for start in range(0, len(entries), ENTRY_BLOCK):
+        block = list(entries[start : start + ENTRY_BLOCK])
+        h = poseidon([h, *block, *[0] * (ENTRY_BLOCK - len(block))])
+    return h
 
-    ``balances`` is one entry per market collateral asset, in market order
-    (its length is hashed, so it must not be padded).
+
+def positions_hash(positions: Iterable[Holding]) -> int:
+    """:func:`entries_hash` of the canonical positions' entries."""
+    return entries_hash([position_entry(i, q) for i, q in canonical_positions(positions)])
+
+
+def balances_hash(balances: Iterable[Holding]) -> int:
+    """:func:`entries_hash` of the canonical balances' entries."""
+    return entries_hash([balance_entry(a, b) for a, b in canonical_balances(balances)])
+
+
+def account_commitment(positions: Iterable[Holding], balances: Iterable[Holding], salt: int) -> int:
+    """``Poseidon4([ACCOUNT_DOMAIN, salt, positions_hash, balances_hash])``.
+
+    ``positions`` are ``(instrument_id, signed quantity)`` and ``balances``
+    ``(asset_id, amount)`` pairs (:mod:`zksolv.identity`), in any order, zero
+    amounts allowed (they are not committed). This is what the venue computes
+    from its own books and registers; the prover recomputes it from the
+    account file. The salt must be in ``[0, p)``.
     """
-    for a, bal in enumerate(balances):
-        check_bits(f"collateral[{a}]", bal, fp.BALANCE_BITS, signed=False)
     if isinstance(salt, bool) or not isinstance(salt, int) or not 0 <= salt < fp.FIELD_MODULUS:
         raise InputError("salt: must be an integer in [0, p) (the BN254 scalar field)")
-    return poseidon([salt, positions_chain(slots), hash_list(balances)])
+    return poseidon([ACCOUNT_DOMAIN, salt, positions_hash(positions), balances_hash(balances)])
 
 
 def account_commitment_of(account: Account, market: MarketState) -> int:
-    """:func:`account_commitment` of an account resolved against ``market``."""
-    return account_commitment(account.position_slots(market), account.balances(market), account.salt)
+    """:func:`account_commitment` of an account, its symbols resolved to identities with ``market``
+    (any epoch that still lists every held instrument and asset gives the same value)."""
+    positions, balances = account.holdings(market)
+    return account_commitment(positions, balances, account.salt)
 
 
 # ------------------------------------------------------------------ helpers
