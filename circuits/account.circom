@@ -5,12 +5,17 @@ pragma circom 2.1.6;
  * The commitment names holdings by stable identity, never by listing position:
  *   position entry  e = id * 2^53 + (q + 2^52)      (0 for an empty slot, q = 0)
  *   balance entry   e = asset * 2^52 + bal          (0 for an empty slot, bal = 0)
- *   EntryChain(M):  h = 0; per block of B = 8 entries (the last padded with 0):
- *                   h = Poseidon9([h] + block), except that an all-zero block leaves h
- *                   unchanged — so padding a book to any capacity, and empty slots
- *                   anywhere after the last entry, leave the hash unchanged.
- *   AccountCommitment(N, A) = Poseidon4([DOMAIN, salt, EntryChain(N)(positions),
- *                                        EntryChain(A)(balances)]).
+ *   EntryChain(M):  h = init (0 for a whole book); per block of B = 8 entries (the
+ *                   last padded with 0): h = Poseidon9([h] + block), except that an
+ *                   all-zero block leaves h unchanged — so padding a book to any
+ *                   capacity, and empty slots anywhere after the last entry, leave the
+ *                   hash unchanged. A chunk of a book (M a multiple of B) continues the
+ *                   hash of the chunks before it from `init`.
+ *   PositionEntry(), BalanceEntry(): the masked entries below.
+ *   BalanceSlots(A): A balance slots, each valued and identified by one row of the
+ *                   committed collateral table (CollateralLookup); returns their value
+ *                   and the EntryChain of their entries (init 0).
+ *   AccountCommitment() = Poseidon4([DOMAIN, salt, positions_hash, balances_hash]).
  *
  * Soundness (why an entry determines its holding, and a block sum its emptiness):
  *   q is range-checked to |q| < 2^52 (Aggregate), so q + 2^52 in [1, 2^53); id < 2^187
@@ -27,6 +32,7 @@ pragma circom 2.1.6;
  */
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/comparators.circom";
+include "aggregate.circom";
 
 // entry = in == 0 ? 0 : base * 2^shift + in + offset
 template MaskedEntry(shift, offset) {
@@ -38,7 +44,28 @@ template MaskedEntry(shift, offset) {
     entry <== (1 - zero.out) * (base * (2 ** shift) + in + offset);
 }
 
+template PositionEntry() {
+    signal input q;
+    signal input id;
+    signal output entry;
+    component e = MaskedEntry(FP_POSITION_ENTRY_SHIFT(), FP_QTY_OFFSET());
+    e.in <== q;
+    e.base <== id;
+    entry <== e.entry;
+}
+
+template BalanceEntry() {
+    signal input balance;
+    signal input asset;
+    signal output entry;
+    component e = MaskedEntry(FP_BALANCE_ENTRY_SHIFT(), 0);
+    e.in <== balance;
+    e.base <== asset;
+    entry <== e.entry;
+}
+
 template EntryChain(M) {
+    signal input init;
     signal input entry[M];
     signal output out;
 
@@ -47,7 +74,7 @@ template EntryChain(M) {
     component h[blocks];
     component empty[blocks];
     signal state[blocks + 1];
-    state[0] <== 0;
+    state[0] <== init;
     for (var b = 0; b < blocks; b++) {
         h[b] = Poseidon(B + 1);
         h[b].inputs[0] <== state[b];
@@ -68,34 +95,43 @@ template EntryChain(M) {
     out <== state[blocks];
 }
 
-template AccountCommitment(N, A) {
-    signal input q[N];          // signed, range-checked by Aggregate
-    signal input id[N];         // instrument identity of each slot (the opened leaf's)
-    signal input balance[A];    // range-checked by CollateralLookup
-    signal input asset[A];      // asset identity of each balance slot (from the collateral table)
-    signal input salt;          // any field element
-    signal output commitment;
+template BalanceSlots(A) {
+    signal input asset_index[A];  // private: each slot's row in this epoch's collateral table
+    signal input balance[A];      // private, range-checked by CollateralLookup
+    signal input asset_id[A];     // market table
+    signal input price[A];
+    signal input haircut[A];
+    signal output value;          // sum bal * P * (1e6 - h), scale 1e18
+    signal output hash;           // EntryChain of the balance entries
 
-    component pos[N];
-    component positions = EntryChain(N);
-    for (var j = 0; j < N; j++) {
-        pos[j] = MaskedEntry(FP_POSITION_ENTRY_SHIFT(), FP_QTY_OFFSET());
-        pos[j].in <== q[j];
-        pos[j].base <== id[j];
-        positions.entry[j] <== pos[j].entry;
-    }
+    component coll = CollateralLookup(A);
+    coll.asset_index <== asset_index;
+    coll.balance <== balance;
+    coll.asset_id <== asset_id;
+    coll.price <== price;
+    coll.haircut <== haircut;
     component bal[A];
-    component balances = EntryChain(A);
-    for (var a = 0; a < A; a++) {
-        bal[a] = MaskedEntry(FP_BALANCE_ENTRY_SHIFT(), 0);
-        bal[a].in <== balance[a];
-        bal[a].base <== asset[a];
-        balances.entry[a] <== bal[a].entry;
+    component chain = EntryChain(A);
+    chain.init <== 0;
+    for (var b = 0; b < A; b++) {
+        bal[b] = BalanceEntry();
+        bal[b].balance <== balance[b];
+        bal[b].asset <== coll.slot_asset[b];
+        chain.entry[b] <== bal[b].entry;
     }
+    value <== coll.value;
+    hash <== chain.out;
+}
+
+template AccountCommitment() {
+    signal input salt;             // any field element
+    signal input positions_hash;   // EntryChain of the position entries (init 0)
+    signal input balances_hash;    // EntryChain of the balance entries (init 0)
+    signal output commitment;
     component h = Poseidon(4);
     h.inputs[0] <== FP_ACCOUNT_DOMAIN();
     h.inputs[1] <== salt;
-    h.inputs[2] <== positions.out;
-    h.inputs[3] <== balances.out;
+    h.inputs[2] <== positions_hash;
+    h.inputs[3] <== balances_hash;
     commitment <== h.out;
 }

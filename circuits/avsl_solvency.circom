@@ -32,17 +32,13 @@ pragma circom 2.1.6;
  *   Poseidon(9)/8 + greeks 65).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen;
  * FP_DEBUG() != 0 logs intermediate values (test builds only: they are private).
+ *
+ * Composition (shared with the chunked circuits avsl_chunk / avsl_final):
+ *   PositionSlots (leaves, paths, entries, greeks) -> EntryChain -> AccountCommitment;
+ *   CollateralLookup + BalanceEntry -> EntryChain; MarketBinding; MarginStatement.
  */
-include "range.circom";
-include "merkle.circom";
-include "instrument.circom";
-include "aggregate.circom";
-include "scenario_loss.circom";
-include "risk_stress.circom";
-include "risk_es.circom";
-include "risk_var.circom";
-include "solvency.circom";
-include "account.circom";
+include "positions.circom";
+include "margin.circom";
 include "market.circom";
 
 template AvslSolvency(N, U, A, K, DEPTH, MODE) {
@@ -91,156 +87,104 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     // ---- hints
     signal input mm;
 
-    // ---- each balance slot's asset, price and haircut come from one row of the collateral table
-    component coll = CollateralLookup(A);
-    coll.asset_index <== asset_index;
-    coll.balance <== balance;
-    coll.asset_id <== asset_id;
-    coll.price <== price;
-    coll.haircut <== haircut;
+    // ---- every slot opens a leaf carrying its committed identity; entries and greeks
+    component slots = PositionSlots(N, U, DEPTH);
+    slots.instruments_root <== instruments_root;
+    slots.q <== q;
+    slots.instrument_id <== instrument_id;
+    slots.leaf_index <== leaf_index;
+    slots.path <== path;
+    slots.underlying <== underlying;
+    slots.mark <== mark;
+    slots.delta <== delta;
+    slots.gamma <== gamma;
+    slots.vega <== vega;
+    component positions = EntryChain(N);
+    positions.init <== 0;
+    positions.entry <== slots.entry;
 
-    // ---- the account is the committed one: (instrument_id, q) and (asset, balance) per slot
-    component account = AccountCommitment(N, A);
-    account.q <== q;
-    account.id <== instrument_id;
-    account.balance <== balance;
-    account.asset <== coll.slot_asset;
+    // ---- each balance slot's asset, price and haircut come from one row of the collateral table
+    component balances = BalanceSlots(A);
+    balances.asset_index <== asset_index;
+    balances.balance <== balance;
+    balances.asset_id <== asset_id;
+    balances.price <== price;
+    balances.haircut <== haircut;
+
+    // ---- the account is the committed one
+    component account = AccountCommitment();
     account.salt <== salt;
+    account.positions_hash <== positions.out;
+    account.balances_hash <== balances.hash;
     account.commitment === account_commitment;
 
-    // ---- every slot's instrument is a leaf of instruments_root carrying the committed identity
-    component leaf[N];
-    component inclusion[N];
-    for (var j = 0; j < N; j++) {
-        leaf[j] = InstrumentLeaf();
-        leaf[j].id <== instrument_id[j];
-        leaf[j].u <== underlying[j];
-        leaf[j].mark <== mark[j];
-        leaf[j].delta <== delta[j];
-        leaf[j].gamma <== gamma[j];
-        leaf[j].vega <== vega[j];
-        inclusion[j] = MerkleInclusion4(DEPTH);
-        inclusion[j].leaf <== leaf[j].leaf;
-        inclusion[j].index <== leaf_index[j];
-        inclusion[j].path <== path[j];
-        inclusion[j].root === instruments_root;
-    }
-
     // ---- the market data is the committed one
-    component params = ParamsHash(U, K, MODE);
-    params.V <== V;
-    params.beta <== beta;
-    params.min_ratio <== min_ratio;
-    params.es_level <== es_level;
-    params.alpha <== alpha;
-    params.horizon_seconds <== horizon_seconds;
-    params.var_z <== var_z;
-    params.dS <== dS;
-    params.dsig <== dsig;
-    params.w <== w;
-    params.a <== a;
-    params.g <== g;
-    params.vs <== vs;
-    component collateral = CollateralHash(A);
-    collateral.asset_id <== asset_id;
-    collateral.price <== price;
-    collateral.haircut <== haircut;
-    component root = MarketRoot();
-    root.epoch <== epoch;
-    root.params_hash <== params.out;
-    root.instruments_root <== instruments_root;
-    root.underlyings_hash <== underlyings_hash;
-    root.collateral_hash <== collateral.out;
-    root.root === market_root;
+    component market = MarketBinding(U, K, A, MODE);
+    market.epoch <== epoch;
+    market.V <== V;
+    market.beta <== beta;
+    market.min_ratio <== min_ratio;
+    market.es_level <== es_level;
+    market.alpha <== alpha;
+    market.horizon_seconds <== horizon_seconds;
+    market.var_z <== var_z;
+    market.dS <== dS;
+    market.dsig <== dsig;
+    market.w <== w;
+    market.a <== a;
+    market.g <== g;
+    market.vs <== vs;
+    market.instruments_root <== instruments_root;
+    market.underlyings_hash <== underlyings_hash;
+    market.asset_id <== asset_id;
+    market.price <== price;
+    market.haircut <== haircut;
+    market.root === market_root;
 
     // ---- greeks per underlying and NAV (exact, scale 1e18)
-    component agg = Aggregate(N, U);
-    agg.q <== q;
-    agg.u <== underlying;
-    agg.mark <== mark;
-    agg.delta <== delta;
-    agg.gamma <== gamma;
-    agg.vega <== vega;
-    signal Delta[U] <== agg.Delta;
-    signal Gamma[U] <== agg.Gamma;
-    signal Vega[U] <== agg.Vega;
+    signal Delta[U] <== slots.Delta;
+    signal Gamma[U] <== slots.Gamma;
+    signal Vega[U] <== slots.Vega;
+    signal nav_raw <== balances.value + FP_NAV_POSITION_FACTOR() * slots.position_value;
 
-    signal nav_raw <== coll.value + FP_NAV_POSITION_FACTOR() * agg.position_value;
-
-    // ---- MM_base by risk mode
+    // ---- MM_base by risk mode and the AVSL statement
+    component margin = MarginStatement(U, K, MODE);
+    margin.Delta <== Delta;
+    margin.Gamma <== Gamma;
+    margin.Vega <== Vega;
+    margin.nav_raw <== nav_raw;
+    margin.dS <== dS;
+    margin.dsig <== dsig;
+    margin.w <== w;
+    margin.es_level <== es_level;
+    margin.a <== a;
+    margin.g <== g;
+    margin.vs <== vs;
+    margin.V <== V;
+    margin.beta <== beta;
+    margin.min_ratio <== min_ratio;
+    margin.mm <== mm;
     if (MODE == 0) {
         signal input m[U];
-        component losses = ScenarioLosses(U, K);
-        losses.Delta <== Delta;
-        losses.Gamma <== Gamma;
-        losses.Vega <== Vega;
-        losses.dS <== dS;
-        losses.dsig <== dsig;
-        component stress = RiskStress(U, K);
-        stress.loss2 <== losses.loss2;
-        stress.m <== m;
-        component rounding = MarginRounding();
-        rounding.mm <== mm;
-        rounding.MM_raw <== stress.MM_raw;
-        if (FP_DEBUG()) {
-            for (var u = 0; u < U; u++) {
-                for (var k = 0; k < K; k++) { log("loss2", u, k, losses.loss2[u][k]); }
-            }
-            log("MM_raw", stress.MM_raw);
-        }
+        margin.m <== m;
     }
     if (MODE == 1) {
         signal input t;
         signal input e[K];
-        component losses = ScenarioLosses(U, K);
-        losses.Delta <== Delta;
-        losses.Gamma <== Gamma;
-        losses.Vega <== Vega;
-        losses.dS <== dS;
-        losses.dsig <== dsig;
-        component es = RiskEs(U, K);
-        es.loss2 <== losses.loss2;
-        es.w <== w;
-        es.es_level <== es_level;
-        es.t <== t;
-        es.e <== e;
-        es.mm <== mm;
-        if (FP_DEBUG()) {
-            for (var u = 0; u < U; u++) {
-                for (var k = 0; k < K; k++) { log("loss2", u, k, losses.loss2[u][k]); }
-            }
-        }
+        margin.t <== t;
+        margin.e <== e;
     }
     if (MODE == 2) {
         signal input yt[U];
         signal input s;
         signal input n[U];
         signal input v[U];
-        component risk = RiskVar(U);
-        risk.Delta <== Delta;
-        risk.Gamma <== Gamma;
-        risk.Vega <== Vega;
-        risk.a <== a;
-        risk.g <== g;
-        risk.vs <== vs;
-        risk.yt <== yt;
-        risk.s <== s;
-        risk.n <== n;
-        risk.v <== v;
-        component rounding = MarginRounding();
-        rounding.mm <== mm;
-        rounding.MM_raw <== risk.MM_raw;
-        if (FP_DEBUG()) { log("MM_raw", risk.MM_raw); }
+        margin.yt <== yt;
+        margin.s <== s;
+        margin.n <== n;
+        margin.v <== v;
     }
-
-    // ---- the AVSL statement
-    component solvency = Solvency();
-    solvency.nav_raw <== nav_raw;
-    solvency.mm <== mm;
-    solvency.V <== V;
-    solvency.beta <== beta;
-    solvency.min_ratio <== min_ratio;
-    signal req_raw <== solvency.req_raw;
+    signal req_raw <== margin.req_raw;
 
     if (FP_DEBUG()) {
         for (var u = 0; u < U; u++) {

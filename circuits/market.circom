@@ -10,6 +10,9 @@ pragma circom 2.1.6;
  * CollateralHash(A): hash_list([asset_id_a, P_a, h_a] for each asset a).
  * MarketRoot(): Poseidon5([epoch, params_hash, instruments_root,
  *   underlyings_hash, collateral_hash]).
+ * MarketBinding(U, K, A, MODE): the root of the market whose parameters and
+ *   collateral table a margin statement uses (ParamsHash, CollateralHash, MarketRoot);
+ *   instruments_root and underlyings_hash enter opaque.
  *   instruments_root and underlyings_hash are opaque inputs (the root is tied to
  *   every position by the Merkle checks in AvslSolvency). Poseidon(5): 321.
  * Market data is public and validated by the keeper: no range checks here.
@@ -83,4 +86,53 @@ template MarketRoot() {
     h.inputs[3] <== underlyings_hash;
     h.inputs[4] <== collateral_hash;
     root <== h.out;
+}
+
+template MarketBinding(U, K, A, MODE) {
+    signal input epoch;
+    signal input V;
+    signal input beta;
+    signal input min_ratio;
+    signal input es_level;
+    signal input alpha;
+    signal input horizon_seconds;
+    signal input var_z;
+    signal input dS[U][K];
+    signal input dsig[U][K];
+    signal input w[K];
+    signal input a[U][U];
+    signal input g[U];
+    signal input vs[U];
+    signal input instruments_root;
+    signal input underlyings_hash;
+    signal input asset_id[A];
+    signal input price[A];
+    signal input haircut[A];
+    signal output root;
+
+    component params = ParamsHash(U, K, MODE);
+    params.V <== V;
+    params.beta <== beta;
+    params.min_ratio <== min_ratio;
+    params.es_level <== es_level;
+    params.alpha <== alpha;
+    params.horizon_seconds <== horizon_seconds;
+    params.var_z <== var_z;
+    params.dS <== dS;
+    params.dsig <== dsig;
+    params.w <== w;
+    params.a <== a;
+    params.g <== g;
+    params.vs <== vs;
+    component collateral = CollateralHash(A);
+    collateral.asset_id <== asset_id;
+    collateral.price <== price;
+    collateral.haircut <== haircut;
+    component h = MarketRoot();
+    h.epoch <== epoch;
+    h.params_hash <== params.out;
+    h.instruments_root <== instruments_root;
+    h.underlyings_hash <== underlyings_hash;
+    h.collateral_hash <== collateral.out;
+    root <== h.root;
 }

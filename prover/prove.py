@@ -1,5 +1,11 @@
 """The trader's side end to end: account + market -> Groth16 proof bundle.
 
+A book of up to :data:`SINGLE_CIRCUIT_MAX` positions is proven in one circuit
+(:class:`ProofBundle`); a larger one (or any, with ``chunk_size``) in chunks
+(:class:`ChunkedBundle`: k chunk proofs and a final proof, see
+:mod:`prover.chunks`), proven in parallel by :mod:`prover.engines`. The
+commitment is the same either way.
+
 :func:`prove` picks the tier, checks the account against the Python reference
 (an insolvent or out-of-range account is refused here, before any proving),
 builds or reuses the cached circuit and keys, computes the witness in a
@@ -18,11 +24,15 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager
 
 from prover.backends import get_backend
+from prover.chunks import DEFAULT_CHUNK_SIZE, plan_chunks
+from prover.engines import Progress as TaskProgress
+from prover.engines import ProofTask, get_engine
 from prover.witness import check_witness, expected_signals, reference_inputs
 from verifier.proof_io import save_proof, save_public, save_verification_key
 from verifier.statement import STATEMENT_FILE, Statement
 from zksolv.account import Account
 from zksolv.artifacts import build_artifacts, default_capacity
+from zksolv.atomic import staged_dir
 from zksolv.circuitgen import Tier
 from zksolv.commitments import account_commitment_of, market_root
 from zksolv.errors import ProofError
@@ -33,6 +43,10 @@ from zksolv.trusted_setup import ROUTE_DEV
 Progress = Callable[[str], ContextManager[Any]]
 
 PROOF_FILE, PUBLIC_FILE, VK_FILE = "proof.json", "public.json", "verification_key.json"
+#: A chunked bundle's extra files: the chunk circuit's key, the final proof's and the chunks' folders.
+CHUNK_VK_FILE, FINAL_DIR, CHUNKS_DIR = "chunk_verification_key.json", "final", "chunks"
+#: Books up to this many positions prove in one circuit by default; larger ones in chunks.
+SINGLE_CIRCUIT_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,36 @@ class ProofBundle:
         return paths
 
 
+@dataclass(frozen=True)
+class ChunkedBundle:
+    """A book proven in chunks: ``chunks[i] = (proof, public)`` for chunk i, the final proof, the
+    statement and both verification keys it was made for (snarkjs formats throughout)."""
+
+    chunks: tuple[tuple[dict[str, Any], list[str]], ...]
+    proof: dict[str, Any]
+    public: list[str]
+    statement: Statement
+    verification_key: dict[str, Any]
+    chunk_verification_key: dict[str, Any]
+
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write the bundle into ``out_dir`` as a whole: it is staged next to it and renamed into
+        place, so ``out_dir`` is never half-written. Layout: ``statement.json``,
+        ``verification_key.json`` (final), ``chunk_verification_key.json``,
+        ``final/{proof,public}.json``, ``chunks/0000/{proof,public}.json`` ..."""
+        out = Path(out_dir)
+        with staged_dir(out) as tmp:
+            self.statement.save(tmp / STATEMENT_FILE)
+            save_verification_key(tmp / VK_FILE, self.verification_key)
+            save_verification_key(tmp / CHUNK_VK_FILE, self.chunk_verification_key)
+            save_proof(tmp / FINAL_DIR / PROOF_FILE, self.proof)
+            save_public(tmp / FINAL_DIR / PUBLIC_FILE, self.public)
+            for i, (proof, public) in enumerate(self.chunks):
+                save_proof(tmp / CHUNKS_DIR / f"{i:04d}" / PROOF_FILE, proof)
+                save_public(tmp / CHUNKS_DIR / f"{i:04d}" / PUBLIC_FILE, public)
+        return {STATEMENT_FILE: out / STATEMENT_FILE, FINAL_DIR: out / FINAL_DIR, CHUNKS_DIR: out / CHUNKS_DIR}
+
+
 def _no_progress(label: str) -> ContextManager[Any]:
     return contextlib.nullcontext()
 
@@ -71,18 +115,38 @@ def prove(
     market: MarketState,
     *,
     n_positions: int | None = None,
+    chunk_size: int | None = None,
+    n_chunks: int | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
     backend: str = "arkworks",
     route: str = ROUTE_DEV,
     ptau: Path | None = None,
     progress: Progress | None = None,
-) -> ProofBundle:
+    task_progress: TaskProgress | None = None,
+) -> ProofBundle | ChunkedBundle:
     """Prove ``account`` meets the AVSL rule under ``market``.
+
+    One circuit of capacity ``n_positions`` (default: the smallest that fits)
+    for books of up to :data:`SINGLE_CIRCUIT_MAX` positions; in chunks of
+    ``chunk_size`` (default :data:`~prover.chunks.DEFAULT_CHUNK_SIZE`) when
+    ``chunk_size`` or ``n_chunks`` is given or the book is larger, proven on
+    ``workers`` local processes or the Ray cluster at ``ray_address``.
 
     Raises :class:`~zksolv.errors.InputError` (bad or oversized account),
     :class:`~zksolv.errors.ProofError` (insolvent: no proof is produced) or
     :class:`~zksolv.errors.ToolchainError`. ``progress(label)`` is entered
-    around each slow step (the CLI prints timings with it).
+    around each slow step (the CLI prints timings with it); ``task_progress(done,
+    total)`` is called as chunk proofs finish.
     """
+    chunked = chunk_size is not None or n_chunks is not None or (
+        n_positions is None and len(account.positions) > SINGLE_CIRCUIT_MAX)
+    if chunked:
+        if n_positions is not None:
+            raise ProofError("n_positions (one circuit's capacity) and chunk_size / n_chunks exclude each other")
+        return prove_chunked(account, market, chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, n_chunks=n_chunks,
+                             workers=workers, ray_address=ray_address, backend=backend, route=route, ptau=ptau,
+                             progress=progress, task_progress=task_progress)
     step = progress or _no_progress
     tier = tier_for(account, market, n_positions)
     with step("checking the account against the reference model"):
@@ -107,3 +171,50 @@ def prove(
         insecure_setup=artifacts.keys.insecure,
     )
     return ProofBundle(proof.proof, proof.public_signals, statement, artifacts.keys.load_verification_key())
+
+
+def prove_chunked(
+    account: Account,
+    market: MarketState,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    n_chunks: int | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
+    backend: str = "arkworks",
+    route: str = ROUTE_DEV,
+    ptau: Path | None = None,
+    progress: Progress | None = None,
+    task_progress: TaskProgress | None = None,
+) -> ChunkedBundle:
+    """Prove ``account`` in chunks of ``chunk_size`` (:mod:`prover.chunks`) plus a final proof.
+
+    The chunk proofs and the final proof are independent once the plan is made,
+    so they all run on one engine (:func:`prover.engines.get_engine`). A chunk that
+    fails raises naming it, and nothing is written.
+    """
+    step = progress or _no_progress
+    with step("checking the account against the reference model and planning the chunks"):
+        plan = plan_chunks(account, market, chunk_size, n_chunks=n_chunks)
+    with step(f"compiling circuits and {route} setup for {plan.chunk_tier.name} and {plan.final_tier.name}"):
+        chunk_art = build_artifacts(plan.chunk_tier, route, ptau=ptau)
+        final_art = build_artifacts(plan.final_tier, route, ptau=ptau)
+    tasks = [ProofTask(f"chunk {i}", chunk_art.circuit, chunk_art.keys, inputs, tuple(plan.chunk_public(i)), backend)
+             for i, inputs in enumerate(plan.chunk_inputs)]
+    tasks.append(ProofTask("final proof", final_art.circuit, final_art.keys, plan.final_inputs,
+                           tuple(plan.final_public()), backend))
+    engine = get_engine(workers, ray_address)
+    with step(f"proving {plan.n_chunks} chunks and the final proof ({engine.name} engine)"):
+        proofs = engine.run(tasks, task_progress)
+    statement = Statement(
+        tier=plan.final_tier.name, circuit_hash=final_art.circuit_hash, risk_mode=plan.final_tier.mode.value,
+        epoch=market.epoch, market_root=str(plan.market_root), account_commitment=str(plan.account_commitment),
+        setup_route=final_art.keys.route, insecure_setup=final_art.keys.insecure or chunk_art.keys.insecure,
+        chunk_tier=plan.chunk_tier.name, chunk_circuit_hash=chunk_art.circuit_hash, n_chunks=plan.n_chunks,
+    )
+    return ChunkedBundle(
+        chunks=tuple((p.proof, p.public_signals) for p in proofs[:-1]),
+        proof=proofs[-1].proof, public=proofs[-1].public_signals, statement=statement,
+        verification_key=final_art.keys.load_verification_key(),
+        chunk_verification_key=chunk_art.keys.load_verification_key(),
+    )

@@ -57,6 +57,95 @@ def reference_inputs(account: Account, market: MarketState, tier: Tier) -> tuple
     return build_inputs(market, tier, slots, balances, account.salt, result), result
 
 
+def fe(x: int) -> str:
+    """A signed integer as a circuit input: its field element in decimal."""
+    return str(to_field(x))
+
+
+def fes(xs: Sequence[int]) -> list[str]:
+    """:func:`fe` of each."""
+    return [fe(x) for x in xs]
+
+
+def canonical_slots(market: MarketState, slots: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The non-zero ``(leaf index, q)`` slots in the commitment's order (by instrument id)."""
+    ids = market.instrument_ids
+    return sorted(((i, q) for i, q in slots if q != 0), key=lambda slot: ids[slot[0]])
+
+
+def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity: int) -> dict[str, Any]:
+    """The position-slot signals of ``PositionSlots``: ``slots`` (already in order) padded to
+    ``capacity`` with ``q = 0`` at leaf 0, each with its identity, leaf fields and Merkle path."""
+    tree = commitments.instrument_tree(market)
+    ids = market.instrument_ids
+    padded = list(slots) + [(0, 0)] * (capacity - len(slots))
+    instruments = [market.instruments[index] for index, _ in padded]
+    return {
+        "q": [fe(q) for _, q in padded],
+        "instrument_id": [fe(ids[index]) for index, _ in padded],
+        "leaf_index": [fe(index) for index, _ in padded],
+        "underlying": [fe(i.underlying) for i in instruments],
+        "mark": [fe(i.mark) for i in instruments],
+        "delta": [fe(i.delta) for i in instruments],
+        "gamma": [fe(i.gamma) for i in instruments],
+        "vega": [fe(i.vega) for i in instruments],
+        "path": [[fes(level) for level in tree.path(index)] for index, _ in padded],
+    }
+
+
+def balance_inputs(market: MarketState, balances: Sequence[int]) -> dict[str, Any]:
+    """``BalanceSlots`` signals: held balances by asset id, each with its table row; the rest
+    ``balance = 0`` at row 0."""
+    assets = market.asset_ids
+    held = sorted(((a, b) for a, b in enumerate(balances) if b != 0), key=lambda row: assets[row[0]])
+    slots = held + [(0, 0)] * (len(balances) - len(held))
+    return {"balance": [fe(b) for _, b in slots], "asset_index": [fe(a) for a, _ in slots]}
+
+
+def statement_market_inputs(market: MarketState) -> dict[str, Any]:
+    """The market signals of ``MarketBinding`` and ``MarginStatement`` (parameters, collateral table,
+    the instruments root and underlyings hash as opaque values)."""
+    p, sc = market.params, market.params.scenarios
+    return {
+        "epoch": fe(market.epoch),
+        "V": fe(p.v_scalar),
+        "beta": fe(p.beta),
+        "min_ratio": fe(p.min_ratio),
+        "es_level": fe(p.es_level),
+        "alpha": fe(p.alpha),
+        "horizon_seconds": fe(p.horizon_seconds),
+        "var_z": fe(p.var_z),
+        "dS": [fes(row) for row in market.price_moves()],
+        "dsig": [fes(row) for row in sc.vol_shocks],
+        "w": fes(sc.weights),
+        "a": [fes(row) for row in p.var_loadings],
+        "g": fes(p.gamma_addon),
+        "vs": fes(p.vega_stress),
+        "instruments_root": fe(commitments.instrument_tree(market).root),
+        "underlyings_hash": fe(commitments.underlyings_hash(market)),
+        "asset_id": fes(market.asset_ids),
+        "price": [fe(c.price) for c in market.collateral],
+        "haircut": [fe(c.haircut) for c in market.collateral],
+    }
+
+
+def hint_inputs(result: MarginResult) -> dict[str, Any]:
+    """``mm`` and the risk mode's hints from the reference result."""
+    inputs: dict[str, Any] = {"mm": fe(result.hints["mm"])}  # type: ignore[arg-type]
+    for name in MODE_HINTS[result.mode]:
+        value = result.hints[name]
+        inputs[name] = fes(value) if isinstance(value, (list, tuple)) else fe(value)  # type: ignore[arg-type]
+    return inputs
+
+
+def holdings_commitment(market: MarketState, slots: Sequence[tuple[int, int]], balances: Sequence[int],
+                        salt: int) -> int:
+    """The account commitment of model-form holdings (leaf indices, table-ordered balances)."""
+    ids, assets = market.instrument_ids, market.asset_ids
+    return commitments.account_commitment([(ids[i], q) for i, q in slots],
+                                          [(assets[a], b) for a, b in enumerate(balances)], salt)
+
+
 def build_inputs(
     market: MarketState,
     tier: Tier,
@@ -70,58 +159,15 @@ def build_inputs(
         raise InputError(f"market: its shape {market.shape}/{market.params.risk_mode.value} does not match tier {tier.name}")
     if len(slots) > tier.n_positions:
         raise InputError(f"positions: {len(slots)} positions exceed this tier's limit of {tier.n_positions}")
-    f = lambda x: str(to_field(x))  # noqa: E731
-    fv = lambda xs: [f(x) for x in xs]  # noqa: E731
-    p, sc = market.params, market.params.scenarios
-    tree = commitments.instrument_tree(market)
-    ids, assets = market.instrument_ids, market.asset_ids
-    commitment = commitments.account_commitment([(ids[i], q) for i, q in slots],
-                                                [(assets[a], b) for a, b in enumerate(balances)], salt)
-    held = sorted(((i, q) for i, q in slots if q != 0), key=lambda slot: ids[slot[0]])
-    padded = held + [(0, 0)] * (tier.n_positions - len(held))
-    held_rows = sorted(((a, b) for a, b in enumerate(balances) if b != 0), key=lambda row: assets[row[0]])
-    balance_slots = held_rows + [(0, 0)] * (len(balances) - len(held_rows))
-    instruments = [market.instruments[index] for index, _ in padded]
-    inputs: dict[str, Any] = {
-        "account_commitment": f(commitment),
-        "market_root": f(commitments.market_root(market)),
-        "q": [f(q) for _, q in padded],
-        "instrument_id": [f(ids[index]) for index, _ in padded],
-        "leaf_index": [f(index) for index, _ in padded],
-        "balance": [f(b) for _, b in balance_slots],
-        "asset_index": [f(a) for a, _ in balance_slots],
-        "salt": f(salt),
-        "epoch": f(market.epoch),
-        "V": f(p.v_scalar),
-        "beta": f(p.beta),
-        "min_ratio": f(p.min_ratio),
-        "es_level": f(p.es_level),
-        "alpha": f(p.alpha),
-        "horizon_seconds": f(p.horizon_seconds),
-        "var_z": f(p.var_z),
-        "dS": [fv(row) for row in market.price_moves()],
-        "dsig": [fv(row) for row in sc.vol_shocks],
-        "w": fv(sc.weights),
-        "a": [fv(row) for row in p.var_loadings],
-        "g": fv(p.gamma_addon),
-        "vs": fv(p.vega_stress),
-        "instruments_root": f(tree.root),
-        "underlyings_hash": f(commitments.underlyings_hash(market)),
-        "asset_id": fv(assets),
-        "price": [f(c.price) for c in market.collateral],
-        "haircut": [f(c.haircut) for c in market.collateral],
-        "underlying": [f(i.underlying) for i in instruments],
-        "mark": [f(i.mark) for i in instruments],
-        "delta": [f(i.delta) for i in instruments],
-        "gamma": [f(i.gamma) for i in instruments],
-        "vega": [f(i.vega) for i in instruments],
-        "path": [[fv(level) for level in tree.path(index)] for index, _ in padded],
-        "mm": f(result.hints["mm"]),  # type: ignore[arg-type]
+    return {
+        "account_commitment": fe(holdings_commitment(market, slots, balances, salt)),
+        "market_root": fe(commitments.market_root(market)),
+        **slot_inputs(market, canonical_slots(market, slots), tier.n_positions),
+        **balance_inputs(market, balances),
+        "salt": fe(salt),
+        **statement_market_inputs(market),
+        **hint_inputs(result),
     }
-    for name in MODE_HINTS[tier.mode]:
-        value = result.hints[name]
-        inputs[name] = fv(value) if isinstance(value, (list, tuple)) else f(value)
-    return inputs
 
 
 #: Signals of ``main`` that every tier keeps after ``--O2`` and :func:`check_witness` requires.

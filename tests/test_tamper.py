@@ -81,7 +81,7 @@ SAMPLE_SIZE = 2_000
 #: Signals (regex on the .sym name) allowed to survive a tamper in a *padded* account, and only
 #: when the slot ``j`` captured by the regex is empty (q = 0); in ``full`` accounts nothing may survive.
 ALLOWED_SURVIVORS: dict[str, str] = {
-    r"main\.account\.pos\[(\d+)\]\.zero\.inv": (
+    r"main\.slots\.pos\[(\d+)\]\.e\.zero\.inv": (
         "circomlib IsZero: inv <-- 1/in (0 if in == 0); out <== 1 - in*inv; in*out === 0. For an "
         "empty slot (q = 0) the only constraint on inv is out = 1 - 0*inv, so inv is a free auxiliary "
         "value that no other signal depends on: out = 1 is still forced, the slot's entry is 0 as "
@@ -250,7 +250,7 @@ def allowed(c: Case, wire: int) -> bool:
 
 
 def iszero_inv_wires(c: Case) -> dict[int, int]:
-    """``slot -> wire`` of the IsZero inverse ``main.account.pos[j].zero.inv`` of every slot."""
+    """``slot -> wire`` of the IsZero inverse ``main.slots.pos[j].e.zero.inv`` of every slot."""
     pat = next(iter(ALLOWED_SURVIVORS))
     out = {}
     for wire, names in c.names.items():

@@ -31,10 +31,15 @@ STATEMENT_FILE = "statement.json"
 SETUP_ROUTES = ("dev", "snarkjs")
 
 _DIM = r"([1-9][0-9]{0,5})"
+_MODE = f"({'|'.join(re.escape(m.value) for m in RiskMode)})"
 #: :attr:`zksolv.circuitgen.Tier.name`: ``avsl_n8_u2_a4_k16_d4_stress``.
-TIER_NAME = re.compile(
-    rf"avsl_n{_DIM}_u{_DIM}_a{_DIM}_k{_DIM}_d{_DIM}_({'|'.join(re.escape(m.value) for m in RiskMode)})", re.ASCII
-)
+TIER_NAME = re.compile(rf"avsl_n{_DIM}_u{_DIM}_a{_DIM}_k{_DIM}_d{_DIM}_{_MODE}", re.ASCII)
+#: :attr:`zksolv.circuitgen.FinalTier.name` (``avsl_final_u2_a4_k16_stress``) and
+#: :attr:`zksolv.circuitgen.ChunkTier.name` (``avsl_chunk_c64_u2_d6``): a book proven in chunks.
+FINAL_TIER_NAME = re.compile(rf"avsl_final_u{_DIM}_a{_DIM}_k{_DIM}_{_MODE}", re.ASCII)
+CHUNK_TIER_NAME = re.compile(rf"avsl_chunk_c{_DIM}_u{_DIM}_d{_DIM}", re.ASCII)
+#: Most chunks one bundle may claim (a keeper refuses more before reading any proof).
+MAX_CHUNKS = 4096
 #: A sha256 in lowercase hex (:func:`zksolv.circuitgen.circuit_source_hash`).
 CIRCUIT_HASH = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
@@ -60,6 +65,14 @@ def parse_tier_name(name: Any, field: str = "tier") -> TierShape:
     return TierShape(*(int(d) for d in dims), RiskMode(mode))
 
 
+def parse_chunk_capacity(name: Any, field: str = "chunk_tier") -> int:
+    """The capacity a chunk tier name states, or :class:`MalformedFieldError` naming ``field``."""
+    match = CHUNK_TIER_NAME.fullmatch(name) if isinstance(name, str) else None
+    if match is None:
+        raise MalformedFieldError(f"{field}: not a chunk tier name of the form avsl_chunk_c<C>_u<U>_d<D>")
+    return int(match.group(1))
+
+
 def check_circuit_hash(value: Any, field: str = "circuit_hash") -> str:
     """``value`` if it is 64 lowercase hex digits, else :class:`MalformedFieldError` naming ``field``."""
     if not isinstance(value, str) or CIRCUIT_HASH.fullmatch(value) is None:
@@ -69,7 +82,12 @@ def check_circuit_hash(value: Any, field: str = "circuit_hash") -> str:
 
 @dataclass(frozen=True)
 class Statement:
-    """Public description of one solvency proof."""
+    """Public description of one solvency proof (or of a book proven in chunks).
+
+    For a book proven in chunks, ``tier`` / ``circuit_hash`` name the final
+    circuit and ``chunk_tier`` / ``chunk_circuit_hash`` / ``n_chunks`` the
+    chunk proofs (all ``None`` for one circuit).
+    """
 
     tier: str
     circuit_hash: str
@@ -79,18 +97,36 @@ class Statement:
     account_commitment: str
     setup_route: str
     insecure_setup: bool
+    chunk_tier: str | None = None
+    chunk_circuit_hash: str | None = None
+    n_chunks: int | None = None
+
+    @property
+    def chunked(self) -> bool:
+        """True for a book proven in chunks."""
+        return self.n_chunks is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if not self.chunked:
+            for name in ("chunk_tier", "chunk_circuit_hash", "n_chunks"):
+                del data[name]
+        return data
 
     def save(self, path: Path) -> None:
-        atomic_write_text(Path(path), json.dumps(asdict(self), indent=1) + "\n")
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1) + "\n")
 
     @property
     def shape(self) -> TierShape:
-        """The dimensions :attr:`tier` states (validated at parse time)."""
+        """The dimensions :attr:`tier` states (one circuit only; validated at parse time)."""
         return parse_tier_name(self.tier, "statement.tier")
 
     @property
     def capacity(self) -> int:
-        """The tier's position capacity: the only part of the tier a keeper takes from the prover."""
+        """The position capacity of the tier (one circuit) or of each chunk: the only part of the
+        circuits' shape a keeper takes from the prover."""
+        if self.chunked:
+            return parse_chunk_capacity(self.chunk_tier, "statement.chunk_tier")
         return self.shape.n_positions
 
     @classmethod
@@ -109,13 +145,29 @@ class Statement:
             raise VerificationError("statement.epoch: expected an integer in [0, 2^64)")
         if not isinstance(data["insecure_setup"], bool):
             raise VerificationError("statement.insecure_setup: expected true or false")
-        shape = parse_tier_name(data["tier"], "statement.tier")
         check_circuit_hash(data["circuit_hash"], "statement.circuit_hash")
-        if data["risk_mode"] != shape.mode.value:
-            raise MalformedFieldError(f"statement.risk_mode: must be the tier's mode {shape.mode.value!r}")
+        chunks: dict[str, Any] = {}
+        if "n_chunks" in data:
+            final = FINAL_TIER_NAME.fullmatch(data["tier"])
+            if final is None:
+                raise MalformedFieldError("statement.tier: not a final tier name of the form avsl_final_u<U>_a<A>_k<K>_<mode>")
+            mode = final.group(4)
+            n = data["n_chunks"]
+            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CHUNKS:
+                raise MalformedFieldError(f"statement.n_chunks: expected an integer in [1, {MAX_CHUNKS}]")
+            for name in ("chunk_tier", "chunk_circuit_hash"):
+                if not isinstance(data.get(name), str):
+                    raise VerificationError(f"statement.{name}: expected a string")
+            parse_chunk_capacity(data["chunk_tier"], "statement.chunk_tier")
+            check_circuit_hash(data["chunk_circuit_hash"], "statement.chunk_circuit_hash")
+            chunks = {"n_chunks": n, "chunk_tier": data["chunk_tier"], "chunk_circuit_hash": data["chunk_circuit_hash"]}
+        else:
+            mode = parse_tier_name(data["tier"], "statement.tier").mode.value
+        if data["risk_mode"] != mode:
+            raise MalformedFieldError(f"statement.risk_mode: must be the tier's mode {mode!r}")
         if data["setup_route"] not in SETUP_ROUTES:
             raise MalformedFieldError(f"statement.setup_route: must be one of {list(SETUP_ROUTES)}")
-        return cls(epoch=epoch, insecure_setup=data["insecure_setup"], **{name: data[name] for name in texts})
+        return cls(epoch=epoch, insecure_setup=data["insecure_setup"], **{name: data[name] for name in texts}, **chunks)
 
     @classmethod
     def load(cls, path: Path) -> "Statement":

@@ -56,8 +56,8 @@ class Account:
     # --------------------------------------------------------------- checks
     def validated(self, market: MarketState | None = None) -> "Account":
         """Check widths (and, given a market, that every non-zero holding is listed there)."""
-        if len(self.positions) > fp.MAX_POSITIONS:
-            raise InputError(f"positions: {len(self.positions)} positions exceed the limit of {fp.MAX_POSITIONS}")
+        if len(self.positions) > fp.MAX_BOOK_POSITIONS:
+            raise InputError(f"positions: {len(self.positions)} positions exceed the limit of {fp.MAX_BOOK_POSITIONS}")
         seen: set[str] = set()
         for j, pos in enumerate(self.positions):
             if not isinstance(pos.instrument, str) or not pos.instrument:

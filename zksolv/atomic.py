@@ -11,10 +11,13 @@ user asked for.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 
 class WriteError(OSError):
@@ -73,3 +76,41 @@ def fsync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+def replace_dir(staging: Path, final: Path) -> None:
+    """Move the finished directory ``staging`` to ``final`` (same filesystem), replacing an existing one.
+
+    ``final`` is at every moment absent, the old directory, or the complete new one.
+    """
+    staging, final = Path(staging), Path(final)
+    if final.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
+        os.rename(final, trash / "old")
+        os.rename(staging, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.rename(staging, final)
+
+
+@contextlib.contextmanager
+def staged_dir(final: Path) -> Iterator[Path]:
+    """Yield an empty staging directory next to ``final``; on success it replaces ``final``
+    (:func:`replace_dir`), on any exception it is removed and ``final`` is untouched.
+
+    Raises :class:`WriteError` naming ``final`` if its parent cannot be created or written.
+    """
+    final = Path(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    except OSError as exc:
+        raise _write_error(exc, final) from None
+    try:
+        yield staging
+        fsync_tree(staging)
+        os.chmod(staging, 0o755)
+        replace_dir(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,12 +1,18 @@
-"""Generate the circuit ``main`` for a capacity tier (DESIGN §4).
+"""Generate the circuit ``main`` for a circuit shape (DESIGN §4).
 
 The templates live in ``circuits/*.circom``; this module renders the one
-file that instantiates them for a tier ``(N positions, U underlyings, A
-collateral assets, K scenarios, tree depth, risk mode)``, together with the
+file that instantiates a top template for a shape, together with the
 fixed-point constants of :mod:`zksolv.fixedpoint` as circom functions
-(``FP_QTY_BITS()`` …), so Python stays the single source of truth.
+(``FP_QTY_BITS()`` …), so Python stays the single source of truth. Three
+shapes, one per top template:
 
-The rendered main includes ``avsl_solvency.circom`` by its path relative to
+- :class:`Tier` — ``AvslSolvency``: a whole account in one circuit,
+  ``(N positions, U underlyings, A collateral assets, K scenarios, tree depth, risk mode)``;
+- :class:`ChunkTier` — ``AvslChunk``: ``C`` positions of a book proven in
+  chunks, ``(C, U, depth)`` (no mode, scenarios or collateral: one key serves all);
+- :class:`FinalTier` — ``AvslFinal``: the statement of a chunked book, ``(U, A, K, mode)``.
+
+The rendered main includes the top file by its path relative to
 ``circuits/``: compile it with :func:`include_dirs` on the include path::
 
     compile_circuit(write_main(tier, build), out, include_dirs=include_dirs())
@@ -29,9 +35,6 @@ from zksolv.atomic import atomic_write_text
 from zksolv.errors import InputError
 from zksolv.market import MarketState, RiskMode
 
-#: Top-level template and the file defining it (relative to circuits/).
-TOP_TEMPLATE = "AvslSolvency"
-TOP_FILE = "avsl_solvency.circom"
 PRAGMA = "2.1.6"
 
 #: Constants rendered into main as ``function FP_<NAME>() { return <value>; }``.
@@ -59,6 +62,11 @@ _CONSTANTS: dict[str, int] = {
     "POSITION_ENTRY_SHIFT": identity.POSITION_ENTRY_SHIFT,
     "QTY_OFFSET": identity.QTY_OFFSET,
     "BALANCE_ENTRY_SHIFT": identity.BALANCE_ENTRY_SHIFT,
+    "STATE_DOMAIN": commitments.STATE_DOMAIN,
+    "NET_DELTA_BITS": fp.NET_DELTA_BITS,
+    "NET_GAMMA_BITS": fp.NET_GAMMA_BITS,
+    "NET_VEGA_BITS": fp.NET_VEGA_BITS,
+    "POSITION_VALUE_BITS": fp.POSITION_VALUE_BITS,
 }
 
 
@@ -72,8 +80,35 @@ def include_dirs() -> list[Path]:
     return [circuits_dir()]
 
 
+class CircuitShape:
+    """What :func:`render_main` needs of a shape: its top template, file, public inputs and arguments."""
+
+    #: Top-level template, the file defining it (relative to circuits/) and its public inputs in order.
+    template: str = ""
+    top_file: str = ""
+    public: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:  # pragma: no cover - every shape defines it
+        raise NotImplementedError
+
+    @property
+    def template_args(self) -> tuple[int, ...]:  # pragma: no cover - every shape defines it
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - every shape defines it
+        raise NotImplementedError
+
+
+def _check_shape(kind: str, mode: RiskMode | None = None, **dims: tuple[int, int, int]) -> None:
+    for name, (value, lo, hi) in dims.items():
+        fp.check_interval(f"{kind}.{name}", value, lo, hi)
+    if mode is not None and not isinstance(mode, RiskMode):
+        raise InputError(f"{kind}.mode: must be one of {[m.value for m in RiskMode]}")
+
+
 @dataclass(frozen=True)
-class Tier:
+class Tier(CircuitShape):
     """A capacity tier: the shape one compiled circuit (and one key) serves.
 
     ``n_positions`` is a capacity (accounts with fewer positions are padded);
@@ -88,14 +123,15 @@ class Tier:
     depth: int
     mode: RiskMode
 
+    template = "AvslSolvency"
+    top_file = "avsl_solvency.circom"
+    public = ("account_commitment", "market_root")
+
     def __post_init__(self) -> None:
-        fp.check_interval("tier.n_positions", self.n_positions, 1, fp.MAX_POSITIONS)
-        fp.check_interval("tier.n_underlyings", self.n_underlyings, 1, fp.MAX_UNDERLYINGS)
-        fp.check_interval("tier.n_collateral", self.n_collateral, 1, fp.MAX_COLLATERAL)
-        fp.check_interval("tier.n_scenarios", self.n_scenarios, 1, fp.MAX_SCENARIOS)
-        fp.check_interval("tier.depth", self.depth, 1, fp.MAX_TREE_DEPTH)
-        if not isinstance(self.mode, RiskMode):
-            raise InputError(f"tier.mode: must be one of {[m.value for m in RiskMode]}")
+        _check_shape("tier", self.mode, n_positions=(self.n_positions, 1, fp.MAX_POSITIONS),
+                     n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS),
+                     n_collateral=(self.n_collateral, 1, fp.MAX_COLLATERAL),
+                     n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS), depth=(self.depth, 1, fp.MAX_TREE_DEPTH))
 
     @classmethod
     def for_market(cls, market: MarketState, n_positions: int) -> "Tier":
@@ -111,8 +147,12 @@ class Tier:
 
     @property
     def template_args(self) -> tuple[int, int, int, int, int, int]:
-        """``(N, U, A, K, DEPTH, MODE)`` for :data:`TOP_TEMPLATE`."""
+        """``(N, U, A, K, DEPTH, MODE)`` for ``AvslSolvency``."""
         return (self.n_positions, self.n_underlyings, self.n_collateral, self.n_scenarios, self.depth, self.mode.code)
+
+    def describe(self) -> str:
+        return (f"N={self.n_positions} positions, U={self.n_underlyings} underlyings, A={self.n_collateral} "
+                f"collateral assets, K={self.n_scenarios} scenarios, depth {self.depth}, mode {self.mode.value}")
 
     def matches(self, market: MarketState) -> bool:
         """True if ``market`` has exactly this tier's shape and mode."""
@@ -120,8 +160,90 @@ class Tier:
                 and market.params.risk_mode is self.mode)
 
 
-def render_main(tier: Tier, *, debug: bool = False) -> str:
-    """The main ``.circom`` of ``tier``.
+@dataclass(frozen=True)
+class ChunkTier(CircuitShape):
+    """``AvslChunk``: ``capacity`` positions (a multiple of the entry block) of a book proven in chunks."""
+
+    capacity: int
+    n_underlyings: int
+    depth: int
+
+    template = "AvslChunk"
+    top_file = "avsl_chunk.circom"
+    public = ("market_root", "state_in", "state_out")
+
+    def __post_init__(self) -> None:
+        _check_shape("chunk", capacity=(self.capacity, 1, fp.MAX_POSITIONS),
+                     n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS), depth=(self.depth, 1, fp.MAX_TREE_DEPTH))
+        if self.capacity % commitments.ENTRY_BLOCK:
+            raise InputError(f"chunk.capacity: must be a multiple of {commitments.ENTRY_BLOCK} (the entry block)")
+
+    @classmethod
+    def for_market(cls, market: MarketState, capacity: int) -> "ChunkTier":
+        n_u, _a, _k, depth = market.shape
+        return cls(capacity, n_u, depth)
+
+    @property
+    def name(self) -> str:
+        """E.g. ``avsl_chunk_c64_u2_d6``."""
+        return f"avsl_chunk_c{self.capacity}_u{self.n_underlyings}_d{self.depth}"
+
+    @property
+    def template_args(self) -> tuple[int, int, int]:
+        return (self.capacity, self.n_underlyings, self.depth)
+
+    def describe(self) -> str:
+        return f"chunk of C={self.capacity} positions, U={self.n_underlyings} underlyings, depth {self.depth}"
+
+    def matches(self, market: MarketState) -> bool:
+        n_u, _a, _k, depth = market.shape
+        return (n_u, depth) == (self.n_underlyings, self.depth)
+
+
+@dataclass(frozen=True)
+class FinalTier(CircuitShape):
+    """``AvslFinal``: the margin statement of a book proven in chunks."""
+
+    n_underlyings: int
+    n_collateral: int
+    n_scenarios: int
+    mode: RiskMode
+
+    template = "AvslFinal"
+    top_file = "avsl_final.circom"
+    public = ("account_commitment", "market_root", "state_first", "state_last")
+
+    def __post_init__(self) -> None:
+        _check_shape("final", self.mode, n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS),
+                     n_collateral=(self.n_collateral, 1, fp.MAX_COLLATERAL),
+                     n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS))
+
+    @classmethod
+    def for_market(cls, market: MarketState) -> "FinalTier":
+        n_u, n_a, n_k, _depth = market.shape
+        return cls(n_u, n_a, n_k, market.params.risk_mode)
+
+    @property
+    def name(self) -> str:
+        """E.g. ``avsl_final_u2_a4_k16_stress``."""
+        return f"avsl_final_u{self.n_underlyings}_a{self.n_collateral}_k{self.n_scenarios}_{self.mode.value}"
+
+    @property
+    def template_args(self) -> tuple[int, int, int, int]:
+        return (self.n_underlyings, self.n_collateral, self.n_scenarios, self.mode.code)
+
+    def describe(self) -> str:
+        return (f"final statement, U={self.n_underlyings} underlyings, A={self.n_collateral} collateral assets, "
+                f"K={self.n_scenarios} scenarios, mode {self.mode.value}")
+
+    def matches(self, market: MarketState) -> bool:
+        n_u, n_a, n_k, _depth = market.shape
+        return (n_u, n_a, n_k) == (self.n_underlyings, self.n_collateral, self.n_scenarios) \
+            and market.params.risk_mode is self.mode
+
+
+def render_main(tier: CircuitShape, *, debug: bool = False) -> str:
+    """The main ``.circom`` of ``tier`` (any :class:`CircuitShape`).
 
     ``debug=True`` makes the circuit ``log`` intermediate values (NAV, greeks,
     margin) during witness calculation — for tests only, since they are
@@ -131,20 +253,18 @@ def render_main(tier: Tier, *, debug: bool = False) -> str:
     args = ", ".join(map(str, tier.template_args))
     return (
         f"// auto-generated by zksolv — do not edit (zksolv/circuitgen.py)\n"
-        f"// tier {tier.name}: N={tier.n_positions} positions, U={tier.n_underlyings} underlyings, "
-        f"A={tier.n_collateral} collateral assets, K={tier.n_scenarios} scenarios, "
-        f"depth {tier.depth}, mode {tier.mode.value}{' (DEBUG: logs private values)' if debug else ''}\n"
+        f"// {tier.name}: {tier.describe()}{' (DEBUG: logs private values)' if debug else ''}\n"
         f"pragma circom {PRAGMA};\n\n"
-        f'include "{TOP_FILE}";\n\n'
+        f'include "{tier.top_file}";\n\n'
         f"// fixed-point constants from zksolv/fixedpoint.py\n{consts}\n"
         f"function FP_DEBUG() {{ return {1 if debug else 0}; }}\n\n"
-        f"component main {{public [account_commitment, market_root]}} = {TOP_TEMPLATE}({args});\n"
+        f"component main {{public [{', '.join(tier.public)}]}} = {tier.template}({args});\n"
     )
 
 
-def circuit_source_hash(tier: Tier, *, debug: bool = False) -> str:
+def circuit_source_hash(tier: CircuitShape, *, debug: bool = False) -> str:
     """sha256 over every ``circuits/*.circom`` (name and content), the rendered
-    main and the tier: the cache key of compiled circuits and proving keys."""
+    main and the shape: the cache key of compiled circuits and proving keys."""
     h = hashlib.sha256()
     for path in sorted(circuits_dir().glob("*.circom")):
         data = path.read_bytes()
@@ -153,11 +273,11 @@ def circuit_source_hash(tier: Tier, *, debug: bool = False) -> str:
     main = render_main(tier, debug=debug).encode()
     h.update(f"main\0{len(main)}\0".encode())
     h.update(main)
-    h.update(repr(tier.template_args).encode())
+    h.update(repr((tier.template, tier.template_args)).encode())
     return h.hexdigest()
 
 
-def write_main(tier: Tier, build_dir: Path, *, debug: bool = False) -> Path:
+def write_main(tier: CircuitShape, build_dir: Path, *, debug: bool = False) -> Path:
     """Write the rendered main to ``build_dir/<tier.name>.circom`` atomically."""
     path = Path(build_dir) / f"{tier.name}{'_debug' if debug else ''}.circom"
     atomic_write_text(path, render_main(tier, debug=debug))

@@ -54,6 +54,8 @@ ENTRY_BLOCK = 8
 #: Domain tag of the account commitment (the ASCII of ``zksolv/acct/v2``): a future
 #: encoding takes a new tag, so no two encodings can produce the same commitment.
 ACCOUNT_DOMAIN = int.from_bytes(b"zksolv/acct/v2", "big")
+#: Domain tag of a chunked book's running state (:func:`chunk_state`).
+STATE_DOMAIN = int.from_bytes(b"zksolv/state/v1", "big")
 
 T = TypeVar("T")
 
@@ -169,11 +171,7 @@ def _canonical(holdings: Iterable[Holding], name: str, entry: Callable[[int, int
 def entries_hash(entries: Sequence[int]) -> int:
     """``h = 0``; for each block of :data:`ENTRY_BLOCK` entries (the last zero-padded):
     ``h = Poseidon9([h, *block])``. Entries are non-zero (0 pads), so no two lists collide."""
-    h = 0
-    for start in range(0, len(entries), ENTRY_BLOCK):
-        block = list(entries[start : start + ENTRY_BLOCK])
-        h = poseidon([h, *block, *[0] * (ENTRY_BLOCK - len(block))])
-    return h
+    return entries_hash_from(0, entries)
 
 
 def positions_hash(positions: Iterable[Holding]) -> int:
@@ -195,9 +193,14 @@ def account_commitment(positions: Iterable[Holding], balances: Iterable[Holding]
     from its own books and registers; the prover recomputes it from the
     account file. The salt must be in ``[0, p)``.
     """
+    return commitment_of_hashes(salt, positions_hash(positions), balances_hash(balances))
+
+
+def commitment_of_hashes(salt: int, positions: int, balances: int) -> int:
+    """``Poseidon4([ACCOUNT_DOMAIN, salt, positions, balances])`` of the two lists' hashes."""
     if isinstance(salt, bool) or not isinstance(salt, int) or not 0 <= salt < fp.FIELD_MODULUS:
         raise InputError("salt: must be an integer in [0, p) (the BN254 scalar field)")
-    return poseidon([ACCOUNT_DOMAIN, salt, positions_hash(positions), balances_hash(balances)])
+    return poseidon([ACCOUNT_DOMAIN, salt, positions, balances])
 
 
 def account_commitment_of(account: Account, market: MarketState) -> int:
@@ -205,6 +208,30 @@ def account_commitment_of(account: Account, market: MarketState) -> int:
     (any epoch that still lists every held instrument and asset gives the same value)."""
     positions, balances = account.holdings(market)
     return account_commitment(positions, balances, account.salt)
+
+
+def chunk_state(counter: int, chain: int, delta: Sequence[int], gamma: Sequence[int], vega: Sequence[int],
+                position_value: int, blinding: int) -> int:
+    """The blinded running state of a book proven in chunks (``circuits/state.circom``)::
+
+        hash_list([STATE_DOMAIN, counter, chain, *Delta, *Gamma, *Vega, position_value, blinding])
+
+    signed sums ``to_field``. ``chain`` is the positions' :func:`entries_hash`
+    state so far, ``counter`` the chunks so far; ``blinding`` (a random field
+    element per book and proving run) makes the state hiding."""
+    values = [STATE_DOMAIN, counter, chain, *delta, *gamma, *vega, position_value, blinding]
+    return hash_list([to_field(v) for v in values])
+
+
+def entries_hash_from(init: int, entries: Sequence[int]) -> int:
+    """:func:`entries_hash` continued from the state ``init``, skipping all-zero blocks
+    (as ``EntryChain`` does): the chain of a chunk of a book, when the book before it hashed to ``init``."""
+    h = init
+    for start in range(0, len(entries), ENTRY_BLOCK):
+        block = list(entries[start : start + ENTRY_BLOCK])
+        if any(block):
+            h = poseidon([h, *block, *[0] * (ENTRY_BLOCK - len(block))])
+    return h
 
 
 # ------------------------------------------------------------------ helpers

@@ -91,10 +91,22 @@ VAR_Y_BITS = 100
 VAR_S_BITS = 104
 #: Gamma/vega add-on hints n_u >= -Gamma_u, a_u >= |Vega_u| (scale 1e12).
 GREEK_SUM_BITS = 112
+#: Net sums of a book (signed): what <= MAX_POSITIONS slots give at most (|q*delta| < 2^83,
+#: |q*gamma|, |q*vega|, q*mark < 2^100, times 2^10 slots). Every width downstream assumes
+#: them; a book proven in chunks has them range-checked in its final proof.
+NET_DELTA_BITS = 93
+NET_GAMMA_BITS = 110
+NET_VEGA_BITS = 110
+POSITION_VALUE_BITS = 110
+#: Positions of one account proven in chunks (one circuit holds at most MAX_POSITIONS).
+MAX_BOOK_POSITIONS = 2**16
 #: Final solvency slack NAV_raw*1e6 - REQ_raw is < 2^SOLVENCY_BITS.
 SOLVENCY_BITS = 240
 
 assert max(LOSS_BITS, HINT_BITS, SLACK_BITS, ES_SLACK_BITS, SOLVENCY_BITS) <= 252
+assert NET_DELTA_BITS >= QTY_BITS + DELTA_BITS + 10 and NET_GAMMA_BITS >= QTY_BITS + GAMMA_BITS + 10
+assert NET_VEGA_BITS >= QTY_BITS + VEGA_BITS + 10 and POSITION_VALUE_BITS >= QTY_BITS + PRICE_BITS + 10
+assert MAX_POSITIONS == 2**10
 assert MM_BITS + MM_DIVISOR.bit_length() + 20 < 253
 
 

@@ -247,8 +247,8 @@ def evaluate(
 
 
 def _check_inputs(market: MarketState, slots: Slots, balances: Sequence[int]) -> None:
-    if len(slots) > fp.MAX_POSITIONS:
-        raise InputError(f"positions: more than the limit of {fp.MAX_POSITIONS}")
+    if len(slots) > fp.MAX_BOOK_POSITIONS:
+        raise InputError(f"positions: more than the limit of {fp.MAX_BOOK_POSITIONS}")
     for j, (index, q) in enumerate(slots):
         fp.check_interval(f"positions[{j}].instrument_index", index, 0, len(market.instruments) - 1)
         fp.check_bits(f"positions[{j}].quantity", q, fp.QTY_BITS, signed=True)
@@ -267,6 +267,12 @@ def check_circuit_bounds(result: MarginResult) -> None:
         if not 0 <= value < 1 << bits:
             raise InputError(f"{name}: exceeds the circuit's {bits}-bit range")
 
+    g = result.greeks
+    for name, values, bits in (("net Delta", g.Delta, fp.NET_DELTA_BITS), ("net Gamma", g.Gamma, fp.NET_GAMMA_BITS),
+                               ("net Vega", g.Vega, fp.NET_VEGA_BITS),
+                               ("position value", (g.position_value,), fp.POSITION_VALUE_BITS)):
+        if any(abs(v) >= 1 << bits for v in values):
+            raise InputError(f"{name}: exceeds the circuit's {bits}-bit range (the book is too large to prove)")
     for row in result.losses:
         for loss in row:
             if abs(loss) >= 1 << fp.LOSS_BITS:

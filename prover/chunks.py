@@ -1,0 +1,139 @@
+"""Circuit inputs for a book proven in chunks (``AvslChunk`` x k, then ``AvslFinal``).
+
+A book of P positions, in the commitment's canonical order, is cut into k
+chunks of ``capacity`` slots (a multiple of the entry block, so the chain
+after the last chunk is the book's positions hash and the commitment is the
+one the venue registered). A blinded running state links them::
+
+    s_0 = chunk_state(0, 0, 0..., r)            the book's empty state
+    s_i = chunk_state(i, chain_i, sums_i, r)    after chunk i
+    chunk i proves     s_{i-1} -> s_i           public (market_root, s_{i-1}, s_i)
+    the final proves   s_0 empty, s_k opens to sums meeting the AVSL rule,
+                       commitment(salt, chain_k, balances)
+                                                public (commitment, market_root, s_0, s_k)
+
+Every chunk's inputs are known up front, so the chunks prove independently
+(:mod:`prover.engines`). ``r`` is drawn fresh from the OS CSPRNG for every
+plan: the states of two books (or of one book in two runs) are unrelated.
+The plan also carries, per proof, the public signals the reference predicts
+so each witness is checked before it is proven.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from prover.witness import balance_inputs, canonical_slots, fe, fes, hint_inputs, slot_inputs, statement_market_inputs
+from zksolv import commitments
+from zksolv import fixedpoint as fp
+from zksolv.account import Account
+from zksolv.circuitgen import ChunkTier, FinalTier
+from zksolv.errors import InputError, ProofError
+from zksolv.identity import position_entry
+from zksolv.market import MarketState
+from zksolv.model import MarginResult, aggregate, evaluate
+
+#: Default chunk capacity: 64 slots keep a chunk circuit near 130k constraints on a
+#: 4,096-instrument market (about 0.8 GiB to prove), well inside one worker's memory.
+DEFAULT_CHUNK_SIZE = 64
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Everything needed to prove one book in chunks."""
+
+    chunk_tier: ChunkTier
+    final_tier: FinalTier
+    chunk_inputs: tuple[dict[str, Any], ...]
+    final_inputs: dict[str, Any]
+    states: tuple[int, ...]  #: s_0 .. s_k
+    account_commitment: int
+    market_root: int
+    result: MarginResult
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunk_inputs)
+
+    def chunk_public(self, i: int) -> list[str]:
+        """The public signals chunk ``i`` must have: ``[market_root, s_i, s_{i+1}]``."""
+        return [str(self.market_root), str(self.states[i]), str(self.states[i + 1])]
+
+    def final_public(self) -> list[str]:
+        """``[account_commitment, market_root, s_0, s_k]``."""
+        return [str(self.account_commitment), str(self.market_root), str(self.states[0]), str(self.states[-1])]
+
+
+def chunks_needed(n_positions: int, capacity: int) -> int:
+    """Chunks of ``capacity`` a book of ``n_positions`` needs (at least one)."""
+    return max(1, -(-n_positions // capacity))
+
+
+def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_CHUNK_SIZE, *,
+                n_chunks: int | None = None, blinding: int | None = None) -> ChunkPlan:
+    """Inputs of every chunk proof and of the final proof of ``account`` under ``market``.
+
+    ``n_chunks`` pads the book with empty chunks up to that count (a venue may ask
+    every book to show one count: see the size-privacy docs); by default the
+    fewest chunks that hold the book. Raises :class:`InputError` (bad account,
+    capacity, or a book beyond the circuits' widths) or :class:`ProofError`
+    (insolvent) before anything is proven.
+    """
+    chunk_tier, final_tier = ChunkTier.for_market(market, capacity), FinalTier.for_market(market)
+    slots, balances = account.position_slots(market), account.balances(market)
+    result = evaluate(market, slots, balances)
+    if not result.solvent:
+        raise ProofError(f"account is insolvent under the {market.params.risk_mode.value} margin of epoch "
+                         f"{market.epoch}: NAV below requirement")
+    ordered = canonical_slots(market, slots)
+    k = chunks_needed(len(ordered), capacity)
+    if n_chunks is not None:
+        if n_chunks < k:
+            raise InputError(f"n_chunks: the book needs {k} chunks of {capacity}, more than {n_chunks}")
+        k = n_chunks
+    r = secrets.randbelow(fp.FIELD_MODULUS) if blinding is None else blinding
+    root = commitments.market_root(market)
+    commitment = commitments.account_commitment_of(account, market)
+    market_parts = {
+        "market_root": str(root),
+        "epoch": str(market.epoch),
+        "params_hash": str(commitments.params_hash(market)),
+        "instruments_root": str(commitments.instrument_tree(market).root),
+        "underlyings_hash": str(commitments.underlyings_hash(market)),
+        "collateral_hash": str(commitments.collateral_hash(market)),
+    }
+    ids, n_u = market.instrument_ids, len(market.underlyings)
+    chain, sums, value = 0, [[0] * n_u, [0] * n_u, [0] * n_u], 0
+    states = [commitments.chunk_state(0, 0, *sums, 0, r)]
+    chunk_inputs = []
+    for i in range(k):
+        part = ordered[i * capacity : (i + 1) * capacity]
+        entries = [position_entry(ids[index], q) for index, q in part]
+        before = {"counter": str(i), "chain_in": str(chain), "Delta_in": fes(sums[0]), "Gamma_in": fes(sums[1]),
+                  "Vega_in": fes(sums[2]), "value_in": fe(value), "blinding": str(r)}
+        chain = commitments.entries_hash_from(chain, entries)
+        g = aggregate(market, part)
+        sums = [_add(sums[0], g.Delta), _add(sums[1], g.Gamma), _add(sums[2], g.Vega)]
+        value += g.position_value
+        states.append(commitments.chunk_state(i + 1, chain, *sums, value, r))
+        chunk_inputs.append({**market_parts, "state_in": str(states[i]), "state_out": str(states[i + 1]), **before,
+                             **slot_inputs(market, part, capacity)})
+    balances_hash = commitments.balances_hash(account.holdings(market)[1])
+    assert commitments.commitment_of_hashes(account.salt, chain, balances_hash) == commitment
+    assert (tuple(sums[0]), tuple(sums[1]), tuple(sums[2]), value) == \
+        (result.greeks.Delta, result.greeks.Gamma, result.greeks.Vega, result.greeks.position_value)
+    final_inputs = {
+        "account_commitment": str(commitment), "market_root": str(root),
+        "state_first": str(states[0]), "state_last": str(states[-1]),
+        "blinding": str(r), "counter": str(k), "chain": str(chain),
+        "Delta": fes(sums[0]), "Gamma": fes(sums[1]), "Vega": fes(sums[2]), "position_value": fe(value),
+        **balance_inputs(market, balances), "salt": str(account.salt),
+        **statement_market_inputs(market), **hint_inputs(result),
+    }
+    return ChunkPlan(chunk_tier, final_tier, tuple(chunk_inputs), final_inputs, tuple(states), commitment, root, result)
+
+
+def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    return [x + y for x, y in zip(a, b)]
