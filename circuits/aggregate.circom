@@ -5,9 +5,9 @@ pragma circom 2.1.6;
  * OneHot(U): sel[U] bits with exactly one set, at position `idx`.
  *   U constraints (U == 1: 0, idx forced to 0). Fails if idx >= U.
  * PositionGreeks(U): range-checks the private quantity q (|q| < 2^52, signed
- *   as p - |q|) and returns its contributions q*delta, q*gamma, q*vega routed
- *   to its underlying, and q*mark.  (53 + 4 + U + 3U constraints; measured
- *   U == 1: 57, U == 2: 65)
+ *   as p - |q|: q + 2^52 in [1, 2^53), i.e. SignedRangeCheck(52) and q != -2^52)
+ *   and returns its contributions q*delta, q*gamma, q*vega routed to its
+ *   underlying, and q*mark.  (53 + 2 + 4 + U + 3U constraints)
  * Aggregate(N, U): Delta_u, Gamma_u, Vega_u summed over N positions and
  *   position_value = sum_j q_j * mark_j.
  * CollateralLookup(A): A balance slots, each a private (asset_index, balance);
@@ -25,6 +25,7 @@ pragma circom 2.1.6;
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  */
 include "range.circom";
+include "circomlib/circuits/comparators.circom";
 
 template OneHot(U) {
     signal input idx;
@@ -61,6 +62,10 @@ template PositionGreeks(U) {
 
     component qRange = SignedRangeCheck(FP_QTY_BITS());
     qRange.in <== q;
+    // SignedRangeCheck admits q + 2^52 = 0 (q = -2^52); the model's range is |q| < 2^52
+    component qMin = IsZero();
+    qMin.in <== q + 2 ** FP_QTY_BITS();
+    qMin.out === 0;
 
     signal qd <== q * delta;
     signal qg <== q * gamma;

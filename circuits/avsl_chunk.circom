@@ -15,14 +15,14 @@ pragma circom 2.1.6;
  *
  * Public inputs: market_root, state_in, state_out (in that order).
  * Private: the market root's other parts (epoch, params_hash, underlyings_hash,
- *   collateral_hash: opaque), instruments_root, counter, chain_in, acc_in
+ *   collateral_hash, symbols_hash: opaque), instruments_root, counter, chain_in, acc_in
  *   (Delta_in[U], Gamma_in[U], Vega_in[U], value_in: any field elements — they are
  *   only ever the previous chunk's outputs, and the final proof range-checks the
  *   sums), blinding, and the slots (q, instrument_id, leaf_index, path, leaf fields).
  * Nothing here depends on the risk mode, the scenarios or the collateral table:
  *   one chunk key serves every mode and every market of the same U and depth.
  * Constraints: C * per-slot cost (positions.circom) + C/8 * 424 (EntryChain)
- *   + 2 * ChunkState(U) + 321 (MarketRoot).
+ *   + 2 * ChunkState(U) + 354 (MarketRoot).
  */
 include "positions.circom";
 include "state.circom";
@@ -42,6 +42,7 @@ template AvslChunk(C, U, DEPTH) {
     signal input instruments_root;
     signal input underlyings_hash;
     signal input collateral_hash;
+    signal input symbols_hash;
 
     // ---- private: the running state before this chunk
     signal input counter;
@@ -69,6 +70,7 @@ template AvslChunk(C, U, DEPTH) {
     root.instruments_root <== instruments_root;
     root.underlyings_hash <== underlyings_hash;
     root.collateral_hash <== collateral_hash;
+    root.symbols_hash <== symbols_hash;
     root.root === market_root;
 
     component before = ChunkState(U);

@@ -72,6 +72,7 @@ template AvslFinal(U, A, K, MODE) {
     signal input vs[U];
     signal input instruments_root;
     signal input underlyings_hash;
+    signal input symbols_hash;
     signal input asset_id[A];
     signal input price[A];
     signal input haircut[A];
@@ -150,6 +151,7 @@ template AvslFinal(U, A, K, MODE) {
     market.vs <== vs;
     market.instruments_root <== instruments_root;
     market.underlyings_hash <== underlyings_hash;
+    market.symbols_hash <== symbols_hash;
     market.asset_id <== asset_id;
     market.price <== price;
     market.haircut <== haircut;

@@ -74,6 +74,7 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     signal input vs[U];
     signal input instruments_root;
     signal input underlyings_hash;
+    signal input symbols_hash;
     signal input asset_id[A];
     signal input price[A];
     signal input haircut[A];
@@ -136,6 +137,7 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     market.vs <== vs;
     market.instruments_root <== instruments_root;
     market.underlyings_hash <== underlyings_hash;
+    market.symbols_hash <== symbols_hash;
     market.asset_id <== asset_id;
     market.price <== price;
     market.haircut <== haircut;

@@ -8,13 +8,14 @@ pragma circom 2.1.6;
  *   can only match a market published with that mode and shape.
  *   606 * ceil((10 + 2UK + K + U^2 + 2U) / 15) constraints.
  * CollateralHash(A): hash_list([asset_id_a, P_a, h_a] for each asset a).
- * MarketRoot(): Poseidon5([epoch, params_hash, instruments_root,
- *   underlyings_hash, collateral_hash]).
+ * MarketRoot(): Poseidon6([epoch, params_hash, instruments_root,
+ *   underlyings_hash, collateral_hash, symbols_hash]) (symbols_hash: the
+ *   instruments' display symbols, which account files resolve holdings by).
  * MarketBinding(U, K, A, MODE): the root of the market whose parameters and
  *   collateral table a margin statement uses (ParamsHash, CollateralHash, MarketRoot);
- *   instruments_root and underlyings_hash enter opaque.
+ *   instruments_root, underlyings_hash and symbols_hash enter opaque.
  *   instruments_root and underlyings_hash are opaque inputs (the root is tied to
- *   every position by the Merkle checks in AvslSolvency). Poseidon(5): 321.
+ *   every position by the Merkle checks in AvslSolvency). Poseidon(6): 354.
  * Market data is public and validated by the keeper: no range checks here.
  */
 include "circomlib/circuits/poseidon.circom";
@@ -78,13 +79,15 @@ template MarketRoot() {
     signal input instruments_root;
     signal input underlyings_hash;
     signal input collateral_hash;
+    signal input symbols_hash;
     signal output root;
-    component h = Poseidon(5);
+    component h = Poseidon(6);
     h.inputs[0] <== epoch;
     h.inputs[1] <== params_hash;
     h.inputs[2] <== instruments_root;
     h.inputs[3] <== underlyings_hash;
     h.inputs[4] <== collateral_hash;
+    h.inputs[5] <== symbols_hash;
     root <== h.out;
 }
 
@@ -105,6 +108,7 @@ template MarketBinding(U, K, A, MODE) {
     signal input vs[U];
     signal input instruments_root;
     signal input underlyings_hash;
+    signal input symbols_hash;
     signal input asset_id[A];
     signal input price[A];
     signal input haircut[A];
@@ -134,5 +138,6 @@ template MarketBinding(U, K, A, MODE) {
     h.instruments_root <== instruments_root;
     h.underlyings_hash <== underlyings_hash;
     h.collateral_hash <== collateral.out;
+    h.symbols_hash <== symbols_hash;
     root <== h.root;
 }

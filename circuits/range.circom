@@ -3,8 +3,10 @@ pragma circom 2.1.6;
  * range.circom — range checks (docs/fixed_point.md §1–2).
  *
  * RangeCheck(n):        in in [0, 2^n)                     n constraints
- * SignedRangeCheck(n):  in + 2^n in [0, 2^(n+1)), i.e. |in| < 2^n (signed,
- *                       carried as p - |x|)                n+1 constraints
+ * SignedRangeCheck(n):  in + 2^n in [0, 2^(n+1)), i.e. in in [-2^n, 2^n)
+ *                       (signed, carried as p - |x|; -2^n itself passes: callers'
+ *                       bounds use |in| <= 2^n, and PositionGreeks refuses
+ *                       q = -2^52 separately)                n+1 constraints
  * NonNegSlack(n):       a - b in [0, 2^n), i.e. a >= b when both are known to
  *                       be far below p/2 in magnitude      n constraints
  *

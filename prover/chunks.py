@@ -103,6 +103,7 @@ def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_C
         "instruments_root": str(commitments.instrument_tree(market).root),
         "underlyings_hash": str(commitments.underlyings_hash(market)),
         "collateral_hash": str(commitments.collateral_hash(market)),
+        "symbols_hash": str(commitments.symbols_hash(market)),
     }
     ids, n_u = market.instrument_ids, len(market.underlyings)
     chain, sums, value = 0, [[0] * n_u, [0] * n_u, [0] * n_u], 0

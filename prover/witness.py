@@ -123,6 +123,7 @@ def statement_market_inputs(market: MarketState) -> dict[str, Any]:
         "vs": fes(p.vega_stress),
         "instruments_root": fe(commitments.instrument_tree(market).root),
         "underlyings_hash": fe(commitments.underlyings_hash(market)),
+        "symbols_hash": fe(commitments.symbols_hash(market)),
         "asset_id": fes(market.asset_ids),
         "price": [fe(c.price) for c in market.collateral],
         "haircut": [fe(c.haircut) for c in market.collateral],

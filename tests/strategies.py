@@ -21,10 +21,6 @@ from zksolv.market import (
 )
 
 
-def _signed(bits: int) -> st.SearchStrategy[int]:
-    return st.integers(-(1 << bits) + 1, (1 << bits) - 1)
-
-
 @st.composite
 def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_scenarios: int = 8,
             mode: RiskMode | None = None, realistic: bool = False) -> MarketState:
@@ -39,15 +35,17 @@ def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_sc
                    draw(st.integers(0, 2 * 10**6)), draw(st.integers(0, 2 * 10**6)), draw(st.integers(0, 2 * 10**6)))
         for u in range(n_u)
     )
-    greek = (lambda bits, cap: st.integers(-cap, cap)) if realistic else (lambda bits, cap: _signed(bits))
-    # distinct strikes: every listed contract has its own identity
+    greek = (lambda bits, cap: st.integers(0, cap)) if realistic else (lambda bits, cap: st.integers(0, (1 << bits) - 1))
+    # distinct strikes: every listed contract has its own identity; calls and puts, so both delta
+    # signs occur (an option's delta lies within one unit of its kind's sign, gamma and vega >= 0)
     strikes = draw(st.lists(st.integers(1, spot_hi), min_size=n_i, max_size=n_i, unique=True))
+    kinds = draw(st.lists(st.sampled_from([InstrumentKind.CALL, InstrumentKind.PUT]), min_size=n_i, max_size=n_i))
     instruments = tuple(
         Instrument(
-            symbol=f"I{i}", underlying=draw(st.integers(0, n_u - 1)), kind=InstrumentKind.CALL,
+            symbol=f"I{i}", underlying=draw(st.integers(0, n_u - 1)), kind=kinds[i],
             strike=strikes[i], expiry=draw(st.integers(1, 2**40 - 1)),
             mark=draw(st.integers(0, spot_hi)),
-            delta=draw(greek(fp.DELTA_BITS, 10**8)),
+            delta=draw(st.integers(0, 10**8)) * (1 if kinds[i] is InstrumentKind.CALL else -1),
             gamma=draw(greek(fp.GAMMA_BITS, 10**9)),
             vega=draw(greek(fp.VEGA_BITS, 10**11)),
         )

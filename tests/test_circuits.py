@@ -67,7 +67,7 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
                 min_ratio: int | None = None) -> MarketState:
     """A random validated market of ``tier``'s shape with realistic magnitudes.
 
-    Instrument 0 is inert (mark and greeks 0). Collateral 0 is a $1 asset
+    Instrument 0 is inert (a worthless call: mark and greeks 0). Collateral 0 is a $1 asset
     without haircut; collateral 1 is 'dust' (price 1 µUSD, haircut 1e6-1, so
     one unit adds exactly 1 to NAV_raw) or a random asset.
     """
@@ -76,13 +76,13 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
     underlyings = tuple(
         Underlying(f"U{u}", rng.randint(10**8, 10**11), (), 500_000, 500_000, 550_000, 450_000) for u in range(n_u)
     )
-    instruments = [Instrument("ZERO", 0, InstrumentKind.SPOT, 0, 0, 0, 0, 0, 0)]
+    instruments = [Instrument("ZERO", 0, InstrumentKind.CALL, 1, 1, 0, 0, 0, 0)]
     for i in range(1, n_instruments):
-        instruments.append(Instrument(
-            f"I{i}", rng.randrange(n_u), rng.choice([InstrumentKind.CALL, InstrumentKind.PUT]),
-            rng.randint(1, 10**11), rng.randint(1, 2**40 - 1), rng.randint(0, 10**11),
-            rng.randint(-10**8, 10**8), rng.randint(-10**9, 10**9), rng.randint(-10**11, 10**11),
-        ))
+        u, kind = rng.randrange(n_u), rng.choice([InstrumentKind.CALL, InstrumentKind.PUT])
+        strike, expiry, mark = rng.randint(1, 10**11), rng.randint(1, 2**40 - 1), rng.randint(0, 10**11)
+        sign = 1 if kind is InstrumentKind.CALL else -1  # an option's delta has its kind's sign
+        delta, gamma, vega = rng.randint(-10**8, 10**8), rng.randint(-10**9, 10**9), rng.randint(-10**11, 10**11)
+        instruments.append(Instrument(f"I{i}", u, kind, strike, expiry, mark, sign * abs(delta), abs(gamma), abs(vega)))
     cuts = sorted(rng.randint(0, fp.RATIO_SCALE) for _ in range(n_k - 1))
     bounds = [0, *cuts, fp.RATIO_SCALE]
     params = Params(

@@ -46,7 +46,7 @@ def tiny_market(epoch: int = 42) -> MarketState:
             Instrument("BTC-P", 0, InstrumentKind.PUT, 58_000 * 10**6, day, 1_500 * 10**6, -40_000_000, 6 * 10**7, 55 * 10**6),
             Instrument("BTC-PERP", 0, InstrumentKind.PERPETUAL, 0, 0, 0, 10**8, 0, 0),
             Instrument("ETH", 1, InstrumentKind.SPOT, 0, 0, 3_000 * 10**6, 10**8, 0, 0),
-            Instrument("ETH-P", 1, InstrumentKind.PUT, 2_800 * 10**6, day, 90 * 10**6, -30_000_000, 10**9, -3 * 10**6),
+            Instrument("ETH-P", 1, InstrumentKind.PUT, 2_800 * 10**6, day, 90 * 10**6, -30_000_000, 10**9, 3 * 10**6),
         ),
         collateral=(CollateralAsset("USDC", 10**6, 0), CollateralAsset("BTC", 60_000 * 10**6, 100_000)),
     ).validated()
@@ -84,10 +84,10 @@ def test_hash_list_binds_length() -> None:
 # ---------------------------------------------------------------------- market
 def test_instrument_leaf_formula_and_signed_encoding() -> None:
     market = tiny_market()
-    ins = market.instruments[4]  # ETH-P: negative delta and vega
+    ins = market.instruments[4]  # ETH-P: negative delta
     ident = instrument_id("ETH", InstrumentKind.PUT.code, ins.strike, ins.expiry)
     assert market.instrument_ids[4] == ident
-    expected = poseidon([ident, 1, ins.mark, P - 30_000_000, 10**9, P - 3 * 10**6])
+    expected = poseidon([ident, 1, ins.mark, P - 30_000_000, 10**9, 3 * 10**6])
     assert cm.instrument_leaf(ident, ins) == expected
 
 
@@ -134,6 +134,7 @@ def test_market_root_formula() -> None:
     market = tiny_market()
     expected = poseidon([
         42, cm.params_hash(market), cm.instrument_tree(market).root, cm.underlyings_hash(market), cm.collateral_hash(market),
+        cm.hash_list([int.from_bytes(i.symbol.encode(), "big") for i in market.instruments]),
     ])
     assert cm.market_root(market) == expected
     assert cm.market_root(tiny_market()) == expected  # equal content, distinct object
@@ -161,6 +162,9 @@ def test_market_root_binds_every_part() -> None:
         dataclasses.replace(base, instruments=(
             dataclasses.replace(base.instruments[0], strike=base.instruments[0].strike + 1), *base.instruments[1:])),
         dataclasses.replace(base, instruments=base.instruments[::-1]),
+        dataclasses.replace(base, instruments=(  # display symbols swapped: account files resolve by them
+            dataclasses.replace(base.instruments[0], symbol="BTC-P"),
+            dataclasses.replace(base.instruments[1], symbol="BTC-C"), *base.instruments[2:])),
     ]
     roots = {cm.market_root(v.validated()) for v in variants}
     assert root not in roots and len(roots) == len(variants)

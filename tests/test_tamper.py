@@ -79,16 +79,22 @@ FULL_SWEEP_MAX_WIRES = 200_000
 SAMPLE_SIZE = 2_000
 
 #: Signals (regex on the .sym name) allowed to survive a tamper in a *padded* account, and only
-#: when the slot ``j`` captured by the regex is empty (q = 0); in ``full`` accounts nothing may survive.
-ALLOWED_SURVIVORS: dict[str, str] = {
-    r"main\.slots\.pos\[(\d+)\]\.e\.zero\.inv": (
+#: when the slot captured by the regex is empty in that account (a position slot with q = 0, or a
+#: balance slot with balance 0); in ``full`` accounts nothing may survive.
+#: ``name -> (slot kind, why)``.
+ALLOWED_SURVIVORS: dict[str, tuple[str, str]] = {
+    r"main\.slots\.pos\[(\d+)\]\.e\.zero\.inv": ("position", (
         "circomlib IsZero: inv <-- 1/in (0 if in == 0); out <== 1 - in*inv; in*out === 0. For an "
         "empty slot (q = 0) the only constraint on inv is out = 1 - 0*inv, so inv is a free auxiliary "
         "value that no other signal depends on: out = 1 is still forced, the slot's entry is 0 as "
         "specified. Witness non-uniqueness, not an under-constrained output (with q != 0, inv = 1/q is "
-        "forced and its tamper is rejected, see the 'full' accounts)."
-    ),
+        "forced and its tamper is rejected, see the 'full' accounts).")),
+    r"main\.balances\.bal\[(\d+)\]\.e\.zero\.inv": ("balance", (
+        "The same IsZero inverse for an empty balance slot (balance = 0): free, nothing depends on it, "
+        "the slot's entry is forced to 0 and its value term to 0.")),
 }
+# Not reachable by these tiers (N, A <= 8: one block), same mechanism: the IsZero inverse of an
+# all-empty entry block (main.*.empty[b].inv) is free when every slot of block b is empty.
 
 
 #: Main inputs allowed to have no wire: ``name -> (condition on the tier, why)``.
@@ -113,7 +119,7 @@ def make_market(tier: Tier, seed: int) -> MarketState:
     instruments = tuple(
         Instrument(f"I{i}", i % n_u, InstrumentKind.CALL if i % 2 else InstrumentKind.PUT,
                    rng.randint(10**9, 10**11), 1_800_000_000 + i, rng.randint(10**8, 10**10),
-                   rng.randint(-10**8, 10**8), rng.randint(1, 10**9), rng.randint(1, 10**11))
+                   (1 if i % 2 else -1) * abs(rng.randint(-10**8, 10**8)), rng.randint(1, 10**9), rng.randint(1, 10**11))
         for i in range(n_instr))
     params = Params(
         alpha=300_000, beta=500_000, v_scalar=700_000, risk_mode=tier.mode, es_level=500_000,  # c = 0.5: some e_k > 0
@@ -135,9 +141,13 @@ def make_market(tier: Tier, seed: int) -> MarketState:
     return market
 
 
-def solvent_account(market: MarketState, slots: list[tuple[int, int]]) -> tuple[list[int], MarginResult]:
-    """Balances making ``slots`` solvent by a thin cushion, and the reference result."""
+def solvent_account(market: MarketState, slots: list[tuple[int, int]],
+                    empty_balance: bool = False) -> tuple[list[int], MarginResult]:
+    """Balances making ``slots`` solvent by a thin cushion, and the reference result; with
+    ``empty_balance`` the last asset's balance is 0 (one balance slot stays empty)."""
     others = [5 * 10**6, 10**6][: len(market.collateral) - 1]
+    if empty_balance:
+        others[-1] = 0
     zero = evaluate(market, slots, [0, *others])
     need = fp.ceil_div(zero.req_raw, fp.RATIO_SCALE) - zero.nav_raw
     usd = max(0, fp.ceil_div(need, 10**12)) + 1
@@ -210,7 +220,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Case]
         c, r, syms, touching = compiled[key]
         market = make_market(tier, seed=sum(map(ord, key)))
         slots = account_slots(market, kind, tier.n_positions)
-        balances, result = solvent_account(market, slots)
+        balances, result = solvent_account(market, slots, empty_balance=kind == "padded")
         inputs = build_inputs(market, tier, slots, balances, 424242, result)
         w = R.read_wtns(calculate_witness(c.wasm, inputs, tmp / f"{key}_{kind}.wtns"))
         assert R.check(r, w) == []
@@ -236,22 +246,24 @@ def survivors(c: Case, wires: list[int], value: Callable[[int, int], int]) -> li
             if not R.tamper_rejected(c.r1cs, c.witness, wi, value(wi, c.witness[wi]), c.touching)]
 
 
-def empty_slots(c: Case) -> set[int]:
-    """Slots of ``c``'s account with q = 0 (the unused tail)."""
-    return set(range(len(c.slots), c.tier.n_positions))
+def empty_slots(c: Case, slot_kind: str = "position") -> set[int]:
+    """Slots of ``c``'s account that are empty: position slots with q = 0 (the unused tail), or
+    balance slots with balance 0 (held balances fill the first slots)."""
+    if slot_kind == "position":
+        return set(range(len(c.slots), c.tier.n_positions))
+    return set(range(sum(1 for b in c.balances if b), c.tier.n_collateral))
 
 
 def allowed(c: Case, wire: int) -> bool:
     """True if a surviving wire is on the documented allow-list *for this account*: one of its names
     matches a pattern whose slot is empty in ``c``. A full account (no empty slot) allows nothing."""
-    empty = empty_slots(c)
-    return any((m := re.fullmatch(pat, n)) and int(m.group(1)) in empty
-               for pat in ALLOWED_SURVIVORS for n in c.names.get(wire, []))
+    return any((m := re.fullmatch(pat, n)) and int(m.group(1)) in empty_slots(c, slot_kind)
+               for pat, (slot_kind, _) in ALLOWED_SURVIVORS.items() for n in c.names.get(wire, []))
 
 
-def iszero_inv_wires(c: Case) -> dict[int, int]:
-    """``slot -> wire`` of the IsZero inverse ``main.slots.pos[j].e.zero.inv`` of every slot."""
-    pat = next(iter(ALLOWED_SURVIVORS))
+def iszero_inv_wires(c: Case, slot_kind: str = "position") -> dict[int, int]:
+    """``slot -> wire`` of the IsZero inverse of every position (or balance) slot."""
+    pat = next(p for p, (kind, _) in ALLOWED_SURVIVORS.items() if kind == slot_kind)
     out = {}
     for wire, names in c.names.items():
         for n in names:
@@ -267,8 +279,10 @@ def test_tamper_sweep_rejects_every_wire(case, key: str, kind: str) -> None:
     assert R.unconstrained_wires(c.r1cs) == []
     wires, full = sweep_wires(c, seed=len(key))
     inv = iszero_inv_wires(c)
+    bal_inv = iszero_inv_wires(c, "balance")
     assert sorted(inv) == list(range(c.tier.n_positions)), f"IsZero inverses found for slots {sorted(inv)}"
-    wires = sorted({*wires, *inv.values()})  # always swept, even in a sample
+    assert sorted(bal_inv) == list(range(c.tier.n_collateral)), f"balance IsZero inverses: {sorted(bal_inv)}"
+    wires = sorted({*wires, *inv.values(), *bal_inv.values()})  # always swept, even in a sample
     rng = random.Random(99)
     start = time.perf_counter()
     plus_one = survivors(c, wires, lambda wi, old: old + 1)
@@ -284,11 +298,14 @@ def test_tamper_sweep_rejects_every_wire(case, key: str, kind: str) -> None:
     # docs/static_analysis.md: the IsZero inverse is rejected in every full account (inv = 1/q is
     # forced); it may only be free in an empty slot of a padded account
     if kind == "full":
-        assert not empty_slots(c), "a full account must use every slot"
+        assert not empty_slots(c) and not empty_slots(c, "balance"), "a full account must use every slot"
         assert not bad, f"full account: {[c.label(wi) for wi in bad]} survive"
-    for j, wi in inv.items():
-        if j not in empty_slots(c):
-            assert wi not in bad, f"slot {j} holds q != 0: tampering its IsZero inverse goes unnoticed"
+    else:
+        assert empty_slots(c) and empty_slots(c, "balance"), "a padded account leaves a position and a balance slot empty"
+    for slot_kind, wires_of in (("position", inv), ("balance", bal_inv)):
+        for j, wi in wires_of.items():
+            if j not in empty_slots(c, slot_kind):
+                assert wi not in bad, f"{slot_kind} slot {j} is held: tampering its IsZero inverse goes unnoticed"
 
 
 @pytest.mark.parametrize("key", list(TIERS))

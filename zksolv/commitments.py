@@ -15,8 +15,10 @@ Instruments and assets are named by their stable identities
   matrices row-major by underlying.
 - ``underlyings_hash = hash_list(concat_u [symbol_code, S, vol_ema, iv_atm, iv_put_25d, iv_call_25d])``.
 - ``collateral_hash = hash_list(concat_a [asset_id, P, h])``.
-- ``market_root = Poseidon5([epoch, params_hash, instruments_root,
-  underlyings_hash, collateral_hash])``.
+- ``symbols_hash = hash_list([symbol_code(display symbol) per instrument])`` in
+  listing order (display symbols are up to 31 characters: one field element).
+- ``market_root = Poseidon6([epoch, params_hash, instruments_root,
+  underlyings_hash, collateral_hash, symbols_hash])``.
 - account: the canonical holdings (non-zero positions sorted by instrument
   id, non-zero balances sorted by asset id; :func:`canonical_positions`,
   :func:`canonical_balances`) as entries (:func:`~zksolv.identity.position_entry`,
@@ -41,7 +43,7 @@ from zksolv import fixedpoint as fp
 from zksolv.account import Account
 from zksolv.errors import InputError
 from zksolv.fixedpoint import to_field
-from zksolv.identity import balance_entry, position_entry, symbol_code
+from zksolv.identity import DISPLAY_SYMBOL_MAX_BYTES, balance_entry, position_entry, symbol_code
 from zksolv.market import Instrument, MarketState
 from zksolv.merkle import MerkleTree
 from zksolv.poseidon import poseidon
@@ -120,9 +122,15 @@ def collateral_hash(market: MarketState) -> int:
     return hash_list([v for ident, a in zip(market.asset_ids, market.collateral) for v in (ident, a.price, a.haircut)])
 
 
+def symbols_hash(market: MarketState) -> int:
+    """``hash_list`` of the instruments' display symbols (as :func:`~zksolv.identity.symbol_code`), in
+    listing order: the root authenticates the names account files and reports resolve holdings by."""
+    return hash_list([symbol_code(i.symbol, "symbol", DISPLAY_SYMBOL_MAX_BYTES) for i in market.instruments])
+
+
 def market_root(market: MarketState) -> int:
-    """``Poseidon5([epoch, params_hash, instruments_root, underlyings_hash,
-    collateral_hash])`` of a validated market (memoised per market)."""
+    """``Poseidon6([epoch, params_hash, instruments_root, underlyings_hash,
+    collateral_hash, symbols_hash])`` of a validated market (memoised per market)."""
     return _memo(
         market,
         "market_root",
@@ -132,6 +140,7 @@ def market_root(market: MarketState) -> int:
             instrument_tree(market).root,
             underlyings_hash(market),
             collateral_hash(market),
+            symbols_hash(market),
         ]),
     )
 

@@ -37,6 +37,8 @@ from zksolv.errors import InputError
 #: Longest symbol (underlying or collateral asset) in bytes, and its width as an integer.
 SYMBOL_MAX_BYTES = 12
 SYMBOL_BITS = 8 * SYMBOL_MAX_BYTES
+#: Longest instrument display symbol (committed as one field element, < 2^248).
+DISPLAY_SYMBOL_MAX_BYTES = 31
 #: Width of an instrument kind code (codes 0..4 are used).
 KIND_BITS = 3
 #: Width of an instrument id: symbol, expiry, kind, strike.
@@ -56,12 +58,12 @@ assert ASSET_ID_BITS + BALANCE_ENTRY_SHIFT <= 240
 KIND_SPOT, KIND_PERPETUAL, KIND_FUTURE, KIND_CALL, KIND_PUT = range(5)
 
 
-def symbol_code(symbol: str, field: str = "symbol") -> int:
-    """The big-endian integer of a symbol's ASCII bytes (1..12 printable, no space)."""
+def symbol_code(symbol: str, field: str = "symbol", max_bytes: int = SYMBOL_MAX_BYTES) -> int:
+    """The big-endian integer of a symbol's ASCII bytes (1..``max_bytes`` printable, no space)."""
     if not isinstance(symbol, str) or not symbol:
         raise InputError(f"{field}: must be a non-empty string")
-    if len(symbol) > SYMBOL_MAX_BYTES or not all("!" <= ch <= "~" for ch in symbol):
-        raise InputError(f"{field}: must be 1 to {SYMBOL_MAX_BYTES} printable ASCII characters without spaces")
+    if len(symbol) > max_bytes or not all("!" <= ch <= "~" for ch in symbol):
+        raise InputError(f"{field}: must be 1 to {max_bytes} printable ASCII characters without spaces")
     return int.from_bytes(symbol.encode("ascii"), "big")
 
 

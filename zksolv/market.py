@@ -264,11 +264,13 @@ class MarketState:
             check_interval(f"{name}.underlying", ins.underlying, 0, n_u - 1)
             if not isinstance(ins.kind, InstrumentKind):
                 raise InputError(f"{name}.kind: must be one of {[k.value for k in InstrumentKind]}")
+            identity.symbol_code(ins.symbol, f"{name}.symbol", identity.DISPLAY_SYMBOL_MAX_BYTES)
             identity.check_contract(ins.kind.code, ins.strike, ins.expiry, name)
             check_bits(f"{name}.mark", ins.mark, fp.PRICE_BITS, signed=False)
             check_bits(f"{name}.delta", ins.delta, fp.DELTA_BITS, signed=True)
             check_bits(f"{name}.gamma", ins.gamma, fp.GAMMA_BITS, signed=True)
             check_bits(f"{name}.vega", ins.vega, fp.VEGA_BITS, signed=True)
+            _check_unit_contract(ins, self.underlyings[ins.underlying].spot, name)
         _check_same_contract(self.instruments, self.instrument_ids)
         for a, asset in enumerate(self.collateral):
             identity.asset_id(asset.symbol, f"collateral[{a}]")
@@ -582,6 +584,26 @@ def _check_unique(name: str, symbols: Sequence[str]) -> None:
         if s in seen:
             raise InputError(f"{name}[{i}].symbol: duplicate {s!r}")
         seen.add(s)
+
+
+def _check_unit_contract(ins: Instrument, spot: int, name: str) -> None:
+    """The published data must be that of the contract the identity names: one unit of a
+    USD-settled linear contract (zksolv.identity). A linear instrument's data is fixed by its
+    kind; an option's delta lies between 0 and 1 unit with the kind's sign, its gamma and vega
+    are not negative. (So a re-listing cannot give an identity another contract's terms, e.g.
+    an inverse perpetual under a linear perpetual's identity.)"""
+    one = fp.DELTA_SCALE
+    if ins.kind in (InstrumentKind.SPOT, InstrumentKind.PERPETUAL, InstrumentKind.FUTURE):
+        mark = spot if ins.kind is InstrumentKind.SPOT else 0
+        if (ins.mark, ins.delta, ins.gamma, ins.vega) != (mark, one, 0, 0):
+            what = "its underlying's spot" if ins.kind is InstrumentKind.SPOT else "0 (settled every epoch)"
+            raise InputError(f"{name}: a {ins.kind.value} unit has mark {what}, delta 1, gamma 0 and vega 0")
+        return
+    lo, hi = (0, one) if ins.kind is InstrumentKind.CALL else (-one, 0)
+    if not lo <= ins.delta <= hi:
+        raise InputError(f"{name}.delta: a {ins.kind.value}'s delta lies in [{lo}, {hi}] (scale {one})")
+    if ins.gamma < 0 or ins.vega < 0:
+        raise InputError(f"{name}: an option's gamma and vega are not negative")
 
 
 def _check_same_contract(instruments: Sequence[Instrument], ids: Sequence[int]) -> None:
