@@ -27,8 +27,8 @@ pragma circom 2.1.6;
  * Unused slots: q = 0 with a valid path (e.g. to leaf 0), balance = 0 with any
  *   asset_index: they add 0 to every sum and their entries are 0 (not committed).
  * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json;
- *   (N=8, U=2, A=4, K=16, DEPTH=4, stress) = 27,667, N=16: 41,191; one position
- *   costs 1,690.5 at DEPTH=4, U=2 (leaf 354 + path 2+301 per level + entry 3 +
+ *   (N=8, U=2, A=4, K=16, DEPTH=4, stress) = 27,708, N=16: 41,240; one position
+ *   costs 1,691.5 at DEPTH=4, U=2 (leaf 354 + path 2+301 per level + entry 3 + q != -2^52 1 +
  *   Poseidon(9)/8 + greeks 65).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen;
  * FP_DEBUG() != 0 logs intermediate values (test builds only: they are private).
