@@ -143,13 +143,14 @@ def _ship_dir() -> Path:
     return cache_dir() / "shipped"
 
 
-def _materialise(item: _Shipped) -> Path:
-    """The shipped file on this node: written once into the node's cache by sha256, then re-used."""
+def _materialise(item: _Shipped, folder: str | None = None) -> Path:
+    """The shipped file on this node: written once into the node's cache (under its own sha256,
+    or into ``folder`` beside the files it belongs with), then re-used."""
     import ray
 
     from zksolv.atomic import atomic_write_bytes
 
-    path = _ship_dir() / item.sha256 / item.name
+    path = _ship_dir() / (folder or item.sha256) / item.name
     if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == item.sha256:
         return path
     data = ray.get(item.ref)
@@ -159,15 +160,15 @@ def _materialise(item: _Shipped) -> Path:
     return path
 
 
+#: Roles of the circuit's witness-generator files: they must sit in one folder (the JS requires its sibling).
+_WITNESS_FILES = ("wasm", "generate_witness.js", "witness_calculator.js")
+
+
 def _ray_prove(task: ProofTask, shipped: dict[str, _Shipped]) -> Proof:
     """A Ray task: put the shipped circuit and key files in place on this node, then prove."""
-    local = {role: _materialise(item) for role, item in shipped.items()}
-    wasm_dir = local["wasm"].parent
-    for role in ("generate_witness.js", "witness_calculator.js"):
-        target = wasm_dir / role
-        if not target.exists():
-            os.symlink(local[role], target)
-    circuit = replace(task.circuit, wasm=local["wasm"], directory=wasm_dir)
+    folder = f"{shipped['wasm'].sha256}/js"
+    local = {role: _materialise(item, folder if role in _WITNESS_FILES else None) for role, item in shipped.items()}
+    circuit = replace(task.circuit, wasm=local["wasm"], directory=local["wasm"].parent)
     keys = replace(task.keys, arkworks_pk=local.get("arkworks_pk"), zkey=local.get("zkey"))
     return prove_task(replace(task, circuit=circuit, keys=keys))
 

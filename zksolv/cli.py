@@ -247,26 +247,64 @@ def setup(market_path: str, n_positions: int, route: str, ptau: str | None, as_j
 @market_option
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for proof.json, public.json, ...")
 @positions_option
+@click.option("--chunk-size", type=click.IntRange(8, 1024), default=None,
+              help="prove in chunks of this many positions (a multiple of 8; default: one circuit up to "
+                   "64 positions, chunks of 64 above)")
+@click.option("--chunks", "n_chunks", type=click.IntRange(1, 4096), default=None,
+              help="pad the book to exactly this many chunks (hides its size within the count)")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="local proving processes for chunks (default: one per core)")
+@click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
+              help="prove the chunks on a Ray cluster (ADDRESS, or 'local' to start one here); "
+                   "needs pip install 'zksolv[ray]'")
 @click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True)
 @route_option
 @ptau_option
 @json_option
 @handle_errors
-def prove(account_path: str, market_path: str, out: str, n_positions: int | None, backend: str, route: str,
+def prove(account_path: str, market_path: str, out: str, n_positions: int | None, chunk_size: int | None,
+          n_chunks: int | None, workers: int | None, ray_address: str | None, backend: str, route: str,
           ptau: str | None, as_json: bool) -> None:
-    """Prove the account meets the AVSL rule; refuses (exit 4) if it does not."""
+    """Prove the account meets the AVSL rule; refuses (exit 4) if it does not.
+
+    Books of up to 64 positions prove in one circuit, larger ones in chunks
+    (a chunk proof per 64 positions plus a final proof, in parallel); the
+    commitment is the same either way.
+    """
     from prover.prove import prove as make_proof
 
     ptau_path = _check_route(route, ptau)
+    if n_positions is not None and (chunk_size is not None or n_chunks is not None):
+        raise InputError("--positions: one circuit's capacity; it excludes --chunk-size and --chunks")
+    if chunk_size is not None and chunk_size % 8:
+        raise InputError("--chunk-size: must be a multiple of 8 (the commitment's entry block)")
     timings: dict[str, float] = {}
     bundle = make_proof(_load_account(account_path), _load_market(market_path), n_positions=n_positions,
-                        backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings))
+                        chunk_size=chunk_size, n_chunks=n_chunks, workers=workers, ray_address=ray_address,
+                        backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings),
+                        task_progress=_task_bar())
     paths = bundle.save(out)
     if bundle.statement.insecure_setup:
         click.echo("warning: proved with development keys — NOT FOR REAL FUNDS", err=True)
-    _emit({"tier": bundle.statement.tier, "epoch": bundle.statement.epoch,
-           "account_commitment": bundle.statement.account_commitment, "market_root": bundle.statement.market_root,
+    st = bundle.statement
+    _emit({"tier": st.tier, **({"chunk_tier": st.chunk_tier, "chunks": st.n_chunks} if st.chunked else {}),
+           "epoch": st.epoch, "account_commitment": st.account_commitment, "market_root": st.market_root,
            "files": [str(p) for p in paths.values()], "seconds": {k: round(v, 3) for k, v in timings.items()}}, as_json)
+
+
+def _task_bar() -> Callable[[int, int], None] | None:
+    """A one-line ``proofs done/total`` counter on a terminal's stderr (nothing when not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    start = time.perf_counter()
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total
+        click.echo(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} proofs "
+                   f"({time.perf_counter() - start:.0f} s)", err=True, nl=done == total)
+
+    return show
 
 
 # ------------------------------------------------------------------- verify
