@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Sequence
 
 _VERIFIER: Any = None
@@ -66,6 +65,8 @@ def check_native(vk: dict[str, Any], items: Sequence[tuple[Any, Sequence[int]]],
     if n <= 1:
         _init_worker(vk_json)
         return _check_chunk(encoded)
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when a pool is used
+
     size = max(1, -(-len(encoded) // (4 * n)))
     chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
     with ProcessPoolExecutor(max_workers=n, initializer=_init_worker, initargs=(vk_json,)) as pool:
