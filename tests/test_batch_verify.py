@@ -127,6 +127,19 @@ def test_miller_loop_and_pairing_equal_py_ecc() -> None:
     assert bn254.final_exponentiation(ours) == tuple(int(c) for c in final_exponentiate(ref).coeffs)
 
 
+def test_constants_and_inverse_equal_py_ecc() -> None:
+    from py_ecc.fields import optimized_bn128_FQ12 as FQ12
+    from py_ecc.optimized_bn128 import curve_order, field_modulus
+    from py_ecc.optimized_bn128.optimized_pairing import pseudo_binary_encoding
+
+    assert (bn254.P, bn254.R, list(bn254.ATE_LOOP_NAF)) == (field_modulus, curve_order, pseudo_binary_encoding)
+    a = tuple(secrets.randbelow(Q) for _ in range(12))
+    assert bn254.f12_inv(a) == tuple(int(c) for c in FQ12(list(a)).inv().coeffs)
+    assert bn254.f12_mul(a, bn254.f12_inv(a)) == bn254.ONE12
+    with pytest.raises(ZeroDivisionError):
+        bn254.f12_inv((0,) * 12)
+
+
 def test_pairing_product_is_bilinear() -> None:
     a, b = secrets.randbelow(R - 1) + 1, secrets.randbelow(R - 1) + 1
     one = bn254.prepare_g2(_g2(1))
