@@ -156,15 +156,38 @@ def test_curve_arithmetic_equals_py_ecc() -> None:
     assert bn254.g1_lincomb([_g1(3), _g1(5), None], [k, m, 7]) == _g1((3 * k + 5 * m) % R)
 
 
+def _twist_points(count: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Random points on the twist curve: almost all outside G2 (the cofactor is ~p)."""
+    from tests.test_groth16_verifier import _fq2_sqrt
+    from py_ecc.fields import optimized_bn128_FQ2 as FQ2
+    from py_ecc.optimized_bn128 import b2
+
+    out = []
+    while len(out) < count:
+        x = FQ2([secrets.randbelow(Q), secrets.randbelow(Q)])
+        y = _fq2_sqrt(x ** 3 + b2)
+        if y is not None:
+            out.append(((x.coeffs[0], x.coeffs[1]), (y.coeffs[0], y.coeffs[1])))
+    return out
+
+
 def test_g2_subgroup_check_agrees_with_py_ecc() -> None:
-    assert bn254.g2_in_subgroup(_g2(secrets.randbelow(R - 1) + 1))
-    outside = _non_subgroup_g2()
-    point = parse_g2(outside, "b", subgroup_check=False)
     from py_ecc.fields import optimized_bn128_FQ2 as FQ2
 
-    py_point = (FQ2(list(point[0])), FQ2(list(point[1])), FQ2.one())
-    assert not is_inf(multiply(py_point, R))
-    assert not bn254.g2_in_subgroup(point)
+    inside = [_g2(secrets.randbelow(R - 1) + 1) for _ in range(4)]
+    outside = [parse_g2(_non_subgroup_g2(), "b", subgroup_check=False), *_twist_points(6)]
+    # points of the other torsion part only: r * (random twist point) has order dividing the cofactor
+    torsion = [bn254._to_affine(bn254.FP2, bn254._jac_mul(bn254.FP2, pt, R), bn254.f2_inv) for pt in _twist_points(3)]
+    outside += [pt for pt in torsion if pt is not None]
+    # in G2 plus a small-torsion component
+    outside += [bn254._to_affine(bn254.FP2, bn254._jac_add_affine(bn254.FP2, (*inside[0], (1, 0)), pt), bn254.f2_inv)
+                for pt in torsion if pt is not None]
+    for point in inside + outside:
+        py_point = (FQ2(list(point[0])), FQ2(list(point[1])), FQ2.one())
+        expected = is_inf(multiply(py_point, R))
+        assert bn254.g2_in_subgroup(point) == bn254.g2_in_subgroup_by_order(point) == expected
+    assert [bn254.g2_in_subgroup(pt) for pt in inside] == [True] * 4
+    assert not any(bn254.g2_in_subgroup(pt) for pt in outside) and len(outside) >= 7
 
 
 # ------------------------------------------------------------------ batch
