@@ -46,6 +46,26 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def exit_code(exc: BaseException) -> int:
+    """The exit code of a :class:`ZksolvError` or :class:`OSError` (see the module docstring)."""
+    if isinstance(exc, InputError):  # before VerificationError: MalformedFieldError is both
+        return EXIT_INPUT
+    if isinstance(exc, VerificationError):
+        return EXIT_INVALID
+    if isinstance(exc, ProofError):
+        return EXIT_REFUSED
+    if isinstance(exc, (ToolchainError, CacheError)):
+        return EXIT_TOOLCHAIN
+    if isinstance(exc, OSError):  # e.g. --out under a regular file, in /proc, read-only, disk full
+        return EXIT_TOOLCHAIN if exc.errno in _ENVIRONMENTAL_ERRNOS else EXIT_INPUT
+    return EXIT_INPUT
+
+
+def error_message(exc: BaseException) -> str:
+    """The one-line message for ``exc`` (names the field or path, never a private value)."""
+    return _os_error_message(exc) if isinstance(exc, OSError) else str(exc)
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Map the exception hierarchy to exit codes and one-line messages."""
 
@@ -53,18 +73,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except InputError as exc:
-            _fail(str(exc), EXIT_INPUT)
-        except VerificationError as exc:
-            _fail(str(exc), EXIT_INVALID)
-        except ProofError as exc:
-            _fail(str(exc), EXIT_REFUSED)
-        except (ToolchainError, CacheError) as exc:
-            _fail(str(exc), EXIT_TOOLCHAIN)
-        except ZksolvError as exc:  # pragma: no cover - every subclass is mapped above
-            _fail(str(exc), EXIT_INPUT)
-        except OSError as exc:  # e.g. --out under a regular file, in /proc, read-only, disk full
-            _fail(_os_error_message(exc), EXIT_TOOLCHAIN if exc.errno in _ENVIRONMENTAL_ERRNOS else EXIT_INPUT)
+        except (ZksolvError, OSError) as exc:
+            _fail(error_message(exc), exit_code(exc))
 
     return wrapper
 
@@ -307,21 +317,9 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
                 workers, as_json)
     except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
         if as_json:
-            click.echo(json.dumps({"status": "error", "valid": False, "reason": str(exc), "exit_code": _exit_code(exc)}))
+            click.echo(json.dumps({"status": "error", "valid": False, "reason": error_message(exc),
+                                   "exit_code": exit_code(exc)}))
         raise
-
-
-def _exit_code(exc: BaseException) -> int:
-    """The exit code :func:`handle_errors` gives ``exc``."""
-    if isinstance(exc, InputError):
-        return EXIT_INPUT
-    if isinstance(exc, VerificationError):
-        return EXIT_INVALID
-    if isinstance(exc, (ToolchainError, CacheError)):
-        return EXIT_TOOLCHAIN
-    if isinstance(exc, OSError):
-        return EXIT_TOOLCHAIN if exc.errno in _ENVIRONMENTAL_ERRNOS else EXIT_INPUT
-    return EXIT_INPUT
 
 
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str, vk_path: str | None,
@@ -340,40 +338,37 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     if dev_key:
         click.echo("warning: verifying with this machine's development key (single-party setup) — NOT FOR REAL FUNDS",
                    err=True)
-    trusted_vk = None
+    keys: dict[str, Any] = {}  # key path -> prepared key (parsed and checked once)
     if vk_path is not None:
         try:
-            trusted_vk = load_verification_key(Path(vk_path))
+            keys[str(Path(vk_path))] = _prepared(load_verification_key(Path(vk_path)))
         except VerificationError as exc:
             raise InputError(f"--vk: {exc}") from None
     start = time.perf_counter()
-    rows: list[dict[str, Any] | None] = [None] * len(folders)
-    groups: dict[str, list[tuple[int, Any]]] = {}
-    keys: dict[str, Any] = {}  # key path -> prepared key (parsed and checked once)
+    rows: list[dict[str, Any]] = []
+    pending: dict[str, list[tuple[int, Any]]] = {}  # key path -> (row index, submission)
     for i, folder in enumerate(folders):
-        submission, row, refusal = _read_submission(folder, state, expected, vk_path, trusted_vk, keys)
-        if refusal is not None:
-            rows[i] = {**row, **refusal.to_dict()}
-        else:
-            groups.setdefault(row["verification_key"], []).append((i, (submission, row)))
+        submission, row, refusal = _read_submission(folder, state, expected, vk_path, keys)
+        rows.append(row if refusal is None else {**row, **refusal.to_dict()})
+        if refusal is None:
+            pending.setdefault(row["verification_key"], []).append((i, submission))
     chunk = _VERIFY_CHUNK[backend]
     show_bar = not as_json and sys.stderr.isatty()
     with click.progressbar(length=len(folders), label="verifying", file=sys.stderr) if show_bar else _no_bar() as bar:
-        bar.update(len(folders) - sum(len(g) for g in groups.values()))
-        for key_path, members in groups.items():
-            vk = keys[key_path]
+        bar.update(len(folders) - sum(len(members) for members in pending.values()))
+        for key_path, members in pending.items():
             for at in range(0, len(members), chunk):
                 part = members[at:at + chunk]
-                verdicts = verify_many([sub for _, (sub, _) in part], state, vk, backend=backend, workers=workers)
-                for (i, (_, row)), verdict in zip(part, verdicts):
-                    rows[i] = {**row, **verdict.to_dict()}
+                verdicts = verify_many([sub for _, sub in part], state, keys[key_path], backend=backend,
+                                       workers=workers)
+                for (i, _), verdict in zip(part, verdicts):
+                    rows[i] = {**rows[i], **verdict.to_dict()}
                 bar.update(len(part))
     elapsed = time.perf_counter() - start
-    done = [r for r in rows if r is not None]
-    counts = {status: sum(r["status"] == status for r in done) for status in ("valid", "invalid", "malformed")}
-    summary = {"proofs": len(done), **counts, "seconds": round(elapsed, 3),
-               "proofs_per_second": round(len(done) / elapsed, 1) if elapsed > 0 else None, "backend": backend}
-    for r in done:
+    counts = {status: sum(r["status"] == status for r in rows) for status in ("valid", "invalid", "malformed")}
+    summary = {"proofs": len(rows), **counts, "seconds": round(elapsed, 3),
+               "proofs_per_second": round(len(rows) / elapsed, 1) if elapsed > 0 else None, "backend": backend}
+    for r in rows:
         if as_json:
             click.echo(json.dumps(r))
         else:
@@ -382,11 +377,11 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     if as_json:
         click.echo(json.dumps({"summary": summary}))
     else:
-        if len(done) == 1 and "key_setup" in done[0]:
-            click.echo(f"key_setup: {done[0]['key_setup']}")
+        if len(rows) == 1 and "key_setup" in rows[0]:
+            click.echo(f"key_setup: {rows[0]['key_setup']}")
         click.echo(f"{summary['proofs']} proof(s): {counts['valid']} valid, {counts['invalid']} invalid, "
                    f"{counts['malformed']} malformed ({summary['proofs_per_second']} proofs/s)")
-    sys.exit(0 if counts["valid"] == len(done) else EXIT_INVALID)
+    sys.exit(0 if counts["valid"] == len(rows) else EXIT_INVALID)
 
 
 @contextmanager
@@ -442,9 +437,12 @@ def _commitment_value(value: Any, what: str) -> int:
 
 
 def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None, vk_path: str | None,
-                     trusted_vk: Any, keys: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
-    """(submission, report fields, refusal or None) for one proof folder; nothing here raises for the folder's files."""
-    from verifier.proof_io import load_proof, load_public
+                     keys: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
+    """(submission, report fields, refusal or None) for one proof folder; nothing here raises for the folder's files.
+
+    With ``--dev-key`` the folder's tier picks this machine's key, prepared once into ``keys``.
+    """
+    from verifier.proof_io import load_proof, load_public, load_verification_key
     from verifier.statement import STATEMENT_FILE, Statement
     from verifier.verify import Submission, Verdict, malformed
 
@@ -462,17 +460,10 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None, 
         setup = "dev (INSECURE development setup: NOT FOR REAL FUNDS)" if key.insecure else "dev"
         row.update(verification_key=path, key_setup=setup, insecure_setup=bool(key.insecure))
         if path not in keys:
-            from verifier.proof_io import load_verification_key
-            from verifier.verify import prepare_key
-
-            keys[path] = _prepared(load_verification_key(key.path), prepare_key)
+            keys[path] = _prepared(load_verification_key(key.path))
     else:
         row.update(verification_key=str(Path(vk_path)), key_setup="given with --vk (its setup is not known to zksolv)",
                    insecure_setup=None)
-        if row["verification_key"] not in keys:
-            from verifier.verify import prepare_key
-
-            keys[row["verification_key"]] = _prepared(trusted_vk, prepare_key)
     registered = None
     if expected is not None:
         registered = expected.get(folder.name)
@@ -486,10 +477,12 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None, 
     return Submission(proof, public, registered, statement, label=str(folder)), row, None
 
 
-def _prepared(vk_json: Any, prepare: Callable[[Any], Any]) -> Any:
+def _prepared(vk_json: Any) -> Any:
     """The prepared key, or the raw JSON when it is malformed (verify_many then refuses every proof with the reason)."""
+    from verifier.verify import prepare_key
+
     try:
-        return prepare(vk_json)
+        return prepare_key(vk_json)
     except VerificationError:
         return vk_json
 

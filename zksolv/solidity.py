@@ -217,12 +217,35 @@ contract Groth16BatchVerifier {
                 mstore(0, 0)
                 return(0, 32)
             }
+            // out[0..1] := s * (x, y)   (scratch: 3 words)
+            function ecmul(scratch, x, y, s, out) {
+                mstore(scratch, x)
+                mstore(add(scratch, 32), y)
+                mstore(add(scratch, 64), s)
+                if iszero(staticcall(gas(), 7, scratch, 96, out, 64)) { fail() }
+            }
+            // out[0..1] := out + p   (scratch: 4 words, p must not overlap them)
+            function ecadd_into(scratch, out, p) {
+                mstore(scratch, mload(out))
+                mstore(add(scratch, 32), mload(add(out, 32)))
+                mstore(add(scratch, 64), mload(p))
+                mstore(add(scratch, 96), mload(add(p, 32)))
+                if iszero(staticcall(gas(), 6, scratch, 128, out, 64)) { fail() }
+            }
+            // pair: negate its G1 point (y -> q - y; infinity stays) and append the G2 constant
+            function negate_g2(pair, x_im, x_re, y_im, y_re) {
+                mstore(add(pair, 32), mod(sub(Q, mload(add(pair, 32))), Q))
+                mstore(add(pair, 64), x_im)
+                mstore(add(pair, 96), x_re)
+                mstore(add(pair, 128), y_im)
+                mstore(add(pair, 160), y_re)
+            }
             let buf := mload(0x40)
             let size := mul(n, 288)
             calldatacopy(buf, members.offset, size)
             mstore(add(buf, size), root)
             let seed := keccak256(buf, add(size, 32))
-            // pairing input: (n + 3) pairs of 6 words, then 5 words of scratch
+            // pairing input: (n + 3) pairs of 6 words, then 6 words of scratch
             let sc := add(buf, mul(add(n, 3), 192))
             let sumR := 0
             let sumRC := 0
@@ -255,48 +278,21 @@ contract Groth16BatchVerifier {
             }
             // pair n: (-(s alpha), beta)
             let pair := add(buf, mul(n, 192))
-            mstore(sc, ALPHA_X)
-            mstore(add(sc, 32), ALPHA_Y)
-            mstore(add(sc, 64), sumR)
-            if iszero(staticcall(gas(), 7, sc, 96, pair, 64)) { fail() }
-            mstore(add(pair, 32), mod(sub(Q, mload(add(pair, 32))), Q))
-            mstore(add(pair, 64), BETA_X_IM)
-            mstore(add(pair, 96), BETA_X_RE)
-            mstore(add(pair, 128), BETA_Y_IM)
-            mstore(add(pair, 160), BETA_Y_RE)
+            ecmul(sc, ALPHA_X, ALPHA_Y, sumR, pair)
+            negate_g2(pair, BETA_X_IM, BETA_X_RE, BETA_Y_IM, BETA_Y_RE)
             // pair n + 1: (-X, gamma), X = s IC0 + (sum rho c) IC1 + (s root) IC2
             pair := add(pair, 192)
-            mstore(sc, IC0_X)
-            mstore(add(sc, 32), IC0_Y)
-            mstore(add(sc, 64), sumR)
-            if iszero(staticcall(gas(), 7, sc, 96, pair, 64)) { fail() }
-            mstore(sc, IC1_X)
-            mstore(add(sc, 32), IC1_Y)
-            mstore(add(sc, 64), sumRC)
-            if iszero(staticcall(gas(), 7, sc, 96, add(sc, 64), 64)) { fail() }
-            mstore(sc, mload(pair))
-            mstore(add(sc, 32), mload(add(pair, 32)))
-            if iszero(staticcall(gas(), 6, sc, 128, pair, 64)) { fail() }
-            mstore(sc, IC2_X)
-            mstore(add(sc, 32), IC2_Y)
-            mstore(add(sc, 64), mulmod(sumR, root, R))
-            if iszero(staticcall(gas(), 7, sc, 96, add(sc, 64), 64)) { fail() }
-            mstore(sc, mload(pair))
-            mstore(add(sc, 32), mload(add(pair, 32)))
-            if iszero(staticcall(gas(), 6, sc, 128, pair, 64)) { fail() }
-            mstore(add(pair, 32), mod(sub(Q, mload(add(pair, 32))), Q))
-            mstore(add(pair, 64), GAMMA_X_IM)
-            mstore(add(pair, 96), GAMMA_X_RE)
-            mstore(add(pair, 128), GAMMA_Y_IM)
-            mstore(add(pair, 160), GAMMA_Y_RE)
+            ecmul(sc, IC0_X, IC0_Y, sumR, pair)
+            ecmul(sc, IC1_X, IC1_Y, sumRC, add(sc, 128))
+            ecadd_into(sc, pair, add(sc, 128))
+            ecmul(sc, IC2_X, IC2_Y, mulmod(sumR, root, R), add(sc, 128))
+            ecadd_into(sc, pair, add(sc, 128))
+            negate_g2(pair, GAMMA_X_IM, GAMMA_X_RE, GAMMA_Y_IM, GAMMA_Y_RE)
             // pair n + 2: (-sum rho C, delta)
             pair := add(pair, 192)
             mstore(pair, accX)
-            mstore(add(pair, 32), mod(sub(Q, accY), Q))
-            mstore(add(pair, 64), DELTA_X_IM)
-            mstore(add(pair, 96), DELTA_X_RE)
-            mstore(add(pair, 128), DELTA_Y_IM)
-            mstore(add(pair, 160), DELTA_Y_RE)
+            mstore(add(pair, 32), accY)
+            negate_g2(pair, DELTA_X_IM, DELTA_X_RE, DELTA_Y_IM, DELTA_Y_RE)
             if iszero(staticcall(gas(), 8, buf, mul(add(n, 3), 192), sc, 32)) { fail() }
             ok := eq(mload(sc), 1)
         }
