@@ -51,28 +51,34 @@ _B2 = None  # set below: 3 / (9 + i), the twist's b
 
 # ------------------------------------------------------------------ F_p2
 def f2_mul(a: Fp2, b: Fp2) -> Fp2:
+    """``a * b`` in F_p2 (Karatsuba: three base-field products)."""
     t0, t1 = a[0] * b[0], a[1] * b[1]
     return (t0 - t1) % P, ((a[0] + a[1]) * (b[0] + b[1]) - t0 - t1) % P
 
 
 def f2_sqr(a: Fp2) -> Fp2:
+    """``a^2`` in F_p2."""
     return (a[0] + a[1]) * (a[0] - a[1]) % P, 2 * a[0] * a[1] % P
 
 
 def f2_add(a: Fp2, b: Fp2) -> Fp2:
+    """``a + b`` in F_p2."""
     return (a[0] + b[0]) % P, (a[1] + b[1]) % P
 
 
 def f2_sub(a: Fp2, b: Fp2) -> Fp2:
+    """``a - b`` in F_p2."""
     return (a[0] - b[0]) % P, (a[1] - b[1]) % P
 
 
 def f2_inv(a: Fp2) -> Fp2:
+    """``1 / a`` in F_p2 (conjugate over the norm; ``a != 0``)."""
     inv = pow(a[0] * a[0] + a[1] * a[1], -1, P)
     return a[0] * inv % P, -a[1] * inv % P
 
 
 def f2_pow(a: Fp2, e: int) -> Fp2:
+    """``a^e`` in F_p2 (square and multiply)."""
     out: Fp2 = (1, 0)
     for bit in bin(e)[2:]:
         out = f2_sqr(out)
@@ -159,6 +165,7 @@ def g1_mul(pt: G1, k: int) -> G1:
 
 
 def g1_add(a: G1, b: G1) -> G1:
+    """``a + b`` for affine G1 points (``None`` = infinity)."""
     if a is None:
         return b
     if b is None:
@@ -167,6 +174,7 @@ def g1_add(a: G1, b: G1) -> G1:
 
 
 def g1_neg(a: G1) -> G1:
+    """``-a`` for an affine G1 point."""
     return None if a is None else (a[0], -a[1] % P)
 
 
@@ -185,11 +193,13 @@ def g1_lincomb(points: Sequence[G1], scalars: Sequence[int]) -> G1:
 
 
 def g1_on_curve(pt: tuple[int, int]) -> bool:
+    """``y^2 == x^3 + 3`` (G1 has cofactor 1: on the curve means in G1)."""
     x, y = pt
     return (y * y - x * x * x - 3) % P == 0
 
 
 def g2_on_curve(pt: tuple[Fp2, Fp2]) -> bool:
+    """``y^2 == x^3 + 3 / (9 + i)`` on the twist (not yet a G2 membership test)."""
     x, y = pt
     return f2_sub(f2_sqr(y), f2_add(f2_mul(f2_sqr(x), x), _B2)) == (0, 0)
 
@@ -238,6 +248,7 @@ def _reduce(t: list[int]) -> Fp12:
 
 
 def f12_mul(a: Fp12, b: Fp12) -> Fp12:
+    """``a * b`` in F_p12 (schoolbook, one reduction)."""
     t = [0] * 23
     for i, ai in enumerate(a):
         if ai:
@@ -247,6 +258,7 @@ def f12_mul(a: Fp12, b: Fp12) -> Fp12:
 
 
 def f12_sqr(a: Fp12) -> Fp12:
+    """``a^2`` in F_p12 (78 products instead of 144)."""
     t = [0] * 23
     for i, ai in enumerate(a):
         if ai:
