@@ -43,7 +43,8 @@ interface IGroth16BatchVerifier {
 ///        when stored), proof coordinates < q (checked per proof, before the pairing).
 ///      - `proveSolventBatch` records N proofs with one pairing product (the batch verifier);
 ///        an invalid member reverts the whole batch, a member already proven for the current
-///        root is skipped (so a trader proving alone cannot make a keeper's batch revert).
+///        root is skipped (so a trader proving alone cannot make a keeper's batch revert), and
+///        a batch of nothing but such members (a replay) reverts.
 ///      - Each root comes with a proof window; after it closes anyone may mark a registered
 ///        commitment that has not proven against the current root as liquidatable
 ///        (`markLiquidatable`, event `Liquidatable`), once per epoch.
@@ -121,6 +122,8 @@ contract SolvencyRegistry {
     /// @notice Batch commitments must be strictly increasing (this also refuses duplicates);
     ///         `index` is the first one out of order.
     error CommitmentsNotIncreasing(uint256 index);
+    /// @notice Every member of the batch was already proven against `root` (a replayed batch).
+    error NothingToProve(uint256 root);
     /// @notice The proof window of the current epoch is still open until `deadline`.
     error ProofWindowOpen(uint64 deadline);
     /// @notice `commitment` was already marked liquidatable in `epoch`.
@@ -219,7 +222,8 @@ contract SolvencyRegistry {
     /// @dev `proofs[i]` is `[a.x, a.y, b.x_im, b.x_re, b.y_im, b.y_re, c.x, c.y]` (b in EVM
     ///      order) for `commitments[i]`; commitments strictly increasing (no duplicates). A
     ///      member already proven against the current root is skipped (not checked, not
-    ///      re-recorded); any other failure reverts the whole batch: an unregistered commitment
+    ///      re-recorded), and a batch with nothing else reverts (`NothingToProve`: a replay);
+    ///      any other failure reverts the whole batch: an unregistered commitment
     ///      (`UnknownCommitment`), or an invalid proof among the rest (`InvalidProof`: the batch
     ///      check cannot say which; keepers check off chain first). Records and events are the
     ///      same as `proveSolvent`'s.
@@ -249,7 +253,7 @@ contract SolvencyRegistry {
             }
             ++proven;
         }
-        if (proven == 0) return 0;
+        if (proven == 0) revert NothingToProve(root);
         assembly ("memory-safe") {
             mstore(members, mul(proven, 9))
         }

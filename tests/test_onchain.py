@@ -574,7 +574,7 @@ def batch_chain(toy: Toy, contracts: dict[str, CompiledContract], accounts) -> d
     s.call("batch_e1", reg, batch(members1[:4]))  # account 4 proves nothing in epoch 1
     s.call("solvent_after", reg, IS_SOLVENT_SELECTOR, [com[0]])
     s.call("solvent_missing", reg, IS_SOLVENT_SELECTOR, [com[4]])
-    s.call("batch_replay", reg, batch(members1[:4]))  # all already proven: nothing recorded, no revert
+    s.call("batch_replay", reg, batch(members1[:4]))  # all already proven: reverts
     s.call("prove_alone_then_batch", reg, encode_prove_solvent(*proof_to_calldata(members1[4][0]), com[4]),
            advance_seconds=60)
     s.call("mark_proven", reg, encode_mark_liquidatable(com[0]), advance_seconds=WINDOW)
@@ -582,7 +582,8 @@ def batch_chain(toy: Toy, contracts: dict[str, CompiledContract], accounts) -> d
     # epoch 2: stale epoch-1 proofs in a batch, then accounts 0-2 prove, 3 and 4 miss the window
     s.call("post_e2", reg, encode_post_market_root(2, root2, WINDOW))
     s.call("batch_stale", reg, batch(members1[:3]))
-    s.call("batch_e2", reg, batch(members2[:3]))
+    s.call("prove_alone_e2", reg, encode_prove_solvent(*proof_to_calldata(members2[0][0]), com[0]))
+    s.call("batch_e2", reg, batch(members2[:3]))  # account 0 proved alone meanwhile: skipped, not a revert
     s.call("mark_in_window", reg, encode_mark_liquidatable(com[3]), advance_seconds=WINDOW)  # deadline inclusive
     s.call("mark_missing", reg, encode_mark_liquidatable(com[3]), advance_seconds=1)
     s.call("mark_again", reg, encode_mark_liquidatable(com[3]))
@@ -621,7 +622,9 @@ def test_batch_records_every_member(batch_chain: dict[str, Any]) -> None:
     assert [lg.event for lg in r["batch_e1"].logs] == ["ProvenSolvent(uint256,uint256)"] * 4 and logged == com[:4]
     assert not r["solvent_before"].returned_bool() and r["solvent_after"].returned_bool()
     assert not r["solvent_missing"].returned_bool()
-    assert r["batch_e2"].success and r["batch_e2"].returned_uint() == 3
+    assert r["prove_alone_e2"].success, r["prove_alone_e2"].revert
+    assert r["batch_e2"].success and r["batch_e2"].returned_uint() == 2
+    assert [int.from_bytes(lg.topics[1], "big") for lg in r["batch_e2"].logs] == com[1:3]
     assert r["last_epoch_0"].returned_uint() == 2
 
 
@@ -637,8 +640,8 @@ def test_batch_rejects_duplicates_tampering_and_unknown(batch_chain: dict[str, A
 
 def test_batch_replay_and_stale_root(batch_chain: dict[str, Any]) -> None:
     r = batch_chain["results"]
-    # a replay of an already recorded batch records nothing (members proven for this root are skipped)
-    assert r["batch_replay"].success and r["batch_replay"].returned_uint() == 0 and not r["batch_replay"].logs
+    # a replay of an already recorded batch: every member is proven for this root, nothing to do
+    _rejected(r["batch_replay"], "NothingToProve(uint256)")
     # epoch-1 proofs against the epoch-2 root fail the pairing check
     _rejected(r["batch_stale"], "InvalidProof()")
 

@@ -353,7 +353,7 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         if refusal is None:
             pending.setdefault(row["verification_key"], []).append((i, submission))
     chunk = _VERIFY_CHUNK[backend]
-    show_bar = not as_json and sys.stderr.isatty()
+    show_bar = sys.stderr.isatty()  # stderr only: --json output on stdout stays clean
     with click.progressbar(length=len(folders), label="verifying", file=sys.stderr) if show_bar else _no_bar() as bar:
         bar.update(len(folders) - sum(len(members) for members in pending.values()))
         for key_path, members in pending.items():
