@@ -380,6 +380,7 @@ def test_verify_usage_errors(demo_files: Path, tmp_path: Path) -> None:
     vk.write_text("{}")
     cases = [
         ["verify", "--market", market, "--dev-key"],  # no proof
+        ["verify", "--proof", str(tmp_path), "--dev-key"],  # no market
         ["verify", "--proof", str(tmp_path), "--market", market],  # no key named
         ["verify", "--proof", str(tmp_path), "--market", market, "--dev-key", "--vk", str(vk)],  # both
         ["verify", "--proof", "a", "--proof", "b", "--market", market, "--dev-key", "--commitment", "5"],

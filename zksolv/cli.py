@@ -291,7 +291,8 @@ _TRUST_HINT = ("name the verification key this keeper trusts: --vk FILE (the ven
               help="a folder written by `zksolv prove` (repeatable)")
 @click.option("--proofs", "proofs_root", type=click.Path(file_okay=False),
               help="a folder of proof folders: every subfolder is one submission")
-@market_option
+@click.option("--market", "market_path", type=click.Path(dir_okay=False),
+              help="market state JSON  [required; checked here so that --json reports its absence too]")
 @click.option("--vk", "vk_path", type=click.Path(dir_okay=False),
               help="the verification key this keeper trusts (the venue's verification_key.json)")
 @click.option("--dev-key", is_flag=True,
@@ -304,7 +305,8 @@ _TRUST_HINT = ("name the verification key this keeper trusts: --vk FILE (the ven
 @click.option("--workers", type=click.IntRange(1, 512), help="processes for --backend native (default: all cores)")
 @json_option
 @handle_errors
-def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str, vk_path: str | None, dev_key: bool,
+def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
+           dev_key: bool,
            commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
            as_json: bool) -> None:
     """Check proofs against a market state: one line per proof and a summary.
@@ -322,13 +324,15 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
         raise
 
 
-def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str, vk_path: str | None,
+def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
             dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
             as_json: bool) -> None:
     from verifier.proof_io import load_verification_key
     from verifier.verify import verify_many
 
     folders = _proof_folders(proof_dirs, proofs_root)
+    if market_path is None:
+        raise InputError("--market: required (the market state JSON of the epoch the proofs are for)")
     if vk_path is not None and dev_key:
         raise InputError("--vk, --dev-key: give one (" + _TRUST_HINT + ")")
     if vk_path is None and not dev_key:
