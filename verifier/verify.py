@@ -81,11 +81,6 @@ class Epoch:
     #: False on the native path, whose verifier does the G2 subgroup check itself.
     subgroup_check: bool = True
 
-    @classmethod
-    def of(cls, market: MarketState, key: PreparedVerifyingKey, *, subgroup_check: bool = True) -> "Epoch":
-        market.validated()
-        return cls(market, compute_market_root(market), key, subgroup_check)
-
 
 @dataclass(frozen=True)
 class Check:
@@ -206,12 +201,12 @@ def verify_many(
     use_native = backend == "native" or (backend == "auto" and native.available())
     if backend == "native" and not native.available():
         raise ValueError("backend native: groth16py is not installed (pip install 'zksolv[keeper-native]')")
-    market.validated()
+    market.validated()  # the keeper's own input: an InputError before anything else
     try:
         prepared_key = prepare_key(key)
     except VerificationError as exc:
         return [malformed(str(exc)) for _ in bundles]
-    epoch = Epoch.of(market, prepared_key, subgroup_check=not use_native)
+    epoch = Epoch(market, compute_market_root(market), prepared_key, subgroup_check=not use_native)
     verdicts: list[Verdict | None] = []
     pending: list[tuple[int, Check]] = []
     for i, bundle in enumerate(bundles):
