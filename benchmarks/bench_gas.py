@@ -3,6 +3,10 @@
     python benchmarks/bench_gas.py            # toy circuit + demo stress, es and var tiers
     python benchmarks/bench_gas.py --toy      # the toy circuit only (seconds, no prover)
 
+Also, on the toy circuit (gas does not depend on the circuit: every tier has two public
+inputs), ``proveSolventBatch`` at batch sizes 1, 2, 4, 8, 16, 32 (per batch and per account)
+and the missed-proof trigger (``markLiquidatable``, ``isSolvent``).
+
 Prints a table and writes ``benchmarks/results/gas.json`` (after every tier, so a failure
 in a later tier keeps the rows measured so far). Per tier it measures deployment,
 ``verifyProof`` alone, ``postMarketRoot``, ``registerAccount`` (which pays the commitment
@@ -29,8 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from verifier.calldata import (  # noqa: E402
+    IS_SOLVENT_SELECTOR,
     R,
+    encode_mark_liquidatable,
     encode_post_market_root,
+    encode_prove_solvent_batch,
     encode_prove_solvent,
     encode_register_account,
     encode_verify_proof,
@@ -40,11 +47,15 @@ from verifier.calldata import (  # noqa: E402
 )
 from zksolv.atomic import atomic_write_text  # noqa: E402
 from zksolv.evm import EvmScript, compile_solidity  # noqa: E402
-from zksolv.solidity import VERIFIER_CONTRACT, registry_source_path, render_verifier  # noqa: E402
+from zksolv.solidity import BATCH_VERIFIER_CONTRACT, VERIFIER_CONTRACT, registry_sources  # noqa: E402
 from zksolv.toolchain import node_module_path, run_node  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
 ACCOUNT = "0x" + "a1" * 20
+#: Batch sizes measured for proveSolventBatch.
+BATCH_SIZES = (1, 2, 4, 8, 16, 32)
+#: Proof window (seconds) the venue sets with each root in the scenarios.
+PROOF_WINDOW = 3600
 
 
 @dataclass
@@ -66,22 +77,22 @@ class TierInput:
 
 def measure_tier(t: TierInput) -> list[dict[str, Any]]:
     """Deploy and call in one EVM; one row per measured operation."""
-    source = render_verifier(t.vk, circuit_hash=t.circuit_hash, tier=t.tier)
-    cs = compile_solidity({"Groth16Verifier.sol": source, "SolvencyRegistry.sol": registry_source_path().read_text()})
+    cs = compile_solidity(registry_sources(t.vk, circuit_hash=t.circuit_hash, tier=t.tier))
     pub = public_to_calldata(t.public)
     a, b, c = proof_to_calldata(t.proof)
     s = EvmScript()
     v = s.deploy("deploy Groth16Verifier", cs[VERIFIER_CONTRACT])
-    reg = s.deploy("deploy SolvencyRegistry", cs["SolvencyRegistry"], [v])
+    bv = s.deploy("deploy Groth16BatchVerifier", cs[BATCH_VERIFIER_CONTRACT])
+    reg = s.deploy("deploy SolvencyRegistry", cs["SolvencyRegistry"], [v, bv])
     s.call("verifyProof", v, encode_verify_proof(a, b, c, pub))
-    s.call("postMarketRoot", reg, encode_post_market_root(1, pub[1]))
+    s.call("postMarketRoot", reg, encode_post_market_root(1, pub[1], PROOF_WINDOW))
     s.call("registerAccount", reg, encode_register_account(ACCOUNT, pub[0]))
     s.call("proveSolvent (first proof)", reg, encode_prove_solvent(a, b, c, pub[0]))
     if t.proof_next is not None and t.public_next is not None:
         pub2 = public_to_calldata(t.public_next)
         if pub2[0] != pub[0]:
             raise ValueError(f"{t.tier}: proof_next must be for the same account commitment")
-        s.call("postMarketRoot (next epoch)", reg, encode_post_market_root(2, pub2[1]))
+        s.call("postMarketRoot (next epoch)", reg, encode_post_market_root(2, pub2[1], PROOF_WINDOW))
         s.call("proveSolvent (next epoch)", reg, encode_prove_solvent(*proof_to_calldata(t.proof_next), pub2[0]))
     new_commitment = (pub[0] + 1) % R or 1
     s.call("registerAccount (re-register, new commitment)", reg, encode_register_account(ACCOUNT, new_commitment))
@@ -124,25 +135,76 @@ def write_report(rows: list[dict[str, Any]], path: Path = RESULTS) -> None:
     print(f"\nwritten {path}")
 
 
-def toy_tier(workdir: Path) -> TierInput:
-    """The 2-public-input toy circuit of tests/circuits, dev setup with groth16py."""
-    import groth16py
+class ToyProver:
+    """The 2-public-input toy circuit of tests/circuits, compiled once, dev setup with groth16py."""
 
-    run_node([node_module_path("circom2", "cli.js"), ROOT / "tests" / "circuits" / "two_public.circom",
-              "--r1cs", "--wasm", "-o", workdir], timeout=120, what="circom2 compile two_public")
-    pk, vk = groth16py.setup(str(workdir / "two_public.r1cs"))
-    secret, salt = secrets.randbelow(R), secrets.randbelow(R)
-    commitment = (secret * secret + salt) % R
-    out = []
-    for epoch in (1, 2):
-        root = secrets.randbelow(R - 1) + 1
-        inp, wtns = workdir / f"in{epoch}.json", workdir / f"w{epoch}.wtns"
+    def __init__(self, workdir: Path) -> None:
+        import groth16py
+
+        self.workdir = workdir
+        run_node([node_module_path("circom2", "cli.js"), ROOT / "tests" / "circuits" / "two_public.circom",
+                  "--r1cs", "--wasm", "-o", workdir], timeout=120, what="circom2 compile two_public")
+        self.pk, vk = groth16py.setup(str(workdir / "two_public.r1cs"))
+        self.vk = json.loads(vk.to_json())
+        self._n = 0
+
+    def prove(self, secret: int, salt: int, root: int) -> tuple[dict[str, Any], list[int]]:
+        """(snarkjs proof, [commitment, root]) for the account (secret, salt)."""
+        import groth16py
+
+        self._n += 1
+        commitment = (secret * secret + salt) % R
+        inp, wtns = self.workdir / f"in{self._n}.json", self.workdir / f"w{self._n}.wtns"
         inp.write_text(json.dumps({"account_commitment": str(commitment), "market_root": str(root),
                                    "secret": str(secret), "salt": str(salt)}))
-        js = workdir / "two_public_js"
+        js = self.workdir / "two_public_js"
         run_node([js / "generate_witness.js", js / "two_public.wasm", inp, wtns], timeout=60, what="toy witness")
-        out.append((proof_from_bytes(groth16py.prove_wtns(pk, str(wtns))), [commitment, root]))
-    return TierInput("toy", "toy-two_public", json.loads(vk.to_json()), out[0][0], out[0][1], out[1][0], out[1][1])
+        return proof_from_bytes(groth16py.prove_wtns(self.pk, str(wtns))), [commitment, root]
+
+
+def toy_tier(prover: ToyProver) -> TierInput:
+    """One toy account proven against two consecutive roots."""
+    secret, salt = secrets.randbelow(R), secrets.randbelow(R)
+    out = [prover.prove(secret, salt, secrets.randbelow(R - 1) + 1) for _ in (1, 2)]
+    return TierInput("toy", "toy-two_public", prover.vk, out[0][0], out[0][1], out[1][0], out[1][1])
+
+
+def measure_batches(prover: ToyProver, sizes: Sequence[int] = BATCH_SIZES) -> list[dict[str, Any]]:
+    """proveSolventBatch per batch size (fresh accounts each, one root), and the missed-proof trigger."""
+    root = secrets.randbelow(R - 1) + 1
+    batches = []
+    for size in sizes:
+        members = [prover.prove(secrets.randbelow(R), secrets.randbelow(R), root) for _ in range(size)]
+        batches.append(sorted(members, key=lambda m: m[1][0]))
+    missing = (secrets.randbelow(R) or 1, secrets.randbelow(R))
+    missing_commitment = (missing[0] * missing[0] + missing[1]) % R
+    cs = compile_solidity(registry_sources(prover.vk, circuit_hash="toy-two_public", tier="toy"))
+    s = EvmScript()
+    v = s.deploy("deploy Groth16Verifier", cs[VERIFIER_CONTRACT])
+    bv = s.deploy("deploy Groth16BatchVerifier", cs[BATCH_VERIFIER_CONTRACT])
+    reg = s.deploy("deploy SolvencyRegistry", cs["SolvencyRegistry"], [v, bv])
+    accounts = [pub[0] for batch in batches for _, pub in batch] + [missing_commitment]
+    for i, commitment in enumerate(accounts):
+        s.call(f"register {i}", reg, encode_register_account("0x" + f"{i + 1:040x}", commitment))
+    s.call("postMarketRoot", reg, encode_post_market_root(1, root, PROOF_WINDOW))
+    for batch in batches:
+        s.call(f"proveSolventBatch (N={len(batch)})", reg, encode_prove_solvent_batch(
+            [proof_to_calldata(p) for p, _ in batch], [pub[0] for _, pub in batch]))
+    s.call("isSolvent", reg, IS_SOLVENT_SELECTOR, [accounts[0]])
+    s.call("markLiquidatable", reg, encode_mark_liquidatable(missing_commitment), advance_seconds=PROOF_WINDOW + 1)
+    res = s.run()
+    rows = []
+    for label, r in res.items():
+        if not label.startswith(("proveSolventBatch", "markLiquidatable", "isSolvent")):
+            continue
+        if not r.success:
+            raise RuntimeError(f"toy: {label} failed ({r.error}, {r.revert})")
+        n = int(label.split("N=")[1].rstrip(")")) if "N=" in label else 1
+        rows.append({"tier": "toy", "n_public": 2, "operation": label, "execution_gas": r.execution_gas,
+                     "intrinsic_gas": r.intrinsic_gas, "tx_gas": r.tx_gas, "calldata_bytes": r.calldata_bytes,
+                     "batch_size": n, "execution_gas_per_account": r.execution_gas // n,
+                     "tx_gas_per_account": r.tx_gas // n})
+    return rows
 
 
 def prover_tier(mode: str = "stress", account: str = "short_strangle") -> TierInput:
@@ -169,8 +231,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if set(args) - {"--toy"}:
         raise SystemExit("usage: bench_gas.py [--toy]")
     with tempfile.TemporaryDirectory(prefix="zksolv-gas-") as tmp:
-        rows = measure_tier(toy_tier(Path(tmp)))
+        prover = ToyProver(Path(tmp))
+        rows = measure_tier(toy_tier(prover))
+        rows += measure_batches(prover)
     print_table(rows)
+    print_batch_table(rows)
     write_json(rows)  # after every tier: a later failure keeps what was measured
     if "--toy" not in args:
         for mode in ("stress", "es", "var"):
@@ -179,6 +244,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows += new
             write_json(rows)
     print(f"\nwritten {RESULTS}")
+
+
+def print_batch_table(rows: list[dict[str, Any]]) -> None:
+    """Batch size against gas per batch and per account."""
+    batch = [r for r in rows if r["operation"].startswith("proveSolventBatch")]
+    if not batch:
+        return
+    print(f"\n{'batch':>5} {'exec gas':>11} {'per account':>12} {'tx gas':>11} {'tx/account':>11}")
+    for r in batch:
+        print(f"{r['batch_size']:>5} {r['execution_gas']:>11,} {r['execution_gas_per_account']:>12,} "
+              f"{r['tx_gas']:>11,} {r['tx_gas_per_account']:>11,}")
 
 
 if __name__ == "__main__":

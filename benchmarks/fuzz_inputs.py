@@ -561,7 +561,8 @@ def gen_cli(rng: random.Random, ctx: Context) -> Callable[[], str]:
         for f in ("proof.json", "public.json", "statement.json", "verification_key.json"):
             (folder / f).write_text((ctx.proof_dir / f).read_text())
         (folder / name).write_bytes(data)
-        res = runner.invoke(main, ["verify", "--proof", str(folder), "--market", str(ctx.tmp / "market.json")])
+        res = runner.invoke(main, ["verify", "--proof", str(folder), "--market", str(ctx.tmp / "market.json"),
+                                   "--dev-key"])
         try:  # a flip that only touched whitespace leaves the same document: success is then correct
             same_doc = json.loads(data) == json.loads(original)
             if not same_doc and name == "proof.json":  # e.g. a dropped projective z = 1: the same points

@@ -12,6 +12,12 @@ interface IGroth16Verifier2 {
     ) external view returns (bool);
 }
 
+/// @notice The batch verifier zksolv generates for the same key (`Groth16BatchVerifier`):
+///         9 words per proof (a, b in EVM order, c, commitment), all against `root`.
+interface IGroth16BatchVerifier {
+    function verifyBatch(uint256[] calldata members, uint256 root) external view returns (bool);
+}
+
 /// @title SolvencyRegistry
 /// @notice Records which account commitments proved, in zero knowledge, that they meet the
 ///         zksolv margin rule against the venue's current market root.
@@ -35,6 +41,13 @@ interface IGroth16Verifier2 {
 ///        for a no-op.
 ///      - Field elements are canonical: commitments and roots must be 0 < x < r (checked once,
 ///        when stored), proof coordinates < q (checked per proof, before the pairing).
+///      - `proveSolventBatch` records N proofs with one pairing product (the batch verifier);
+///        an invalid member reverts the whole batch, a member already proven for the current
+///        root is skipped (so a trader proving alone cannot make a keeper's batch revert), and
+///        a batch of nothing but such members (a replay) reverts.
+///      - Each root comes with a proof window; after it closes anyone may mark a registered
+///        commitment that has not proven against the current root as liquidatable
+///        (`markLiquidatable`, event `Liquidatable`), once per epoch.
 contract SolvencyRegistry {
     /// @dev BN254 scalar field order r (public inputs live in F_r).
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -46,6 +59,11 @@ contract SolvencyRegistry {
 
     /// @notice The Groth16 verifier of the circuit tier this registry accepts.
     IGroth16Verifier2 public immutable verifier;
+    /// @dev The batch verifier of the same key (`proveSolventBatch`). Internal, like the record
+    ///      and mark mappings below: every public function is one more branch in the selector
+    ///      dispatch, and with more than 16 the single `proveSolvent` would pay one more
+    ///      comparison (measured: +23 gas).
+    IGroth16BatchVerifier internal immutable batchVerifier;
     /// @notice The venue: the only address that posts roots and registers accounts.
     address public immutable venue;
 
@@ -53,6 +71,9 @@ contract SolvencyRegistry {
     uint256 public currentRoot;
     /// @notice Current epoch (0 before the first post).
     uint64 public currentEpoch;
+    /// @notice End of the current epoch's proof window (unix seconds, inclusive); shares
+    ///         `currentEpoch`'s slot.
+    uint64 public proofDeadline;
     /// @notice Epoch in which `root` was posted (0 = never posted).
     mapping(uint256 root => uint64 epoch) public epochOfRoot;
     /// @notice Registered commitment per account (0 = none); bookkeeping for the venue,
@@ -60,14 +81,20 @@ contract SolvencyRegistry {
     mapping(address account => uint256 commitment) public commitmentOf;
     /// @dev Per commitment: `REGISTERED | lastProvenRoot`, or 0 if not registered.
     mapping(uint256 commitment => uint256 record) internal _record;
+    /// @dev The epoch in which a commitment was last marked liquidatable (0 = never); the
+    ///      `Liquidatable` event is how the venue learns it.
+    mapping(uint256 commitment => uint64 epoch) internal _liquidatableEpoch;
 
-    /// @notice A new market root was posted.
-    event MarketRootPosted(uint64 indexed epoch, uint256 root);
+    /// @notice A new market root was posted; proofs against it are due by `proofDeadline`.
+    event MarketRootPosted(uint64 indexed epoch, uint256 root, uint64 proofDeadline);
     /// @notice The venue (re-)registered an account's commitment.
     event AccountRegistered(address indexed account, uint256 indexed commitment);
     /// @notice `accountCommitment` proved solvency against `root` (the current root; its epoch
     ///         is `epochOfRoot(root)`, not emitted because reading it would cost a cold SLOAD).
     event ProvenSolvent(uint256 indexed accountCommitment, uint256 root);
+    /// @notice `accountCommitment` had not proven solvency against `root` (epoch `epoch`) when its
+    ///         proof window closed: the venue's liquidation engine takes it from here.
+    event Liquidatable(uint256 indexed accountCommitment, uint64 indexed epoch, uint256 root);
 
     /// @notice Caller is not the venue.
     error NotVenue();
@@ -87,12 +114,26 @@ contract SolvencyRegistry {
     error NoMarketRoot();
     /// @notice `commitment` already proved solvency against `root`.
     error AlreadyProven(uint256 commitment, uint256 root);
-    /// @notice The verifier rejected the proof for (commitment, current root).
+    /// @notice The verifier rejected the proof for (commitment, current root); in a batch, at
+    ///         least one member's proof.
     error InvalidProof();
+    /// @notice A batch is empty or its proof and commitment counts differ.
+    error BadBatch();
+    /// @notice Batch commitments must be strictly increasing (this also refuses duplicates);
+    ///         `index` is the first one out of order.
+    error CommitmentsNotIncreasing(uint256 index);
+    /// @notice Every member of the batch was already proven against `root` (a replayed batch).
+    error NothingToProve(uint256 root);
+    /// @notice The proof window of the current epoch is still open until `deadline`.
+    error ProofWindowOpen(uint64 deadline);
+    /// @notice `commitment` was already marked liquidatable in `epoch`.
+    error AlreadyMarked(uint256 commitment, uint64 epoch);
 
     /// @param verifier_ The generated Groth16 verifier of the accepted circuit tier.
-    constructor(IGroth16Verifier2 verifier_) {
+    /// @param batchVerifier_ The generated batch verifier of the same key.
+    constructor(IGroth16Verifier2 verifier_, IGroth16BatchVerifier batchVerifier_) {
         verifier = verifier_;
+        batchVerifier = batchVerifier_;
         venue = msg.sender;
     }
 
@@ -104,16 +145,20 @@ contract SolvencyRegistry {
     /// @notice Post the market root of a new epoch (venue only).
     /// @param epoch Must be greater than `currentEpoch` (so the first epoch is >= 1).
     /// @param root  `market_root` of that epoch; 0 < root < r, never posted before.
-    function postMarketRoot(uint64 epoch, uint256 root) external onlyVenue {
+    /// @param proofWindow Seconds from now during which accounts must prove against `root`;
+    ///        after that, `markLiquidatable` applies.
+    function postMarketRoot(uint64 epoch, uint256 root, uint64 proofWindow) external onlyVenue {
         uint64 current = currentEpoch;
         if (epoch <= current) revert EpochNotIncreasing(epoch, current);
         if (root == 0 || root >= R) revert NotInScalarField(root);
         uint64 earlier = epochOfRoot[root];
         if (earlier != 0) revert RootAlreadyPosted(root, earlier);
         epochOfRoot[root] = epoch;
+        uint64 deadline = uint64(block.timestamp) + proofWindow;
         currentEpoch = epoch;
+        proofDeadline = deadline;
         currentRoot = root;
-        emit MarketRootPosted(epoch, root);
+        emit MarketRootPosted(epoch, root, deadline);
     }
 
     /// @notice Register or replace `account`'s commitment (venue only). The account's previous
@@ -155,14 +200,94 @@ contract SolvencyRegistry {
         if (root == 0) revert NoMarketRoot();
         uint256 proven = REGISTERED | root;
         if (record == proven) revert AlreadyProven(accountCommitment, root);
-        if (
-            a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q
-                || b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q
-        ) revert NotInBaseField();
+        // The 8 coordinates < q, branch-free (one jump instead of eight short-circuit ones).
+        bool nonCanonical;
+        assembly ("memory-safe") {
+            nonCanonical := or(
+                or(or(iszero(lt(calldataload(a), Q)), iszero(lt(calldataload(add(a, 32)), Q))),
+                   or(iszero(lt(calldataload(c), Q)), iszero(lt(calldataload(add(c, 32)), Q)))),
+                or(or(iszero(lt(calldataload(b), Q)), iszero(lt(calldataload(add(b, 32)), Q))),
+                   or(iszero(lt(calldataload(add(b, 64)), Q)), iszero(lt(calldataload(add(b, 96)), Q))))
+            )
+        }
+        if (nonCanonical) revert NotInBaseField();
         // A registered commitment is < r (checked in registerAccount), so it is a valid input.
         if (!verifier.verifyProof(a, b, c, [accountCommitment, root])) revert InvalidProof();
         _record[accountCommitment] = proven;
         emit ProvenSolvent(accountCommitment, root);
+    }
+
+    /// @notice Prove N registered accounts solvent against the current root in one transaction,
+    ///         with one pairing product (`batchVerifier`).
+    /// @dev `proofs[i]` is `[a.x, a.y, b.x_im, b.x_re, b.y_im, b.y_re, c.x, c.y]` (b in EVM
+    ///      order) for `commitments[i]`; commitments strictly increasing (no duplicates). A
+    ///      member already proven against the current root is skipped (not checked, not
+    ///      re-recorded), and a batch with nothing else reverts (`NothingToProve`: a replay);
+    ///      any other failure reverts the whole batch: an unregistered commitment
+    ///      (`UnknownCommitment`), or an invalid proof among the rest (`InvalidProof`: the batch
+    ///      check cannot say which; keepers check off chain first). Records and events are the
+    ///      same as `proveSolvent`'s.
+    /// @return proven How many commitments were newly recorded.
+    function proveSolventBatch(uint256[8][] calldata proofs, uint256[] calldata commitments)
+        external
+        returns (uint256 proven)
+    {
+        uint256 n = proofs.length;
+        if (n == 0 || n != commitments.length) revert BadBatch();
+        uint256 root = currentRoot;
+        if (root == 0) revert NoMarketRoot();
+        uint256 done = REGISTERED | root;
+        uint256[] memory members = new uint256[](9 * n);
+        uint256 previous;
+        for (uint256 i; i < n; ++i) {
+            uint256 c = commitments[i];
+            if (c <= previous) revert CommitmentsNotIncreasing(i);
+            previous = c;
+            uint256 record = _record[c];
+            if (record == 0) revert UnknownCommitment(c);
+            if (record == done) continue;
+            assembly ("memory-safe") {
+                let slot := add(members, add(32, mul(proven, 288)))
+                calldatacopy(slot, add(proofs.offset, mul(i, 256)), 256)
+                mstore(add(slot, 256), c)
+            }
+            ++proven;
+        }
+        if (proven == 0) revert NothingToProve(root);
+        assembly ("memory-safe") {
+            mstore(members, mul(proven, 9))
+        }
+        if (!batchVerifier.verifyBatch(members, root)) revert InvalidProof();
+        for (uint256 k; k < proven; ++k) {
+            uint256 c = members[9 * k + 8];
+            _record[c] = done;
+            emit ProvenSolvent(c, root);
+        }
+    }
+
+    /// @notice After the current epoch's proof window, mark a registered commitment that has
+    ///         not proven against the current root as liquidatable (anyone may call; once per
+    ///         epoch). Emits `Liquidatable` for the venue's liquidation engine.
+    /// @dev Reverts `ProofWindowOpen` before the window closes, `UnknownCommitment`,
+    ///      `AlreadyProven` for an account that proved, `AlreadyMarked` the second time.
+    function markLiquidatable(uint256 commitment) external {
+        uint256 root = currentRoot;
+        if (root == 0) revert NoMarketRoot();
+        uint64 deadline = proofDeadline;
+        if (block.timestamp <= deadline) revert ProofWindowOpen(deadline);
+        uint256 record = _record[commitment];
+        if (record == 0) revert UnknownCommitment(commitment);
+        if (record == REGISTERED | root) revert AlreadyProven(commitment, root);
+        uint64 epoch = currentEpoch;
+        if (_liquidatableEpoch[commitment] == epoch) revert AlreadyMarked(commitment, epoch);
+        _liquidatableEpoch[commitment] = epoch;
+        emit Liquidatable(commitment, epoch, root);
+    }
+
+    /// @notice Whether `commitment` has proven solvency against the current root (this epoch).
+    function isSolvent(uint256 commitment) external view returns (bool) {
+        uint256 root = currentRoot;
+        return root != 0 && _record[commitment] == REGISTERED | root;
     }
 
     /// @notice Whether `commitment` is currently registered (provable).

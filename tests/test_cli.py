@@ -108,23 +108,24 @@ def test_setup_prove_verify_export(demo_files: Path, tmp_path: Path) -> None:
     out = run("prove", "--account", account, "--market", market, "--out", str(proof), "--json")
     assert out.exit_code == 0, out.output
     commitment = json.loads(run("commit", "--account", account, "--market", market, "--json").stdout)["account_commitment"]
-    ok = run("verify", "--proof", str(proof), "--market", market, "--commitment", commitment, "--json")
+    ok = run("verify", "--proof", str(proof), "--market", market, "--commitment", commitment, "--dev-key", "--json")
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.stdout)["valid"] is True
+    assert json.loads(ok.stdout.splitlines()[0])["valid"] is True
     # another account's commitment
-    other = run("verify", "--proof", str(proof), "--market", market, "--commitment", "12345")
+    other = run("verify", "--proof", str(proof), "--market", market, "--commitment", "12345", "--dev-key")
     assert other.exit_code == EXIT_INVALID and "account_commitment differs" in other.output
     # the next epoch's market
     nxt = tmp_path / "next.json"
     data = json.loads(Path(market).read_text())
     data["epoch"] += 1
     nxt.write_text(json.dumps(data))
-    stale = run("verify", "--proof", str(proof), "--market", str(nxt))
+    stale = run("verify", "--proof", str(proof), "--market", str(nxt), "--dev-key")
     assert stale.exit_code == EXIT_INVALID and "epoch" in stale.output
     # a corrupted proof file is an invalid proof, not a crash
     (proof / "proof.json").write_text('{"pi_a": [1, 2]')
-    broken = run("verify", "--proof", str(proof), "--market", market)
+    broken = run("verify", "--proof", str(proof), "--market", market, "--dev-key", "--json")
     assert broken.exit_code == EXIT_INVALID and "Traceback" not in broken.output
+    assert json.loads(broken.stdout.splitlines()[0])["status"] == "malformed"
     sol = run("export-solidity", "--proof", str(proof), "--out", str(tmp_path / "sol"), "--json")
     assert sol.exit_code == 0, sol.output
     assert "development key" in sol.stderr
@@ -142,29 +143,35 @@ def test_verify_names_the_key_and_flags_a_development_setup(demo_files: Path, tm
     out = run("prove", "--account", str(demo_files / "accounts" / "short_strangle.json"), "--market", market,
               "--out", str(proof))
     assert out.exit_code == 0, out.output
-    ok = run("verify", "--proof", str(proof), "--market", market, "--json")
+    ok = run("verify", "--proof", str(proof), "--market", market, "--dev-key", "--json")
     assert ok.exit_code == 0, ok.output
-    data = json.loads(ok.stdout)
+    data = json.loads(ok.stdout.splitlines()[0])
     assert data["valid"] is True and data["insecure_setup"] is True and "INSECURE" in data["key_setup"]
     assert "NOT FOR REAL FUNDS" in ok.stderr
-    text = run("verify", "--proof", str(proof), "--market", market)
+    text = run("verify", "--proof", str(proof), "--market", market, "--dev-key")
     assert "key_setup: dev (INSECURE development setup: NOT FOR REAL FUNDS)" in text.stdout
+    # no key named: a usage error, with a verdict line under --json
+    unnamed = run("verify", "--proof", str(proof), "--market", market, "--json")
+    assert unnamed.exit_code == EXIT_INPUT and "--dev-key" in unnamed.stderr
+    assert json.loads(unnamed.stdout) == {"status": "error", "valid": False, "reason": json.loads(unnamed.stdout)["reason"],
+                                          "exit_code": EXIT_INPUT}
     # an explicit key: valid, and no claim about its setup
     given = run("verify", "--proof", str(proof), "--market", market, "--vk", str(proof / "verification_key.json"),
                 "--json")
-    assert given.exit_code == 0 and json.loads(given.stdout)["insecure_setup"] is None
+    assert given.exit_code == 0 and json.loads(given.stdout.splitlines()[0])["insecure_setup"] is None
+    assert "NOT FOR REAL FUNDS" not in given.stderr
     # a well-formed statement whose tier does not fit the market: refused before any key is looked up
     statement = json.loads((proof / "statement.json").read_text())
     statement["tier"] = statement["tier"].replace("_d4_", "_d9_")
     (proof / "statement.json").write_text(json.dumps(statement))
-    other = run("verify", "--proof", str(proof), "--market", market)
+    other = run("verify", "--proof", str(proof), "--market", market, "--dev-key")
     assert other.exit_code == EXIT_INVALID and "this market's shape" in other.output
     # a statement naming another circuit version: refused too (no downgrade to an older cached key)
     statement = json.loads(Path(proof / "statement.json").read_text())
     statement["tier"] = statement["tier"].replace("_d9_", "_d4_")
     statement["circuit_hash"] = "0" * 64
     (proof / "statement.json").write_text(json.dumps(statement))
-    old = run("verify", "--proof", str(proof), "--market", market)
+    old = run("verify", "--proof", str(proof), "--market", market, "--dev-key")
     assert old.exit_code == EXIT_INVALID and "re-prove with the current circuits" in old.output
 
 
@@ -210,8 +217,14 @@ def test_traversal_tier_or_bad_hash_is_refused(demo_files: Path, tmp_path: Path,
                                                fields: dict, message: str, command: str) -> None:
     _plant_attacker_key(tmp_path, monkeypatch)
     folder = _proof_folder(tmp_path, **fields)
-    extra = ["--market", str(demo_files / "market.json")] if command == "verify" else ["--out", str(tmp_path / "sol")]
-    out = run(command, "--proof", str(folder), *extra)
+    if command == "verify":  # one submission among many: refused as malformed, nothing looked up
+        out = run(command, "--proof", str(folder), "--market", str(demo_files / "market.json"), "--dev-key", "--json")
+        assert out.exit_code == EXIT_INVALID, out.output
+        verdict = json.loads(out.stdout.splitlines()[0])
+        assert verdict["status"] == "malformed" and verdict["reason"].startswith(f"malformed: {message}:")
+        assert "Traceback" not in out.output
+        return
+    out = run(command, "--proof", str(folder), "--out", str(tmp_path / "sol"))
     assert out.exit_code == EXIT_INPUT, out.output
     assert out.output.startswith(f"error: {message}:") and "Traceback" not in out.output
     assert len(out.output.strip().splitlines()) == 1
@@ -223,9 +236,9 @@ def test_verify_takes_only_the_capacity_from_the_statement(demo_files: Path, tmp
     """A well-formed tier of another shape is refused as an invalid proof, without a key lookup."""
     _plant_attacker_key(tmp_path, monkeypatch)
     folder = _proof_folder(tmp_path, tier="avsl_n4_u1_a1_k2_d1_stress")
-    out = run("verify", "--proof", str(folder), "--market", str(demo_files / "market.json"), "--json")
+    out = run("verify", "--proof", str(folder), "--market", str(demo_files / "market.json"), "--dev-key", "--json")
     assert out.exit_code == EXIT_INVALID, out.output
-    data = json.loads(out.stdout)
+    data = json.loads(out.stdout.splitlines()[0])
     assert data["valid"] is False and "avsl_n4_u2_a4_k16_d4_stress" in data["reason"]
 
 
@@ -244,7 +257,7 @@ def test_index_path_stays_inside_the_cache(tmp_path: Path, monkeypatch: pytest.M
 
 def test_missing_statement_is_named(demo_files: Path, tmp_path: Path) -> None:
     (tmp_path / "proof").mkdir()
-    out = run("verify", "--proof", str(tmp_path / "proof"), "--market", str(demo_files / "market.json"))
+    out = run("verify", "--proof", str(tmp_path / "proof"), "--market", str(demo_files / "market.json"), "--dev-key")
     assert out.exit_code == EXIT_INVALID
     assert f"statement.json not found in {tmp_path / 'proof'}" in out.output and "UTF-8" not in out.output
 
@@ -344,3 +357,105 @@ def test_full_disk_is_environmental(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     out = run("market", "demo", "--out", str(tmp_path / "m.json"))
     assert out.exit_code == EXIT_TOOLCHAIN and f"cannot write {tmp_path / 'm.json'}: No space left" in out.output
     assert not list(tmp_path.iterdir())  # the temporary file is removed
+
+
+# ------------------------------------------------------------ verify: many proofs
+def _lines(out: "click.testing.Result") -> list[dict]:  # noqa: F821
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_verify_missing_folder_prints_a_verdict(demo_files: Path, tmp_path: Path) -> None:
+    out = run("verify", "--proof", str(tmp_path / "nope"), "--market", str(demo_files / "market.json"), "--dev-key",
+              "--json")
+    assert out.exit_code == EXIT_INVALID, out.output
+    verdict, summary = _lines(out)
+    assert verdict["folder"] == str(tmp_path / "nope") and verdict["status"] == "malformed"
+    assert "statement.json not found" in verdict["reason"]
+    assert summary["summary"]["malformed"] == 1 and summary["summary"]["proofs"] == 1
+
+
+def test_verify_usage_errors(demo_files: Path, tmp_path: Path) -> None:
+    market = str(demo_files / "market.json")
+    vk = tmp_path / "vk.json"
+    vk.write_text("{}")
+    cases = [
+        ["verify", "--market", market, "--dev-key"],  # no proof
+        ["verify", "--proof", str(tmp_path), "--dev-key"],  # no market
+        ["verify", "--proof", str(tmp_path), "--market", market],  # no key named
+        ["verify", "--proof", str(tmp_path), "--market", market, "--dev-key", "--vk", str(vk)],  # both
+        ["verify", "--proof", "a", "--proof", "b", "--market", market, "--dev-key", "--commitment", "5"],
+        ["verify", "--proofs", str(tmp_path / "none"), "--market", market, "--dev-key"],
+        ["verify", "--proof", str(tmp_path), "--market", market, "--vk", str(tmp_path / "missing.json")],
+        ["verify", "--proof", str(tmp_path), "--market", market, "--dev-key", "--commitments", str(vk.parent / "x")],
+    ]
+    for args in cases:
+        out = run(*args, "--json")
+        assert out.exit_code == EXIT_INPUT, (args, out.output)
+        assert _lines(out)[0]["status"] == "error" and "Traceback" not in out.output
+    assert "NOT FOR REAL FUNDS" in run("verify", "--proof", str(tmp_path), "--market", market).stderr
+
+
+@pytest.fixture(scope="module")
+def proof_folders(demo_files: Path, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """Two accounts proven once for the module: a folder of proof folders and their commitments."""
+    market = str(demo_files / "market.json")
+    root = tmp_path_factory.mktemp("proofs")
+    commitments = {}
+    for name in ("short_strangle", "covered_call"):
+        account = str(demo_files / "accounts" / f"{name}.json")
+        out = run("prove", "--account", account, "--market", market, "--out", str(root / name))
+        assert out.exit_code == 0, out.output
+        commitments[name] = json.loads(run("commit", "--account", account, "--market", market, "--json").stdout)[
+            "account_commitment"]
+    return root, commitments
+
+
+@pytest.mark.slow
+def test_verify_many_folders_json_lines(demo_files: Path, proof_folders, tmp_path: Path) -> None:
+    import shutil
+
+    source, commitments = proof_folders
+    folder = tmp_path / "epoch"
+    shutil.copytree(source, folder)
+    shutil.copytree(folder / "short_strangle", folder / "tampered")
+    public = json.loads((folder / "tampered" / "public.json").read_text())
+    public[0] = str(int(public[0]) + 1)
+    (folder / "tampered" / "public.json").write_text(json.dumps(public))
+    (folder / "unreadable").mkdir()
+    shutil.copy(folder / "covered_call" / "statement.json", folder / "unreadable")
+    market = str(demo_files / "market.json")
+    for backend in ("python", "native"):
+        out = run("verify", "--proofs", str(folder), "--market", market, "--dev-key", "--json", "--backend", backend)
+        assert out.exit_code == EXIT_INVALID, out.output
+        *rows, summary = _lines(out)
+        by_name = {Path(r["folder"]).name: r for r in rows}
+        assert {n: r["status"] for n, r in by_name.items()} == {
+            "covered_call": "valid", "short_strangle": "valid", "tampered": "invalid", "unreadable": "malformed"}
+        assert "pairing check failed" in by_name["tampered"]["reason"]
+        assert "proof.json" in by_name["unreadable"]["reason"]
+        assert by_name["covered_call"]["account_commitment"] == commitments["covered_call"]
+        assert summary["summary"]["proofs"] == 4 and summary["summary"]["valid"] == 2
+        assert summary["summary"]["invalid"] == 1 and summary["summary"]["malformed"] == 1
+        assert summary["summary"]["proofs_per_second"] > 0
+    # the two valid ones alone, by repeated --proof: exit 0; the human form has one line each and a summary
+    both = run("verify", "--proof", str(folder / "short_strangle"), "--proof", str(folder / "covered_call"),
+               "--market", market, "--dev-key")
+    assert both.exit_code == 0, both.output
+    assert both.stdout.splitlines()[-1].startswith("2 proof(s): 2 valid, 0 invalid, 0 malformed")
+
+
+@pytest.mark.slow
+def test_verify_with_registered_commitments_file(demo_files: Path, proof_folders, tmp_path: Path) -> None:
+    source, commitments = proof_folders
+    market = str(demo_files / "market.json")
+    registered = tmp_path / "commitments.json"
+    registered.write_text(json.dumps(commitments))
+    ok = run("verify", "--proofs", str(source), "--market", market, "--dev-key", "--commitments", str(registered))
+    assert ok.exit_code == 0, ok.output
+    registered.write_text(json.dumps({"short_strangle": commitments["covered_call"]}))  # swapped, one missing
+    bad = run("verify", "--proofs", str(source), "--market", market, "--dev-key", "--commitments", str(registered),
+              "--json")
+    assert bad.exit_code == EXIT_INVALID
+    by_name = {Path(r["folder"]).name: r for r in _lines(bad)[:-1]}
+    assert by_name["short_strangle"]["reason"].startswith("account_commitment differs")
+    assert by_name["covered_call"]["reason"] == "no registered commitment for 'covered_call' in --commitments"

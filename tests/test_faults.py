@@ -119,7 +119,7 @@ def _prove_and_verify(files: Path, cache: Path, out: str) -> None:
     assert code == 0, err
     for f in (files / out).glob("*.json"):
         json.loads(f.read_text())  # complete JSON
-    code, _, err = _run(["verify", "--proof", str(files / out), "--market", str(files / "market.json")], cache)
+    code, _, err = _run(["verify", "--proof", str(files / out), "--market", str(files / "market.json"), "--dev-key"], cache)
     assert code == 0, err
 
 
@@ -175,5 +175,5 @@ def test_two_provers_share_an_empty_cache(files: Path, tmp_path: Path) -> None:
     assert logs.count("built cache entry setup/") == 1, logs
     assert _entries_sound(cache) == 2
     for name in ("p1", "p2"):
-        code, _, err = _run(["verify", "--proof", str(files / name), "--market", str(files / "market.json")], cache)
+        code, _, err = _run(["verify", "--proof", str(files / name), "--market", str(files / "market.json"), "--dev-key"], cache)
         assert code == 0, err

@@ -75,3 +75,41 @@ def test_unreduced_or_non_int_input(bad: object) -> None:
 def test_input_order_and_values_matter() -> None:
     assert poseidon([1, 2]) != poseidon([2, 1])
     assert poseidon([1, 2]) != poseidon([1, 2, 0])
+
+
+# ------------------------------------------------------------ cached round schedules
+@pytest.mark.slow
+def test_recorded_plan_hashes_match_a_fresh_derivation() -> None:
+    """The sha256 that lets a cached schedule be used is that of the schedule derived here."""
+    import hashlib
+
+    from zksolv import poseidon as pos
+
+    for t in range(2, MAX_INPUTS + 2):
+        blob = pos._plan_bytes(pos._derive_plan(t))
+        assert hashlib.sha256(blob).hexdigest() == pos._PLAN_SHA256[t], t
+        assert pos._plan_from_bytes(t, blob) == pos._derive_plan(t)
+
+
+def test_cached_plan_is_used_only_when_it_checks_out(tmp_path, monkeypatch) -> None:
+    from zksolv import poseidon as pos
+
+    monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path))
+    expected = poseidon([1, 2])
+    pos._plan.cache_clear()
+    try:
+        assert poseidon([1, 2]) == expected  # derived, then written
+        path = tmp_path / "poseidon" / "plan-t3.bin"
+        assert path.is_file()
+        blob = bytearray(path.read_bytes())
+        blob[40] ^= 1  # one flipped bit: refused, derived again (and the good file written back)
+        path.write_bytes(bytes(blob))
+        pos._plan.cache_clear()
+        assert poseidon([1, 2]) == expected
+        assert pos._read_cached_plan(3) is not None
+        pos._plan.cache_clear()
+        monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "file" / "x"))
+        (tmp_path / "file").write_text("not a folder")  # unwritable cache: still hashes
+        assert poseidon([1, 2]) == expected
+    finally:
+        pos._plan.cache_clear()

@@ -154,7 +154,7 @@ def test_no_private_value_leaves_the_account_file(tmp_path: Path) -> None:
         (["report", "--account", a, "--market", m, "--json", "--no-prices"], 0),
         (["setup", "--market", m, "--positions", "4", "--json"], 0),
         (["prove", "--account", a, "--market", m, "--out", str(work / "proof"), "--positions", "4", "--json"], 0),
-        (["verify", "--proof", str(work / "proof"), "--market", m, "--json"], 0),
+        (["verify", "--proof", str(work / "proof"), "--market", m, "--dev-key", "--json"], 0),
         (["export-solidity", "--proof", str(work / "proof"), "--out", str(work / "sol"), "--json"], 0),
         (["prove", "--account", b, "--market", m, "--out", str(work / "proof_bad"), "--positions", "4"], 4),
         (["commit", "--account", b, "--market", m], 0),
@@ -165,11 +165,12 @@ def test_no_private_value_leaves_the_account_file(tmp_path: Path) -> None:
         assert proc.returncode == code, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
         printed.append((args[0], proc.stdout + proc.stderr))
-        if "--json" in args:  # stdout is one JSON document (progress goes to stderr)
+        if "--json" in args:  # stdout is one JSON document (verify: one per line; progress goes to stderr)
+            docs = proc.stdout.splitlines() if args[0] == "verify" else [proc.stdout]
             try:
-                json_out.append((" ".join(args[:2]), json.loads(proc.stdout)))
+                json_out.extend((" ".join(args[:2]), json.loads(doc)) for doc in docs)
             except ValueError as exc:
-                raise AssertionError(f"{args[:2]} --json: stdout is not one JSON document ({exc})") from None
+                raise AssertionError(f"{args[:2]} --json: stdout is not JSON ({exc})") from None
     private_files = {work / "account.json", work / "insolvent.json"}
     # everything in the folders this test owns (fresh cache whole, seeded circuit included); in the
     # shared build/ what changed during the test
@@ -195,6 +196,7 @@ def test_no_private_value_leaves_the_account_file(tmp_path: Path) -> None:
             except ValueError:
                 continue
             assert not _json_leaks(doc, indices), p
-    assert len(json_out) == sum("--json" in args for args, _ in steps)
+    # every --json step printed JSON (verify: a line per proof and a summary line)
+    assert len({name for name, _ in json_out}) == sum("--json" in args for args, _ in steps)
     for name, doc in json_out:
         assert not (hits := _json_leaks(doc, indices)), (name, hits)

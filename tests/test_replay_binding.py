@@ -73,12 +73,12 @@ def test_epoch_replay_refused(proofs, tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "proof"), "--market", str(tmp_path / "next.json"),
                                     "--vk", str(vk), "--json"])
     assert res.exit_code == EXIT_INVALID
-    assert json.loads(res.stdout)["valid"] is False
+    assert json.loads(res.stdout.splitlines()[0])["valid"] is False
     # the keeper's own key (tier rebuilt from the e+1 market, capacity from the statement): still refused
     own = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "proof"), "--market", str(tmp_path / "next.json"),
-                                    "--json"])
+                                    "--dev-key", "--json"])
     assert own.exit_code == EXIT_INVALID, own.output
-    verdict = json.loads(own.stdout)
+    verdict = json.loads(own.stdout.splitlines()[0])
     assert verdict["valid"] is False and "epoch" in verdict["reason"] and verdict["tier"] == pa.statement.tier
 
 

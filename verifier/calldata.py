@@ -33,8 +33,14 @@ VERIFY_PROOF_SELECTOR = bytes.fromhex("f5c9d69e")
 #: ``proveSolvent(uint256[2],uint256[2][2],uint256[2],uint256)`` (contracts/SolvencyRegistry.sol;
 #: the last argument is the registered account commitment).
 PROVE_SOLVENT_SELECTOR = bytes.fromhex("907b7992")
-#: ``postMarketRoot(uint64,uint256)``.
-POST_MARKET_ROOT_SELECTOR = bytes.fromhex("8932dece")
+#: ``postMarketRoot(uint64,uint256,uint64)`` (epoch, root, proof window in seconds).
+POST_MARKET_ROOT_SELECTOR = bytes.fromhex("de7b7e33")
+#: ``proveSolventBatch(uint256[8][],uint256[])``.
+PROVE_SOLVENT_BATCH_SELECTOR = bytes.fromhex("f4f30d53")
+#: ``markLiquidatable(uint256)``.
+MARK_LIQUIDATABLE_SELECTOR = bytes.fromhex("14e2f432")
+#: ``isSolvent(uint256)``: proven against the current root.
+IS_SOLVENT_SELECTOR = bytes.fromhex("89ad556e")
 #: ``registerAccount(address,uint256)``.
 REGISTER_ACCOUNT_SELECTOR = bytes.fromhex("58cbe353")
 
@@ -209,11 +215,35 @@ def encode_prove_solvent(
     return PROVE_SOLVENT_SELECTOR + encode_words([*_flat(a, b, c), account_commitment])
 
 
-def encode_post_market_root(epoch: int, root: int) -> bytes:
-    """Calldata of ``SolvencyRegistry.postMarketRoot(epoch, root)``."""
-    if not 0 <= epoch < 1 << 64:
-        raise InputError(f"epoch out of range for uint64: {epoch}")
-    return POST_MARKET_ROOT_SELECTOR + encode_words([epoch, root])
+def encode_post_market_root(epoch: int, root: int, proof_window: int = 0) -> bytes:
+    """Calldata of ``SolvencyRegistry.postMarketRoot(epoch, root, proofWindow)``.
+
+    ``proof_window``: seconds from the block's timestamp until proofs are due (after that,
+    ``markLiquidatable`` applies); 0 closes the window at once.
+    """
+    for name, value in (("epoch", epoch), ("proof_window", proof_window)):
+        if not 0 <= value < 1 << 64:
+            raise InputError(f"{name} out of range for uint64: {value}")
+    return POST_MARKET_ROOT_SELECTOR + encode_words([epoch, root, proof_window])
+
+
+def encode_prove_solvent_batch(
+    proofs: Sequence[tuple[Sequence[int], Sequence[Sequence[int]], Sequence[int]]], commitments: Sequence[int]
+) -> bytes:
+    """Calldata of ``proveSolventBatch(uint256[8][] proofs, uint256[] commitments)``.
+
+    ``proofs`` are ``(a, b, c)`` as :func:`proof_to_calldata` returns them (``b`` in EVM order);
+    the registry wants ``commitments`` strictly increasing (sort the pairs first). No range checks.
+    """
+    n = len(proofs)
+    head = [64, 64 + 32 + 256 * n]
+    words = [*head, n, *(w for a, b, c in proofs for w in _flat(a, b, c)), len(commitments), *commitments]
+    return PROVE_SOLVENT_BATCH_SELECTOR + encode_words(words)
+
+
+def encode_mark_liquidatable(commitment: int) -> bytes:
+    """Calldata of ``SolvencyRegistry.markLiquidatable(commitment)``."""
+    return MARK_LIQUIDATABLE_SELECTOR + encode_words([commitment])
 
 
 def encode_register_account(account: str, commitment: int) -> bytes:

@@ -1,4 +1,4 @@
-"""Groth16 verification on BN254 in pure Python (py_ecc ``optimized_bn128``).
+"""Groth16 verification on BN254 in pure Python (integers; py_ecc's constants and reference).
 
 Inputs are snarkjs JSON objects (``verification_key.json``, ``proof.json``,
 ``public.json``). Parsing is strict: a wrong type, a coordinate >= the field
@@ -9,9 +9,12 @@ that does not satisfy the pairing equation makes :func:`verify_groth16` return
 ``False``.
 
 The check is ``e(-A, B) · e(alpha, beta) · e(vk_x, gamma) · e(C, delta) == 1``,
-computed as one product of four Miller loops followed by one final
-exponentiation. The Miller loop of the constant ``e(alpha, beta)`` term is
-cached per prepared key.
+computed as one multi-Miller loop followed by one final exponentiation
+(:mod:`verifier.bn254`, tested line for line against py_ecc's pairing). A
+:class:`PreparedVerifyingKey` is parsed and checked once (G2 subgroup checks
+included) and keeps the Miller-loop lines of beta, gamma and delta and the
+Miller loop of ``e(alpha, beta)``, so a keeper reuses it for every proof.
+Many proofs of one key are checked together by :mod:`verifier.batch`.
 
 Imports only the standard library, py_ecc, zksolv.errors and the decimal pattern of verifier.calldata.
 """
@@ -21,28 +24,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from py_ecc.fields import optimized_bn128_FQ as FQ
-from py_ecc.fields import optimized_bn128_FQ2 as FQ2
-from py_ecc.fields import optimized_bn128_FQ12 as FQ12
-from py_ecc.optimized_bn128 import (
-    add,
-    b,
-    b2,
-    curve_order,
-    field_modulus,
-    final_exponentiate,
-    is_inf,
-    is_on_curve,
-    multiply,
-    neg,
-    pairing,
-)
-
+from verifier import bn254
+from verifier.bn254 import ONE12, Fp12, Line, R as curve_order, P as field_modulus
+from verifier.bn254 import final_exponentiation as final_exponentiate
 from verifier.calldata import CANONICAL_DECIMAL
 from zksolv.errors import VerificationError
 
-G1Point = tuple[FQ, FQ, FQ]
-G2Point = tuple[FQ2, FQ2, FQ2]
+#: An affine G1 point as integers, ``None`` for the point at infinity.
+G1Point = bn254.G1
+#: An affine G2 (twist) point ``((x_re, x_im), (y_re, y_im))``.
+G2Point = tuple[bn254.Fp2, bn254.Fp2]
 
 
 def _int(value: Any, where: str, bound: int) -> int:
@@ -73,7 +64,7 @@ def _list(value: Any, where: str, length: int | None = None) -> list[Any]:
 
 
 def parse_g1(value: Any, where: str, *, allow_infinity: bool = False) -> G1Point:
-    """A G1 point from snarkjs ``[x, y, "1"]`` (or ``["0", "1", "0"]`` for infinity)."""
+    """A G1 point from snarkjs ``[x, y, "1"]`` (or ``["0", "1", "0"]`` for infinity, returned as ``None``)."""
     coords = _list(value, where)
     if len(coords) not in (2, 3):
         raise VerificationError(f"{where}: expected [x, y, z], got {len(coords)} entries")
@@ -82,17 +73,20 @@ def parse_g1(value: Any, where: str, *, allow_infinity: bool = False) -> G1Point
     if z == 0:
         if (x, y) != (0, 1) or not allow_infinity:
             raise VerificationError(f"{where}: point at infinity not allowed here")
-        return (FQ(1), FQ(1), FQ(0))
+        return None
     if z != 1:
         raise VerificationError(f"{where}: expected affine coordinates (z = 1)")
-    point = (FQ(x), FQ(y), FQ(1))
-    if not is_on_curve(point, b):
+    if not bn254.g1_on_curve((x, y)):
         raise VerificationError(f"{where}: point is not on the BN254 G1 curve")
-    return point
+    return x, y
 
 
-def parse_g2(value: Any, where: str) -> G2Point:
-    """A G2 point from snarkjs ``[[x_re, x_im], [y_re, y_im], ["1", "0"]]``; checked on curve and in G2."""
+def parse_g2(value: Any, where: str, *, subgroup_check: bool = True) -> G2Point:
+    """A G2 point from snarkjs ``[[x_re, x_im], [y_re, y_im], ["1", "0"]]``; checked on curve and in G2.
+
+    ``subgroup_check=False`` is for a caller that hands the point to a verifier doing that
+    check itself (the native path: groth16py/arkworks rejects points outside G2).
+    """
     coords = _list(value, where)
     if len(coords) not in (2, 3):
         raise VerificationError(f"{where}: expected [x, y, z], got {len(coords)} entries")
@@ -102,12 +96,12 @@ def parse_g2(value: Any, where: str) -> G2Point:
         parts.append([_int(v, f"{where}[{i}][{j}]", field_modulus) for j, v in enumerate(pair)])
     if len(parts) == 3 and parts[2] != [1, 0]:
         raise VerificationError(f"{where}: expected affine coordinates (z = [1, 0]) or infinity not allowed")
-    point = (FQ2(parts[0]), FQ2(parts[1]), FQ2([1, 0]))
-    if not is_on_curve(point, b2):
+    point = ((parts[0][0], parts[0][1]), (parts[1][0], parts[1][1]))
+    if not bn254.g2_on_curve(point):
         raise VerificationError(
             f"{where}: point is not on the BN254 G2 twist curve (coordinate order must be [real, imaginary])"
         )
-    if not is_inf(multiply(point, curve_order)):
+    if subgroup_check and not bn254.g2_in_subgroup(point):
         raise VerificationError(f"{where}: point is not in the order-r subgroup of G2")
     return point
 
@@ -123,25 +117,42 @@ class Groth16Proof:
 
 @dataclass
 class PreparedVerifyingKey:
-    """A parsed, validated verifying key with the ``e(alpha, beta)`` Miller loop cached."""
+    """A parsed, validated verifying key, ready for many proofs.
+
+    Holds the Miller-loop lines of beta, gamma and delta (:func:`verifier.bn254.prepare_g2`)
+    and, once computed, the Miller loop of ``e(alpha, beta)``; parse it once
+    (:func:`parse_verification_key`) and pass it to every check.
+    """
 
     alpha: G1Point
     beta: G2Point
     gamma: G2Point
     delta: G2Point
     ic: list[G1Point]
-    _alpha_beta: FQ12 | None = field(default=None, repr=False)
+    source: dict[str, Any] | None = field(default=None, repr=False)
+    _lines: dict[str, list[Line]] = field(default_factory=dict, repr=False)
+    _alpha_beta: Fp12 | None = field(default=None, repr=False)
 
     @property
     def n_public(self) -> int:
         """Number of public signals the key expects."""
         return len(self.ic) - 1
 
-    def alpha_beta_miller(self) -> FQ12:
+    def lines(self, name: str) -> list[Line]:
+        """Prepared Miller-loop lines of ``beta``, ``gamma`` or ``delta`` (computed once)."""
+        if name not in self._lines:
+            self._lines[name] = bn254.prepare_g2(getattr(self, name))
+        return self._lines[name]
+
+    def alpha_beta_miller(self) -> Fp12:
         """Miller loop of e(alpha, beta) without final exponentiation (cached)."""
         if self._alpha_beta is None:
-            self._alpha_beta = pairing(self.beta, self.alpha, final_exponentiate=False)
+            self._alpha_beta = bn254.multi_miller_loop([(self.alpha, self.lines("beta"))])
         return self._alpha_beta
+
+    def vk_x(self, public: Sequence[int]) -> G1Point:
+        """``IC[0] + sum(public[i] * IC[i + 1])``."""
+        return bn254.g1_lincomb(self.ic, [1, *public])
 
 
 def parse_verification_key(vk: Any) -> PreparedVerifyingKey:
@@ -162,6 +173,7 @@ def parse_verification_key(vk: Any) -> PreparedVerifyingKey:
     if len(ic_raw) != n_public + 1:
         raise VerificationError(f"verification key: IC has {len(ic_raw)} points, nPublic + 1 = {n_public + 1}")
     return PreparedVerifyingKey(
+        source=vk,
         alpha=parse_g1(vk["vk_alpha_1"], "vk_alpha_1"),
         beta=parse_g2(vk["vk_beta_2"], "vk_beta_2"),
         gamma=parse_g2(vk["vk_gamma_2"], "vk_gamma_2"),
@@ -170,8 +182,8 @@ def parse_verification_key(vk: Any) -> PreparedVerifyingKey:
     )
 
 
-def parse_proof(proof: Any) -> Groth16Proof:
-    """Validate a snarkjs ``proof.json`` object."""
+def parse_proof(proof: Any, *, subgroup_check: bool = True) -> Groth16Proof:
+    """Validate a snarkjs ``proof.json`` object (``subgroup_check``: see :func:`parse_g2`)."""
     if not isinstance(proof, dict):
         raise VerificationError("proof: expected a JSON object")
     if "protocol" in proof and proof["protocol"] != "groth16":
@@ -181,7 +193,8 @@ def parse_proof(proof: Any) -> Groth16Proof:
     for name in ("pi_a", "pi_b", "pi_c"):
         if name not in proof:
             raise VerificationError(f"proof: {name} missing")
-    return Groth16Proof(parse_g1(proof["pi_a"], "proof pi_a"), parse_g2(proof["pi_b"], "proof pi_b"),
+    return Groth16Proof(parse_g1(proof["pi_a"], "proof pi_a"),
+                        parse_g2(proof["pi_b"], "proof pi_b", subgroup_check=subgroup_check),
                         parse_g1(proof["pi_c"], "proof pi_c"))
 
 
@@ -194,20 +207,16 @@ def parse_public_signals(public: Any, n_public: int) -> list[int]:
 
 
 def verify_parsed(vk: PreparedVerifyingKey, proof: Groth16Proof, public: Sequence[int]) -> bool:
-    """Pairing check on already validated inputs (one final exponentiation)."""
+    """Pairing check on already validated inputs (one multi-Miller loop, one final exponentiation)."""
     if len(public) != vk.n_public:
         raise VerificationError(f"public signals: expected {vk.n_public}, got {len(public)}")
-    vk_x = vk.ic[0]
-    for s, point in zip(public, vk.ic[1:]):
-        if s:
-            vk_x = add(vk_x, multiply(point, s))
-    f = (
-        pairing(proof.b, neg(proof.a), final_exponentiate=False)
-        * vk.alpha_beta_miller()
-        * pairing(vk.gamma, vk_x, final_exponentiate=False)
-        * pairing(vk.delta, proof.c, final_exponentiate=False)
-    )
-    return final_exponentiate(f) == FQ12.one()
+    f = bn254.multi_miller_loop([
+        (bn254.g1_neg(proof.a), bn254.prepare_g2(proof.b)),
+        (vk.vk_x(public), vk.lines("gamma")),
+        (proof.c, vk.lines("delta")),
+    ])
+    f = bn254.f12_mul(f, vk.alpha_beta_miller())
+    return any(f) and final_exponentiate(f) == ONE12
 
 
 def verify_groth16(vk: Any, proof: Any, public: Any) -> bool:

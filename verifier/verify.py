@@ -1,11 +1,16 @@
-"""Keeper-side verification of a solvency proof against a public market state.
+"""Keeper-side verification of solvency proofs against a public market state.
 
-:func:`verify` checks, in order: the public inputs are exactly
-``[account_commitment, market_root]``; ``market_root`` equals the root this
-keeper recomputes from the :class:`~zksolv.market.MarketState` it trusts (so a
-proof for another epoch or another market is refused before any pairing);
-the commitment equals the one the venue stores for the account (when given);
-then the Groth16 pairing check with the keeper's own verification key.
+:func:`verify` (one proof) and :func:`verify_many` (an epoch's worth) check, in order:
+the public inputs are exactly ``[account_commitment, market_root]``; ``market_root``
+equals the root this keeper recomputes from the :class:`~zksolv.market.MarketState` it
+trusts (so a proof for another epoch or another market is refused before any pairing);
+the commitment equals the one the venue stores for the account (when given); then the
+Groth16 pairing check with the keeper's own verification key. Both give the same
+:class:`Verdict`, with the same reasons, for the same input.
+
+:func:`verify_many` batches the pairing checks of all proofs of one key
+(:mod:`verifier.batch`: one random linear combination, bisection to name the invalid
+ones) or hands them to groth16py over a process pool (:mod:`verifier.native`).
 
 Imports only pure-Python modules: no node, numba or circuit code.
 """
@@ -13,15 +18,24 @@ Imports only pure-Python modules: no node, numba or circuit code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence, Union
 
-from verifier.groth16 import parse_public_signals, parse_verification_key, parse_proof, verify_parsed
+from verifier.groth16 import (
+    Groth16Proof,
+    PreparedVerifyingKey,
+    parse_proof,
+    parse_public_signals,
+    parse_verification_key,
+    verify_parsed,
+)
 from verifier.statement import Statement
 from zksolv.commitments import market_root as compute_market_root
 from zksolv.errors import VerificationError
 from zksolv.market import MarketState
 
 N_PUBLIC = 2  #: [account_commitment, market_root]
+#: Which pairing implementation :func:`verify_many` uses.
+Backend = Literal["auto", "python", "native"]
 
 
 @dataclass(frozen=True)
@@ -34,14 +48,109 @@ class Verdict:
     market_root: int | None = None
     epoch: int | None = None
 
+    @property
+    def status(self) -> str:
+        """``valid``, ``malformed`` (unparsable input or file) or ``invalid``."""
+        if self.valid:
+            return "valid"
+        return "malformed" if self.reason.startswith("malformed") else "invalid"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
+            "status": self.status,
             "reason": self.reason,
             "account_commitment": None if self.account_commitment is None else str(self.account_commitment),
             "market_root": None if self.market_root is None else str(self.market_root),
             "epoch": self.epoch,
         }
+
+
+def malformed(reason: str, **fields: Any) -> Verdict:
+    """A refusal for input that could not be read or parsed (a missing file, bad JSON, ...)."""
+    return Verdict(False, f"malformed: {reason}", **fields)
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """What every check of one epoch shares: the market (validated once), its root, the keeper's key."""
+
+    market: MarketState
+    root: int
+    key: PreparedVerifyingKey
+    #: False on the native path, whose verifier does the G2 subgroup check itself.
+    subgroup_check: bool = True
+
+
+@dataclass(frozen=True)
+class Check:
+    """One Groth16 check: a parsed proof and its signals under a prepared key (raw JSON kept for groth16py)."""
+
+    key: PreparedVerifyingKey
+    proof: Groth16Proof
+    public: tuple[int, ...]
+    raw_proof: Any
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What one account submitted for an epoch, as received (untrusted JSON).
+
+    ``account_commitment``: the commitment the venue registered for this account, compared
+    with the proof's first public input when given. ``label`` names it in reports (e.g. its
+    folder). ``error`` marks a submission that could not even be read (its files): it is
+    refused as malformed with that reason.
+
+    A submission stands for a list of Groth16 :class:`Check` s (:meth:`prepare`): one
+    today. A later *chunked* submission (one account proven as k + 1 proofs under
+    different keys) is another class with the same ``prepare``; :func:`verify_many`
+    batches all checks per key and a submission is valid when all of its checks are.
+    """
+
+    proof: Any = None
+    public: Any = None
+    account_commitment: int | None = None
+    statement: Statement | None = None
+    label: str = ""
+    error: str | None = None
+
+    def prepare(self, epoch: Epoch) -> Union[Verdict, tuple[Verdict, list[Check]]]:
+        """The pre-pairing checks: a refusal, or (the verdict if the checks pass, the checks)."""
+        if self.error is not None:
+            return malformed(self.error, epoch=epoch.market.epoch)
+        key = epoch.key
+        if key.n_public != N_PUBLIC:
+            return Verdict(False, f"verification key has {key.n_public} public inputs, a solvency circuit has {N_PUBLIC}")
+        try:
+            signals = parse_public_signals(self.public, N_PUBLIC)
+            parsed = parse_proof(self.proof, subgroup_check=epoch.subgroup_check)
+        except VerificationError as exc:
+            return malformed(str(exc))
+        commitment, claimed_root = signals
+        base = dict(account_commitment=commitment, market_root=claimed_root, epoch=epoch.market.epoch)
+        statement = self.statement
+        if statement is not None and statement.epoch != epoch.market.epoch:
+            return Verdict(False, f"proof is for epoch {statement.epoch}, the market state is epoch {epoch.market.epoch}",
+                           **base)
+        if claimed_root != epoch.root:
+            return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
+        if self.account_commitment is not None and commitment != self.account_commitment:
+            return Verdict(False, "account_commitment differs from the account's registered commitment", **base)
+        return Verdict(True, "valid", **base), [Check(key, parsed, tuple(signals), self.proof)]
+
+
+#: Reason of a proof whose pre-checks passed and whose pairing check failed.
+PAIRING_FAILED = "pairing check failed: the proof is not valid for these public inputs"
+
+
+def prepare_key(verification_key: Any) -> PreparedVerifyingKey:
+    """Parse and check a snarkjs verification key once (G2 subgroup checks included) for reuse.
+
+    Raises :class:`VerificationError` for a malformed key.
+    """
+    if isinstance(verification_key, PreparedVerifyingKey):
+        return verification_key
+    return parse_verification_key(verification_key)
 
 
 def verify(
@@ -55,31 +164,95 @@ def verify(
 ) -> Verdict:
     """Is ``proof`` a valid solvency proof for ``market`` (and the given account)?
 
-    Returns a :class:`Verdict`; a malformed proof, key or public-input list is
-    an invalid verdict too (with the parse error as the reason), never an
-    exception, so a keeper can process untrusted submissions in a loop.
-    The market state is the keeper's own input: it is validated here (the
-    circuit relies on its ranges) and an invalid one raises
-    :class:`~zksolv.errors.InputError`.
+    ``verification_key`` is a snarkjs key object or a :class:`PreparedVerifyingKey`
+    (:func:`prepare_key`; reuse it across calls). Returns a :class:`Verdict`; a malformed
+    proof, key or public-input list is an invalid verdict too (with the parse error as the
+    reason), never an exception, so a keeper can process untrusted submissions in a loop.
+    The market state is the keeper's own input: it is validated here (the circuit relies
+    on its ranges) and an invalid one raises :class:`~zksolv.errors.InputError`.
     """
-    market.validated()
-    root = compute_market_root(market)
+    submission = Submission(proof, public, account_commitment, statement)
+    return verify_many([submission], market, verification_key, backend="python")[0]
+
+
+def verify_many(
+    bundles: Sequence[Submission],
+    market: MarketState,
+    key: Any,
+    *,
+    backend: Backend = "python",
+    workers: int | None = None,
+) -> list[Verdict]:
+    """One :class:`Verdict` per submission, in input order, the same as :func:`verify` gives.
+
+    Pre-pairing checks run per submission; the pairing checks of all submissions are
+    batched per key. ``backend``: ``"python"`` (default; :mod:`verifier.batch`, one random
+    linear combination per key and bisection to name invalid proofs), ``"native"``
+    (groth16py over a process pool of ``workers``, :mod:`verifier.native`; requires the
+    ``keeper-native`` extra) or ``"auto"`` (native when importable). ``key`` is a snarkjs
+    key object or a :class:`PreparedVerifyingKey`; a malformed key refuses every proof.
+    Raises :class:`~zksolv.errors.InputError` for an invalid market state (the keeper's
+    own input) and ``ValueError`` for an unknown backend or native without groth16py.
+    """
+    from verifier import native
+
+    if backend not in ("auto", "python", "native"):
+        raise ValueError(f"backend: expected auto, python or native, got {backend!r}")
+    use_native = backend == "native" or (backend == "auto" and native.available())
+    if backend == "native" and not native.available():
+        raise ValueError("backend native: groth16py is not installed (pip install 'zksolv[keeper-native]')")
+    market.validated()  # the keeper's own input: an InputError before anything else
     try:
-        vk = parse_verification_key(verification_key)
-        if vk.n_public != N_PUBLIC:
-            return Verdict(False, f"verification key has {vk.n_public} public inputs, a solvency circuit has {N_PUBLIC}")
-        signals = parse_public_signals(public, N_PUBLIC)
-        parsed = parse_proof(proof)
+        prepared_key = prepare_key(key)
     except VerificationError as exc:
-        return Verdict(False, f"malformed: {exc}")
-    commitment, claimed_root = signals
-    base = dict(account_commitment=commitment, market_root=claimed_root, epoch=market.epoch)
-    if statement is not None and statement.epoch != market.epoch:
-        return Verdict(False, f"proof is for epoch {statement.epoch}, the market state is epoch {market.epoch}", **base)
-    if claimed_root != root:
-        return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
-    if account_commitment is not None and commitment != account_commitment:
-        return Verdict(False, "account_commitment differs from the account's registered commitment", **base)
-    if not verify_parsed(vk, parsed, signals):
-        return Verdict(False, "pairing check failed: the proof is not valid for these public inputs", **base)
-    return Verdict(True, "valid", **base)
+        return [malformed(str(exc)) for _ in bundles]
+    epoch = Epoch(market, compute_market_root(market), prepared_key, subgroup_check=not use_native)
+    verdicts: list[Verdict | None] = []
+    pending: list[tuple[int, Check]] = []
+    for i, bundle in enumerate(bundles):
+        outcome = bundle.prepare(epoch)
+        if isinstance(outcome, Verdict):
+            verdicts.append(outcome)
+            continue
+        verdicts.append(outcome[0])
+        pending.extend((i, check) for check in outcome[1])
+    ok = _pairing_checks([check for _, check in pending], use_native, workers)
+    for (i, check), good in zip(pending, ok):
+        verdict = verdicts[i]
+        if not good and verdict is not None and verdict.valid:
+            verdicts[i] = _refusal(verdict, check, use_native)
+    return [v for v in verdicts if v is not None]
+
+
+def _refusal(verdict: Verdict, check: Check, native_path: bool) -> Verdict:
+    """The verdict of a check whose pairing failed; on the native path (which left the G2
+    subgroup check to groth16py) a point outside G2 gets the same "malformed" reason as
+    on the Python path."""
+    if native_path:
+        try:
+            parse_proof(check.raw_proof)
+        except VerificationError as exc:
+            return malformed(str(exc))
+    return Verdict(False, PAIRING_FAILED, verdict.account_commitment, verdict.market_root, verdict.epoch)
+
+
+def _pairing_checks(checks: Sequence[Check], use_native: bool, workers: int | None) -> list[bool]:
+    """Each check's pairing verdict, batched per key (by identity)."""
+    from verifier import batch, native
+
+    out: list[bool] = [False] * len(checks)
+    groups: dict[int, list[int]] = {}
+    for i, check in enumerate(checks):
+        groups.setdefault(id(check.key), []).append(i)
+    for indices in groups.values():
+        key = checks[indices[0]].key
+        if use_native and key.source is not None:
+            results = native.check_native(key.source, [(checks[i].raw_proof, checks[i].public) for i in indices],
+                                          workers)
+        elif len(indices) == 1:
+            results = [verify_parsed(key, checks[indices[0]].proof, checks[indices[0]].public)]
+        else:
+            results = batch.check_batch(key, [batch.BatchItem(checks[i].proof, checks[i].public) for i in indices])
+        for i, good in zip(indices, results):
+            out[i] = good
+    return out

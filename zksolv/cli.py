@@ -46,6 +46,26 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def exit_code(exc: BaseException) -> int:
+    """The exit code of a :class:`ZksolvError` or :class:`OSError` (see the module docstring)."""
+    if isinstance(exc, InputError):  # before VerificationError: MalformedFieldError is both
+        return EXIT_INPUT
+    if isinstance(exc, VerificationError):
+        return EXIT_INVALID
+    if isinstance(exc, ProofError):
+        return EXIT_REFUSED
+    if isinstance(exc, (ToolchainError, CacheError)):
+        return EXIT_TOOLCHAIN
+    if isinstance(exc, OSError):  # e.g. --out under a regular file, in /proc, read-only, disk full
+        return EXIT_TOOLCHAIN if exc.errno in _ENVIRONMENTAL_ERRNOS else EXIT_INPUT
+    return EXIT_INPUT
+
+
+def error_message(exc: BaseException) -> str:
+    """The one-line message for ``exc`` (names the field or path, never a private value)."""
+    return _os_error_message(exc) if isinstance(exc, OSError) else str(exc)
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Map the exception hierarchy to exit codes and one-line messages."""
 
@@ -53,18 +73,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except InputError as exc:
-            _fail(str(exc), EXIT_INPUT)
-        except VerificationError as exc:
-            _fail(str(exc), EXIT_INVALID)
-        except ProofError as exc:
-            _fail(str(exc), EXIT_REFUSED)
-        except (ToolchainError, CacheError) as exc:
-            _fail(str(exc), EXIT_TOOLCHAIN)
-        except ZksolvError as exc:  # pragma: no cover - every subclass is mapped above
-            _fail(str(exc), EXIT_INPUT)
-        except OSError as exc:  # e.g. --out under a regular file, in /proc, read-only, disk full
-            _fail(_os_error_message(exc), EXIT_TOOLCHAIN if exc.errno in _ENVIRONMENTAL_ERRNOS else EXIT_INPUT)
+        except (ZksolvError, OSError) as exc:
+            _fail(error_message(exc), exit_code(exc))
 
     return wrapper
 
@@ -308,52 +318,215 @@ def _task_bar() -> Callable[[int, int], None] | None:
 
 
 # ------------------------------------------------------------------- verify
+#: Submissions handed to one verify_many call (one batch; the progress bar moves per chunk).
+_VERIFY_CHUNK = {"python": 64, "native": 2048, "auto": 2048}
+_TRUST_HINT = ("name the verification key this keeper trusts: --vk FILE (the venue's key), or --dev-key for this "
+               "machine's own development key (NOT FOR REAL FUNDS)")
+
+
 @main.command()
-@click.option("--proof", "proof_dir", required=True, type=click.Path(file_okay=False),
-              help="folder written by `zksolv prove`")
-@market_option
+@click.option("--proof", "proof_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="a folder written by `zksolv prove` (repeatable)")
+@click.option("--proofs", "proofs_root", type=click.Path(file_okay=False),
+              help="a folder of proof folders: every subfolder is one submission")
+@click.option("--market", "market_path", type=click.Path(dir_okay=False),
+              help="market state JSON  [required; checked here so that --json reports its absence too]")
 @click.option("--vk", "vk_path", type=click.Path(dir_okay=False),
-              help="verification key to trust (default: this machine's own setup for the proof's tier)")
-@click.option("--commitment", type=str, help="the account commitment the venue stores (decimal)")
-@click.option("--route", type=click.Choice(["dev", "snarkjs"]), default="dev", show_default=True,
-              help="which local setup to take the key from when --vk is not given")
+              help="the verification key this keeper trusts (the venue's verification_key.json)")
+@click.option("--dev-key", is_flag=True,
+              help="use this machine's own development setup for each proof's tier: NOT FOR REAL FUNDS")
+@click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
+@click.option("--commitments", "commitments_path", type=click.Path(dir_okay=False),
+              help="JSON object: proof folder name -> the commitment the venue stores for that account")
+@click.option("--backend", type=click.Choice(["python", "native", "auto"]), default="python", show_default=True,
+              help="python: py_ecc-based batch check; native: groth16py over a process pool; auto: native if installed")
+@click.option("--workers", type=click.IntRange(1, 512), help="processes for --backend native (default: all cores)")
 @json_option
 @handle_errors
-def verify(proof_dir: str, market_path: str, vk_path: str | None, commitment: str | None, route: str,
+def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
+           dev_key: bool,
+           commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
            as_json: bool) -> None:
-    """Check a proof against a market state. Exit 0 valid, 1 invalid."""
+    """Check proofs against a market state: one line per proof and a summary.
+
+    Exit 0 if every proof is valid, 1 if any is invalid or malformed, 2 for usage errors.
+    Under --json every outcome is a JSON line, errors included.
+    """
+    try:
+        _verify(proof_dirs, proofs_root, market_path, vk_path, dev_key, commitment, commitments_path, backend,
+                workers, as_json)
+    except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
+        if as_json:
+            click.echo(json.dumps({"status": "error", "valid": False, "reason": error_message(exc),
+                                   "exit_code": exit_code(exc)}))
+        raise
+
+
+def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
+            dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
+            as_json: bool) -> None:
+    from verifier.proof_io import load_verification_key
+    from verifier.verify import verify_many
+
+    folders = _proof_folders(proof_dirs, proofs_root)
+    if market_path is None:
+        raise InputError("--market: required (the market state JSON of the epoch the proofs are for)")
+    if vk_path is not None and dev_key:
+        raise InputError("--vk, --dev-key: give one (" + _TRUST_HINT + ")")
+    if vk_path is None and not dev_key:
+        raise InputError(_TRUST_HINT)
+    expected = _registered_commitments(folders, commitment, commitments_path)
+    state = _load_market(market_path)
+    if dev_key:
+        click.echo("warning: verifying with this machine's development key (single-party setup) — NOT FOR REAL FUNDS",
+                   err=True)
+    keys: dict[str, Any] = {}  # key path -> prepared key (parsed and checked once)
+    if vk_path is not None:
+        try:
+            keys[str(Path(vk_path))] = _prepared(load_verification_key(Path(vk_path)))
+        except VerificationError as exc:
+            raise InputError(f"--vk: {exc}") from None
+    start = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    pending: dict[str, list[tuple[int, Any]]] = {}  # key path -> (row index, submission)
+    for i, folder in enumerate(folders):
+        submission, row, refusal = _read_submission(folder, state, expected, vk_path, keys)
+        rows.append(row if refusal is None else {**row, **refusal.to_dict()})
+        if refusal is None:
+            pending.setdefault(row["verification_key"], []).append((i, submission))
+    chunk = _VERIFY_CHUNK[backend]
+    show_bar = sys.stderr.isatty()  # stderr only: --json output on stdout stays clean
+    with click.progressbar(length=len(folders), label="verifying", file=sys.stderr) if show_bar else _no_bar() as bar:
+        bar.update(len(folders) - sum(len(members) for members in pending.values()))
+        for key_path, members in pending.items():
+            for at in range(0, len(members), chunk):
+                part = members[at:at + chunk]
+                verdicts = verify_many([sub for _, sub in part], state, keys[key_path], backend=backend,
+                                       workers=workers)
+                for (i, _), verdict in zip(part, verdicts):
+                    rows[i] = {**rows[i], **verdict.to_dict()}
+                bar.update(len(part))
+    elapsed = time.perf_counter() - start
+    counts = {status: sum(r["status"] == status for r in rows) for status in ("valid", "invalid", "malformed")}
+    summary = {"proofs": len(rows), **counts, "seconds": round(elapsed, 3),
+               "proofs_per_second": round(len(rows) / elapsed, 1) if elapsed > 0 else None, "backend": backend}
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r))
+        else:
+            line = f"{r['status'].upper():<9} {r['folder']}"
+            click.echo(line if r["valid"] else f"{line}: {r['reason']}")
+    if as_json:
+        click.echo(json.dumps({"summary": summary}))
+    else:
+        if len(rows) == 1 and "key_setup" in rows[0]:
+            click.echo(f"key_setup: {rows[0]['key_setup']}")
+        click.echo(f"{summary['proofs']} proof(s): {counts['valid']} valid, {counts['invalid']} invalid, "
+                   f"{counts['malformed']} malformed ({summary['proofs_per_second']} proofs/s)")
+    sys.exit(0 if counts["valid"] == len(rows) else EXIT_INVALID)
+
+
+@contextmanager
+def _no_bar() -> Iterator[Any]:
+    class _Silent:
+        def update(self, _n: int) -> None:
+            pass
+
+    yield _Silent()
+
+
+def _proof_folders(proof_dirs: tuple[str, ...], proofs_root: str | None) -> list[Path]:
+    folders = [Path(p) for p in proof_dirs]
+    if proofs_root is not None:
+        root = Path(proofs_root)
+        if not root.is_dir():
+            raise InputError(f"--proofs: {root} is not a folder")
+        folders += sorted(p for p in root.iterdir() if p.is_dir())
+    if not folders:
+        raise InputError("--proof or --proofs: give the proof folder(s) to check")
+    return folders
+
+
+def _registered_commitments(folders: list[Path], commitment: str | None,
+                            commitments_path: str | None) -> dict[str, int] | None:
+    """Folder name -> the commitment the venue stores, or None when nothing was given."""
+    if commitment is not None and commitments_path is not None:
+        raise InputError("--commitment, --commitments: give one")
+    if commitment is not None:
+        if len(folders) != 1:
+            raise InputError("--commitment: only with a single proof (use --commitments FILE for many)")
+        return {folders[0].name: _commitment_value(commitment, "--commitment")}
+    if commitments_path is None:
+        return None
+    try:
+        data = json.loads(Path(commitments_path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"--commitments {commitments_path}: cannot read ({exc.strerror})") from None
+    except (ValueError, RecursionError):
+        raise InputError(f"--commitments {commitments_path}: not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InputError("--commitments: expected a JSON object {folder name: commitment}")
+    return {str(name): _commitment_value(value, f"--commitments[{name!r}]") for name, value in data.items()}
+
+
+def _commitment_value(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(value, 0)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a decimal or 0x-hex integer") from None
+
+
+def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None, vk_path: str | None,
+                     keys: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
+    """(submission, report fields, refusal or None) for one proof folder; nothing here raises for the folder's files.
+
+    With ``--dev-key`` the folder's tier picks this machine's key, prepared once into ``keys``.
+    """
     from verifier.proof_io import load_proof, load_public, load_verification_key
     from verifier.statement import STATEMENT_FILE, Statement
-    from verifier.verify import Verdict
-    from verifier.verify import verify as check
+    from verifier.verify import Submission, Verdict, malformed
 
-    state = _load_market(market_path)
-    expected = None
-    if commitment is not None:
-        try:
-            expected = int(commitment, 0)
-        except ValueError:
-            raise InputError("--commitment: expected a decimal or 0x-hex integer") from None
-    folder = Path(proof_dir)
-    statement = Statement.load(folder / STATEMENT_FILE)
+    row: dict[str, Any] = {"folder": str(folder), "tier": None}
+    try:
+        statement = Statement.load(folder / STATEMENT_FILE)
+    except VerificationError as exc:  # includes MalformedFieldError
+        return None, row, malformed(str(exc), epoch=state.epoch)
+    row["tier"] = statement.tier
     if vk_path is None:
-        key, refusal = _keeper_key(statement, state, route)
+        key, refusal = _keeper_key(statement, state, "dev")
         if refusal is not None:
-            _emit({**Verdict(False, refusal, epoch=state.epoch).to_dict(), "tier": statement.tier}, as_json)
-            sys.exit(EXIT_INVALID)
-        vk_file, setup = key.path, (f"{route} (INSECURE development setup: NOT FOR REAL FUNDS)" if key.insecure
-                                    else route)
-        insecure: bool | None = key.insecure
+            return None, row, Verdict(False, refusal, epoch=state.epoch)
+        path = str(key.path)
+        setup = "dev (INSECURE development setup: NOT FOR REAL FUNDS)" if key.insecure else "dev"
+        row.update(verification_key=path, key_setup=setup, insecure_setup=bool(key.insecure))
+        if path not in keys:
+            keys[path] = _prepared(load_verification_key(key.path))
     else:
-        vk_file, setup, insecure = Path(vk_path), "given with --vk (its setup is not known to zksolv)", None
-    if insecure:
-        click.echo("warning: verifying with a development key (single-party setup) — NOT FOR REAL FUNDS", err=True)
-    with step("verifying (py_ecc pairing check)"):
-        verdict = check(load_proof(folder / "proof.json"), load_public(folder / "public.json"), state,
-                        load_verification_key(vk_file), account_commitment=expected, statement=statement)
-    _emit({**verdict.to_dict(), "tier": statement.tier, "verification_key": str(vk_file), "key_setup": setup,
-           "insecure_setup": insecure}, as_json)
-    sys.exit(0 if verdict.valid else EXIT_INVALID)
+        row.update(verification_key=str(Path(vk_path)), key_setup="given with --vk (its setup is not known to zksolv)",
+                   insecure_setup=None)
+    registered = None
+    if expected is not None:
+        registered = expected.get(folder.name)
+        if registered is None:
+            return None, row, Verdict(False, f"no registered commitment for {folder.name!r} in --commitments",
+                                      epoch=state.epoch)
+    try:
+        proof, public = load_proof(folder / "proof.json"), load_public(folder / "public.json")
+    except VerificationError as exc:
+        return None, row, malformed(str(exc), epoch=state.epoch)
+    return Submission(proof, public, registered, statement, label=str(folder)), row, None
+
+
+def _prepared(vk_json: Any) -> Any:
+    """The prepared key, or the raw JSON when it is malformed (verify_many then refuses every proof with the reason)."""
+    from verifier.verify import prepare_key
+
+    try:
+        return prepare_key(vk_json)
+    except VerificationError:
+        return vk_json
 
 
 def _keeper_key(statement: Any, state: Any, route: str) -> tuple[Any, str | None]:

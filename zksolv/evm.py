@@ -246,14 +246,25 @@ class EvmScript:
         *,
         sender: str = DEFAULT_SENDER,
         gas_limit: int = DEFAULT_GAS_LIMIT,
+        advance_seconds: int = 0,
+        advance_blocks: int = 0,
     ) -> None:
-        """Call ``to`` with ``calldata`` followed by ABI words ``args`` (a :class:`Ref` becomes an address)."""
+        """Call ``to`` with ``calldata`` followed by ABI words ``args`` (a :class:`Ref` becomes an address).
+
+        ``advance_seconds`` / ``advance_blocks`` move the block clock forward before this call
+        (and for every later step); the script starts at block 1, timestamp 1,700,000,000.
+        """
         self._label(label)
+        if advance_seconds < 0 or advance_blocks < 0:
+            raise InputError("the block clock only moves forward")
         target: Any = {"ref": to.label} if isinstance(to, Ref) else to
-        self._steps.append({
+        step: dict[str, Any] = {
             "kind": "call", "label": label, "sender": sender, "to": target,
             "data": self._parts(calldata, args), "gasLimit": str(gas_limit),
-        })
+        }
+        if advance_seconds or advance_blocks:
+            step["advance"] = {"seconds": str(advance_seconds), "blocks": str(advance_blocks)}
+        self._steps.append(step)
 
     def run(self, *, timeout: float = 600) -> dict[str, StepResult]:
         """Execute every step in order in one EVM; results by label, in step order."""

@@ -14,6 +14,13 @@ self-shrinking mode; constants by rejection sampling; Cauchy MDS
 every width circomlib uses, the first candidate matrix is the published one,
 which the tests confirm.
 
+Deriving a width's schedule costs 0.03-0.6 s, so every process that hashes a market (a keeper
+runs ``zksolv verify`` as a whole process) paid ~0.8 s for the five widths a market root uses.
+The derived schedule is therefore kept in the zksolv cache (``$ZKSOLV_CACHE``, else
+``~/.cache/zksolv``: ``poseidon/plan-t<t>.bin``) and used only when its sha256 equals the one
+recorded here (``_PLAN_SHA256``, checked against a fresh derivation by the tests); a missing,
+unwritable or altered file just means deriving it again.
+
 Speed comes from the standard partial-round optimisation (Poseidon paper,
 appendix B): partial-round constants on cells 1..t-1 are carried forward so
 each partial round adds one scalar, and the MDS matrix of each partial round
@@ -25,8 +32,11 @@ verifier stays light.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import lru_cache
 from operator import mul
+from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from zksolv.fixedpoint import FIELD_MODULUS
@@ -127,6 +137,92 @@ class _Plan(NamedTuple):
 
 @lru_cache(maxsize=None)
 def _plan(t: int) -> _Plan:
+    """The optimised schedule of width ``t``: from the cache when it checks out, else derived (and cached)."""
+    blob = _read_cached_plan(t)
+    if blob is not None:
+        return _plan_from_bytes(t, blob)
+    plan = _derive_plan(t)
+    _write_cached_plan(t, _plan_bytes(plan))
+    return plan
+
+
+#: sha256 of :func:`_plan_bytes` of each width's derived schedule (tests/test_poseidon.py re-derives them).
+_PLAN_SHA256 = {
+    2: "71669dd5db240d6a621ee8b824a1e664e064103bbd5f847c0b4d90303012b056",
+    3: "d475956d0a2518a7cf5f996f207b09e535b3f95ed86477bb345be3eb94ee68d0",
+    4: "d800617568764f70da6d31718fa90e8fac7dadef15ab7b861e0e1ae70dc98851",
+    5: "a2f9c04aece8011d9129abf29bc86deb6e80731bf13dea20f3e31edd06112ee4",
+    6: "54b3853fb45f7c154151d8ac0a443420430c586e41178011e2143f843c00bbb5",
+    7: "a48250cc781b4d3e001ce90a3e7fb8d3ae834683ba5989de3bedb67abcb88c4d",
+    8: "cd3731ea13c048bd1b3e7d357b216de987cb7fa58efcf7e4711c5191f1d81811",
+    9: "37dc3c3973bf625b2868da3467372d6e52d4848fbdc29f81436f72ebfa0e444d",
+    10: "2d437444342a34e35f9b7ca3a5806708e2589614479591fecd3386eff03247bb",
+    11: "0fda1f58ff3562b3d4303bce1dc7c9b322f0589790dc0f3c7c1846a085f28a9f",
+    12: "aa3a1c2767467804bd5e8ac82c2870724807b5c34a0470a512a95374b0db8b0f",
+    13: "cce3e24748316d00a3962adbcee95b8d5166b0d214f77a8c78692434c94b63f3",
+    14: "f92d079e1161de11167bc8f582f6a5a011cf37d82b58531d50434d8ddf564ab5",
+    15: "b50749512fe80109bd75157fde4ce11afa65f9def74ae8ec624dacdb2a9f90cf",
+    16: "8d2849e88e190f169e822a684b8b36b1932dee9c30abb4367fbba2ac89fa94a7",
+    17: "b462f5331d7447d0ed1c1c848dfe917bdc93c3c01afc902cf25372136b728f32",
+}
+
+
+def _plan_path(t: int) -> Path:
+    env = os.environ.get("ZKSOLV_CACHE")  # the same root as zksolv.cache.cache_dir (not imported: keeper side)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    root = Path(env).expanduser() if env else (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "zksolv"
+    return root / "poseidon" / f"plan-t{t}.bin"
+
+
+def _read_cached_plan(t: int) -> bytes | None:
+    try:
+        blob = _plan_path(t).read_bytes()
+    except (OSError, RuntimeError):  # RuntimeError: no home directory
+        return None
+    return blob if hashlib.sha256(blob).hexdigest() == _PLAN_SHA256.get(t) else None
+
+
+def _write_cached_plan(t: int, blob: bytes) -> None:
+    if hashlib.sha256(blob).hexdigest() != _PLAN_SHA256.get(t):
+        return  # never cache what could not be read back
+    try:
+        path = _plan_path(t)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError):
+        pass  # a read-only or full cache only costs the derivation next time
+
+
+def _plan_bytes(plan: _Plan) -> bytes:
+    """Every number of a schedule, in order, as 32-byte big-endian words."""
+    words: list[int] = []
+    for consts, matrix in (*plan.head, *plan.tail):
+        words += [*consts, *(x for row in matrix for x in row)]
+    for k, row, col in plan.partial:
+        words += [k, *row, *col]
+    return b"".join(w.to_bytes(32, "big") for w in words)
+
+
+def _plan_from_bytes(t: int, blob: bytes) -> _Plan:
+    """Inverse of :func:`_plan_bytes` for width ``t``."""
+    words = iter([int.from_bytes(blob[i:i + 32], "big") for i in range(0, len(blob), 32)])
+
+    def take(n: int) -> tuple[int, ...]:
+        return tuple(next(words) for _ in range(n))
+
+    def full_round() -> tuple[tuple[int, ...], Matrix]:
+        return take(t), tuple(take(t) for _ in range(t))
+
+    half = FULL_ROUNDS // 2
+    head = tuple(full_round() for _ in range(half))
+    tail = tuple(full_round() for _ in range(half))
+    partial = tuple((take(1)[0], take(t), take(t - 1)) for _ in range(PARTIAL_ROUNDS[t - 2]))
+    return _Plan(head, partial, tail)
+
+
+def _derive_plan(t: int) -> _Plan:
     """Derive the optimised schedule from the plain constants and MDS matrix."""
     constants, mds = parameters(t)
     half, n_partial = FULL_ROUNDS // 2, PARTIAL_ROUNDS[t - 2]

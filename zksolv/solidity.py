@@ -28,6 +28,8 @@ from zksolv.toolchain import node_module_path, project_root, run_node
 
 #: Contract name of the rendered verifier (snarkjs' template name).
 VERIFIER_CONTRACT = "Groth16Verifier"
+#: Contract name of the batch verifier (zksolv's own template, :func:`render_batch_verifier`).
+BATCH_VERIFIER_CONTRACT = "Groth16BatchVerifier"
 #: Number of public inputs every zksolv circuit exposes: [account_commitment, market_root].
 N_PUBLIC = 2
 
@@ -106,12 +108,13 @@ def export_solidity(
     vk_path: str | os.PathLike[str], out_dir: str | os.PathLike[str], circuit_hash: str | None = None,
     tier: str | None = None,
 ) -> dict[str, Any]:
-    """Write ``Groth16Verifier_<tier>.sol`` and a copy of ``SolvencyRegistry.sol`` into ``out_dir``.
+    """Write ``Groth16Verifier_<tier>.sol``, ``Groth16BatchVerifier_<tier>.sol`` and a copy of
+    ``SolvencyRegistry.sol`` into ``out_dir``.
 
-    Both writes are atomic. Returns ``{"verifier": path, "registry": path}``. Without
-    ``circuit_hash`` and ``tier`` (a bare key file, ``zksolv export-solidity --vk``) the header
-    claims no circuit, the verifier is named ``Groth16Verifier_vk_<sha16>.sol`` after the
-    file's sha256, and the result also has ``"vk_sha256"``.
+    All writes are atomic. Returns ``{"verifier": path, "batch_verifier": path, "registry": path}``.
+    Without ``circuit_hash`` and ``tier`` (a bare key file, ``zksolv export-solidity --vk``) the
+    headers claim no circuit, the verifiers are named ``..._vk_<sha16>.sol`` after the file's
+    sha256, and the result also has ``"vk_sha256"``.
     """
     try:
         data = Path(vk_path).read_bytes()
@@ -124,12 +127,175 @@ def export_solidity(
     extra: dict[str, Any] = {}
     if circuit_hash is None and tier is None:
         digest = hashlib.sha256(data).hexdigest()
-        source, name, extra = render_verifier(vk, vk_sha256=digest), f"vk_{digest[:16]}", {"vk_sha256": digest}
+        ident: dict[str, Any] = {"vk_sha256": digest}
+        name, extra = f"vk_{digest[:16]}", {"vk_sha256": digest}
     else:
-        source, name = render_verifier(vk, circuit_hash=circuit_hash, tier=tier), str(tier)
+        ident, name = {"circuit_hash": circuit_hash, "tier": tier}, str(tier)
+    source, batch = render_verifier(vk, **ident), render_batch_verifier(vk, **ident)
     out = Path(out_dir)
     verifier_path = out / f"{VERIFIER_CONTRACT}_{name}.sol"
+    batch_path = out / f"{BATCH_VERIFIER_CONTRACT}_{name}.sol"
     registry_path = out / "SolvencyRegistry.sol"
     atomic_write_text(verifier_path, source)
+    atomic_write_text(batch_path, batch)
     atomic_write_text(registry_path, registry_source_path().read_text())
-    return {"verifier": verifier_path, "registry": registry_path, **extra}
+    return {"verifier": verifier_path, "batch_verifier": batch_path, "registry": registry_path, **extra}
+
+
+def registry_sources(vk: Mapping[str, Any], *, circuit_hash: str | None = None, tier: str | None = None,
+                     vk_sha256: str | None = None) -> dict[str, str]:
+    """Every source a registry deployment compiles: both verifiers of ``vk`` and the registry."""
+    ident = dict(circuit_hash=circuit_hash, tier=tier, vk_sha256=vk_sha256)
+    return {"Groth16Verifier.sol": render_verifier(vk, **ident),
+            "Groth16BatchVerifier.sol": render_batch_verifier(vk, **ident),
+            "SolvencyRegistry.sol": registry_source_path().read_text()}
+
+
+def _evm_g2(point: Any) -> list[str]:
+    """A snarkjs G2 point ``[[x_re, x_im], [y_re, y_im], ...]`` in EVM precompile order: x_im, x_re, y_im, y_re."""
+    return [str(point[0][1]), str(point[0][0]), str(point[1][1]), str(point[1][0])]
+
+
+def render_batch_verifier(vk: Mapping[str, Any], *, circuit_hash: str | None = None, tier: str | None = None,
+                          vk_sha256: str | None = None) -> str:
+    """Solidity source of ``Groth16BatchVerifier`` for ``vk``: N proofs, one pairing product.
+
+    ``verifyBatch(uint256[] members, uint256 root) view returns (bool)``: ``members`` holds
+    9 words per proof, ``a.x, a.y, b.x_im, b.x_re, b.y_im, b.y_re, c.x, c.y, commitment``
+    (``b`` in EVM order, like ``proveSolvent``), each proof's public inputs being
+    ``[commitment, root]``. It checks, with 128-bit coefficients ``rho_i`` taken from
+    ``keccak256(members, root)`` (so whoever writes the proofs cannot choose them)::
+
+        prod e(rho_i A_i, B_i) · e(-s alpha, beta) · e(-X, gamma) · e(-sum rho_i C_i, delta) == 1
+        s = sum rho_i,  X = s IC_0 + (sum rho_i c_i) IC_1 + (s root) IC_2
+
+    (N + 3 pairs, 2N + 4 ecMul). Key constants are written in the precompile's G2 order
+    (imaginary part first). Same header as :func:`render_verifier`; no node needed.
+    """
+    _check_vk(vk)
+    alpha, ic = vk["vk_alpha_1"], vk["IC"]
+    consts = {
+        "ALPHA_X": alpha[0], "ALPHA_Y": alpha[1],
+        **{f"{name}_{part}": value for name in ("BETA", "GAMMA", "DELTA")
+           for part, value in zip(("X_IM", "X_RE", "Y_IM", "Y_RE"), _evm_g2(vk[f"vk_{name.lower()}_2"]))},
+        **{f"IC{i}_{xy}": ic[i][j] for i in range(N_PUBLIC + 1) for j, xy in enumerate(("X", "Y"))},
+    }
+    for name, value in consts.items():
+        if not re.fullmatch(r"[0-9]{1,78}", str(value)):
+            raise InputError(f"verification key: {name} is not a decimal coordinate")
+    lines = "\n".join(f"    uint256 internal constant {name} = {value};" for name, value in consts.items())
+    header = _header(circuit_hash, tier, vk_sha256).replace(
+        "// source: snarkjs templates/verifier_groth16.sol.ejs rendered by zksolv.solidity.render_verifier\n",
+        "// source: zksolv.solidity.render_batch_verifier (zksolv's own template)\n")
+    return header + _BATCH_TEMPLATE.replace("    // {{CONSTANTS}}", lines)
+
+
+_BATCH_TEMPLATE = """// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity ^0.8.28;
+
+/// @title Groth16BatchVerifier
+/// @notice Checks N Groth16 proofs of one key (public inputs [commitment, root]) with one
+///         pairing product: a random linear combination whose coefficients come from a keccak
+///         hash of every proof, commitment and the root, so a prover cannot choose them.
+/// @dev An invalid member makes the whole batch false; the caller learns which one off chain
+///      (zksolv's verify_many names it). Non-canonical coordinates (>= q), points off the curve
+///      or (B) outside G2 make a precompile fail, hence false; commitments and the root must be < r.
+contract Groth16BatchVerifier {
+    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
+    // {{CONSTANTS}}
+
+    /// @param members 9 words per proof: a.x, a.y, b.x_im, b.x_re, b.y_im, b.y_re, c.x, c.y, commitment.
+    /// @param root    The second public input of every proof.
+    function verifyBatch(uint256[] calldata members, uint256 root) external view returns (bool ok) {
+        uint256 n = members.length / 9;
+        if (n == 0 || members.length != n * 9 || root >= R) return false;
+        assembly ("memory-safe") {
+            // a failing precompile (bad point, coordinate >= q, B outside G2) burns the gas it was
+            // given: stop at once with false instead of running on out of gas
+            function fail() {
+                mstore(0, 0)
+                return(0, 32)
+            }
+            // out[0..1] := s * (x, y)   (scratch: 3 words)
+            function ecmul(scratch, x, y, s, out) {
+                mstore(scratch, x)
+                mstore(add(scratch, 32), y)
+                mstore(add(scratch, 64), s)
+                if iszero(staticcall(gas(), 7, scratch, 96, out, 64)) { fail() }
+            }
+            // out[0..1] := out + p   (scratch: 4 words, p must not overlap them)
+            function ecadd_into(scratch, out, p) {
+                mstore(scratch, mload(out))
+                mstore(add(scratch, 32), mload(add(out, 32)))
+                mstore(add(scratch, 64), mload(p))
+                mstore(add(scratch, 96), mload(add(p, 32)))
+                if iszero(staticcall(gas(), 6, scratch, 128, out, 64)) { fail() }
+            }
+            // pair: negate its G1 point (y -> q - y; infinity stays) and append the G2 constant
+            function negate_g2(pair, x_im, x_re, y_im, y_re) {
+                mstore(add(pair, 32), mod(sub(Q, mload(add(pair, 32))), Q))
+                mstore(add(pair, 64), x_im)
+                mstore(add(pair, 96), x_re)
+                mstore(add(pair, 128), y_im)
+                mstore(add(pair, 160), y_re)
+            }
+            let buf := mload(0x40)
+            let size := mul(n, 288)
+            calldatacopy(buf, members.offset, size)
+            mstore(add(buf, size), root)
+            let seed := keccak256(buf, add(size, 32))
+            // pairing input: (n + 3) pairs of 6 words, then 6 words of scratch
+            let sc := add(buf, mul(add(n, 3), 192))
+            let sumR := 0
+            let sumRC := 0
+            let accX := 0
+            let accY := 0
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let src := add(members.offset, mul(i, 288))
+                let pair := add(buf, mul(i, 192))
+                mstore(sc, seed)
+                mstore(add(sc, 32), i)
+                let rho := or(shr(128, keccak256(sc, 64)), 1)
+                // rho * A -> pair[0..1]; B -> pair[2..5]
+                calldatacopy(sc, src, 64)
+                mstore(add(sc, 64), rho)
+                if iszero(staticcall(gas(), 7, sc, 96, pair, 64)) { fail() }
+                calldatacopy(add(pair, 64), add(src, 64), 128)
+                // acc += rho * C
+                calldatacopy(sc, add(src, 192), 64)
+                mstore(add(sc, 64), rho)
+                if iszero(staticcall(gas(), 7, sc, 96, add(sc, 64), 64)) { fail() }
+                mstore(sc, accX)
+                mstore(add(sc, 32), accY)
+                if iszero(staticcall(gas(), 6, sc, 128, sc, 64)) { fail() }
+                accX := mload(sc)
+                accY := mload(add(sc, 32))
+                let c := calldataload(add(src, 256))
+                if iszero(lt(c, R)) { fail() }
+                sumR := addmod(sumR, rho, R)
+                sumRC := addmod(sumRC, mulmod(rho, c, R), R)
+            }
+            // pair n: (-(s alpha), beta)
+            let pair := add(buf, mul(n, 192))
+            ecmul(sc, ALPHA_X, ALPHA_Y, sumR, pair)
+            negate_g2(pair, BETA_X_IM, BETA_X_RE, BETA_Y_IM, BETA_Y_RE)
+            // pair n + 1: (-X, gamma), X = s IC0 + (sum rho c) IC1 + (s root) IC2
+            pair := add(pair, 192)
+            ecmul(sc, IC0_X, IC0_Y, sumR, pair)
+            ecmul(sc, IC1_X, IC1_Y, sumRC, add(sc, 128))
+            ecadd_into(sc, pair, add(sc, 128))
+            ecmul(sc, IC2_X, IC2_Y, mulmod(sumR, root, R), add(sc, 128))
+            ecadd_into(sc, pair, add(sc, 128))
+            negate_g2(pair, GAMMA_X_IM, GAMMA_X_RE, GAMMA_Y_IM, GAMMA_Y_RE)
+            // pair n + 2: (-sum rho C, delta)
+            pair := add(pair, 192)
+            mstore(pair, accX)
+            mstore(add(pair, 32), accY)
+            negate_g2(pair, DELTA_X_IM, DELTA_X_RE, DELTA_Y_IM, DELTA_Y_RE)
+            if iszero(staticcall(gas(), 8, buf, mul(add(n, 3), 192), sc, 32)) { fail() }
+            ok := eq(mload(sc), 1)
+        }
+    }
+}
+"""

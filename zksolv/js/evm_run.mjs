@@ -3,7 +3,10 @@
 // one run: deploy and call in the same script.
 //   stdin : {"hardfork": "prague", "steps": [
 //             {"kind": "deploy", "label": "verifier", "sender": "0x..", "data": [<hex> | {"ref": label}], "gasLimit": "30000000"},
-//             {"kind": "call",   "label": "x", "to": {"ref": label} | "0x..", "sender": "0x..", "data": [...], "gasLimit": "..."}]}
+//             {"kind": "call",   "label": "x", "to": {"ref": label} | "0x..", "sender": "0x..", "data": [...], "gasLimit": "...",
+//              "advance": {"seconds": "3600", "blocks": "300"}}]}
+// Block: number 1, timestamp 1700000000 at the start; a step's "advance" moves the clock forward
+// before it runs (and for every later step).
 //   stdout: {"results": [{label, kind, success, error, returnData, executionGasUsed, gasRefund, address, logs}]}
 // Each step is set up like a transaction (what @ethereumjs/vm runTx does for EIP-2929/2200):
 // a fresh access journal with sender, recipient, coinbase and the precompiles warm, and the
@@ -18,6 +21,14 @@ const script = JSON.parse(readFileSync(0, "utf8"));
 const common = new Common({ chain: Mainnet, hardfork: script.hardfork ?? "prague" });
 const evm = await createEVM({ common });
 const labels = new Map();
+const clock = { number: 1n, timestamp: 1700000000n };
+const blockOf = () => ({
+  header: {
+    number: clock.number, coinbase: createZeroAddress(), timestamp: clock.timestamp, difficulty: 0n,
+    prevRandao: new Uint8Array(32), gasLimit: 30000000n, baseFeePerGas: undefined, slotNumber: 0n,
+    getBlobGasPrice: () => undefined,
+  },
+});
 
 const addressOf = (ref) => {
   if (typeof ref === "string") return createAddressFromString(ref);
@@ -40,6 +51,10 @@ for (const step of script.steps) {
   if ((await evm.stateManager.getAccount(sender)) === undefined) {
     await evm.stateManager.putAccount(sender, new Account(0n, 10n ** 24n));
   }
+  if (step.advance) {
+    clock.timestamp += BigInt(step.advance.seconds ?? 0);
+    clock.number += BigInt(step.advance.blocks ?? 0);
+  }
   const to = step.kind === "call" ? addressOf(step.to) : undefined;
   // transaction-level warm set (EIP-2929, EIP-3651) and original-storage cache (EIP-2200)
   evm.journal.cleanJournal();
@@ -55,6 +70,7 @@ for (const step of script.steps) {
     to,
     data: dataOf(step.data),
     gasLimit: BigInt(step.gasLimit ?? "30000000"),
+    block: blockOf(),
   });
   await evm.journal.cleanup();
   const ex = res.execResult;
