@@ -261,3 +261,28 @@ def test_a_failing_chunk_is_named_and_nothing_is_written(tmp_path: Path, monkeyp
     assert "error: chunk 1: " in out.output and "Traceback" not in out.output
     assert not (tmp_path / "proof").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".proof")]  # no staging left behind
+
+
+@pytest.mark.slow
+def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path: Path) -> None:
+    from zksolv.cli import EXIT_INVALID, main
+
+    a, _, ba, _, _, _, out = bundles
+    MARKET.save(tmp_path / "m.json")
+    keys = tmp_path / "venue-keys"
+    keys.mkdir()
+    (keys / f"{ba.statement.tier}.json").write_text(json.dumps(ba.verification_key))
+    args = ["verify", "--proof", str(out / "a"), "--market", str(tmp_path / "m.json"), "--json",
+            "--commitment", str(cm.account_commitment_of(a, MARKET))]
+    # the venue publishes no chunk key: a tier it does not accept
+    refused = CliRunner().invoke(main, [*args, "--keys", str(keys)])
+    assert refused.exit_code == EXIT_INVALID
+    assert "has no key for avsl_chunk_c8_u2_d3" in json.loads(refused.stdout.splitlines()[0])["reason"]
+    (keys / f"{ba.statement.chunk_tier}.json").write_text(json.dumps(ba.chunk_verification_key))
+    for trust in (["--keys", str(keys)], ["--dev-key"]):
+        ok = CliRunner().invoke(main, [*args, *trust])
+        assert ok.exit_code == 0, ok.output
+        line = json.loads(ok.stdout.splitlines()[0])
+        assert line["valid"] and line["chunks"] == 3 and line["chunk_tier"] == "avsl_chunk_c8_u2_d3"
+    single_key = CliRunner().invoke(main, [*args, "--vk", str(out / "a" / "verification_key.json")])
+    assert single_key.exit_code == EXIT_INVALID and "use --keys DIR" in single_key.stdout

@@ -31,7 +31,7 @@ def test_keeper_lists_accounts_without_a_valid_proof(tmp_path: Path, capsys) -> 
     (tmp_path / "vk.json").write_text(json.dumps(synthetic_vk()))
     market = demo_market(n_strikes=3, n_expiries=1)
     for epoch in (1, 2):
-        state = replace(market, epoch=epoch, _index={})
+        state = replace(market, epoch=epoch)
         root = market_root(state)
         epoch_dir = venue / "epochs" / f"{epoch:06d}"
         epoch_dir.mkdir(parents=True)

@@ -310,4 +310,4 @@ def test_cli_commit_and_verify_across_a_relisting(successor_proof, tmp_path: Pat
                               "--vk", str(tmp_path / "proof" / "verification_key.json"), "--commitment", commitments[0],
                               "--json"])
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.stdout)["valid"] is True
+    assert json.loads(ok.stdout.splitlines()[0])["valid"] is True

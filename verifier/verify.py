@@ -28,7 +28,7 @@ from verifier.groth16 import (
     parse_verification_key,
     verify_parsed,
 )
-from verifier.statement import Statement
+from verifier.statement import MAX_CHUNKS, Statement
 from zksolv.commitments import market_root as compute_market_root
 from zksolv.errors import VerificationError
 from zksolv.market import MarketState
@@ -77,19 +77,21 @@ class Epoch:
 
     market: MarketState
     root: int
-    key: PreparedVerifyingKey
+    key: PreparedVerifyingKey | None
     #: False on the native path, whose verifier does the G2 subgroup check itself.
     subgroup_check: bool = True
 
 
 @dataclass(frozen=True)
 class Check:
-    """One Groth16 check: a parsed proof and its signals under a prepared key (raw JSON kept for groth16py)."""
+    """One Groth16 check: a parsed proof and its signals under a prepared key (raw JSON kept for
+    groth16py); ``label`` names it in a refusal when a submission has several (``chunk 3``)."""
 
     key: PreparedVerifyingKey
     proof: Groth16Proof
     public: tuple[int, ...]
     raw_proof: Any
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,16 @@ class Submission:
     statement: Statement | None = None
     label: str = ""
     error: str | None = None
+    #: The key of this submission's circuit, when it is not the epoch's (a keeper with one key per tier).
+    key: PreparedVerifyingKey | None = None
 
     def prepare(self, epoch: Epoch) -> Union[Verdict, tuple[Verdict, list[Check]]]:
         """The pre-pairing checks: a refusal, or (the verdict if the checks pass, the checks)."""
         if self.error is not None:
             return malformed(self.error, epoch=epoch.market.epoch)
-        key = epoch.key
+        key = self.key or epoch.key
+        if key is None:
+            return malformed("no verification key for this proof's circuit", epoch=epoch.market.epoch)
         if key.n_public != N_PUBLIC:
             return Verdict(False, f"verification key has {key.n_public} public inputs, a solvency circuit has {N_PUBLIC}")
         try:
@@ -137,6 +143,74 @@ class Submission:
         if self.account_commitment is not None and commitment != self.account_commitment:
             return Verdict(False, "account_commitment differs from the account's registered commitment", **base)
         return Verdict(True, "valid", **base), [Check(key, parsed, tuple(signals), self.proof)]
+
+
+N_PUBLIC_CHUNK = 3  #: a chunk proof: [market_root, state_in, state_out]
+N_PUBLIC_FINAL = 4  #: a chunked book's final proof: [account_commitment, market_root, state_first, state_last]
+
+
+@dataclass(frozen=True)
+class ChunkedSubmission:
+    """A book proven in chunks (``docs/chunked.md``): ``chunks[i] = (proof, public)`` and the
+    final proof, under the keeper's keys of the chunk and the final circuit.
+
+    Before any pairing: the counts and shapes of the public inputs, every proof's
+    ``market_root`` against the keeper's, the registered commitment, the statement's
+    epoch and chunk count, and the state chain (``s_0`` of the final is chunk 0's input,
+    each chunk's output the next one's input, the last output the final's ``s_k``: a
+    re-ordered, dropped, duplicated or foreign chunk breaks it). Then k + 1 checks,
+    batched with every other check of the same key.
+    """
+
+    chunks: Sequence[tuple[Any, Any]]
+    proof: Any
+    public: Any
+    final_key: PreparedVerifyingKey
+    chunk_key: PreparedVerifyingKey
+    account_commitment: int | None = None
+    statement: Statement | None = None
+    label: str = ""
+
+    def prepare(self, epoch: Epoch) -> Union[Verdict, tuple[Verdict, list[Check]]]:
+        """The pre-pairing checks: a refusal, or (the verdict if the checks pass, the checks)."""
+        if self.final_key.n_public != N_PUBLIC_FINAL or self.chunk_key.n_public != N_PUBLIC_CHUNK:
+            return Verdict(False, f"verification keys have {self.final_key.n_public} / {self.chunk_key.n_public} "
+                                  f"public inputs; a final / chunk circuit has {N_PUBLIC_FINAL} / {N_PUBLIC_CHUNK}")
+        if not isinstance(self.chunks, (list, tuple)) or not 1 <= len(self.chunks) <= MAX_CHUNKS:
+            return malformed(f"a chunked bundle holds 1 to {MAX_CHUNKS} chunk proofs", epoch=epoch.market.epoch)
+        sub = epoch.subgroup_check
+        try:
+            final = parse_public_signals(self.public, N_PUBLIC_FINAL)
+            final_proof = parse_proof(self.proof, subgroup_check=sub)
+            parsed = [(parse_proof(p, subgroup_check=sub), parse_public_signals(s, N_PUBLIC_CHUNK), p)
+                      for p, s in self.chunks]
+        except (VerificationError, TypeError, ValueError) as exc:
+            return malformed(str(exc), epoch=epoch.market.epoch)
+        commitment, claimed_root, first, last = final
+        base = dict(account_commitment=commitment, market_root=claimed_root, epoch=epoch.market.epoch)
+        statement = self.statement
+        if statement is not None:
+            if statement.epoch != epoch.market.epoch:
+                return Verdict(False, f"proof is for epoch {statement.epoch}, the market state is epoch "
+                                      f"{epoch.market.epoch}", **base)
+            if statement.n_chunks != len(self.chunks):
+                return Verdict(False, f"the statement claims {statement.n_chunks} chunks, the bundle has "
+                                      f"{len(self.chunks)}", **base)
+        if claimed_root != epoch.root or any(s[0] != epoch.root for _, s, _ in parsed):
+            return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
+        if self.account_commitment is not None and commitment != self.account_commitment:
+            return Verdict(False, "account_commitment differs from the account's registered commitment", **base)
+        link = first
+        for i, (_, (_, state_in, state_out), _) in enumerate(parsed):
+            if state_in != link:
+                return Verdict(False, f"chunk {i} does not continue the previous state: the chunks do not link", **base)
+            link = state_out
+        if link != last:
+            return Verdict(False, "the last chunk does not end in the final proof's state: the chunks do not link",
+                           **base)
+        checks = [Check(self.final_key, final_proof, tuple(final), self.proof, "the final proof")]
+        checks += [Check(self.chunk_key, p, tuple(s), raw, f"chunk {i}") for i, (p, s, raw) in enumerate(parsed)]
+        return Verdict(True, "valid", **base), checks
 
 
 #: Reason of a proof whose pre-checks passed and whose pairing check failed.
@@ -176,9 +250,9 @@ def verify(
 
 
 def verify_many(
-    bundles: Sequence[Submission],
+    bundles: Sequence[Submission | ChunkedSubmission],
     market: MarketState,
-    key: Any,
+    key: Any = None,
     *,
     backend: Backend = "python",
     workers: int | None = None,
@@ -190,7 +264,8 @@ def verify_many(
     linear combination per key and bisection to name invalid proofs), ``"native"``
     (groth16py over a process pool of ``workers``, :mod:`verifier.native`; requires the
     ``keeper-native`` extra) or ``"auto"`` (native when importable). ``key`` is a snarkjs
-    key object or a :class:`PreparedVerifyingKey`; a malformed key refuses every proof.
+    key object or a :class:`PreparedVerifyingKey` for the submissions that carry no key of
+    their own (a chunked bundle carries its two); a malformed key refuses every proof.
     Raises :class:`~zksolv.errors.InputError` for an invalid market state (the keeper's
     own input) and ``ValueError`` for an unknown backend or native without groth16py.
     """
@@ -203,7 +278,7 @@ def verify_many(
         raise ValueError("backend native: groth16py is not installed (pip install 'zksolv[keeper-native]')")
     market.validated()  # the keeper's own input: an InputError before anything else
     try:
-        prepared_key = prepare_key(key)
+        prepared_key = None if key is None else prepare_key(key)
     except VerificationError as exc:
         return [malformed(str(exc)) for _ in bundles]
     epoch = Epoch(market, compute_market_root(market), prepared_key, subgroup_check=not use_native)
@@ -233,7 +308,8 @@ def _refusal(verdict: Verdict, check: Check, native_path: bool) -> Verdict:
             parse_proof(check.raw_proof)
         except VerificationError as exc:
             return malformed(str(exc))
-    return Verdict(False, PAIRING_FAILED, verdict.account_commitment, verdict.market_root, verdict.epoch)
+    reason = f"pairing check failed on {check.label}" if check.label else PAIRING_FAILED
+    return Verdict(False, reason, verdict.account_commitment, verdict.market_root, verdict.epoch)
 
 
 def _pairing_checks(checks: Sequence[Check], use_native: bool, workers: int | None) -> list[bool]:

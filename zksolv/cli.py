@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -320,8 +321,8 @@ def _task_bar() -> Callable[[int, int], None] | None:
 # ------------------------------------------------------------------- verify
 #: Submissions handed to one verify_many call (one batch; the progress bar moves per chunk).
 _VERIFY_CHUNK = {"python": 64, "native": 2048, "auto": 2048}
-_TRUST_HINT = ("name the verification key this keeper trusts: --vk FILE (the venue's key), or --dev-key for this "
-               "machine's own development key (NOT FOR REAL FUNDS)")
+_TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the venue's published key set), --vk FILE "
+               "(one key), or --dev-key for this machine's own development keys (NOT FOR REAL FUNDS)")
 
 
 @main.command()
@@ -333,6 +334,9 @@ _TRUST_HINT = ("name the verification key this keeper trusts: --vk FILE (the ven
               help="market state JSON  [required; checked here so that --json reports its absence too]")
 @click.option("--vk", "vk_path", type=click.Path(dir_okay=False),
               help="the verification key this keeper trusts (the venue's verification_key.json)")
+@click.option("--keys", "keys_dir", type=click.Path(file_okay=False),
+              help="the venue's key set: a folder of <circuit name>.json verification keys, one per tier it "
+                   "accepts (chunked books need their chunk and final keys from it)")
 @click.option("--dev-key", is_flag=True,
               help="use this machine's own development setup for each proof's tier: NOT FOR REAL FUNDS")
 @click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
@@ -344,7 +348,7 @@ _TRUST_HINT = ("name the verification key this keeper trusts: --vk FILE (the ven
 @json_option
 @handle_errors
 def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-           dev_key: bool,
+           keys_dir: str | None, dev_key: bool,
            commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
            as_json: bool) -> None:
     """Check proofs against a market state: one line per proof and a summary.
@@ -353,7 +357,7 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
     Under --json every outcome is a JSON line, errors included.
     """
     try:
-        _verify(proof_dirs, proofs_root, market_path, vk_path, dev_key, commitment, commitments_path, backend,
+        _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, dev_key, commitment, commitments_path, backend,
                 workers, as_json)
     except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
         if as_json:
@@ -363,18 +367,21 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 
 
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-            dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
-            as_json: bool) -> None:
+            keys_dir: str | None, dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str,
+            workers: int | None, as_json: bool) -> None:
     from verifier.proof_io import load_verification_key
     from verifier.verify import verify_many
 
     folders = _proof_folders(proof_dirs, proofs_root)
     if market_path is None:
         raise InputError("--market: required (the market state JSON of the epoch the proofs are for)")
-    if vk_path is not None and dev_key:
-        raise InputError("--vk, --dev-key: give one (" + _TRUST_HINT + ")")
-    if vk_path is None and not dev_key:
+    given = [name for name, value in (("--vk", vk_path), ("--keys", keys_dir), ("--dev-key", dev_key)) if value]
+    if len(given) > 1:
+        raise InputError(f"{', '.join(given)}: give one (" + _TRUST_HINT + ")")
+    if not given:
         raise InputError(_TRUST_HINT)
+    if keys_dir is not None and not Path(keys_dir).is_dir():
+        raise InputError(f"--keys: {keys_dir} is not a folder")
     expected = _registered_commitments(folders, commitment, commitments_path)
     state = _load_market(market_path)
     if dev_key:
@@ -389,8 +396,9 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
     pending: dict[str, list[tuple[int, Any]]] = {}  # key path -> (row index, submission)
+    trust = _KeySource(vk_path, keys_dir, keys)
     for i, folder in enumerate(folders):
-        submission, row, refusal = _read_submission(folder, state, expected, vk_path, keys)
+        submission, row, refusal = _read_submission(folder, state, expected, trust)
         rows.append(row if refusal is None else {**row, **refusal.to_dict()})
         if refusal is None:
             pending.setdefault(row["verification_key"], []).append((i, submission))
@@ -401,7 +409,7 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         for key_path, members in pending.items():
             for at in range(0, len(members), chunk):
                 part = members[at:at + chunk]
-                verdicts = verify_many([sub for _, sub in part], state, keys[key_path], backend=backend,
+                verdicts = verify_many([sub for _, sub in part], state, trust.prepared[key_path], backend=backend,
                                        workers=workers)
                 for (i, _), verdict in zip(part, verdicts):
                     rows[i] = {**rows[i], **verdict.to_dict()}
@@ -478,15 +486,58 @@ def _commitment_value(value: Any, what: str) -> int:
         raise InputError(f"{what}: expected a decimal or 0x-hex integer") from None
 
 
-def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None, vk_path: str | None,
-                     keys: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
+@dataclass
+class _KeySource:
+    """Where this keeper's verification keys come from: one ``--vk`` file, the venue's ``--keys``
+    folder (one ``<circuit name>.json`` per accepted tier) or, with neither, this machine's own
+    development setup. ``prepared`` caches each key file, parsed and checked once, by path."""
+
+    vk_path: str | None
+    keys_dir: str | None
+    prepared: dict[str, Any]
+
+    def key(self, shape: Any, statement_name: str, statement_hash: str, state: Any) -> tuple[str, str, bool | None]:
+        """``(key path, setup description, insecure)`` for the circuit ``shape`` that the keeper's market
+        and the statement's capacity define; :class:`VerificationError` when the statement names
+        another circuit, or the venue publishes no key for it."""
+        if statement_name != shape.name:
+            raise VerificationError(f"proof is for circuit {statement_name}; this market's shape gives {shape.name}")
+        if self.keys_dir is not None:
+            path = Path(self.keys_dir) / f"{shape.name}.json"
+            if not path.is_file():
+                raise VerificationError(f"the venue's key set has no key for {shape.name}: a tier it does not accept")
+            setup: tuple[str, bool | None] = ("the venue's key set (--keys)", None)
+        elif self.vk_path is not None:
+            path, setup = Path(self.vk_path), ("given with --vk (its setup is not known to zksolv)", None)
+        else:
+            from zksolv.artifacts import local_key
+
+            circuit_hash = _local_circuit_hash(shape)
+            if statement_hash != circuit_hash:
+                raise VerificationError(f"proof is for circuit {statement_hash[:16]}…; this keeper's circuit for "
+                                        f"{shape.name} is {circuit_hash[:16]}… (re-prove with the current circuits)")
+            local = local_key(shape.name, circuit_hash, "dev")
+            path = local.path
+            setup = ("dev (INSECURE development setup: NOT FOR REAL FUNDS)" if local.insecure else "dev", bool(local.insecure))
+        if str(path) not in self.prepared:
+            from verifier.proof_io import load_verification_key
+
+            self.prepared[str(path)] = _prepared(load_verification_key(path))
+        return str(path), setup[0], setup[1]
+
+
+def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None,
+                     trust: _KeySource) -> tuple[Any, dict[str, Any], Any]:
     """(submission, report fields, refusal or None) for one proof folder; nothing here raises for the folder's files.
 
-    With ``--dev-key`` the folder's tier picks this machine's key, prepared once into ``keys``.
+    The keys come from ``trust``; a keeper takes from a statement only the position capacity
+    (and, for a chunked book, the chunk count): the circuits follow from the market it trusts.
     """
-    from verifier.proof_io import load_proof, load_public, load_verification_key
+    from verifier.chunked import load_chunks
+    from verifier.proof_io import load_proof, load_public
     from verifier.statement import STATEMENT_FILE, Statement
-    from verifier.verify import Submission, Verdict, malformed
+    from verifier.verify import ChunkedSubmission, Submission, Verdict, malformed
+    from zksolv.circuitgen import ChunkTier, FinalTier, Tier
 
     row: dict[str, Any] = {"folder": str(folder), "tier": None}
     try:
@@ -494,18 +545,6 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None, 
     except VerificationError as exc:  # includes MalformedFieldError
         return None, row, malformed(str(exc), epoch=state.epoch)
     row["tier"] = statement.tier
-    if vk_path is None:
-        key, refusal = _keeper_key(statement, state, "dev")
-        if refusal is not None:
-            return None, row, Verdict(False, refusal, epoch=state.epoch)
-        path = str(key.path)
-        setup = "dev (INSECURE development setup: NOT FOR REAL FUNDS)" if key.insecure else "dev"
-        row.update(verification_key=path, key_setup=setup, insecure_setup=bool(key.insecure))
-        if path not in keys:
-            keys[path] = _prepared(load_verification_key(key.path))
-    else:
-        row.update(verification_key=str(Path(vk_path)), key_setup="given with --vk (its setup is not known to zksolv)",
-                   insecure_setup=None)
     registered = None
     if expected is not None:
         registered = expected.get(folder.name)
@@ -513,6 +552,30 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None, 
             return None, row, Verdict(False, f"no registered commitment for {folder.name!r} in --commitments",
                                       epoch=state.epoch)
     try:
+        if statement.chunked:
+            if trust.vk_path is not None:
+                raise VerificationError("a book proven in chunks needs the chunk and final keys: use --keys DIR")
+            row["chunk_tier"], row["chunks"] = statement.chunk_tier, statement.n_chunks
+            path, setup, insecure = trust.key(FinalTier.for_market(state), statement.tier, statement.circuit_hash, state)
+            chunk_path, _, _ = trust.key(ChunkTier.for_market(state, statement.capacity), statement.chunk_tier or "",
+                                         statement.chunk_circuit_hash or "", state)
+        else:
+            path, setup, insecure = trust.key(Tier.for_market(state, statement.capacity), statement.tier,
+                                              statement.circuit_hash, state)
+    except (VerificationError, ZksolvError) as exc:
+        if isinstance(exc, CacheError):
+            raise
+        return None, row, Verdict(False, str(exc), epoch=state.epoch)
+    row.update(verification_key=path, key_setup=setup, insecure_setup=insecure)
+    try:
+        if statement.chunked:
+            chunks = load_chunks(folder, statement.n_chunks or 0)
+            proof, public = load_proof(folder / "final" / "proof.json"), load_public(folder / "final" / "public.json")
+            final_key, chunk_key = trust.prepared[path], trust.prepared[chunk_path]
+            if isinstance(final_key, dict) or isinstance(chunk_key, dict):
+                return None, row, malformed("a verification key of the key set is malformed", epoch=state.epoch)
+            return ChunkedSubmission(chunks, proof, public, final_key, chunk_key, registered, statement,
+                                     label=str(folder)), row, None
         proof, public = load_proof(folder / "proof.json"), load_public(folder / "public.json")
     except VerificationError as exc:
         return None, row, malformed(str(exc), epoch=state.epoch)
@@ -527,28 +590,6 @@ def _prepared(vk_json: Any) -> Any:
         return prepare_key(vk_json)
     except VerificationError:
         return vk_json
-
-
-def _keeper_key(statement: Any, state: Any, route: str) -> tuple[Any, str | None]:
-    """This machine's own key for a proof, trusting from its statement only the position capacity.
-
-    The tier is rebuilt from the market state the keeper trusts and the circuit hash from
-    this checkout's circuits, so a statement can neither point the key lookup elsewhere
-    nor pick an older circuit whose key is still cached. Returns ``(key, None)``, or
-    ``(None, reason)`` when the statement does not describe a proof this keeper could accept.
-    """
-    from zksolv.artifacts import local_key
-    from zksolv.circuitgen import Tier
-
-    tier = Tier.for_market(state, statement.capacity)
-    circuit_hash = _local_circuit_hash(tier)
-    if statement.tier != tier.name:
-        return None, (f"proof is for tier {statement.tier}; this market's shape with capacity "
-                      f"{statement.capacity} is tier {tier.name}")
-    if statement.circuit_hash != circuit_hash:
-        return None, (f"proof is for circuit {statement.circuit_hash[:16]}…; this keeper's circuit for tier "
-                      f"{tier.name} is {circuit_hash[:16]}… (re-prove with the current circuits)")
-    return local_key(tier.name, circuit_hash, route), None
 
 
 def _local_circuit_hash(tier: Any) -> str:
