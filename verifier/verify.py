@@ -35,7 +35,7 @@ from zksolv.market import MarketState
 
 N_PUBLIC = 2  #: [account_commitment, market_root]
 #: Which pairing implementation :func:`verify_many` uses.
-Backend = Literal["auto", "python", "native"]
+Backend = Literal["auto", "python", "native", "py_ecc"]
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,8 @@ def verify_many(
 
     Pre-pairing checks run per submission; the pairing checks of all submissions are
     batched per key. ``backend``: ``"python"`` (default; :mod:`verifier.batch`, one random
-    linear combination per key and bisection to name invalid proofs), ``"native"``
+    linear combination per key and bisection to name invalid proofs), ``"py_ecc"`` (each
+    proof through py_ecc's own pairing: the slow reference, :mod:`verifier.reference`), ``"native"``
     (groth16py over a process pool of ``workers``, :mod:`verifier.native`; requires the
     ``keeper-native`` extra) or ``"auto"`` (native when importable). ``key`` is a snarkjs
     key object or a :class:`PreparedVerifyingKey` for the submissions that carry no key of
@@ -271,8 +272,8 @@ def verify_many(
     """
     from verifier import native
 
-    if backend not in ("auto", "python", "native"):
-        raise ValueError(f"backend: expected auto, python or native, got {backend!r}")
+    if backend not in ("auto", "python", "native", "py_ecc"):
+        raise ValueError(f"backend: expected auto, python, native or py_ecc, got {backend!r}")
     use_native = backend == "native" or (backend == "auto" and native.available())
     if backend == "native" and not native.available():
         raise ValueError("backend native: groth16py is not installed (pip install 'zksolv[keeper-native]')")
@@ -291,7 +292,7 @@ def verify_many(
             continue
         verdicts.append(outcome[0])
         pending.extend((i, check) for check in outcome[1])
-    ok = _pairing_checks([check for _, check in pending], use_native, workers)
+    ok = _pairing_checks([check for _, check in pending], use_native, workers, backend == "py_ecc")
     for (i, check), good in zip(pending, ok):
         verdict = verdicts[i]
         if not good and verdict is not None and verdict.valid:
@@ -312,9 +313,16 @@ def _refusal(verdict: Verdict, check: Check, native_path: bool) -> Verdict:
     return Verdict(False, reason, verdict.account_commitment, verdict.market_root, verdict.epoch)
 
 
-def _pairing_checks(checks: Sequence[Check], use_native: bool, workers: int | None) -> list[bool]:
-    """Each check's pairing verdict, batched per key (by identity)."""
+def _pairing_checks(checks: Sequence[Check], use_native: bool, workers: int | None,
+                    use_py_ecc: bool = False) -> list[bool]:
+    """Each check's pairing verdict, batched per key (by identity); with ``use_py_ecc`` one by one
+    through py_ecc's own pairing (:mod:`verifier.reference`)."""
     from verifier import batch, native
+
+    if use_py_ecc:
+        from verifier import reference
+
+        return [reference.check(c.key, c.proof, c.public) for c in checks]
 
     out: list[bool] = [False] * len(checks)
     groups: dict[int, list[int]] = {}

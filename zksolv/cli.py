@@ -320,7 +320,7 @@ def _task_bar() -> Callable[[int, int], None] | None:
 
 # ------------------------------------------------------------------- verify
 #: Submissions handed to one verify_many call (one batch; the progress bar moves per chunk).
-_VERIFY_CHUNK = {"python": 64, "native": 2048, "auto": 2048}
+_VERIFY_CHUNK = {"python": 64, "native": 2048, "auto": 2048, "py_ecc": 16}
 _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the venue's published key set), --vk FILE "
                "(one key), or --dev-key for this machine's own development keys (NOT FOR REAL FUNDS)")
 
@@ -342,8 +342,10 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
 @click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
 @click.option("--commitments", "commitments_path", type=click.Path(dir_okay=False),
               help="JSON object: proof folder name -> the commitment the venue stores for that account")
-@click.option("--backend", type=click.Choice(["python", "native", "auto"]), default="python", show_default=True,
-              help="python: py_ecc-based batch check; native: groth16py over a process pool; auto: native if installed")
+@click.option("--backend", type=click.Choice(["python", "native", "auto", "py_ecc"]), default="python",
+              show_default=True,
+              help="python: batched integer pairing (checked against py_ecc); py_ecc: py_ecc's own pairing, one proof "
+                   "at a time (the slow reference); native: groth16py over a process pool; auto: native if installed")
 @click.option("--workers", type=click.IntRange(1, 512), help="processes for --backend native (default: all cores)")
 @json_option
 @handle_errors
