@@ -35,8 +35,8 @@ from zksolv.identity import position_entry
 from zksolv.market import MarketState
 from zksolv.model import MarginResult, aggregate, evaluate
 
-#: Default chunk capacity: 64 slots keep a chunk circuit near 130k constraints on a
-#: 4,096-instrument market (about 0.8 GiB to prove), well inside one worker's memory.
+#: Default chunk capacity (also the venue policy's default, zksolv.venue): 64 slots keep a
+#: chunk circuit near 130k constraints on a 4,096-instrument market (about 0.8 GiB to prove).
 DEFAULT_CHUNK_SIZE = 64
 
 

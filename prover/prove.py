@@ -1,10 +1,14 @@
 """The trader's side end to end: account + market -> Groth16 proof bundle.
 
-A book of up to :data:`SINGLE_CIRCUIT_MAX` positions is proven in one circuit
-(:class:`ProofBundle`); a larger one (or any, with ``chunk_size``) in chunks
-(:class:`ChunkedBundle`: k chunk proofs and a final proof, see
-:mod:`prover.chunks`), proven in parallel by :mod:`prover.engines`. The
-commitment is the same either way.
+The market's venue policy (:mod:`zksolv.venue`) decides the circuit: a book
+that fits one of its tiers is proven in the smallest such tier
+(:class:`ProofBundle`), a larger one in the venue's chunks, padded to the
+smallest chunk count it accepts (:class:`ChunkedBundle`: k chunk proofs and a
+final proof, see :mod:`prover.chunks`), proven in parallel by
+:mod:`prover.engines`. The commitment is the same either way, and the proof
+reveals only the bucket. Explicit ``n_positions`` / ``chunk_size`` /
+``n_chunks`` override the policy (development, benchmarks); keepers refuse
+proofs outside it, and ``zksolv prove`` refuses such options up front.
 
 :func:`prove` picks the tier, checks the account against the Python reference
 (an insolvent or out-of-range account is refused here, before any proving),
@@ -24,18 +28,18 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager
 
 from prover.backends import get_backend
-from prover.chunks import DEFAULT_CHUNK_SIZE, plan_chunks
+from prover.chunks import chunks_needed, plan_chunks
 from prover.engines import Progress as TaskProgress
 from prover.engines import ProofTask, get_engine
 from prover.witness import check_witness, expected_signals, reference_inputs
 from verifier.proof_io import save_proof, save_public, save_verification_key
 from verifier.statement import STATEMENT_FILE, Statement
 from zksolv.account import Account
-from zksolv.artifacts import build_artifacts, default_capacity
+from zksolv.artifacts import build_artifacts
 from zksolv.atomic import staged_dir
 from zksolv.circuitgen import Tier
 from zksolv.commitments import account_commitment_of, market_root
-from zksolv.errors import ProofError
+from zksolv.errors import InputError, ProofError
 from zksolv.market import MarketState
 from zksolv.toolchain import calculate_witness
 from zksolv.trusted_setup import ROUTE_DEV
@@ -45,8 +49,6 @@ Progress = Callable[[str], ContextManager[Any]]
 PROOF_FILE, PUBLIC_FILE, VK_FILE = "proof.json", "public.json", "verification_key.json"
 #: A chunked bundle's extra files: the chunk circuit's key, the final proof's and the chunks' folders.
 CHUNK_VK_FILE, FINAL_DIR, CHUNKS_DIR = "chunk_verification_key.json", "final", "chunks"
-#: Books up to this many positions prove in one circuit by default; larger ones in chunks.
-SINGLE_CIRCUIT_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,11 @@ def _no_progress(label: str) -> ContextManager[Any]:
     return contextlib.nullcontext()
 
 
-def tier_for(account: Account, market: MarketState, n_positions: int | None = None) -> Tier:
-    """The tier an account proves in: ``n_positions`` or the smallest default capacity."""
-    capacity = n_positions if n_positions is not None else default_capacity(len(account.positions))
-    return Tier.for_market(market, capacity)
+def tier_for(account: Account, market: MarketState, n_positions: int | None = None) -> Tier | None:
+    """The one-circuit tier an account proves in: capacity ``n_positions``, else the smallest tier of
+    the venue's policy that holds its positions; None when none does (the book proves in chunks)."""
+    capacity = n_positions if n_positions is not None else market.venue.tier_for(len(account.position_slots(market)))
+    return None if capacity is None else Tier.for_market(market, capacity)
 
 
 def prove(
@@ -127,11 +130,11 @@ def prove(
 ) -> ProofBundle | ChunkedBundle:
     """Prove ``account`` meets the AVSL rule under ``market``.
 
-    One circuit of capacity ``n_positions`` (default: the smallest that fits)
-    for books of up to :data:`SINGLE_CIRCUIT_MAX` positions; in chunks of
-    ``chunk_size`` (default :data:`~prover.chunks.DEFAULT_CHUNK_SIZE`) when
-    ``chunk_size`` or ``n_chunks`` is given or the book is larger, proven on
-    ``workers`` local processes or the Ray cluster at ``ray_address``.
+    One circuit of capacity ``n_positions`` (default: the venue's smallest tier
+    that fits); in chunks of ``chunk_size`` (default: the venue's) padded to
+    ``n_chunks`` (default: the venue's smallest count that fits) when either is
+    given or no tier fits, proven on ``workers`` local processes or the Ray
+    cluster at ``ray_address``.
 
     Raises :class:`~zksolv.errors.InputError` (bad or oversized account),
     :class:`~zksolv.errors.ProofError` (insolvent: no proof is produced) or
@@ -139,16 +142,14 @@ def prove(
     around each slow step (the CLI prints timings with it); ``task_progress(done,
     total)`` is called as chunk proofs finish.
     """
-    chunked = chunk_size is not None or n_chunks is not None or (
-        n_positions is None and len(account.positions) > SINGLE_CIRCUIT_MAX)
-    if chunked:
-        if n_positions is not None:
-            raise ProofError("n_positions (one circuit's capacity) and chunk_size / n_chunks exclude each other")
-        return prove_chunked(account, market, chunk_size=chunk_size or DEFAULT_CHUNK_SIZE, n_chunks=n_chunks,
+    if n_positions is not None and (chunk_size is not None or n_chunks is not None):
+        raise InputError("n_positions (one circuit's capacity) and chunk_size / n_chunks exclude each other")
+    tier = None if chunk_size is not None or n_chunks is not None else tier_for(account, market, n_positions)
+    if tier is None:
+        return prove_chunked(account, market, chunk_size=chunk_size, n_chunks=n_chunks,
                              workers=workers, ray_address=ray_address, backend=backend, route=route, ptau=ptau,
                              progress=progress, task_progress=task_progress)
     step = progress or _no_progress
-    tier = tier_for(account, market, n_positions)
     with step("checking the account against the reference model"):
         inputs, reference = reference_inputs(account, market, tier)
         commitment = account_commitment_of(account, market)
@@ -177,7 +178,7 @@ def prove_chunked(
     account: Account,
     market: MarketState,
     *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     n_chunks: int | None = None,
     workers: int | None = None,
     ray_address: str | None = None,
@@ -189,13 +190,18 @@ def prove_chunked(
 ) -> ChunkedBundle:
     """Prove ``account`` in chunks of ``chunk_size`` (:mod:`prover.chunks`) plus a final proof.
 
-    The chunk proofs and the final proof are independent once the plan is made,
+    ``chunk_size`` defaults to the venue's, ``n_chunks`` to the venue's smallest
+    accepted count that holds the book (:mod:`zksolv.venue`). The chunk proofs
+    and the final proof are independent once the plan is made,
     so they all run on one engine (:func:`prover.engines.get_engine`). A chunk that
     fails raises naming it, and nothing is written.
     """
     step = progress or _no_progress
+    size = chunk_size or market.venue.chunk_size
+    if n_chunks is None:
+        n_chunks = market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size))
     with step("checking the account against the reference model and planning the chunks"):
-        plan = plan_chunks(account, market, chunk_size, n_chunks=n_chunks)
+        plan = plan_chunks(account, market, size, n_chunks=n_chunks)
     with step(f"compiling circuits and {route} setup for {plan.chunk_tier.name} and {plan.final_tier.name}"):
         chunk_art = build_artifacts(plan.chunk_tier, route, ptau=ptau)
         final_art = build_artifacts(plan.final_tier, route, ptau=ptau)

@@ -34,9 +34,12 @@ from zksolv.circuitgen import ChunkTier
 from zksolv.demo import demo_market
 from zksolv.errors import InputError, ProofError
 from zksolv.model import evaluate
+from zksolv.venue import VenuePolicy
 
-MARKET = demo_market(n_strikes=3, n_expiries=1)  # 20 instruments: U = 2, A = 4, K = 16, depth 3
 CAP = 8
+#: 20 instruments (U = 2, A = 4, K = 16, depth 3); a venue accepting chunks of 8, up to 4 of them
+MARKET = dataclasses.replace(demo_market(n_strikes=3, n_expiries=1),
+                             venue=VenuePolicy(tiers=(4, 16), chunk_size=CAP, chunk_counts=(1, 2, 3, 4))).validated()
 
 
 def book(n: int, seed: int, salt: int = 0xB00C, first: list[tuple[str, int]] | None = None) -> Account:

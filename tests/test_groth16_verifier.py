@@ -258,7 +258,7 @@ def test_verifier_imports_no_node_numba_or_circuit_code() -> None:
     mods = _modules_after("import verifier.groth16, verifier.proof_io, verifier.calldata")
     assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
     allowed_zksolv = {"zksolv", "zksolv.errors", "zksolv.atomic", "zksolv.fixedpoint", "zksolv.market",
-                      "zksolv.commitments", "zksolv.poseidon", "zksolv.identity"}
+                      "zksolv.commitments", "zksolv.poseidon", "zksolv.identity", "zksolv.venue"}
     assert {m for m in mods if m.startswith("zksolv")} <= allowed_zksolv
 
 
@@ -272,7 +272,7 @@ def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
     assert not {m for m in mods if m.startswith(("numba", "matplotlib", "prover", "groth16py"))}
     allowed_zksolv = {"zksolv", "zksolv.errors", "zksolv.atomic", "zksolv.fixedpoint", "zksolv.market",
                       "zksolv.commitments", "zksolv.poseidon", "zksolv.account", "zksolv.merkle",
-                      "zksolv.identity"}
+                      "zksolv.identity", "zksolv.venue"}
     assert {m for m in mods if m.startswith("zksolv")} <= allowed_zksolv, sorted(mods)
 
 

@@ -138,6 +138,9 @@ class Submission:
         if statement is not None and statement.epoch != epoch.market.epoch:
             return Verdict(False, f"proof is for epoch {statement.epoch}, the market state is epoch {epoch.market.epoch}",
                            **base)
+        if statement is not None and not statement.chunked and statement.capacity not in epoch.market.venue.tiers:
+            return Verdict(False, f"tier capacity {statement.capacity} is not one the venue accepts "
+                                  f"({list(epoch.market.venue.tiers)})", **base)
         if claimed_root != epoch.root:
             return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
         if self.account_commitment is not None and commitment != self.account_commitment:
@@ -196,6 +199,12 @@ class ChunkedSubmission:
             if statement.n_chunks != len(self.chunks):
                 return Verdict(False, f"the statement claims {statement.n_chunks} chunks, the bundle has "
                                       f"{len(self.chunks)}", **base)
+            if statement.capacity != epoch.market.venue.chunk_size:
+                return Verdict(False, f"chunks of {statement.capacity} positions: the venue accepts chunks of "
+                                      f"{epoch.market.venue.chunk_size}", **base)
+        if len(self.chunks) not in epoch.market.venue.chunk_counts:
+            return Verdict(False, f"{len(self.chunks)} chunks: the venue accepts chunk counts "
+                                  f"{list(epoch.market.venue.chunk_counts)}", **base)
         if claimed_root != epoch.root or any(s[0] != epoch.root for _, s, _ in parsed):
             return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
         if self.account_commitment is not None and commitment != self.account_commitment:

@@ -146,15 +146,28 @@ def market() -> None:
 @click.option("--epoch", type=click.IntRange(0, 2**64 - 1), default=1, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--portfolios", type=click.Path(file_okay=False), help="also write the demo accounts into this folder")
+@click.option("--tiers", default=None, metavar="N,N,...",
+              help="the venue's accepted one-circuit capacities (size privacy; default 4,16,64)")
+@click.option("--chunk-size", type=int, default=None, help="the venue's chunk capacity for large books (default 64)")
+@click.option("--chunk-counts", default=None, metavar="N,N,...",
+              help="the chunk counts the venue accepts (default powers of two, 2..1024)")
 @json_option
 @handle_errors
-def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolios: str | None, as_json: bool) -> None:
+def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolios: str | None, tiers: str | None,
+                chunk_size: int | None, chunk_counts: str | None, as_json: bool) -> None:
     """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets)."""
+    from dataclasses import replace
+
     from zksolv.commitments import market_root
     from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.venue import DEFAULT_POLICY
 
+    venue = replace(DEFAULT_POLICY, **{k: v for k, v in (("tiers", _int_list("--tiers", tiers)),
+                                                          ("chunk_size", chunk_size),
+                                                          ("chunk_counts", _int_list("--chunk-counts", chunk_counts)))
+                                       if v is not None}).validated()
     with step("building demo market"):
-        state = demo_market(seed=seed, risk_mode=mode, grid=grid, epoch=epoch)
+        state = replace(demo_market(seed=seed, risk_mode=mode, grid=grid, epoch=epoch), venue=venue).validated()
     state.save(out)
     written = []
     if portfolios:
@@ -164,6 +177,16 @@ def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolio
             written.append(str(path))
     _emit({"market": out, "epoch": state.epoch, "market_root": str(market_root(state)),
            "instruments": len(state.instruments), "accounts": written}, as_json)
+
+
+def _int_list(option: str, text: str | None) -> tuple[int, ...] | None:
+    """``"4,16,64"`` as integers, or None when the option was not given."""
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise InputError(f"{option}: expected comma-separated integers, e.g. 4,16,64") from None
 
 
 @market.command("commit")
@@ -231,25 +254,63 @@ def _check_route(route: str, ptau: str | None) -> Path | None:
 
 @main.command()
 @market_option
-@click.option("--positions", "n_positions", type=click.IntRange(1, 1024), default=8, show_default=True,
-              help="position capacity of the circuit tier")
+@click.option("--positions", "n_positions", type=click.IntRange(1, 1024), default=None,
+              help="one tier of this position capacity (default: every tier the venue accepts)")
+@click.option("--chunks", "with_chunks", is_flag=True,
+              help="also the venue's chunk circuit and the final circuit (books beyond its largest tier)")
+@click.option("--keys-out", type=click.Path(file_okay=False),
+              help="write the verification keys as a key set: <circuit name>.json each (what a venue publishes "
+                   "and keepers pass to `zksolv verify --keys`)")
 @route_option
 @ptau_option
 @json_option
 @handle_errors
-def setup(market_path: str, n_positions: int, route: str, ptau: str | None, as_json: bool) -> None:
-    """Compile the circuit tier for a market's shape and run the trusted setup (cached)."""
+def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out: str | None, route: str,
+          ptau: str | None, as_json: bool) -> None:
+    """Compile the circuits for a market's shape and run the trusted setup (cached).
+
+    By default every one-circuit tier of the venue's policy (the market's "venue"
+    section); with --chunks also its chunk and final circuits.
+    """
     from zksolv.artifacts import build_artifacts
-    from zksolv.circuitgen import Tier
+    from zksolv.atomic import atomic_write_text
+    from zksolv.circuitgen import ChunkTier, FinalTier, Tier
 
     ptau_path = _check_route(route, ptau)
-    tier = Tier.for_market(_load_market(market_path), n_positions)
-    with step(f"compiling {tier.name} and running the {route} setup (cached)"):
-        art = build_artifacts(tier, route, ptau=ptau_path)
-    if art.keys.insecure:
-        click.echo(f"warning: {art.keys.warning}", err=True)
-    _emit({"tier": tier.name, "circuit_hash": art.circuit_hash, "constraints": art.circuit.n_constraints,
-           "route": route, "verification_key": str(art.keys.verification_key)}, as_json)
+    state = _load_market(market_path)
+    capacities = (n_positions,) if n_positions is not None else state.venue.tiers
+    shapes: list[Any] = [Tier.for_market(state, c) for c in capacities]
+    if with_chunks:
+        shapes += [ChunkTier.for_market(state, state.venue.chunk_size), FinalTier.for_market(state)]
+    if keys_out is not None:
+        _check_writable_dir(Path(keys_out), "--keys-out")
+    rows = []
+    for shape in shapes:
+        with step(f"compiling {shape.name} and running the {route} setup"):
+            art = build_artifacts(shape, route, ptau=ptau_path)
+        if art.keys.insecure:
+            click.echo(f"warning: {art.keys.warning}", err=True)
+        row = {"tier": shape.name, "circuit_hash": art.circuit_hash, "constraints": art.circuit.n_constraints,
+               "route": route, "verification_key": str(art.keys.verification_key)}
+        if keys_out is not None:
+            exported = Path(keys_out) / f"{shape.name}.json"
+            atomic_write_text(exported, art.keys.verification_key.read_text())
+            row["exported_key"] = str(exported)
+        rows.append(row)
+    _emit(rows[0] if n_positions is not None and not with_chunks else {"circuits": rows}, as_json)
+
+
+def _check_writable_dir(folder: Path, option: str) -> None:
+    """Refuse, before any work, an output folder that cannot be created or written."""
+    import os
+
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{option}: {folder} cannot be a folder ({probe} is a file)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{option}: {folder} is not writable")
 
 
 # -------------------------------------------------------------------- prove
@@ -284,13 +345,18 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     """
     from prover.prove import prove as make_proof
 
+    from zksolv.venue import bucket
+
     ptau_path = _check_route(route, ptau)
     if n_positions is not None and (chunk_size is not None or n_chunks is not None):
         raise InputError("--positions: one circuit's capacity; it excludes --chunk-size and --chunks")
     if chunk_size is not None and chunk_size % 8:
         raise InputError("--chunk-size: must be a multiple of 8 (the commitment's entry block)")
+    state, account = _load_market(market_path), _load_account(account_path)
+    _check_venue_options(state.venue, n_positions, chunk_size, n_chunks)
+    _check_writable_dir(Path(out), "--out")
     timings: dict[str, float] = {}
-    bundle = make_proof(_load_account(account_path), _load_market(market_path), n_positions=n_positions,
+    bundle = make_proof(account, state, n_positions=n_positions,
                         chunk_size=chunk_size, n_chunks=n_chunks, workers=workers, ray_address=ray_address,
                         backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings),
                         task_progress=_task_bar())
@@ -298,9 +364,27 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     if bundle.statement.insecure_setup:
         click.echo("warning: proved with development keys — NOT FOR REAL FUNDS", err=True)
     st = bundle.statement
+    reveals = bucket(chunk_size=st.capacity, chunks=st.n_chunks) if st.chunked else bucket(st.capacity)
+    click.echo(f"the proof reveals the size bucket: at most {reveals['at_most_positions']} positions "
+               f"({'%d chunks of %d' % (st.n_chunks, st.capacity) if st.chunked else 'tier ' + str(st.capacity)})",
+               err=True)
     _emit({"tier": st.tier, **({"chunk_tier": st.chunk_tier, "chunks": st.n_chunks} if st.chunked else {}),
+           "bucket": reveals,
            "epoch": st.epoch, "account_commitment": st.account_commitment, "market_root": st.market_root,
            "files": [str(p) for p in paths.values()], "seconds": {k: round(v, 3) for k, v in timings.items()}}, as_json)
+
+
+def _check_venue_options(venue: Any, n_positions: int | None, chunk_size: int | None, n_chunks: int | None) -> None:
+    """Refuse, before any work, a tier or chunk count the venue's keepers would refuse."""
+    try:
+        if n_positions is not None:
+            venue.check_tier(n_positions)
+        if chunk_size is not None or n_chunks is not None:
+            venue.check_chunks(chunk_size or venue.chunk_size, n_chunks or venue.chunk_counts[0])
+    except InputError as exc:
+        option = "--positions" if n_positions is not None else ("--chunk-size" if chunk_size is not None and
+                                                                chunk_size != venue.chunk_size else "--chunks")
+        raise InputError(f"{option}: {exc}") from None
 
 
 def _task_bar() -> Callable[[int, int], None] | None:

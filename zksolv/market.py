@@ -27,6 +27,7 @@ from zksolv.errors import InputError
 from zksolv import identity
 from zksolv.fixedpoint import check_bits, check_interval, format_fixed, parse_fixed
 from zksolv.merkle import depth_for
+from zksolv.venue import DEFAULT_POLICY, VenuePolicy
 
 FORMAT_VERSION = 1
 
@@ -164,13 +165,18 @@ class Params:
 
 @dataclass(frozen=True)
 class MarketState:
-    """Everything public for one epoch. Construct through :meth:`validated`."""
+    """Everything public for one epoch. Construct through :meth:`validated`.
+
+    ``venue`` is the venue's size-privacy policy (:mod:`zksolv.venue`): published
+    with the state, read by provers and keepers, not part of ``market_root``.
+    """
 
     epoch: int
     params: Params
     underlyings: tuple[Underlying, ...]
     instruments: tuple[Instrument, ...]
     collateral: tuple[CollateralAsset, ...]
+    venue: VenuePolicy = DEFAULT_POLICY
     # lookup caches, filled on first use; init=False so dataclasses.replace never copies a stale one
     _index: dict[str, int] = field(default_factory=dict, init=False, compare=False, repr=False)
     _ids: tuple[int, ...] = field(default=(), init=False, compare=False, repr=False)
@@ -277,6 +283,9 @@ class MarketState:
             check_interval(f"collateral[{a}].price", asset.price, 0, (1 << fp.PRICE_BITS) - 1)
             check_interval(f"collateral[{a}].haircut", asset.haircut, 0, fp.RATIO_SCALE)
         self._validate_params(n_u)
+        if not isinstance(self.venue, VenuePolicy):
+            raise InputError("venue: expected a VenuePolicy")
+        self.venue.validated()
         if audit:
             self.audit_derived()
         return self
@@ -398,6 +407,7 @@ class MarketState:
                 {"symbol": a.symbol, "price": format_fixed(a.price, price), "haircut": format_fixed(a.haircut, ratio)}
                 for a in self.collateral
             ],
+            "venue": self.venue.to_dict(),
         }
 
     @classmethod
@@ -479,6 +489,7 @@ class MarketState:
             underlyings=underlyings,
             instruments=tuple(instruments),
             collateral=collateral,
+            venue=VenuePolicy.from_dict(root.data["venue"]) if "venue" in root.data else DEFAULT_POLICY,
         ).validated(audit=True)
 
     def to_json(self) -> str:

@@ -1,0 +1,169 @@
+"""The venue decides how much of a book's size a proof reveals (issue 17).
+
+Fast: the policy's validation, JSON round trip and defaults; the prover picks the smallest
+accepted tier or chunk count; `zksolv prove` refuses a tier or count the venue does not accept
+before any work. Slow: a 1-position and a full 4-position account proven under the same policy
+leave public files that differ only in the commitment and the proof points; a chunked book
+padded to its bucket verifies through the keeper CLI; a proof in a tier the venue does not
+accept is refused by the keeper with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from prover.prove import tier_for
+from zksolv.account import Account, Position
+from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
+from zksolv.demo import demo_market
+from zksolv.errors import InputError
+from zksolv.market import MarketState
+from zksolv.venue import DEFAULT_POLICY, VenuePolicy
+
+SMALL = demo_market(n_strikes=3, n_expiries=1)
+SYMBOLS = [i.symbol for i in SMALL.instruments]
+
+
+def account(n: int, salt: int = 0x5A17) -> Account:
+    """``n`` short options plus a cushion of USDC (solvent)."""
+    options = [s for s, i in zip(SYMBOLS, SMALL.instruments) if i.kind.is_option]
+    return Account(tuple(Position(s, -(k + 1) * 10**5) for k, s in enumerate(options[:n])),
+                   {"USDC": 10**6 * 10**6}, salt).validated()
+
+
+# ---------------------------------------------------------------- fast
+def test_defaults_are_few_buckets() -> None:
+    assert DEFAULT_POLICY.tiers == (4, 16, 64)
+    assert DEFAULT_POLICY.chunk_size == 64 and DEFAULT_POLICY.chunk_counts[0] == 2
+    assert all(b == 2 * a for a, b in zip(DEFAULT_POLICY.chunk_counts, DEFAULT_POLICY.chunk_counts[1:]))
+    state = MarketState.from_json(json.dumps({k: v for k, v in json.loads(SMALL.to_json()).items() if k != "venue"}))
+    assert state.venue == DEFAULT_POLICY  # no "venue" section: the defaults
+
+
+def test_policy_round_trips_and_is_validated() -> None:
+    policy = VenuePolicy(tiers=(2, 8), chunk_size=16, chunk_counts=(4,))
+    state = dataclasses.replace(SMALL, venue=policy).validated()
+    assert MarketState.from_json(state.to_json()).venue == policy
+    for bad, message in (
+        (dict(tiers=()), r"venue\.tiers: must not be empty"),
+        (dict(tiers=(16, 4)), r"venue\.tiers: must be strictly increasing"),
+        (dict(tiers=(4, 2048)), r"venue\.tiers\[1\]: must lie in \[1, 1024\]"),
+        (dict(chunk_size=12), r"venue\.chunk_size: must be a multiple of 8"),
+        (dict(chunk_counts=(0, 2)), r"venue\.chunk_counts\[0\]: must lie in"),
+    ):
+        with pytest.raises(InputError, match=message):
+            dataclasses.replace(DEFAULT_POLICY, **bad).validated()
+    data = json.loads(SMALL.to_json())
+    data["venue"] = {"tiers": [4], "spy": 1}
+    with pytest.raises(InputError, match=r"market\.venue: unknown field 'spy'"):
+        MarketState.from_json(json.dumps(data))
+
+
+def test_the_prover_pads_to_the_smallest_accepted_bucket() -> None:
+    policy = VenuePolicy(tiers=(4, 16), chunk_size=8, chunk_counts=(4, 8))
+    market = dataclasses.replace(SMALL, venue=policy).validated()
+    assert tier_for(account(1), market).n_positions == 4
+    assert tier_for(account(4), market).n_positions == 4
+    assert tier_for(account(5), market).n_positions == 16
+    assert tier_for(account(12), market).n_positions == 16
+    big = Account(tuple(Position(s, 10**5) for s in SYMBOLS[:17]), {"USDC": 10**6 * 10**6}, 3).validated()
+    assert tier_for(big, market) is None  # beyond every tier: chunks, padded to 4 (needs 3)
+    assert policy.chunks_for(3) == 4 and policy.chunks_for(5) == 8
+    with pytest.raises(InputError, match="the venue accepts at most 8 chunks"):
+        policy.chunks_for(9)
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--positions", "8"], r"--positions: tier capacity 8: the venue accepts tiers \[4, 16, 64\] only"),
+    (["--chunk-size", "16"], r"--chunk-size: chunk size 16: the venue accepts chunks of 64 only"),
+    (["--chunks", "3"], r"--chunks: 3 chunks: the venue accepts chunk counts \[2, 4, 8"),
+])
+def test_cli_refuses_buckets_the_venue_does_not_accept(tmp_path: Path, options: list[str], message: str) -> None:
+    SMALL.save(tmp_path / "m.json")
+    account(2).save(tmp_path / "a.json")
+    out = CliRunner().invoke(main, ["prove", "--account", str(tmp_path / "a.json"), "--market", str(tmp_path / "m.json"),
+                                    "--out", str(tmp_path / "p"), *options])
+    assert out.exit_code == EXIT_INPUT, out.output
+    assert re.search(message, out.output), out.output
+    assert "proving" not in out.output and not (tmp_path / "p").exists()
+
+
+# ---------------------------------------------------------------- slow
+def _prove_cli(tmp: Path, market: MarketState, acc: Account, name: str, *extra: str) -> dict:
+    market.save(tmp / "m.json")
+    acc.save(tmp / f"{name}.json")
+    out = CliRunner().invoke(main, ["prove", "--account", str(tmp / f"{name}.json"), "--market", str(tmp / "m.json"),
+                                    "--out", str(tmp / name), "--json", *extra])
+    assert out.exit_code == 0, out.output
+    assert "the proof reveals the size bucket" in out.stderr
+    return json.loads(out.stdout)
+
+
+def _shape(value):
+    """The structure of a JSON value with every leaf replaced by its type."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return type(value).__name__
+
+
+@pytest.mark.slow
+def test_a_small_and_a_full_book_look_alike(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = _prove_cli(tmp_path, SMALL, account(1), "one")
+        full = _prove_cli(tmp_path, SMALL, account(4, salt=0x5A18), "full")
+    assert one["bucket"] == full["bucket"] == {"kind": "one circuit", "at_most_positions": 4}
+    st = [json.loads((tmp_path / n / "statement.json").read_text()) for n in ("one", "full")]
+    assert st[0]["account_commitment"] != st[1]["account_commitment"]
+    assert {k: v for k, v in st[0].items() if k != "account_commitment"} == \
+           {k: v for k, v in st[1].items() if k != "account_commitment"}  # same tier, circuit, epoch, root, setup
+    pub = [json.loads((tmp_path / n / "public.json").read_text()) for n in ("one", "full")]
+    assert pub[0][1] == pub[1][1] and len(pub[0]) == len(pub[1]) == 2  # only the commitment differs
+    proofs = [json.loads((tmp_path / n / "proof.json").read_text()) for n in ("one", "full")]
+    assert _shape(proofs[0]) == _shape(proofs[1]) and proofs[0] != proofs[1]  # same shape, other points
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == sorted(p.name for p in (tmp_path / "full").iterdir())
+
+
+@pytest.mark.slow
+def test_a_chunked_book_is_padded_to_its_bucket_and_verifies(tmp_path: Path) -> None:
+    market = dataclasses.replace(SMALL, venue=VenuePolicy(tiers=(4,), chunk_size=8, chunk_counts=(4,))).validated()
+    book = Account(tuple(Position(s, 10**5) for s in SYMBOLS[:10]), {"USDC": 10**6 * 10**6}, 11).validated()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = _prove_cli(tmp_path, market, book, "book", "--workers", "1")
+    assert out["chunks"] == 4 and out["bucket"] == {"kind": "chunks", "chunks": 4, "chunk_size": 8,
+                                                    "at_most_positions": 32}  # 10 positions need 2 chunks
+    res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "book"), "--market", str(tmp_path / "m.json"),
+                                    "--dev-key", "--json"])
+    assert res.exit_code == 0, res.output
+    # the same bundle under a venue that accepts 2 chunks only: refused with the reason
+    strict = dataclasses.replace(market, venue=VenuePolicy(tiers=(4,), chunk_size=8, chunk_counts=(2,)))
+    strict.save(tmp_path / "strict.json")
+    res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "book"), "--market", str(tmp_path / "strict.json"),
+                                    "--dev-key", "--json"])
+    assert res.exit_code == EXIT_INVALID
+    assert "4 chunks: the venue accepts chunk counts [2]" in json.loads(res.stdout.splitlines()[0])["reason"]
+
+
+@pytest.mark.slow
+def test_a_tier_the_venue_does_not_accept_is_refused_by_the_keeper(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _prove_cli(tmp_path, SMALL, account(2), "p")
+    # the next epoch's policy accepts 16 and 64 only: the 4-tier proof is refused with the reason
+    later = dataclasses.replace(SMALL, venue=VenuePolicy(tiers=(16, 64)))
+    later.save(tmp_path / "later.json")
+    res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "p"), "--market", str(tmp_path / "later.json"),
+                                    "--dev-key", "--json"])
+    assert res.exit_code == EXIT_INVALID
+    line = json.loads(res.stdout.splitlines()[0])
+    assert line["valid"] is False and "tier capacity 4 is not one the venue accepts ([16, 64])" in line["reason"]
