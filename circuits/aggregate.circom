@@ -3,7 +3,8 @@ pragma circom 2.1.6;
  * aggregate.circom — per-position aggregation (docs/fixed_point.md §2).
  *
  * OneHot(U): sel[U] bits with exactly one set, at position `idx`.
- *   U constraints (U == 1: 0, idx forced to 0). Fails if idx >= U.
+ *   U + 1 constraints (U booleans and sum(u*sel[u]) === idx; U == 1: 0, idx
+ *   forced to 0). Fails if idx >= U.
  * PositionGreeks(U): range-checks the private quantity q (|q| < 2^52, signed
  *   as p - |q|: q + 2^52 in [1, 2^53), i.e. SignedRangeCheck(52) and q != -2^52)
  *   and returns its contributions q*delta, q*gamma, q*vega routed to its

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from zksolv import toolchain
-from zksolv.circuitgen import Tier, circuits_dir, include_dirs, render_main, write_main
+from zksolv.circuitgen import Tier, circuits_dir, constants_source, include_dirs, write_main
 from zksolv.market import RiskMode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,7 +219,7 @@ def write_circheck_wrappers(dest: Path) -> dict[str, Path]:
     link = dest / "circomlib"
     if not link.exists():
         link.symlink_to(toolchain.node_module_path("circomlib"), target_is_directory=True)
-    consts = "\n".join(line for line in render_main(TIERS[0]).splitlines() if line.startswith("function "))
+    consts = constants_source()
     out = {}
     for name, (include, instance) in CIRCHECK_WRAPPERS.items():
         path = dest / f"wrap_{name}.circom"
