@@ -121,7 +121,7 @@ def test_a_small_and_a_full_book_look_alike(tmp_path: Path) -> None:
         warnings.simplefilter("ignore")
         one = _prove_cli(tmp_path, SMALL, account(1), "one")
         full = _prove_cli(tmp_path, SMALL, account(4, salt=0x5A18), "full")
-    assert one["bucket"] == full["bucket"] == {"kind": "one circuit", "at_most_positions": 4}
+    assert one["bucket"] == full["bucket"] == {"kind": "one circuit", "capacity": 4}
     st = [json.loads((tmp_path / n / "statement.json").read_text()) for n in ("one", "full")]
     assert st[0]["account_commitment"] != st[1]["account_commitment"]
     assert {k: v for k, v in st[0].items() if k != "account_commitment"} == \
@@ -141,7 +141,7 @@ def test_a_chunked_book_is_padded_to_its_bucket_and_verifies(tmp_path: Path) -> 
         warnings.simplefilter("ignore")
         out = _prove_cli(tmp_path, market, book, "book", "--workers", "1")
     assert out["chunks"] == 4 and out["bucket"] == {"kind": "chunks", "chunks": 4, "chunk_size": 8,
-                                                    "at_most_positions": 32}  # 10 positions need 2 chunks
+                                                    "capacity": 32}  # 10 positions need 2 chunks
     res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "book"), "--market", str(tmp_path / "m.json"),
                                     "--dev-key", "--json"])
     assert res.exit_code == 0, res.output

@@ -365,7 +365,7 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
         click.echo("warning: proved with development keys — NOT FOR REAL FUNDS", err=True)
     st = bundle.statement
     reveals = bucket(chunk_size=st.capacity, chunks=st.n_chunks) if st.chunked else bucket(st.capacity)
-    click.echo(f"the proof reveals the size bucket: at most {reveals['at_most_positions']} positions "
+    click.echo(f"the proof reveals the size bucket: at most {reveals['capacity']} positions "
                f"({'%d chunks of %d' % (st.n_chunks, st.capacity) if st.chunked else 'tier ' + str(st.capacity)})",
                err=True)
     _emit({"tier": st.tier, **({"chunk_tier": st.chunk_tier, "chunks": st.n_chunks} if st.chunked else {}),

@@ -106,9 +106,9 @@ DEFAULT_POLICY = VenuePolicy()
 def bucket(capacity: int | None = None, *, chunk_size: int | None = None, chunks: int | None = None) -> dict[str, Any]:
     """What a proof reveals about the book's size, as a JSON-ready dict (``zksolv prove`` prints it)."""
     if chunks is None:
-        return {"kind": "one circuit", "at_most_positions": capacity}
+        return {"kind": "one circuit", "capacity": capacity}
     assert chunk_size is not None
-    return {"kind": "chunks", "chunks": chunks, "chunk_size": chunk_size, "at_most_positions": chunks * chunk_size}
+    return {"kind": "chunks", "chunks": chunks, "chunk_size": chunk_size, "capacity": chunks * chunk_size}
 
 
 def _int(field: str, value: Any) -> int:
