@@ -547,6 +547,9 @@ def test_export_registry_writes_every_tier_and_a_deploy_note(toy: Toy, tmp_path:
     assert [args[0] for args in note["constructor_args"][0]] == [2, 8]
     assert note["constructor_args"][0][1][1] == f"<address of {second['verifier'].name}>"
     assert not list((tmp_path / "sol").glob("*.tmp"))
+    # every tier's contracts keep snarkjs' names: compiled together, one would shadow the other
+    with pytest.raises(ToolchainError, match="compile each tier's verifiers on their own"):
+        compile_solidity({t["verifier"].name: t["verifier"].read_text() for t in out["tiers"]})
 
 
 def test_export_registry_refuses_a_bad_tier_set(toy: Toy, tmp_path: Path) -> None:

@@ -17,11 +17,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
 from zksolv.errors import CacheError, InputError, ProofError, ToolchainError, VerificationError, ZksolvError
+
+if TYPE_CHECKING:  # the commands import their modules lazily, to start fast
+    from zksolv.solidity import TierKey
 
 EXIT_INVALID, EXIT_INPUT, EXIT_TOOLCHAIN, EXIT_REFUSED = 1, 2, 3, 4
 
@@ -657,7 +660,7 @@ def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs:
     click.echo(f"deploy note: {result['deploy_note']}")
 
 
-def _tier_key_spec(spec: str) -> Any:
+def _tier_key_spec(spec: str) -> TierKey:
     """``--vk TIER=FILE``: TIER is a position capacity or a single-circuit tier name."""
     from verifier.statement import TIER_NAME, parse_tier_name
     from zksolv.solidity import TierKey
@@ -671,9 +674,9 @@ def _tier_key_spec(spec: str) -> Any:
                      "or its circuit name (avsl_n16_u2_a4_k16_d4_stress=vk.json)")
 
 
-def _unique_tiers(tiers: list[Any]) -> list[Any]:
+def _unique_tiers(tiers: list[TierKey]) -> list[TierKey]:
     """One entry per capacity: proofs of the same tier name the same key; two keys for one tier are refused."""
-    by_capacity: dict[int, Any] = {}
+    by_capacity: dict[int, TierKey] = {}
     for t in tiers:
         seen = by_capacity.setdefault(t.capacity, t)
         if seen.vk_path != t.vk_path:
@@ -681,7 +684,7 @@ def _unique_tiers(tiers: list[Any]) -> list[Any]:
     return list(by_capacity.values())
 
 
-def _export_for_proof(proof_dir: Path) -> Any:
+def _export_for_proof(proof_dir: Path) -> TierKey:
     """This machine's key for the tier of the proof in ``proof_dir``, checked against this checkout's circuit."""
     from verifier.statement import STATEMENT_FILE, Statement
     from zksolv.artifacts import local_key

@@ -31,6 +31,7 @@ from typing import Any, Mapping, Sequence
 
 from zksolv.atomic import atomic_write_text
 from zksolv.errors import InputError
+from zksolv.evm import CompiledContract, EvmScript, Ref, compile_solidity
 from zksolv.toolchain import node_module_path, project_root, run_node
 
 #: Contract name of the rendered verifier (snarkjs' template name).
@@ -288,38 +289,41 @@ def registry_source() -> dict[str, str]:
 @dataclass(frozen=True)
 class RegistryDeployment:
     """What :func:`deploy_registry` added to a script: the registry and each tier's verifiers
-    (:class:`~zksolv.evm.Ref` by capacity), with the compiled contracts for selectors and errors."""
+    (by capacity), with the compiled contracts for selectors and errors."""
 
-    registry: Any
-    contract: Any
-    verifiers: dict[int, Any]
-    batch_verifiers: dict[int, Any]
-    verifier_contracts: dict[int, Any]
-    batch_verifier_contracts: dict[int, Any]
+    registry: Ref
+    contract: CompiledContract
+    verifiers: dict[int, Ref]
+    batch_verifiers: dict[int, Ref]
+    verifier_contracts: dict[int, CompiledContract]
+    batch_verifier_contracts: dict[int, CompiledContract]
 
 
-def deploy_registry(script: Any, tiers: Sequence[tuple[int, Mapping[str, Any]]], *, label: str = "") -> RegistryDeployment:
-    """Add to ``script`` (a :class:`zksolv.evm.EvmScript`) the deployment of a registry accepting
-    ``tiers`` — ``(capacity, verification key)`` pairs, any order — with each tier's verifiers.
+def deploy_registry(script: EvmScript, tiers: Sequence[tuple[int, Mapping[str, Any]]], *,
+                    label: str = "") -> RegistryDeployment:
+    """Add to ``script`` the deployment of a registry accepting ``tiers`` — ``(capacity,
+    verification key)`` pairs, any order — with each tier's verifier and batch verifier.
 
     Steps are labelled ``"{label}deploy Groth16Verifier n<capacity>"``, ``"{label}deploy
-    Groth16BatchVerifier n<capacity>"`` and ``"{label}deploy SolvencyRegistry"``. Development and
-    test helper: a venue deploys what :func:`export_registry` wrote.
+    Groth16BatchVerifier n<capacity>"`` and ``"{label}deploy SolvencyRegistry"``. Development
+    and test helper (the in-process EVM); a venue deploys what :func:`export_registry` wrote.
     """
-    from zksolv.evm import compile_solidity
-
-    members = []
-    out: dict[str, dict[int, Any]] = {"v": {}, "b": {}, "vc": {}, "bc": {}}
+    verifiers: dict[int, Ref] = {}
+    batch_verifiers: dict[int, Ref] = {}
+    compiled: dict[int, dict[str, CompiledContract]] = {}
     for capacity, vk in sorted(tiers, key=lambda t: t[0]):
         digest = hashlib.sha256(json.dumps(vk, sort_keys=True).encode()).hexdigest()
-        compiled = compile_solidity(verifier_sources(vk, vk_sha256=digest, capacity=capacity))
-        out["vc"][capacity], out["bc"][capacity] = compiled[VERIFIER_CONTRACT], compiled[BATCH_VERIFIER_CONTRACT]
-        out["v"][capacity] = script.deploy(f"{label}deploy {VERIFIER_CONTRACT} n{capacity}", out["vc"][capacity])
-        out["b"][capacity] = script.deploy(f"{label}deploy {BATCH_VERIFIER_CONTRACT} n{capacity}", out["bc"][capacity])
-        members.append((capacity, out["v"][capacity], out["b"][capacity]))
+        compiled[capacity] = compile_solidity(verifier_sources(vk, vk_sha256=digest, capacity=capacity))
+        verifiers[capacity] = script.deploy(f"{label}deploy {VERIFIER_CONTRACT} n{capacity}",
+                                            compiled[capacity][VERIFIER_CONTRACT])
+        batch_verifiers[capacity] = script.deploy(f"{label}deploy {BATCH_VERIFIER_CONTRACT} n{capacity}",
+                                                  compiled[capacity][BATCH_VERIFIER_CONTRACT])
     registry = compile_solidity(registry_source())[REGISTRY_CONTRACT]
+    members = [(capacity, verifiers[capacity], batch_verifiers[capacity]) for capacity in verifiers]
     ref = script.deploy(f"{label}deploy {REGISTRY_CONTRACT}", registry, [members])
-    return RegistryDeployment(ref, registry, out["v"], out["b"], out["vc"], out["bc"])
+    return RegistryDeployment(ref, registry, verifiers, batch_verifiers,
+                              {c: v[VERIFIER_CONTRACT] for c, v in compiled.items()},
+                              {c: v[BATCH_VERIFIER_CONTRACT] for c, v in compiled.items()})
 
 
 def _evm_g2(point: Any) -> list[str]:
