@@ -1,18 +1,22 @@
-"""Gas report: the generated Groth16 verifier and SolvencyRegistry in @ethereumjs/evm.
+"""Gas report: the generated Groth16 verifiers and SolvencyRegistry in @ethereumjs/evm.
 
     python benchmarks/bench_gas.py            # toy circuit + demo stress, es and var tiers
     python benchmarks/bench_gas.py --toy      # the toy circuit only (seconds, no prover)
 
-Also, on the toy circuit (gas does not depend on the circuit: every tier has two public
-inputs), ``proveSolventBatch`` at batch sizes 1, 2, 4, 8, 16, 32 (per batch and per account)
-and the missed-proof trigger (``markLiquidatable``, ``isSolvent``).
+A registry accepts up to four tiers (position capacities), one verifier and batch verifier
+each. On the toy circuit (gas does not depend on the circuit: every tier has two public
+inputs), with four dev setups of it standing for four tiers with their own keys: the tier
+lookup (``proveSolvent`` in each of the four slots, and an unaccepted tier's revert),
+``proveSolventBatch`` at batch sizes 1, 2, 4, 8, 16, 32 (per batch and per account) and the
+missed-proof trigger (``markLiquidatable``, ``isSolvent``).
 
 Prints a table and writes ``benchmarks/results/gas.json`` (after every tier, so a failure
-in a later tier keeps the rows measured so far). Per tier it measures deployment,
-``verifyProof`` alone, ``postMarketRoot``, ``registerAccount`` (which pays the commitment
-record's zero-to-non-zero write) and ``proveSolvent`` for a commitment's first proof and for
-a later epoch (steady state; both write a non-zero record, so they should cost the same).
-"exec" is execution gas; "tx" adds the 21,000 base cost and calldata (what the sender pays).
+in a later tier keeps the rows measured so far). Per tier (a one-tier registry) it measures
+deployment, ``verifyProof`` alone, ``postMarketRoot``, ``registerAccount`` (which pays the
+commitment record's zero-to-non-zero write) and ``proveSolvent`` for a commitment's first
+proof and for a later epoch (steady state; both write a non-zero record, so they should cost
+the same). "exec" is execution gas; "tx" adds the 21,000 base cost and calldata (what the
+sender pays).
 
 Real tiers: call :func:`measure_tier` with a :class:`TierInput` per tier (verification key,
 and proofs for one account commitment against two consecutive market roots) and pass the rows to
@@ -25,7 +29,7 @@ import json
 import secrets
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -46,8 +50,8 @@ from verifier.calldata import (  # noqa: E402
     public_to_calldata,
 )
 from zksolv.atomic import atomic_write_text  # noqa: E402
-from zksolv.evm import EvmScript, compile_solidity  # noqa: E402
-from zksolv.solidity import BATCH_VERIFIER_CONTRACT, VERIFIER_CONTRACT, registry_sources  # noqa: E402
+from zksolv.evm import EvmScript, StepResult  # noqa: E402
+from zksolv.solidity import deploy_registry  # noqa: E402
 from zksolv.toolchain import node_module_path, run_node  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"
@@ -56,6 +60,8 @@ ACCOUNT = "0x" + "a1" * 20
 BATCH_SIZES = (1, 2, 4, 8, 16, 32)
 #: Proof window (seconds) the venue sets with each root in the scenarios.
 PROOF_WINDOW = 3600
+#: The capacities the toy circuit's four setups stand for (a registry's most tiers).
+TOY_CAPACITIES = (4, 16, 64, 256)
 
 
 @dataclass
@@ -68,6 +74,7 @@ class TierInput:
 
     tier: str
     circuit_hash: str
+    capacity: int
     vk: dict[str, Any]
     proof: dict[str, Any]
     public: Sequence[int | str]
@@ -75,37 +82,42 @@ class TierInput:
     public_next: Sequence[int | str] | None = None
 
 
+def _rows(tier: str, results: dict[str, StepResult], keep: Any = None) -> list[dict[str, Any]]:
+    """One row per step (those ``keep(label)`` accepts), refusing any that failed."""
+    rows = []
+    for label, r in results.items():
+        if keep is not None and not keep(label):
+            continue
+        if not r.success or (label == "verifyProof" and not r.returned_bool()):
+            raise RuntimeError(f"{tier}: {label} failed ({r.error}, {r.revert})")
+        rows.append({"tier": tier, "n_public": 2, "operation": label, "execution_gas": r.execution_gas,
+                     "intrinsic_gas": r.intrinsic_gas, "tx_gas": r.tx_gas, "calldata_bytes": r.calldata_bytes})
+    return rows
+
+
 def measure_tier(t: TierInput) -> list[dict[str, Any]]:
-    """Deploy and call in one EVM; one row per measured operation."""
-    cs = compile_solidity(registry_sources(t.vk, circuit_hash=t.circuit_hash, tier=t.tier))
+    """A registry accepting ``t``'s tier alone: deploy and call in one EVM; one row per operation."""
     pub = public_to_calldata(t.public)
     a, b, c = proof_to_calldata(t.proof)
     s = EvmScript()
-    v = s.deploy("deploy Groth16Verifier", cs[VERIFIER_CONTRACT])
-    bv = s.deploy("deploy Groth16BatchVerifier", cs[BATCH_VERIFIER_CONTRACT])
-    reg = s.deploy("deploy SolvencyRegistry", cs["SolvencyRegistry"], [v, bv])
-    s.call("verifyProof", v, encode_verify_proof(a, b, c, pub))
+    deployed = deploy_registry(s, [(t.capacity, t.vk)])
+    reg = deployed.registry
+    s.call("verifyProof", deployed.verifiers[t.capacity], encode_verify_proof(a, b, c, pub))
     s.call("postMarketRoot", reg, encode_post_market_root(1, pub[1], PROOF_WINDOW))
     s.call("registerAccount", reg, encode_register_account(ACCOUNT, pub[0]))
-    s.call("proveSolvent (first proof)", reg, encode_prove_solvent(a, b, c, pub[0]))
+    s.call("proveSolvent (first proof)", reg, encode_prove_solvent(t.capacity, a, b, c, pub[0]))
     if t.proof_next is not None and t.public_next is not None:
         pub2 = public_to_calldata(t.public_next)
         if pub2[0] != pub[0]:
             raise ValueError(f"{t.tier}: proof_next must be for the same account commitment")
         s.call("postMarketRoot (next epoch)", reg, encode_post_market_root(2, pub2[1], PROOF_WINDOW))
-        s.call("proveSolvent (next epoch)", reg, encode_prove_solvent(*proof_to_calldata(t.proof_next), pub2[0]))
+        s.call("proveSolvent (next epoch)", reg,
+               encode_prove_solvent(t.capacity, *proof_to_calldata(t.proof_next), pub2[0]))
     new_commitment = (pub[0] + 1) % R or 1
     s.call("registerAccount (re-register, new commitment)", reg, encode_register_account(ACCOUNT, new_commitment))
-    res = s.run()
-    rows = []
-    for label, r in res.items():
-        if not r.success or (label == "verifyProof" and not r.returned_bool()):
-            raise RuntimeError(f"{t.tier}: {label} failed ({r.error}, {r.revert})")
-        rows.append({
-            "tier": t.tier, "n_public": len(pub), "operation": label,
-            "execution_gas": r.execution_gas, "intrinsic_gas": r.intrinsic_gas, "tx_gas": r.tx_gas,
-            "calldata_bytes": r.calldata_bytes,
-        })
+    rows = _rows(t.tier, s.run())
+    for row in rows:  # the tier's verifiers carry its capacity in their labels; the operation is the same for all
+        row["operation"] = row["operation"].replace(f" n{t.capacity}", "")
     return rows
 
 
@@ -136,20 +148,22 @@ def write_report(rows: list[dict[str, Any]], path: Path = RESULTS) -> None:
 
 
 class ToyProver:
-    """The 2-public-input toy circuit of tests/circuits, compiled once, dev setup with groth16py."""
+    """The 2-public-input toy circuit of tests/circuits, compiled once, with ``n_keys`` dev setups
+    (groth16py) standing for as many tiers with keys of their own."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, n_keys: int = len(TOY_CAPACITIES)) -> None:
         import groth16py
 
         self.workdir = workdir
         run_node([node_module_path("circom2", "cli.js"), ROOT / "tests" / "circuits" / "two_public.circom",
                   "--r1cs", "--wasm", "-o", workdir], timeout=120, what="circom2 compile two_public")
-        self.pk, vk = groth16py.setup(str(workdir / "two_public.r1cs"))
-        self.vk = json.loads(vk.to_json())
+        self.keys = [groth16py.setup(str(workdir / "two_public.r1cs")) for _ in range(n_keys)]
+        self.vks = [json.loads(vk.to_json()) for _, vk in self.keys]
+        self.vk = self.vks[0]
         self._n = 0
 
-    def prove(self, secret: int, salt: int, root: int) -> tuple[dict[str, Any], list[int]]:
-        """(snarkjs proof, [commitment, root]) for the account (secret, salt)."""
+    def prove(self, secret: int, salt: int, root: int, key: int = 0) -> tuple[dict[str, Any], list[int]]:
+        """(snarkjs proof, [commitment, root]) for the account (secret, salt), under setup ``key``."""
         import groth16py
 
         self._n += 1
@@ -159,51 +173,63 @@ class ToyProver:
                                    "secret": str(secret), "salt": str(salt)}))
         js = self.workdir / "two_public_js"
         run_node([js / "generate_witness.js", js / "two_public.wasm", inp, wtns], timeout=60, what="toy witness")
-        return proof_from_bytes(groth16py.prove_wtns(self.pk, str(wtns))), [commitment, root]
+        return proof_from_bytes(groth16py.prove_wtns(self.keys[key][0], str(wtns))), [commitment, root]
 
 
 def toy_tier(prover: ToyProver) -> TierInput:
-    """One toy account proven against two consecutive roots."""
+    """One toy account proven against two consecutive roots (first setup, capacity TOY_CAPACITIES[0])."""
     secret, salt = secrets.randbelow(R), secrets.randbelow(R)
     out = [prover.prove(secret, salt, secrets.randbelow(R - 1) + 1) for _ in (1, 2)]
-    return TierInput("toy", "toy-two_public", prover.vk, out[0][0], out[0][1], out[1][0], out[1][1])
+    return TierInput("toy", "toy-two_public", TOY_CAPACITIES[0], prover.vk, out[0][0], out[0][1], out[1][0], out[1][1])
+
+
+def _account() -> tuple[int, int]:
+    return secrets.randbelow(R - 1) + 1, secrets.randbelow(R)
 
 
 def measure_batches(prover: ToyProver, sizes: Sequence[int] = BATCH_SIZES) -> list[dict[str, Any]]:
-    """proveSolventBatch per batch size (fresh accounts each, one root), and the missed-proof trigger."""
+    """On a four-tier registry: ``proveSolvent`` in each tier slot and for an unaccepted tier
+    (the tier lookup), ``proveSolventBatch`` per batch size (first tier, fresh accounts each,
+    one root; the largest batch again in the last slot), and the missed-proof trigger."""
     root = secrets.randbelow(R - 1) + 1
+    singles = [prover.prove(*_account(), root, key=k) for k in range(len(TOY_CAPACITIES))]
     batches = []
     for size in sizes:
-        members = [prover.prove(secrets.randbelow(R), secrets.randbelow(R), root) for _ in range(size)]
+        members = [prover.prove(*_account(), root) for _ in range(size)]
         batches.append(sorted(members, key=lambda m: m[1][0]))
-    missing = (secrets.randbelow(R) or 1, secrets.randbelow(R))
+    last = len(TOY_CAPACITIES) - 1
+    last_batch = sorted((prover.prove(*_account(), root, key=last) for _ in range(max(sizes))), key=lambda m: m[1][0])
+    missing = _account()
     missing_commitment = (missing[0] * missing[0] + missing[1]) % R
-    cs = compile_solidity(registry_sources(prover.vk, circuit_hash="toy-two_public", tier="toy"))
     s = EvmScript()
-    v = s.deploy("deploy Groth16Verifier", cs[VERIFIER_CONTRACT])
-    bv = s.deploy("deploy Groth16BatchVerifier", cs[BATCH_VERIFIER_CONTRACT])
-    reg = s.deploy("deploy SolvencyRegistry", cs["SolvencyRegistry"], [v, bv])
-    accounts = [pub[0] for batch in batches for _, pub in batch] + [missing_commitment]
-    for i, commitment in enumerate(accounts):
+    reg = deploy_registry(s, list(zip(TOY_CAPACITIES, prover.vks))).registry
+    accounts = [pub[0] for _, pub in singles] + [pub[0] for batch in (*batches, last_batch) for _, pub in batch]
+    for i, commitment in enumerate([*accounts, missing_commitment]):
         s.call(f"register {i}", reg, encode_register_account("0x" + f"{i + 1:040x}", commitment))
     s.call("postMarketRoot", reg, encode_post_market_root(1, root, PROOF_WINDOW))
+    for slot, (capacity, (proof, pub)) in enumerate(zip(TOY_CAPACITIES, singles)):
+        s.call(f"proveSolvent (tier slot {slot + 1} of {len(TOY_CAPACITIES)})", reg,
+               encode_prove_solvent(capacity, *proof_to_calldata(proof), pub[0]))
+    s.call("proveSolvent (unaccepted tier: UnknownTier revert)", reg,
+           encode_prove_solvent(TOY_CAPACITIES[0] + 1, *proof_to_calldata(singles[0][0]), singles[0][1][0]))
     for batch in batches:
         s.call(f"proveSolventBatch (N={len(batch)})", reg, encode_prove_solvent_batch(
-            [proof_to_calldata(p) for p, _ in batch], [pub[0] for _, pub in batch]))
+            TOY_CAPACITIES[0], [proof_to_calldata(p) for p, _ in batch], [pub[0] for _, pub in batch]))
+    s.call(f"proveSolventBatch (N={len(last_batch)}, tier slot {last + 1})", reg, encode_prove_solvent_batch(
+        TOY_CAPACITIES[last], [proof_to_calldata(p) for p, _ in last_batch], [pub[0] for _, pub in last_batch]))
     s.call("isSolvent", reg, IS_SOLVENT_SELECTOR, [accounts[0]])
     s.call("markLiquidatable", reg, encode_mark_liquidatable(missing_commitment), advance_seconds=PROOF_WINDOW + 1)
     res = s.run()
-    rows = []
-    for label, r in res.items():
-        if not label.startswith(("proveSolventBatch", "markLiquidatable", "isSolvent")):
-            continue
-        if not r.success:
-            raise RuntimeError(f"toy: {label} failed ({r.error}, {r.revert})")
-        n = int(label.split("N=")[1].rstrip(")")) if "N=" in label else 1
-        rows.append({"tier": "toy", "n_public": 2, "operation": label, "execution_gas": r.execution_gas,
-                     "intrinsic_gas": r.intrinsic_gas, "tx_gas": r.tx_gas, "calldata_bytes": r.calldata_bytes,
-                     "batch_size": n, "execution_gas_per_account": r.execution_gas // n,
-                     "tx_gas_per_account": r.tx_gas // n})
+    unknown = res.pop("proveSolvent (unaccepted tier: UnknownTier revert)")
+    if unknown.success or unknown.revert != "UnknownTier(uint256)":
+        raise RuntimeError(f"toy: an unaccepted tier did not revert UnknownTier ({unknown.revert})")
+    rows = _rows("toy", res, keep=lambda label: label.startswith(("proveSolvent", "markLiquidatable", "isSolvent")))
+    rows.append({**_rows("toy", {unknown.label: replace(unknown, success=True)})[0], "reverted": "UnknownTier(uint256)"})
+    for row in rows:
+        label = row["operation"]
+        n = int(label.split("N=")[1].split(",")[0].rstrip(")")) if "N=" in label else 1
+        row.update(batch_size=n, execution_gas_per_account=row["execution_gas"] // n,
+                   tx_gas_per_account=row["tx_gas"] // n)
     return rows
 
 
@@ -213,8 +239,6 @@ def prover_tier(mode: str = "stress", account: str = "short_strangle") -> TierIn
     The account commitment does not depend on the epoch, so both proofs are for
     the same registered account (development keys, cached like every tier).
     """
-    from dataclasses import replace
-
     from prover.prove import prove
     from zksolv.demo import demo_market, demo_portfolios
 
@@ -222,8 +246,8 @@ def prover_tier(mode: str = "stress", account: str = "short_strangle") -> TierIn
     book = demo_portfolios(market)[account]
     first = prove(book, market)
     second = prove(book, replace(market, epoch=market.epoch + 1))
-    return TierInput(first.statement.tier, first.statement.circuit_hash, first.verification_key,
-                     first.proof, first.public, second.proof, second.public)
+    return TierInput(first.statement.tier, first.statement.circuit_hash, first.statement.capacity,
+                     first.verification_key, first.proof, first.public, second.proof, second.public)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -248,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def print_batch_table(rows: list[dict[str, Any]]) -> None:
     """Batch size against gas per batch and per account."""
-    batch = [r for r in rows if r["operation"].startswith("proveSolventBatch")]
+    batch = [r for r in rows if r["operation"].startswith("proveSolventBatch (N=") and "slot" not in r["operation"]]
     if not batch:
         return
     print(f"\n{'batch':>5} {'exec gas':>11} {'per account':>12} {'tx gas':>11} {'tx/account':>11}")

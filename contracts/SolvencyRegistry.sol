@@ -18,6 +18,14 @@ interface IGroth16BatchVerifier {
     function verifyBatch(uint256[] calldata members, uint256 root) external view returns (bool);
 }
 
+/// @notice One circuit tier the venue accepts: the position capacity of its single-circuit
+///         AvslSolvency (e.g. 4, 16, 64) and the two verifiers generated from its key.
+struct AcceptedTier {
+    uint256 capacity;
+    IGroth16Verifier2 verifier;
+    IGroth16BatchVerifier batchVerifier;
+}
+
 /// @title SolvencyRegistry
 /// @notice Records which account commitments proved, in zero knowledge, that they meet the
 ///         zksolv margin rule against the venue's current market root.
@@ -48,6 +56,14 @@ interface IGroth16BatchVerifier {
 ///      - Each root comes with a proof window; after it closes anyone may mark a registered
 ///        commitment that has not proven against the current root as liquidatable
 ///        (`markLiquidatable`, event `Liquidatable`), once per epoch.
+///      - The book's size is private up to the venue's buckets: the registry accepts exactly the
+///        tiers (position capacities) the venue names at construction, one verifier and one
+///        batch verifier per tier, and every proof names its tier. A tier the venue does not
+///        accept reverts `UnknownTier`; a proof checked with another tier's key fails. So the
+///        chain learns the bucket a prover padded to, nothing finer.
+///      - At most `MAX_TIERS` (4) tiers, held in immutables (code, not storage): the tier lookup
+///        is a chain of at most four comparisons against constants, no SLOAD. Unused slots
+///        repeat the last tier, so a lookup never lands on an empty verifier.
 contract SolvencyRegistry {
     /// @dev BN254 scalar field order r (public inputs live in F_r).
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -57,13 +73,26 @@ contract SolvencyRegistry {
     ///      root the commitment was last proven against (0 = never).
     uint256 internal constant REGISTERED = 1 << 255;
 
-    /// @notice The Groth16 verifier of the circuit tier this registry accepts.
-    IGroth16Verifier2 public immutable verifier;
-    /// @dev The batch verifier of the same key (`proveSolventBatch`). Internal, like the record
-    ///      and mark mappings below: every public function is one more branch in the selector
-    ///      dispatch, and with more than 16 the single `proveSolvent` would pay one more
-    ///      comparison (measured: +23 gas).
-    IGroth16BatchVerifier internal immutable batchVerifier;
+    /// @dev Most tiers one registry accepts (the number of immutable slots below).
+    uint256 internal constant MAX_TIERS = 4;
+
+    /// @dev The accepted tiers, in increasing capacity; slots past `_tierCount` repeat the last
+    ///      tier. Internal, like the record and mark mappings below: every public function is one
+    ///      more branch in the selector dispatch, and with more than 16 the single `proveSolvent`
+    ///      would pay one more comparison (measured: +23 gas). `acceptedTiers()` lists them.
+    uint256 internal immutable _tierCount;
+    uint256 internal immutable _capacity0;
+    uint256 internal immutable _capacity1;
+    uint256 internal immutable _capacity2;
+    uint256 internal immutable _capacity3;
+    IGroth16Verifier2 internal immutable _verifier0;
+    IGroth16Verifier2 internal immutable _verifier1;
+    IGroth16Verifier2 internal immutable _verifier2;
+    IGroth16Verifier2 internal immutable _verifier3;
+    IGroth16BatchVerifier internal immutable _batchVerifier0;
+    IGroth16BatchVerifier internal immutable _batchVerifier1;
+    IGroth16BatchVerifier internal immutable _batchVerifier2;
+    IGroth16BatchVerifier internal immutable _batchVerifier3;
     /// @notice The venue: the only address that posts roots and registers accounts.
     address public immutable venue;
 
@@ -98,6 +127,14 @@ contract SolvencyRegistry {
 
     /// @notice Caller is not the venue.
     error NotVenue();
+    /// @notice `tier` is not a position capacity this registry accepts (the venue's tier list).
+    error UnknownTier(uint256 tier);
+    /// @notice The constructor needs between 1 and `max` tiers; `count` were given.
+    error BadTierCount(uint256 count, uint256 max);
+    /// @notice Tier capacities must be nonzero and strictly increasing; `index` is the first that is not.
+    error TiersNotIncreasing(uint256 index);
+    /// @notice A verifier or batch verifier of tier `capacity` has no code (not deployed yet?).
+    error NoVerifierCode(uint256 capacity);
     /// @notice `epoch` is not greater than the current epoch.
     error EpochNotIncreasing(uint64 epoch, uint64 current);
     /// @notice `root` was already posted, in `epoch`.
@@ -129,11 +166,29 @@ contract SolvencyRegistry {
     /// @notice `commitment` was already marked liquidatable in `epoch`.
     error AlreadyMarked(uint256 commitment, uint64 epoch);
 
-    /// @param verifier_ The generated Groth16 verifier of the accepted circuit tier.
-    /// @param batchVerifier_ The generated batch verifier of the same key.
-    constructor(IGroth16Verifier2 verifier_, IGroth16BatchVerifier batchVerifier_) {
-        verifier = verifier_;
-        batchVerifier = batchVerifier_;
+    /// @param tiers The tiers the venue accepts (1 to `MAX_TIERS`), in strictly increasing
+    ///        capacity, each with the verifier and batch verifier `zksolv export-solidity`
+    ///        generated from that tier's key (deployed before the registry).
+    constructor(AcceptedTier[] memory tiers) {
+        uint256 n = tiers.length;
+        if (n == 0 || n > MAX_TIERS) revert BadTierCount(n, MAX_TIERS);
+        uint256 previous;
+        for (uint256 i; i < n; ++i) {
+            AcceptedTier memory t = tiers[i];
+            if (t.capacity <= previous) revert TiersNotIncreasing(i);
+            if (address(t.verifier).code.length == 0 || address(t.batchVerifier).code.length == 0) {
+                revert NoVerifierCode(t.capacity);
+            }
+            previous = t.capacity;
+        }
+        _tierCount = n;
+        AcceptedTier memory last = tiers[n - 1];
+        AcceptedTier memory t1 = n > 1 ? tiers[1] : last;
+        AcceptedTier memory t2 = n > 2 ? tiers[2] : last;
+        (_capacity0, _verifier0, _batchVerifier0) = (tiers[0].capacity, tiers[0].verifier, tiers[0].batchVerifier);
+        (_capacity1, _verifier1, _batchVerifier1) = (t1.capacity, t1.verifier, t1.batchVerifier);
+        (_capacity2, _verifier2, _batchVerifier2) = (t2.capacity, t2.verifier, t2.batchVerifier);
+        (_capacity3, _verifier3, _batchVerifier3) = (last.capacity, last.verifier, last.batchVerifier);
         venue = msg.sender;
     }
 
@@ -184,16 +239,27 @@ contract SolvencyRegistry {
     ///      `b` is in EVM precompile order: `[[x_im, x_re], [y_im, y_re]]`.
     ///      Storage: reads the commitment's record and `currentRoot` (two cold slots), writes the
     ///      record (now warm, non-zero to non-zero).
+    ///      Reverts `UnknownTier` for a tier the venue does not accept, before anything else.
+    /// @param tier The position capacity of the circuit the proof was made in (an accepted tier).
     /// @param a Proof point A (G1).
     /// @param b Proof point B (G2).
     /// @param c Proof point C (G1).
     /// @param accountCommitment A commitment registered by the venue.
     function proveSolvent(
+        uint256 tier,
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
         uint256 accountCommitment
     ) external {
+        // The tier lookup, inlined (an internal call costs 30 gas more, measured): one comparison
+        // with an immutable per slot, so 38 gas in the first slot and 23 more per later one.
+        IGroth16Verifier2 verifier;
+        if (tier == _capacity0) verifier = _verifier0;
+        else if (tier == _capacity1) verifier = _verifier1;
+        else if (tier == _capacity2) verifier = _verifier2;
+        else if (tier == _capacity3) verifier = _verifier3;
+        else revert UnknownTier(tier);
         uint256 record = _record[accountCommitment];
         if (record == 0) revert UnknownCommitment(accountCommitment);
         uint256 root = currentRoot;
@@ -218,7 +284,7 @@ contract SolvencyRegistry {
     }
 
     /// @notice Prove N registered accounts solvent against the current root in one transaction,
-    ///         with one pairing product (`batchVerifier`).
+    ///         with one pairing product (the batch verifier of their tier).
     /// @dev `proofs[i]` is `[a.x, a.y, b.x_im, b.x_re, b.y_im, b.y_re, c.x, c.y]` (b in EVM
     ///      order) for `commitments[i]`; commitments strictly increasing (no duplicates). A
     ///      member already proven against the current root is skipped (not checked, not
@@ -226,37 +292,22 @@ contract SolvencyRegistry {
     ///      any other failure reverts the whole batch: an unregistered commitment
     ///      (`UnknownCommitment`), or an invalid proof among the rest (`InvalidProof`: the batch
     ///      check cannot say which; keepers check off chain first). Records and events are the
-    ///      same as `proveSolvent`'s.
+    ///      same as `proveSolvent`'s. Every member is of the one tier `tier` (one key, one
+    ///      pairing product); a keeper sends one batch per tier.
+    /// @param tier The position capacity every member's proof was made in (an accepted tier).
     /// @return proven How many commitments were newly recorded.
-    function proveSolventBatch(uint256[8][] calldata proofs, uint256[] calldata commitments)
+    function proveSolventBatch(uint256 tier, uint256[8][] calldata proofs, uint256[] calldata commitments)
         external
         returns (uint256 proven)
     {
-        uint256 n = proofs.length;
-        if (n == 0 || n != commitments.length) revert BadBatch();
+        IGroth16BatchVerifier batchVerifier = _batchVerifierOf(tier);
+        if (proofs.length == 0 || proofs.length != commitments.length) revert BadBatch();
         uint256 root = currentRoot;
         if (root == 0) revert NoMarketRoot();
         uint256 done = REGISTERED | root;
-        uint256[] memory members = new uint256[](9 * n);
-        uint256 previous;
-        for (uint256 i; i < n; ++i) {
-            uint256 c = commitments[i];
-            if (c <= previous) revert CommitmentsNotIncreasing(i);
-            previous = c;
-            uint256 record = _record[c];
-            if (record == 0) revert UnknownCommitment(c);
-            if (record == done) continue;
-            assembly ("memory-safe") {
-                let slot := add(members, add(32, mul(proven, 288)))
-                calldatacopy(slot, add(proofs.offset, mul(i, 256)), 256)
-                mstore(add(slot, 256), c)
-            }
-            ++proven;
-        }
+        uint256[] memory members;
+        (members, proven) = _pendingMembers(proofs, commitments, done);
         if (proven == 0) revert NothingToProve(root);
-        assembly ("memory-safe") {
-            mstore(members, mul(proven, 9))
-        }
         if (!batchVerifier.verifyBatch(members, root)) revert InvalidProof();
         for (uint256 k; k < proven; ++k) {
             uint256 c = members[9 * k + 8];
@@ -284,6 +335,20 @@ contract SolvencyRegistry {
         emit Liquidatable(commitment, epoch, root);
     }
 
+    /// @notice The tiers this registry accepts, in increasing capacity, with their verifiers.
+    function acceptedTiers() external view returns (AcceptedTier[] memory tiers) {
+        AcceptedTier[MAX_TIERS] memory all = [
+            AcceptedTier(_capacity0, _verifier0, _batchVerifier0),
+            AcceptedTier(_capacity1, _verifier1, _batchVerifier1),
+            AcceptedTier(_capacity2, _verifier2, _batchVerifier2),
+            AcceptedTier(_capacity3, _verifier3, _batchVerifier3)
+        ];
+        tiers = new AcceptedTier[](_tierCount);
+        for (uint256 i; i < tiers.length; ++i) {
+            tiers[i] = all[i];
+        }
+    }
+
     /// @notice Whether `commitment` has proven solvency against the current root (this epoch).
     function isSolvent(uint256 commitment) external view returns (bool) {
         uint256 root = currentRoot;
@@ -303,5 +368,46 @@ contract SolvencyRegistry {
     /// @notice The epoch in which `commitment` was last proven solvent (0 = never, or not registered).
     function lastSolventEpoch(uint256 commitment) external view returns (uint64) {
         return epochOfRoot[lastProvenRoot(commitment)];
+    }
+
+    /// @dev The members of a batch still to prove against the root of `done` (= REGISTERED | root),
+    ///      as `verifyBatch` takes them (9 words each), and how many there are. Reverts for
+    ///      commitments out of order or unregistered; skips those already proven.
+    function _pendingMembers(uint256[8][] calldata proofs, uint256[] calldata commitments, uint256 done)
+        internal
+        view
+        returns (uint256[] memory members, uint256 count)
+    {
+        uint256 n = proofs.length;
+        members = new uint256[](9 * n);
+        uint256 previous;
+        for (uint256 i; i < n; ++i) {
+            uint256 c = commitments[i];
+            if (c <= previous) revert CommitmentsNotIncreasing(i);
+            previous = c;
+            uint256 record = _record[c];
+            if (record == 0) revert UnknownCommitment(c);
+            if (record == done) continue;
+            assembly ("memory-safe") {
+                let slot := add(members, add(32, mul(count, 288)))
+                calldatacopy(slot, add(proofs.offset, mul(i, 256)), 256)
+                mstore(add(slot, 256), c)
+            }
+            ++count;
+        }
+        assembly ("memory-safe") {
+            mstore(members, mul(count, 9))
+        }
+    }
+
+    /// @dev The batch verifier of `tier`: at most four comparisons with immutables (no SLOAD),
+    ///      as in `proveSolvent`. Checked before the batch is read, so an unaccepted tier always
+    ///      reverts `UnknownTier` (looking it up after the loop would save 89 gas per batch).
+    function _batchVerifierOf(uint256 tier) internal view returns (IGroth16BatchVerifier) {
+        if (tier == _capacity0) return _batchVerifier0;
+        if (tier == _capacity1) return _batchVerifier1;
+        if (tier == _capacity2) return _batchVerifier2;
+        if (tier == _capacity3) return _batchVerifier3;
+        revert UnknownTier(tier);
     }
 }

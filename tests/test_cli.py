@@ -129,9 +129,10 @@ def test_setup_prove_verify_export(demo_files: Path, tmp_path: Path) -> None:
     sol = run("export-solidity", "--proof", str(proof), "--out", str(tmp_path / "sol"), "--json")
     assert sol.exit_code == 0, sol.output
     assert "development key" in sol.stderr
-    files = json.loads(sol.stdout)
-    text = Path(files["verifier"]).read_text()
+    (tier,) = json.loads(sol.stdout)["tiers"]
+    text = Path(tier["verifier"]).read_text()
     statement = json.loads((proof / "statement.json").read_text())
+    assert tier["capacity"] == 4 and "// SolvencyRegistry tier: position capacity 4\n" in text
     assert "auto-generated" in text and "// tier: avsl_n4_u2_a4_k16_d4_stress\n" in text
     assert f"// circuit hash: {statement['circuit_hash']}\n" in text
 
@@ -286,33 +287,46 @@ def node_modules() -> None:
         pytest.skip("node_modules/snarkjs not installed")
 
 
-def test_export_solidity_from_a_key_file_alone(node_modules: None, tmp_path: Path) -> None:
+def test_export_solidity_from_key_files_alone(node_modules: None, tmp_path: Path) -> None:
     vk = tmp_path / "vk.json"
     vk.write_text(json.dumps(_vk_json()))
     digest = hashlib.sha256(vk.read_bytes()).hexdigest()
-    out = run("export-solidity", "--vk", str(vk), "--out", str(tmp_path / "sol"), "--json")
+    out = run("export-solidity", "--vk", f"16={vk}", "--vk", f"avsl_n4_u2_a4_k16_d4_stress={vk}",
+              "--out", str(tmp_path / "sol"), "--json")
     assert out.exit_code == 0, out.output
     files = json.loads(out.stdout)
-    assert files["vk_sha256"] == digest and Path(files["registry"]).is_file()
-    text = Path(files["verifier"]).read_text()
+    assert Path(files["registry"]).is_file() and Path(files["deploy_note"]).is_file()
+    named, bare = files["tiers"]  # increasing capacity: the registry constructor's order
+    assert (named["capacity"], bare["capacity"]) == (4, 16) and bare["vk_sha256"] == digest
+    text = Path(bare["verifier"]).read_text()
     assert f"// verification key sha256: {digest} (circuit not identified)\n" in text
     assert "// tier: not claimed" in text and "circuit hash:" not in text and "avsl_" not in text
-    assert "contract Groth16Verifier" in text and Path(files["verifier"]).name == f"Groth16Verifier_vk_{digest[:16]}.sol"
+    assert "contract Groth16Verifier" in text and Path(bare["verifier"]).name == f"Groth16Verifier_n16_vk_{digest[:16]}.sol"
+    assert "// tier: avsl_n4_u2_a4_k16_d4_stress (as the key set names it" in Path(named["verifier"]).read_text()
 
 
 def test_export_solidity_options(tmp_path: Path) -> None:
     folder = _proof_folder(tmp_path)
     vk = tmp_path / "vk.json"
     vk.write_text("{}")
-    both = run("export-solidity", "--proof", str(folder), "--vk", str(vk), "--out", str(tmp_path / "sol"))
-    assert both.exit_code == EXIT_INPUT and "--proof, --vk: give one" in both.output
+    both = run("export-solidity", "--proof", str(folder), "--vk", f"4={vk}", "--out", str(tmp_path / "sol"))
+    assert both.exit_code == EXIT_INPUT and "--vk, --proof: give one of --keys DIR" in both.output
     neither = run("export-solidity", "--out", str(tmp_path / "sol"))
-    assert neither.exit_code == EXIT_INPUT and "--proof or --vk" in neither.output
-    missing = run("export-solidity", "--vk", str(tmp_path / "nope.json"), "--out", str(tmp_path / "sol"))
+    assert neither.exit_code == EXIT_INPUT and "the tiers to accept: give --keys DIR" in neither.output
+    untiered = run("export-solidity", "--vk", str(vk), "--out", str(tmp_path / "sol"))
+    assert untiered.exit_code == EXIT_INPUT and "expected TIER=FILE" in untiered.output
+    missing = run("export-solidity", "--vk", f"4={tmp_path / 'nope.json'}", "--out", str(tmp_path / "sol"))
     assert missing.exit_code == EXIT_INPUT and "nope.json" in missing.output
     vk.write_text("{")
-    broken = run("export-solidity", "--vk", str(vk), "--out", str(tmp_path / "sol"))
+    broken = run("export-solidity", "--vk", f"4={vk}", "--out", str(tmp_path / "sol"))
     assert broken.exit_code == EXIT_INPUT and "not valid JSON" in broken.output
+    twice = run("export-solidity", "--vk", f"4={vk}", "--vk", f"4={vk}", "--out", str(tmp_path / "sol"))
+    assert twice.exit_code == EXIT_INPUT and "capacity 4 is given twice" in twice.output
+    empty = tmp_path / "keys"
+    empty.mkdir()
+    (empty / "avsl_chunk_c64_u2_d4.json").write_text("{}")
+    no_tier = run("export-solidity", "--keys", str(empty), "--out", str(tmp_path / "sol"))
+    assert no_tier.exit_code == EXIT_INPUT and "no single-circuit tier key" in no_tier.output
     assert not (tmp_path / "sol").exists()
 
 

@@ -1,14 +1,17 @@
-"""On-chain verification: generated verifier + SolvencyRegistry in an in-process EVM.
+"""On-chain verification: generated verifiers + SolvencyRegistry in an in-process EVM.
 
-Uses its own toy circuit (tests/circuits/two_public.circom, public inputs
-[account_commitment, market_root]) compiled with circom2 and set up with groth16py, so
-it does not depend on the margin circuit or the generic toolchain. All EVM cases run in a
-single @ethereumjs/evm script (one node process) built by the ``chain`` fixture.
+The verifier and registry rules use their own toy circuit (tests/circuits/two_public.circom,
+public inputs [account_commitment, market_root]) compiled with circom2 and set up with
+groth16py (twice: the second key stands for another tier's), so they do not depend on the
+margin circuit. The tiers (a registry accepting the venue's tiers, one verifier each) are
+tested with real proofs of two tiers, capacities 2 and 4, of the small demo market. Each group
+of EVM cases runs in one @ethereumjs/evm script (one node process) built by a fixture.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from verifier.calldata import (
     IS_SOLVENT_SELECTOR,
     Q,
     R,
+    decode_accepted_tiers,
     encode_mark_liquidatable,
     encode_post_market_root,
     encode_prove_solvent_batch,
@@ -36,10 +40,12 @@ from zksolv.evm import DEFAULT_SENDER, CompiledContract, EvmScript, StepResult, 
 from zksolv.solidity import (
     BATCH_VERIFIER_CONTRACT,
     VERIFIER_CONTRACT,
-    export_solidity,
+    TierKey,
+    export_registry,
+    registry_source,
     registry_source_path,
-    registry_sources,
     render_verifier,
+    verifier_sources,
 )
 from zksolv.toolchain import node_module_path, run_node
 
@@ -50,6 +56,13 @@ groth16py = pytest.importorskip("groth16py")
 CIRCUIT = Path(__file__).parent / "circuits" / "two_public.circom"
 SNARKJS_BATCH = Path(__file__).parent / "js" / "snarkjs_verify_batch.mjs"
 VENUE = DEFAULT_SENDER
+#: The registry tier (position capacity) the toy circuit's key stands for, and the second key's.
+TOY_TIER = 2
+TOY_OTHER_TIER = 8
+#: proveSolvent's execution gas in any of a registry's four tier slots: 208,928 in the first,
+#: +23 per later one; 208,860 before the tiers, 208,937 before the batch and trigger functions
+#: (docs/onchain.md, benchmarks/bench_gas.py).
+PROVE_SOLVENT_MAX_GAS = 209_000
 ALICE = "0x" + "a1" * 20
 BOB = "0x" + "b0" * 20
 MALLORY = "0x" + "ee" * 20
@@ -69,9 +82,13 @@ class Toy:
     pk: Any
     vk: Any
     vk_json: dict[str, Any]
+    other_pk: Any  # a second setup of the same circuit: "another tier's key"
+    other_vk_json: dict[str, Any]
 
-    def prove(self, secret: int, salt: int, root: int, name: str) -> tuple[dict[str, Any], list[int]]:
-        """A proof for account (secret, salt) against ``root``: (snarkjs proof JSON, public)."""
+    def prove(self, secret: int, salt: int, root: int, name: str, *, other_key: bool = False
+              ) -> tuple[dict[str, Any], list[int]]:
+        """A proof for account (secret, salt) against ``root``: (snarkjs proof JSON, public);
+        under the second setup's key with ``other_key``."""
         commitment = (secret * secret + salt) % R
         inp = self.workdir / f"{name}.json"
         wtns = self.workdir / f"{name}.wtns"
@@ -80,7 +97,7 @@ class Toy:
             "secret": str(secret), "salt": str(salt),
         }))
         run_node([self.generate_witness, self.wasm, inp, wtns], timeout=60, what="toy witness")
-        proof = proof_from_bytes(groth16py.prove_wtns(self.pk, str(wtns)))
+        proof = proof_from_bytes(groth16py.prove_wtns(self.other_pk if other_key else self.pk, str(wtns)))
         return proof, [commitment, root]
 
 
@@ -93,14 +110,24 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> Toy:
     )
     js = work / "two_public_js"
     pk, vk = groth16py.setup(str(work / "two_public.r1cs"))
+    other_pk, other_vk = groth16py.setup(str(work / "two_public.r1cs"))
     vk_json = json.loads(vk.to_json())
     (work / "vk.json").write_text(json.dumps(vk_json))
-    return Toy(work, work / "two_public.r1cs", js / "two_public.wasm", js / "generate_witness.js", pk, vk, vk_json)
+    return Toy(work, work / "two_public.r1cs", js / "two_public.wasm", js / "generate_witness.js", pk, vk, vk_json,
+               other_pk, json.loads(other_vk.to_json()))
 
 
 @pytest.fixture(scope="module")
 def contracts(toy: Toy) -> dict[str, CompiledContract]:
-    return compile_solidity(registry_sources(toy.vk_json, circuit_hash="toy-" + "0" * 8, tier="toy2"))
+    return compile_solidity({**verifier_sources(toy.vk_json, circuit_hash="toy-" + "0" * 8, tier="toy2",
+                                                capacity=TOY_TIER), **registry_source()})
+
+
+@pytest.fixture(scope="module")
+def other_tier_contracts(toy: Toy) -> dict[str, CompiledContract]:
+    """The verifiers of the toy's second key (each tier's contracts compile on their own: same names)."""
+    return compile_solidity(verifier_sources(toy.other_vk_json, circuit_hash="toy-" + "1" * 8, tier="toy8",
+                                             capacity=TOY_OTHER_TIER))
 
 
 def _rand() -> int:
@@ -155,7 +182,7 @@ def chain(contracts: dict[str, CompiledContract], proofs: dict[str, Any]) -> dic
     s = EvmScript()
     v = s.deploy("verifier", contracts[VERIFIER_CONTRACT])
     bv = s.deploy("batch_verifier", contracts[BATCH_VERIFIER_CONTRACT])
-    reg = s.deploy("registry", contracts["SolvencyRegistry"], [v, bv])
+    reg = s.deploy("registry", contracts["SolvencyRegistry"], [[(TOY_TIER, v, bv)]])
 
     p1, pub1 = proofs["alice_e1"]
     p2, pub2 = proofs["alice_e2"]
@@ -187,40 +214,40 @@ def chain(contracts: dict[str, CompiledContract], proofs: dict[str, Any]) -> dic
     s.call("register_alice", reg, encode_register_account(ALICE, alice))
     s.call("register_bob", reg, encode_register_account(BOB, bob))
     s.call("register_taken", reg, encode_register_account(MALLORY, alice))
-    s.call("no_root_yet", reg, encode_prove_solvent(a, b, c, alice))
+    s.call("no_root_yet", reg, encode_prove_solvent(TOY_TIER, a, b, c, alice))
     s.call("post_e1", reg, encode_post_market_root(1, pub1[1]))
     s.call("post_e1_again", reg, encode_post_market_root(1, pub2[1]))
     s.call("post_root_reused", reg, encode_post_market_root(5, pub1[1]))
-    s.call("unknown_commitment", reg, encode_prove_solvent(a, b, c, alice_new))
-    s.call("wrong_commitment", reg, encode_prove_solvent(a, b, c, bob))
-    s.call("snarkjs_order", reg, encode_prove_solvent(a, _snarkjs_order(b), c, alice))
+    s.call("unknown_commitment", reg, encode_prove_solvent(TOY_TIER, a, b, c, alice_new))
+    s.call("wrong_commitment", reg, encode_prove_solvent(TOY_TIER, a, b, c, bob))
+    s.call("snarkjs_order", reg, encode_prove_solvent(TOY_TIER, a, _snarkjs_order(b), c, alice))
     bad = _coordinate_variants(a, b, c, 1)["c1"]
-    s.call("coord_changed", reg, encode_prove_solvent(*bad, alice))
+    s.call("coord_changed", reg, encode_prove_solvent(TOY_TIER, *bad, alice))
     nonq = _coordinate_variants(a, b, c, Q)["a1"]
-    s.call("coord_ge_q", reg, encode_prove_solvent(*nonq, alice))
+    s.call("coord_ge_q", reg, encode_prove_solvent(TOY_TIER, *nonq, alice))
     for name, variant in _coordinate_variants(a, b, c, Q).items():  # the registry's branch-free < q check
-        s.call(f"reg_coord_{name}_ge_q", reg, encode_prove_solvent(*variant, alice))
+        s.call(f"reg_coord_{name}_ge_q", reg, encode_prove_solvent(TOY_TIER, *variant, alice))
     s.call("last_alice_before", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
-    s.call("prove_alice_e1", reg, encode_prove_solvent(a, b, c, alice))
+    s.call("prove_alice_e1", reg, encode_prove_solvent(TOY_TIER, a, b, c, alice))
     s.call("last_alice_after_e1", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
     s.call("root_alice_after_e1", reg, reg_c.selector("lastProvenRoot(uint256)"), [alice])
-    s.call("replay_same_epoch", reg, encode_prove_solvent(a, b, c, alice))
-    s.call("prove_bob_e1", reg, encode_prove_solvent(*_calldata(pb), bob))
+    s.call("replay_same_epoch", reg, encode_prove_solvent(TOY_TIER, a, b, c, alice))
+    s.call("prove_bob_e1", reg, encode_prove_solvent(TOY_TIER, *_calldata(pb), bob))
     s.call("post_e2", reg, encode_post_market_root(2, pub2[1]))
     s.call("epoch_of_root2", reg, reg_c.selector("epochOfRoot(uint256)"), [pub2[1]])
-    s.call("stale_root", reg, encode_prove_solvent(a, b, c, alice))
-    s.call("prove_alice_e2", reg, encode_prove_solvent(*_calldata(p2), alice))
+    s.call("stale_root", reg, encode_prove_solvent(TOY_TIER, a, b, c, alice))
+    s.call("prove_alice_e2", reg, encode_prove_solvent(TOY_TIER, *_calldata(p2), alice))
     s.call("last_alice_after_e2", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
     s.call("last_bob_after_e2", reg, reg_c.selector("lastSolventEpoch(uint256)"), [bob])
     s.call("reregister_alice_same", reg, encode_register_account(ALICE, alice))
     s.call("last_alice_after_rereg", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
-    s.call("prove_alice_after_rereg", reg, encode_prove_solvent(*_calldata(p2), alice))
+    s.call("prove_alice_after_rereg", reg, encode_prove_solvent(TOY_TIER, *_calldata(p2), alice))
     s.call("reregister_alice_new", reg, encode_register_account(ALICE, alice_new))
     s.call("commitment_of_alice", reg, reg_c.selector("commitmentOf(address)"), [ALICE])
     s.call("old_registered", reg, reg_c.selector("isRegistered(uint256)"), [alice])
     s.call("new_registered", reg, reg_c.selector("isRegistered(uint256)"), [alice_new])
     s.call("last_alice_old", reg, reg_c.selector("lastSolventEpoch(uint256)"), [alice])
-    s.call("prove_old_commitment", reg, encode_prove_solvent(*_calldata(p2), alice))
+    s.call("prove_old_commitment", reg, encode_prove_solvent(TOY_TIER, *_calldata(p2), alice))
     s.call("freed_commitment_reused", reg, encode_register_account(MALLORY, alice))
     return s.run()
 
@@ -310,7 +337,7 @@ def test_prove_solvent_gas(chain: dict[str, StepResult]) -> None:
     first, later = chain["prove_alice_e1"].execution_gas, chain["prove_alice_e2"].execution_gas
     assert abs(first - later) < 100, (first, later)
     assert later - chain["v_valid"].execution_gas < 15_000
-    assert later <= 208_937  # no worse than before the batch and trigger functions (docs/onchain.md)
+    assert later <= PROVE_SOLVENT_MAX_GAS
 
 
 def test_replay_same_epoch_rejected(chain: dict[str, StepResult]) -> None:
@@ -382,9 +409,12 @@ def test_selectors_match_solc(contracts: dict[str, CompiledContract]) -> None:
     from verifier import calldata as cd
 
     reg = contracts["SolvencyRegistry"]
-    assert cd.PROVE_SOLVENT_SELECTOR == reg.selector("proveSolvent(uint256[2],uint256[2][2],uint256[2],uint256)")
+    assert cd.PROVE_SOLVENT_SELECTOR == reg.selector("proveSolvent(uint256,uint256[2],uint256[2][2],uint256[2],uint256)")
     assert cd.POST_MARKET_ROOT_SELECTOR == reg.selector("postMarketRoot(uint64,uint256,uint64)")
-    assert cd.PROVE_SOLVENT_BATCH_SELECTOR == reg.selector("proveSolventBatch(uint256[8][],uint256[])")
+    assert cd.PROVE_SOLVENT_BATCH_SELECTOR == reg.selector("proveSolventBatch(uint256,uint256[8][],uint256[])")
+    assert cd.ACCEPTED_TIERS_SELECTOR == reg.selector("acceptedTiers()")
+    # 16 public functions: a 17th would add a comparison to the selector dispatch before proveSolvent
+    assert len(reg.functions) == 16
     assert cd.MARK_LIQUIDATABLE_SELECTOR == reg.selector("markLiquidatable(uint256)")
     assert cd.IS_SOLVENT_SELECTOR == reg.selector("isSolvent(uint256)")
     assert cd.REGISTER_ACCOUNT_SELECTOR == reg.selector("registerAccount(address,uint256)")
@@ -494,16 +524,48 @@ def test_noncanonical_proof_coordinate_only_contract_and_python_reject(toy: Toy,
 # --------------------------------------------------------------------------- tests: export
 
 
-def test_export_solidity_writes_both_files(toy: Toy, tmp_path: Path) -> None:
-    out = export_solidity(toy.workdir / "vk.json", tmp_path / "sol", circuit_hash="abc123", tier="toy2")
-    text = out["verifier"].read_text()
+def test_export_registry_writes_every_tier_and_a_deploy_note(toy: Toy, tmp_path: Path) -> None:
+    (toy.workdir / "vk_other.json").write_text(json.dumps(toy.other_vk_json))
+    out = export_registry([TierKey(8, toy.workdir / "vk_other.json"),
+                           TierKey(2, toy.workdir / "vk.json", tier="avsl_n2_u2_a4_k16_d3_stress", circuit_hash="abc123")],
+                          tmp_path / "sol")
+    assert [t["capacity"] for t in out["tiers"]] == [2, 8]  # increasing: the constructor's order
+    first, second = out["tiers"]
+    text = first["verifier"].read_text()
     assert text.startswith("// auto-generated by zksolv — do not edit")
-    assert "circuit hash: abc123" in text and "tier: toy2" in text
+    assert "// circuit hash: abc123\n// tier: avsl_n2_u2_a4_k16_d3_stress\n" in text
+    assert "// SolvencyRegistry tier: position capacity 2\n" in text
     assert "function verifyProof(uint[2] calldata _pA, uint[2][2] calldata _pB, uint[2] calldata _pC, uint[2] calldata _pubSignals)" in text
+    digest = hashlib.sha256((toy.workdir / "vk_other.json").read_bytes()).hexdigest()
+    assert second["verifier"].name == f"Groth16Verifier_n8_vk_{digest[:16]}.sol" and second["vk_sha256"] == digest
+    assert "// tier: not claimed" in second["verifier"].read_text()
     assert out["registry"].read_text() == registry_source_path().read_text()
-    batch = out["batch_verifier"].read_text()
+    batch = first["batch_verifier"].read_text()
     assert batch.startswith("// auto-generated by zksolv — do not edit") and "contract Groth16BatchVerifier" in batch
+    note = json.loads(out["deploy_note"].read_text())
+    assert note["registry"]["constructor"].startswith("constructor((uint256 capacity, address verifier, address batchVerifier)[]")
+    assert [args[0] for args in note["constructor_args"][0]] == [2, 8]
+    assert note["constructor_args"][0][1][1] == f"<address of {second['verifier'].name}>"
     assert not list((tmp_path / "sol").glob("*.tmp"))
+    # every tier's contracts keep snarkjs' names: compiled together, one would shadow the other
+    with pytest.raises(ToolchainError, match="compile each tier's verifiers on their own"):
+        compile_solidity({t["verifier"].name: t["verifier"].read_text() for t in out["tiers"]})
+
+
+def test_export_registry_refuses_a_bad_tier_set(toy: Toy, tmp_path: Path) -> None:
+    vk = toy.workdir / "vk.json"
+    cases = {
+        "1 to 4 tiers, 5 given": [TierKey(c, vk) for c in (1, 2, 4, 8, 16)],
+        "capacity 4 is given twice": [TierKey(4, vk), TierKey(4, toy.workdir / "vk2.json")],
+        "its capacity is 4, not 2": [TierKey(2, vk, tier="avsl_n4_u2_a4_k16_d3_stress")],
+        "different market shapes": [TierKey(2, vk, tier="avsl_n2_u2_a4_k16_d3_stress"),
+                                    TierKey(4, vk, tier="avsl_n4_u2_a4_k16_d4_stress")],
+        "positive integer": [TierKey(0, vk)],
+    }
+    for message, tiers in cases.items():
+        with pytest.raises(InputError, match=message):
+            export_registry(tiers, tmp_path / "sol")
+    assert not (tmp_path / "sol").exists()
 
 
 def test_render_verifier_refuses_wrong_key(toy: Toy) -> None:
@@ -537,13 +599,13 @@ def batch_chain(toy: Toy, contracts: dict[str, CompiledContract], accounts) -> d
     com = [pub[0] for _, pub in members1]
 
     def batch(members: list[tuple[dict[str, Any], list[int]]], commitments: list[int] | None = None) -> bytes:
-        return encode_prove_solvent_batch([proof_to_calldata(p) for p, _ in members],
+        return encode_prove_solvent_batch(TOY_TIER, [proof_to_calldata(p) for p, _ in members],
                                           commitments if commitments is not None else [pub[0] for _, pub in members])
 
     s = EvmScript()
     v = s.deploy("verifier", contracts[VERIFIER_CONTRACT])
     bv = s.deploy("batch_verifier", contracts[BATCH_VERIFIER_CONTRACT])
-    reg = s.deploy("registry", contracts["SolvencyRegistry"], [v, bv])
+    reg = s.deploy("registry", contracts["SolvencyRegistry"], [[(TOY_TIER, v, bv)]])
     reg_c = contracts["SolvencyRegistry"]
     for i, c in enumerate(com):
         s.call(f"register_{i}", reg, encode_register_account("0x" + f"{i + 1:02x}" * 20, c))
@@ -569,20 +631,20 @@ def batch_chain(toy: Toy, contracts: dict[str, CompiledContract], accounts) -> d
     swapped_members = [members1[0], (members1[2][0], members1[1][1]), (members1[1][0], members1[2][1])]
     s.call("batch_swapped_proofs", reg, batch(swapped_members))  # each proof sent for another commitment
     s.call("batch_unknown", reg, batch(members1[:2], [com[0], (com[1] + 1) % R]))
-    s.call("batch_empty", reg, encode_prove_solvent_batch([], []))
+    s.call("batch_empty", reg, encode_prove_solvent_batch(TOY_TIER, [], []))
     s.call("solvent_before", reg, IS_SOLVENT_SELECTOR, [com[0]])
     s.call("batch_e1", reg, batch(members1[:4]))  # account 4 proves nothing in epoch 1
     s.call("solvent_after", reg, IS_SOLVENT_SELECTOR, [com[0]])
     s.call("solvent_missing", reg, IS_SOLVENT_SELECTOR, [com[4]])
     s.call("batch_replay", reg, batch(members1[:4]))  # all already proven: reverts
-    s.call("prove_alone_then_batch", reg, encode_prove_solvent(*proof_to_calldata(members1[4][0]), com[4]),
+    s.call("prove_alone_then_batch", reg, encode_prove_solvent(TOY_TIER, *proof_to_calldata(members1[4][0]), com[4]),
            advance_seconds=60)
     s.call("mark_proven", reg, encode_mark_liquidatable(com[0]), advance_seconds=WINDOW)
     s.call("mark_proven_late", reg, encode_mark_liquidatable(com[4]))
     # epoch 2: stale epoch-1 proofs in a batch, then accounts 0-2 prove, 3 and 4 miss the window
     s.call("post_e2", reg, encode_post_market_root(2, root2, WINDOW))
     s.call("batch_stale", reg, batch(members1[:3]))
-    s.call("prove_alone_e2", reg, encode_prove_solvent(*proof_to_calldata(members2[0][0]), com[0]))
+    s.call("prove_alone_e2", reg, encode_prove_solvent(TOY_TIER, *proof_to_calldata(members2[0][0]), com[0]))
     s.call("batch_e2", reg, batch(members2[:3]))  # account 0 proved alone meanwhile: skipped, not a revert
     s.call("mark_in_window", reg, encode_mark_liquidatable(com[3]), advance_seconds=WINDOW)  # deadline inclusive
     s.call("mark_missing", reg, encode_mark_liquidatable(com[3]), advance_seconds=1)
@@ -668,3 +730,265 @@ def test_batch_gas_is_amortised(batch_chain: dict[str, Any]) -> None:
     """Four members in one pairing product cost far less than four proveSolvent calls."""
     r = batch_chain["results"]
     assert r["batch_e1"].execution_gas < 4 * r["prove_alone_then_batch"].execution_gas * 0.5
+
+
+# --------------------------------------------------------------------------- tier set (toy keys)
+
+EOA = "0x" + "c0" * 20  # an address without code
+
+
+@pytest.fixture(scope="module")
+def tierset_chain(toy: Toy, contracts: dict[str, CompiledContract],
+                  other_tier_contracts: dict[str, CompiledContract]) -> dict[str, Any]:
+    """Constructor rules, and the lookup in registries of one, three and four tiers."""
+    root = _rand() or 1
+    mine, other = (_rand(), _rand()), (_rand(), _rand())
+    proof, pub = toy.prove(*mine, root, "tierset_mine")
+    other_proof, other_pub = toy.prove(*other, root, "tierset_other", other_key=True)
+    s = EvmScript()
+    reg_c = contracts["SolvencyRegistry"]
+    v1 = s.deploy("v1", contracts[VERIFIER_CONTRACT])
+    b1 = s.deploy("b1", contracts[BATCH_VERIFIER_CONTRACT])
+    v2 = s.deploy("v2", other_tier_contracts[VERIFIER_CONTRACT])
+    b2 = s.deploy("b2", other_tier_contracts[BATCH_VERIFIER_CONTRACT])
+    bad = {
+        "none": [],
+        "five": [(c, v1, b1) for c in (1, 2, 4, 8, 16)],
+        "decreasing": [(4, v1, b1), (2, v2, b2)],
+        "zero": [(0, v1, b1)],
+        "duplicate": [(2, v1, b1), (2, v2, b2)],
+        "no_verifier_code": [(2, v1, b1), (4, EOA, b2)],
+        "no_batch_code": [(2, v1, EOA)],
+    }
+    for name, tiers in bad.items():
+        s.deploy(f"ctor_{name}", reg_c, [tiers])
+    registries = {
+        "one": [(TOY_TIER, v1, b1)],
+        "three": [(TOY_TIER, v1, b1), (4, v2, b2), (TOY_OTHER_TIER, v2, b2)],
+        "four": [(1, v2, b2), (TOY_TIER, v2, b2), (4, v2, b2), (TOY_OTHER_TIER, v1, b1)],
+    }
+    mine_args, other_args = (proof_to_calldata(proof), pub[0]), (proof_to_calldata(other_proof), other_pub[0])
+    reg = {}
+    for name, tiers in registries.items():
+        reg[name] = s.deploy(name, reg_c, [tiers])
+        s.call(f"{name}_tiers", reg[name], reg_c.selector("acceptedTiers()"))
+        s.call(f"{name}_register_mine", reg[name], encode_register_account(ALICE, pub[0]))
+        s.call(f"{name}_register_other", reg[name], encode_register_account(BOB, other_pub[0]))
+        s.call(f"{name}_post", reg[name], encode_post_market_root(1, root))
+        for tier in (0, 3, 16):
+            s.call(f"{name}_unknown_{tier}", reg[name], encode_prove_solvent(tier, *mine_args[0], mine_args[1]))
+            s.call(f"{name}_batch_unknown_{tier}", reg[name],
+                   encode_prove_solvent_batch(tier, [mine_args[0]], [mine_args[1]]))
+    # slot 4 (a full registry) and slot 3 repeated in the unused slot 4 (three tiers)
+    # (each proof under a tier with the other key first: once recorded, a proof is AlreadyProven)
+    s.call("four_mine_as_1", reg["four"], encode_prove_solvent(1, *mine_args[0], mine_args[1]))
+    s.call("four_mine_as_8", reg["four"], encode_prove_solvent(TOY_OTHER_TIER, *mine_args[0], mine_args[1]))
+    s.call("three_other_as_2", reg["three"], encode_prove_solvent(TOY_TIER, *other_args[0], other_args[1]))
+    s.call("three_other_as_8", reg["three"], encode_prove_solvent(TOY_OTHER_TIER, *other_args[0], other_args[1]))
+    s.call("one_mine", reg["one"], encode_prove_solvent(TOY_TIER, *mine_args[0], mine_args[1]))
+    return {"results": s.run()}
+
+
+def test_constructor_refuses_a_bad_tier_set(tierset_chain: dict[str, Any]) -> None:
+    r = tierset_chain["results"]
+    _rejected(r["ctor_none"], "BadTierCount(uint256,uint256)")
+    _rejected(r["ctor_five"], "BadTierCount(uint256,uint256)")
+    assert r["ctor_five"].return_data[4:] == (5).to_bytes(32, "big") + (4).to_bytes(32, "big")
+    for name, index in (("decreasing", 1), ("zero", 0), ("duplicate", 1)):
+        _rejected(r[f"ctor_{name}"], "TiersNotIncreasing(uint256)")
+        assert int.from_bytes(r[f"ctor_{name}"].return_data[4:], "big") == index, name
+    _rejected(r["ctor_no_verifier_code"], "NoVerifierCode(uint256)")
+    assert int.from_bytes(r["ctor_no_verifier_code"].return_data[4:], "big") == 4
+    _rejected(r["ctor_no_batch_code"], "NoVerifierCode(uint256)")
+
+
+def test_accepted_tiers_lists_the_constructor_argument(tierset_chain: dict[str, Any]) -> None:
+    r = tierset_chain["results"]
+    address = {name: r[name].address for name in ("v1", "b1", "v2", "b2")}
+    assert decode_accepted_tiers(r["one_tiers"].return_data) == [(TOY_TIER, address["v1"], address["b1"])]
+    assert decode_accepted_tiers(r["three_tiers"].return_data) == [
+        (TOY_TIER, address["v1"], address["b1"]), (4, address["v2"], address["b2"]),
+        (TOY_OTHER_TIER, address["v2"], address["b2"])]
+    assert [t[0] for t in decode_accepted_tiers(r["four_tiers"].return_data)] == [1, TOY_TIER, 4, TOY_OTHER_TIER]
+
+
+@pytest.mark.parametrize("registry", ["one", "three", "four"])
+def test_unaccepted_tier_reverts(tierset_chain: dict[str, Any], registry: str) -> None:
+    """Tier 0 and capacities the venue did not name revert before anything else, whatever the
+    padding of the unused slots (which repeat the last tier)."""
+    r = tierset_chain["results"]
+    for tier in (0, 3, 16):
+        _rejected(r[f"{registry}_unknown_{tier}"], "UnknownTier(uint256)")
+        assert int.from_bytes(r[f"{registry}_unknown_{tier}"].return_data[4:], "big") == tier
+        _rejected(r[f"{registry}_batch_unknown_{tier}"], "UnknownTier(uint256)")
+
+
+def test_every_slot_finds_its_verifier(tierset_chain: dict[str, Any]) -> None:
+    r = tierset_chain["results"]
+    assert r["one_mine"].success, r["one_mine"].revert
+    assert r["four_mine_as_8"].success, r["four_mine_as_8"].revert  # slot 4 of 4
+    assert r["three_other_as_8"].success, r["three_other_as_8"].revert  # slot 3, repeated in slot 4
+    # the same proofs under a tier whose verifier holds the other key
+    _rejected(r["four_mine_as_1"], "InvalidProof()")
+    _rejected(r["three_other_as_2"], "InvalidProof()")
+    for case in ("one_mine", "four_mine_as_8", "three_other_as_8"):
+        assert r[case].execution_gas <= PROVE_SOLVENT_MAX_GAS, (case, r[case].execution_gas)
+
+
+# --------------------------------------------------------------------------- two real tiers
+
+#: Capacities of the two demo-market tiers the registry accepts, and the tiers each account proves in.
+DEMO_TIERS = (2, 4)
+DEMO_PLAN = {"A": (2, 4), "B": (2,), "C": (2,), "D": (4,), "E": (4,), "F": (2,)}
+
+
+@dataclass
+class DemoTiers:
+    """Real proofs of the small demo market in two tiers, and the venue's key set of those tiers."""
+
+    proofs: dict[tuple[str, int], Any]  # (account, capacity) -> ProofBundle
+    keys: Path  # <circuit name>.json per tier, as `zksolv verify --keys` reads it
+
+    def args(self, account: str, capacity: int) -> tuple[Any, ...]:
+        """``(a, b, c, commitment)`` of ``account``'s proof in tier ``capacity``."""
+        bundle = self.proofs[account, capacity]
+        return (*proof_to_calldata(bundle.proof), int(bundle.public[0]))
+
+    def commitment(self, account: str) -> int:
+        return int(next(b for (name, _), b in self.proofs.items() if name == account).public[0])
+
+
+@pytest.fixture(scope="module")
+def demo_tiers(tmp_path_factory: pytest.TempPathFactory) -> DemoTiers:
+    """Six two-position accounts of demo_market(n_strikes=3, n_expiries=1) proven by zksolv's
+    prover in tier 2, tier 4 or both (development keys, cached like every tier)."""
+    import warnings
+
+    from prover.prove import prove
+    from zksolv.account import Account, Position
+    from zksolv.demo import demo_market
+
+    market = demo_market(n_strikes=3, n_expiries=1)
+    symbols = [i.symbol for i in market.instruments]
+    proofs = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # development setup: NOT FOR REAL FUNDS
+        for i, (name, capacities) in enumerate(DEMO_PLAN.items()):
+            book = Account((Position(symbols[4], -1_500_000), Position(symbols[1], 750_000)),
+                           {"USDC": 50_000_000_000}, 111_111_111_111 + 7919 * i).validated(market)
+            for capacity in capacities:
+                proofs[name, capacity] = prove(book, market, n_positions=capacity)
+    keys = tmp_path_factory.mktemp("venue_keys")
+    for bundle in proofs.values():
+        (keys / f"{bundle.statement.tier}.json").write_text(json.dumps(bundle.verification_key))
+    return DemoTiers(proofs, keys)
+
+
+@pytest.fixture(scope="module")
+def tier_chain(demo_tiers: DemoTiers, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`zksolv export-solidity --keys` of the two tiers; every file it wrote compiled and deployed
+    as deploy.json says; then each tier's proofs, alone and in batches, under their own tier,
+    the other one and tiers the venue does not accept."""
+    from click.testing import CliRunner
+
+    from zksolv.cli import main
+
+    out = tmp_path_factory.mktemp("tier_export") / "sol"
+    export = CliRunner().invoke(main, ["export-solidity", "--keys", str(demo_tiers.keys), "--out", str(out), "--json"])
+    assert export.exit_code == 0, export.output
+    note = json.loads((out / "deploy.json").read_text())
+    s = EvmScript()
+    deployed: dict[int, tuple[Any, Any]] = {}
+    for t in note["tiers"]:
+        files = (t["verifier"]["file"], t["batch_verifier"]["file"])
+        compiled = compile_solidity({name: (out / name).read_text() for name in files})
+        deployed[t["capacity"]] = (s.deploy(f"v{t['capacity']}", compiled[t["verifier"]["contract"]]),
+                                   s.deploy(f"b{t['capacity']}", compiled[t["batch_verifier"]["contract"]]))
+    reg_c = compile_solidity({note["registry"]["file"]: (out / note["registry"]["file"]).read_text()})["SolvencyRegistry"]
+    ctor = [(args[0], *deployed[args[0]]) for args in note["constructor_args"][0]]
+    reg = s.deploy("registry", reg_c, [ctor])
+    d = demo_tiers
+    root = int(d.proofs["A", 2].public[1])
+    pub = {key: [int(x) for x in b.public] for key, b in d.proofs.items()}
+
+    def batch(tier: int, members: list[tuple[str, int]]) -> bytes:
+        ordered = sorted(members, key=lambda m: d.commitment(m[0]))
+        return encode_prove_solvent_batch(tier, [d.args(*m)[:3] for m in ordered], [d.commitment(m[0]) for m in ordered])
+
+    s.call("tiers", reg, reg_c.selector("acceptedTiers()"))
+    # the verifiers alone: each accepts its tier's proof and rejects the other tier's (same public inputs)
+    for capacity in DEMO_TIERS:
+        for proof_tier in DEMO_TIERS:
+            s.call(f"v{capacity}_of_t{proof_tier}", deployed[capacity][0],
+                   encode_verify_proof(*d.args("A", proof_tier)[:3], pub["A", proof_tier]))
+    for i, name in enumerate(DEMO_PLAN):
+        s.call(f"register_{name}", reg, encode_register_account("0x" + f"{i + 1:040x}", d.commitment(name)))
+    s.call("post", reg, encode_post_market_root(1, root))
+    for tier in (0, 1, 3, 8, 64):
+        s.call(f"unknown_{tier}", reg, encode_prove_solvent(tier, *d.args("A", 2)))
+    s.call("batch_unknown", reg, batch(16, [("B", 2), ("C", 2)]))
+    s.call("t2_proof_as_4", reg, encode_prove_solvent(4, *d.args("A", 2)))
+    s.call("t4_proof_as_2", reg, encode_prove_solvent(2, *d.args("A", 4)))
+    s.call("t2_batch_as_4", reg, batch(4, [("B", 2), ("C", 2)]))
+    s.call("t4_batch_as_2", reg, batch(2, [("D", 4), ("E", 4)]))
+    s.call("mixed_batch_as_2", reg, batch(2, [("B", 2), ("D", 4)]))
+    s.call("mixed_batch_as_4", reg, batch(4, [("B", 2), ("D", 4)]))
+    s.call("prove_A_t4", reg, encode_prove_solvent(4, *d.args("A", 4)))
+    s.call("prove_A_t2_after", reg, encode_prove_solvent(2, *d.args("A", 2)))  # solvent already, whatever tier
+    s.call("prove_F_t2", reg, encode_prove_solvent(2, *d.args("F", 2)))
+    s.call("batch_t2", reg, batch(2, [("B", 2), ("C", 2)]))
+    s.call("batch_t4", reg, batch(4, [("D", 4), ("E", 4)]))
+    s.call("batch_t2_replay", reg, batch(2, [("B", 2), ("C", 2)]))
+    for name in DEMO_PLAN:
+        s.call(f"solvent_{name}", reg, IS_SOLVENT_SELECTOR, [d.commitment(name)])
+    return {"results": s.run(), "note": note, "export": json.loads(export.stdout)}
+
+
+def test_export_of_the_key_set_names_both_tiers(tier_chain: dict[str, Any], demo_tiers: DemoTiers) -> None:
+    tiers = tier_chain["export"]["tiers"]
+    assert [t["capacity"] for t in tiers] == list(DEMO_TIERS)
+    assert [t["tier"] for t in tiers] == [demo_tiers.proofs["A", c].statement.tier for c in DEMO_TIERS]
+    r = tier_chain["results"]
+    assert r["registry"].success, r["registry"].revert
+    address = {name: r[name].address for name in ("v2", "b2", "v4", "b4")}
+    assert decode_accepted_tiers(r["tiers"].return_data) == [
+        (2, address["v2"], address["b2"]), (4, address["v4"], address["b4"])]
+
+
+def test_each_tier_verifier_accepts_only_its_tier(tier_chain: dict[str, Any]) -> None:
+    r = tier_chain["results"]
+    assert r["v2_of_t2"].returned_bool() and r["v4_of_t4"].returned_bool()
+    assert r["v2_of_t4"].success and not r["v2_of_t4"].returned_bool()
+    assert r["v4_of_t2"].success and not r["v4_of_t2"].returned_bool()
+
+
+def test_registry_accepts_each_tier_under_its_own_tier_only(tier_chain: dict[str, Any]) -> None:
+    r = tier_chain["results"]
+    for case in ("prove_A_t4", "prove_F_t2"):
+        assert r[case].success, (case, r[case].revert)
+        assert r[case].execution_gas <= PROVE_SOLVENT_MAX_GAS, (case, r[case].execution_gas)
+    _rejected(r["t2_proof_as_4"], "InvalidProof()")
+    _rejected(r["t4_proof_as_2"], "InvalidProof()")
+    # the record does not depend on the tier: proven is proven for this root
+    _rejected(r["prove_A_t2_after"], "AlreadyProven(uint256,uint256)")
+
+
+def test_registry_refuses_tiers_the_venue_does_not_accept(tier_chain: dict[str, Any]) -> None:
+    r = tier_chain["results"]
+    for tier in (0, 1, 3, 8, 64):
+        _rejected(r[f"unknown_{tier}"], "UnknownTier(uint256)")
+    _rejected(r["batch_unknown"], "UnknownTier(uint256)")
+
+
+def test_batches_are_of_one_tier(tier_chain: dict[str, Any], demo_tiers: DemoTiers) -> None:
+    r = tier_chain["results"]
+    for case, members in (("batch_t2", ("B", "C")), ("batch_t4", ("D", "E"))):
+        assert r[case].success, (case, r[case].revert)
+        assert r[case].returned_uint() == 2
+        logged = sorted(int.from_bytes(lg.topics[1], "big") for lg in r[case].logs)
+        assert logged == sorted(demo_tiers.commitment(m) for m in members)
+    for case in ("t2_batch_as_4", "t4_batch_as_2", "mixed_batch_as_2", "mixed_batch_as_4"):
+        _rejected(r[case], "InvalidProof()")
+    _rejected(r["batch_t2_replay"], "NothingToProve(uint256)")
+    for name in DEMO_PLAN:
+        assert r[f"solvent_{name}"].returned_bool(), name

@@ -11,8 +11,11 @@ public inputs ``< r`` (scalar field). Non-canonical values would be rejected by 
 contract anyway (and some off-chain verifiers silently reduce them mod r), so they are
 refused here with a clear error.
 
-All zksolv contract arguments are static ABI types (``uint256``, ``address``, fixed arrays),
-so ABI encoding is the 4-byte selector followed by one 32-byte big-endian word per value.
+Most zksolv contract arguments are static ABI types (``uint256``, ``address``, fixed arrays),
+so ABI encoding is the 4-byte selector followed by one 32-byte big-endian word per value;
+:func:`encode_prove_solvent_batch` writes the offsets and lengths of its two dynamic arrays.
+Every proof call names its tier (the position capacity of the circuit it was made in): the
+registry holds one verifier per tier the venue accepts.
 """
 
 from __future__ import annotations
@@ -30,19 +33,21 @@ Q = 2188824287183927522224640574525727508869631115729782366268903789464522620858
 
 #: ``verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[2])`` (snarkjs verifier, 2 inputs).
 VERIFY_PROOF_SELECTOR = bytes.fromhex("f5c9d69e")
-#: ``proveSolvent(uint256[2],uint256[2][2],uint256[2],uint256)`` (contracts/SolvencyRegistry.sol;
-#: the last argument is the registered account commitment).
-PROVE_SOLVENT_SELECTOR = bytes.fromhex("907b7992")
+#: ``proveSolvent(uint256,uint256[2],uint256[2][2],uint256[2],uint256)`` (contracts/SolvencyRegistry.sol;
+#: the tier's position capacity, the proof, the registered account commitment).
+PROVE_SOLVENT_SELECTOR = bytes.fromhex("07e57c4f")
 #: ``postMarketRoot(uint64,uint256,uint64)`` (epoch, root, proof window in seconds).
 POST_MARKET_ROOT_SELECTOR = bytes.fromhex("de7b7e33")
-#: ``proveSolventBatch(uint256[8][],uint256[])``.
-PROVE_SOLVENT_BATCH_SELECTOR = bytes.fromhex("f4f30d53")
+#: ``proveSolventBatch(uint256,uint256[8][],uint256[])`` (tier, proofs, commitments).
+PROVE_SOLVENT_BATCH_SELECTOR = bytes.fromhex("28231edc")
 #: ``markLiquidatable(uint256)``.
 MARK_LIQUIDATABLE_SELECTOR = bytes.fromhex("14e2f432")
 #: ``isSolvent(uint256)``: proven against the current root.
 IS_SOLVENT_SELECTOR = bytes.fromhex("89ad556e")
 #: ``registerAccount(address,uint256)``.
 REGISTER_ACCOUNT_SELECTOR = bytes.fromhex("58cbe353")
+#: ``acceptedTiers()``: the registry's ``(capacity, verifier, batchVerifier)[]``.
+ACCEPTED_TIERS_SELECTOR = bytes.fromhex("58ebdb4d")
 
 G1 = tuple[int, int]
 G2 = tuple[tuple[int, int], tuple[int, int]]
@@ -203,16 +208,18 @@ def encode_verify_proof(
 
 
 def encode_prove_solvent(
-    a: Sequence[int], b: Sequence[Sequence[int]], c: Sequence[int], account_commitment: int
+    tier: int, a: Sequence[int], b: Sequence[Sequence[int]], c: Sequence[int], account_commitment: int
 ) -> bytes:
-    """Calldata of ``SolvencyRegistry.proveSolvent(a, b, c, accountCommitment)``.
+    """Calldata of ``SolvencyRegistry.proveSolvent(tier, a, b, c, accountCommitment)``.
 
-    ``account_commitment`` is the proof's first public input, as registered by the venue
-    (not the trader's address). Like :func:`encode_verify_proof` it does no range checks.
+    ``tier`` is the position capacity of the circuit the proof was made in (one the registry
+    accepts); ``account_commitment`` is the proof's first public input, as registered by the
+    venue (not the trader's address). Like :func:`encode_verify_proof` it does no range checks
+    (the registry refuses a tier it does not accept with ``UnknownTier``).
     """
     if isinstance(account_commitment, str):
         raise InputError("proveSolvent takes the account commitment (an integer), not an address")
-    return PROVE_SOLVENT_SELECTOR + encode_words([*_flat(a, b, c), account_commitment])
+    return PROVE_SOLVENT_SELECTOR + encode_words([tier, *_flat(a, b, c), account_commitment])
 
 
 def encode_post_market_root(epoch: int, root: int, proof_window: int = 0) -> bytes:
@@ -228,17 +235,29 @@ def encode_post_market_root(epoch: int, root: int, proof_window: int = 0) -> byt
 
 
 def encode_prove_solvent_batch(
-    proofs: Sequence[tuple[Sequence[int], Sequence[Sequence[int]], Sequence[int]]], commitments: Sequence[int]
+    tier: int,
+    proofs: Sequence[tuple[Sequence[int], Sequence[Sequence[int]], Sequence[int]]],
+    commitments: Sequence[int],
 ) -> bytes:
-    """Calldata of ``proveSolventBatch(uint256[8][] proofs, uint256[] commitments)``.
+    """Calldata of ``proveSolventBatch(uint256 tier, uint256[8][] proofs, uint256[] commitments)``.
 
-    ``proofs`` are ``(a, b, c)`` as :func:`proof_to_calldata` returns them (``b`` in EVM order);
-    the registry wants ``commitments`` strictly increasing (sort the pairs first). No range checks.
+    Every proof is of the one tier ``tier`` (a position capacity the registry accepts; send one
+    batch per tier). ``proofs`` are ``(a, b, c)`` as :func:`proof_to_calldata` returns them
+    (``b`` in EVM order); the registry wants ``commitments`` strictly increasing (sort the pairs
+    first). No range checks on the proofs.
     """
     n = len(proofs)
-    head = [64, 64 + 32 + 256 * n]
+    head = [tier, 96, 96 + 32 + 256 * n]
     words = [*head, n, *(w for a, b, c in proofs for w in _flat(a, b, c)), len(commitments), *commitments]
     return PROVE_SOLVENT_BATCH_SELECTOR + encode_words(words)
+
+
+def decode_accepted_tiers(data: bytes) -> list[tuple[int, str, str]]:
+    """The return data of ``acceptedTiers()``: ``(capacity, verifier, batch verifier)`` per tier."""
+    words = [int.from_bytes(data[i : i + 32], "big") for i in range(0, len(data) - len(data) % 32, 32)]
+    if len(words) < 2 or words[0] != 32 or len(words) != 2 + 3 * words[1]:
+        raise InputError("acceptedTiers(): malformed return data")
+    return [(words[2 + 3 * i], f"0x{words[3 + 3 * i]:040x}", f"0x{words[4 + 3 * i]:040x}") for i in range(words[1])]
 
 
 def encode_mark_liquidatable(commitment: int) -> bytes:

@@ -17,11 +17,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
 from zksolv.errors import CacheError, InputError, ProofError, ToolchainError, VerificationError, ZksolvError
+
+if TYPE_CHECKING:  # the commands import their modules lazily, to start fast
+    from zksolv.solidity import TierKey
 
 EXIT_INVALID, EXIT_INPUT, EXIT_TOOLCHAIN, EXIT_REFUSED = 1, 2, 3, 4
 
@@ -688,36 +691,94 @@ def _local_circuit_hash(tier: Any) -> str:
 
 
 # ---------------------------------------------------------- export-solidity
+_EXPORT_SOURCES = "--keys DIR (the venue's key set), --vk TIER=FILE (repeatable) or --proof DIR (repeatable)"
+
+
 @main.command("export-solidity")
-@click.option("--proof", "proof_dir", type=click.Path(file_okay=False),
-              help="a proof folder: export this machine's key for its tier (header: circuit hash and tier)")
-@click.option("--vk", "vk_path", type=click.Path(dir_okay=False),
-              help="a verification key file to export instead (header: the file's sha256, no tier claimed)")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for the .sol files")
+@click.option("--keys", "keys_dir", type=click.Path(file_okay=False),
+              help="the venue's key set (as for `zksolv verify --keys`): a folder of <circuit name>.json keys; every "
+                   "single-circuit tier in it is accepted (at most 4; chunk and final keys are left out)")
+@click.option("--vk", "vk_specs", multiple=True, metavar="TIER=FILE",
+              help="a verification key and the tier it serves: its position capacity (16=vk.json) or its circuit "
+                   "name (avsl_n16_u2_a4_k16_d4_stress=vk.json); repeatable, one per accepted tier")
+@click.option("--proof", "proof_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="a proof folder: export this machine's key for its tier (header: circuit hash and tier); "
+                   "repeatable, one per accepted tier")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for the .sol files and deploy.json")
 @json_option
 @handle_errors
-def export_solidity(proof_dir: str | None, vk_path: str | None, out: str, as_json: bool) -> None:
-    """Write the Groth16 Solidity verifier of a tier plus the SolvencyRegistry contract."""
-    if proof_dir is not None and vk_path is not None:
-        raise InputError("--proof, --vk: give one (the tier of a key file cannot be checked against a proof)")
-    if vk_path is not None:
-        from zksolv.solidity import export_solidity as export
+def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs: tuple[str, ...], out: str,
+                    as_json: bool) -> None:
+    """Write the Groth16 verifier and batch verifier of every accepted tier, the SolvencyRegistry
+    contract, and deploy.json (deploy order and the registry's constructor argument)."""
+    from zksolv.solidity import export_registry, tier_keys_from_folder
 
-        written = export(Path(vk_path), Path(out))
-    elif proof_dir is not None:
-        written = _export_for_proof(Path(proof_dir), Path(out))
+    given = [name for name, value in (("--keys", keys_dir), ("--vk", vk_specs), ("--proof", proof_dirs)) if value]
+    if len(given) > 1:
+        raise InputError(f"{', '.join(given)}: give one of {_EXPORT_SOURCES}")
+    if not given:
+        raise InputError(f"the tiers to accept: give {_EXPORT_SOURCES}")
+    skipped: dict[str, str] = {}
+    if keys_dir is not None:
+        tiers, skipped = tier_keys_from_folder(keys_dir)
+    elif vk_specs:
+        tiers = [_tier_key_spec(spec) for spec in vk_specs]
     else:
-        raise InputError("--proof or --vk: one is required")
-    _emit({name: str(path) for name, path in written.items()}, as_json)
+        tiers = _unique_tiers([_export_for_proof(Path(folder)) for folder in proof_dirs])
+    written = export_registry(tiers, Path(out))
+    result: dict[str, Any] = {
+        "registry": str(written["registry"]), "deploy_note": str(written["deploy_note"]),
+        "tiers": [{**row, "verifier": str(row["verifier"]), "batch_verifier": str(row["batch_verifier"])}
+                  for row in written["tiers"]],
+    }
+    if skipped:
+        result["skipped"] = skipped
+    if as_json:
+        _emit(result, True)
+        return
+    click.echo(f"registry: {result['registry']} (accepts tiers {', '.join(str(t['capacity']) for t in result['tiers'])})")
+    for row in result["tiers"]:
+        click.echo(f"tier {row['capacity']}: {row['verifier']}, {row['batch_verifier']}")
+    for name, reason in skipped.items():
+        click.echo(f"left out {name}: {reason}")
+    click.echo(f"deploy note: {result['deploy_note']}")
 
 
-def _export_for_proof(proof_dir: Path, out: Path) -> dict[str, Any]:
+def _tier_key_spec(spec: str) -> TierKey:
+    """``--vk TIER=FILE``: TIER is a position capacity or a single-circuit tier name."""
+    from verifier.statement import TIER_NAME, parse_tier_name
+    from zksolv.solidity import TierKey
+
+    tier, sep, path = spec.partition("=")
+    if sep and tier.isascii() and tier.isdigit() and int(tier) > 0 and path:
+        return TierKey(int(tier), Path(path))
+    if sep and TIER_NAME.fullmatch(tier) and path:
+        return TierKey(parse_tier_name(tier).n_positions, Path(path), tier=tier)
+    raise InputError(f"--vk {spec}: expected TIER=FILE, TIER the position capacity the key serves (16=vk.json) "
+                     "or its circuit name (avsl_n16_u2_a4_k16_d4_stress=vk.json)")
+
+
+def _unique_tiers(tiers: list[TierKey]) -> list[TierKey]:
+    """One entry per capacity: proofs of the same tier name the same key; two keys for one tier are refused."""
+    by_capacity: dict[int, TierKey] = {}
+    for t in tiers:
+        seen = by_capacity.setdefault(t.capacity, t)
+        if seen.vk_path != t.vk_path:
+            raise InputError(f"--proof: two keys for tier {t.capacity} ({seen.vk_path}, {t.vk_path})")
+    return list(by_capacity.values())
+
+
+def _export_for_proof(proof_dir: Path) -> TierKey:
+    """This machine's key for the tier of the proof in ``proof_dir``, checked against this checkout's circuit."""
     from verifier.statement import STATEMENT_FILE, Statement
     from zksolv.artifacts import local_key
     from zksolv.circuitgen import Tier
-    from zksolv.solidity import export_solidity as export
+    from zksolv.solidity import TierKey
 
     statement = Statement.load(proof_dir / STATEMENT_FILE)
+    if statement.chunked:
+        raise InputError(f"--proof {proof_dir}: a book proven in chunks; keepers verify those off chain "
+                         "(the registry takes single-circuit tiers)")
     shape = statement.shape
     tier = Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral, shape.n_scenarios, shape.depth, shape.mode)
     circuit_hash = _local_circuit_hash(tier)
@@ -727,7 +788,7 @@ def _export_for_proof(proof_dir: Path, out: Path) -> dict[str, Any]:
     key = local_key(tier.name, circuit_hash, statement.setup_route)
     if key.insecure:
         click.echo("warning: exporting a development key (single-party setup) — NOT FOR REAL FUNDS", err=True)
-    return export(key.path, out, circuit_hash, tier.name)
+    return TierKey(tier.n_positions, Path(key.path), tier=tier.name, circuit_hash=circuit_hash)
 
 
 # --------------------------------------------------------------------- demo

@@ -116,6 +116,13 @@ class Ref:
     label: str
 
 
+#: A static ABI word: an unsigned integer, a ``0x`` address, or a contract deployed earlier.
+Word = int | Ref | str
+#: A call or constructor argument: a word, or a dynamic array (``list``) of words or of static
+#: tuples of words (structs).
+Arg = Word | list[Word] | list[tuple[Word, ...]]
+
+
 @dataclass(frozen=True)
 class Log:
     """An emitted event: emitting address, topics, data, and the decoded event signature."""
@@ -205,29 +212,44 @@ class EvmScript:
             raise InputError(f"duplicate step label {label!r}")
 
     @staticmethod
-    def _parts(data: bytes, args: Sequence[int | Ref | str]) -> list[Any]:
-        parts: list[Any] = [data.hex()]
+    def _word(arg: Word) -> Any:
+        """One ABI word: an unsigned integer, a hex address, or a :class:`Ref` (resolved in node)."""
+        if isinstance(arg, Ref):
+            return {"ref": arg.label}
+        if isinstance(arg, str):
+            return arg.removeprefix("0x").rjust(64, "0")
+        if isinstance(arg, int) and not isinstance(arg, bool) and 0 <= arg < 1 << 256:
+            return arg.to_bytes(32, "big").hex()
+        raise InputError(f"ABI argument out of range: {arg!r}")
+
+    @classmethod
+    def _parts(cls, data: bytes, args: Sequence[Arg]) -> list[Any]:
+        """``data`` followed by the ABI encoding of ``args``: words in the head; a ``list`` is a
+        dynamic array ``T[]`` (offset in the head, length and elements in the tail) whose
+        elements are words or tuples of words (a static struct, e.g. ``(uint256,address,address)``)."""
+        head: list[Any] = []
+        tail: list[Any] = []
         for arg in args:
-            if isinstance(arg, Ref):
-                parts.append({"ref": arg.label})
-            elif isinstance(arg, str):
-                parts.append(arg.removeprefix("0x").rjust(64, "0"))
-            elif isinstance(arg, int) and not isinstance(arg, bool) and 0 <= arg < 1 << 256:
-                parts.append(arg.to_bytes(32, "big").hex())
+            if isinstance(arg, list):
+                head.append(cls._word(32 * (len(args) + len(tail))))
+                tail.append(cls._word(len(arg)))
+                for element in arg:
+                    tail.extend(cls._word(w) for w in (element if isinstance(element, tuple) else (element,)))
             else:
-                raise InputError(f"ABI argument out of range: {arg!r}")
-        return parts
+                head.append(cls._word(arg))  # type: ignore[arg-type]
+        return [data.hex(), *head, *tail]
 
     def deploy(
         self,
         label: str,
         contract: CompiledContract,
-        args: Sequence[int | Ref | str] = (),
+        args: Sequence[Arg] = (),
         *,
         sender: str = DEFAULT_SENDER,
         gas_limit: int = DEFAULT_GAS_LIMIT,
     ) -> Ref:
-        """Deploy ``contract`` with static constructor ``args`` (ints, addresses, :class:`Ref`)."""
+        """Deploy ``contract`` with constructor ``args`` (ints, addresses, :class:`Ref`, and lists
+        for dynamic arrays, e.g. ``[[(4, v4, b4), (16, v16, b16)]]`` for ``AcceptedTier[]``)."""
         self._label(label)
         self._errors.update(contract.errors)
         self._events.update(contract.events)
@@ -242,14 +264,15 @@ class EvmScript:
         label: str,
         to: Ref | str,
         calldata: bytes,
-        args: Sequence[int | Ref | str] = (),
+        args: Sequence[Arg] = (),
         *,
         sender: str = DEFAULT_SENDER,
         gas_limit: int = DEFAULT_GAS_LIMIT,
         advance_seconds: int = 0,
         advance_blocks: int = 0,
     ) -> None:
-        """Call ``to`` with ``calldata`` followed by ABI words ``args`` (a :class:`Ref` becomes an address).
+        """Call ``to`` with ``calldata`` followed by the ABI encoding of ``args`` (a :class:`Ref`
+        becomes an address, a list a dynamic array; see :meth:`deploy`).
 
         ``advance_seconds`` / ``advance_blocks`` move the block clock forward before this call
         (and for every later step); the script starts at block 1, timestamp 1,700,000,000.

@@ -35,7 +35,7 @@ if (errors.length) {
 
 const hex = (bytes) => Buffer.from(bytes).toString("hex");
 const canonType = (p) => {
-  // tuples are not used by zksolv contracts; keep the plain type (uint -> uint256 is already done by solc)
+  // a struct is its components in parentheses (SolvencyRegistry's AcceptedTier[] -> (uint256,address,address)[])
   if (p.type.startsWith("tuple")) return "(" + p.components.map(canonType).join(",") + ")" + p.type.slice(5);
   return p.type;
 };
@@ -49,6 +49,11 @@ for (const file of Object.keys(out.contracts ?? {})) {
     for (const item of c.abi) {
       if (item.type === "error") errorsBySel[hex(keccak_256(new TextEncoder().encode(signature(item)))).slice(0, 8)] = signature(item);
       if (item.type === "event") eventsByTopic[hex(keccak_256(new TextEncoder().encode(signature(item))))] = signature(item);
+    }
+    if (contracts[name]) {
+      // contracts are returned by name: two of one name (two tiers' Groth16Verifier) would shadow each other
+      console.error(`contract ${name} is defined in ${contracts[name].file} and ${file}: compile each tier's verifiers on their own`);
+      process.exit(1);
     }
     contracts[name] = {
       file,
