@@ -164,24 +164,23 @@ template AvslFinal(U, A, K, MODE) {
     margin.Gamma <== Gamma;
     margin.Vega <== Vega;
     margin.nav_raw <== nav_raw;
-    margin.dS <== dS;
-    margin.dsig <== dsig;
-    margin.w <== w;
-    margin.es_level <== es_level;
-    margin.a <== a;
-    margin.g <== g;
-    margin.vs <== vs;
     margin.V <== V;
     margin.beta <== beta;
     margin.min_ratio <== min_ratio;
     margin.mm <== mm;
     if (MODE == 0) {
         signal input m[U];
+        margin.dS <== dS;
+        margin.dsig <== dsig;
         margin.m <== m;
     }
     if (MODE == 1) {
         signal input t;
         signal input e[K];
+        margin.dS <== dS;
+        margin.dsig <== dsig;
+        margin.w <== w;
+        margin.es_level <== es_level;
         margin.t <== t;
         margin.e <== e;
     }
@@ -190,6 +189,9 @@ template AvslFinal(U, A, K, MODE) {
         signal input s;
         signal input n[U];
         signal input v[U];
+        margin.a <== a;
+        margin.g <== g;
+        margin.vs <== vs;
         margin.yt <== yt;
         margin.s <== s;
         margin.n <== n;

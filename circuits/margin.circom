@@ -8,9 +8,10 @@ pragma circom 2.1.6;
  *   nav_raw * 1e6 >= req_raw = mm * (1e12 + V*beta) * min_ratio.
  *
  * Inputs: Delta[U] (|.| < 2^93), Gamma[U], Vega[U] (|.| < 2^110), nav_raw
- * (|.| < 2^131), market data dS, dsig, w, es_level, a, g, vs, V, beta, min_ratio
- * (bound by market_root, validated by the keeper), hints mm and per mode
- * stress: m[U]; es: t, e[K]; var: yt[U], s, n[U], v[U].
+ * (|.| < 2^131), market data V, beta, min_ratio and per mode (only what the mode
+ * uses is an input: an unused input would be unconstrained) stress: dS, dsig;
+ * es: dS, dsig, w, es_level; var: a, g, vs — bound by market_root, validated by
+ * the keeper; hints mm and per mode stress: m[U]; es: t, e[K]; var: yt[U], s, n[U], v[U].
  * Output: req_raw (scale 1e24). Widths, constraints and soundness: see the
  * templates it composes (scenario_loss, risk_*, solvency).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
@@ -27,13 +28,6 @@ template MarginStatement(U, K, MODE) {
     signal input Gamma[U];
     signal input Vega[U];
     signal input nav_raw;
-    signal input dS[U][K];
-    signal input dsig[U][K];
-    signal input w[K];
-    signal input es_level;
-    signal input a[U][U];
-    signal input g[U];
-    signal input vs[U];
     signal input V;
     signal input beta;
     signal input min_ratio;
@@ -41,6 +35,8 @@ template MarginStatement(U, K, MODE) {
     signal output req_raw;
 
     if (MODE == 0) {
+        signal input dS[U][K];
+        signal input dsig[U][K];
         signal input m[U];
         component losses = ScenarioLosses(U, K);
         losses.Delta <== Delta;
@@ -62,6 +58,10 @@ template MarginStatement(U, K, MODE) {
         }
     }
     if (MODE == 1) {
+        signal input dS[U][K];
+        signal input dsig[U][K];
+        signal input w[K];
+        signal input es_level;
         signal input t;
         signal input e[K];
         component losses = ScenarioLosses(U, K);
@@ -84,6 +84,9 @@ template MarginStatement(U, K, MODE) {
         }
     }
     if (MODE == 2) {
+        signal input a[U][U];
+        signal input g[U];
+        signal input vs[U];
         signal input yt[U];
         signal input s;
         signal input n[U];

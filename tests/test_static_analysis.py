@@ -200,6 +200,15 @@ CIRCHECK_ALLOWED = (
      "OneHot(U > 1): sel[u] <-- idx == u ? 1 : 0 is a hint; it is then constrained boolean, "
      "sum(sel) === 1 and sum(u*sel[u]) === idx, which has exactly one solution for idx in [0, U) and none "
      "otherwise. The tamper sweep (U = 2) rejects every sel wire."),
+    (r"IsZero", "nondeterministic data flow", r"conditional assignment depends on a signal",
+     "circomlib IsZero: inv <-- in != 0 ? 1/in : 0 is a hint; out <== -in*inv + 1 and in*out === 0 force "
+     "out = (in == 0) for any inv. In PositionGreeks the caller adds out === 0 (q != -2^52), which forces "
+     "in != 0 and so inv = 1/in: the tamper sweep rejects the wire in every used slot."),
+    (r"IsZero", "assignment missue", r"inv",
+     "The same IsZero inverse: assigned with <-- because 1/in is not a quadratic expression; the "
+     "constraints above pin out (and inv whenever in != 0)."),
+    (r"IsZero", "divide by zero", r"divide-by-zero",
+     "The same hint: circomlib guards it (in != 0 ? 1/in : 0), so the witness calculator never divides by 0."),
 )
 
 
