@@ -84,12 +84,10 @@ class Account:
         ``(asset_id, amount)``, non-zero only, in canonical (sorted) order — what the
         account commitment binds. ``market`` only translates symbols: any epoch that lists
         every held instrument and asset gives the same holdings."""
-        from zksolv.commitments import canonical_balances, canonical_positions
-
         ids, assets = market.instrument_ids, market.asset_ids
-        positions = [(ids[index], q) for index, q in self.position_slots(market)]
-        balances = [(assets[a], bal) for a, bal in enumerate(self.balances(market))]
-        return canonical_positions(positions), canonical_balances(balances)
+        positions = sorted((ids[index], q) for index, q in self.position_slots(market))
+        balances = sorted((assets[a], bal) for a, bal in enumerate(self.balances(market)) if bal != 0)
+        return positions, balances
 
     def position_slots(self, market: MarketState) -> list[tuple[int, int]]:
         """``(leaf index in this epoch's listing, quantity)`` per non-zero position, in account order."""

@@ -37,16 +37,18 @@ against one epoch hashes the market once.
 from __future__ import annotations
 
 import weakref
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
 
 from zksolv import fixedpoint as fp
-from zksolv.account import Account
 from zksolv.errors import InputError
 from zksolv.fixedpoint import to_field
 from zksolv.identity import DISPLAY_SYMBOL_MAX_BYTES, balance_entry, position_entry, symbol_code
 from zksolv.market import Instrument, MarketState
 from zksolv.merkle import MerkleTree
 from zksolv.poseidon import poseidon
+
+if TYPE_CHECKING:
+    from zksolv.account import Account
 
 #: Elements absorbed per Poseidon16 call of :func:`hash_list` (one slot holds the running hash).
 CHUNK = 15
@@ -212,7 +214,7 @@ def commitment_of_hashes(salt: int, positions: int, balances: int) -> int:
     return poseidon([ACCOUNT_DOMAIN, salt, positions, balances])
 
 
-def account_commitment_of(account: Account, market: MarketState) -> int:
+def account_commitment_of(account: "Account", market: MarketState) -> int:
     """:func:`account_commitment` of an account, its symbols resolved to identities with ``market``
     (any epoch that still lists every held instrument and asset gives the same value)."""
     positions, balances = account.holdings(market)
