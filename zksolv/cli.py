@@ -250,23 +250,86 @@ def setup(market_path: str, n_positions: int, route: str, ptau: str | None, as_j
 @click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True)
 @route_option
 @ptau_option
+@click.option("--resident", type=click.Choice(["auto", "require", "off"]), default="auto", show_default=True,
+              help="arkworks: prove with the resident prover (`zksolv prover start`) if it runs; require it; or never")
+@click.option("--witness", "witness_engine", type=click.Choice(["auto", "wasmtime", "node"]), default=None,
+              help="witness calculator: circom's wasm in-process (wasmtime) or under node [default: auto, "
+                   "wasmtime if installed; $ZKSOLV_WITNESS]")
 @json_option
 @handle_errors
 def prove(account_path: str, market_path: str, out: str, n_positions: int | None, backend: str, route: str,
-          ptau: str | None, as_json: bool) -> None:
+          ptau: str | None, resident: str, witness_engine: str | None, as_json: bool) -> None:
     """Prove the account meets the AVSL rule; refuses (exit 4) if it does not."""
     from prover.prove import prove as make_proof
 
     ptau_path = _check_route(route, ptau)
     timings: dict[str, float] = {}
     bundle = make_proof(_load_account(account_path), _load_market(market_path), n_positions=n_positions,
-                        backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings))
+                        backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings),
+                        resident=resident, witness_engine=witness_engine,
+                        note=lambda line: click.echo(f"note: {line}", err=True))
     paths = bundle.save(out)
     if bundle.statement.insecure_setup:
         click.echo("warning: proved with development keys — NOT FOR REAL FUNDS", err=True)
     _emit({"tier": bundle.statement.tier, "epoch": bundle.statement.epoch,
            "account_commitment": bundle.statement.account_commitment, "market_root": bundle.statement.market_root,
            "files": [str(p) for p in paths.values()], "seconds": {k: round(v, 3) for k, v in timings.items()}}, as_json)
+
+
+# ------------------------------------------------------------------- prover
+@main.group()
+def prover() -> None:
+    """The resident prover: a local process that keeps proving keys loaded across epochs.
+
+    It listens on a Unix socket only this user can reach (<cache>/run/prover.sock,
+    $ZKSOLV_PROVER_SOCKET overrides); `zksolv prove` uses it while it runs.
+    """
+
+
+@prover.command("start")
+@click.option("--max-keys", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="proving keys kept loaded (least recently used dropped first)")
+@click.option("--idle-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="stop after this many seconds without a request (0: never)")
+@json_option
+@handle_errors
+def prover_start(max_keys: int, idle_timeout: float, as_json: bool) -> None:
+    """Start the resident prover in the background (no-op if it runs)."""
+    from prover import daemon
+
+    info = daemon.start(max_keys=max_keys, idle_timeout=idle_timeout)
+    _emit({"running": True, "pid": info["pid"], "socket": str(daemon.socket_path()),
+           "already_running": info.get("already_running", False)}, as_json)
+
+
+@prover.command("stop")
+@json_option
+@handle_errors
+def prover_stop(as_json: bool) -> None:
+    """Stop the resident prover (no-op if none runs)."""
+    from prover import daemon
+
+    pid = daemon.stop()
+    _emit({"stopped": pid is not None, "pid": pid}, as_json)
+
+
+@prover.command("status")
+@json_option
+@handle_errors
+def prover_status(as_json: bool) -> None:
+    """Whether the resident prover runs, and which keys it holds."""
+    from prover import daemon
+
+    info = daemon.status()
+    if info is None:
+        _emit({"running": False, "socket": str(daemon.socket_path())}, as_json)
+        return
+    data = {"running": True, "pid": info["pid"], "socket": str(daemon.socket_path()), "uptime_s": info["uptime_s"],
+            "proofs": info["proofs"], "keys": info["keys"]}
+    if not as_json:
+        data["keys"] = ", ".join(f"{k['directory']}/{k['file']} ({k['size_mb']} MB, {k['proofs']} proofs)"
+                                 for k in info["keys"]) or "none loaded yet"
+    _emit(data, as_json)
 
 
 # ------------------------------------------------------------------- verify
