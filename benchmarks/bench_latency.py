@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_proving import account_for, machine_info, market_for, stats  # noqa: E402
+from bench_proving import account_for, machine_info, market_for, save_figure, stats  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIGS = {
@@ -244,15 +244,7 @@ def plot(rows: list[dict[str, Any]], out: Path, name: str = "latency") -> list[s
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
     fig.suptitle("`zksolv prove` end to end, warm cache (before: node witness + key load per process)")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    written = []
-    for ext in ("png", "svg"):
-        path = out / f"{name}.{ext}"
-        tmp = path.with_name(path.stem + ".tmp." + ext)
-        fig.savefig(tmp)
-        os.replace(tmp, path)
-        written.append(str(path))
-    plt.close(fig)
-    return written
+    return save_figure(fig, out, name)
 
 
 def run(points: list[str], repeat: int, out: Path | None = RESULTS, label: str = "latency") -> dict[str, Any]:
