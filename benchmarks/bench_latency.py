@@ -224,7 +224,7 @@ def plot(rows: list[dict[str, Any]], out: Path, name: str = "latency") -> list[s
     import matplotlib.pyplot as plt
 
     keys = _step_keys(rows)
-    fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows) + 1, 5.2), dpi=110, squeeze=False)
+    fig, axes = plt.subplots(1, len(rows), figsize=(max(7.0, 4.6 * len(rows)), 5.6), dpi=110, squeeze=False)
     colours = dict(zip(keys, plt.get_cmap("tab10").colors))
     for ax, r in zip(axes[0], rows):
         configs = list(r["configs"])
@@ -241,9 +241,9 @@ def plot(rows: list[dict[str, Any]], out: Path, name: str = "latency") -> list[s
                      f"{r['constraints']:,} constraints, key {r['key_mb']} MB", fontsize=9)
         ax.set_ylabel("seconds, whole process (median)")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
-    fig.suptitle("`zksolv prove` end to end, warm cache (before: node witness + key load per process)")
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle("zksolv prove as a whole process, warm cache\n(before: node witness and key load in every process; resident: key kept loaded)", fontsize=10)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return save_figure(fig, out, name)
 
 
