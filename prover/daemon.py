@@ -117,7 +117,13 @@ def _check_sun_path(path: Path) -> None:
 
 
 def _peer_uid(sock: socket.socket) -> tuple[int, int]:
-    """``(pid, uid)`` of the process at the other end of a Unix socket."""
+    """``(pid, uid)`` of the process at the other end of a Unix socket.
+
+    Where the platform has no ``SO_PEERCRED`` (not Linux), ``(-1, own uid)``:
+    the owner-only socket and directory are then the only gate.
+    """
+    if not hasattr(socket, "SO_PEERCRED"):  # pragma: no cover - Linux has it
+        return -1, os.getuid()
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     pid, uid, _gid = struct.unpack("3i", creds)
     return pid, uid

@@ -124,7 +124,8 @@ def prove(
     with tempfile.TemporaryDirectory(prefix="zksolv-prove-") as tmp:
         wtns = Path(tmp) / "witness.wtns"
         with step("computing the witness"):
-            calculate_witness(artifacts.circuit.wasm, inputs, wtns, engine=witness_engine)
+            engine = {} if witness_engine is None else {"engine": witness_engine}  # None: $ZKSOLV_WITNESS or auto
+            calculate_witness(artifacts.circuit.wasm, inputs, wtns, **engine)
             check_witness(artifacts.circuit.sym, wtns, expected_signals(inputs, reference))
         proof: Proof | None = None
         if prover.name == "arkworks" and resident != "off":

@@ -10,6 +10,7 @@ mid-proof gives a clear ToolchainError and no output, and the daemon's log holds
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -261,3 +262,32 @@ def test_cli_daemon_killed_mid_proof(book: Path, sock: Path) -> None:
     assert "closed the connection before answering" in err
     assert not (book / "killed" / "proof.json").exists()
     assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_library_prove_uses_or_falls_back(book: Path, sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``prover.prove.prove``: one note and an in-process proof without a daemon, the daemon's proof with one."""
+    from prover.prove import NOT_RUNNING_NOTE, prove
+    from verifier.verify import verify
+    from zksolv.account import Account
+    from zksolv.market import MarketState
+
+    monkeypatch.setenv(daemon.SOCKET_ENV, str(sock))
+    market, account = MarketState.load(book / "market.json"), Account.load(book / "account.json")
+    notes: list[str] = []
+    labels: list[str] = []
+
+    def progress(label: str) -> Any:
+        labels.append(label)
+        return contextlib.nullcontext()
+
+    bundle = prove(account, market, note=notes.append, progress=progress)
+    assert notes == [NOT_RUNNING_NOTE] and "proving with arkworks" in labels
+    assert verify(bundle.proof, bundle.public, market, bundle.verification_key).valid
+    with pytest.raises(ToolchainError, match="no resident prover running"):
+        prove(account, market, resident="require")
+    daemon.start(path=sock)
+    notes.clear()
+    labels.clear()
+    bundle = prove(account, market, note=notes.append, progress=progress, resident="require")
+    assert notes == [] and any("resident prover, pid" in label for label in labels)
+    assert verify(bundle.proof, bundle.public, market, bundle.verification_key).valid
