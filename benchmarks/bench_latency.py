@@ -97,16 +97,54 @@ def _steps(seconds: dict[str, float], wall: float) -> dict[str, float]:
 
 
 def _fresh(code: str, *args: str) -> float:
-    """Run ``code`` in a fresh interpreter; it prints one float (seconds)."""
+    """Run ``code`` in a fresh interpreter; it prints seconds last (first number of the last line)."""
+    return _fresh_values(code, *args)[0]
+
+
+def _fresh_values(code: str, *args: str) -> list[float]:
+    """Run ``code`` in a fresh interpreter; the numbers on the last line it prints."""
     proc = subprocess.run([sys.executable, "-W", "ignore", "-c", code, *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=3600)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip()[-600:])
-    return float(proc.stdout.strip().splitlines()[-1])
+    return [float(x) for x in proc.stdout.strip().splitlines()[-1].split()]
 
 
+#: ``<wall> <user CPU>`` seconds of one key load (``ark``: ProvingKey.load, ``zkey``: import_zkey).
+_LOAD_KIND = ("import sys, time, resource, groth16py; r = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_utime; "
+              "u, t = r(), time.perf_counter(); "
+              "groth16py.ProvingKey.load(sys.argv[1]) if sys.argv[2] == 'ark' else groth16py.import_zkey(sys.argv[1]); "
+              "print(time.perf_counter() - t, r() - u)")
 _LOAD = ("import sys, time, groth16py; t = time.perf_counter(); groth16py.ProvingKey.load(sys.argv[1]); "
          "print(time.perf_counter() - t)")
+_RESAVE = "import sys, groth16py; groth16py.import_zkey(sys.argv[1])[0].save(sys.argv[2]); print(0)"
+
+
+def key_formats(circuit: Any, dev_key: Path, repeat: int, work: Path, max_power: int = 15) -> dict[str, Any] | None:
+    """Where a key load goes: the dev key (``ProvingKey.load``), the same circuit's snarkjs ``.zkey``
+    (``import_zkey``) and that ceremony key saved by groth16py and loaded back (``ProvingKey.load``).
+
+    Needs a cached local dev powers of tau that fits (``None`` otherwise)."""
+    from bench_proving import dev_ptau_cached, ptau_power_for
+    from zksolv.trusted_setup import production_setup
+
+    power = ptau_power_for(circuit.n_constraints, circuit.n_public)
+    ptau = next((dev_ptau_cached(p) for p in range(power, max_power + 1) if dev_ptau_cached(p)), None)
+    if ptau is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zkey = Path(production_setup(circuit, ptau).zkey)  # type: ignore[arg-type]
+    resaved = work / "imported.ark"
+    _fresh_values(_RESAVE, str(zkey), str(resaved))
+    out: dict[str, Any] = {}
+    for label, path, kind in (("dev key, ProvingKey.load", dev_key, "ark"), ("snarkjs .zkey, import_zkey", zkey, "zkey"),
+                              (".zkey saved by groth16py, ProvingKey.load", resaved, "ark")):
+        runs = [_fresh_values(_LOAD_KIND, str(path), kind) for _ in range(repeat)]
+        out[label] = {"mb": round(path.stat().st_size / 1e6, 1), "wall_s": stats([r[0] for r in runs]),
+                      "user_cpu_s": stats([r[1] for r in runs])}
+    resaved.unlink()
+    return out
 _HASH = ("import sys, time; from zksolv.cache import file_sha256; t = time.perf_counter(); file_sha256(sys.argv[1]); "
          "print(time.perf_counter() - t)")
 _WITNESS = ("import sys, json, time; from pathlib import Path; from prover.witness_wasm import calculate_witness; "
@@ -157,6 +195,8 @@ def bench_point(name: str, repeat: int, work: Path, progress: Callable[[str], No
     progress(f"{name}: key load alone")
     row["key_load_s"] = stats([_fresh(_LOAD, str(key)) for _ in range(repeat)])
     row["key_sha256_s"] = stats([_fresh(_HASH, str(key)) for _ in range(repeat)])
+    progress(f"{name}: key formats (where a snarkjs key of this circuit can be made)")
+    row["key_formats"] = key_formats(artifacts.circuit, key, repeat, d)
 
     for config, extra in CONFIGS.items():
         if config == "resident":
@@ -193,6 +233,12 @@ def table_md(rows: list[dict[str, Any]]) -> str:
             _spread(c["before"]["wall_s"]), _spread(c["in-process"]["wall_s"]), _spread(c["resident"]["wall_s"]),
             f"{TARGETS[r['point']]:.0f}" if r["point"] in TARGETS else "–", f"{before / resident:.1f}x",
         ]) + " |")
+    formats = [(r["point"], label, f) for r in rows for label, f in (r.get("key_formats") or {}).items()]
+    if formats:
+        lines += ["", "Key loading, fresh process (medians):", "", "| point | key | MB | wall s | user CPU s |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {p} | {label} | {f['mb']} | {f['wall_s']['median']:.3f} | {f['user_cpu_s']['median']:.3f} |"
+                  for p, label, f in formats]
     lines += ["", "Steps (medians, seconds):", "",
               "| point | configuration | " + " | ".join(_step_keys(rows)) + " | total |",
               "|---|---|" + "---|" * (len(_step_keys(rows)) + 1)]
