@@ -166,9 +166,7 @@ def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict
     main = naive_main(tier, work / "src")
     row: dict[str, Any] = {"point": name, "tier": tier.name, "instruments": len(market.instruments),
                            "positions": len(account.positions), "constraints_zksolv": real.n_constraints, "notes": []}
-    t = time.perf_counter()
     circuit = toolchain.compile_cached(main, [circuits_dir(), BASELINE], extra_key=("naive-baseline",))
-    row["compile_s"] = round(time.perf_counter() - t, 1)
     row["constraints_naive"] = circuit.n_constraints
     inputs = naive_inputs(account, market, tier)
     wtns = work / f"{name}.wtns"
