@@ -222,6 +222,7 @@ class ResidentProver:
         self.max_keys = max(1, max_keys)
         self.keys: OrderedDict[str, _Resident] = OrderedDict()
         self.lock = threading.Lock()  # one proof (and key load) at a time: arkworks uses every core
+        self.keys_lock = threading.Lock()  # guards ``keys`` against a concurrent status snapshot
         self.started = time.time()
         self.proofs = 0
         self.last_activity = time.monotonic()
@@ -233,14 +234,19 @@ class ResidentProver:
         try:
             identity = _file_identity(os.stat(path))
         except OSError as exc:
-            self.keys.pop(str(path), None)
+            with self.keys_lock:
+                self.keys.pop(str(path), None)
             raise ToolchainError(f"proving key {path.name}: {exc.strerror}") from None
-        resident = self.keys.get(str(path))
-        if resident is not None and resident.identity == identity and resident.sha256 == sha256 \
-                and resident.kind == kind:
-            self.keys.move_to_end(str(path))
-            return resident.pk, None
-        self.keys.pop(str(path), None)
+        with self.keys_lock:
+            resident = self.keys.get(str(path))
+            if resident is not None and resident.identity == identity and resident.sha256 == sha256 \
+                    and resident.kind == kind:
+                self.keys.move_to_end(str(path))
+                return resident.pk, None
+            self.keys.pop(str(path), None)
+            while len(self.keys) >= self.max_keys:  # make room before loading: keys are hundreds of MB
+                old_path, _old = self.keys.popitem(last=False)
+                log.info("evicted proving key %s", Path(old_path).name)
         started = time.perf_counter()
         try:
             fd, identity, size = _checked_copy(path, sha256)
@@ -252,10 +258,8 @@ class ResidentProver:
         finally:
             os.close(fd)
         load_s = time.perf_counter() - started
-        while len(self.keys) >= self.max_keys:
-            old_path, _old = self.keys.popitem(last=False)
-            log.info("evicted proving key %s", Path(old_path).name)
-        self.keys[str(path)] = _Resident(pk, kind, sha256, identity, size, load_s)
+        with self.keys_lock:
+            self.keys[str(path)] = _Resident(pk, kind, sha256, identity, size, load_s)
         log.info("loaded proving key %s (%.1f MB, sha256 %s…) in %.2f s", path.name, size / 1e6, sha256[:12], load_s)
         return pk, load_s
 
@@ -277,8 +281,9 @@ class ResidentProver:
             started = time.perf_counter()
             proof = prove_with_key(pk, Path(wtns))
             prove_s = time.perf_counter() - started
-            if str(key_path) in self.keys:
-                self.keys[str(key_path)].uses += 1
+            with self.keys_lock:
+                if str(key_path) in self.keys:
+                    self.keys[str(key_path)].uses += 1
             self.proofs += 1
         log.info("proof with %s in %.2f s%s", key_path.name, prove_s,
                  f" (key loaded in {load_s:.2f} s)" if load_s is not None else "")
@@ -286,11 +291,13 @@ class ResidentProver:
 
     def status(self) -> dict[str, Any]:
         """pid, uptime, resident keys, proofs served."""
+        with self.keys_lock:
+            keys = list(self.keys.items())
         return {"ok": True, "protocol": PROTOCOL, "pid": os.getpid(), "uptime_s": round(time.time() - self.started, 1),
                 "proofs": self.proofs, "max_keys": self.max_keys,
                 "keys": [{"file": Path(p).name, "directory": Path(p).parent.name[:16], "kind": r.kind,
                           "size_mb": round(r.size / 1e6, 1), "sha256": r.sha256[:16], "load_s": round(r.load_s, 3),
-                          "proofs": r.uses} for p, r in list(self.keys.items())]}
+                          "proofs": r.uses} for p, r in keys]}
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -519,6 +526,9 @@ def start(*, path: Path | None = None, max_keys: int = 2, idle_timeout: float = 
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            answer = status(path)  # lost a race with another `start`: that one serves
+            if answer is not None:
+                return answer | {"already_running": True}
             raise ToolchainError(f"the resident prover exited at start (code {proc.returncode}); see {log_path}")
         answer = status(path)
         if answer is not None:

@@ -118,6 +118,23 @@ def test_tampered_key_is_refused_and_a_changed_file_noticed(toy: dict[str, Any],
     assert _verifies(toy, daemon.prove_resident(toy["keys"], toy["wtns"], path=sock))  # reloaded and checked
 
 
+def test_least_recently_used_key_is_dropped(toy: dict[str, Any], sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZKSOLV_CACHE", str(Path(toy["keys"].directory).parent.parent))
+    other = toolchain.compile_cached(ROOT / "tests" / "circuits" / "two_public.circom")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", trusted_setup.InsecureSetupWarning)
+        other_keys = trusted_setup.dev_setup(other)
+    other_wtns = toolchain.calculate_witness(other.wasm, {"account_commitment": 36, "market_root": 99, "secret": 5,
+                                                          "salt": 11}, toy["wtns"].parent / "other.wtns")
+    daemon.start(path=sock, max_keys=1)
+    assert _verifies(toy, daemon.prove_resident(toy["keys"], toy["wtns"], path=sock))
+    second = daemon.prove_resident(other_keys, other_wtns, path=sock)
+    assert verify_groth16(other_keys.load_verification_key(), second.proof, second.public_signals)
+    status = daemon.status(sock)
+    assert status is not None and [k["directory"] for k in status["keys"]] == [other_keys.directory.name[:16]]
+    assert _verifies(toy, daemon.prove_resident(toy["keys"], toy["wtns"], path=sock))  # reloaded after eviction
+
+
 def test_not_running_stale_and_foreign_sockets(toy: dict[str, Any], tmp_path: Path) -> None:
     missing = tmp_path / "none" / "prover.sock"
     assert daemon.status(missing) is None
