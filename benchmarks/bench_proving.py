@@ -591,6 +591,21 @@ def _series(points: list[dict[str, Any]]) -> tuple[dict[str, list[dict[str, Any]
     return by_positions, by_market
 
 
+def save_figure(fig: Any, out: Path, stem: str) -> list[str]:
+    """Write ``fig`` as ``<out>/<stem>.png`` and ``.svg`` (each atomically), close it; returns the paths."""
+    import matplotlib.pyplot as plt
+
+    written = []
+    for ext in ("png", "svg"):
+        path = out / f"{stem}.{ext}"
+        tmp = path.with_name(path.stem + ".tmp." + ext)
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+        written.append(str(path))
+    plt.close(fig)
+    return written
+
+
 def plot(points: list[dict[str, Any]], out: Path, name: str) -> list[str]:
     """Prove time, constraints and verify time vs positions (log-log; colour = risk mode, line style =
     backend) and, where several market sizes were run, vs instruments; PNG + SVG."""
@@ -621,13 +636,7 @@ def plot(points: list[dict[str, Any]], out: Path, name: str) -> list[str]:
             if ax.get_visible() and ax.lines:
                 ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
         fig.tight_layout()
-        for ext in ("png", "svg"):
-            path = out / f"{name}_{stem}.{ext}"
-            tmp = path.with_name(path.stem + ".tmp." + ext)
-            fig.savefig(tmp)
-            os.replace(tmp, path)
-            written.append(str(path))
-        plt.close(fig)
+        written.extend(save_figure(fig, out, f"{name}_{stem}"))
 
     def prove_lines(ax: Any, rows: list[dict[str, Any]], x: str, mode: str, suffix: str) -> None:
         colour = _MODE_COLOURS.get(mode)

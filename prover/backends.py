@@ -139,15 +139,56 @@ def eth_proof_to_snarkjs(blob: bytes) -> dict[str, Any]:
     }
 
 
+def key_source(keys: KeyPair) -> tuple[str, Path]:
+    """``("ark", path)`` for a dev-route key file, ``("zkey", path)`` for a snarkjs ``.zkey``."""
+    if keys.arkworks_pk is not None:
+        return "ark", Path(keys.arkworks_pk)
+    if keys.zkey is not None:
+        return "zkey", Path(keys.zkey)
+    raise ProofError(f"backend 'arkworks' cannot prove with {keys.route!r} keys")
+
+
+def load_proving_key(kind: str, path: str | Path, name: str | None = None) -> Any:
+    """Load a groth16py proving key: ``ProvingKey.load`` (``kind="ark"``) or ``import_zkey`` (``"zkey"``).
+
+    ``name`` is the file name used in errors (``path`` may be a private copy).
+    Raises :class:`ToolchainError` if groth16py refuses the file.
+    """
+    import groth16py
+
+    try:
+        if kind == "ark":
+            return groth16py.ProvingKey.load(str(path))
+        pk, _vk = groth16py.import_zkey(str(path))
+        return pk
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 — groth16py.EncodingError, or a Rust panic
+        raise ToolchainError(f"groth16py could not load the proving key {name or Path(path).name}: "
+                             f"{type(exc).__name__}") from None
+
+
+def prove_with_key(pk: Any, wtns_path: Path) -> dict[str, Any]:
+    """``groth16py.prove_wtns`` with a loaded key; the proof in snarkjs JSON form.
+
+    Raises :class:`ProofError` (never with a witness value) if the witness does not fit the key.
+    """
+    import groth16py
+
+    try:
+        blob = groth16py.prove_wtns(pk, str(wtns_path))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 — WitnessError, or a Rust panic (pyo3 PanicException)
+        raise ProofError(f"arkworks proving failed ({type(exc).__name__}): the witness does not fit the "
+                         "proving key's circuit") from None
+    return eth_proof_to_snarkjs(bytes(blob))
+
+
 @functools.lru_cache(maxsize=8)
 def _load_arkworks_pk(kind: str, path: str, mtime_ns: int, size: int) -> Any:
     """Load (and memoise per process) a groth16py proving key from a dev key file or a .zkey."""
-    import groth16py
-
-    if kind == "ark":
-        return groth16py.ProvingKey.load(path)
-    pk, _vk = groth16py.import_zkey(path)
-    return pk
+    return load_proving_key(kind, path)
 
 
 class ArkworksBackend(ProvingBackend):
@@ -166,30 +207,14 @@ class ArkworksBackend(ProvingBackend):
         return keys.arkworks_pk is not None or keys.zkey is not None
 
     def _proving_key(self, keys: KeyPair) -> Any:
-        kind, path = ("ark", keys.arkworks_pk) if keys.arkworks_pk is not None else ("zkey", keys.zkey)
-        assert path is not None
+        kind, path = key_source(keys)
         st = os.stat(path)
-        try:
-            return _load_arkworks_pk(kind, str(path), st.st_mtime_ns, st.st_size)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 — groth16py.EncodingError, or a Rust panic
-            raise ToolchainError(f"groth16py could not load the proving key {Path(path).name}: "
-                                 f"{type(exc).__name__}") from None
+        return _load_arkworks_pk(kind, str(path), st.st_mtime_ns, st.st_size)
 
     def prove(self, keys: KeyPair, wtns_path: Path) -> Proof:
-        import groth16py
-
         wtns_path, public = self._check(keys, wtns_path)
-        pk = self._proving_key(keys)
-        try:
-            blob = groth16py.prove_wtns(pk, str(wtns_path))
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 — WitnessError, or a Rust panic (pyo3 PanicException)
-            raise ProofError(f"arkworks proving failed ({type(exc).__name__}): the witness does not fit the "
-                             "proving key's circuit") from None
-        return Proof(proof=eth_proof_to_snarkjs(bytes(blob)), public_signals=public, backend=self.name)
+        proof = prove_with_key(self._proving_key(keys), wtns_path)
+        return Proof(proof=proof, public_signals=public, backend=self.name)
 
 
 _BACKENDS: dict[str, type[ProvingBackend]] = {
@@ -215,4 +240,4 @@ def get_backend(name: str) -> ProvingBackend:
 
 
 __all__ = ["Proof", "ProvingBackend", "SnarkjsBackend", "ArkworksBackend", "eth_proof_to_snarkjs",
-           "available_backends", "get_backend"]
+           "available_backends", "get_backend", "key_source", "load_proving_key", "prove_with_key"]

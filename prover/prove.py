@@ -17,21 +17,31 @@ private temporary directory (deleted afterwards: it holds every private
 value), checks it against the reference (public signals, net greeks, NAV,
 margin and requirement must equal the Python values) before proving with the
 chosen backend, and checks the proof's public signals once more.
+
+Latency (what a trader waits for every epoch): the witness is computed
+in-process by circom's wasm under wasmtime when the optional ``wasmtime``
+package is installed (:mod:`prover.witness_wasm`; node otherwise), and the
+arkworks proof is made by the resident prover (:mod:`prover.daemon`, started
+with ``zksolv prover start``) when one runs, so the proving key is not loaded
+again; without one the key is loaded in this process, with a one-line note.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ContextManager
 
-from prover.backends import get_backend
+from prover import daemon
+from prover.backends import Proof, get_backend
 from prover.chunks import chunks_needed, plan_chunks
 from prover.engines import Progress as TaskProgress
 from prover.engines import ProofTask, get_engine
 from prover.witness import check_witness, expected_signals, reference_inputs
+from prover.witness_wasm import calculate_witness
 from verifier.proof_io import save_proof, save_public, save_verification_key
 from verifier.statement import STATEMENT_FILE, Statement
 from zksolv.account import Account
@@ -39,12 +49,19 @@ from zksolv.artifacts import build_artifacts
 from zksolv.atomic import staged_dir
 from zksolv.circuitgen import Tier
 from zksolv.commitments import account_commitment_of, market_root
-from zksolv.errors import InputError, ProofError
+from zksolv.errors import InputError, ProofError, ToolchainError
 from zksolv.market import MarketState
-from zksolv.toolchain import calculate_witness
-from zksolv.trusted_setup import ROUTE_DEV
+from zksolv.trusted_setup import ROUTE_DEV, KeyPair
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], ContextManager[Any]]
+Note = Callable[[str], None]
+
+#: ``resident=`` choices: use the resident prover if it runs (else prove here, with a note),
+#: require it, or never use it.
+RESIDENT_MODES = ("auto", "require", "off")
+NOT_RUNNING_NOTE = "no resident prover running (`zksolv prover start` keeps the proving key loaded); proving in this process"
 
 PROOF_FILE, PUBLIC_FILE, VK_FILE = "proof.json", "public.json", "verification_key.json"
 #: A chunked bundle's extra files: the chunk circuit's key, the final proof's and the chunks' folders.
@@ -127,6 +144,9 @@ def prove(
     ptau: Path | None = None,
     progress: Progress | None = None,
     task_progress: TaskProgress | None = None,
+    resident: str = "auto",
+    witness_engine: str | None = None,
+    note: Note | None = None,
 ) -> ProofBundle | ChunkedBundle:
     """Prove ``account`` meets the AVSL rule under ``market``.
 
@@ -141,7 +161,16 @@ def prove(
     :class:`~zksolv.errors.ToolchainError`. ``progress(label)`` is entered
     around each slow step (the CLI prints timings with it); ``task_progress(done,
     total)`` is called as chunk proofs finish.
+
+    ``resident`` (one circuit, arkworks backend): ``"auto"`` proves with the resident
+    prover when it runs and in this process otherwise, calling ``note`` (default:
+    the log) with one line; ``"require"`` raises :class:`ToolchainError` when
+    none runs; ``"off"`` never uses it. A resident prover that dies during the
+    proof raises :class:`ToolchainError` in every mode. ``witness_engine``:
+    ``"auto"`` (wasmtime if installed, else node), ``"wasmtime"`` or ``"node"``.
     """
+    if resident not in RESIDENT_MODES:
+        raise ToolchainError(f"resident must be one of {', '.join(RESIDENT_MODES)}, not {resident!r}")
     if n_positions is not None and (chunk_size is not None or n_chunks is not None):
         raise InputError("n_positions (one circuit's capacity) and chunk_size / n_chunks exclude each other")
     tier = None if chunk_size is not None or n_chunks is not None else tier_for(account, market, n_positions)
@@ -160,10 +189,20 @@ def prove(
     with tempfile.TemporaryDirectory(prefix="zksolv-prove-") as tmp:
         wtns = Path(tmp) / "witness.wtns"
         with step("computing the witness"):
-            calculate_witness(artifacts.circuit.wasm, inputs, wtns)
+            engine = {} if witness_engine is None else {"engine": witness_engine}  # None: $ZKSOLV_WITNESS or auto
+            calculate_witness(artifacts.circuit.wasm, inputs, wtns, **engine)
             check_witness(artifacts.circuit.sym, wtns, expected_signals(inputs, reference))
-        with step(f"proving with {prover.name}"):
-            proof = prover.prove(artifacts.keys, wtns)
+        proof: Proof | None = None
+        if prover.name == "arkworks" and resident != "off":
+            try:
+                proof = _prove_resident(artifacts.keys, wtns, step)
+            except daemon.NotRunning:
+                if resident == "require":
+                    raise ToolchainError("no resident prover running: start one with `zksolv prover start`") from None
+                (note or log.info)(NOT_RUNNING_NOTE)
+        if proof is None:
+            with step(f"proving with {prover.name}"):
+                proof = prover.prove(artifacts.keys, wtns)
     if proof.public_signals != [str(commitment), str(root)]:
         raise ProofError("the circuit's public signals differ from the commitment and root computed in Python")
     statement = Statement(
@@ -172,6 +211,16 @@ def prove(
         insecure_setup=artifacts.keys.insecure,
     )
     return ProofBundle(proof.proof, proof.public_signals, statement, artifacts.keys.load_verification_key())
+
+
+def _prove_resident(keys: KeyPair, wtns: Path, step: Progress) -> Proof:
+    """The proof from the resident prover; :class:`daemon.NotRunning` if none answers."""
+    connection = daemon.socket_path()
+    running = daemon.status(connection)
+    if running is None:
+        raise daemon.NotRunning(f"no resident prover at {connection}")
+    with step(f"proving with arkworks (resident prover, pid {running['pid']})"):
+        return daemon.prove_resident(keys, wtns, path=connection)
 
 
 def prove_chunked(

@@ -335,11 +335,16 @@ def _check_writable_dir(folder: Path, option: str) -> None:
 @click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True)
 @route_option
 @ptau_option
+@click.option("--resident", type=click.Choice(["auto", "require", "off"]), default="auto", show_default=True,
+              help="arkworks: prove with the resident prover (`zksolv prover start`) if it runs; require it; or never")
+@click.option("--witness", "witness_engine", type=click.Choice(["auto", "wasmtime", "node"]), default=None,
+              help="witness calculator: circom's wasm in-process (wasmtime) or under node [default: auto, "
+                   "wasmtime if installed; $ZKSOLV_WITNESS]")
 @json_option
 @handle_errors
 def prove(account_path: str, market_path: str, out: str, n_positions: int | None, chunk_size: int | None,
           n_chunks: int | None, workers: int | None, ray_address: str | None, backend: str, route: str,
-          ptau: str | None, as_json: bool) -> None:
+          ptau: str | None, resident: str, witness_engine: str | None, as_json: bool) -> None:
     """Prove the account meets the AVSL rule; refuses (exit 4) if it does not.
 
     Books of up to 64 positions prove in one circuit, larger ones in chunks
@@ -362,7 +367,8 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     bundle = make_proof(account, state, n_positions=n_positions,
                         chunk_size=chunk_size, n_chunks=n_chunks, workers=workers, ray_address=ray_address,
                         backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings),
-                        task_progress=_task_bar())
+                        task_progress=_task_bar(), resident=resident, witness_engine=witness_engine,
+                        note=lambda line: click.echo(f"note: {line}", err=True))
     paths = bundle.save(out)
     if bundle.statement.insecure_setup:
         click.echo("warning: proved with development keys — NOT FOR REAL FUNDS", err=True)
@@ -403,6 +409,62 @@ def _task_bar() -> Callable[[int, int], None] | None:
                    f"({time.perf_counter() - start:.0f} s)", err=True, nl=done == total)
 
     return show
+
+
+# ------------------------------------------------------------------- prover
+@main.group()
+def prover() -> None:
+    """The resident prover: a local process that keeps proving keys loaded across epochs.
+
+    It listens on a Unix socket only this user can reach (<cache>/run/prover.sock,
+    $ZKSOLV_PROVER_SOCKET overrides); `zksolv prove` uses it while it runs.
+    """
+
+
+@prover.command("start")
+@click.option("--max-keys", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="proving keys kept loaded (least recently used dropped first)")
+@click.option("--idle-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="stop after this many seconds without a request (0: never)")
+@json_option
+@handle_errors
+def prover_start(max_keys: int, idle_timeout: float, as_json: bool) -> None:
+    """Start the resident prover in the background (no-op if it runs)."""
+    from prover import daemon
+
+    info = daemon.start(max_keys=max_keys, idle_timeout=idle_timeout)
+    _emit({"running": True, "pid": info["pid"], "socket": str(daemon.socket_path()),
+           "already_running": info.get("already_running", False)}, as_json)
+
+
+@prover.command("stop")
+@json_option
+@handle_errors
+def prover_stop(as_json: bool) -> None:
+    """Stop the resident prover (no-op if none runs)."""
+    from prover import daemon
+
+    pid = daemon.stop()
+    _emit({"stopped": pid is not None, "pid": pid}, as_json)
+
+
+@prover.command("status")
+@json_option
+@handle_errors
+def prover_status(as_json: bool) -> None:
+    """Whether the resident prover runs, and which keys it holds."""
+    from prover import daemon
+
+    info = daemon.status()
+    if info is None:
+        _emit({"running": False, "socket": str(daemon.socket_path())}, as_json)
+        return
+    data = {"running": True, "pid": info["pid"], "socket": str(daemon.socket_path()), "uptime_s": info["uptime_s"],
+            "proofs": info["proofs"], "keys": info["keys"]}
+    if not as_json:
+        data["keys"] = ", ".join(f"{k['directory']}/{k['file']} ({k['size_mb']} MB, {k['proofs']} proofs)"
+                                 for k in info["keys"]) or "none loaded yet"
+    _emit(data, as_json)
 
 
 # ------------------------------------------------------------------- verify
