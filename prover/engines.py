@@ -37,7 +37,8 @@ from typing import Any, Callable, Sequence
 from prover.backends import Proof, get_backend
 from zksolv.errors import ProofError, ToolchainError, ZksolvError
 from zksolv.r1cs import read_wtns
-from zksolv.toolchain import CompiledCircuit, calculate_witness
+from prover.witness_wasm import calculate_witness
+from zksolv.toolchain import CompiledCircuit
 from zksolv.trusted_setup import KeyPair
 
 #: ``progress(done, total)`` after each finished task.
