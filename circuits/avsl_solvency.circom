@@ -13,8 +13,8 @@ pragma circom 2.1.6;
  *   and instrument_id[N]; per balance slot balance[A] (52 bits); salt (any field
  *   element). What the commitment binds is (instrument_id, q) and (asset_id,
  *   balance): identities, never listing positions.
- * Private lookup details (constrained, not committed): leaf_index[N] (< 4^DEPTH)
- *   and the Merkle path[N][DEPTH][3] of each slot's leaf, which carries the
+ * Private lookup details (constrained, not committed): leaf_index[N] (< ARITY^DEPTH,
+ *   ARITY = FP_MERKLE_ARITY() = 8) and the Merkle path[N][DEPTH][ARITY-1] of each slot's leaf, which carries the
  *   slot's instrument_id; asset_index[A], where each balance slot's asset sits in
  *   this epoch's collateral table.
  * Private market inputs (bound by market_root, validated by the keeper):
@@ -86,7 +86,7 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     signal input delta[N];
     signal input gamma[N];
     signal input vega[N];
-    signal input path[N][DEPTH][3];
+    signal input path[N][DEPTH][FP_MERKLE_ARITY() - 1];
 
     // ---- hints
     signal input mm;
@@ -119,7 +119,7 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
         leaf[j].delta <== delta[j];
         leaf[j].gamma <== gamma[j];
         leaf[j].vega <== vega[j];
-        inclusion[j] = MerkleInclusion4(DEPTH);
+        inclusion[j] = MerkleInclusion(DEPTH);
         inclusion[j].leaf <== leaf[j].leaf;
         inclusion[j].index <== leaf_index[j];
         inclusion[j].path <== path[j];

@@ -201,7 +201,7 @@ def test_circuit_inputs_shape_and_padding() -> None:
     inputs = circuit_inputs(account_of(market, slots, balances), market, tier)
     assert len(inputs["q"]) == len(inputs["path"]) == tier.n_positions
     assert inputs["q"][len(slots):] == ["0"] * (tier.n_positions - len(slots))
-    assert all(len(p) == tier.depth and all(len(lvl) == 3 for lvl in p) for p in inputs["path"])
+    assert all(len(p) == tier.depth and all(len(lvl) == fp.MERKLE_ARITY - 1 for lvl in p) for p in inputs["path"])
     assert inputs["market_root"] == str(commitments.market_root(market))
     assert all(isinstance(x, str) and 0 <= int(x) < P for x in inputs["q"] + inputs["delta"])
     assert set(inputs) >= {"m", "mm"} and "t" not in inputs

@@ -192,6 +192,7 @@ CIRCHECK_WRAPPERS = {
     "risk_var": ("risk_var.circom", "RiskVar(2)"),
     "margin_rounding": ("solvency.circom", "MarginRounding()"),
     "solvency": ("solvency.circom", "Solvency()"),
+    "child_placement": ("placement.circom", "ChildPlacement(3)"),
 }
 
 #: (template regex, detector, message regex, why).

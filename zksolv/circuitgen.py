@@ -59,6 +59,7 @@ _CONSTANTS: dict[str, int] = {
     "POSITION_ENTRY_SHIFT": identity.POSITION_ENTRY_SHIFT,
     "QTY_OFFSET": identity.QTY_OFFSET,
     "BALANCE_ENTRY_SHIFT": identity.BALANCE_ENTRY_SHIFT,
+    "MERKLE_ARITY": fp.MERKLE_ARITY,
 }
 
 

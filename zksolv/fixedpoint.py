@@ -59,8 +59,11 @@ MAX_POSITIONS = 2**10
 MAX_UNDERLYINGS = 16
 MAX_COLLATERAL = 16
 MAX_SCENARIOS = 256
-MERKLE_ARITY = 4
-MAX_TREE_DEPTH = 8  # 4^8 = 65,536 instruments
+#: Children per node of the instrument tree (a power of two; circuits/merkle.circom reads it
+#: as FP_MERKLE_ARITY()). 8 is the cheapest per index bit in circomlib Poseidon: 416
+#: constraints per level of 3 bits vs 304 per 2 bits at arity 4 (benchmarks/README.md).
+MERKLE_ARITY = 8
+MAX_TREE_DEPTH = 6  # 8^6 = 262,144 instruments (>= 65,536)
 
 # --- bit widths (|x| < 2^BITS for signed fields) ------------------------------
 QTY_BITS = 52  #: private, signed, range-checked in circuit as q + 2^52 < 2^53
@@ -94,6 +97,7 @@ GREEK_SUM_BITS = 112
 #: Final solvency slack NAV_raw*1e6 - REQ_raw is < 2^SOLVENCY_BITS.
 SOLVENCY_BITS = 240
 
+assert MERKLE_ARITY in (4, 8, 16) and MERKLE_ARITY**MAX_TREE_DEPTH >= 2**16
 assert max(LOSS_BITS, HINT_BITS, SLACK_BITS, ES_SLACK_BITS, SOLVENCY_BITS) <= 252
 assert MM_BITS + MM_DIVISOR.bit_length() + 20 < 253
 
