@@ -23,7 +23,7 @@ pragma circom 2.1.6;
  *   underlyings_hash, asset_id[A], price[A], haircut[A]; per slot the
  *   instrument fields underlying, mark, delta, gamma, vega.
  * Hints (range-checked one-sidedly): mm (128 bits) and
- *   stress: m[U]; es: t, e[K]; var: yt[U], s, n[U], v[U].
+ *   stress: m[U]; es: t (the excesses e_k are computed from it); var: yt[U], s, n[U], v[U].
  * Unused slots: q = 0 with a valid path (e.g. to leaf 0), balance = 0 with any
  *   asset_index: they add 0 to every sum and their entries are 0 (not committed).
  * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json;
@@ -191,7 +191,6 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     }
     if (MODE == 1) {
         signal input t;
-        signal input e[K];
         component losses = ScenarioLosses(U, K);
         losses.Delta <== Delta;
         losses.Gamma <== Gamma;
@@ -203,7 +202,6 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
         es.w <== w;
         es.es_level <== es_level;
         es.t <== t;
-        es.e <== e;
         es.mm <== mm;
         if (FP_DEBUG()) {
             for (var u = 0; u < U; u++) {

@@ -41,7 +41,7 @@ from zksolv.market import (
     ScenarioSet,
     Underlying,
 )
-from zksolv.model import evaluate
+from zksolv.model import es_excesses, evaluate, joint_losses
 from zksolv.poseidon import poseidon
 from prover.witness import build_inputs, circuit_inputs
 
@@ -490,20 +490,28 @@ def test_stress_cheating_hints_fail(circuit) -> None:
     assert all(r["ok"] for r in results[1 + len(bad):]), [r.get("error") for r in results[1 + len(bad):]]
 
 
+def _es_excesses(result) -> list[int]:
+    return es_excesses(joint_losses(result.losses), result.hints["t"])
+
+
 @pytest.mark.slow
 def test_es_cheating_hints_fail(circuit) -> None:
+    """t is the only ES hint (the circuit derives e_k = max(0, L_k - t)): any t is an upper bound, so
+    the cheats are a margin below the bound of the t used, or a t outside the sign-bit range."""
     tier = TIERS["es_u2"]
-    market, slots, balances, result = _rich_case(tier, 12, lambda r: r.mm > 0 and max(r.hints["e"]) > 0)
+    market, slots, balances, result = _rich_case(tier, 12, lambda r: r.mm > 0 and max(_es_excesses(r)) > 0)
     good = inputs_for(market, tier, slots, balances, result=result)
-    k = max(range(tier.n_scenarios), key=lambda i: result.hints["e"][i])
+    joint = joint_losses(result.losses)
+    t = result.hints["t"]
     bad = [
-        _tamper(good, "e", -1, k),                 # e_k below L_k - t
-        _tamper(good, "e", -result.hints["e"][k] - 1, k),  # e_k negative
-        _tamper(good, "t", -1),                    # t lowered, e unchanged: e_k < L_k - t at the quantile
-        _tamper(good, "t", fp.MM_DIVISOR),         # t raised, e unchanged: the ES bound exceeds mm
-        _tamper(good, "mm", -1),
+        _tamper(good, "mm", -1),                   # below the bound at the quantile (the exact ES)
+        _tamper(good, "t", 1 << 200),              # a valid threshold, but its bound F(t) far above mm
+        _tamper(good, "t", -(1 << 200)),           # likewise below: every e_k grows by 2^200
+        _tamper(good, "t", (1 << fp.ES_EXCESS_BITS) + max(joint) - t + 1),   # L_k - t < -2^212: no sign bit
+        _tamper(good, "t", -(1 << fp.ES_EXCESS_BITS) + min(joint) - t),      # L_k - t >= 2^212
     ]
-    fine = [_tamper(good, "e", 10**6, k), _tamper(good, "mm", 1)]
+    # one-sided: another threshold near the quantile with a margin one unit larger still proves
+    fine = [_tamper(good, "mm", 1), _tamper(_tamper(good, "t", 1), "mm", 1), _tamper(_tamper(good, "t", -1), "mm", 1)]
     results = circuit("es_u2").run([good, *bad, *fine])
     assert results[0]["ok"], results[0].get("error")
     assert [r["ok"] for r in results[1:1 + len(bad)]] == [False] * len(bad)

@@ -42,6 +42,7 @@ _CONSTANTS: dict[str, int] = {
     "SLACK_BITS": fp.SLACK_BITS,
     "MM_BITS": fp.MM_BITS,
     "ES_SLACK_BITS": fp.ES_SLACK_BITS,
+    "ES_EXCESS_BITS": fp.ES_EXCESS_BITS,
     "VAR_Y_BITS": fp.VAR_Y_BITS,
     "VAR_S_BITS": fp.VAR_S_BITS,
     "GREEK_SUM_BITS": fp.GREEK_SUM_BITS,
