@@ -88,9 +88,12 @@ LOSS_BITS = 211
 #: ES: |L_k - t| < 2^ES_EXCESS_BITS whenever t is one of the L_j (the reference threshold, the
 #: c-quantile), since both are < 2^210.0000001 in size; the circuit range-checks L_k - t to it.
 ES_EXCESS_BITS = 212
-#: Stress hint m_u (the maximum 2L_{u,k}, or 0) is < 2^HINT_BITS.
-HINT_BITS = 214
-#: One-sided slacks (hint - value) are range-checked to SLACK_BITS.
+#: Stress: the hint m_u (max(0, max_k 2L_{u,k}) or more) is range-checked to [0, 2^STRESS_HINT_BITS),
+#: each slack m_u - 2L_{u,k} to [0, 2^STRESS_SLACK_BITS): every honest value fits (|2L| < 2^207),
+#: and any admitted difference lies in (-2^207, 2^208), so a negative one wraps far above 2^208.
+STRESS_HINT_BITS = SCENARIO_LOSS_BITS
+STRESS_SLACK_BITS = SCENARIO_LOSS_BITS + 1
+#: Other one-sided slacks (hint - value: margin rounding, VaR) are range-checked to SLACK_BITS.
 SLACK_BITS = 216
 #: Margin in micro-USD (the rounding quotient mm) is < 2^MM_BITS.
 MM_BITS = 128
@@ -107,7 +110,7 @@ GREEK_SUM_BITS = 112
 SOLVENCY_BITS = 240
 
 assert MERKLE_ARITY in (4, 8, 16) and MERKLE_ARITY**MAX_TREE_DEPTH >= 2**16
-assert max(LOSS_BITS, HINT_BITS, SLACK_BITS, ES_SLACK_BITS, SOLVENCY_BITS) <= 252
+assert max(LOSS_BITS, SLACK_BITS, ES_SLACK_BITS, SOLVENCY_BITS) <= 252
 
 
 def _scenario_loss_bound() -> int:

@@ -283,7 +283,7 @@ def check_circuit_bounds(result: MarginResult) -> None:
     h = result.hints
     if result.mode is RiskMode.STRESS:
         for m in h["m"]:  # type: ignore[union-attr]
-            fits("stress maximum hint", m, fp.HINT_BITS)
+            fits("stress maximum hint", m, fp.STRESS_HINT_BITS)
     elif result.mode is RiskMode.ES:
         for loss in joint_losses(result.losses):  # |L_k - t| < 2^212: the circuit's sign-bit range
             fits("ES threshold hint", loss - h["t"] + (1 << fp.ES_EXCESS_BITS), fp.ES_EXCESS_BITS + 1)  # type: ignore[operator]
