@@ -44,6 +44,7 @@ from zksolv.market import (
 from zksolv.model import es_excesses, evaluate, joint_losses
 from zksolv.poseidon import poseidon
 from prover.witness import build_inputs, circuit_inputs
+from tests.witness_batch import run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "test-circuits"
@@ -234,34 +235,6 @@ def test_circuit_inputs_refuses_insolvent_without_amounts() -> None:
 
 
 # ============================================================== compile + witness helpers
-_RUNNER = r"""
-const fs = require('fs');
-const [calcPath, wasmPath, inputsPath] = process.argv.slice(2);
-const builder = require(calcPath);
-(async () => {
-  const code = fs.readFileSync(wasmPath);
-  const inputs = JSON.parse(fs.readFileSync(inputsPath, 'utf8'));
-  const results = [];
-  const origLog = console.log;
-  let calc = await builder(code);
-  for (const inp of inputs) {
-    const logs = [];
-    console.log = (...a) => logs.push(a.join(' '));
-    try {
-      await calc.calculateWitness(inp, true);
-      results.push({ok: true, logs});
-    } catch (e) {
-      results.push({ok: false, logs, error: String((e && e.message) || e).slice(0, 400)});
-      console.log = origLog;
-      calc = await builder(code);   // fresh instance after a trap
-    }
-    console.log = origLog;
-  }
-  process.stdout.write(JSON.stringify(results));
-})();
-"""
-
-
 class Circuit:
     """A compiled DEBUG build of a tier plus a batch witness runner."""
 
@@ -270,15 +243,7 @@ class Circuit:
 
     def run(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Witness per input: ``{"ok": bool, "values": {name or (name, *idx): int}, "error": str}``."""
-        from zksolv.toolchain import run_node
-
-        with tempfile.TemporaryDirectory(prefix="zksolv-test-wtns-") as tmp:
-            script, data = Path(tmp) / "runner.js", Path(tmp) / "inputs.json"
-            script.write_text(_RUNNER)
-            data.write_text(json.dumps(batch))
-            proc = run_node([script, self.compiled.wasm.parent / "witness_calculator.js", self.compiled.wasm, data],
-                            timeout=900, what="test witness batch")
-        out = json.loads(proc.stdout)
+        out = run_batch(self.compiled, batch)
         for res in out:
             values: dict[Any, int] = {}
             for line in res["logs"]:

@@ -9,9 +9,7 @@ tampered, wrong indices, swapped or foreign siblings.
 
 from __future__ import annotations
 
-import json
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from zksolv import fixedpoint as fp
 from zksolv import r1cs as R
 from zksolv.merkle import ARITY, LOG, MerkleTree, depth_for, root_from_path
 from zksolv.poseidon import poseidon
+from tests.witness_batch import run_batch
 
 P = fp.FIELD_MODULUS
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,28 +129,6 @@ def test_malformed_paths_are_refused() -> None:
 
 
 # ============================================================== the circuit twin (slow)
-_BATCH = r"""
-const fs = require('fs');
-const [calcPath, wasmPath, inputsPath] = process.argv.slice(2);
-const builder = require(calcPath);
-(async () => {
-  const code = fs.readFileSync(wasmPath);
-  const inputs = JSON.parse(fs.readFileSync(inputsPath, 'utf8'));
-  const out = [];
-  let calc = await builder(code);
-  for (const inp of inputs) {
-    try {
-      const w = await calc.calculateWitness(inp, true);
-      out.push(w.map((x) => x.toString()));
-    } catch (e) {
-      out.push(null);
-      calc = await builder(code);   // fresh instance after a failed assert
-    }
-  }
-  process.stdout.write(JSON.stringify(out));
-})();
-"""
-
 #: LOG bits per level; the harness opens a depth-2 tree (every position at both levels).
 HARNESS_DEPTH = 2
 
@@ -209,15 +186,7 @@ class Harness:
         self.names = R.wire_names(R.read_sym(self.compiled.sym))
 
     def run(self, batch: list[dict[str, Any]]) -> list[list[int] | None]:
-        from zksolv.toolchain import run_node
-
-        with tempfile.TemporaryDirectory(prefix="zksolv-test-merkle-") as tmp:
-            script, data = Path(tmp) / "batch.js", Path(tmp) / "inputs.json"
-            script.write_text(_BATCH)
-            data.write_text(json.dumps(batch))
-            proc = run_node([script, self.compiled.wasm.parent / "witness_calculator.js", self.compiled.wasm, data],
-                            timeout=600, what="merkle harness witnesses")
-        return [None if w is None else [int(x) for x in w] for w in json.loads(proc.stdout)]
+        return [res["witness"] for res in run_batch(self.compiled, batch, witness=True)]
 
 
 @pytest.fixture(scope="module")
