@@ -327,37 +327,6 @@ def _reference_values(r: MarginResult) -> dict[str, int]:
     return out
 
 
-@pytest.mark.slow
-def test_circuit_refuses_the_other_decomposition_of_a_packed_leaf(wasm, constraints, tmp_path: Path) -> None:
-    """The leaf packs the underlying's row above the identity, X = u*2^187 + id (instrument.circom).
-    Opening the same leaf as (u', id') = (u -+ 1, id +- 2^187) keeps X and the Merkle path valid and
-    routes the greeks to the other underlying; the committed entry then no longer matches (q cannot
-    absorb 2^240), so there is no witness, and the honest witness with just those two wires moved
-    violates the R1CS (independent checker)."""
-    r1cs, _, wires = constraints
-    eth = next(i for i, ins in enumerate(MARKET.instruments) if ins.underlying == 1 and ins.delta != 0)
-    btc = next(i for i, ins in enumerate(MARKET.instruments) if ins.underlying == 0 and ins.delta != 0)
-    slots = [(btc, 2_000_000), (eth, -3_000_000)]
-    balances = [10**15, 0, 0, 0]  # 1e9 USDC: solvent by far
-    assert evaluate(MARKET, slots, balances).solvent
-    honest = _honest(slots, balances)
-    w = _witness(wasm, honest, tmp_path)
-    assert R.check(r1cs, w) == []
-    shift = 1 << 187
-    for index, du in ((btc, +1), (eth, -1)):
-        j = honest["instrument_id"].index(str(MARKET.instrument_ids[index]))
-        assert int(honest["underlying"][j]) == MARKET.instruments[index].underlying
-        forged = {k: (list(v) if isinstance(v, list) else v) for k, v in honest.items()}
-        u, ident = int(honest["underlying"][j]) + du, (int(honest["instrument_id"][j]) - du * shift) % P
-        forged["underlying"][j], forged["instrument_id"][j] = str(u), str(ident)
-        assert (u * shift + ident) % P == MARKET.instruments[index].underlying * shift + MARKET.instrument_ids[index]
-        assert not _witness_ok(wasm, forged, tmp_path), f"slot {j}: the other decomposition got a witness"
-        moved = list(w)
-        moved[wires[f"main.underlying[{j}]"]] = u
-        moved[wires[f"main.instrument_id[{j}]"]] = ident
-        assert R.check(r1cs, moved) != [], f"slot {j}: the R1CS accepts the other decomposition"
-
-
 #: q and -q on instruments with identical data, maximal and small, on one or both underlyings.
 CANCELLING = [
     [(1, QMAX), (2, -QMAX)],

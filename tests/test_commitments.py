@@ -87,7 +87,7 @@ def test_instrument_leaf_formula_and_signed_encoding() -> None:
     ins = market.instruments[4]  # ETH-P: negative delta and vega
     ident = instrument_id("ETH", InstrumentKind.PUT.code, ins.strike, ins.expiry)
     assert market.instrument_ids[4] == ident
-    expected = poseidon([ident + 2**187, ins.mark, P - 30_000_000, 10**9, P - 3 * 10**6])  # underlying 1, packed
+    expected = poseidon([ident, 1, ins.mark, P - 30_000_000, 10**9, P - 3 * 10**6])
     assert cm.instrument_leaf(ident, ins) == expected
 
 

@@ -62,7 +62,6 @@ _CONSTANTS: dict[str, int] = {
     "QTY_OFFSET": identity.QTY_OFFSET,
     "BALANCE_ENTRY_SHIFT": identity.BALANCE_ENTRY_SHIFT,
     "MERKLE_ARITY": fp.MERKLE_ARITY,
-    "INSTRUMENT_ID_BITS": identity.INSTRUMENT_ID_BITS,
 }
 
 

@@ -7,9 +7,7 @@ Instruments and assets are named by their stable identities
 
 - ``hash_list(xs)``: ``h = len(xs)``; for each chunk of 15 (at least one
   chunk, the last zero-padded) ``h = Poseidon16([h] + chunk)``.
-- instrument leaf: ``Poseidon5([u * 2^187 + instrument_id, mark, delta, gamma, vega])`` (the
-  underlying's row packed above the < 2^187 identity; why that packing is sound:
-  ``circuits/instrument.circom``).
+- instrument leaf: ``Poseidon6([instrument_id, u, mark, delta, gamma, vega])``.
 - ``instruments_root``: arity-8 (``fixedpoint.MERKLE_ARITY``) Poseidon tree of the leaves in
   listing order (:class:`~zksolv.merkle.MerkleTree`), depth ``max(1, ceil(log8 n))``.
 - ``params_hash = hash_list(header + dS + dsig + w + a + g + vs)`` with header
@@ -43,7 +41,7 @@ from zksolv import fixedpoint as fp
 from zksolv.account import Account
 from zksolv.errors import InputError
 from zksolv.fixedpoint import to_field
-from zksolv.identity import INSTRUMENT_ID_BITS, balance_entry, position_entry, symbol_code
+from zksolv.identity import balance_entry, position_entry, symbol_code
 from zksolv.market import Instrument, MarketState
 from zksolv.merkle import MerkleTree
 from zksolv.poseidon import poseidon
@@ -73,13 +71,9 @@ def hash_list(xs: Sequence[int]) -> int:
 
 # ------------------------------------------------------------------- market
 def instrument_leaf(ident: int, ins: Instrument) -> int:
-    """``Poseidon5([underlying * 2^187 + instrument_id, mark, delta, gamma, vega])``, signed values ``to_field``.
-
-    The identity is < 2^187 (:data:`zksolv.identity.INSTRUMENT_ID_BITS`) and the
-    underlying's row < 16, so the packed element is < 2^191 and splits uniquely.
-    """
-    packed = ins.underlying << INSTRUMENT_ID_BITS | ident
-    return poseidon([packed, *map(to_field, (ins.mark, ins.delta, ins.gamma, ins.vega))])
+    """``Poseidon6([instrument_id, underlying, mark, delta, gamma, vega])``, signed values ``to_field``."""
+    fields = (ins.underlying, ins.mark, ins.delta, ins.gamma, ins.vega)
+    return poseidon([ident, *map(to_field, fields)])
 
 
 def instrument_tree(market: MarketState) -> MerkleTree:
