@@ -27,9 +27,9 @@ pragma circom 2.1.6;
  * Unused slots: q = 0 with a valid path (e.g. to leaf 0), balance = 0 with any
  *   asset_index: they add 0 to every sum and their entries are 0 (not committed).
  * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json;
- *   (N=8, U=2, A=4, K=16, DEPTH=3, stress) = 27,389, N=16: 40,905: one position
- *   costs 1,689.5 at DEPTH=3 (the demo's 152 instruments), 2,105.5 at DEPTH=4
- *   (4,096 instruments: N=8 30,717, N=16 47,561), U=2 (leaf 321 + path 416 per
+ *   (N=8, U=2, A=4, K=16, DEPTH=3, stress) = 27,653, N=16: 41,433: one position
+ *   costs 1,722.5 at DEPTH=3 (the demo's 152 instruments), 2,138.5 at DEPTH=4
+ *   (4,096 instruments: N=8 30,981, N=16 48,089), U=2 (leaf 354 + path 416 per
  *   level + entry 3 + Poseidon(9)/8 + greeks 65).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen;
  * FP_DEBUG() != 0 logs intermediate values (test builds only: they are private).
