@@ -11,7 +11,7 @@ node among its siblings per level, and the cost per index bit is what
 matters. Measured with circom2 ``--O2`` (benchmarks/README.md): a level is
 416 constraints at arity 8 (Poseidon(8) 402, 3 index bits, placement 11) for
 3 bits, 304 at arity 4 (Poseidon(4) 297, 2 bits, placement 5) for 2 bits,
-and ~242 per bit binary. A 4,096-leaf path: 1,664 (arity 8, depth 4) vs
+and ~240-270 per bit binary. A 4,096-leaf path: 1,664 (arity 8, depth 4) vs
 1,824 (arity 4, depth 6) vs 3,258 (binary, depth 12).
 """
 
