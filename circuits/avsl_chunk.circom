@@ -57,7 +57,7 @@ template AvslChunk(C, U, DEPTH) {
     signal input q[C];
     signal input instrument_id[C];
     signal input leaf_index[C];
-    signal input path[C][DEPTH][3];
+    signal input path[C][DEPTH][FP_MERKLE_ARITY() - 1];
     signal input underlying[C];
     signal input mark[C];
     signal input delta[C];

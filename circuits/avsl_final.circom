@@ -176,13 +176,11 @@ template AvslFinal(U, A, K, MODE) {
     }
     if (MODE == 1) {
         signal input t;
-        signal input e[K];
         margin.dS <== dS;
         margin.dsig <== dsig;
         margin.w <== w;
         margin.es_level <== es_level;
         margin.t <== t;
-        margin.e <== e;
     }
     if (MODE == 2) {
         signal input yt[U];

@@ -13,8 +13,8 @@ pragma circom 2.1.6;
  *   and instrument_id[N]; per balance slot balance[A] (52 bits); salt (any field
  *   element). What the commitment binds is (instrument_id, q) and (asset_id,
  *   balance): identities, never listing positions.
- * Private lookup details (constrained, not committed): leaf_index[N] (< 4^DEPTH)
- *   and the Merkle path[N][DEPTH][3] of each slot's leaf, which carries the
+ * Private lookup details (constrained, not committed): leaf_index[N] (< ARITY^DEPTH,
+ *   ARITY = FP_MERKLE_ARITY() = 8) and the Merkle path[N][DEPTH][ARITY-1] of each slot's leaf, which carries the
  *   slot's instrument_id; asset_index[A], where each balance slot's asset sits in
  *   this epoch's collateral table.
  * Private market inputs (bound by market_root, validated by the keeper):
@@ -23,13 +23,15 @@ pragma circom 2.1.6;
  *   underlyings_hash, asset_id[A], price[A], haircut[A]; per slot the
  *   instrument fields underlying, mark, delta, gamma, vega.
  * Hints (range-checked one-sidedly): mm (128 bits) and
- *   stress: m[U]; es: t, e[K]; var: yt[U], s, n[U], v[U].
+ *   stress: m[U]; es: t (the excesses e_k are computed from it); var: yt[U], s, n[U], v[U].
  * Unused slots: q = 0 with a valid path (e.g. to leaf 0), balance = 0 with any
  *   asset_index: they add 0 to every sum and their entries are 0 (not committed).
  * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json;
- *   (N=8, U=2, A=4, K=16, DEPTH=4, stress) = 27,708, N=16: 41,240; one position
- *   costs 1,691.5 at DEPTH=4, U=2 (leaf 354 + path 2+301 per level + entry 3 + q != -2^52 1 +
- *   Poseidon(9)/8 + greeks 65).
+ *   (N=8, U=2, A=4, K=16, DEPTH=3, stress) = 27,653, N=16: 41,433: one position
+ *   costs 1,722.5 at DEPTH=3 (the demo's 152 instruments), 2,138.5 at DEPTH=4
+ *   (4,096 instruments: N=8 30,981, N=16 48,089), U=2 (leaf 354 + path 416 per
+ *   level + entry 3 + q != -2^52 + Poseidon(9)/8 + greeks 65). [figures of the
+ *   diet branch, re-measured after the merge in tests/data/constraint_counts.json]
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen;
  * FP_DEBUG() != 0 logs intermediate values (test builds only: they are private).
  *
@@ -83,7 +85,7 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     signal input delta[N];
     signal input gamma[N];
     signal input vega[N];
-    signal input path[N][DEPTH][3];
+    signal input path[N][DEPTH][FP_MERKLE_ARITY() - 1];
 
     // ---- hints
     signal input mm;
@@ -167,13 +169,11 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     }
     if (MODE == 1) {
         signal input t;
-        signal input e[K];
         margin.dS <== dS;
         margin.dsig <== dsig;
         margin.w <== w;
         margin.es_level <== es_level;
         margin.t <== t;
-        margin.e <== e;
     }
     if (MODE == 2) {
         signal input yt[U];

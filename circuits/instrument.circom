@@ -10,6 +10,15 @@ pragma circom 2.1.6;
  * Inputs: market data (signed values as p - |x|), not range-checked (the keeper
  * validated the market bound by market_root, ids included).
  * Constraints: 354 (Poseidon(6), measured).
+ * Keep `id` a separate input (do not pack fields into it): AccountCommitment's
+ * soundness needs every slot's id to be a validated identity < 2^187, so that entries
+ * lie in [0, 2^240) and a block whose entries sum to 0 is really empty. Packing
+ * u*2^187 + id (u is pinned by OneHot) looked sound and saves 33 constraints, but a
+ * slot could then open a leaf as (u + 1, id - 2^187): its entry leaves [0, 2^240), and
+ * for a listing whose identities sum to 2^187 - 1 (valid ones exist, docs/design.md)
+ * three non-empty entries sum to 0 mod p, so EntryChain skips their block and the
+ * positions escape the commitment. Market data (mark, greeks) is not range-checked
+ * here either, so no pair of those can be packed.
  */
 include "circomlib/circuits/poseidon.circom";
 

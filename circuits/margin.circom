@@ -63,7 +63,6 @@ template MarginStatement(U, K, MODE) {
         signal input w[K];
         signal input es_level;
         signal input t;
-        signal input e[K];
         component losses = ScenarioLosses(U, K);
         losses.Delta <== Delta;
         losses.Gamma <== Gamma;
@@ -75,7 +74,6 @@ template MarginStatement(U, K, MODE) {
         es.w <== w;
         es.es_level <== es_level;
         es.t <== t;
-        es.e <== e;
         es.mm <== mm;
         if (FP_DEBUG()) {
             for (var u = 0; u < U; u++) {

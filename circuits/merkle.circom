@@ -1,44 +1,50 @@
 pragma circom 2.1.6;
 /*
- * merkle.circom — arity-4 Poseidon Merkle inclusion (docs/fixed_point.md §3).
+ * merkle.circom — Poseidon Merkle inclusion in the arity-ARITY instrument tree
+ * (docs/fixed_point.md §3), ARITY = FP_MERKLE_ARITY() = zksolv.fixedpoint.MERKLE_ARITY
+ * (8: a power of two, LOG = log2(ARITY) = 3 index bits per level).
  *
- * Arity4Children():  places `node` at position p = b0 + 2*b1 among 4 children,
- *   the 3 siblings filling the other positions in order.   4 constraints
- *   (b0, b1 must be bits; the caller gets them from Num2Bits).
- * MerkleInclusion4(DEPTH): root of the tree holding `leaf` at `index`.
- *   Inputs: leaf, index (< 4^DEPTH, enforced by Num2Bits(2*DEPTH): an index
- *   cannot alias another leaf), path[DEPTH][3] (siblings per level, the node's
- *   own position removed, as zksolv.merkle.MerkleTree.path).
- *   Output: root.   2*DEPTH + DEPTH*(4 + 297) constraints (Poseidon(4) = 297);
- *   measured: MerkleInclusion4(4) = 1216 standalone.
+ * MerkleInclusion(DEPTH): root of the tree holding `leaf` at `index`.
+ *   Inputs: leaf, index (< ARITY^DEPTH, enforced by Num2Bits(LOG*DEPTH): the
+ *   decomposition is unique since LOG*DEPTH <= 3*6 = 18 <= 252, so an index cannot
+ *   alias another leaf), path[DEPTH][ARITY-1] (the siblings per level from the leaf
+ *   up, the node's own position removed, as zksolv.merkle.MerkleTree.path).
+ *   Output: root. A level is node = Poseidon(ARITY)(ChildPlacement(LOG)(node, path[l],
+ *   index bits of level l)).
+ *   Constraints: DEPTH * (LOG + (ARITY - 1 - LOG) + (ARITY - 1) + Poseidon(ARITY))
+ *   = DEPTH * (3 + 4 + 7 + 402) = 416 * DEPTH at arity 8 (Poseidon(8) = 402);
+ *   measured, --O2: MerkleInclusion(4) = 1664 standalone (arity 4 was 304 per level:
+ *   2 bits + 5 placement + Poseidon(4) 297).
+ * Soundness: the index bits are boolean and unique (Num2Bits); ChildPlacement then
+ *   fixes every child (placement.circom: the node sits at the position its bits
+ *   encode, the siblings fill the rest in order, nothing is free), and Poseidon binds
+ *   the children, so `root` is the root of a tree holding `leaf` at `index`.
+ * Why arity 8 (measured, see benchmarks/README.md): 416 constraints per 3 index bits
+ *   (139 per bit) against 304 per 2 bits at arity 4 (152 per bit) and ~242 per bit
+ *   binary; a 4,096-instrument tree is 4 levels (1,664) instead of 6 (1,824).
+ * Needs FP_MERKLE_ARITY() rendered into main by zksolv.circuitgen.
  */
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/bitify.circom";
+include "placement.circom";
 
-template Arity4Children() {
-    signal input node;
-    signal input sib[3];
-    signal input b0;
-    signal input b1;
-    signal output c[4];
-
-    signal is3 <== b0 * b1;                          // p == 3
-    // p == 0 selector: (1-b0)(1-b1) = 1 - b0 - b1 + b0*b1
-    c[0] <== sib[0] + (1 - b0 - b1 + is3) * (node - sib[0]);
-    c[3] <== sib[2] + is3 * (node - sib[2]);
-    signal low <== sib[0] + b0 * (node - sib[0]);    // child 1 when p in {0,1}
-    c[1] <== sib[1] + (1 - b1) * (low - sib[1]);
-    // the children are a permutation of {node, sib}: child 2 is what is left
-    c[2] <== node + sib[0] + sib[1] + sib[2] - c[0] - c[1] - c[3];
+function merkleLog2(arity) {
+    var bits = 0;
+    while ((1 << bits) < arity) { bits++; }
+    return bits;
 }
 
-template MerkleInclusion4(DEPTH) {
+template MerkleInclusion(DEPTH) {
+    var ARITY = FP_MERKLE_ARITY();
+    var LOG = merkleLog2(ARITY);
+    assert((1 << LOG) == ARITY);
+    assert(LOG * DEPTH <= 252);
     signal input leaf;
     signal input index;
-    signal input path[DEPTH][3];
+    signal input path[DEPTH][ARITY - 1];
     signal output root;
 
-    component bits = Num2Bits(2 * DEPTH);
+    component bits = Num2Bits(LOG * DEPTH);
     bits.in <== index;
 
     component place[DEPTH];
@@ -46,12 +52,13 @@ template MerkleInclusion4(DEPTH) {
     signal node[DEPTH + 1];
     node[0] <== leaf;
     for (var l = 0; l < DEPTH; l++) {
-        place[l] = Arity4Children();
+        place[l] = ChildPlacement(LOG);
         place[l].node <== node[l];
         place[l].sib <== path[l];
-        place[l].b0 <== bits.out[2 * l];
-        place[l].b1 <== bits.out[2 * l + 1];
-        hash[l] = Poseidon(4);
+        for (var j = 0; j < LOG; j++) {
+            place[l].b[j] <== bits.out[LOG * l + j];
+        }
+        hash[l] = Poseidon(ARITY);
         hash[l].inputs <== place[l].c;
         node[l + 1] <== hash[l].out;
     }

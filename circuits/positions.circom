@@ -14,7 +14,8 @@ pragma circom 2.1.6;
  *   - Delta[u], Gamma[u], Vega[u], position_value: sums of q * greek and q * mark
  *     (Aggregate; an empty slot adds 0).
  * Outputs: entry[N] (for EntryChain), the sums (scales and bounds in aggregate.circom).
- * Constraints per slot: leaf 354 + path 2*DEPTH + 301*DEPTH + entry 3 + greeks (57 at U=1, 65 at U=2).
+ * Constraints per slot: leaf 354 + path 416 per level (arity 8, merkle.circom) + entry 3
+ * + greeks (57 at U=1, 65 at U=2) + 2 (q != -2^52).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  */
 include "merkle.circom";
@@ -27,7 +28,7 @@ template PositionSlots(N, U, DEPTH) {
     signal input q[N];
     signal input instrument_id[N];
     signal input leaf_index[N];
-    signal input path[N][DEPTH][3];
+    signal input path[N][DEPTH][FP_MERKLE_ARITY() - 1];
     signal input underlying[N];
     signal input mark[N];
     signal input delta[N];
@@ -50,7 +51,7 @@ template PositionSlots(N, U, DEPTH) {
         leaf[j].delta <== delta[j];
         leaf[j].gamma <== gamma[j];
         leaf[j].vega <== vega[j];
-        inclusion[j] = MerkleInclusion4(DEPTH);
+        inclusion[j] = MerkleInclusion(DEPTH);
         inclusion[j].leaf <== leaf[j].leaf;
         inclusion[j].index <== leaf_index[j];
         inclusion[j].path <== path[j];

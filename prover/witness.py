@@ -29,7 +29,7 @@ from zksolv.model import MarginResult, evaluate
 from zksolv.r1cs import read_sym, read_wtns
 
 #: Hint names per risk mode, as the circuit's input signals.
-MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t", "e"), RiskMode.VAR: ("yt", "s", "n", "v")}
+MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t",), RiskMode.VAR: ("yt", "s", "n", "v")}
 
 
 def circuit_inputs(account: Account, market: MarketState, tier: Tier) -> dict[str, Any]:

@@ -41,9 +41,10 @@ from zksolv.market import (
     ScenarioSet,
     Underlying,
 )
-from zksolv.model import evaluate
+from zksolv.model import es_excesses, evaluate, joint_losses
 from zksolv.poseidon import poseidon
 from prover.witness import build_inputs, circuit_inputs
+from tests.witness_batch import run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "test-circuits"
@@ -201,7 +202,7 @@ def test_circuit_inputs_shape_and_padding() -> None:
     inputs = circuit_inputs(account_of(market, slots, balances), market, tier)
     assert len(inputs["q"]) == len(inputs["path"]) == tier.n_positions
     assert inputs["q"][len(slots):] == ["0"] * (tier.n_positions - len(slots))
-    assert all(len(p) == tier.depth and all(len(lvl) == 3 for lvl in p) for p in inputs["path"])
+    assert all(len(p) == tier.depth and all(len(lvl) == fp.MERKLE_ARITY - 1 for lvl in p) for p in inputs["path"])
     assert inputs["market_root"] == str(commitments.market_root(market))
     assert all(isinstance(x, str) and 0 <= int(x) < P for x in inputs["q"] + inputs["delta"])
     assert set(inputs) >= {"m", "mm"} and "t" not in inputs
@@ -234,34 +235,6 @@ def test_circuit_inputs_refuses_insolvent_without_amounts() -> None:
 
 
 # ============================================================== compile + witness helpers
-_RUNNER = r"""
-const fs = require('fs');
-const [calcPath, wasmPath, inputsPath] = process.argv.slice(2);
-const builder = require(calcPath);
-(async () => {
-  const code = fs.readFileSync(wasmPath);
-  const inputs = JSON.parse(fs.readFileSync(inputsPath, 'utf8'));
-  const results = [];
-  const origLog = console.log;
-  let calc = await builder(code);
-  for (const inp of inputs) {
-    const logs = [];
-    console.log = (...a) => logs.push(a.join(' '));
-    try {
-      await calc.calculateWitness(inp, true);
-      results.push({ok: true, logs});
-    } catch (e) {
-      results.push({ok: false, logs, error: String((e && e.message) || e).slice(0, 400)});
-      console.log = origLog;
-      calc = await builder(code);   // fresh instance after a trap
-    }
-    console.log = origLog;
-  }
-  process.stdout.write(JSON.stringify(results));
-})();
-"""
-
-
 class Circuit:
     """A compiled DEBUG build of a tier plus a batch witness runner."""
 
@@ -270,15 +243,7 @@ class Circuit:
 
     def run(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Witness per input: ``{"ok": bool, "values": {name or (name, *idx): int}, "error": str}``."""
-        from zksolv.toolchain import run_node
-
-        with tempfile.TemporaryDirectory(prefix="zksolv-test-wtns-") as tmp:
-            script, data = Path(tmp) / "runner.js", Path(tmp) / "inputs.json"
-            script.write_text(_RUNNER)
-            data.write_text(json.dumps(batch))
-            proc = run_node([script, self.compiled.wasm.parent / "witness_calculator.js", self.compiled.wasm, data],
-                            timeout=900, what="test witness batch")
-        out = json.loads(proc.stdout)
+        out = run_batch(self.compiled, batch)
         for res in out:
             values: dict[Any, int] = {}
             for line in res["logs"]:
@@ -490,20 +455,28 @@ def test_stress_cheating_hints_fail(circuit) -> None:
     assert all(r["ok"] for r in results[1 + len(bad):]), [r.get("error") for r in results[1 + len(bad):]]
 
 
+def _es_excesses(result) -> list[int]:
+    return es_excesses(joint_losses(result.losses), result.hints["t"])
+
+
 @pytest.mark.slow
 def test_es_cheating_hints_fail(circuit) -> None:
+    """t is the only ES hint (the circuit derives e_k = max(0, L_k - t)): any t is an upper bound, so
+    the cheats are a margin below the bound of the t used, or a t outside the sign-bit range."""
     tier = TIERS["es_u2"]
-    market, slots, balances, result = _rich_case(tier, 12, lambda r: r.mm > 0 and max(r.hints["e"]) > 0)
+    market, slots, balances, result = _rich_case(tier, 12, lambda r: r.mm > 0 and max(_es_excesses(r)) > 0)
     good = inputs_for(market, tier, slots, balances, result=result)
-    k = max(range(tier.n_scenarios), key=lambda i: result.hints["e"][i])
+    joint = joint_losses(result.losses)
+    t = result.hints["t"]
     bad = [
-        _tamper(good, "e", -1, k),                 # e_k below L_k - t
-        _tamper(good, "e", -result.hints["e"][k] - 1, k),  # e_k negative
-        _tamper(good, "t", -1),                    # t lowered, e unchanged: e_k < L_k - t at the quantile
-        _tamper(good, "t", fp.MM_DIVISOR),         # t raised, e unchanged: the ES bound exceeds mm
-        _tamper(good, "mm", -1),
+        _tamper(good, "mm", -1),                   # below the bound at the quantile (the exact ES)
+        _tamper(good, "t", 1 << 200),              # a valid threshold, but its bound F(t) far above mm
+        _tamper(good, "t", -(1 << 200)),           # likewise below: every e_k grows by 2^200
+        _tamper(good, "t", (1 << fp.ES_EXCESS_BITS) + max(joint) - t + 1),   # L_k - t < -2^212: no sign bit
+        _tamper(good, "t", -(1 << fp.ES_EXCESS_BITS) + min(joint) - t),      # L_k - t >= 2^212
     ]
-    fine = [_tamper(good, "e", 10**6, k), _tamper(good, "mm", 1)]
+    # one-sided: another threshold near the quantile with a margin one unit larger still proves
+    fine = [_tamper(good, "mm", 1), _tamper(_tamper(good, "t", 1), "mm", 1), _tamper(_tamper(good, "t", -1), "mm", 1)]
     results = circuit("es_u2").run([good, *bad, *fine])
     assert results[0]["ok"], results[0].get("error")
     assert [r["ok"] for r in results[1:1 + len(bad)]] == [False] * len(bad)

@@ -133,7 +133,7 @@ def test_setup_prove_verify_export(demo_files: Path, tmp_path: Path) -> None:
     text = Path(tier["verifier"]).read_text()
     statement = json.loads((proof / "statement.json").read_text())
     assert tier["capacity"] == 4 and "// SolvencyRegistry tier: position capacity 4\n" in text
-    assert "auto-generated" in text and "// tier: avsl_n4_u2_a4_k16_d4_stress\n" in text
+    assert "auto-generated" in text and "// tier: avsl_n4_u2_a4_k16_d3_stress\n" in text
     assert f"// circuit hash: {statement['circuit_hash']}\n" in text
 
 
@@ -163,13 +163,13 @@ def test_verify_names_the_key_and_flags_a_development_setup(demo_files: Path, tm
     assert "NOT FOR REAL FUNDS" not in given.stderr
     # a well-formed statement whose tier does not fit the market: refused before any key is looked up
     statement = json.loads((proof / "statement.json").read_text())
-    statement["tier"] = statement["tier"].replace("_d4_", "_d9_")
+    statement["tier"] = statement["tier"].replace("_d3_", "_d9_")
     (proof / "statement.json").write_text(json.dumps(statement))
     other = run("verify", "--proof", str(proof), "--market", market, "--dev-key")
     assert other.exit_code == EXIT_INVALID and "this market's shape" in other.output
     # a statement naming another circuit version: refused too (no downgrade to an older cached key)
     statement = json.loads(Path(proof / "statement.json").read_text())
-    statement["tier"] = statement["tier"].replace("_d9_", "_d4_")
+    statement["tier"] = statement["tier"].replace("_d9_", "_d3_")
     statement["circuit_hash"] = "0" * 64
     (proof / "statement.json").write_text(json.dumps(statement))
     old = run("verify", "--proof", str(proof), "--market", market, "--dev-key")
@@ -177,7 +177,7 @@ def test_verify_names_the_key_and_flags_a_development_setup(demo_files: Path, tm
 
 
 # ------------------------------------------- untrusted statement.json: key selection
-GOOD_STATEMENT = {"tier": "avsl_n4_u2_a4_k16_d4_stress", "circuit_hash": "ab" * 32, "risk_mode": "stress", "epoch": 1,
+GOOD_STATEMENT = {"tier": "avsl_n4_u2_a4_k16_d3_stress", "circuit_hash": "ab" * 32, "risk_mode": "stress", "epoch": 1,
                   "market_root": "1", "account_commitment": "2", "setup_route": "dev", "insecure_setup": True}
 
 
@@ -206,7 +206,7 @@ def _plant_attacker_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     "fields, message",
     [
         ({"tier": "../../evilproof/x"}, "statement.tier"),
-        ({"tier": "avsl_n4_u2_a4_k16_d4_stress/../../../evilproof/x"}, "statement.tier"),
+        ({"tier": "avsl_n4_u2_a4_k16_d3_stress/../../../evilproof/x"}, "statement.tier"),
         ({"circuit_hash": "../../evilproof/" + "a" * 48}, "statement.circuit_hash"),
         ({"circuit_hash": "AB" * 32}, "statement.circuit_hash"),
         ({"setup_route": "../dev"}, "statement.setup_route"),
@@ -240,7 +240,7 @@ def test_verify_takes_only_the_capacity_from_the_statement(demo_files: Path, tmp
     out = run("verify", "--proof", str(folder), "--market", str(demo_files / "market.json"), "--dev-key", "--json")
     assert out.exit_code == EXIT_INVALID, out.output
     data = json.loads(out.stdout.splitlines()[0])
-    assert data["valid"] is False and "avsl_n4_u2_a4_k16_d4_stress" in data["reason"]
+    assert data["valid"] is False and "avsl_n4_u2_a4_k16_d3_stress" in data["reason"]
 
 
 def test_index_path_stays_inside_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,7 +253,7 @@ def test_index_path_stays_inside_the_cache(tmp_path: Path, monkeypatch: pytest.M
         with pytest.raises(InputError):
             local_key(tier, circuit_hash, route)
     with pytest.raises(CacheError, match="run `zksolv setup`"):
-        local_key("avsl_n4_u2_a4_k16_d4_stress", "ab" * 32, "dev")
+        local_key("avsl_n4_u2_a4_k16_d3_stress", "ab" * 32, "dev")
 
 
 def test_missing_statement_is_named(demo_files: Path, tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def test_instrument_tree_is_memoised_per_market() -> None:
     market = tiny_market()
     tree = cm.instrument_tree(market)
     assert cm.instrument_tree(market) is tree
-    assert tree.depth == market.tree_depth == 2
+    assert tree.depth == market.tree_depth == 1
     leaves = [cm.instrument_leaf(ident, ins) for ident, ins in zip(market.instrument_ids, market.instruments)]
     assert tree.root == MerkleTree(leaves).root
     key = id(market)

@@ -28,7 +28,7 @@ def test_default_market_shape(market: MarketState) -> None:
     assert [u.symbol for u in market.underlyings] == ["BTC", "ETH"]
     assert market.underlyings[0].spot == 65_000 * fp.PRICE_SCALE
     assert market.underlyings[1].spot == 3_400 * fp.PRICE_SCALE
-    assert len(market.instruments) == 152 <= 256 and market.tree_depth == 4
+    assert len(market.instruments) == 152 <= 512 and market.tree_depth == 3
     kinds = {k: sum(i.kind is k for i in market.instruments) for k in InstrumentKind}
     assert kinds == {
         InstrumentKind.SPOT: 2, InstrumentKind.PERPETUAL: 2, InstrumentKind.FUTURE: 4,
@@ -150,9 +150,9 @@ def test_solvency_other_seeds(seed: int) -> None:
 
 def test_bigger_market_knobs() -> None:
     big = demo.demo_market(n_strikes=63, n_expiries=16)
-    assert 3_500 <= len(big.instruments) <= 4_096 and big.tree_depth == 6
+    assert 3_500 <= len(big.instruments) <= 4_096 and big.tree_depth == 4
     small = demo.demo_market(n_strikes=3, n_expiries=1)
-    assert len(small.instruments) == 2 * (4 + 6) and small.tree_depth == 3
+    assert len(small.instruments) == 2 * (4 + 6) and small.tree_depth == 2
     # the portfolios still resolve on other chain sizes
     for acc in demo.demo_portfolios(big).values():
         acc.validated(big)

@@ -136,3 +136,19 @@ def test_market_refuses_symbols_without_an_identity(where: str) -> None:
     bad = (dataclasses.replace(rows[0], symbol="BITCOIN-SPOT-USD"), *rows[1:])
     with pytest.raises(InputError, match=rf"{where}\[0\]\.symbol: must be 1 to 12 printable ASCII"):
         dataclasses.replace(market, **{where: bad}).validated()
+
+
+def test_valid_identities_can_sum_to_a_power_of_two_minus_one() -> None:
+    """Why the instrument leaf keeps the identity as its own input (docs/design.md, "The leaf is
+    not packed"): the commitment skips a block whose entries sum to 0, which is sound only while
+    every entry is id * 2^53 + (q + 2^52) with a validated id in [0, 2^187). A leaf packing
+    u * 2^187 + id would let a slot take id - 2^187 instead, and valid identities do sum to
+    2^187 - 1, so three non-zero entries could then cancel mod p."""
+    sym, p = "U" * 12, fp.FIELD_MODULUS
+    ids = [ident.instrument_id(sym, ident.KIND_CALL, 2**47, 2**39), ident.instrument_id(sym, ident.KIND_PUT, 2**47 - 1, 2**39 - 1),
+           ident.instrument_id(sym, ident.KIND_SPOT, 0, 0)]
+    assert sum(ids) == 2**187 - 1
+    honest = [ident.position_entry(i, q) for i, q in zip(ids, (-(2**51), -(2**51) + 5, -5))]
+    assert all(0 < e < 2**240 for e in honest) and sum(honest) % p != 0  # validated ids: entries cannot cancel
+    shifted = [(e - (2**187 << ident.POSITION_ENTRY_SHIFT)) % p if k == 2 else e for k, e in enumerate(honest)]
+    assert sum(shifted) % p == 0  # one id taken 2^187 lower: the block would look empty

@@ -80,6 +80,14 @@ INSPECT_ALLOWED = (
         "itself raises nothing. The tamper sweep confirms every bit wire is rejected.",
     ),
     Allowed(
+        "CA02", r"SignBit\(\d+\)",
+        r"signals bits\.out contains a total of \d+ signals that do not appear in any constraint of the father",
+        "RiskEs' SignBit(n) decomposes L_k - t + 2^n with circomlib Num2Bits(n+1) for its range check and keeps "
+        "only the top bit (the sign, which selects e_k = max(0, L_k - t)); the lower n bits are needed only for "
+        "their constraints inside Num2Bits (each boolean, sum(bits*2^i) === in), exactly as in RangeCheck. The "
+        "tamper sweep rejects every bit wire.",
+    ),
+    Allowed(
         "CA02", r"PositionGreeks\(1\)", r"onehot\.sel\[0\] does not appear in any constraint",
         "U == 1 only: OneHot(1) constrains idx === 0 and sets sel[0] <== 1; PositionGreeks(1) routes every "
         "contribution to the single underlying without multiplying by the constant selector, so sel[0] is "
@@ -192,6 +200,7 @@ CIRCHECK_WRAPPERS = {
     "risk_var": ("risk_var.circom", "RiskVar(2)"),
     "margin_rounding": ("solvency.circom", "MarginRounding()"),
     "solvency": ("solvency.circom", "Solvency()"),
+    "child_placement": ("placement.circom", "ChildPlacement(3)"),
 }
 
 #: (template regex, detector, message regex, why).

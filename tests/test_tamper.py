@@ -11,8 +11,8 @@ independent checker :mod:`zksolv.r1cs`:
 * every main-level input signal must have a wire (``--O2`` drops inputs no
   constraint uses — such an input would be free);
 * the prover hints are moved "in the cheating direction" (mm, stress maxima
-  ``m_u``, ES excesses ``e_k`` and threshold ``t``, VaR ``yt_f``, ``s``,
-  ``n_u``, ``v_u``): overwriting the hint's wire must violate a constraint,
+  ``m_u``, the ES threshold ``t`` — far from the quantile, or outside the range
+  its excesses are checked to —, VaR ``yt_f``, ``s``, ``n_u``, ``v_u``): overwriting the hint's wire must violate a constraint,
   and witness generation must refuse the same inputs.
 
 The accounts cover both a full book and a padded one (an empty slot with
@@ -50,7 +50,7 @@ from zksolv.market import (
     ScenarioSet,
     Underlying,
 )
-from zksolv.model import MarginResult, evaluate
+from zksolv.model import MarginResult, es_excesses, evaluate, joint_losses
 from zksolv.toolchain import CompiledCircuit, calculate_witness, compile_circuit
 from prover.witness import MODE_HINTS, build_inputs
 
@@ -331,12 +331,13 @@ def cheats(c: Case) -> list[tuple[str, str, int]]:
     if mode is STRESS:
         for u, m in enumerate(h["m"]):  # type: ignore[arg-type]
             out += [(f"m[{u}] - 1", f"m[{u}]", m - 1), (f"m[{u}] = 0", f"m[{u}]", 0)]
-    elif mode is ES:
-        for k, e in enumerate(h["e"]):  # type: ignore[arg-type]
-            if e > 0:
-                out.append((f"e[{k}] - 1", f"e[{k}]", e - 1))
-        out.append(("t - 1 (e unchanged)", "t", h["t"] - 1))  # type: ignore[operator]
-        out.append(("t = -2^200 (e unchanged)", "t", -(1 << 200)))
+    elif mode is ES:  # t is the only hint (e_k = max(0, L_k - t) is derived): any t bounds ES from
+        # above, so a cheat is a t whose bound mm does not cover, or a t outside the sign-bit range
+        joint = joint_losses(c.result.losses)
+        out.append(("t = -2^200", "t", -(1 << 200)))
+        out.append(("t = 2^200", "t", 1 << 200))
+        out.append(("t > max L_k + 2^212", "t", max(joint) + (1 << fp.ES_EXCESS_BITS) + 1))
+        out.append(("t <= min L_k - 2^212", "t", min(joint) - (1 << fp.ES_EXCESS_BITS)))
     else:
         for name in ("yt", "n", "v"):
             for u, x in enumerate(h[name]):  # type: ignore[arg-type]
@@ -353,7 +354,7 @@ def tight_hints(c: Case) -> None:
     if c.tier.mode is STRESS:
         assert all(m > 0 for m in h["m"])  # type: ignore[union-attr]
     if c.tier.mode is ES:
-        assert any(e > 0 for e in h["e"])  # type: ignore[union-attr]
+        assert any(e > 0 for e in es_excesses(joint_losses(c.result.losses), h["t"]))  # type: ignore[arg-type]
     if c.tier.mode is VAR:
         assert h["s"] > 0  # type: ignore[operator]
 
@@ -416,7 +417,7 @@ def test_es_level_one_is_stopped_by_market_validation_only(case, tmp_path: Path)
     result = evaluate(c.market, c.slots, cheap)
     assert not result.solvent
     joint = [sum(col) for col in zip(*result.losses)]
-    result.hints.update(mm=0, t=max(joint), e=[0] * len(joint))
+    result.hints.update(mm=0, t=max(joint))
     try:
         w = R.read_wtns(calculate_witness(c.compiled.wasm, build_inputs(bad, c.tier, c.slots, cheap, 1, result),
                                           tmp_path / "es1.wtns"))

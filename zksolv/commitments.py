@@ -8,8 +8,8 @@ Instruments and assets are named by their stable identities
 - ``hash_list(xs)``: ``h = len(xs)``; for each chunk of 15 (at least one
   chunk, the last zero-padded) ``h = Poseidon16([h] + chunk)``.
 - instrument leaf: ``Poseidon6([instrument_id, u, mark, delta, gamma, vega])``.
-- ``instruments_root``: arity-4 Poseidon tree of the leaves in listing order
-  (:class:`~zksolv.merkle.MerkleTree`), depth ``max(1, ceil(log4 n))``.
+- ``instruments_root``: arity-8 (``fixedpoint.MERKLE_ARITY``) Poseidon tree of the leaves in
+  listing order (:class:`~zksolv.merkle.MerkleTree`), depth ``max(1, ceil(log8 n))``.
 - ``params_hash = hash_list(header + dS + dsig + w + a + g + vs)`` with header
   ``[mode_code, V, beta, min_ratio, c, alpha, horizon_seconds, var_z, U, K]``,
   matrices row-major by underlying.
@@ -83,7 +83,7 @@ def instrument_leaf(ident: int, ins: Instrument) -> int:
 
 
 def instrument_tree(market: MarketState) -> MerkleTree:
-    """The arity-4 tree of :func:`instrument_leaf` in listing order (memoised per market)."""
+    """The arity-8 tree of :func:`instrument_leaf` in listing order (memoised per market)."""
     return _memo(market, "instrument_tree", lambda: MerkleTree(
         [instrument_leaf(ident, ins) for ident, ins in zip(market.instrument_ids, market.instruments)]))
 

@@ -21,7 +21,7 @@ uses ``numpy.random.default_rng``).
 
 Listed by default (per underlying): 4 expiries x 9 strikes x call/put, one
 perpetual, two dated futures and the spot pair — 152 instruments, tree depth
-4. ``n_expiries`` / ``n_strikes`` grow the chain for benchmarks (e.g. 16 x 63
+3 (arity 8). ``n_expiries`` / ``n_strikes`` grow the chain for benchmarks (e.g. 16 x 63
 gives ~4,000 instruments).
 
 Smile: Malz (1997) quadratic in call delta (computed at the ATM vol)::

@@ -59,8 +59,11 @@ MAX_POSITIONS = 2**10
 MAX_UNDERLYINGS = 16
 MAX_COLLATERAL = 16
 MAX_SCENARIOS = 256
-MERKLE_ARITY = 4
-MAX_TREE_DEPTH = 8  # 4^8 = 65,536 instruments
+#: Children per node of the instrument tree (a power of two; circuits/merkle.circom reads it
+#: as FP_MERKLE_ARITY()). 8 is the cheapest per index bit in circomlib Poseidon: 416
+#: constraints per level of 3 bits vs 304 per 2 bits at arity 4 (benchmarks/README.md).
+MERKLE_ARITY = 8
+MAX_TREE_DEPTH = 6  # 8^6 = 262,144 instruments (>= 65,536)
 
 # --- bit widths (|x| < 2^BITS for signed fields) ------------------------------
 QTY_BITS = 52  #: private, signed, range-checked in circuit as q + 2^52 < 2^53
@@ -76,16 +79,28 @@ GAMMA_ADDON_BITS = 96  #: VaR gamma add-on coefficient g_u = (z*sigma_h*S)^2 at 
 EPOCH_BITS = 64
 EXPIRY_BITS = 40  #: unix seconds
 
-#: |2L_{u,k}| and |L_k| stay below 2^LOSS_BITS for any tier within the capacities.
-LOSS_BITS = 212
-#: Prover hints (stress max m_u, ES threshold |t|, ES excess e_k) are < 2^HINT_BITS.
-HINT_BITS = 214
-#: One-sided slacks (hint - value) are range-checked to SLACK_BITS.
+#: |2L_{u,k}| < 2^SCENARIO_LOSS_BITS for any tier within the capacities (N <= 1024, |q| <= 2^52,
+#: market data within its widths; checked below): 2e10|Delta||dS| + |Gamma|dS^2 + 2e12|Vega||dsig|
+#: < 2^175.3 + 2^206 + 2^181.9 < 2^206.0000001. Any prover's values obey it (q is range-checked).
+SCENARIO_LOSS_BITS = 207
+#: |L_k| = |sum_u 2L_{u,k}| < 16 * 2^206.0000001 < 2^LOSS_BITS (U <= 16).
+LOSS_BITS = 211
+#: ES: |L_k - t| < 2^ES_EXCESS_BITS whenever t is one of the L_j (the reference threshold, the
+#: c-quantile), since both are < 2^210.0000001 in size; the circuit range-checks L_k - t to it.
+ES_EXCESS_BITS = 212
+#: Stress: the hint m_u (max(0, max_k 2L_{u,k}) or more) is range-checked to [0, 2^STRESS_HINT_BITS),
+#: each slack m_u - 2L_{u,k} to [0, 2^STRESS_SLACK_BITS): every honest value fits (|2L| < 2^207),
+#: and any admitted difference lies in (-2^207, 2^208), so a negative one wraps far above 2^208.
+STRESS_HINT_BITS = SCENARIO_LOSS_BITS
+STRESS_SLACK_BITS = SCENARIO_LOSS_BITS + 1
+#: Other one-sided slacks (hint - value: margin rounding, VaR) are range-checked to SLACK_BITS.
 SLACK_BITS = 216
 #: Margin in micro-USD (the rounding quotient mm) is < 2^MM_BITS.
 MM_BITS = 128
-#: The ES slack mm*2e24*(1e6-c) - (t*(1e6-c) + sum w_k e_k) is < 2^ES_SLACK_BITS.
-ES_SLACK_BITS = 248
+#: The ES slack mm*2e24*(1e6-c) - (t*(1e6-c) + sum w_k e_k) is < 2^ES_SLACK_BITS in size for any
+#: values the circuit admits: (2^209 + 2^213) * 2^20 + 2^20 * 2^212 < 2^235 (mm < 2^128, |t| < 2^213,
+#: 0 <= e_k < 2^212, sum w_k = 1e6 < 2^20), so every honest slack fits and a negative one wraps above.
+ES_SLACK_BITS = 235
 #: VaR hints: y~_f (micro-USD) < 2^VAR_Y_BITS, s < 2^VAR_S_BITS.
 VAR_Y_BITS = 100
 VAR_S_BITS = 104
@@ -103,7 +118,23 @@ MAX_BOOK_POSITIONS = 2**16
 #: Final solvency slack NAV_raw*1e6 - REQ_raw is < 2^SOLVENCY_BITS.
 SOLVENCY_BITS = 240
 
-assert max(LOSS_BITS, HINT_BITS, SLACK_BITS, ES_SLACK_BITS, SOLVENCY_BITS) <= 252
+assert MERKLE_ARITY in (4, 8, 16) and MERKLE_ARITY**MAX_TREE_DEPTH >= 2**16
+assert max(LOSS_BITS, SLACK_BITS, ES_SLACK_BITS, SOLVENCY_BITS) <= 252
+
+
+def _scenario_loss_bound() -> int:
+    """Largest |2L_{u,k}| any values within the widths and capacities can give (fixed_point.md §2)."""
+    greek_sum = lambda bits: MAX_POSITIONS * 2**QTY_BITS * 2**bits  # noqa: E731  (|q| <= 2^52, N <= 1024)
+    return (2 * DELTA_LOSS_FACTOR * greek_sum(DELTA_BITS) * 2**PRICE_BITS
+            + greek_sum(GAMMA_BITS) * 2 ** (2 * PRICE_BITS)
+            + 2 * VEGA_LOSS_FACTOR * greek_sum(VEGA_BITS) * 2**VOL_BITS)
+
+
+assert _scenario_loss_bound() < 2**SCENARIO_LOSS_BITS
+assert MAX_UNDERLYINGS * _scenario_loss_bound() < 2**LOSS_BITS
+assert 2 * MAX_UNDERLYINGS * _scenario_loss_bound() < 2**ES_EXCESS_BITS
+assert (2**MM_BITS * MM_DIVISOR + 2 ** (ES_EXCESS_BITS + 1)) * RATIO_SCALE + RATIO_SCALE * 2**ES_EXCESS_BITS \
+    < 2**ES_SLACK_BITS
 assert NET_DELTA_BITS >= QTY_BITS + DELTA_BITS + 10 and NET_GAMMA_BITS >= QTY_BITS + GAMMA_BITS + 10
 assert NET_VEGA_BITS >= QTY_BITS + VEGA_BITS + 10 and POSITION_VALUE_BITS >= QTY_BITS + PRICE_BITS + 10
 assert MAX_POSITIONS == 2**10

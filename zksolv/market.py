@@ -222,7 +222,7 @@ class MarketState:
 
     @property
     def tree_depth(self) -> int:
-        """Depth of the arity-4 instrument tree (at least 1): :func:`zksolv.merkle.depth_for`."""
+        """Depth of the arity-8 (``fixedpoint.MERKLE_ARITY``) instrument tree (at least 1): :func:`zksolv.merkle.depth_for`."""
         return depth_for(len(self.instruments))
 
     def price_moves(self) -> tuple[tuple[int, ...], ...]:

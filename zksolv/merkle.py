@@ -1,25 +1,32 @@
-"""Arity-4 Poseidon Merkle tree of the instrument leaves.
+"""Poseidon Merkle tree of the instrument leaves, arity :data:`ARITY` (= ``fixedpoint.MERKLE_ARITY``, 8).
 
-A node is ``Poseidon4`` of its four children in order; leaves beyond the
+A node is ``Poseidon(ARITY)`` of its children in order; leaves beyond the
 list are 0, and so every empty subtree hashes to a known constant per level
 (computed once, never rebuilt leaf by leaf). The depth defaults to
-``max(1, ceil(log4 n))``.
+``max(1, ceil(log_ARITY n))``. The circuit twin is ``circuits/merkle.circom``
+(``MerkleInclusion``), which reads the same constant.
 
-Why arity 4 and not 2: an inclusion path costs one Poseidon per level, and
-``Poseidon(4)`` (~300 constraints in circomlib) is not much dearer than
-``Poseidon(2)`` (~240) while a 4-ary tree is half as deep. Measured with
-circom2 ``--O2`` for a 4,096-leaf tree (see the shared FACTS notes):
-2,190 constraints at arity 4 (depth 6) versus 3,258 binary (depth 12), about
-a third fewer per position proven.
+Why arity 8: an inclusion path costs one Poseidon plus the placement of the
+node among its siblings per level, and the cost per index bit is what
+matters. Measured with circom2 ``--O2`` (benchmarks/README.md): a level is
+416 constraints at arity 8 (Poseidon(8) 402, 3 index bits, placement 11) for
+3 bits, 304 at arity 4 (Poseidon(4) 297, 2 bits, placement 5) for 2 bits,
+and ~240-270 per bit binary. A 4,096-leaf path: 1,664 (arity 8, depth 4) vs
+1,824 (arity 4, depth 6) vs 3,258 (binary, depth 12).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+from zksolv.fixedpoint import MERKLE_ARITY
 from zksolv.poseidon import poseidon
 
-ARITY = 4
+#: Children per node; a power of two.
+ARITY = MERKLE_ARITY
+#: Index bits per level (the circuit decomposes the leaf index into LOG * depth bits).
+LOG = ARITY.bit_length() - 1
+assert 1 << LOG == ARITY
 
 
 def depth_for(n_leaves: int) -> int:
@@ -31,7 +38,7 @@ def depth_for(n_leaves: int) -> int:
 
 
 class MerkleTree:
-    """Arity-4 Poseidon Merkle tree over field-element leaves.
+    """Poseidon Merkle tree of arity :data:`ARITY` over field-element leaves.
 
     ``levels[0]`` holds the given leaves and ``levels[l]`` the nodes of level
     ``l`` that have at least one non-empty descendant; any other node at
@@ -43,7 +50,7 @@ class MerkleTree:
         if depth is None:
             depth = needed
         elif depth < needed:
-            raise ValueError(f"{len(leaves)} leaves do not fit a depth-{depth} arity-4 tree")
+            raise ValueError(f"{len(leaves)} leaves do not fit a depth-{depth} arity-{ARITY} tree")
         self._depth = depth
         self._zeros = [0]
         self._levels: list[list[int]] = [list(leaves)]
@@ -72,15 +79,15 @@ class MerkleTree:
     def path(self, index: int) -> list[list[int]]:
         """Siblings of leaf ``index`` per level from the leaf up.
 
-        Each entry holds the 3 other children of the node's parent in child
-        order, the node's own position ``(index >> 2l) & 3`` removed.
+        Each entry holds the ``ARITY - 1`` other children of the node's parent
+        in child order, the node's own position ``(index >> LOG*l) % ARITY`` removed.
         """
         if not 0 <= index < ARITY**self._depth:
-            raise IndexError(f"leaf index outside a depth-{self._depth} arity-4 tree")
+            raise IndexError(f"leaf index outside a depth-{self._depth} arity-{ARITY} tree")
         siblings = []
         for level in range(self._depth):
-            node = index >> (2 * level)
-            first = node - (node & 3)
+            node = index >> (LOG * level)
+            first = node - node % ARITY
             siblings.append([self._node(level, first + k) for k in range(ARITY) if first + k != node])
         return siblings
 
@@ -88,15 +95,15 @@ class MerkleTree:
 def root_from_path(leaf: int, index: int, path: Sequence[Sequence[int]]) -> int:
     """Recompute the root from a leaf, its index and :meth:`MerkleTree.path`.
 
-    ``ValueError`` if a level does not have 3 siblings or ``index`` does not
-    fit the path's depth (so high index bits cannot be silently ignored).
+    ``ValueError`` if a level does not have ``ARITY - 1`` siblings or ``index``
+    does not fit the path's depth (so high index bits cannot be silently ignored).
     """
     if not 0 <= index < ARITY ** len(path):
-        raise ValueError(f"leaf index outside a depth-{len(path)} arity-4 tree")
+        raise ValueError(f"leaf index outside a depth-{len(path)} arity-{ARITY} tree")
     node = leaf
     for level, siblings in enumerate(path):
         if len(siblings) != ARITY - 1:
             raise ValueError(f"path level {level}: expected {ARITY - 1} siblings, got {len(siblings)}")
-        pos = (index >> (2 * level)) & 3
+        pos = (index >> (LOG * level)) % ARITY
         node = poseidon([*siblings[:pos], node, *siblings[pos:]])
     return node

@@ -169,17 +169,25 @@ def es_threshold(joint: Sequence[int], weights: Sequence[int], es_level: int) ->
 def es_margin(
     losses: Sequence[Sequence[int]], weights: Sequence[int], es_level: int
 ) -> tuple[int, dict[str, int | list[int]]]:
-    """Rockafellar–Uryasev ES. Returns ``mm`` (micro-USD, up) and hints ``t``, ``e``.
+    """Rockafellar–Uryasev ES. Returns ``mm`` (micro-USD, up) and the hint ``t``.
 
-    Circuit condition: ``mm*2e24*(1e6-c) >= t*(1e6-c) + sum_k w_k*e_k``.
+    Circuit condition: ``mm*2e24*(1e6-c) >= t*(1e6-c) + sum_k w_k*e_k`` with
+    ``e_k = max(0, L_k - t)`` computed in the circuit from ``t`` (the sign of
+    ``L_k - t`` is a bit of its range check), so ``t`` is the only hint;
+    :func:`es_excesses` gives the same ``e_k``.
     """
     joint = joint_losses(losses)
     t = es_threshold(joint, weights, es_level)
-    e = [max(0, loss - t) for loss in joint]
+    e = es_excesses(joint, t)
     tail = fp.RATIO_SCALE - es_level
     numerator = t * tail + sum(w * x for w, x in zip(weights, e))
     mm = max(0, ceil_div(numerator, fp.MM_DIVISOR * tail))
-    return mm, {"t": t, "e": e}
+    return mm, {"t": t}
+
+
+def es_excesses(joint: Sequence[int], t: int) -> list[int]:
+    """``e_k = max(0, L_k - t)``: the excesses the circuit derives from the threshold ``t``."""
+    return [max(0, loss - t) for loss in joint]
 
 
 def var_margin(market: MarketState, greeks: Greeks) -> tuple[int, dict[str, int | list[int]]]:
@@ -275,17 +283,16 @@ def check_circuit_bounds(result: MarginResult) -> None:
             raise InputError(f"{name}: exceeds the circuit's {bits}-bit range (the book is too large to prove)")
     for row in result.losses:
         for loss in row:
-            if abs(loss) >= 1 << fp.LOSS_BITS:
-                raise InputError(f"scenario loss: exceeds the circuit's {fp.LOSS_BITS}-bit range")
+            if abs(loss) >= 1 << fp.SCENARIO_LOSS_BITS:
+                raise InputError(f"scenario loss: exceeds the circuit's {fp.SCENARIO_LOSS_BITS}-bit range")
     fits("margin (mm)", result.mm, fp.MM_BITS)
     h = result.hints
     if result.mode is RiskMode.STRESS:
         for m in h["m"]:  # type: ignore[union-attr]
-            fits("stress maximum hint", m, fp.HINT_BITS)
+            fits("stress maximum hint", m, fp.STRESS_HINT_BITS)
     elif result.mode is RiskMode.ES:
-        fits("ES threshold hint", h["t"] + (1 << fp.HINT_BITS), fp.HINT_BITS + 1)  # type: ignore[operator]
-        for e in h["e"]:  # type: ignore[union-attr]
-            fits("ES excess hint", e, fp.HINT_BITS)
+        for loss in joint_losses(result.losses):  # |L_k - t| < 2^212: the circuit's sign-bit range
+            fits("ES threshold hint", loss - h["t"] + (1 << fp.ES_EXCESS_BITS), fp.ES_EXCESS_BITS + 1)  # type: ignore[operator]
     else:
         for y in h["yt"]:  # type: ignore[union-attr]
             fits("VaR factor hint", y, fp.VAR_Y_BITS)
