@@ -61,8 +61,7 @@ from zksolv.errors import InputError
 from zksolv.market import InstrumentKind, MarketState, RiskMode
 from zksolv.pricing import KIND_CALL, KIND_PUT, greeks_numpy
 
-__all__ = ["option_risk_arrays", "risk_arrays", "with_risk_arrays", "implied_option_vols", "local_risk_arrays",
-           "as_revaluation"]
+__all__ = ["option_risk_arrays", "risk_arrays", "with_risk_arrays", "local_risk_arrays", "as_revaluation"]
 
 
 def option_risk_arrays(
@@ -162,39 +161,18 @@ def with_risk_arrays(market: MarketState, arrays: Sequence[Sequence[int]]) -> Ma
     return replace(market, params=params, instruments=instruments).validated()
 
 
-def implied_option_vols(market: MarketState, options: Sequence[int]) -> list[tuple[float, float]]:
-    """``(total vol, sqrt(tau))`` of the listed options ``options``, backed out of the published
-    data alone (no pricing time is published): ``w`` from the mark
-    (:func:`zksolv.repricing.implied_total_vol`), ``sqrt(tau)`` from vega ``= S phi(d1) sqrt(tau)``
-    (0 when the vega is too small to tell: the vol shock then moves nothing)."""
-    from zksolv.repricing import implied_total_vol  # lazy: repricing imports this module
-
-    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(options)
-    for u, und in enumerate(market.underlyings):
-        rows = [n for n, i in enumerate(options) if market.instruments[i].underlying == u]
-        if not rows:
-            continue
-        ins = [market.instruments[options[n]] for n in rows]
-        spot = und.spot / fp.PRICE_SCALE
-        strike = np.array([x.strike / fp.PRICE_SCALE for x in ins])
-        is_call = np.array([x.kind is InstrumentKind.CALL for x in ins])
-        w = implied_total_vol(spot, strike, is_call, np.array([x.mark / fp.PRICE_SCALE for x in ins]))
-        unit_vega = greeks_numpy(np.full(len(ins), spot), strike, np.ones(len(ins)), w,
-                                 np.where(is_call, KIND_CALL, KIND_PUT)).vega
-        vega = np.array([x.vega / fp.VEGA_SCALE for x in ins])
-        root = np.divide(vega, unit_vega, out=np.zeros_like(vega), where=unit_vega > 1e-12)
-        for n, wi, ri in zip(rows, w.tolist(), root.tolist()):
-            out[n] = (wi, ri)
-    return out
-
-
 def local_risk_arrays(market: MarketState) -> tuple[tuple[int, ...], ...]:
     """Risk arrays recomputed from ``market``'s published data alone (analytics, never published):
     each option's total vol and ``sqrt(tau)`` backed out of its mark and vega
-    (:func:`implied_option_vols`). Agrees with the oracle's arrays to within the precision the
-    published marks and vegas carry (a few micro-USD)."""
-    options = [i for i, ins in enumerate(market.instruments) if ins.kind.is_option]
-    vols = dict(zip(options, implied_option_vols(market, options)))
+    (:func:`zksolv.repricing.option_total_vols`). Agrees with the oracle's arrays to within the
+    precision the published marks and vegas carry."""
+    from zksolv.repricing import option_total_vols  # lazy: repricing imports this module
+
+    vols: dict[int, tuple[float, float]] = {}
+    for u in range(len(market.underlyings)):
+        options = [i for i, ins in enumerate(market.instruments) if ins.underlying == u and ins.kind.is_option]
+        w, root = option_total_vols(market, options)
+        vols.update(zip(options, zip(w.tolist(), root.tolist())))
     return _arrays(market, lambda i: vols[i])
 
 
