@@ -27,7 +27,7 @@ pragma circom 2.1.6;
 include "range.circom";
 include "account.circom";
 include "state.circom";
-include "revaluation.circom";
+include "risk_revaluation.circom";
 include "market.circom";
 
 template AvslRevaluationFinal(U, A, K) {

@@ -7,6 +7,7 @@ documented widths, not just realistic magnitudes, so bit-width bugs show up.
 from __future__ import annotations
 
 import dataclasses
+import random
 
 from hypothesis import strategies as st
 
@@ -107,3 +108,20 @@ def accounts(draw, market: MarketState, *, max_positions: int = 6, realistic: bo
     bal_hi = 10**15 if realistic else (1 << fp.BALANCE_BITS) - 1
     balances = [draw(st.integers(0, bal_hi)) for _ in market.collateral]
     return slots, balances
+
+
+def with_random_risk_arrays(market: MarketState, rng: random.Random) -> MarketState:
+    """``market`` (any mode, not yet validated) as a validated revaluation market with seeded random
+    risk arrays within MarketState.validated's bounds: linear units gain the published move, each
+    option's repriced value is uniform in [0, bound] (so pnl in [-mark, bound - mark])."""
+    market = dataclasses.replace(market, params=dataclasses.replace(market.params, risk_mode=RiskMode.REVALUATION))
+    moves = market.price_moves()
+    instruments = []
+    for ins in market.instruments:
+        row = moves[ins.underlying]
+        if ins.kind.is_option:
+            spot = market.underlyings[ins.underlying].spot
+            bounds = [spot + m if ins.kind is InstrumentKind.CALL else ins.strike for m in row]
+            row = tuple(rng.randint(0, b) - ins.mark for b in bounds)
+        instruments.append(dataclasses.replace(ins, pnl=row))
+    return dataclasses.replace(market, instruments=tuple(instruments)).validated()
