@@ -61,8 +61,10 @@ template RiskRevaluation(U, K) {
     signal output MM_raw;
 
     component worst = WorstScenario(U, K, FP_REVAL_HINT_BITS(), FP_REVAL_SLACK_BITS());
-    worst.loss <== loss;
-    worst.m <== m;
+    for (var u = 0; u < U; u++) {   // element-wise: circheck's data-flow graph needs scalar wiring
+        for (var k = 0; k < K; k++) { worst.loss[u][k] <== loss[u][k]; }
+        worst.m[u] <== m[u];
+    }
     MM_raw <== FP_REVAL_LOSS_FACTOR() * worst.sum_m;
 }
 
@@ -79,8 +81,8 @@ template RevaluationMargin(U, K) {
     component risk = RiskRevaluation(U, K);
     for (var u = 0; u < U; u++) {
         for (var k = 0; k < K; k++) { risk.loss[u][k] <== -PnL[u][k]; }
+        risk.m[u] <== m[u];
     }
-    risk.m <== m;
     component rounding = MarginRounding();
     rounding.mm <== mm;
     rounding.MM_raw <== risk.MM_raw;

@@ -49,7 +49,9 @@ template RiskStress(U, K) {
     signal output MM_raw;
 
     component worst = WorstScenario(U, K, FP_HINT_BITS(), FP_SLACK_BITS());
-    worst.loss <== loss2;
-    worst.m <== m;
+    for (var u = 0; u < U; u++) {
+        for (var k = 0; k < K; k++) { worst.loss[u][k] <== loss2[u][k]; }
+        worst.m[u] <== m[u];
+    }
     MM_raw <== worst.sum_m;
 }

@@ -83,6 +83,16 @@ INSPECT_ALLOWED = (
         "boolean and sum(bits*2^i) === in inside Num2Bits; the parent never needs the bits. Inspecting Num2Bits "
         "itself raises nothing. The tamper sweep confirms every bit wire is rejected.",
     ),
+    *(Allowed(
+        "CA01", rf"MarginStatement\(\d+,\d+,{mode}\)",
+        rf"(Local signal ({names})(\[\d+\])* does not|Array of local signals ({names}) contains a total of \d+ "
+        rf"signals that do not) appear in any constraint",
+        "MarginStatement(U, K, MODE) takes every greeks mode's market parameters so that AvslSolvency and "
+        "AvslFinal wire it alike for any MODE; each mode computes with its own only (stress: dS, dsig; es: dS, "
+        "dsig, w, es_level; var: a, g, vs). The others are still bound: the caller feeds the same signals to "
+        "MarketBinding, whose ParamsHash is checked against market_root, and the tamper sweep rejects every "
+        "wire. (Red on main before issue 16: the template split left this warning untriaged.)",
+    ) for mode, names in ((0, "es_level|w|a|g|vs"), (1, "a|g|vs"), (2, "dS|dsig|w|es_level"))),
     Allowed(
         "CA02", r"PositionGreeks\(1\)", r"onehot\.sel\[0\] does not appear in any constraint",
         "U == 1 only: OneHot(1) constrains idx === 0 and sets sel[0] <== 1; PositionGreeks(1) routes every "
@@ -206,7 +216,16 @@ CIRCHECK_WRAPPERS = {
 }
 
 #: (template regex, detector, message regex, why).
+_ISZERO_WHY = (
+    "circomlib IsZero (QuantityRange's q != -2^52, the masked commitment entries): inv <-- in != 0 ? 1/in : 0 "
+    "is a guarded hint (no division by zero is evaluated), then out <== 1 - in*inv and in*out === 0 force "
+    "out = (in == 0) for every in; inv is forced to 1/in when in != 0 and free only when in == 0, where "
+    "nothing depends on it (tests/test_tamper.py ALLOWED_SURVIVORS). (Red on main before issue 16: IsZero "
+    "entered PositionGreeks with the q != -2^52 fix and was never triaged here.)")
 CIRCHECK_ALLOWED = (
+    (r"IsZero", "assignment missue", r"The dataflow for signal 'inv'", _ISZERO_WHY),
+    (r"IsZero", "divide by zero", r"divide-by-zero", _ISZERO_WHY),
+    (r"IsZero", "nondeterministic data flow", r"conditional assignment depends on a signal", _ISZERO_WHY),
     (r"OneHot@U=\d+", "nondeterministic data flow", r"conditional assignment depends on a signal",
      "OneHot(U > 1): sel[u] <-- idx == u ? 1 : 0 is a hint; it is then constrained boolean, "
      "sum(sel) === 1 and sum(u*sel[u]) === idx, which has exactly one solution for idx in [0, U) and none "
