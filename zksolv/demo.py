@@ -349,7 +349,7 @@ def _qty(x: float) -> int:
 def demo_portfolios(market: MarketState, seed: int = 7) -> dict[str, Account]:
     """Named demo accounts for ``market`` (built by :func:`demo_market`).
 
-    Solvent under the AVSL rule in every risk mode and grid: ``covered_call``,
+    Solvent under the AVSL rule in every risk mode and grid (revaluation included): ``covered_call``,
     ``short_strangle``, ``delta_neutral``, ``calendar_spread``,
     ``market_maker`` (a 60-position two-underlying book). Insolvent in every
     mode: ``naked_short_insolvent`` (short near-dated ATM calls on thin
@@ -450,12 +450,14 @@ def _market_maker_book(market: MarketState, seed: int) -> tuple[list[tuple[str, 
 
 
 def all_demo_markets(seed: int = 7, **kwargs: Any) -> list[MarketState]:
-    """Demo markets for every (risk mode, grid) combination, ES first (its scenarios are the MC set).
+    """Demo markets for every (risk mode, grid) combination, ES first (its scenarios are the MC set);
+    the revaluation mode last, over every grid and the MC set.
 
     ``kwargs`` are passed to :func:`demo_market`.
     """
     out = [demo_market(seed, "es", "span", **kwargs)]
-    for mode in ("stress", "var"):
+    for mode in ("stress", "var", "revaluation"):
         for grid in scenarios.GRIDS:
             out.append(demo_market(seed, mode, grid, **kwargs))
+    out.append(demo_market(seed, "revaluation", MC_GRID, **kwargs))
     return out
