@@ -225,6 +225,54 @@ def test_validation_refuses_bad_arrays(reval_markets) -> None:
         _with(stress, 0, market.instruments[0].pnl).validated()
 
 
+def test_moves_to_zero_and_below(reval_markets) -> None:
+    """A move to zero reprices at the limit (a call is worth 0, a put its strike); a revaluation grid
+    that moves a spot below zero is refused naming the shock, and a report on a greeks market with
+    such a grid says the revaluation column is unavailable instead of failing."""
+    (call, put) = option_risk_arrays(10**9, [10**9, 10**9], [True, False], [0.5, 0.5], [1.0, 1.0], [3, 5],
+                                     [-10**9, 0], [0, 0])
+    assert (call[0], put[0]) == (-3, 10**9 - 5) and call[1] > -3 and put[1] > -5
+    market = reval_markets["span"]
+    sc = market.params.scenarios
+    below = ((-1_100_000, *sc.price_shocks[0][1:]), *sc.price_shocks[1:])
+    bad = dataclasses.replace(market, params=dataclasses.replace(market.params, scenarios=dataclasses.replace(
+        sc, price_shocks=below)))
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: a revaluation grid may not move a "
+                                         r"spot below zero"):
+        bad.validated()
+    greeks = dataclasses.replace(bad, params=dataclasses.replace(bad.params, risk_mode=RiskMode.STRESS),
+                                 instruments=tuple(dataclasses.replace(i, pnl=()) for i in bad.instruments)).validated()
+    from zksolv.analytics import compare_modes, compare_rules
+
+    slots = [(greeks.instrument_index(EXAMPLE), 10**6)]
+    table = compare_modes(greeks, slots, [0] * 4)
+    assert table["revaluation"]["unavailable"].startswith("no risk arrays for this market: params.scenarios")
+    assert table["stress"]["proven"] and "avsl_revaluation" not in compare_rules(greeks, slots, [0] * 4)
+
+
+def test_liquidation_prices_reprice_the_arrays(reval_markets) -> None:
+    """Under a revaluation market the liquidation-price search recomputes every array at each probed
+    spot (a stale array would price the old spot's scenarios against the new marks)."""
+    from zksolv.analytics import liquidation_prices
+    from zksolv.repricing import reprice_underlying
+
+    market = reval_markets["span"]
+    account = Account((Position("ETH-9JAN26-3525-C", -40 * 10**6), Position("ETH-9JAN26-3275-P", -40 * 10**6)),
+                      {"USDC": 30_000 * 10**6}, 3).validated(market)
+    slots, balances = account.position_slots(market), account.balances(market)
+    down, up = liquidation_prices(market, slots, balances, 1)
+    spot = market.underlyings[1].spot
+    assert down is not None and up is not None and down < spot < up
+    for price, inside in ((down, down + spot // 1000), (up, up - spot // 1000)):
+        moved = reprice_underlying(market, 1, fp.round_half_away(price * fp.RATIO_SCALE, spot))
+        again = reprice_underlying(market, 1, fp.round_half_away(inside * fp.RATIO_SCALE, spot))
+        assert not evaluate(moved, slots, balances).solvent and evaluate(again, slots, balances).solvent
+        # the recomputed arrays are those the oracle's rule gives at that spot (moves from the new spot)
+        moves = moved.price_moves()[1]
+        assert all(i.pnl == moves for i in moved.instruments if i.underlying == 1 and not i.kind.is_option)
+        assert all(min(i.pnl) >= -i.mark for i in moved.instruments if i.kind.is_option)
+
+
 def test_json_round_trip_and_field_errors(reval_markets) -> None:
     market = reval_markets["paradex"]
     assert MarketState.from_json(market.to_json()) == market

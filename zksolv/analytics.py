@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 from zksolv import fixedpoint as fp
 from zksolv.account import Account
+from zksolv.errors import InputError
 from zksolv.market import MarketState, RiskMode
 from zksolv.model import MarginResult, Slots, evaluate, meets_requirement, requirement_raw
 
@@ -287,24 +288,30 @@ SOURCE_PUBLISHED = "published market data"
 SOURCE_LOCAL_ARRAYS = "risk arrays repriced locally from the published marks and vegas (the market publishes none)"
 
 
-def mode_results(market: MarketState, slots: Slots, balances: Sequence[int]) -> dict[RiskMode, tuple[MarginResult, str]]:
+def mode_results(market: MarketState, slots: Slots, balances: Sequence[int]
+                 ) -> dict[RiskMode, tuple[MarginResult | None, str]]:
     """The book under every risk mode, on the same market data: ``mode -> (result, source)``.
 
     The greeks modes (stress, ES, VaR) use the published greeks, grid and VaR parameters of any
     market (ES over the published scenarios and weights). The revaluation mode uses the
     published risk arrays of a revaluation market; on a greeks market it reprices the arrays
     locally (:func:`zksolv.revaluation.as_revaluation`: the options' total vols backed out of
-    their marks), so a user sees what the approximation costs on their book either way.
+    their marks), so a user sees what the approximation costs on their book either way — unless
+    the market's grid admits no risk arrays (a move below zero): then ``(None, reason)``.
     """
     from zksolv.revaluation import as_revaluation
 
-    out: dict[RiskMode, tuple[MarginResult, str]] = {}
+    out: dict[RiskMode, tuple[MarginResult | None, str]] = {}
     for mode in RiskMode:
-        if mode.is_revaluation:
-            revalued, published = as_revaluation(market)
-            out[mode] = (evaluate(revalued, slots, balances), SOURCE_PUBLISHED if published else SOURCE_LOCAL_ARRAYS)
-        else:
+        if not mode.is_revaluation:
             out[mode] = (evaluate(market, slots, balances, mode), SOURCE_PUBLISHED)
+            continue
+        try:
+            revalued, published = as_revaluation(market)
+        except InputError as exc:
+            out[mode] = (None, f"no risk arrays for this market: {exc}")
+            continue
+        out[mode] = (evaluate(revalued, slots, balances), SOURCE_PUBLISHED if published else SOURCE_LOCAL_ARRAYS)
     return out
 
 
@@ -321,17 +328,19 @@ def _figures(result: MarginResult) -> dict[str, Any]:
 
 
 def compare_modes(market: MarketState, slots: Slots, balances: Sequence[int],
-                  modes: dict[RiskMode, tuple[MarginResult, str]] | None = None) -> dict[str, dict[str, Any]]:
+                  modes: dict[RiskMode, tuple[MarginResult | None, str]] | None = None) -> dict[str, dict[str, Any]]:
     """``mode -> {mm_base, mm_avsl, requirement, margin_ratio, solvent, source, proven}`` under every
     risk mode for the same book (``modes``: :func:`mode_results`, computed here when not given);
-    ``proven`` marks the market's own mode, the one a proof shows."""
+    ``proven`` marks the market's own mode, the one a proof shows; a mode the market's data cannot
+    give is ``{"unavailable": reason, "proven": False}``."""
     modes = mode_results(market, slots, balances) if modes is None else modes
-    return {mode.value: {**_figures(result), "source": source, "proven": mode is market.params.risk_mode}
+    return {mode.value: ({**_figures(result), "source": source} if result is not None else {"unavailable": source})
+            | {"proven": mode is market.params.risk_mode}
             for mode, (result, source) in modes.items()}
 
 
 def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int],
-                  modes: dict[RiskMode, tuple[MarginResult, str]] | None = None) -> dict[str, dict[str, Any]]:
+                  modes: dict[RiskMode, tuple[MarginResult | None, str]] | None = None) -> dict[str, dict[str, Any]]:
     """Maintenance margin of the book under three rules, in micro-USD (up).
 
     - ``static``: ``STATIC_RATE`` x gross notional ``sum_j |q_j| * S_u`` — blind to hedges;
@@ -339,7 +348,8 @@ def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int],
       gamma, vega and volatility regime;
     - ``avsl``: ``MM_AVSL`` of :func:`zksolv.model.evaluate` (scenario risk x (1 + V*beta))
       under the market's risk mode; and ``avsl_<mode>`` for every risk mode side by side
-      (``modes``: :func:`mode_results`, computed here when not given).
+      (``modes``: :func:`mode_results`, computed here when not given; a mode the market's data
+      cannot give has no row).
     Each entry gives the margin, NAV/margin and whether the rule would liquidate.
     """
     result = evaluate(market, slots, balances)
@@ -350,7 +360,7 @@ def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int],
     delta_weighted = fp.ceil_div(net * DELTA_RATE, fp.QTY_SCALE * fp.DELTA_SCALE * fp.RATIO_SCALE)
     nav = result.nav_musd
     rows = {"static": static, "delta_weighted": delta_weighted, "avsl": result.mm_avsl_musd,
-            **{f"avsl_{mode.value}": r.mm_avsl_musd for mode, (r, _) in modes.items()}}
+            **{f"avsl_{mode.value}": r.mm_avsl_musd for mode, (r, _) in modes.items() if r is not None}}
     return {
         name: {
             "margin": fp.format_fixed(mm, fp.PRICE_SCALE),

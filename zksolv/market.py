@@ -322,6 +322,11 @@ class MarketState:
             return
         n_k = self.params.scenarios.size
         moves = self.price_moves()
+        for u, (und, row) in enumerate(zip(self.underlyings, moves)):
+            for k, move in enumerate(row):
+                if und.spot + move < 0:
+                    raise InputError(f"params.scenarios.price_shocks[{u}][{k}]: a revaluation grid may not move a spot "
+                                     "below zero (an option cannot be repriced there)")
         for i, ins in enumerate(self.instruments):
             name = f"instruments[{i}].pnl"
             if not isinstance(ins.pnl, tuple):

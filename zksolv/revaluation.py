@@ -101,12 +101,15 @@ def option_risk_arrays(
     w = np.asarray(total_vol, dtype=np.float64)
     root = np.asarray(sqrt_tau, dtype=np.float64)
     shocked_spot = np.repeat([(spot + ds) / fp.PRICE_SCALE for ds in moves], n)  # scenario-major
-    if np.any(shocked_spot <= 0):
-        raise InputError("scenarios: a price move takes the spot to zero or below; an option cannot be repriced")
     shocked_vol = np.concatenate([np.maximum(w + dsig / fp.VOL_SCALE * root, 0.0) for dsig in vol_shocks])
-    kind = np.tile(np.where(np.asarray(is_call, dtype=bool), KIND_CALL, KIND_PUT), n_k)
-    value = greeks_numpy(shocked_spot, np.tile(np.asarray(strikes, dtype=np.float64) / fp.PRICE_SCALE, n_k),
-                         np.ones(n * n_k), shocked_vol, kind).mark
+    calls = np.tile(np.asarray(is_call, dtype=bool), n_k)
+    strike = np.tile(np.asarray(strikes, dtype=np.float64) / fp.PRICE_SCALE, n_k)
+    # a move to (or, in an invalid grid, below) zero: the limit S' -> 0, where a call is worth 0 and a
+    # put its strike (zero rate); MarketState.validated refuses revaluation grids that go below zero
+    alive = shocked_spot > 0
+    value = np.where(calls, 0.0, strike)
+    value[alive] = greeks_numpy(shocked_spot[alive], strike[alive], np.ones(int(alive.sum())), shocked_vol[alive],
+                                np.where(calls[alive], KIND_CALL, KIND_PUT)).mark
     floor = [fp.from_float(float(v), fp.PRICE_SCALE, "down") for v in value.tolist()]
     return [tuple(floor[k * n + j] - marks[j] for k in range(n_k)) for j in range(n)]
 
