@@ -91,38 +91,26 @@ def _by_symbol(acc: Account, market: MarketState):
     return evaluate(market, acc.position_slots(market), acc.balances(market))
 
 
-# ---------------------------------------------------------------- Python level
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), insert=st.integers(0, 6), n_remove=st.integers(0, 5),
-       permute=st.booleans(), reorder=st.booleans(), epoch_step=st.integers(0, 400))
-def test_relisting_changes_neither_the_commitment_nor_the_margin(seed, insert, n_remove, permute, reorder,
-                                                                 epoch_step) -> None:
-    rng = random.Random(seed)
-    unheld = sorted(ins.symbol for ins in MARKET.instruments if ins.symbol not in HELD)
-    nxt = relist(MARKET, rng, insert=insert, remove=tuple(rng.sample(unheld, n_remove)), permute=permute,
-                 reorder_collateral=reorder, epoch_step=epoch_step)
-    for name, acc in BOOKS.items():
-        assert cm.account_commitment_of(acc, nxt) == cm.account_commitment_of(acc, MARKET), name
-        before, after = _by_symbol(acc, MARKET), _by_symbol(acc, nxt)
-        assert (after.nav_raw, after.mm, after.req_raw, after.solvent) == \
-               (before.nav_raw, before.mm, before.req_raw, before.solvent), name
-
-
 #: The same data under the revaluation mode (risk arrays in the leaves, issue 16).
 REVAL_MARKET = demo_market(risk_mode="revaluation", n_strikes=3, n_expiries=1)
 
 
-@settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), insert=st.integers(0, 6), n_remove=st.integers(0, 5))
-def test_relisting_a_revaluation_market_changes_neither_the_commitment_nor_the_margin(seed, insert, n_remove) -> None:
-    """Risk arrays travel with their instrument through a re-listing (the leaf carries identity and
-    array together), and the commitment is the one registered under the greeks market of the same data."""
+# ---------------------------------------------------------------- Python level
+@pytest.mark.parametrize("market", [MARKET, REVAL_MARKET], ids=["stress", "revaluation"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), insert=st.integers(0, 6), n_remove=st.integers(0, 5),
+       permute=st.booleans(), reorder=st.booleans(), epoch_step=st.integers(0, 400))
+def test_relisting_changes_neither_the_commitment_nor_the_margin(market, seed, insert, n_remove, permute, reorder,
+                                                                 epoch_step) -> None:
+    """Under the revaluation mode too: risk arrays travel with their instrument (the leaf carries
+    identity and array together), and the commitment is the one registered under the greeks market."""
     rng = random.Random(seed)
-    unheld = sorted(ins.symbol for ins in REVAL_MARKET.instruments if ins.symbol not in HELD)
-    nxt = relist(REVAL_MARKET, rng, insert=insert, remove=tuple(rng.sample(unheld, n_remove)))
+    unheld = sorted(ins.symbol for ins in market.instruments if ins.symbol not in HELD)
+    nxt = relist(market, rng, insert=insert, remove=tuple(rng.sample(unheld, n_remove)), permute=permute,
+                 reorder_collateral=reorder, epoch_step=epoch_step)
     for name, acc in BOOKS.items():
         assert cm.account_commitment_of(acc, nxt) == cm.account_commitment_of(acc, MARKET), name
-        before, after = _by_symbol(acc, REVAL_MARKET), _by_symbol(acc, nxt)
+        before, after = _by_symbol(acc, market), _by_symbol(acc, nxt)
         assert (after.nav_raw, after.mm, after.req_raw, after.solvent) == \
                (before.nav_raw, before.mm, before.req_raw, before.solvent), name
 
