@@ -5,10 +5,11 @@ pragma circom 2.1.6;
  * OneHot(U): sel[U] bits with exactly one set, at position `idx`.
  *   U + 1 constraints (U booleans and sum(u*sel[u]) === idx; U == 1: 0, idx
  *   forced to 0). Fails if idx >= U.
- * PositionGreeks(U): range-checks the private quantity q (|q| < 2^52, signed
- *   as p - |q|: q + 2^52 in [1, 2^53), i.e. SignedRangeCheck(52) and q != -2^52)
- *   and returns its contributions q*delta, q*gamma, q*vega routed to its
- *   underlying, and q*mark.  (53 + 2 + 4 + U + 3U constraints)
+ * QuantityRange(): range-checks a private quantity q (|q| < 2^52, signed as
+ *   p - |q|: q + 2^52 in [1, 2^53), i.e. SignedRangeCheck(52) and q != -2^52).
+ *   53 + 2 constraints. (Also used by PositionPnl, revaluation.circom.)
+ * PositionGreeks(U): QuantityRange(q) and q's contributions q*delta, q*gamma,
+ *   q*vega routed to its underlying, and q*mark.  (53 + 2 + 4 + U + 3U constraints)
  * Aggregate(N, U): Delta_u, Gamma_u, Vega_u summed over N positions and
  *   position_value = sum_j q_j * mark_j.
  * CollateralLookup(A): A balance slots, each a private (asset_index, balance);
@@ -49,6 +50,16 @@ template OneHot(U) {
     }
 }
 
+template QuantityRange() {
+    signal input q;        // private, signed, |q| < 2^QTY_BITS
+    component range = SignedRangeCheck(FP_QTY_BITS());
+    range.in <== q;
+    // SignedRangeCheck admits q + 2^52 = 0 (q = -2^52); the model's range is |q| < 2^52
+    component qMin = IsZero();
+    qMin.in <== q + 2 ** FP_QTY_BITS();
+    qMin.out === 0;
+}
+
 template PositionGreeks(U) {
     signal input q;        // private, signed, |q| < 2^QTY_BITS
     signal input u;        // underlying index of the instrument (market data)
@@ -61,12 +72,8 @@ template PositionGreeks(U) {
     signal output dVega[U];
     signal output value;   // q * mark, scale 1e12
 
-    component qRange = SignedRangeCheck(FP_QTY_BITS());
-    qRange.in <== q;
-    // SignedRangeCheck admits q + 2^52 = 0 (q = -2^52); the model's range is |q| < 2^52
-    component qMin = IsZero();
-    qMin.in <== q + 2 ** FP_QTY_BITS();
-    qMin.out === 0;
+    component qRange = QuantityRange();
+    qRange.q <== q;
 
     signal qd <== q * delta;
     signal qg <== q * gamma;

@@ -14,27 +14,48 @@ pragma circom 2.1.6;
  * STRESS_SLACK_BITS = 208 every honest slack m_u - 2L_{u,k} < 2^207 + 2^207.
  * Soundness: m_u - 2L_{u,k} lies in (-2^207, 2^208) as an integer, so a negative
  * difference is p - x > 2^253 in the field and fails the range check.
+ *
+ * WorstScenario(U, K, HINT, SLACK): the one-sided maximum both RiskStress and
+ *   RiskRevaluation (revaluation.circom) use: m_u in [0, 2^HINT) and
+ *   m_u - loss_{u,k} in [0, 2^SLACK); sum_m = sum_u m_u. Sound when
+ *   |loss| < 2^HINT and HINT < SLACK <= 252: m_u - loss_{u,k} then lies in
+ *   (-2^HINT, 2^SLACK) as an integer, and a negative one wraps above 2^SLACK.
+ *   U*HINT + U*K*SLACK constraints.
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  */
 include "range.circom";
+
+template WorstScenario(U, K, HINT, SLACK) {
+    assert(HINT < SLACK && SLACK <= 252);
+    signal input loss[U][K];
+    signal input m[U];
+    signal output sum_m;
+
+    component mRange[U];
+    component slack[U][K];
+    var total = 0;
+    for (var u = 0; u < U; u++) {
+        mRange[u] = RangeCheck(HINT);                    // m_u >= 0
+        mRange[u].in <== m[u];
+        for (var k = 0; k < K; k++) {
+            slack[u][k] = NonNegSlack(SLACK);            // m_u >= loss_{u,k}
+            slack[u][k].a <== m[u];
+            slack[u][k].b <== loss[u][k];
+        }
+        total += m[u];
+    }
+    sum_m <== total;
+}
 
 template RiskStress(U, K) {
     signal input loss2[U][K];
     signal input m[U];
     signal output MM_raw;
 
-    component mRange[U];
-    component slack[U][K];
-    var total = 0;
+    component worst = WorstScenario(U, K, FP_STRESS_HINT_BITS(), FP_STRESS_SLACK_BITS());
     for (var u = 0; u < U; u++) {
-        mRange[u] = RangeCheck(FP_STRESS_HINT_BITS());   // m_u >= 0
-        mRange[u].in <== m[u];
-        for (var k = 0; k < K; k++) {
-            slack[u][k] = NonNegSlack(FP_STRESS_SLACK_BITS());  // m_u >= 2L_{u,k}
-            slack[u][k].a <== m[u];
-            slack[u][k].b <== loss2[u][k];
-        }
-        total += m[u];
+        for (var k = 0; k < K; k++) { worst.loss[u][k] <== loss2[u][k]; }
+        worst.m[u] <== m[u];
     }
-    MM_raw <== total;
+    MM_raw <== worst.sum_m;
 }

@@ -14,6 +14,15 @@ pragma circom 2.1.6;
  * states are unrelated even when their first positions coincide.
  * Inputs: any field elements (the circuits using it range-check what needs it).
  * Constraints: 606 * ceil((5 + 3U) / 15) (HashList).
+ *
+ * RevaluationChunkState(U, K): the state of a book proven in chunks under a
+ * revaluation market, which carries the risk-array sums instead of the greeks:
+ *
+ *   state = hash_list([STATE_DOMAIN_REVALUATION, counter, chain, PnL[U][K] (row-major
+ *                      by underlying), position_value, blinding])
+ *
+ * under its own domain tag, so no revaluation state can ever open as a greeks
+ * state (their lengths coincide when K = 3). 606 * ceil((5 + U*K) / 15) constraints.
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  */
 include "hash_list.circom";
@@ -39,5 +48,25 @@ template ChunkState(U) {
     }
     h.in[3 + 3 * U] <== position_value;
     h.in[4 + 3 * U] <== blinding;
+    out <== h.out;
+}
+
+template RevaluationChunkState(U, K) {
+    signal input counter;
+    signal input chain;
+    signal input PnL[U][K];
+    signal input position_value;
+    signal input blinding;
+    signal output out;
+
+    component h = HashList(5 + U * K);
+    h.in[0] <== FP_STATE_DOMAIN_REVALUATION();
+    h.in[1] <== counter;
+    h.in[2] <== chain;
+    for (var u = 0; u < U; u++) {
+        for (var k = 0; k < K; k++) { h.in[3 + u * K + k] <== PnL[u][k]; }
+    }
+    h.in[3 + U * K] <== position_value;
+    h.in[4 + U * K] <== blinding;
     out <== h.out;
 }

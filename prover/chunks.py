@@ -7,6 +7,9 @@ one the venue registered). A blinded running state links them::
 
     s_0 = chunk_state(0, 0, 0..., r)            the book's empty state
     s_i = chunk_state(i, chain_i, sums_i, r)    after chunk i
+                                                (sums: the net greeks and q*mark; under a
+                                                revaluation market the risk-array sums
+                                                PnL[u][k] and q*mark, revaluation_chunk_state)
     chunk i proves     s_{i-1} -> s_i           public (market_root, s_{i-1}, s_i)
     the final proves   s_0 empty, s_k opens to sums meeting the AVSL rule,
                        commitment(salt, chain_k, balances)
@@ -33,7 +36,7 @@ from zksolv.circuitgen import ChunkTier, FinalTier
 from zksolv.errors import InputError, ProofError
 from zksolv.identity import position_entry
 from zksolv.market import MarketState
-from zksolv.model import MarginResult, aggregate, evaluate
+from zksolv.model import Greeks, MarginResult, aggregate, evaluate
 
 #: Default chunk capacity (also the venue policy's default, zksolv.venue): 64 slots keep a
 #: chunk circuit near 130k constraints on a 4,096-instrument market (about 0.8 GiB to prove).
@@ -105,36 +108,55 @@ def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_C
         "collateral_hash": str(commitments.collateral_hash(market)),
         "symbols_hash": str(commitments.symbols_hash(market)),
     }
-    ids, n_u = market.instrument_ids, len(market.underlyings)
-    chain, sums, value = 0, [[0] * n_u, [0] * n_u, [0] * n_u], 0
-    states = [commitments.chunk_state(0, 0, *sums, 0, r)]
+    ids, n_u, n_k = market.instrument_ids, len(market.underlyings), market.params.scenarios.size
+    reval = market.params.risk_mode.is_revaluation
+    chain, total = 0, Greeks((0,) * n_u, (0,) * n_u, (0,) * n_u, 0, ((0,) * n_k,) * n_u if reval else ())
+    states = [_state(0, chain, total, r, reval)]
     chunk_inputs = []
     for i in range(k):
         part = ordered[i * capacity : (i + 1) * capacity]
         entries = [position_entry(ids[index], q) for index, q in part]
-        before = {"counter": str(i), "chain_in": str(chain), "Delta_in": fes(sums[0]), "Gamma_in": fes(sums[1]),
-                  "Vega_in": fes(sums[2]), "value_in": fe(value), "blinding": str(r)}
+        before = {"counter": str(i), "chain_in": str(chain), **{f"{name}_in": v for name, v in _sums(total, reval).items()},
+                  "value_in": fe(total.position_value), "blinding": str(r)}
         chain = commitments.entries_hash_from(chain, entries)
-        g = aggregate(market, part)
-        sums = [_add(sums[0], g.Delta), _add(sums[1], g.Gamma), _add(sums[2], g.Vega)]
-        value += g.position_value
-        states.append(commitments.chunk_state(i + 1, chain, *sums, value, r))
+        total = _plus(total, aggregate(market, part))
+        states.append(_state(i + 1, chain, total, r, reval))
         chunk_inputs.append({**market_parts, "state_in": str(states[i]), "state_out": str(states[i + 1]), **before,
                              **slot_inputs(market, part, capacity)})
     balances_hash = commitments.balances_hash(account.holdings(market)[1])
     assert commitments.commitment_of_hashes(account.salt, chain, balances_hash) == commitment
-    assert (tuple(sums[0]), tuple(sums[1]), tuple(sums[2]), value) == \
-        (result.greeks.Delta, result.greeks.Gamma, result.greeks.Vega, result.greeks.position_value)
+    assert total == result.greeks
     final_inputs = {
         "account_commitment": str(commitment), "market_root": str(root),
         "state_first": str(states[0]), "state_last": str(states[-1]),
         "blinding": str(r), "counter": str(k), "chain": str(chain),
-        "Delta": fes(sums[0]), "Gamma": fes(sums[1]), "Vega": fes(sums[2]), "position_value": fe(value),
+        **_sums(total, reval), "position_value": fe(total.position_value),
         **balance_inputs(market, balances), "salt": str(account.salt),
         **statement_market_inputs(market), **hint_inputs(result),
     }
     return ChunkPlan(chunk_tier, final_tier, tuple(chunk_inputs), final_inputs, tuple(states), commitment, root, result)
 
 
-def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
-    return [x + y for x, y in zip(a, b)]
+def _add(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def _plus(a: Greeks, b: Greeks) -> Greeks:
+    """The sums of two parts of a book."""
+    return Greeks(_add(a.Delta, b.Delta), _add(a.Gamma, b.Gamma), _add(a.Vega, b.Vega),
+                  a.position_value + b.position_value, tuple(_add(x, y) for x, y in zip(a.PnL, b.PnL)))
+
+
+def _sums(g: Greeks, reval: bool) -> dict[str, Any]:
+    """The running sums a chunk state carries (besides q*mark), as circuit inputs: the net greeks,
+    or under a revaluation market the risk-array sums ``PnL[u][k]``."""
+    if reval:
+        return {"PnL": [fes(row) for row in g.PnL]}
+    return {"Delta": fes(g.Delta), "Gamma": fes(g.Gamma), "Vega": fes(g.Vega)}
+
+
+def _state(counter: int, chain: int, g: Greeks, blinding: int, reval: bool) -> int:
+    """``chunk_state`` (greeks) or ``revaluation_chunk_state`` of the sums so far."""
+    if reval:
+        return commitments.revaluation_chunk_state(counter, chain, g.PnL, g.position_value, blinding)
+    return commitments.chunk_state(counter, chain, g.Delta, g.Gamma, g.Vega, g.position_value, blinding)

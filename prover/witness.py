@@ -29,7 +29,8 @@ from zksolv.model import MarginResult, evaluate
 from zksolv.r1cs import read_sym, read_wtns
 
 #: Hint names per risk mode, as the circuit's input signals.
-MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t",), RiskMode.VAR: ("yt", "s", "n", "v")}
+MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t",), RiskMode.VAR: ("yt", "s", "n", "v"),
+              RiskMode.REVALUATION: ("m",)}
 
 
 def circuit_inputs(account: Account, market: MarketState, tier: Tier) -> dict[str, Any]:
@@ -75,7 +76,8 @@ def canonical_slots(market: MarketState, slots: Sequence[tuple[int, int]]) -> li
 
 def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity: int) -> dict[str, Any]:
     """The position-slot signals of ``PositionSlots``: ``slots`` (already in order) padded to
-    ``capacity`` with ``q = 0`` at leaf 0, each with its identity, leaf fields and Merkle path."""
+    ``capacity`` with ``q = 0`` at leaf 0, each with its identity, leaf fields and Merkle path
+    (and, under a revaluation market, ``RevaluationSlots``' risk arrays ``pnl``)."""
     tree = commitments.instrument_tree(market)
     ids = market.instrument_ids
     padded = list(slots) + [(0, 0)] * (capacity - len(slots))
@@ -90,6 +92,7 @@ def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity:
         "gamma": [fe(i.gamma) for i in instruments],
         "vega": [fe(i.vega) for i in instruments],
         "path": [[fes(level) for level in tree.path(index)] for index, _ in padded],
+        **({"pnl": [fes(i.pnl) for i in instruments]} if market.params.risk_mode.is_revaluation else {}),
     }
 
 

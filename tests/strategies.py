@@ -6,6 +6,9 @@ documented widths, not just realistic magnitudes, so bit-width bugs show up.
 
 from __future__ import annotations
 
+import dataclasses
+import random
+
 from hypothesis import strategies as st
 
 from zksolv import fixedpoint as fp
@@ -76,8 +79,23 @@ def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_sc
         CollateralAsset(f"C{a}", draw(st.integers(0, spot_hi)), draw(st.integers(0, fp.RATIO_SCALE)))
         for a in range(n_a)
     )
-    return MarketState(epoch=draw(st.integers(0, 2**64 - 1)), params=params, underlyings=underlyings,
-                       instruments=instruments, collateral=collateral).validated()
+    market = MarketState(epoch=draw(st.integers(0, 2**64 - 1)), params=params, underlyings=underlyings,
+                         instruments=instruments, collateral=collateral)
+    if params.risk_mode.is_revaluation:
+        market = dataclasses.replace(market, instruments=tuple(
+            dataclasses.replace(ins, pnl=draw(risk_arrays(market, ins))) for ins in instruments))
+    return market.validated()
+
+
+def risk_arrays(market: MarketState, ins: Instrument) -> st.SearchStrategy[tuple[int, ...]]:
+    """A valid risk array of option ``ins`` (MarketState.validated's bounds): per scenario, the
+    repriced value anywhere in [0, bound] (a call at most the shocked spot, a put at most its
+    strike), extremes included, minus the mark."""
+    spot = market.underlyings[ins.underlying].spot
+    moves = market.price_moves()[ins.underlying]
+    bounds = [spot + move if ins.kind is InstrumentKind.CALL else ins.strike for move in moves]
+    values = [st.one_of(st.just(0), st.just(b), st.integers(0, b)) for b in bounds]
+    return st.tuples(*values).map(lambda vs: tuple(v - ins.mark for v in vs))
 
 
 @st.composite
@@ -90,3 +108,20 @@ def accounts(draw, market: MarketState, *, max_positions: int = 6, realistic: bo
     bal_hi = 10**15 if realistic else (1 << fp.BALANCE_BITS) - 1
     balances = [draw(st.integers(0, bal_hi)) for _ in market.collateral]
     return slots, balances
+
+
+def with_random_risk_arrays(market: MarketState, rng: random.Random) -> MarketState:
+    """``market`` (any mode, not yet validated) as a validated revaluation market with seeded random
+    risk arrays within MarketState.validated's bounds: linear units gain the published move, each
+    option's repriced value is uniform in [0, bound] (so pnl in [-mark, bound - mark])."""
+    market = dataclasses.replace(market, params=dataclasses.replace(market.params, risk_mode=RiskMode.REVALUATION))
+    moves = market.price_moves()
+    instruments = []
+    for ins in market.instruments:
+        row = moves[ins.underlying]
+        if ins.kind.is_option:
+            spot = market.underlyings[ins.underlying].spot
+            bounds = [spot + m if ins.kind is InstrumentKind.CALL else ins.strike for m in row]
+            row = tuple(rng.randint(0, b) - ins.mark for b in bounds)
+        instruments.append(dataclasses.replace(ins, pnl=row))
+    return dataclasses.replace(market, instruments=tuple(instruments)).validated()

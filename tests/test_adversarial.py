@@ -13,6 +13,7 @@ maximal short and a maximal cancelling pair are proven and verified in full.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -37,10 +38,10 @@ P = fp.FIELD_MODULUS
 USDC_UNIT = 10**12  # NAV_raw per µ-unit of USDC (price 1e6 µUSD, haircut 0)
 
 
-def _market() -> MarketState:
+def _market(mode: str = "stress") -> MarketState:
     """Small demo market; its ETH collateral swapped for a 'dust' asset (one unit = 1 NAV_raw) so
     NAV can be placed *exactly* at the requirement. Same shape, so the same tier."""
-    m = demo_market(n_strikes=3, n_expiries=1)
+    m = demo_market(risk_mode=mode, n_strikes=3, n_expiries=1)
     coll = m.collateral[:3] + (CollateralAsset("DUST", 1, fp.RATIO_SCALE - 1),)
     return MarketState(m.epoch, m.params, m.underlyings, m.instruments, coll).validated()
 
@@ -48,12 +49,15 @@ def _market() -> MarketState:
 MARKET = _market()
 TIER = Tier.for_market(MARKET, 4)
 N_INSTR = len(MARKET.instruments)
+#: The same market data under the revaluation mode (published risk arrays; tier ..._revaluation).
+REVAL_MARKET = _market("revaluation")
+REVAL_TIER = Tier.for_market(REVAL_MARKET, 4)
 
 
-def boundary_balances(slots, extra: int = 0) -> list[int] | None:
+def boundary_balances(slots, extra: int = 0, market: MarketState = MARKET) -> list[int] | None:
     """Balances [USDC, 0, 0, DUST] with NAV_raw*1e6 >= REQ_raw by exactly ``extra`` NAV_raw units
     above the least solvent NAV (``extra = -1``: one unit below). None if unreachable."""
-    zero = evaluate(MARKET, slots, [0, 0, 0, 0])
+    zero = evaluate(market, slots, [0, 0, 0, 0])
     target = fp.ceil_div(zero.req_raw, fp.RATIO_SCALE) - zero.nav_raw + extra
     if target < 0:
         return None
@@ -68,19 +72,20 @@ slots_st = st.lists(
 
 
 # ====================================================== Python side (fast)
-@settings(max_examples=200, deadline=None)
+@pytest.mark.parametrize("market", [MARKET, REVAL_MARKET], ids=["stress", "revaluation"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(slots=slots_st)
-def test_model_boundary_exact(slots) -> None:
-    at = boundary_balances(slots)
+def test_model_boundary_exact(market: MarketState, slots) -> None:
+    at = boundary_balances(slots, market=market)
     if at is None:
         return
-    r = evaluate(MARKET, slots, at)
+    r = evaluate(market, slots, at)
     assert r.solvent and r.nav_raw * fp.RATIO_SCALE - r.req_raw < fp.RATIO_SCALE  # at the boundary
-    below = boundary_balances(slots, -1)
+    below = boundary_balances(slots, -1, market)
     if below is not None:
-        assert not evaluate(MARKET, slots, below).solvent
-    above = boundary_balances(slots, USDC_UNIT)
-    assert above is None or evaluate(MARKET, slots, above).solvent
+        assert not evaluate(market, slots, below).solvent
+    above = boundary_balances(slots, USDC_UNIT, market)
+    assert above is None or evaluate(market, slots, above).solvent
 
 
 @settings(max_examples=100, deadline=None)
@@ -379,3 +384,67 @@ def test_full_proofs_for_adversarial_solvent_accounts(wasm) -> None:
             warnings.simplefilter("ignore")
             bundle = prove(account, MARKET, n_positions=4)
         assert verify(bundle.proof, bundle.public, MARKET, bundle.verification_key).valid, f"{name}: invalid"
+
+
+# ====================================================== the revaluation mode (circuit side, slow)
+@pytest.fixture(scope="module")
+def reval_compiled():
+    from zksolv.artifacts import compile_tier
+
+    compiled = compile_tier(REVAL_TIER)[1]
+    r1cs = R.R1CS.load(compiled.r1cs)
+    return compiled.wasm, r1cs, R.constraints_touching(r1cs), R.signal_wires(R.read_sym(compiled.sym))
+
+
+def _reval_honest(slots, balances, result: MarginResult | None = None, salt: int = 424242):
+    result = result or evaluate(REVAL_MARKET, slots, balances)
+    return build_inputs(REVAL_MARKET, REVAL_TIER, slots, balances, salt, result)
+
+
+@pytest.mark.slow
+@small
+@given(slots=slots_st, frac=st.integers(2, 1000))
+def test_revaluation_boundary_and_insolvent_accounts(reval_compiled, tmp_path_factory, slots, frac) -> None:
+    """Under the revaluation mode too: the least solvent NAV proves, one NAV_raw unit below has no
+    witness even with honest hints fed straight to build_inputs, and a book funded well below the
+    requirement has none either."""
+    wasm = reval_compiled[0]
+    at, below = boundary_balances(slots, market=REVAL_MARKET), boundary_balances(slots, -1, REVAL_MARKET)
+    if at is None or below is None:
+        return
+    tmp = tmp_path_factory.mktemp("rb")
+    assert _witness_ok(wasm, _reval_honest(slots, at), tmp)
+    assert not evaluate(REVAL_MARKET, slots, below).solvent
+    assert not _witness_ok(wasm, _reval_honest(slots, below), tmp)
+    poor = [at[0] * (frac - 1) // frac, 0, 0, 0]
+    if not evaluate(REVAL_MARKET, slots, poor).solvent:
+        assert not _witness_ok(wasm, _reval_honest(slots, poor), tmp)
+
+
+@pytest.mark.slow
+def test_revaluation_cheating_hints_have_no_witness(reval_compiled, tmp_path: Path) -> None:
+    """An insolvent book (a short call funded 1 µUSD below its requirement) with every hint moved in
+    the cheating direction: m_u below the worst loss (by one, or to 0) with mm lowered to match,
+    mm rounded down: no witness, and each edit of the honest solvent witness violates the R1CS."""
+    wasm, r1cs, touching, wires = reval_compiled
+    slots = [(6, -3_000_000), (16, 2_000_000)]  # a short BTC call, a long ETH call
+    at = boundary_balances(slots, market=REVAL_MARKET)
+    honest = evaluate(REVAL_MARKET, slots, at)
+    m = honest.hints["m"]
+    assert honest.solvent and all(x > 0 for x in m) and honest.mm > 0  # type: ignore[union-attr]
+    w = _witness(wasm, _reval_honest(slots, at, honest), tmp_path)
+    assert R.check(r1cs, w) == []
+    for u in range(REVAL_TIER.n_underlyings):
+        for value in (m[u] - 1, 0):  # type: ignore[index]
+            assert R.tamper_rejected(r1cs, w, wires[f"main.m[{u}]"], value, touching), f"m[{u}] = {value}"
+    assert R.tamper_rejected(r1cs, w, wires["main.mm"], honest.mm - 1, touching)
+    # insolvent: no hint the prover may pick gives it a witness
+    below = boundary_balances(slots, -1, REVAL_MARKET)
+    poor = evaluate(REVAL_MARKET, slots, below)
+    assert not poor.solvent
+    for u in range(REVAL_TIER.n_underlyings):
+        cheat = dataclasses.replace(poor, hints={**poor.hints, "m": [x - (1 if v == u else 0) for v, x in enumerate(m)],
+                                                  "mm": poor.mm - 1})
+        assert not _witness_ok(wasm, _reval_honest(slots, below, cheat), tmp_path)
+    zero = dataclasses.replace(poor, hints={**poor.hints, "m": [0] * len(m), "mm": 0})
+    assert not _witness_ok(wasm, _reval_honest(slots, below, zero), tmp_path)

@@ -9,7 +9,7 @@ from zksolv.analytics import (
     _scaled, compare_rules, liquidation_prices, partial_liquidation, report, smallest_uniform_fraction,
 )
 from zksolv.demo import _option, demo_market, demo_portfolios
-from zksolv.market import InstrumentKind
+from zksolv.market import InstrumentKind, RiskMode
 from zksolv.model import evaluate
 from zksolv.repricing import reprice_underlying
 
@@ -194,7 +194,9 @@ def test_rule_comparison_delta_neutral_book(market, books) -> None:
     table = compare_rules(market, slots, balances)
     static, delta, avsl = (float(table[k]["margin"]) for k in ("static", "delta_weighted", "avsl"))
     assert delta < avsl and delta < static
-    assert set(table) == {"static", "delta_weighted", "avsl"}
+    # the three rules, and AVSL under every risk mode side by side (the market's own is "avsl")
+    assert set(table) == {"static", "delta_weighted", "avsl", *(f"avsl_{mode.value}" for mode in RiskMode)}
+    assert table["avsl"] == table[f"avsl_{market.params.risk_mode.value}"]
 
 
 def test_report_fields(market) -> None:

@@ -209,19 +209,24 @@ def _sweep(compiled, inputs, tmp: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_every_wire_of_a_chunk_and_a_final_witness_is_bound(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["stress", "revaluation"])
+def test_every_wire_of_a_chunk_and_a_final_witness_is_bound(tmp_path: Path, mode: str) -> None:
+    """The greeks pair (AvslChunk / AvslFinal) and the revaluation pair (AvslRevaluationChunk /
+    AvslRevaluationFinal: slots opening leaves with the risk arrays, states carrying the U*K sums)."""
     from zksolv.artifacts import compile_tier
 
+    market = MARKET if mode == "stress" else demo_market(risk_mode=mode, n_strikes=3, n_expiries=1)
     acc = book(13, seed=7)  # chunk 1 holds 5 positions: 3 empty slots
-    plan = plan_chunks(acc, MARKET, CAP)
+    plan = plan_chunks(acc, market, CAP)
+    assert plan.chunk_tier.name == ("avsl_chunk_c8_u2_d3" + ("_k16_revaluation" if mode == "revaluation" else ""))
     chunk = compile_tier(plan.chunk_tier)[1]
     full = _sweep(chunk, plan.chunk_inputs[0], tmp_path)
     assert full == [], full
     padded = _sweep(chunk, plan.chunk_inputs[1], tmp_path)
     assert sorted(padded) == [f"main.slots.pos[{j}].e.zero.inv" for j in (5, 6, 7)], padded
     final = _sweep(compile_tier(plan.final_tier)[1], plan.final_inputs, tmp_path)
-    held = sum(1 for b in acc.balances(MARKET) if b)
-    assert sorted(final) == [f"main.balances.bal[{b}].e.zero.inv" for b in range(held, len(MARKET.collateral))], final
+    held = sum(1 for b in acc.balances(market) if b)
+    assert sorted(final) == [f"main.balances.bal[{b}].e.zero.inv" for b in range(held, len(market.collateral))], final
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ After an intended circuit change, regenerate it with::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -45,6 +46,7 @@ from zksolv.model import es_excesses, evaluate, joint_losses
 from zksolv.poseidon import poseidon
 from prover.witness import build_inputs, circuit_inputs
 from tests.witness_batch import run_batch
+from tests.strategies import with_random_risk_arrays
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "test-circuits"
@@ -53,13 +55,15 @@ UPDATE_ENV = "ZKSOLV_UPDATE_CONSTRAINT_COUNTS"
 P = fp.FIELD_MODULUS
 QMAX = (1 << fp.QTY_BITS) - 1
 
-STRESS, ES, VAR = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR
+STRESS, ES, VAR, REVAL = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR, RiskMode.REVALUATION
 TIERS = {
     "stress_n2": Tier(2, 1, 2, 4, 1, STRESS),
     "stress_n4": Tier(4, 1, 2, 4, 1, STRESS),  # marginal cost of 2 positions vs stress_n2
     "stress_u2": Tier(3, 2, 2, 8, 2, STRESS),
     "es_u2": Tier(3, 2, 2, 8, 1, ES),
     "var_u2": Tier(3, 2, 2, 4, 2, VAR),
+    "reval_n2": Tier(2, 1, 2, 4, 1, REVAL),
+    "reval_u2": Tier(3, 2, 2, 8, 2, REVAL),
 }
 
 
@@ -68,7 +72,8 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
                 min_ratio: int | None = None) -> MarketState:
     """A random validated market of ``tier``'s shape with realistic magnitudes.
 
-    Instrument 0 is inert (a worthless call: mark and greeks 0). Collateral 0 is a $1 asset
+    Instrument 0 is inert (a worthless call: mark and greeks 0, under the revaluation mode a risk
+    array of zeros; the others get seeded random arrays). Collateral 0 is a $1 asset
     without haircut; collateral 1 is 'dust' (price 1 µUSD, haircut 1e6-1, so
     one unit adds exactly 1 to NAV_raw) or a random asset.
     """
@@ -104,7 +109,12 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
     second = CollateralAsset("DUST", 1, fp.RATIO_SCALE - 1) if dust else \
         CollateralAsset("C1", rng.randint(0, 10**11), rng.randint(0, fp.RATIO_SCALE))
     collateral = (CollateralAsset("USD", 10**6, 0), second)
-    market = MarketState(rng.randint(0, 2**64 - 1), params, underlyings, tuple(instruments), collateral).validated()
+    market = MarketState(rng.randint(0, 2**64 - 1), params, underlyings, tuple(instruments), collateral)
+    if tier.mode.is_revaluation:
+        market = with_random_risk_arrays(market, rng)
+        inert = dataclasses.replace(market.instruments[0], pnl=(0,) * n_k)
+        market = dataclasses.replace(market, instruments=(inert, *market.instruments[1:]))
+    market = market.validated()
     assert tier.matches(market)
     return market
 
@@ -291,10 +301,16 @@ def expect_match(values: dict[Any, int], result, tier: Tier, market: MarketState
         assert got == expected, f"{pre}circuit {key} = {got}, reference {expected}"
 
     g = result.greeks
-    for u in range(tier.n_underlyings):
-        same(("Delta", u), g.Delta[u])
-        same(("Gamma", u), g.Gamma[u])
-        same(("Vega", u), g.Vega[u])
+    if tier.mode is REVAL:  # the net greeks are not computed: the risk-array sums are
+        for u in range(tier.n_underlyings):
+            for k in range(tier.n_scenarios):
+                same(("PnL", u, k), g.PnL[u][k])
+        same("MM_raw", fp.REVAL_LOSS_FACTOR * sum(result.hints["m"]))
+    else:
+        for u in range(tier.n_underlyings):
+            same(("Delta", u), g.Delta[u])
+            same(("Gamma", u), g.Gamma[u])
+            same(("Vega", u), g.Vega[u])
     same("nav_raw", result.nav_raw)
     same("mm", result.mm)
     same("req_raw", result.req_raw)
@@ -341,7 +357,7 @@ def test_debug_build_has_production_constraints(circuit, tmp_path: Path) -> None
 
 # ============================================================== slow: agreement with the reference
 @pytest.mark.slow
-@pytest.mark.parametrize("key", ["stress_n2", "stress_u2", "es_u2", "var_u2"])
+@pytest.mark.parametrize("key", ["stress_n2", "stress_u2", "es_u2", "var_u2", "reval_n2", "reval_u2"])
 def test_random_accounts_match_reference(circuit, key: str) -> None:
     tier = TIERS[key]
     c = circuit(key)
@@ -370,7 +386,7 @@ def test_random_accounts_match_reference(circuit, key: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", ["stress_n2", "es_u2", "var_u2"])
+@pytest.mark.parametrize("key", ["stress_n2", "es_u2", "var_u2", "reval_u2"])
 def test_boundary_accounts(circuit, key: str) -> None:
     tier = TIERS[key]
     c = circuit(key)
@@ -387,9 +403,11 @@ def test_boundary_accounts(circuit, key: str) -> None:
 
     # no positions, no collateral: margin 0, NAV 0 — solvent
     add([], [0, 0])
-    # every slot used, the last instrument included (highest leaf index)
+    # every slot used, the last instrument included (highest leaf index); a book whose own value
+    # already exceeds its requirement by the cushion needs no collateral (fund gives None then)
     full = [(n_instr - 1 - j, rng.randint(-10**9, 10**9) or 1) for j in range(tier.n_positions)]
-    add(full, fund(market, full, extra=10**15) or [0, 0])  # None: its positions alone cover the margin
+    funded = fund(market, full, extra=10**15)
+    add(full, funded if funded is not None else [0, 0])
     # NAV exactly at the margin (min_ratio = 1: NAV_raw*1e6 == req_raw), and one unit below
     while True:
         slots, balances = random_account(rng, market, tier.n_positions, extra=0)
@@ -457,6 +475,33 @@ def test_stress_cheating_hints_fail(circuit) -> None:
 
 def _es_excesses(result) -> list[int]:
     return es_excesses(joint_losses(result.losses), result.hints["t"])
+
+
+@pytest.mark.slow
+def test_revaluation_cheating_hints_fail(circuit) -> None:
+    """The revaluation maxima are one-sided like the stress ones (at the loss scale 1e12), and the
+    risk arrays are bound by market_root: an opened leaf with one pnl entry moved has no witness."""
+    tier = TIERS["reval_u2"]
+    market, slots, balances, result = _rich_case(tier, 14, lambda r: all(m > 0 for m in r.hints["m"]) and r.mm > 0)
+    good = inputs_for(market, tier, slots, balances, result=result)
+    used = next(j for j, q in enumerate(good["q"]) if q != "0")
+    bad = [
+        _tamper(good, "m", -1, 0), _tamper(good, "m", -1, 1),          # m_u below max_k L_{u,k}
+        _tamper(good, "mm", -1),                                       # margin rounded down
+        _tamper(_tamper(good, "m", -result.hints["m"][0] - 1, 0), "mm", 0),  # m_u negative
+        _tamper(good, "q", 1, used),                                   # not the committed account
+        _tamper(good, "leaf_index", 1, used),                          # another instrument
+    ]
+    moved_pnl = json.loads(json.dumps(good))                           # not the committed risk array
+    moved_pnl["pnl"][used][0] = str((int(moved_pnl["pnl"][used][0]) + 1) % P)
+    bad.append(moved_pnl)
+    # larger hints only cost the prover: m_u + 1e6 (scale 1e12) is one more micro-USD of margin
+    fine = [_tamper(_tamper(good, "m", 10**6, 0), "mm", 1),
+            _tamper(_tamper(_tamper(good, "m", 10**6, 0), "m", 10**6, 1), "mm", 2)]
+    results = circuit("reval_u2").run([good, *bad, *fine])
+    assert results[0]["ok"], results[0].get("error")
+    assert [r["ok"] for r in results[1:1 + len(bad)]] == [False] * len(bad)
+    assert all(r["ok"] for r in results[1 + len(bad):]), [r.get("error") for r in results[1 + len(bad):]]
 
 
 @pytest.mark.slow
@@ -528,8 +573,9 @@ def test_insolvent_account_has_no_witness(circuit) -> None:
 def test_private_inputs_are_range_checked(circuit) -> None:
     """q = 2^52, -2^52 or -2^52 - 1 (on the inert instrument) and a balance of 2^52 (of a
     zero-priced asset) are refused even with a consistent commitment and otherwise
-    valid hints: |q| < 2^52 exactly as in Python (the signed range check admits -2^52,
-    the separate q != -2^52 constraint refuses it)."""
+    valid hints. The signed check q + 2^52 in [0, 2^53) alone would admit q = -2^52; the
+    separate q != -2^52 constraint (QuantityRange, since the adversarial review) refuses it,
+    so the circuit's range is exactly Python's |q| < 2^52."""
     tier = TIERS["stress_n2"]
     rng = random.Random(31)
     market = make_market(rng, tier, n_instruments=4, dust=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from zksolv import demo, scenarios
@@ -103,9 +105,14 @@ def test_reproducible_bit_for_bit() -> None:
 def test_modes_and_grids(all_markets: list[MarketState]) -> None:
     names = [(m.params.risk_mode.value, m.params.scenarios.name) for m in all_markets]
     assert names[0] == ("es", "mc128-seed7")
-    assert {n for _, n in names[1:]} == {"span16", "deribit33", "paradex24", "horizon18"}
+    assert {n for _, n in names[1:]} == {"span16", "deribit33", "paradex24", "horizon18", "mc128-seed7"}
+    assert {mode for mode, _ in names} == {m.value for m in RiskMode}
+    assert names.count(("revaluation", "mc128-seed7")) == 1
     for m in all_markets:
-        assert m.instruments == all_markets[0].instruments
+        # one instrument table; a revaluation market adds each instrument's risk array over its grid
+        assert [dataclasses.replace(i, pnl=()) for i in m.instruments] == list(all_markets[0].instruments)
+        revaluation = m.params.risk_mode is RiskMode.REVALUATION
+        assert all(len(i.pnl) == (m.params.scenarios.size if revaluation else 0) for i in m.instruments)
         assert sum(m.params.scenarios.weights) == fp.RATIO_SCALE
 
 

@@ -17,12 +17,17 @@ from zksolv.market import (
     CollateralAsset, Instrument, InstrumentKind, MarketState, Params, RiskMode, ScenarioSet, Underlying,
 )
 from zksolv.model import es_threshold, evaluate
+from zksolv.revaluation import local_risk_arrays, with_risk_arrays
 
 MUSD = Fraction(1, fp.PRICE_SCALE)
 
 
 def one_call_market(mode: RiskMode = RiskMode.STRESS) -> MarketState:
-    """BTC at 60,000; one call (mark 1,000, delta 0.5, gamma 0.0001, vega 50); USDC collateral."""
+    """BTC at 60,000; one call (mark 1,000, delta 0.5, gamma 0.0001, vega 50); USDC collateral.
+    Under the revaluation mode with the call's risk array repriced from its published data."""
+    if mode.is_revaluation:
+        market = one_call_market()
+        return with_risk_arrays(market, local_risk_arrays(market))
     return MarketState(
         epoch=7,
         params=Params(

@@ -91,19 +91,26 @@ def _by_symbol(acc: Account, market: MarketState):
     return evaluate(market, acc.position_slots(market), acc.balances(market))
 
 
+#: The same data under the revaluation mode (risk arrays in the leaves, issue 16).
+REVAL_MARKET = demo_market(risk_mode="revaluation", n_strikes=3, n_expiries=1)
+
+
 # ---------------------------------------------------------------- Python level
-@settings(max_examples=60, deadline=None)
+@pytest.mark.parametrize("market", [MARKET, REVAL_MARKET], ids=["stress", "revaluation"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), insert=st.integers(0, 6), n_remove=st.integers(0, 5),
        permute=st.booleans(), reorder=st.booleans(), epoch_step=st.integers(0, 400))
-def test_relisting_changes_neither_the_commitment_nor_the_margin(seed, insert, n_remove, permute, reorder,
+def test_relisting_changes_neither_the_commitment_nor_the_margin(market, seed, insert, n_remove, permute, reorder,
                                                                  epoch_step) -> None:
+    """Under the revaluation mode too: risk arrays travel with their instrument (the leaf carries
+    identity and array together), and the commitment is the one registered under the greeks market."""
     rng = random.Random(seed)
-    unheld = sorted(ins.symbol for ins in MARKET.instruments if ins.symbol not in HELD)
-    nxt = relist(MARKET, rng, insert=insert, remove=tuple(rng.sample(unheld, n_remove)), permute=permute,
+    unheld = sorted(ins.symbol for ins in market.instruments if ins.symbol not in HELD)
+    nxt = relist(market, rng, insert=insert, remove=tuple(rng.sample(unheld, n_remove)), permute=permute,
                  reorder_collateral=reorder, epoch_step=epoch_step)
     for name, acc in BOOKS.items():
         assert cm.account_commitment_of(acc, nxt) == cm.account_commitment_of(acc, MARKET), name
-        before, after = _by_symbol(acc, MARKET), _by_symbol(acc, nxt)
+        before, after = _by_symbol(acc, market), _by_symbol(acc, nxt)
         assert (after.nav_raw, after.mm, after.req_raw, after.solvent) == \
                (before.nav_raw, before.mm, before.req_raw, before.solvent), name
 
@@ -311,3 +318,20 @@ def test_cli_commit_and_verify_across_a_relisting(successor_proof, tmp_path: Pat
                               "--json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout.splitlines()[0])["valid"] is True
+
+
+@pytest.mark.slow
+def test_a_commitment_registered_under_a_greeks_market_proves_under_a_relisted_revaluation_successor() -> None:
+    """The venue may switch the risk mode between epochs: the registered commitment names holdings,
+    so the honest proof under a re-listed revaluation successor verifies against it."""
+    from prover.prove import prove
+
+    acc = BOOKS["short_strangle"]
+    registered = cm.account_commitment_of(acc, MARKET)
+    nxt = relist(REVAL_MARKET, random.Random(20261201), insert=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle = prove(acc, nxt, n_positions=4)
+    assert bundle.statement.risk_mode == "revaluation"
+    assert bundle.public == [str(registered), str(cm.market_root(nxt))]
+    assert verify(bundle.proof, bundle.public, nxt, bundle.verification_key, account_commitment=registered).valid

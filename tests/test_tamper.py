@@ -1,7 +1,8 @@
 """Tamper sweeps on the margin circuit (issue "Soundness", part 1).
 
 For small production tiers of each risk mode (N=2, U=1..2, D=1..2, and a
-wider N=4, U=3, A=3, K=8, D=3), a valid witness of a solvent
+wider N=4, U=3, A=3, K=8, D=3; the revaluation mode with seeded random risk
+arrays), a valid witness of a solvent
 account is computed with circom's witness calculator; then, with the
 independent checker :mod:`zksolv.r1cs`:
 
@@ -11,8 +12,8 @@ independent checker :mod:`zksolv.r1cs`:
 * every main-level input signal must have a wire (``--O2`` drops inputs no
   constraint uses — such an input would be free);
 * the prover hints are moved "in the cheating direction" (mm, stress maxima
-  ``m_u``, the ES threshold ``t`` — far from the quantile, or outside the range
-  its excesses are checked to —, VaR ``yt_f``, ``s``, ``n_u``, ``v_u``): overwriting the hint's wire must violate a constraint,
+  ``m_u`` and revaluation maxima ``m_u``, the ES threshold ``t`` — far from the quantile, or
+  outside the range its excesses are checked to —, VaR ``yt_f``, ``s``, ``n_u``, ``v_u``): overwriting the hint's wire must violate a constraint,
   and witness generation must refuse the same inputs.
 
 The accounts cover both a full book and a padded one (an empty slot with
@@ -53,13 +54,14 @@ from zksolv.market import (
 from zksolv.model import MarginResult, es_excesses, evaluate, joint_losses
 from zksolv.toolchain import CompiledCircuit, calculate_witness, compile_circuit
 from prover.witness import MODE_HINTS, build_inputs
+from tests.strategies import with_random_risk_arrays
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "test-circuits"
 P = fp.FIELD_MODULUS
-STRESS, ES, VAR = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR
+STRESS, ES, VAR, REVAL = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR, RiskMode.REVALUATION
 
 TIERS = {
     "stress_u1_d1": Tier(2, 1, 2, 4, 1, STRESS),
@@ -68,10 +70,13 @@ TIERS = {
     "es_u2_d2": Tier(2, 2, 2, 4, 2, ES),
     "var_u1_d1": Tier(2, 1, 2, 4, 1, VAR),
     "var_u2_d2": Tier(2, 2, 2, 4, 2, VAR),
+    "reval_u1_d1": Tier(2, 1, 2, 4, 1, REVAL),
+    "reval_u2_d2": Tier(2, 2, 2, 4, 2, REVAL),
     # wider: every dimension > 2 (U = 3 exercises OneHot's hint path)
     "stress_wide": Tier(4, 3, 3, 8, 3, STRESS),
     "es_wide": Tier(4, 3, 3, 8, 3, ES),
     "var_wide": Tier(4, 3, 3, 8, 3, VAR),
+    "reval_wide": Tier(4, 3, 3, 8, 3, REVAL),
 }
 
 #: Sweep every wire when a tier has at most this many, else a seeded sample.
@@ -84,7 +89,8 @@ SAMPLE_SIZE = 2_000
 #: ``name -> (slot kind, why)``.
 ALLOWED_SURVIVORS: dict[str, tuple[str, str]] = {
     r"main\.slots\.pos\[(\d+)\]\.e\.zero\.inv": ("position", (
-        "circomlib IsZero: inv <-- 1/in (0 if in == 0); out <== 1 - in*inv; in*out === 0. For an "
+        "circomlib IsZero (PositionEntry, in PositionSlots and RevaluationSlots alike): inv <-- 1/in "
+        "(0 if in == 0); out <== 1 - in*inv; in*out === 0. For an "
         "empty slot (q = 0) the only constraint on inv is out = 1 - 0*inv, so inv is a free auxiliary "
         "value that no other signal depends on: out = 1 is still forced, the slot's entry is 0 as "
         "specified. Witness non-uniqueness, not an under-constrained output (with q != 0, inv = 1/q is "
@@ -101,7 +107,8 @@ ALLOWED_SURVIVORS: dict[str, tuple[str, str]] = {
 ALLOWED_DROPPED_INPUTS: dict[str, tuple[Callable[[Tier], bool], str]] = {
     "underlying": (
         lambda tier: tier.n_underlyings == 1,
-        "U == 1 only: OneHot(1) constrains idx === 0 (linear), so --O2 substitutes the constant 0 for "
+        "U == 1 only: OneHot(1) (PositionPnl(1, K): u === 0) constrains idx === 0 (linear), so --O2 "
+        "substitutes the constant 0 for "
         "underlying[j] everywhere (instrument leaf hash included) and drops the wire. The statement then "
         "fixes underlying[j] = 0, exactly the only valid value; nothing is left free.",
     ),
@@ -136,7 +143,8 @@ def make_market(tier: Tier, seed: int) -> MarketState:
     )
     collateral = (CollateralAsset("USD", 10**6, 0), CollateralAsset("ETH", 3_000 * 10**6, 100_000),
                   CollateralAsset("BTC", 60_000 * 10**6, 50_000))[: tier.n_collateral]
-    market = MarketState(seed, params, underlyings, instruments, collateral).validated()
+    market = MarketState(seed, params, underlyings, instruments, collateral)
+    market = with_random_risk_arrays(market, rng) if tier.mode.is_revaluation else market.validated()
     assert tier.matches(market)
     return market
 
@@ -328,7 +336,7 @@ def cheats(c: Case) -> list[tuple[str, str, int]]:
     h = c.result.hints
     out: list[tuple[str, str, int]] = [("mm - 1", "mm", h["mm"] - 1), ("mm = 0", "mm", 0)]  # type: ignore[operator]
     mode = c.tier.mode
-    if mode is STRESS:
+    if mode is STRESS or mode is REVAL:
         for u, m in enumerate(h["m"]):  # type: ignore[arg-type]
             out += [(f"m[{u}] - 1", f"m[{u}]", m - 1), (f"m[{u}] = 0", f"m[{u}]", 0)]
     elif mode is ES:  # t is the only hint (e_k = max(0, L_k - t) is derived): any t bounds ES from
@@ -351,7 +359,7 @@ def tight_hints(c: Case) -> None:
     """The reference hints are tight, so every 'minus 1' above lowers a bound below its true value."""
     h = c.result.hints
     assert h["mm"] > 0
-    if c.tier.mode is STRESS:
+    if c.tier.mode is STRESS or c.tier.mode is REVAL:
         assert all(m > 0 for m in h["m"])  # type: ignore[union-attr]
     if c.tier.mode is ES:
         assert any(e > 0 for e in es_excesses(joint_losses(c.result.losses), h["t"]))  # type: ignore[arg-type]
@@ -385,7 +393,7 @@ def test_cheating_hints_are_rejected(case, key: str, tmp_path: Path) -> None:
             calculate_witness(c.compiled.wasm, set_input(c.inputs, signal, value), tmp_path / "cheat.wtns")
 
 
-@pytest.mark.parametrize("key", ["stress_u1_d1", "es_u1_d1", "var_u1_d1"])
+@pytest.mark.parametrize("key", ["stress_u1_d1", "es_u1_d1", "var_u1_d1", "reval_u1_d1"])
 def test_generous_hints_are_accepted(case, key: str, tmp_path: Path) -> None:
     """Sanity check of the one-sided design: hints moved against the prover (mm + 1) still prove."""
     c = case(key)

@@ -35,9 +35,11 @@ _MODE = f"({'|'.join(re.escape(m.value) for m in RiskMode)})"
 #: :attr:`zksolv.circuitgen.Tier.name`: ``avsl_n8_u2_a4_k16_d4_stress``.
 TIER_NAME = re.compile(rf"avsl_n{_DIM}_u{_DIM}_a{_DIM}_k{_DIM}_d{_DIM}_{_MODE}", re.ASCII)
 #: :attr:`zksolv.circuitgen.FinalTier.name` (``avsl_final_u2_a4_k16_stress``) and
-#: :attr:`zksolv.circuitgen.ChunkTier.name` (``avsl_chunk_c64_u2_d6``): a book proven in chunks.
+#: :attr:`zksolv.circuitgen.ChunkTier.name` (``avsl_chunk_c64_u2_d6``, under a revaluation market
+#: ``avsl_chunk_c64_u2_d6_k16_revaluation``): a book proven in chunks.
 FINAL_TIER_NAME = re.compile(rf"avsl_final_u{_DIM}_a{_DIM}_k{_DIM}_{_MODE}", re.ASCII)
-CHUNK_TIER_NAME = re.compile(rf"avsl_chunk_c{_DIM}_u{_DIM}_d{_DIM}", re.ASCII)
+CHUNK_TIER_NAME = re.compile(rf"avsl_chunk_c{_DIM}_u{_DIM}_d{_DIM}(?:_k{_DIM}_{re.escape(RiskMode.REVALUATION.value)})?",
+                             re.ASCII)
 #: Most chunks one bundle may claim (a keeper refuses more before reading any proof).
 MAX_CHUNKS = 4096
 #: A sha256 in lowercase hex (:func:`zksolv.circuitgen.circuit_source_hash`).
@@ -69,7 +71,8 @@ def parse_chunk_capacity(name: Any, field: str = "chunk_tier") -> int:
     """The capacity a chunk tier name states, or :class:`MalformedFieldError` naming ``field``."""
     match = CHUNK_TIER_NAME.fullmatch(name) if isinstance(name, str) else None
     if match is None:
-        raise MalformedFieldError(f"{field}: not a chunk tier name of the form avsl_chunk_c<C>_u<U>_d<D>")
+        raise MalformedFieldError(f"{field}: not a chunk tier name of the form avsl_chunk_c<C>_u<U>_d<D>"
+                                  "[_k<K>_revaluation]")
     return int(match.group(1))
 
 

@@ -6,7 +6,10 @@
   fraction of every position (:func:`smallest_uniform_fraction`);
 - :func:`liquidation_prices`: the underlying price (down and up) at which the
   account stops meeting the rule, found by bisection on a fully repriced market;
-- :func:`compare_rules`: Static vs Delta-weighted vs AVSL margins for a book;
+- :func:`compare_rules`: Static vs Delta-weighted vs AVSL margins for a book
+  (AVSL under the market's mode and, side by side, under every risk mode);
+- :func:`compare_modes`: the AVSL figures under each risk mode for the same book
+  and market data, the greeks approximations beside full revaluation;
 - :func:`report`: all of it for one account, as a JSON-ready dict.
 
 Everything runs locally on the trader's machine; nothing here is published.
@@ -19,7 +22,8 @@ from typing import Any, Callable, Sequence
 
 from zksolv import fixedpoint as fp
 from zksolv.account import Account
-from zksolv.market import MarketState
+from zksolv.errors import InputError
+from zksolv.market import MarketState, RiskMode
 from zksolv.model import MarginResult, Slots, evaluate, meets_requirement, requirement_raw
 
 #: Resolution of the bisections on fractions and price multipliers.
@@ -279,22 +283,84 @@ STATIC_RATE = 100_000  #: 10% of gross notional (RATIO_SCALE)
 DELTA_RATE = 100_000  #: 10% of net delta notional per underlying
 
 
-def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int]) -> dict[str, dict[str, Any]]:
+#: How each mode's figures were obtained, by :func:`mode_results`.
+SOURCE_PUBLISHED = "published market data"
+SOURCE_LOCAL_ARRAYS = "risk arrays repriced locally from the published marks and vegas (the market publishes none)"
+
+
+def mode_results(market: MarketState, slots: Slots, balances: Sequence[int]
+                 ) -> dict[RiskMode, tuple[MarginResult | None, str]]:
+    """The book under every risk mode, on the same market data: ``mode -> (result, source)``.
+
+    The greeks modes (stress, ES, VaR) use the published greeks, grid and VaR parameters of any
+    market (ES over the published scenarios and weights). The revaluation mode uses the
+    published risk arrays of a revaluation market; on a greeks market it reprices the arrays
+    locally (:func:`zksolv.revaluation.as_revaluation`: the options' total vols backed out of
+    their marks), so a user sees what the approximation costs on their book either way — unless
+    the market's grid admits no risk arrays (a move below zero): then ``(None, reason)``.
+    """
+    from zksolv.revaluation import as_revaluation
+
+    out: dict[RiskMode, tuple[MarginResult | None, str]] = {}
+    for mode in RiskMode:
+        if not mode.is_revaluation:
+            out[mode] = (evaluate(market, slots, balances, mode), SOURCE_PUBLISHED)
+            continue
+        try:
+            revalued, published = as_revaluation(market)
+        except InputError as exc:
+            out[mode] = (None, f"no risk arrays for this market: {exc}")
+            continue
+        out[mode] = (evaluate(revalued, slots, balances), SOURCE_PUBLISHED if published else SOURCE_LOCAL_ARRAYS)
+    return out
+
+
+def _figures(result: MarginResult) -> dict[str, Any]:
+    """One mode's AVSL figures for a report (USD as exact decimal strings)."""
+    usd = lambda musd: fp.format_fixed(musd, fp.PRICE_SCALE)  # noqa: E731
+    return {
+        "mm_base": usd(result.mm_base_musd),
+        "mm_avsl": usd(result.mm_avsl_musd),
+        "requirement": usd(result.requirement_musd),
+        "margin_ratio": None if result.margin_ratio is None else round(result.margin_ratio, 6),
+        "solvent": result.solvent,
+    }
+
+
+def compare_modes(market: MarketState, slots: Slots, balances: Sequence[int],
+                  modes: dict[RiskMode, tuple[MarginResult | None, str]] | None = None) -> dict[str, dict[str, Any]]:
+    """``mode -> {mm_base, mm_avsl, requirement, margin_ratio, solvent, source, proven}`` under every
+    risk mode for the same book (``modes``: :func:`mode_results`, computed here when not given);
+    ``proven`` marks the market's own mode, the one a proof shows; a mode the market's data cannot
+    give is ``{"unavailable": reason, "proven": False}``."""
+    modes = mode_results(market, slots, balances) if modes is None else modes
+    return {mode.value: ({**_figures(result), "source": source} if result is not None else {"unavailable": source})
+            | {"proven": mode is market.params.risk_mode}
+            for mode, (result, source) in modes.items()}
+
+
+def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int],
+                  modes: dict[RiskMode, tuple[MarginResult | None, str]] | None = None) -> dict[str, dict[str, Any]]:
     """Maintenance margin of the book under three rules, in micro-USD (up).
 
     - ``static``: ``STATIC_RATE`` x gross notional ``sum_j |q_j| * S_u`` — blind to hedges;
     - ``delta_weighted``: ``DELTA_RATE`` x ``sum_u |Delta_u| * S_u`` — nets hedges, blind to
       gamma, vega and volatility regime;
-    - ``avsl``: ``MM_AVSL`` of :func:`zksolv.model.evaluate` (scenario risk x (1 + V*beta)).
+    - ``avsl``: ``MM_AVSL`` of :func:`zksolv.model.evaluate` (scenario risk x (1 + V*beta))
+      under the market's risk mode; and ``avsl_<mode>`` for every risk mode side by side
+      (``modes``: :func:`mode_results`, computed here when not given; a mode the market's data
+      cannot give has no row).
     Each entry gives the margin, NAV/margin and whether the rule would liquidate.
     """
     result = evaluate(market, slots, balances)
+    modes = mode_results(market, slots, balances) if modes is None else modes
     gross = sum(abs(q) * market.underlyings[market.instruments[i].underlying].spot for i, q in slots)
     static = fp.ceil_div(gross * STATIC_RATE, fp.QTY_SCALE * fp.RATIO_SCALE)
     net = sum(abs(d) * und.spot for d, und in zip(result.greeks.Delta, market.underlyings))
     delta_weighted = fp.ceil_div(net * DELTA_RATE, fp.QTY_SCALE * fp.DELTA_SCALE * fp.RATIO_SCALE)
     nav = result.nav_musd
-    rows = {"static": static, "delta_weighted": delta_weighted, "avsl": result.mm_avsl_musd}
+    rows = {"static": static, "delta_weighted": delta_weighted, "avsl": result.mm_avsl_musd,
+            **{f"avsl_{mode.value}": r.mm_avsl_musd for mode, (r, _) in modes.items() if r is not None}}
     return {
         name: {
             "margin": fp.format_fixed(mm, fp.PRICE_SCALE),
@@ -314,23 +380,23 @@ def report(account: Account, market: MarketState, *, with_prices: bool = True) -
     ``partial_liquidation`` is the cut of :func:`partial_liquidation` (method,
     positions to close, notional closed, requirement after);
     ``smallest_uniform_liquidation_fraction`` the smallest fraction of every
-    position that would also do."""
+    position that would also do; ``risk_modes`` the AVSL figures under every
+    risk mode side by side (:func:`compare_modes`; the market proves its own
+    ``risk_mode``, the others show what the greeks approximation, or full
+    revaluation, would ask of the same book)."""
     slots = account.position_slots(market)
     balances = account.balances(market)
     result = evaluate(market, slots, balances)
     usd = lambda musd: fp.format_fixed(musd, fp.PRICE_SCALE)  # noqa: E731
     partial = partial_liquidation(market, slots, balances)
+    modes = mode_results(market, slots, balances)
     uniform = None if partial is None else fp.format_fixed(partial.uniform_fraction, fp.RATIO_SCALE)
     symbol = lambda i: market.instruments[i].symbol  # noqa: E731
     out: dict[str, Any] = {
         "epoch": market.epoch,
         "risk_mode": result.mode.value,
         "nav": usd(result.nav_musd),
-        "mm_base": usd(result.mm_base_musd),
-        "mm_avsl": usd(result.mm_avsl_musd),
-        "requirement": usd(result.requirement_musd),
-        "margin_ratio": None if result.margin_ratio is None else round(result.margin_ratio, 6),
-        "solvent": result.solvent,
+        **_figures(result),
         "partial_liquidation": None if partial is None else {
             "method": partial.method,
             "close": [{"instrument": symbol(i), "quantity": fp.format_fixed(c, fp.QTY_SCALE)} for i, c in partial.closed],
@@ -338,7 +404,8 @@ def report(account: Account, market: MarketState, *, with_prices: bool = True) -
             "requirement_after": usd(partial.requirement_after_musd),
         },
         "smallest_uniform_liquidation_fraction": uniform,
-        "comparison": compare_rules(market, slots, balances),
+        "risk_modes": compare_modes(market, slots, balances, modes),
+        "comparison": compare_rules(market, slots, balances, modes),
     }
     if with_prices:
         prices = {}

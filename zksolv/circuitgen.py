@@ -12,6 +12,12 @@ shapes, one per top template:
   chunks, ``(C, U, depth)`` (no mode, scenarios or collateral: one key serves all);
 - :class:`FinalTier` — ``AvslFinal``: the statement of a chunked book, ``(U, A, K, mode)``.
 
+The revaluation mode (full-repricing risk arrays in the instrument leaves) has
+its own top templates: ``AvslRevaluation`` (:class:`Tier`),
+``AvslRevaluationChunk`` (:class:`ChunkTier`, which then also depends on K and
+the mode: its slots open revaluation leaves and its state carries the
+per-(underlying, scenario) sums) and ``AvslRevaluationFinal`` (:class:`FinalTier`).
+
 The rendered main includes the top file by its path relative to
 ``circuits/``: compile it with :func:`include_dirs` on the include path::
 
@@ -70,6 +76,12 @@ _CONSTANTS: dict[str, int] = {
     "NET_VEGA_BITS": fp.NET_VEGA_BITS,
     "POSITION_VALUE_BITS": fp.POSITION_VALUE_BITS,
     "MERKLE_ARITY": fp.MERKLE_ARITY,
+    "REVAL_SUM_BITS": fp.REVAL_SUM_BITS,
+    "REVAL_HINT_BITS": fp.REVAL_HINT_BITS,
+    "REVAL_SLACK_BITS": fp.REVAL_SLACK_BITS,
+    "REVAL_LOSS_FACTOR": fp.REVAL_LOSS_FACTOR,
+    "STATE_DOMAIN_REVALUATION": commitments.STATE_DOMAIN_REVALUATION,
+    "MODE_REVALUATION": RiskMode.REVALUATION.code,
 }
 
 
@@ -126,9 +138,16 @@ class Tier(CircuitShape):
     depth: int
     mode: RiskMode
 
-    template = "AvslSolvency"
-    top_file = "avsl_solvency.circom"
     public = ("account_commitment", "market_root")
+
+    @property
+    def template(self) -> str:  # type: ignore[override]
+        """``AvslRevaluation`` for the revaluation mode, else ``AvslSolvency``."""
+        return "AvslRevaluation" if self.mode.is_revaluation else "AvslSolvency"
+
+    @property
+    def top_file(self) -> str:  # type: ignore[override]
+        return "avsl_revaluation.circom" if self.mode.is_revaluation else "avsl_solvency.circom"
 
     def __post_init__(self) -> None:
         _check_shape("tier", self.mode, n_positions=(self.n_positions, 1, fp.MAX_POSITIONS),
@@ -149,9 +168,10 @@ class Tier(CircuitShape):
                 f"_k{self.n_scenarios}_d{self.depth}_{self.mode.value}")
 
     @property
-    def template_args(self) -> tuple[int, int, int, int, int, int]:
-        """``(N, U, A, K, DEPTH, MODE)`` for ``AvslSolvency``."""
-        return (self.n_positions, self.n_underlyings, self.n_collateral, self.n_scenarios, self.depth, self.mode.code)
+    def template_args(self) -> tuple[int, ...]:
+        """``(N, U, A, K, DEPTH, MODE)`` for ``AvslSolvency``; ``(N, U, A, K, DEPTH)`` for ``AvslRevaluation``."""
+        dims = (self.n_positions, self.n_underlyings, self.n_collateral, self.n_scenarios, self.depth)
+        return dims if self.mode.is_revaluation else (*dims, self.mode.code)
 
     def describe(self) -> str:
         return (f"N={self.n_positions} positions, U={self.n_underlyings} underlyings, A={self.n_collateral} "
@@ -165,14 +185,20 @@ class Tier(CircuitShape):
 
 @dataclass(frozen=True)
 class ChunkTier(CircuitShape):
-    """``AvslChunk``: ``capacity`` positions (a multiple of the entry block) of a book proven in chunks."""
+    """``AvslChunk``: ``capacity`` positions (a multiple of the entry block) of a book proven in chunks.
+
+    Under a revaluation market (``mode`` REVALUATION, ``n_scenarios`` = K) the chunk circuit is
+    ``AvslRevaluationChunk``: its slots open revaluation leaves and its state carries the
+    per-(underlying, scenario) sums, so it depends on K and the mode; otherwise ``n_scenarios``
+    is 0 and ``mode`` None (one greeks chunk key serves every greeks mode and market of its shape).
+    """
 
     capacity: int
     n_underlyings: int
     depth: int
+    n_scenarios: int = 0
+    mode: RiskMode | None = None
 
-    template = "AvslChunk"
-    top_file = "avsl_chunk.circom"
     public = ("market_root", "state_in", "state_out")
 
     def __post_init__(self) -> None:
@@ -180,27 +206,48 @@ class ChunkTier(CircuitShape):
                      n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS), depth=(self.depth, 1, fp.MAX_TREE_DEPTH))
         if self.capacity % commitments.ENTRY_BLOCK:
             raise InputError(f"chunk.capacity: must be a multiple of {commitments.ENTRY_BLOCK} (the entry block)")
+        if self.mode is None:
+            if self.n_scenarios != 0:
+                raise InputError("chunk.n_scenarios: only a revaluation chunk depends on the scenarios (give 0)")
+        elif not isinstance(self.mode, RiskMode) or not self.mode.is_revaluation:
+            raise InputError("chunk.mode: only the revaluation mode has a chunk circuit of its own (else give None)")
+        else:
+            _check_shape("chunk", n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS))
 
     @classmethod
     def for_market(cls, market: MarketState, capacity: int) -> "ChunkTier":
-        n_u, _a, _k, depth = market.shape
+        n_u, _a, n_k, depth = market.shape
+        if market.params.risk_mode.is_revaluation:
+            return cls(capacity, n_u, depth, n_k, RiskMode.REVALUATION)
         return cls(capacity, n_u, depth)
 
     @property
-    def name(self) -> str:
-        """E.g. ``avsl_chunk_c64_u2_d6``."""
-        return f"avsl_chunk_c{self.capacity}_u{self.n_underlyings}_d{self.depth}"
+    def template(self) -> str:  # type: ignore[override]
+        return "AvslRevaluationChunk" if self.mode is not None else "AvslChunk"
 
     @property
-    def template_args(self) -> tuple[int, int, int]:
+    def top_file(self) -> str:  # type: ignore[override]
+        return "avsl_revaluation_chunk.circom" if self.mode is not None else "avsl_chunk.circom"
+
+    @property
+    def name(self) -> str:
+        """E.g. ``avsl_chunk_c64_u2_d6``; ``avsl_chunk_c64_u2_d6_k16_revaluation`` under a revaluation market."""
+        suffix = f"_k{self.n_scenarios}_{self.mode.value}" if self.mode is not None else ""
+        return f"avsl_chunk_c{self.capacity}_u{self.n_underlyings}_d{self.depth}{suffix}"
+
+    @property
+    def template_args(self) -> tuple[int, ...]:
+        """``(C, U, DEPTH)`` for ``AvslChunk``; ``(C, U, K, DEPTH)`` for ``AvslRevaluationChunk``."""
+        if self.mode is not None:
+            return (self.capacity, self.n_underlyings, self.n_scenarios, self.depth)
         return (self.capacity, self.n_underlyings, self.depth)
 
     def describe(self) -> str:
-        return f"chunk of C={self.capacity} positions, U={self.n_underlyings} underlyings, depth {self.depth}"
+        extra = f", K={self.n_scenarios} scenarios, mode {self.mode.value}" if self.mode is not None else ""
+        return f"chunk of C={self.capacity} positions, U={self.n_underlyings} underlyings, depth {self.depth}{extra}"
 
     def matches(self, market: MarketState) -> bool:
-        n_u, _a, _k, depth = market.shape
-        return (n_u, depth) == (self.n_underlyings, self.depth)
+        return self == ChunkTier.for_market(market, self.capacity)
 
 
 @dataclass(frozen=True)
@@ -212,9 +259,16 @@ class FinalTier(CircuitShape):
     n_scenarios: int
     mode: RiskMode
 
-    template = "AvslFinal"
-    top_file = "avsl_final.circom"
     public = ("account_commitment", "market_root", "state_first", "state_last")
+
+    @property
+    def template(self) -> str:  # type: ignore[override]
+        """``AvslRevaluationFinal`` for the revaluation mode, else ``AvslFinal``."""
+        return "AvslRevaluationFinal" if self.mode.is_revaluation else "AvslFinal"
+
+    @property
+    def top_file(self) -> str:  # type: ignore[override]
+        return "avsl_revaluation_final.circom" if self.mode.is_revaluation else "avsl_final.circom"
 
     def __post_init__(self) -> None:
         _check_shape("final", self.mode, n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS),
@@ -232,8 +286,10 @@ class FinalTier(CircuitShape):
         return f"avsl_final_u{self.n_underlyings}_a{self.n_collateral}_k{self.n_scenarios}_{self.mode.value}"
 
     @property
-    def template_args(self) -> tuple[int, int, int, int]:
-        return (self.n_underlyings, self.n_collateral, self.n_scenarios, self.mode.code)
+    def template_args(self) -> tuple[int, ...]:
+        """``(U, A, K, MODE)`` for ``AvslFinal``; ``(U, A, K)`` for ``AvslRevaluationFinal``."""
+        dims = (self.n_underlyings, self.n_collateral, self.n_scenarios)
+        return dims if self.mode.is_revaluation else (*dims, self.mode.code)
 
     def describe(self) -> str:
         return (f"final statement, U={self.n_underlyings} underlyings, A={self.n_collateral} collateral assets, "

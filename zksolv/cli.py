@@ -144,8 +144,10 @@ def market() -> None:
 
 @market.command("demo")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="where to write the market JSON")
-@click.option("--mode", type=click.Choice(["stress", "es", "var"]), default="stress", show_default=True)
-@click.option("--grid", type=click.Choice(["span", "deribit", "paradex", "horizon"]), default="span", show_default=True)
+@click.option("--mode", type=click.Choice(["stress", "es", "var", "revaluation"]), default="stress", show_default=True,
+              help="revaluation: publish every instrument's full-repricing risk array over the grid")
+@click.option("--grid", type=click.Choice(["span", "deribit", "paradex", "horizon", "mc"]), default="span",
+              show_default=True, help="scenario grid; mc (revaluation only): the Monte-Carlo set (es always uses it)")
 @click.option("--epoch", type=click.IntRange(0, 2**64 - 1), default=1, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--portfolios", type=click.Path(file_okay=False), help="also write the demo accounts into this folder")
@@ -859,7 +861,7 @@ def _export_for_proof(proof_dir: Path) -> TierKey:
               help="working folder for the demo's files")
 @click.option("--account", "account_name", default="short_strangle", show_default=True,
               help="which demo portfolio to prove")
-@click.option("--mode", type=click.Choice(["stress", "es", "var"]), default="stress", show_default=True)
+@click.option("--mode", type=click.Choice(["stress", "es", "var", "revaluation"]), default="stress", show_default=True)
 @click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True)
 @handle_errors
 def demo(out: str, account_name: str, mode: str, backend: str) -> None:

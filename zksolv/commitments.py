@@ -7,7 +7,9 @@ Instruments and assets are named by their stable identities
 
 - ``hash_list(xs)``: ``h = len(xs)``; for each chunk of 15 (at least one
   chunk, the last zero-padded) ``h = Poseidon16([h] + chunk)``.
-- instrument leaf: ``Poseidon6([instrument_id, u, mark, delta, gamma, vega])``.
+- instrument leaf: ``Poseidon6([instrument_id, u, mark, delta, gamma, vega])``; in a
+  revaluation market (the mode fixes the format) ``hash_list([instrument_id, u, mark,
+  delta, gamma, vega, pnl_0, ..., pnl_{K-1}])`` with the instrument's risk array.
 - ``instruments_root``: arity-8 (``fixedpoint.MERKLE_ARITY``) Poseidon tree of the leaves in
   listing order (:class:`~zksolv.merkle.MerkleTree`), depth ``max(1, ceil(log8 n))``.
 - ``params_hash = hash_list(header + dS + dsig + w + a + g + vs)`` with header
@@ -60,6 +62,9 @@ ENTRY_BLOCK = 8
 ACCOUNT_DOMAIN = int.from_bytes(b"zksolv/acct/v2", "big")
 #: Domain tag of a chunked book's running state (:func:`chunk_state`).
 STATE_DOMAIN = int.from_bytes(b"zksolv/state/v1", "big")
+#: Domain tag of the running state of a book proven in chunks under a revaluation market
+#: (:func:`revaluation_chunk_state`): never confusable with a greeks state.
+STATE_DOMAIN_REVALUATION = int.from_bytes(b"zksolv/state/rv1", "big")
 
 T = TypeVar("T")
 
@@ -77,9 +82,21 @@ def hash_list(xs: Sequence[int]) -> int:
 
 # ------------------------------------------------------------------- market
 def instrument_leaf(ident: int, ins: Instrument) -> int:
-    """``Poseidon6([instrument_id, underlying, mark, delta, gamma, vega])``, signed values ``to_field``."""
+    """``Poseidon6([instrument_id, underlying, mark, delta, gamma, vega])``, signed values ``to_field``;
+    for an instrument with a risk array (a revaluation market: validation allows arrays there only,
+    so the market's mode decides the format) the long leaf :func:`revaluation_leaf`."""
+    if ins.pnl:
+        return revaluation_leaf(ident, ins)
     fields = (ins.underlying, ins.mark, ins.delta, ins.gamma, ins.vega)
     return poseidon([ident, *map(to_field, fields)])
+
+
+def revaluation_leaf(ident: int, ins: Instrument) -> int:
+    """``hash_list([instrument_id, underlying, mark, delta, gamma, vega, *pnl])`` (signed values
+    ``to_field``): every published value is its own field element, never packed, since the circuit
+    does not range-check market data (``circuits/revaluation.circom``, ``RevaluationLeaf``)."""
+    fields = (ins.underlying, ins.mark, ins.delta, ins.gamma, ins.vega, *ins.pnl)
+    return hash_list([ident, *map(to_field, fields)])
 
 
 def instrument_tree(market: MarketState) -> MerkleTree:
@@ -231,6 +248,19 @@ def chunk_state(counter: int, chain: int, delta: Sequence[int], gamma: Sequence[
     state so far, ``counter`` the chunks so far; ``blinding`` (a random field
     element per book and proving run) makes the state hiding."""
     values = [STATE_DOMAIN, counter, chain, *delta, *gamma, *vega, position_value, blinding]
+    return hash_list([to_field(v) for v in values])
+
+
+def revaluation_chunk_state(counter: int, chain: int, pnl: Sequence[Sequence[int]], position_value: int,
+                            blinding: int) -> int:
+    """The running state of a book proven in chunks under a revaluation market
+    (``circuits/state.circom``, ``RevaluationChunkState``)::
+
+        hash_list([STATE_DOMAIN_REVALUATION, counter, chain, *PnL (row-major by underlying),
+                   position_value, blinding])
+
+    ``PnL[u][k]`` the risk-array sums so far (:attr:`zksolv.model.Greeks.PnL`), signed ``to_field``."""
+    values = [STATE_DOMAIN_REVALUATION, counter, chain, *_flatten(pnl), position_value, blinding]
     return hash_list([to_field(v) for v in values])
 
 

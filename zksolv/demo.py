@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from zksolv import fixedpoint as fp
-from zksolv import pricing, scenarios, volatility
+from zksolv import pricing, revaluation, scenarios, volatility
 from zksolv.account import Account, Position
 from zksolv.errors import InputError
 from zksolv.market import (
@@ -86,6 +86,8 @@ _EXPIRY_HOUR = 8 * 3600  # venues expire at 08:00 UTC
 _DEFAULT_WEEKS = (1, 2, 4, 13)
 _FUTURE_WEEKS = (13, 26)
 _SMILE_FLOOR = 0.05
+#: ``grid`` value of :func:`demo_market` for the Monte-Carlo set under the revaluation mode.
+MC_GRID = "mc"
 _HISTORY_DAYS = 120
 _VOL_WINDOW = 30
 
@@ -170,11 +172,16 @@ def demo_market(
     seed : int
         Seeds the simulated price histories (hence vol history, EMA, V) and
         the ES Monte-Carlo scenarios.
-    risk_mode : {"stress", "es", "var"}
+    risk_mode : {"stress", "es", "var", "revaluation"}
         Published risk mode. ``es`` publishes ``mc_scenarios`` joint
-        Monte-Carlo scenarios; ``stress`` and ``var`` publish the ``grid``.
-    grid : {"span", "deribit", "paradex", "horizon"}
-        Stress grid (see :mod:`zksolv.scenarios`).
+        Monte-Carlo scenarios; ``stress`` and ``var`` publish the ``grid``;
+        ``revaluation`` publishes the ``grid`` (or, with ``grid="mc"``, the
+        Monte-Carlo set) and every instrument's risk array over it
+        (:func:`zksolv.revaluation.risk_arrays`, repriced at each option's own
+        smile vol shifted by the scenario's vol shock).
+    grid : {"span", "deribit", "paradex", "horizon", "mc"}
+        Stress grid (see :mod:`zksolv.scenarios`); ``mc`` (revaluation only):
+        the ``mc_scenarios`` Monte-Carlo set.
     epoch : int
         Epoch number (default: day number of ``reference_time``).
     n_strikes, n_expiries : int
@@ -197,8 +204,9 @@ def demo_market(
         mode = RiskMode(risk_mode)
     except ValueError:
         raise InputError(f"risk_mode: must be one of {[m.value for m in RiskMode]}") from None
-    if grid not in scenarios.GRIDS:
-        raise InputError(f"grid: must be one of {list(scenarios.GRIDS)}")
+    if grid not in scenarios.GRIDS and not (grid == MC_GRID and mode.is_revaluation):
+        extra = f" (and {MC_GRID!r} with the revaluation mode)"
+        raise InputError(f"grid: must be one of {list(scenarios.GRIDS)}{extra}")
     for name, value, lo, hi in (("n_strikes", n_strikes, 1, 1023), ("n_expiries", n_expiries, 1, 60)):
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             raise InputError(f"{name}: must be an integer in [{lo}, {hi}]")
@@ -286,7 +294,7 @@ def demo_market(
     alpha = fp.from_float(0.6, _RATIO)
     vols = scenarios.risk_vols(underlyings)
     vol_shift = 0.25
-    if mode is RiskMode.ES:
+    if mode is RiskMode.ES or grid == MC_GRID:
         sc: ScenarioSet = scenarios.monte_carlo_scenarios(
             vols, DEMO_CORRELATION, horizon_seconds, n=mc_scenarios, seed=seed
         )
@@ -311,9 +319,13 @@ def demo_market(
         gamma_addon=gamma_addon,
         vega_stress=vega_stress,
     )
-    return MarketState(
+    state = MarketState(
         epoch=epoch, params=params, underlyings=tuple(underlyings), instruments=instruments, collateral=collateral
-    ).validated(audit=True)
+    )
+    if mode.is_revaluation:
+        arrays = revaluation.risk_arrays(state, [r["vol"] for r in rows], taus)
+        return revaluation.with_risk_arrays(state, arrays).audit_derived()
+    return state.validated(audit=True)
 
 
 # ------------------------------------------------------------------ portfolios
@@ -337,7 +349,7 @@ def _qty(x: float) -> int:
 def demo_portfolios(market: MarketState, seed: int = 7) -> dict[str, Account]:
     """Named demo accounts for ``market`` (built by :func:`demo_market`).
 
-    Solvent under the AVSL rule in every risk mode and grid: ``covered_call``,
+    Solvent under the AVSL rule in every risk mode and grid (revaluation included): ``covered_call``,
     ``short_strangle``, ``delta_neutral``, ``calendar_spread``,
     ``market_maker`` (a 60-position two-underlying book). Insolvent in every
     mode: ``naked_short_insolvent`` (short near-dated ATM calls on thin
@@ -438,12 +450,14 @@ def _market_maker_book(market: MarketState, seed: int) -> tuple[list[tuple[str, 
 
 
 def all_demo_markets(seed: int = 7, **kwargs: Any) -> list[MarketState]:
-    """Demo markets for every (risk mode, grid) combination, ES first (its scenarios are the MC set).
+    """Demo markets for every (risk mode, grid) combination, ES first (its scenarios are the MC set);
+    the revaluation mode last, over every grid and the MC set.
 
     ``kwargs`` are passed to :func:`demo_market`.
     """
     out = [demo_market(seed, "es", "span", **kwargs)]
-    for mode in ("stress", "var"):
+    for mode in ("stress", "var", "revaluation"):
         for grid in scenarios.GRIDS:
             out.append(demo_market(seed, mode, grid, **kwargs))
+    out.append(demo_market(seed, "revaluation", MC_GRID, **kwargs))
     return out

@@ -59,6 +59,10 @@ def evaluate_exact(market: MarketState, slots: Slots, balances: Sequence[int], m
     for bal, asset in zip(balances, market.collateral):
         nav += _frac(bal, fp.QTY_SCALE) * _frac(asset.price, fp.PRICE_SCALE) * (1 - _frac(asset.haircut, fp.RATIO_SCALE))
 
+    if mode.is_revaluation:
+        mm_base = _revaluation_exact(market, slots)
+        mm_avsl = mm_base * (1 + _frac(p.v_scalar, fp.RATIO_SCALE) * _frac(p.beta, fp.RATIO_SCALE))
+        return ExactResult(nav, mm_base, mm_avsl, mm_avsl * _frac(p.min_ratio, fp.RATIO_SCALE))
     moves = market.price_moves()
     losses = [
         [
@@ -100,6 +104,19 @@ def expected_shortfall(losses: Sequence[Fraction], weights: Sequence[Fraction], 
             break
     tail = sum((w * max(Fraction(0), loss - var) for loss, w in zip(losses, weights)), Fraction(0))
     return var + tail / (1 - level)
+
+
+def _revaluation_exact(market: MarketState, slots: Slots) -> Fraction:
+    """``sum_u max(0, max_k L_{u,k})`` with ``L_{u,k} = -sum_{j on u} q_j * pnl_{i(j),k}`` in USD."""
+    n_k = market.params.scenarios.size
+    losses = [[Fraction(0)] * n_k for _ in market.underlyings]
+    for index, q_raw in slots:
+        ins = market.instruments[index]
+        q = _frac(q_raw, fp.QTY_SCALE)
+        row = losses[ins.underlying]
+        for k, pnl in enumerate(ins.pnl):
+            row[k] -= q * _frac(pnl, fp.PRICE_SCALE)
+    return sum((max(Fraction(0), *row) for row in losses), Fraction(0))
 
 
 def _var_exact(market: MarketState, delta: list[Fraction], gamma: list[Fraction], vega: list[Fraction]) -> Fraction:

@@ -135,6 +135,27 @@ assert MAX_UNDERLYINGS * _scenario_loss_bound() < 2**LOSS_BITS
 assert 2 * MAX_UNDERLYINGS * _scenario_loss_bound() < 2**ES_EXCESS_BITS
 assert (2**MM_BITS * MM_DIVISOR + 2 ** (ES_EXCESS_BITS + 1)) * RATIO_SCALE + RATIO_SCALE * 2**ES_EXCESS_BITS \
     < 2**ES_SLACK_BITS
+
+# --- revaluation mode (full repricing risk arrays, docs/fixed_point.md §2) ----------
+#: Published P&L of one unit of an instrument under one scenario (micro-USD, signed, market data):
+#: a difference of two values each below a shocked spot S + dS < 2^49 (or a strike < 2^48).
+PNL_BITS = 49
+#: q * pnl is at QTY*PRICE = 1e12 (|.| < 2^(52+49)); the book's sums PnL[u][k] and losses
+#: L[u][k] = -PnL[u][k] over <= MAX_POSITIONS slots stay below 2^REVAL_SUM_BITS.
+REVAL_SUM_BITS = 111
+#: Revaluation hints m_u (>= max(0, max_k L[u][k]), scale 1e12) are < 2^REVAL_HINT_BITS;
+#: the one-sided slacks m_u - L[u][k] are range-checked to REVAL_SLACK_BITS.
+REVAL_HINT_BITS = 112
+REVAL_SLACK_BITS = 113
+#: A loss at QTY*PRICE (1e12) times this is a doubled loss at LOSS_SCALE (MM_raw's scale 2e30).
+REVAL_LOSS_FACTOR = 2 * LOSS_SCALE // (QTY_SCALE * PRICE_SCALE)  # 2e18
+
+assert REVAL_SUM_BITS >= QTY_BITS + PNL_BITS + 10
+assert REVAL_HINT_BITS > REVAL_SUM_BITS and REVAL_SLACK_BITS > REVAL_HINT_BITS
+assert REVAL_LOSS_FACTOR * QTY_SCALE * PRICE_SCALE == 2 * LOSS_SCALE
+# MM_raw = 2e18 * sum_u m_u < 16 * 2^112 * 2^61 stays far below what MarginRounding admits (2^216)
+assert MAX_UNDERLYINGS * (1 << REVAL_HINT_BITS) * REVAL_LOSS_FACTOR < 1 << (SLACK_BITS - 1)
+
 assert NET_DELTA_BITS >= QTY_BITS + DELTA_BITS + 10 and NET_GAMMA_BITS >= QTY_BITS + GAMMA_BITS + 10
 assert NET_VEGA_BITS >= QTY_BITS + VEGA_BITS + 10 and POSITION_VALUE_BITS >= QTY_BITS + PRICE_BITS + 10
 assert MAX_POSITIONS == 2**10
@@ -195,7 +216,7 @@ def round_away(a: int, b: int) -> int:
 
 
 #: Rounding rules of :func:`from_float`.
-ROUNDINGS = ("half_away", "up", "away")
+ROUNDINGS = ("half_away", "up", "down", "away")
 
 
 def from_float(x: float, scale: int, rounding: str = "half_away") -> int:
@@ -204,8 +225,8 @@ def from_float(x: float, scale: int, rounding: str = "half_away") -> int:
     ``x`` is converted to the exact rational it represents and multiplied by
     ``scale`` exactly (no double rounding in ``x * scale``), then rounded:
     ``"half_away"`` to nearest, halves away from zero (:func:`round_half_away`);
-    ``"up"`` toward +infinity (:func:`ceil_div`); ``"away"`` magnitude up, sign
-    kept (:func:`round_away`). The one float->fixed conversion of the oracle
+    ``"up"`` toward +infinity (:func:`ceil_div`); ``"down"`` toward -infinity
+    (:func:`floor_div`); ``"away"`` magnitude up, sign kept (:func:`round_away`). The one float->fixed conversion of the oracle
     side (pricing, scenarios, demo). ``x`` must be finite.
     """
     num, den = float(x).as_integer_ratio()  # ValueError/OverflowError for NaN/inf
@@ -213,6 +234,8 @@ def from_float(x: float, scale: int, rounding: str = "half_away") -> int:
         return round_half_away(num * scale, den)
     if rounding == "up":
         return ceil_div(num * scale, den)
+    if rounding == "down":
+        return floor_div(num * scale, den)
     if rounding == "away":
         return round_away(num * scale, den)
     raise ValueError(f"rounding: must be one of {ROUNDINGS}")

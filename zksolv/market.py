@@ -61,15 +61,35 @@ _KIND_CODES = {
 
 
 class RiskMode(str, Enum):
-    """How MM_base is computed (DESIGN §2)."""
+    """How MM_base is computed (DESIGN §2).
+
+    The greeks modes (``stress``, ``es``, ``var``) price a scenario with the
+    delta-gamma-vega approximation of the book's net greeks; ``revaluation``
+    sums the oracle's published full-repricing P&L of every instrument per
+    scenario (risk arrays, SPAN / portfolio-margin style; only a revaluation
+    market publishes them, in its instrument leaves).
+    """
 
     STRESS = "stress"
     ES = "es"
     VAR = "var"
+    REVALUATION = "revaluation"
 
     @property
     def code(self) -> int:
-        return {RiskMode.STRESS: 0, RiskMode.ES: 1, RiskMode.VAR: 2}[self]
+        """The mode's code in the ``params_hash`` header (and the circuits' MODE constant): pinned,
+        since it enters every market root. 0..2 are the greeks modes; 3 also fixes the instrument
+        leaf format (the long leaf with the risk arrays, docs/fixed_point.md §3)."""
+        return _MODE_CODES[self]
+
+    @property
+    def is_revaluation(self) -> bool:
+        """True for the full-revaluation mode (risk arrays instead of net greeks)."""
+        return self is RiskMode.REVALUATION
+
+
+#: Pinned mode codes (they enter params_hash): never renumber, a new mode takes a new code.
+_MODE_CODES = {RiskMode.STRESS: 0, RiskMode.ES: 1, RiskMode.VAR: 2, RiskMode.REVALUATION: 3}
 
 
 @dataclass(frozen=True)
@@ -100,6 +120,12 @@ class Instrument:
     ``delta`` at DELTA_SCALE, ``gamma`` at GAMMA_SCALE, ``vega`` at VEGA_SCALE
     (USD per 1.00 vol). ``strike`` (PRICE) and ``expiry`` (unix seconds) are 0
     where they do not apply.
+
+    ``pnl`` is the instrument's risk array, published by revaluation markets only
+    (empty otherwise): ``pnl[k]`` is the P&L of one unit under scenario ``k``
+    (micro-USD, rounded toward -infinity), by full repricing
+    (:mod:`zksolv.revaluation`): ``dS[u][k]`` for spot, perpetuals and futures,
+    ``floor(1e6 * BS(S + dS, sigma + dsig)) - mark`` for options.
     """
 
     symbol: str
@@ -111,6 +137,7 @@ class Instrument:
     delta: int
     gamma: int
     vega: int
+    pnl: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -286,9 +313,38 @@ class MarketState:
         if not isinstance(self.venue, VenuePolicy):
             raise InputError("venue: expected a VenuePolicy")
         self.venue.validated()
+        self._validate_risk_arrays()
         if audit:
             self.audit_derived()
         return self
+
+    def _validate_risk_arrays(self) -> None:
+        """A revaluation market publishes one risk array of K entries per instrument, each within
+        PNL_BITS and the unit contract's bounds (:func:`_check_risk_array`); any other market none
+        (the mode fixes the leaf format, so an array in a greeks market would be ambiguous)."""
+        mode = self.params.risk_mode
+        if not mode.is_revaluation:
+            for i, ins in enumerate(self.instruments):
+                if ins.pnl:
+                    raise InputError(f"instruments[{i}].pnl: only a revaluation market publishes risk arrays "
+                                     f"(this market's risk_mode is {mode.value!r})")
+            return
+        n_k = self.params.scenarios.size
+        moves = self.price_moves()
+        for u, (und, row) in enumerate(zip(self.underlyings, moves)):
+            for k, move in enumerate(row):
+                if und.spot + move < 0:
+                    raise InputError(f"params.scenarios.price_shocks[{u}][{k}]: a revaluation grid may not move a spot "
+                                     "below zero (an option cannot be repriced there)")
+        for i, ins in enumerate(self.instruments):
+            name = f"instruments[{i}].pnl"
+            if not isinstance(ins.pnl, tuple):
+                raise InputError(f"{name}: expected a tuple of integers, got {type(ins.pnl).__name__}")
+            if len(ins.pnl) != n_k:
+                raise InputError(f"{name}: expected {n_k} entries (one per scenario), got {len(ins.pnl)}")
+            for k, x in enumerate(ins.pnl):
+                check_bits(f"{name}[{k}]", x, fp.PNL_BITS, signed=True)
+            _check_risk_array(ins, moves[ins.underlying], self.underlyings[ins.underlying].spot, name)
 
     def audit_derived(self) -> "MarketState":
         """Recompute the published derived vol figures from the inputs they come from.
@@ -400,6 +456,7 @@ class MarketState:
                     "delta": format_fixed(i.delta, fp.DELTA_SCALE),
                     "gamma": format_fixed(i.gamma, fp.GAMMA_SCALE),
                     "vega": format_fixed(i.vega, fp.VEGA_SCALE),
+                    **({"pnl": [format_fixed(x, price) for x in i.pnl]} if i.pnl else {}),
                 }
                 for i in self.instruments
             ],
@@ -451,6 +508,7 @@ class MarketState:
                     delta=ins.fixed("delta", fp.DELTA_SCALE),
                     gamma=ins.fixed("gamma", fp.GAMMA_SCALE),
                     vega=ins.fixed("vega", fp.VEGA_SCALE),
+                    pnl=tuple(ins.fixed_list("pnl", price)) if "pnl" in ins.data else (),
                 )
             )
         collateral = tuple(
@@ -615,6 +673,27 @@ def _check_unit_contract(ins: Instrument, spot: int, name: str) -> None:
         raise InputError(f"{name}.delta: a {ins.kind.value}'s delta lies in [{lo}, {hi}] (scale {one})")
     if ins.gamma < 0 or ins.vega < 0:
         raise InputError(f"{name}: an option's gamma and vega are not negative")
+
+
+def _check_risk_array(ins: Instrument, moves: Sequence[int], spot: int, name: str) -> None:
+    """The risk array must be one unit of the contract the identity names (as
+    :func:`_check_unit_contract` for the greeks): a linear unit gains exactly the published
+    move ``dS[u][k]``; an option is worth between 0 and its bound after the move (a call at
+    most the shocked spot, a put at most its strike), so ``-mark <= pnl[k] <= bound - mark``.
+    In particular a long option never loses more than its mark (its premium)."""
+    if not ins.kind.is_option:
+        for k, (x, move) in enumerate(zip(ins.pnl, moves)):
+            if x != move:
+                raise InputError(f"{name}[{k}]: a {ins.kind.value} unit gains exactly the published price move "
+                                 f"dS of its underlying in each scenario")
+        return
+    for k, (x, move) in enumerate(zip(ins.pnl, moves)):
+        if x < -ins.mark:
+            raise InputError(f"{name}[{k}]: an option loses at most its mark (its value cannot fall below 0)")
+        bound = spot + move if ins.kind is InstrumentKind.CALL else ins.strike
+        if x > bound - ins.mark:
+            what = "the shocked spot S + dS" if ins.kind is InstrumentKind.CALL else "its strike"
+            raise InputError(f"{name}[{k}]: a {ins.kind.value} is worth at most {what} after the scenario")
 
 
 def _check_same_contract(instruments: Sequence[Instrument], ids: Sequence[int]) -> None:

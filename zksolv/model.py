@@ -3,9 +3,9 @@
 Every step is the integer formula of ``docs/fixed_point.md`` §2, with the same
 names as the circuit signals (``Delta_u``, ``nav_raw``, ``mm``, ``req_raw``).
 Besides the figures, :func:`evaluate` returns the **hints** the prover feeds
-the circuit: the tightest upper-bound witnesses (stress maxima ``m``, the ES
-threshold ``t`` and excesses ``e``, the VaR magnitudes ``yt``, root ``s`` and
-add-on bounds ``n``, ``v``) and the margin quotient ``mm``. The circuit checks
+the circuit: the tightest upper-bound witnesses (stress and revaluation maxima
+``m``, the ES threshold ``t`` and excesses ``e``, the VaR magnitudes ``yt``,
+root ``s`` and add-on bounds ``n``, ``v``) and the margin quotient ``mm``. The circuit checks
 each hint one-sidedly, so any larger value would also be accepted — it would
 only raise the trader's own margin.
 
@@ -35,6 +35,8 @@ class Greeks:
     Gamma: tuple[int, ...]  #: sum q*gamma per underlying, scale 1e18
     Vega: tuple[int, ...]  #: sum q*vega per underlying, scale 1e12
     position_value: int  #: sum q*mark, scale 1e12
+    #: revaluation markets only (else empty): sum q*pnl[k] per underlying and scenario, scale 1e12
+    PnL: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class MarginResult:
     mode: RiskMode
     greeks: Greeks
     nav_raw: int  #: exact NAV, scale 1e18
-    losses: tuple[tuple[int, ...], ...]  #: doubled scenario losses 2L[u][k], scale 1e30
+    #: doubled scenario losses 2L[u][k], scale 1e30 (revaluation: 2e18 * loss[u][k], the repriced losses)
+    losses: tuple[tuple[int, ...], ...]
     mm: int  #: MM_base in micro-USD, rounded up
     avsl_factor: int  #: 1e12 + V*beta (scale 1e12)
     min_ratio: int  #: scale 1e6
@@ -101,17 +104,23 @@ def meets_requirement(nav_raw: int, req_raw: int) -> bool:
 
 # ----------------------------------------------------------------- building blocks
 def aggregate(market: MarketState, slots: Slots) -> Greeks:
-    """Net Delta, Gamma, Vega per underlying and sum of q*mark."""
+    """Net Delta, Gamma, Vega per underlying and sum of q*mark; on a revaluation market also
+    the risk-array sums ``PnL[u][k] = sum q*pnl[k]`` (scale 1e12, exact)."""
     n_u = len(market.underlyings)
     delta, gamma, vega = [0] * n_u, [0] * n_u, [0] * n_u
     value = 0
+    pnl = [[0] * market.params.scenarios.size for _ in range(n_u)] if market.params.risk_mode.is_revaluation else []
     for index, q in slots:
         ins = market.instruments[index]
         delta[ins.underlying] += q * ins.delta
         gamma[ins.underlying] += q * ins.gamma
         vega[ins.underlying] += q * ins.vega
         value += q * ins.mark
-    return Greeks(tuple(delta), tuple(gamma), tuple(vega), value)
+        if pnl:
+            row = pnl[ins.underlying]
+            for k, x in enumerate(ins.pnl):
+                row[k] += q * x
+    return Greeks(tuple(delta), tuple(gamma), tuple(vega), value, tuple(map(tuple, pnl)))
 
 
 def nav_raw(market: MarketState, greeks: Greeks, balances: Sequence[int]) -> int:
@@ -208,6 +217,22 @@ def var_margin(market: MarketState, greeks: Greeks) -> tuple[int, dict[str, int 
     return fp.MM_DIVISOR * s + addons, {"yt": yt, "s": s, "n": n, "v": v}
 
 
+def revaluation_losses(greeks: Greeks) -> tuple[tuple[int, ...], ...]:
+    """Full-revaluation losses ``loss[u][k] = -PnL[u][k]`` (scale 1e12 = QTY*PRICE, exact):
+    the exact signed sum over the positions on ``u`` of ``q * pnl[k]``, negated."""
+    if not greeks.PnL:
+        raise InputError("risk_mode: the revaluation mode needs a market that publishes risk arrays")
+    return tuple(tuple(-x for x in row) for row in greeks.PnL)
+
+
+def revaluation_margin(loss: Sequence[Sequence[int]]) -> tuple[int, dict[str, int | list[int]]]:
+    """``MM_raw = 2e18 * sum_u max(0, max_k loss[u][k])`` (scale 2e30 as every mode's MM_raw);
+    hints ``m[u]`` at the loss scale 1e12. Per-underlying worst scenario, no credit across
+    underlyings: the structure of the stress mode, on repriced instead of approximated losses."""
+    m = [max(0, *row) for row in loss]
+    return fp.REVAL_LOSS_FACTOR * sum(m), {"m": m}
+
+
 # ----------------------------------------------------------------------- the model
 def evaluate(
     market: MarketState, slots: Slots, balances: Sequence[int], mode: RiskMode | None = None
@@ -234,6 +259,11 @@ def evaluate(
         mm = ceil_div(mm_raw, fp.MM_DIVISOR)
     elif mode is RiskMode.ES:
         mm, hints = es_margin(losses, p.scenarios.weights, p.es_level)
+    elif mode.is_revaluation:
+        loss = revaluation_losses(greeks)
+        losses = tuple(tuple(fp.REVAL_LOSS_FACTOR * x for x in row) for row in loss)
+        mm_raw, hints = revaluation_margin(loss)
+        mm = ceil_div(mm_raw, fp.MM_DIVISOR)
     else:
         mm_raw, hints = var_margin(market, greeks)
         mm = ceil_div(mm_raw, fp.MM_DIVISOR)
@@ -276,9 +306,11 @@ def check_circuit_bounds(result: MarginResult) -> None:
             raise InputError(f"{name}: exceeds the circuit's {bits}-bit range")
 
     g = result.greeks
-    for name, values, bits in (("net Delta", g.Delta, fp.NET_DELTA_BITS), ("net Gamma", g.Gamma, fp.NET_GAMMA_BITS),
-                               ("net Vega", g.Vega, fp.NET_VEGA_BITS),
-                               ("position value", (g.position_value,), fp.POSITION_VALUE_BITS)):
+    sums = ((("revaluation P&L sum", [x for row in g.PnL for x in row], fp.REVAL_SUM_BITS),)
+            if result.mode.is_revaluation else
+            (("net Delta", g.Delta, fp.NET_DELTA_BITS), ("net Gamma", g.Gamma, fp.NET_GAMMA_BITS),
+             ("net Vega", g.Vega, fp.NET_VEGA_BITS)))
+    for name, values, bits in (*sums, ("position value", (g.position_value,), fp.POSITION_VALUE_BITS)):
         if any(abs(v) >= 1 << bits for v in values):
             raise InputError(f"{name}: exceeds the circuit's {bits}-bit range (the book is too large to prove)")
     for row in result.losses:
@@ -290,6 +322,9 @@ def check_circuit_bounds(result: MarginResult) -> None:
     if result.mode is RiskMode.STRESS:
         for m in h["m"]:  # type: ignore[union-attr]
             fits("stress maximum hint", m, fp.STRESS_HINT_BITS)
+    elif result.mode.is_revaluation:
+        for m in h["m"]:  # type: ignore[union-attr]
+            fits("revaluation maximum hint", m, fp.REVAL_HINT_BITS)
     elif result.mode is RiskMode.ES:
         for loss in joint_losses(result.losses):  # |L_k - t| < 2^212: the circuit's sign-bit range
             fits("ES threshold hint", loss - h["t"] + (1 << fp.ES_EXCESS_BITS), fp.ES_EXCESS_BITS + 1)  # type: ignore[operator]

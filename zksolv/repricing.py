@@ -22,7 +22,11 @@ On a move ``S0 -> S'`` of the underlying:
   collateral asset and an underlying, so the symbol is the link
   (``docs/design.md``);
 * VaR loadings scale with ``S`` (magnitude rounded up) and the gamma add-on
-  with ``S^2`` (rounded up); scenario price moves follow from the new spot.
+  with ``S^2`` (rounded up); scenario price moves follow from the new spot;
+* in a revaluation market every risk array on the underlying is recomputed at
+  the new spot (:func:`zksolv.revaluation.option_risk_arrays` with the same
+  total vol and ``sqrt(tau)``, against the new marks; linear units gain the
+  new moves).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import numpy as np
 from zksolv import fixedpoint as fp
 from zksolv.market import InstrumentKind, MarketState
 from zksolv.pricing import KIND_CALL, KIND_PUT, greeks_numpy, quantise_greeks
+from zksolv.revaluation import option_risk_arrays
 
 _W_LO, _W_HI, _ITERATIONS = 1e-9, 10.0, 80
 
@@ -57,25 +62,36 @@ def implied_total_vol(spot: float, strike: np.ndarray, is_call: np.ndarray, mark
     return 0.5 * (lo + hi)
 
 
+def option_total_vols(market: MarketState, options: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(w, sqrt_tau)`` of the listed options ``options`` (all on one underlying), backed out of the
+    published data alone: the total vol ``w`` from each mark (:func:`implied_total_vol`) and
+    ``sqrt(tau)`` from vega ``= S phi(d1) sqrt(tau)`` (0 where the vega is too small to tell)."""
+    if not options:
+        return np.zeros(0), np.zeros(0)
+    instruments = market.instruments
+    spot = market.underlyings[instruments[options[0]].underlying].spot / fp.PRICE_SCALE
+    strike = np.array([instruments[i].strike / fp.PRICE_SCALE for i in options])
+    is_call = np.array([instruments[i].kind is InstrumentKind.CALL for i in options])
+    mark = np.array([instruments[i].mark / fp.PRICE_SCALE for i in options])
+    vega = np.array([instruments[i].vega / fp.VEGA_SCALE for i in options])
+    w = implied_total_vol(spot, strike, is_call, mark)
+    unit_vega = greeks_numpy(np.full(len(options), spot), strike, np.ones(len(options)), w,
+                             np.where(is_call, KIND_CALL, KIND_PUT)).vega
+    return w, np.divide(vega, unit_vega, out=np.zeros_like(vega), where=unit_vega > 1e-12)
+
+
 def reprice_underlying(market: MarketState, underlying: int, multiplier: int) -> MarketState:
     """The market with underlying ``underlying``'s spot times ``multiplier / 1e6``."""
     und = market.underlyings[underlying]
-    old_spot = und.spot / fp.PRICE_SCALE
     new_spot_raw = max(1, fp.round_half_away(und.spot * multiplier, fp.RATIO_SCALE))
     new_spot = new_spot_raw / fp.PRICE_SCALE
     instruments = list(market.instruments)
     options = [i for i, ins in enumerate(instruments) if ins.underlying == underlying and ins.kind.is_option]
+    w, sqrt_tau = option_total_vols(market, options)
     if options:
         strike = np.array([instruments[i].strike / fp.PRICE_SCALE for i in options])
-        is_call = np.array([instruments[i].kind is InstrumentKind.CALL for i in options])
-        mark = np.array([instruments[i].mark / fp.PRICE_SCALE for i in options])
-        old_vega = np.array([instruments[i].vega / fp.VEGA_SCALE for i in options])
-        kind = np.where(is_call, KIND_CALL, KIND_PUT)
-        w = implied_total_vol(old_spot, strike, is_call, mark)
-        ones = np.ones(len(options))
-        unit_vega_old = greeks_numpy(np.full(len(options), old_spot), strike, ones, w, kind).vega
-        sqrt_tau = np.divide(old_vega, unit_vega_old, out=np.zeros_like(old_vega), where=unit_vega_old > 1e-12)
-        g = greeks_numpy(np.full(len(options), new_spot), strike, ones, w, kind)
+        kind = np.array([instruments[i].kind.code for i in options])
+        g = greeks_numpy(np.full(len(options), new_spot), strike, np.ones(len(options)), w, kind)
         q = quantise_greeks(type(g)(g.mark, g.delta, g.gamma, g.vega * sqrt_tau))
         for n, i in enumerate(options):
             instruments[i] = replace(instruments[i], mark=q.mark[n], delta=q.delta[n], gamma=q.gamma[n], vega=q.vega[n])
@@ -101,10 +117,20 @@ def reprice_underlying(market: MarketState, underlying: int, multiplier: int) ->
         for u, g_u in enumerate(p.gamma_addon)
     )
     underlyings = tuple(replace(x, spot=new_spot_raw) if u == underlying else x for u, x in enumerate(market.underlyings))
-    return replace(
+    moved = replace(
         market,
         underlyings=underlyings,
         instruments=tuple(instruments),
         collateral=collateral,
         params=replace(p, var_loadings=loadings, gamma_addon=addon),
     )
+    if not p.risk_mode.is_revaluation:
+        return moved
+    moves = moved.price_moves()[underlying]
+    arrays = option_risk_arrays(new_spot_raw, [instruments[i].strike for i in options],
+                                [instruments[i].kind is InstrumentKind.CALL for i in options], w.tolist(),
+                                sqrt_tau.tolist(), [instruments[i].mark for i in options], moves,
+                                p.scenarios.vol_shocks[underlying])
+    pnl = dict(zip(options, arrays))
+    return replace(moved, instruments=tuple(
+        replace(ins, pnl=pnl.get(i, moves)) if ins.underlying == underlying else ins for i, ins in enumerate(instruments)))
