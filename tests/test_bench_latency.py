@@ -25,15 +25,20 @@ def test_naive_circuit_derives_from_the_real_one(tmp_path: Path) -> None:
     tier = Tier(n_positions=4, n_underlyings=2, n_collateral=4, n_scenarios=16, depth=4, mode=RiskMode.STRESS)
     main = bench_baseline.naive_main(tier, tmp_path)
     top = (tmp_path / "avsl_naive.circom").read_text()
+    slots = (tmp_path / "positions_naive.circom").read_text()
     assert 'include "avsl_naive.circom";' in main.read_text() and "AvslSolvencyNaive(" in main.read_text()
-    for needle in ("template AvslSolvencyNaive(", "MerkleInclusion2(2 * DEPTH)", "NaiveAccountCommitment(N, A)",
-                   "signal input path[N][2 * DEPTH];", 'include "naive.circom";'):
+    for needle in ("template AvslSolvencyNaive(", "PositionSlotsNaive(N, U, DEPTH)", "NaiveEntryChain(N)",
+                   "signal input path[N][3 * DEPTH];", 'include "positions_naive.circom";'):
         assert top.count(needle) == 1, needle
-    assert "MerkleInclusion4" not in top and " AccountCommitment(" not in top
+    for needle in ("template PositionSlotsNaive(", "MerkleInclusion2(3 * DEPTH)", 'include "naive.circom";',
+                   "signal input path[N][3 * DEPTH];"):
+        assert slots.count(needle) == 1, needle
+    assert "MerkleInclusion(" not in slots and " EntryChain(" not in top
 
 
 def test_naive_swaps_fail_loudly_on_a_changed_circuit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench_baseline, "SWAPS", (*bench_baseline.SWAPS, (r"MerkleInclusion8\(DEPTH\)", "x")))
+    derived, swaps = bench_baseline.SWAPS["positions.circom"]
+    monkeypatch.setitem(bench_baseline.SWAPS, "positions.circom", (derived, (*swaps, (r"MerkleInclusion8\(DEPTH\)", "x"))))
     tier = Tier(n_positions=1, n_underlyings=1, n_collateral=1, n_scenarios=2, depth=1, mode=RiskMode.STRESS)
     with pytest.raises(RuntimeError, match="matches 0 times"):
         bench_baseline.naive_main(tier, tmp_path)

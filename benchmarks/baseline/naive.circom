@@ -5,16 +5,16 @@ pragma circom 2.1.6;
  * Never used to prove anything real.
  *
  * MerkleInclusion2(DEPTH): binary Poseidon(2) tree (instead of zksolv's
- *   arity-4 Poseidon(4) tree of half the depth): per level one selector and one
- *   Poseidon(2); index < 2^DEPTH by Num2Bits.
+ *   arity-8 Poseidon(8) tree of a third of the depth): per level one selector and
+ *   one Poseidon(2); index < 2^DEPTH by Num2Bits.
  * NaiveEntryChain(M): one Poseidon(2) per entry, h = Poseidon2([h, e]) over every
- *   slot (instead of one Poseidon(9) per block of 8 that skips empty blocks).
- * NaiveAccountCommitment(N, A): AccountCommitment with NaiveEntryChain; the same
- *   MaskedEntry entries (account.circom, included by the caller).
+ *   slot (instead of one Poseidon(9) per block of 8 that skips empty blocks); the
+ *   same PositionEntry entries.
  *
  * The rest of the statement (leaves, aggregation, risk, solvency, market hash) is
- * circuits/ itself: bench_baseline.py derives the top template from
- * circuits/avsl_solvency.circom, swapping only these three components.
+ * circuits/ itself: bench_baseline.py derives the top template and the position
+ * slots from circuits/avsl_solvency.circom and circuits/positions.circom, swapping
+ * only these two components.
  */
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/bitify.circom";
@@ -43,12 +43,13 @@ template MerkleInclusion2(DEPTH) {
 }
 
 template NaiveEntryChain(M) {
+    signal input init;
     signal input entry[M];
     signal output out;
 
     component h[M];
     signal state[M + 1];
-    state[0] <== 0;
+    state[0] <== init;
     for (var j = 0; j < M; j++) {
         h[j] = Poseidon(2);
         h[j].inputs[0] <== state[j];
@@ -56,36 +57,4 @@ template NaiveEntryChain(M) {
         state[j + 1] <== h[j].out;
     }
     out <== state[M];
-}
-
-template NaiveAccountCommitment(N, A) {
-    signal input q[N];
-    signal input id[N];
-    signal input balance[A];
-    signal input asset[A];
-    signal input salt;
-    signal output commitment;
-
-    component pos[N];
-    component positions = NaiveEntryChain(N);
-    for (var j = 0; j < N; j++) {
-        pos[j] = MaskedEntry(FP_POSITION_ENTRY_SHIFT(), FP_QTY_OFFSET());
-        pos[j].in <== q[j];
-        pos[j].base <== id[j];
-        positions.entry[j] <== pos[j].entry;
-    }
-    component bal[A];
-    component balances = NaiveEntryChain(A);
-    for (var a = 0; a < A; a++) {
-        bal[a] = MaskedEntry(FP_BALANCE_ENTRY_SHIFT(), 0);
-        bal[a].in <== balance[a];
-        bal[a].base <== asset[a];
-        balances.entry[a] <== bal[a].entry;
-    }
-    component h = Poseidon(4);
-    h.inputs[0] <== FP_ACCOUNT_DOMAIN();
-    h.inputs[1] <== salt;
-    h.inputs[2] <== positions.out;
-    h.inputs[3] <== balances.out;
-    commitment <== h.out;
 }
