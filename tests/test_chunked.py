@@ -37,9 +37,10 @@ from zksolv.model import evaluate
 from zksolv.venue import VenuePolicy
 
 CAP = 8
-#: 20 instruments (U = 2, A = 4, K = 16, depth 3); a venue accepting chunks of 8, up to 4 of them
+#: 20 instruments (U = 2, A = 4, K = 16, depth 2 at arity 8); a venue accepting chunks of 8, up to 4 of them
 MARKET = dataclasses.replace(demo_market(n_strikes=3, n_expiries=1),
                              venue=VenuePolicy(tiers=(4, 16), chunk_size=CAP, chunk_counts=(1, 2, 3, 4))).validated()
+CHUNK_TIER = f"avsl_chunk_c{CAP}_u2_d{MARKET.shape[3]}"
 
 
 def book(n: int, seed: int, salt: int = 0xB00C, first: list[tuple[str, int]] | None = None) -> Account:
@@ -157,7 +158,7 @@ def bundles(tmp_path_factory):
 @pytest.mark.slow
 def test_chunked_and_single_circuit_proofs_agree(bundles) -> None:
     a, _, ba, _, single, chunked12, out = bundles
-    assert ba.statement.n_chunks == 3 and ba.statement.chunk_tier == "avsl_chunk_c8_u2_d3"
+    assert ba.statement.n_chunks == 3 and ba.statement.chunk_tier == CHUNK_TIER
     v = _verify_folder(out / "a", commitment=cm.account_commitment_of(a, MARKET))
     assert v.valid, v.reason
     # the same 12-position book: one circuit and chunks give the same public commitment and root
@@ -218,7 +219,7 @@ def test_every_wire_of_a_chunk_and_a_final_witness_is_bound(tmp_path: Path, mode
     market = MARKET if mode == "stress" else demo_market(risk_mode=mode, n_strikes=3, n_expiries=1)
     acc = book(13, seed=7)  # chunk 1 holds 5 positions: 3 empty slots
     plan = plan_chunks(acc, market, CAP)
-    assert plan.chunk_tier.name == ("avsl_chunk_c8_u2_d3" + ("_k16_revaluation" if mode == "revaluation" else ""))
+    assert plan.chunk_tier.name == (CHUNK_TIER + ("_k16_revaluation" if mode == "revaluation" else ""))
     chunk = compile_tier(plan.chunk_tier)[1]
     full = _sweep(chunk, plan.chunk_inputs[0], tmp_path)
     assert full == [], full
@@ -285,12 +286,12 @@ def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path:
     # the venue publishes no chunk key: a tier it does not accept
     refused = CliRunner().invoke(main, [*args, "--keys", str(keys)])
     assert refused.exit_code == EXIT_INVALID
-    assert "has no key for avsl_chunk_c8_u2_d3" in json.loads(refused.stdout.splitlines()[0])["reason"]
+    assert f"has no key for {CHUNK_TIER}" in json.loads(refused.stdout.splitlines()[0])["reason"]
     (keys / f"{ba.statement.chunk_tier}.json").write_text(json.dumps(ba.chunk_verification_key))
     for trust in (["--keys", str(keys)], ["--dev-key"]):
         ok = CliRunner().invoke(main, [*args, *trust])
         assert ok.exit_code == 0, ok.output
         line = json.loads(ok.stdout.splitlines()[0])
-        assert line["valid"] and line["chunks"] == 3 and line["chunk_tier"] == "avsl_chunk_c8_u2_d3"
+        assert line["valid"] and line["chunks"] == 3 and line["chunk_tier"] == CHUNK_TIER
     single_key = CliRunner().invoke(main, [*args, "--vk", str(out / "a" / "verification_key.json")])
     assert single_key.exit_code == EXIT_INVALID and "use --keys DIR" in single_key.stdout
