@@ -5,14 +5,16 @@ pragma circom 2.1.6;
  * modes are AvslSolvency):
  *
  *   the account committed in `account_commitment` satisfies
- *   NAV_raw * 1e6 >= REQ_raw = mm * (1e12 + V*beta) * min_ratio
+ *   NAV_raw * 1e6 >= REQ_raw = mm * 1e12 * min_ratio
  *   under the market committed in `market_root`, where mm >= MM_base / 2e24 and
  *   MM_base = sum_u max(0, max_k L_{u,k}),  L_{u,k} = -sum_{j on u} q_j * pnl_{i(j),k}
- *   (the published full-repricing P&L of one unit, committed in each leaf).
+ *   (the published full-repricing P&L of one unit, committed in each leaf, repriced
+ *   at the scan range dS * (1 + V*beta), dsig * (1 + V*beta): the AVSL factor widens
+ *   the scenarios instead of multiplying MM_base, risk_revaluation.circom).
  *
  * Public inputs: account_commitment, market_root (in that order, see main).
  * Private account inputs and lookup details: as AvslSolvency (q[N], instrument_id[N],
- *   leaf_index[N], path[N][DEPTH][3], balance[A], asset_index[A], salt).
+ *   leaf_index[N], path[N][DEPTH][ARITY-1], balance[A], asset_index[A], salt).
  * Private market inputs (bound by market_root, validated by the keeper): as
  *   AvslSolvency (the parameters enter params_hash with MODE 3, so a proof of this
  *   circuit matches a revaluation market only), and per slot the leaf fields
@@ -143,8 +145,6 @@ template AvslRevaluation(N, U, A, K, DEPTH) {
     component margin = RevaluationMargin(U, K);
     margin.PnL <== slots.PnL;
     margin.nav_raw <== nav_raw;
-    margin.V <== V;
-    margin.beta <== beta;
     margin.min_ratio <== min_ratio;
     margin.mm <== mm;
     margin.m <== m;

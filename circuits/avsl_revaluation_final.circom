@@ -8,7 +8,8 @@ pragma circom 2.1.6;
  *   state_first = RevaluationChunkState(0, 0, 0..., 0, blinding): this book's empty state;
  *   state_last  = RevaluationChunkState(counter, chain, PnL[U][K], position_value, blinding);
  *   account_commitment = AccountCommitment(salt, chain, balances' EntryChain);
- *   NAV_raw * 1e6 >= mm * (1e12 + V*beta) * min_ratio under the market of market_root
+ *   NAV_raw * 1e6 >= mm * 1e12 * min_ratio under the market of market_root (the AVSL
+ *   factor 1 + V*beta is in the arrays' scan range, risk_revaluation.circom)
  *   (MODE 3 and K bound through params_hash), mm >= MM_base of PnL (RevaluationMargin).
  *
  * Public inputs: account_commitment, market_root, state_first, state_last.
@@ -151,8 +152,6 @@ template AvslRevaluationFinal(U, A, K) {
     component margin = RevaluationMargin(U, K);
     margin.PnL <== PnL;
     margin.nav_raw <== nav_raw;
-    margin.V <== V;
-    margin.beta <== beta;
     margin.min_ratio <== min_ratio;
     margin.mm <== mm;
     margin.m <== m;

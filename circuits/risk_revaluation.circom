@@ -16,7 +16,10 @@ pragma circom 2.1.6;
  *   MM_raw = 2e18 * sum_u m_u (scale 2e30 as every mode's MM_raw, < 2^177).
  *   U*112 + U*K*113 constraints.
  * RevaluationMargin(U, K): RiskRevaluation on -PnL, MarginRounding, Solvency: the
- *   AVSL statement nav_raw * 1e6 >= mm * (1e12 + V*beta) * min_ratio, unchanged.
+ *   AVSL statement nav_raw * 1e6 >= mm * 1e12 * min_ratio. The AVSL factor 1 + V*beta
+ *   scales the scan range the arrays are repriced at (dS' = dS * (1 + V*beta), dsig'
+ *   likewise: zksolv.market.MarketState.scan_range, docs/design.md "Full revaluation"),
+ *   so it is not applied to MM_base a second time.
  *
  * Bounds (no wrap mod p): |q| < 2^52 (range-checked), |pnl| < 2^49 (validated by the
  * keeper, bound by market_root), so |q * pnl| < 2^101 and over N <= 1024 slots
@@ -71,8 +74,6 @@ template RiskRevaluation(U, K) {
 template RevaluationMargin(U, K) {
     signal input PnL[U][K];   // sum q * pnl per underlying and scenario, |.| < 2^111
     signal input nav_raw;     // |.| < 2^131
-    signal input V;
-    signal input beta;
     signal input min_ratio;
     signal input mm;          // hint, range-checked to 128 bits by Solvency
     signal input m[U];        // hints
@@ -89,8 +90,10 @@ template RevaluationMargin(U, K) {
     component solvency = Solvency();
     solvency.nav_raw <== nav_raw;
     solvency.mm <== mm;
-    solvency.V <== V;
-    solvency.beta <== beta;
+    // the AVSL factor 1 + V*beta is in the arrays (repriced at the scan range scaled by it,
+    // zksolv.market.MarketState.scan_range): the statement multiplies MM_base by 1
+    solvency.V <== 0;
+    solvency.beta <== 0;
     solvency.min_ratio <== min_ratio;
     req_raw <== solvency.req_raw;
     if (FP_DEBUG()) {

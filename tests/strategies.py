@@ -54,8 +54,13 @@ def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_sc
         )
         for i in range(n_i)
     )
-    # price shocks small enough that |r*S| stays within PRICE_BITS
+    risk_mode = mode or draw(st.sampled_from(list(RiskMode)))
+    beta, v_scalar = draw(st.integers(0, 2 * 10**6)), draw(st.integers(0, 2 * 10**6))
+    # price shocks small enough that |r*S| stays within PRICE_BITS; a revaluation market reprices
+    # at r * (1 + V*beta) (MarketState.scan_range), which must not move a spot below zero either
     max_shock = fp.RATIO_SCALE if not realistic else fp.RATIO_SCALE // 2
+    if risk_mode.is_revaluation:
+        max_shock = max_shock * fp.AVSL_ONE // (fp.AVSL_ONE + v_scalar * beta)
     price_shocks = tuple(tuple(draw(st.integers(-max_shock, max_shock)) for _ in range(n_k)) for _ in range(n_u))
     vol_shocks = tuple(tuple(draw(st.integers(-10**6, 10**6)) for _ in range(n_k)) for _ in range(n_u))
     cuts = sorted(draw(st.lists(st.integers(0, fp.RATIO_SCALE), min_size=n_k - 1, max_size=n_k - 1)))
@@ -63,9 +68,9 @@ def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_sc
     weights = tuple(bounds[k + 1] - bounds[k] for k in range(n_k))
     params = Params(
         alpha=draw(st.integers(0, fp.RATIO_SCALE)),
-        beta=draw(st.integers(0, 2 * 10**6)),
-        v_scalar=draw(st.integers(0, 2 * 10**6)),
-        risk_mode=mode or draw(st.sampled_from(list(RiskMode))),
+        beta=beta,
+        v_scalar=v_scalar,
+        risk_mode=risk_mode,
         es_level=draw(st.integers(500_000, 999_999)),
         min_ratio=draw(st.integers(10**6, 2 * 10**6)),
         horizon_seconds=86_400,
@@ -92,7 +97,7 @@ def risk_arrays(market: MarketState, ins: Instrument) -> st.SearchStrategy[tuple
     repriced value anywhere in [0, bound] (a call at most the shocked spot, a put at most its
     strike), extremes included, minus the mark."""
     spot = market.underlyings[ins.underlying].spot
-    moves = market.price_moves()[ins.underlying]
+    moves = market.scan_range()[0][ins.underlying]
     bounds = [spot + move if ins.kind is InstrumentKind.CALL else ins.strike for move in moves]
     values = [st.one_of(st.just(0), st.just(b), st.integers(0, b)) for b in bounds]
     return st.tuples(*values).map(lambda vs: tuple(v - ins.mark for v in vs))
@@ -112,10 +117,10 @@ def accounts(draw, market: MarketState, *, max_positions: int = 6, realistic: bo
 
 def with_random_risk_arrays(market: MarketState, rng: random.Random) -> MarketState:
     """``market`` (any mode, not yet validated) as a validated revaluation market with seeded random
-    risk arrays within MarketState.validated's bounds: linear units gain the published move, each
+    risk arrays within MarketState.validated's bounds: linear units gain the scan range's move, each
     option's repriced value is uniform in [0, bound] (so pnl in [-mark, bound - mark])."""
     market = dataclasses.replace(market, params=dataclasses.replace(market.params, risk_mode=RiskMode.REVALUATION))
-    moves = market.price_moves()
+    moves = market.scan_range()[0]
     instruments = []
     for ins in market.instruments:
         row = moves[ins.underlying]

@@ -36,7 +36,7 @@ from zksolv.errors import InputError
 from zksolv.market import InstrumentKind, MarketState, RiskMode
 from zksolv.model import evaluate
 from zksolv.pricing import greeks_numpy, quantise
-from zksolv.revaluation import as_revaluation, option_risk_arrays
+from zksolv.revaluation import as_revaluation, local_risk_arrays, option_risk_arrays, with_risk_arrays
 from verifier.statement import Statement, parse_chunk_capacity
 
 REVAL = RiskMode.REVALUATION
@@ -64,18 +64,23 @@ def bs_value(spot: float, strike: float, tau: float, vol: float, call: bool) -> 
 
 @pytest.mark.parametrize("grid", GRIDS)
 def test_arrays_match_an_independent_float_repricing(reval_markets, grid: str) -> None:
-    """Each option's pnl[k] is its value repriced at S + dS_k and its smile vol + dsig_k (same time
+    """Each option's pnl[k] is its value repriced at S + dS'_k and its smile vol + dsig'_k (same time
     to expiry) minus the published mark, rounded down: 0 <= exact - published < 1 µUSD (+ float
-    noise of two implementations, 1e-8 USD). Linear units gain exactly the published move."""
+    noise of two implementations, 1e-8 USD). Linear units gain exactly the scan range's move. The
+    scan range is the published grid widened by 1 + V*beta, recomputed here from the shocks."""
     market = reval_markets[grid]
-    moves, shocks = market.price_moves(), market.params.scenarios.vol_shocks
+    factor = fp.AVSL_ONE + market.params.v_scalar * market.params.beta
+    moves = [[fp.round_away(r * und.spot * factor, fp.RATIO_SCALE * fp.AVSL_ONE) for r in row]
+             for und, row in zip(market.underlyings, market.params.scenarios.price_shocks)]
+    shocks = [[fp.round_away(x * factor, fp.AVSL_ONE) for x in row] for row in market.params.scenarios.vol_shocks]
+    assert factor > fp.AVSL_ONE and (tuple(map(tuple, moves)), tuple(map(tuple, shocks))) == market.scan_range()
     spots = {sym: spot for sym, spot, *_ in _UNDERLYINGS}
     quotes = {sym: (atm, put, call) for sym, _s, _v, atm, put, call, _t in _UNDERLYINGS}
     checked = 0
     for ins in market.instruments:
         u = ins.underlying
         if not ins.kind.is_option:
-            assert ins.pnl == moves[u]
+            assert list(ins.pnl) == moves[u]
             continue
         sym = market.underlyings[u].symbol
         tau = (ins.expiry - REFERENCE_TIME) / fp.SECONDS_PER_YEAR
@@ -134,12 +139,12 @@ def test_long_option_books_lose_at_most_their_premium(data: st.DataObject) -> No
 # ------------------------------------------------------------- the issue's example
 def test_issue_example_on_the_demo_stress_markets_data() -> None:
     """400 long BTC-9JAN26-67000-C (premium 460,145.3308 USD) + 60,000 USDC: the account is worth at
-    least 60,000 USD in every scenario. Under full revaluation MM_base is 457,438.958 USD — below the
-    premium, and below stress (515,843.60) and VaR (813,469.11), which price the 3-sigma moves with
-    the delta-gamma-vega approximation. The AVSL scaling (1 + V*beta = 1.215043, unchanged) still
-    puts the requirement at 555,808.00 USD above the NAV of 520,145.33 USD: the account is solvent
-    at MM_base, insolvent under MM_AVSL (docs/design.md, "Full revaluation"); the collateral the rule
-    asks for falls from 166,626.83 (stress) to 95,662.67 USD."""
+    least 60,000 USD in every scenario, and solvent under this mode. The arrays are repriced at the
+    scan range widened by the AVSL factor (1 + V*beta = 1.215043): MM_base 459,701.8228 USD — below
+    the premium, where stress (515,843.60) and VaR (813,469.11) price the 3-sigma moves with the
+    delta-gamma-vega approximation and then multiply by 1.215 — and the requirement is MM_base
+    itself (docs/design.md, "Full revaluation"). The collateral the rule asks of this book falls
+    from 166,626.83 USD (stress) to none: a long option cannot lose more than it is worth."""
     stress, reval = demo_market(risk_mode="stress"), demo_market(risk_mode="revaluation")
     # the same market data: only the mode and the arrays differ
     assert [dataclasses.replace(i, pnl=()) for i in reval.instruments] == list(stress.instruments)
@@ -149,33 +154,59 @@ def test_issue_example_on_the_demo_stress_markets_data() -> None:
     premium = 400 * reval.instruments[reval.instrument_index(EXAMPLE)].mark
     assert premium == 460_145_330_800
     r = evaluate(reval, slots, balances)
-    figures = {mode: evaluate(stress, slots, balances, mode).mm for mode in (RiskMode.STRESS, RiskMode.VAR)}
-    assert (r.mm, figures[RiskMode.STRESS], figures[RiskMode.VAR]) == (457_438_958_000, 515_843_601_193, 813_469_114_425)
-    assert r.mm <= premium < figures[RiskMode.STRESS] < figures[RiskMode.VAR]
-    worst_value = r.nav_musd - r.mm
-    assert worst_value >= 60_000 * MUSD  # never worth less than its collateral
-    assert r.nav_musd >= r.mm * r.min_ratio // fp.RATIO_SCALE  # solvent at MM_base ...
-    assert (r.nav_musd, r.requirement_musd, r.solvent) == (520_145_330_800, 555_808_003_846, False)  # ... not at MM_AVSL
+    figures = {mode: evaluate(stress, slots, balances, mode) for mode in (RiskMode.STRESS, RiskMode.VAR)}
+    assert (r.mm, figures[RiskMode.STRESS].mm, figures[RiskMode.VAR].mm) == \
+        (459_701_822_800, 515_843_601_193, 813_469_114_425)
+    assert r.mm <= premium < figures[RiskMode.STRESS].mm < figures[RiskMode.VAR].mm
+    assert r.avsl_factor == fp.AVSL_ONE and figures[RiskMode.STRESS].avsl_factor == fp.AVSL_ONE + 430_086 * 500_000
+    assert r.nav_musd - r.mm >= 60_000 * MUSD  # never worth less than its collateral
+    assert (r.nav_musd, r.requirement_musd, r.solvent) == (520_145_330_800, 459_701_822_800, True)
+    assert not any(figures[m].solvent for m in figures)
 
-    def least_collateral(mode: RiskMode) -> int:
-        market = reval if mode is REVAL else stress
+    def least_collateral(market: MarketState, mode: RiskMode) -> int:
         base = evaluate(market, slots, [0] * len(balances), mode)
         return fp.ceil_div(fp.ceil_div(base.req_raw, fp.RATIO_SCALE) - base.nav_raw, 10**12)
 
-    assert least_collateral(RiskMode.STRESS) == 166_626_825_925  # µUSD of USDC
-    need = least_collateral(REVAL)
-    assert need == 95_662_673_046
-    assert evaluate(reval, slots, [need, 0, 0, 0]).solvent and not evaluate(reval, slots, [need - 1, 0, 0, 0]).solvent
+    assert least_collateral(stress, RiskMode.STRESS) == 166_626_825_925  # µUSD of USDC
+    assert least_collateral(reval, REVAL) < 0 and evaluate(reval, slots, [0] * 4).solvent
+
+
+def test_avsl_factor_widens_the_scan_range() -> None:
+    """V*beta widens the scenarios: with V = 0 the arrays are those of the published grid; a linear
+    book's requirement then grows by the factor, a short straddle's by at least it, and a long
+    option's stays capped at its premium."""
+    reval = demo_market(risk_mode="revaluation", n_strikes=3, n_expiries=1)
+    p = reval.params
+    factor = fp.AVSL_ONE + p.v_scalar * p.beta
+    bare = dataclasses.replace(reval, instruments=tuple(dataclasses.replace(i, pnl=()) for i in reval.instruments))
+    calm = dataclasses.replace(bare, params=dataclasses.replace(p, v_scalar=0))
+    calm = with_risk_arrays(calm, local_risk_arrays(calm))
+    reval = with_risk_arrays(bare, local_risk_arrays(bare))  # both sides repriced the same way
+    assert calm.scan_range() == (calm.price_moves(), p.scenarios.vol_shocks)
+    future = next(i for i, ins in enumerate(reval.instruments) if not ins.kind.is_option)
+    linear = [(future, 7 * 10**6)]
+    wide, narrow = evaluate(reval, linear, [0] * 4), evaluate(calm, linear, [0] * 4)
+    assert abs(wide.mm - fp.ceil_div(narrow.mm * factor, fp.AVSL_ONE)) <= 7  # 1 µUSD per unit of rounding
+    calls = [i for i, ins in enumerate(reval.instruments) if ins.kind is InstrumentKind.CALL]
+    puts = [i for i, ins in enumerate(reval.instruments) if ins.kind is InstrumentKind.PUT]
+    straddle = [(calls[len(calls) // 2], -10**6), (puts[len(puts) // 2], -10**6)]
+    assert evaluate(reval, straddle, [0] * 4).mm * fp.AVSL_ONE >= evaluate(calm, straddle, [0] * 4).mm * factor
+    long_call = [(calls[0], 10**6)]
+    assert evaluate(reval, long_call, [0] * 4).mm <= reval.instruments[calls[0]].mark
 
 
 def test_linear_books_margin_alike_under_stress_and_revaluation(reval_markets) -> None:
-    """pnl = dS for spot, perpetuals and futures: the repriced loss is the delta loss, exactly."""
+    """pnl = dS' for spot, perpetuals and futures: the repriced loss at the widened scan range is the
+    delta loss times 1 + V*beta, so the requirement is stress's up to the rounding of dS * (1 + V*beta)
+    to 1 µUSD per unit (at most one µUSD per unit held), and never below it by more than that."""
     reval = reval_markets["span"]
     stress = demo_market(risk_mode="stress")
     linear = [i for i, ins in enumerate(reval.instruments) if not ins.kind.is_option]
     for n, i in enumerate(linear):
         slots = [(i, (-1) ** n * (n + 1) * 10**6), (linear[-1 - n], 3 * 10**6)] if linear[-1 - n] != i else [(i, 10**6)]
-        assert evaluate(reval, slots, [0] * 4).mm == evaluate(stress, slots, [0] * 4).mm
+        units = sum(abs(q) for _, q in slots) // 10**6
+        a, b = evaluate(reval, slots, [0] * 4).requirement_musd, evaluate(stress, slots, [0] * 4).requirement_musd
+        assert abs(a - b) <= units + 1, (slots, a, b)
 
 
 def test_revaluation_needs_published_arrays() -> None:
@@ -203,14 +234,14 @@ def test_validation_refuses_bad_arrays(reval_markets) -> None:
     call = next(i for i, ins in enumerate(market.instruments) if ins.kind is InstrumentKind.CALL)
     put = next(i for i, ins in enumerate(market.instruments) if ins.kind is InstrumentKind.PUT)
     c, p = market.instruments[call], market.instruments[put]
-    spot, move = market.underlyings[c.underlying].spot, market.price_moves()[c.underlying][0]
+    spot, move = market.underlyings[c.underlying].spot, market.scan_range()[0][c.underlying][0]
     cases = [
         (_with(market, call, c.pnl[:-1]), rf"instruments\[{call}\]\.pnl: expected {k} entries \(one per scenario\), got {k - 1}"),
         (_with(market, call, (*c.pnl, 0)), rf"instruments\[{call}\]\.pnl: expected {k} entries"),
         (_with(market, call, (1 << fp.PNL_BITS, *c.pnl[1:])), rf"instruments\[{call}\]\.pnl\[0\]: magnitude exceeds the 49-bit limit"),
         (_with(market, call, list(c.pnl)), rf"instruments\[{call}\]\.pnl: expected a tuple of integers"),  # type: ignore[arg-type]
         (_with(market, 0, (market.instruments[0].pnl[0] + 1, *market.instruments[0].pnl[1:])),
-         r"instruments\[0\]\.pnl\[0\]: a spot unit gains exactly the published price move"),
+         r"instruments\[0\]\.pnl\[0\]: a spot unit gains exactly the scan range's price move"),
         (_with(market, call, (-c.mark - 1, *c.pnl[1:])), rf"instruments\[{call}\]\.pnl\[0\]: an option loses at most its mark"),
         (_with(market, call, (spot + move - c.mark + 1, *c.pnl[1:])),
          rf"instruments\[{call}\]\.pnl\[0\]: a call is worth at most the shocked spot"),
@@ -234,11 +265,12 @@ def test_moves_to_zero_and_below(reval_markets) -> None:
     assert (call[0], put[0]) == (-3, 10**9 - 5) and call[1] > -3 and put[1] > -5
     market = reval_markets["span"]
     sc = market.params.scenarios
-    below = ((-1_100_000, *sc.price_shocks[0][1:]), *sc.price_shocks[1:])
+    # -85 % is a valid greeks shock; scaled by 1 + V*beta = 1.215 it moves the spot below zero
+    below = ((-850_000, *sc.price_shocks[0][1:]), *sc.price_shocks[1:])
     bad = dataclasses.replace(market, params=dataclasses.replace(market.params, scenarios=dataclasses.replace(
         sc, price_shocks=below)))
-    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: a revaluation grid may not move a "
-                                         r"spot below zero"):
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: a revaluation grid scaled by "
+                                         r"1 \+ V\*beta may not move a spot below zero"):
         bad.validated()
     greeks = dataclasses.replace(bad, params=dataclasses.replace(bad.params, risk_mode=RiskMode.STRESS),
                                  instruments=tuple(dataclasses.replace(i, pnl=()) for i in bad.instruments)).validated()
@@ -268,7 +300,7 @@ def test_liquidation_prices_reprice_the_arrays(reval_markets) -> None:
         again = reprice_underlying(market, 1, fp.round_half_away(inside * fp.RATIO_SCALE, spot))
         assert not evaluate(moved, slots, balances).solvent and evaluate(again, slots, balances).solvent
         # the recomputed arrays are those the oracle's rule gives at that spot (moves from the new spot)
-        moves = moved.price_moves()[1]
+        moves = moved.scan_range()[0][1]
         assert all(i.pnl == moves for i in moved.instruments if i.underlying == 1 and not i.kind.is_option)
         assert all(min(i.pnl) >= -i.mark for i in moved.instruments if i.kind.is_option)
 
@@ -311,13 +343,13 @@ def test_leaf_commits_every_array_entry(reval_markets) -> None:
 # ------------------------------------------------------------- tiers, chunks, CLI, report
 def test_tiers_and_statement_names() -> None:
     market = demo_market(risk_mode="revaluation", n_strikes=3, n_expiries=1)
-    assert Tier.for_market(market, 4).name == "avsl_n4_u2_a4_k16_d3_revaluation"
+    assert Tier.for_market(market, 4).name == "avsl_n4_u2_a4_k16_d2_revaluation"
     assert Tier.for_market(market, 4).template == "AvslRevaluation"
-    assert Tier.for_market(market, 4).template_args == (4, 2, 4, 16, 3)
+    assert Tier.for_market(market, 4).template_args == (4, 2, 4, 16, 2)
     chunk = ChunkTier.for_market(market, 8)
     assert (chunk.name, chunk.template, chunk.template_args) == \
-        ("avsl_chunk_c8_u2_d3_k16_revaluation", "AvslRevaluationChunk", (8, 2, 16, 3))
-    assert ChunkTier.for_market(demo_market(n_strikes=3, n_expiries=1), 8).name == "avsl_chunk_c8_u2_d3"
+        ("avsl_chunk_c8_u2_d2_k16_revaluation", "AvslRevaluationChunk", (8, 2, 16, 2))
+    assert ChunkTier.for_market(demo_market(n_strikes=3, n_expiries=1), 8).name == "avsl_chunk_c8_u2_d2"
     assert FinalTier.for_market(market).template == "AvslRevaluationFinal"
     assert parse_chunk_capacity(chunk.name) == 8
     with pytest.raises(InputError, match="chunk.mode: only the revaluation mode"):
@@ -389,7 +421,7 @@ def test_groth16_proof_of_a_revaluation_account_verifies(tmp_path: Path) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bundle = prove(account, SMALL)
-    assert bundle.statement.tier == "avsl_n4_u2_a4_k16_d3_revaluation"
+    assert bundle.statement.tier == "avsl_n4_u2_a4_k16_d2_revaluation"
     commitment = cm.account_commitment_of(account, SMALL)
     verdict = verify(bundle.proof, bundle.public, SMALL, bundle.verification_key, account_commitment=commitment,
                      statement=bundle.statement)
@@ -420,7 +452,7 @@ def test_revaluation_book_in_chunks_matches_one_circuit() -> None:
         warnings.simplefilter("ignore")
         chunked = prove(account, SMALL, chunk_size=8, workers=1)
         single = prove(account, SMALL, n_positions=16)
-    assert chunked.statement.chunk_tier == "avsl_chunk_c8_u2_d3_k16_revaluation"
+    assert chunked.statement.chunk_tier == "avsl_chunk_c8_u2_d2_k16_revaluation"
     assert chunked.statement.tier == "avsl_final_u2_a4_k16_revaluation"
     commitment = cm.account_commitment_of(account, SMALL)
     assert single.public == chunked.public[:2] == [str(commitment), str(cm.market_root(SMALL))]

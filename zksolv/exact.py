@@ -60,9 +60,8 @@ def evaluate_exact(market: MarketState, slots: Slots, balances: Sequence[int], m
         nav += _frac(bal, fp.QTY_SCALE) * _frac(asset.price, fp.PRICE_SCALE) * (1 - _frac(asset.haircut, fp.RATIO_SCALE))
 
     if mode.is_revaluation:
-        mm_base = _revaluation_exact(market, slots)
-        mm_avsl = mm_base * (1 + _frac(p.v_scalar, fp.RATIO_SCALE) * _frac(p.beta, fp.RATIO_SCALE))
-        return ExactResult(nav, mm_base, mm_avsl, mm_avsl * _frac(p.min_ratio, fp.RATIO_SCALE))
+        mm_base = _revaluation_exact(market, slots)  # the arrays are repriced at the scaled scan range
+        return ExactResult(nav, mm_base, mm_base, mm_base * _frac(p.min_ratio, fp.RATIO_SCALE))
     moves = market.price_moves()
     losses = [
         [

@@ -263,6 +263,23 @@ class MarketState:
             for u, und in enumerate(self.underlyings)
         )
 
+    def scan_range(self) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+        """``(moves, vol_shocks)`` a revaluation market reprices its risk arrays at: the published
+        moves and vol shocks scaled by the AVSL factor ``1 + V*beta``, magnitudes rounded up, signs
+        kept (``dS'[u][k] = round_away(r[u][k] * S_u * (1e12 + V*beta))``, ``dsig'`` likewise).
+
+        The AVSL rule widens the scan instead of multiplying the repriced loss (docs/design.md,
+        "Full revaluation"): a linear book's loss scales exactly as ``MM_base * (1 + V*beta)``, a
+        convex short book's by at least that, and a long option's stays capped at its premium."""
+        p = self.params
+        factor = fp.AVSL_ONE + p.v_scalar * p.beta
+        moves = tuple(
+            tuple(fp.round_away(r * und.spot * factor, fp.RATIO_SCALE * fp.AVSL_ONE) for r in p.scenarios.price_shocks[u])
+            for u, und in enumerate(self.underlyings)
+        )
+        shocks = tuple(tuple(fp.round_away(x * factor, fp.AVSL_ONE) for x in row) for row in p.scenarios.vol_shocks)
+        return moves, shocks
+
     # -------------------------------------------------------------- validation
     def validated(self, *, audit: bool = False) -> "MarketState":
         """Check every field against its bit width and the model's invariants.
@@ -330,12 +347,12 @@ class MarketState:
                                      f"(this market's risk_mode is {mode.value!r})")
             return
         n_k = self.params.scenarios.size
-        moves = self.price_moves()
+        moves, _shocks = self.scan_range()
         for u, (und, row) in enumerate(zip(self.underlyings, moves)):
             for k, move in enumerate(row):
                 if und.spot + move < 0:
-                    raise InputError(f"params.scenarios.price_shocks[{u}][{k}]: a revaluation grid may not move a spot "
-                                     "below zero (an option cannot be repriced there)")
+                    raise InputError(f"params.scenarios.price_shocks[{u}][{k}]: a revaluation grid scaled by "
+                                     "1 + V*beta may not move a spot below zero (an option cannot be repriced there)")
         for i, ins in enumerate(self.instruments):
             name = f"instruments[{i}].pnl"
             if not isinstance(ins.pnl, tuple):
@@ -678,14 +695,14 @@ def _check_unit_contract(ins: Instrument, spot: int, name: str) -> None:
 def _check_risk_array(ins: Instrument, moves: Sequence[int], spot: int, name: str) -> None:
     """The risk array must be one unit of the contract the identity names (as
     :func:`_check_unit_contract` for the greeks): a linear unit gains exactly the published
-    move ``dS[u][k]``; an option is worth between 0 and its bound after the move (a call at
+    move ``dS'[u][k]`` of the scan range (:meth:`MarketState.scan_range`); an option is worth between 0 and its bound after the move (a call at
     most the shocked spot, a put at most its strike), so ``-mark <= pnl[k] <= bound - mark``.
     In particular a long option never loses more than its mark (its premium)."""
     if not ins.kind.is_option:
         for k, (x, move) in enumerate(zip(ins.pnl, moves)):
             if x != move:
-                raise InputError(f"{name}[{k}]: a {ins.kind.value} unit gains exactly the published price move "
-                                 f"dS of its underlying in each scenario")
+                raise InputError(f"{name}[{k}]: a {ins.kind.value} unit gains exactly the scan range's price move "
+                                 f"dS * (1 + V*beta) of its underlying in each scenario")
         return
     for k, (x, move) in enumerate(zip(ins.pnl, moves)):
         if x < -ins.mark:

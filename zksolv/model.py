@@ -53,7 +53,7 @@ class MarginResult:
     #: doubled scenario losses 2L[u][k], scale 1e30 (revaluation: 2e18 * loss[u][k], the repriced losses)
     losses: tuple[tuple[int, ...], ...]
     mm: int  #: MM_base in micro-USD, rounded up
-    avsl_factor: int  #: 1e12 + V*beta (scale 1e12)
+    avsl_factor: int  #: 1e12 + V*beta (scale 1e12); 1e12 in revaluation mode (the scan range carries it)
     min_ratio: int  #: scale 1e6
     req_raw: int  #: mm * avsl_factor * min_ratio, scale 1e24
     hints: dict[str, int | list[int]] = field(repr=False)
@@ -267,7 +267,8 @@ def evaluate(
     else:
         mm_raw, hints = var_margin(market, greeks)
         mm = ceil_div(mm_raw, fp.MM_DIVISOR)
-    avsl_factor = fp.AVSL_ONE + p.v_scalar * p.beta
+    # a revaluation market applies 1 + V*beta to its scan range (MarketState.scan_range), not to MM_base
+    avsl_factor = fp.AVSL_ONE if mode.is_revaluation else fp.AVSL_ONE + p.v_scalar * p.beta
     req_raw = requirement_raw(mm, avsl_factor, p.min_ratio)
     result = MarginResult(
         mode=mode,

@@ -126,11 +126,12 @@ def reprice_underlying(market: MarketState, underlying: int, multiplier: int) ->
     )
     if not p.risk_mode.is_revaluation:
         return moved
-    moves = moved.price_moves()[underlying]
+    scan_moves, scan_shocks = moved.scan_range()
+    moves = scan_moves[underlying]
     arrays = option_risk_arrays(new_spot_raw, [instruments[i].strike for i in options],
                                 [instruments[i].kind is InstrumentKind.CALL for i in options], w.tolist(),
                                 sqrt_tau.tolist(), [instruments[i].mark for i in options], moves,
-                                p.scenarios.vol_shocks[underlying])
+                                scan_shocks[underlying])
     pnl = dict(zip(options, arrays))
     return replace(moved, instruments=tuple(
         replace(ins, pnl=pnl.get(i, moves)) if ins.underlying == underlying else ins for i, ins in enumerate(instruments)))

@@ -11,9 +11,14 @@ Definition (micro-USD per unit, scenario ``k`` moving underlying ``u`` by the
 published integer move ``dS[u][k]`` (:meth:`~zksolv.market.MarketState.price_moves`)
 and shifting its vols by ``dsig[u][k]``)::
 
-    spot, perpetual, future:   pnl[k] = dS[u][k]                                 (exact)
-    call, put:                 pnl[k] = floor(1e6 * BS(S + dS, K, w'_k)) - mark
-                               w'_k   = max(sigma + dsig[u][k], 0) * sqrt(tau)
+    spot, perpetual, future:   pnl[k] = dS'[u][k]                                (exact)
+    call, put:                 pnl[k] = floor(1e6 * BS(S + dS', K, w'_k)) - mark
+                               w'_k   = max(sigma + dsig'[u][k], 0) * sqrt(tau)
+
+where ``(dS', dsig')`` is the market's **scan range** (:meth:`~zksolv.market.MarketState.scan_range`):
+the published moves and vol shocks scaled by the AVSL factor ``1 + V*beta``. The statement of a
+revaluation market then multiplies MM_base by 1 (``MarginResult.avsl_factor``): the volatility
+scaling widens the scenarios instead of multiplying a loss that full repricing has already capped.
 
 ``BS(S, K, w)`` is the Black–Scholes value at zero rate with total volatility
 ``w = sigma * sqrt(tau)`` (:func:`zksolv.pricing.greeks_numpy` at ``tau = 1``),
@@ -40,8 +45,9 @@ Decisions (docs/design.md, "Full revaluation"):
   at a look-ahead time instead (one trading day), which charges option buyers
   the horizon's decay: a venue that wants it publishes arrays computed with
   ``tau - horizon``; the circuit does not care how the arrays were computed.
-* **Linear instruments gain exactly the published move** (``pnl = dS``), so a
-  linear book has the same margin under ``stress`` and ``revaluation``.
+* **Linear instruments gain exactly the scan range's move** (``pnl = dS'``), so a
+  linear book has the same requirement under ``stress`` and ``revaluation`` (up to the
+  rounding of ``dS * (1 + V*beta)`` to micro-USD per unit).
 
 The same function serves the oracle (with the options' exact implied vols) and
 the local analytics on a market whose arrays must be recomputed, e.g. at a
@@ -139,8 +145,7 @@ def risk_arrays(
 def _arrays(market: MarketState, vol_of: Callable[[int], tuple[float, float]]) -> tuple[tuple[int, ...], ...]:
     """Arrays of every instrument: linear ones from the moves, options repriced per underlying
     with ``vol_of(i) = (total vol, sqrt(tau))``."""
-    moves = market.price_moves()
-    shocks = market.params.scenarios.vol_shocks
+    moves, shocks = market.scan_range()
     out: list[tuple[int, ...]] = [moves[ins.underlying] for ins in market.instruments]
     for u, und in enumerate(market.underlyings):
         options = [i for i, ins in enumerate(market.instruments) if ins.underlying == u and ins.kind.is_option]
