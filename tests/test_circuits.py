@@ -92,7 +92,10 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
     cuts = sorted(rng.randint(0, fp.RATIO_SCALE) for _ in range(n_k - 1))
     bounds = [0, *cuts, fp.RATIO_SCALE]
     params = Params(
-        alpha=rng.randint(0, fp.RATIO_SCALE), beta=rng.randint(0, 2 * 10**6), v_scalar=rng.randint(0, 2 * 10**6),
+        # a revaluation market reprices at moves * (1 + V*beta) (MarketState.scan_range): V <= 1 keeps
+        # the widest (30 % * 3) above zero
+        alpha=rng.randint(0, fp.RATIO_SCALE), beta=rng.randint(0, 2 * 10**6),
+        v_scalar=rng.randint(0, 10**6 if tier.mode.is_revaluation else 2 * 10**6),
         risk_mode=tier.mode, es_level=rng.randint(500_000, 999_999),
         min_ratio=min_ratio if min_ratio is not None else rng.randint(10**6, 2 * 10**6),
         horizon_seconds=86_400, var_z=2_326_000,
