@@ -746,11 +746,11 @@ def _prepared(vk_json: Any) -> Any:
 
 
 def _local_circuit_hash(tier: Any) -> str:
-    """This checkout's circuit hash for ``tier`` (the circuit sources must be present)."""
+    """This installation's circuit hash for ``tier`` (the circuit sources must be present)."""
     from zksolv.circuitgen import circuit_source_hash, circuits_dir
 
     if not any(circuits_dir().glob("*.circom")):
-        raise CacheError(f"no circuit sources in {circuits_dir()}: run zksolv from its checkout, or pass --vk")
+        raise CacheError(f"no circuit sources in {circuits_dir()}: reinstall zksolv, or pass --vk / --keys")
     return circuit_source_hash(tier)
 
 
