@@ -1,7 +1,7 @@
 """From a capacity tier to compiled circuit and keys, cached by content.
 
 ``build_artifacts(tier)`` renders the tier's main (under ``build/``, never
-committed), compiles it through the artifact cache (keyed by every circuit
+committed; see :func:`build_dir`), compiles it through the artifact cache (keyed by every circuit
 source, the rendered main and the toolchain versions) and runs the trusted
 setup of the chosen route (cached likewise). A small index per tier and route
 records which verification key this machine's setup produced, so a keeper can
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zksolv import resources
 from zksolv.atomic import atomic_write_text
 from zksolv.cache import cache_dir
 from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
 from zksolv.errors import CacheError, InputError
-from zksolv.toolchain import CompiledCircuit, compile_cached, project_root
+from zksolv.toolchain import CompiledCircuit, compile_cached
 from zksolv.trusted_setup import ROUTE_DEV, KeyPair, setup_keys
 
 #: Position capacities a prover picks from by default (the smallest that fits).
@@ -48,8 +49,10 @@ def default_capacity(n_positions: int) -> int:
 
 
 def build_dir() -> Path:
-    """``build/`` of the checkout: generated mains (git-ignored)."""
-    return project_root() / "build" / "circuits"
+    """Where generated mains go: ``build/circuits`` of the checkout (git-ignored) or, for an
+    installed wheel, ``<cache>/build/circuits`` (never site-packages)."""
+    root = resources.checkout_root()
+    return (root if root is not None else cache_dir()) / "build" / "circuits"
 
 
 def compile_tier(tier: Tier) -> tuple[str, CompiledCircuit]:

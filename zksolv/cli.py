@@ -70,13 +70,40 @@ def error_message(exc: BaseException) -> str:
     return _os_error_message(exc) if isinstance(exc, OSError) else str(exc)
 
 
+def _command_name() -> str:
+    """``zksolv <subcommand>`` of the running command (for messages)."""
+    ctx = click.get_current_context(silent=True)
+    return " ".join(["zksolv", *ctx.command_path.split()[1:]]) if ctx is not None else "zksolv"
+
+
+def _missing_extra(exc: ImportError) -> ZksolvError:
+    """An ImportError of an optional dependency as the error naming its extra; others propagate."""
+    from zksolv.extras import missing_extra
+
+    error = missing_extra(exc, _command_name())
+    if error is None:
+        raise exc
+    return error
+
+
+def needs(extra: str) -> None:
+    """Refuse, before any work, a command whose extra is not installed (names ``pip install 'zksolv[extra]'``)."""
+    from zksolv.extras import require
+
+    require(extra, _command_name())
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Map the exception hierarchy to exit codes and one-line messages."""
+    """Map the exception hierarchy to exit codes and one-line messages; a missing optional
+    dependency is a one-line error naming the extra that provides it (exit 3)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except ImportError as exc:
+                raise _missing_extra(exc) from None
         except (ZksolvError, OSError) as exc:
             _fail(error_message(exc), exit_code(exc))
 
@@ -130,7 +157,7 @@ def main() -> None:
     """Zero-knowledge proofs that an account meets the AVSL maintenance margin."""
     import warnings
 
-    from zksolv.trusted_setup import InsecureSetupWarning
+    from zksolv.errors import InsecureSetupWarning
 
     # the commands print their own one-line warning about development keys
     warnings.filterwarnings("ignore", category=InsecureSetupWarning)
@@ -161,6 +188,7 @@ def market() -> None:
 def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolios: str | None, tiers: str | None,
                 chunk_size: int | None, chunk_counts: str | None, as_json: bool) -> None:
     """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets)."""
+    needs("prover")
     from dataclasses import replace
 
     from zksolv.commitments import market_root
@@ -229,6 +257,7 @@ def commit(account_path: str, market_path: str, as_json: bool) -> None:
 @handle_errors
 def report(account_path: str, market_path: str, no_prices: bool, as_json: bool) -> None:
     """NAV, margins, ratio, liquidation prices, partial liquidation — computed locally."""
+    needs("prover")
     from zksolv.analytics import report as build_report
 
     account, market = _load_account(account_path), _load_market(market_path)
@@ -277,6 +306,7 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
     By default every one-circuit tier of the venue's policy (the market's "venue"
     section); with --chunks also its chunk and final circuits.
     """
+    needs("prover")
     from zksolv.artifacts import build_artifacts
     from zksolv.atomic import atomic_write_text
     from zksolv.circuitgen import ChunkTier, FinalTier, Tier
@@ -353,6 +383,7 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     (a chunk proof per 64 positions plus a final proof, in parallel); the
     commitment is the same either way.
     """
+    needs("prover")
     from prover.prove import prove as make_proof
 
     from zksolv.venue import bucket
@@ -432,6 +463,7 @@ def prover() -> None:
 @handle_errors
 def prover_start(max_keys: int, idle_timeout: float, as_json: bool) -> None:
     """Start the resident prover in the background (no-op if it runs)."""
+    needs("prover")
     from prover import daemon
 
     info = daemon.start(max_keys=max_keys, idle_timeout=idle_timeout)
@@ -510,8 +542,11 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
     Under --json every outcome is a JSON line, errors included.
     """
     try:
-        _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, dev_key, commitment, commitments_path, backend,
-                workers, as_json)
+        try:
+            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, dev_key, commitment, commitments_path,
+                    backend, workers, as_json)
+        except ImportError as exc:
+            raise _missing_extra(exc) from None
     except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
         if as_json:
             click.echo(json.dumps({"status": "error", "valid": False, "reason": error_message(exc),
@@ -525,6 +560,8 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     from verifier.proof_io import load_verification_key
     from verifier.verify import verify_many
 
+    if backend == "native":
+        needs("keeper-native")
     folders = _proof_folders(proof_dirs, proofs_root)
     if market_path is None:
         raise InputError("--market: required (the market state JSON of the epoch the proofs are for)")
@@ -746,11 +783,11 @@ def _prepared(vk_json: Any) -> Any:
 
 
 def _local_circuit_hash(tier: Any) -> str:
-    """This checkout's circuit hash for ``tier`` (the circuit sources must be present)."""
+    """This installation's circuit hash for ``tier`` (the circuit sources must be present)."""
     from zksolv.circuitgen import circuit_source_hash, circuits_dir
 
     if not any(circuits_dir().glob("*.circom")):
-        raise CacheError(f"no circuit sources in {circuits_dir()}: run zksolv from its checkout, or pass --vk")
+        raise CacheError(f"no circuit sources in {circuits_dir()}: reinstall zksolv, or pass --vk / --keys")
     return circuit_source_hash(tier)
 
 
@@ -870,6 +907,7 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
     Uses the development setup (NOT FOR REAL FUNDS). Also shows that an
     insolvent account is refused and that the proof fails for the next epoch.
     """
+    needs("prover")
     from dataclasses import replace
 
     from prover.prove import prove as make_proof
@@ -924,6 +962,8 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
 @handle_errors
 def bench(quick: bool, out: Path | None) -> None:
     """Benchmark compile, setup, witness, prove and verify per portfolio size (JSON + plots)."""
+    needs("prover")
+    needs("plots")
     from zksolv.bench import run_bench, summary
 
     click.echo(summary(run_bench(quick, out)))
