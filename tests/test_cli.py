@@ -341,8 +341,9 @@ def test_unwritable_out_is_a_clean_input_error(tmp_path: Path) -> None:
         assert f"error: cannot write {target}: " in out.output
     assert "Not a directory" in run("market", "demo", "--out", str(blocker / "m.json")).output
     out = run("market", "demo", "--out", str(tmp_path / "m.json"), "--portfolios", str(blocker / "accounts"))
-    assert out.exit_code == EXIT_INPUT and f"cannot write {blocker / 'accounts'}/" in out.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "m.json"]  # no temporary file left behind
+    assert out.exit_code == EXIT_INPUT and f"cannot write {blocker / 'accounts'}: Not a directory" in out.output
+    # every output path is checked before any work: not even the market is written, no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_permission_denied_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
