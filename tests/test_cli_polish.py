@@ -372,3 +372,30 @@ def test_a_key_of_another_setup_route_is_named(demo_files: Path, route: str, gam
         assert verdict.reason.startswith("verification key of another setup: ") and route in verdict.reason
     else:
         assert verdict.reason == PAIRING_FAILED
+
+
+def test_dev_key_for_a_snarkjs_route_proof_says_so(demo_files: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """--dev-key with no local development setup for a proof the statement says is of the snarkjs
+    route: an invalid verdict naming the other setup (not exit 3 'run zksolv setup' for the batch)."""
+    from zksolv.circuitgen import Tier, circuit_source_hash
+    from zksolv.market import MarketState
+
+    monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "empty-cache"))
+    market = MarketState.load(demo_files / "market.json")
+    tier = Tier.for_market(market, 4)
+    folder = tmp_path / "proof"
+    folder.mkdir()
+    statement = {"tier": tier.name, "circuit_hash": circuit_source_hash(tier), "risk_mode": "stress",
+                 "epoch": market.epoch, "market_root": "1", "account_commitment": "2", "setup_route": "snarkjs",
+                 "insecure_setup": False}
+    (folder / "statement.json").write_text(json.dumps(statement))
+    out = run("verify", "--proof", str(folder), "--market", str(demo_files / "market.json"), "--dev-key", "--json")
+    assert out.exit_code == EXIT_INVALID, out.output
+    verdict = json.loads(out.stdout.splitlines()[0])
+    assert verdict["status"] == "invalid" and verdict["reason"].startswith("verification key of another setup")
+    assert "snarkjs setup route" in verdict["reason"]
+    statement["setup_route"] = "dev"  # a development proof without a local setup: still "run zksolv setup", exit 3
+    (folder / "statement.json").write_text(json.dumps(statement))
+    out = run("verify", "--proof", str(folder), "--market", str(demo_files / "market.json"), "--dev-key")
+    assert out.exit_code == EXIT_TOOLCHAIN and "run `zksolv setup`" in out.output

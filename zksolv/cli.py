@@ -793,6 +793,13 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None,
             path, setup, insecure = trust.key(Tier.for_market(state, statement.capacity), statement.tier,
                                               statement.circuit_hash, state)
     except (VerificationError, ZksolvError) as exc:
+        dev_key = trust.vk_path is None and trust.keys_dir is None
+        if isinstance(exc, CacheError) and dev_key and statement.setup_route != "dev":
+            # no local development key for a proof made with another route's keys: say that, for this proof
+            return None, row, Verdict(False, "verification key of another setup: the statement says the proof was "
+                                             f"made with keys of the {statement.setup_route} setup route; --dev-key "
+                                             "checks this machine's development setup: verify with the venue's key "
+                                             "(--keys DIR or --vk FILE)", epoch=state.epoch)
         if isinstance(exc, CacheError):
             raise
         return None, row, Verdict(False, str(exc), epoch=state.epoch)
