@@ -399,3 +399,16 @@ def test_dev_key_for_a_snarkjs_route_proof_says_so(demo_files: Path, tmp_path: P
     (folder / "statement.json").write_text(json.dumps(statement))
     out = run("verify", "--proof", str(folder), "--market", str(demo_files / "market.json"), "--dev-key")
     assert out.exit_code == EXIT_TOOLCHAIN and "run `zksolv setup`" in out.output
+
+
+def test_verify_native_without_groth16py_is_the_environment(demo_files: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """It used to escape as a bare ValueError from verify_many: a traceback and exit 1 ('invalid')."""
+    from verifier import native
+
+    monkeypatch.setattr(native, "available", lambda: False)
+    out = run("verify", "--proof", str(tmp_path), "--market", str(demo_files / "market.json"), "--dev-key",
+              "--backend", "native", "--json")
+    assert out.exit_code == EXIT_TOOLCHAIN, out.output
+    line = json.loads(out.stdout)
+    assert line["exit_code"] == EXIT_TOOLCHAIN and "zksolv[keeper-native]" in line["reason"]

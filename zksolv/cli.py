@@ -603,6 +603,11 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     from verifier.verify import verify_many
 
     folders = _proof_folders(proof_dirs, proofs_root)
+    if backend == "native":
+        from verifier import native
+
+        if not native.available():  # a missing package is the environment (exit 3), checked before any work
+            raise ToolchainError("--backend native: groth16py is not installed (pip install 'zksolv[keeper-native]')")
     if market_path is None:
         raise InputError("--market: required (the market state JSON of the epoch the proofs are for)")
     given = [name for name, value in (("--vk", vk_path), ("--keys", keys_dir), ("--dev-key", dev_key)) if value]
