@@ -20,7 +20,7 @@ from typing import Any
 
 from zksolv import resources
 from zksolv.atomic import atomic_write_text
-from zksolv.cache import cache_dir
+from zksolv.cache import ArtifactCache, cache_dir
 from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
 from zksolv.errors import CacheError, InputError
 from zksolv.toolchain import CompiledCircuit, compile_cached
@@ -32,12 +32,17 @@ DEFAULT_CAPACITIES = (4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 @dataclass(frozen=True)
 class Artifacts:
-    """Everything needed to prove for one tier."""
+    """Everything needed to prove for one tier.
+
+    ``cached``: both the compiled circuit and the keys came from the cache (nothing was
+    built by this call), so a progress line can say "cached" only when it is true.
+    """
 
     tier: Tier
     circuit_hash: str
     circuit: CompiledCircuit
     keys: KeyPair
+    cached: bool = False
 
 
 def default_capacity(n_positions: int) -> int:
@@ -55,19 +60,21 @@ def build_dir() -> Path:
     return (root if root is not None else cache_dir()) / "build" / "circuits"
 
 
-def compile_tier(tier: Tier) -> tuple[str, CompiledCircuit]:
+def compile_tier(tier: Tier, cache: ArtifactCache | None = None) -> tuple[str, CompiledCircuit]:
     """Render and compile ``tier`` (cached); returns ``(circuit_hash, circuit)``."""
     circuit_hash = circuit_source_hash(tier)
     main = write_main(tier, build_dir())
-    return circuit_hash, compile_cached(main, include_dirs(), extra_key=(circuit_hash,))
+    return circuit_hash, compile_cached(main, include_dirs(), extra_key=(circuit_hash,), cache=cache)
 
 
 def build_artifacts(tier: Tier, route: str = ROUTE_DEV, *, ptau: Path | None = None, **setup_options: Any) -> Artifacts:
-    """Compile ``tier`` and run the trusted setup of ``route`` (both cached)."""
-    circuit_hash, circuit = compile_tier(tier)
-    keys = setup_keys(circuit, route, ptau=ptau, **setup_options)
+    """Compile ``tier`` and run the trusted setup of ``route`` (both cached); ``cached`` in the
+    result says whether both were cache hits."""
+    cache = ArtifactCache()
+    circuit_hash, circuit = compile_tier(tier, cache)
+    keys = setup_keys(circuit, route, ptau=ptau, cache=cache, **setup_options)
     _write_index(tier, circuit_hash, keys)
-    return Artifacts(tier, circuit_hash, circuit, keys)
+    return Artifacts(tier, circuit_hash, circuit, keys, cached=cache.builds == 0)
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}", re.ASCII)
