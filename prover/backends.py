@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zksolv.errors import ProofError, ToolchainError, ZksolvError
+from zksolv.errors import InputError, ProofError, ToolchainError, ZksolvError
 from zksolv.r1cs import read_wtns_with_prime
 from zksolv.trusted_setup import KeyPair
 
@@ -239,5 +239,21 @@ def get_backend(name: str) -> ProvingBackend:
     return backend
 
 
+#: The setup routes whose keys each backend proves with (snarkjs needs a ``.zkey``: the snarkjs route).
+BACKEND_ROUTES: dict[str, tuple[str, ...]] = {"arkworks": ("dev", "snarkjs"), "snarkjs": ("snarkjs",)}
+
+
+def check_backend_route(backend: str, route: str) -> None:
+    """Refuse, before any work, a backend that cannot prove with the keys of ``route``.
+
+    Raises :class:`~zksolv.errors.InputError` (a usage error, not a refused proof):
+    the snarkjs backend proves only with a ``.zkey`` of the snarkjs setup route.
+    """
+    routes = BACKEND_ROUTES.get(backend)
+    if routes is not None and route not in routes:
+        raise InputError(f"--backend {backend}: proves only with keys of the {' or '.join(routes)} setup route, "
+                         f"not {route!r} (use --route snarkjs --ptau FILE, or --backend arkworks)")
+
+
 __all__ = ["Proof", "ProvingBackend", "SnarkjsBackend", "ArkworksBackend", "eth_proof_to_snarkjs",
-           "available_backends", "get_backend", "key_source", "load_proving_key", "prove_with_key"]
+           "available_backends", "get_backend", "check_backend_route", "BACKEND_ROUTES", "key_source", "load_proving_key", "prove_with_key"]

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager
 
 from prover import daemon
-from prover.backends import Proof, get_backend
+from prover.backends import Proof, check_backend_route, get_backend
 from prover.chunks import chunks_needed, plan_chunks
 from prover.engines import Progress as TaskProgress
 from prover.engines import ProofTask, get_engine
@@ -55,8 +55,18 @@ from zksolv.trusted_setup import ROUTE_DEV, KeyPair
 
 log = logging.getLogger(__name__)
 
+#: ``progress(label)``: a context manager entered around each slow step. Whatever it yields may
+#: have a ``note(text)`` method: the compile-and-setup step calls ``note("cached")`` on a real
+#: cache hit (nothing compiled, no setup run), so a progress line never claims a cold build was cached.
 Progress = Callable[[str], ContextManager[Any]]
 Note = Callable[[str], None]
+
+
+def _note_cached(handle: Any, cached: bool) -> None:
+    """``handle.note("cached")`` when the artifacts were a real cache hit and the handle takes notes."""
+    note = getattr(handle, "note", None)
+    if cached and callable(note):
+        note("cached")
 
 #: ``resident=`` choices: use the resident prover if it runs (else prove here, with a note),
 #: require it, or never use it.
@@ -171,6 +181,7 @@ def prove(
     """
     if resident not in RESIDENT_MODES:
         raise ToolchainError(f"resident must be one of {', '.join(RESIDENT_MODES)}, not {resident!r}")
+    check_backend_route(backend, route)
     if n_positions is not None and (chunk_size is not None or n_chunks is not None):
         raise InputError("n_positions (one circuit's capacity) and chunk_size / n_chunks exclude each other")
     tier = None if chunk_size is not None or n_chunks is not None else tier_for(account, market, n_positions)
@@ -183,8 +194,9 @@ def prove(
         inputs, reference = reference_inputs(account, market, tier)
         commitment = account_commitment_of(account, market)
         root = market_root(market)
-    with step(f"compiling circuit and {route} setup for {tier.name} (cached)"):
+    with step(f"compiling circuit and {route} setup for {tier.name}") as shown:
         artifacts = build_artifacts(tier, route, ptau=ptau)
+        _note_cached(shown, artifacts.cached)
     prover = get_backend(backend)
     with tempfile.TemporaryDirectory(prefix="zksolv-prove-") as tmp:
         wtns = Path(tmp) / "witness.wtns"
@@ -245,15 +257,17 @@ def prove_chunked(
     so they all run on one engine (:func:`prover.engines.get_engine`). A chunk that
     fails raises naming it, and nothing is written.
     """
+    check_backend_route(backend, route)
     step = progress or _no_progress
     size = chunk_size or market.venue.chunk_size
     if n_chunks is None:
         n_chunks = market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size))
     with step("checking the account against the reference model and planning the chunks"):
         plan = plan_chunks(account, market, size, n_chunks=n_chunks)
-    with step(f"compiling circuits and {route} setup for {plan.chunk_tier.name} and {plan.final_tier.name}"):
+    with step(f"compiling circuits and {route} setup for {plan.chunk_tier.name} and {plan.final_tier.name}") as shown:
         chunk_art = build_artifacts(plan.chunk_tier, route, ptau=ptau)
         final_art = build_artifacts(plan.final_tier, route, ptau=ptau)
+        _note_cached(shown, chunk_art.cached and final_art.cached)
     tasks = [ProofTask(f"chunk {i}", chunk_art.circuit, chunk_art.keys, inputs, tuple(plan.chunk_public(i)), backend)
              for i, inputs in enumerate(plan.chunk_inputs)]
     tasks.append(ProofTask("final proof", final_art.circuit, final_art.keys, plan.final_inputs,

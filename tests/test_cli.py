@@ -138,6 +138,27 @@ def test_setup_prove_verify_export(demo_files: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_setup_then_prove_use_the_same_tier_and_say_cached(demo_files: Path, tmp_path: Path) -> None:
+    """The README's sequence: `setup --positions N`, then `prove` proves in that very tier, from the cache."""
+    market = str(demo_files / "market.json")
+    account = str(demo_files / "accounts" / "short_strangle.json")  # 2 positions: the venue's smallest tier, 4
+    setup = run("setup", "--market", market, "--positions", "4", "--json")
+    assert setup.exit_code == 0, setup.output
+    tier = json.loads(setup.stdout)["tier"]
+    for extra in ((), ("--positions", "4")):
+        out = run("prove", "--account", account, "--market", market, "--out", str(tmp_path / f"proof{len(extra)}"),
+                  "--json", *extra)
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.stdout)["tier"] == tier
+        (line,) = [ln for ln in out.stderr.splitlines() if ln.startswith("compiling circuit")]
+        assert line.startswith(f"compiling circuit and dev setup for {tier} ... done (") and line.endswith(", cached)")
+    # a capacity the venue does not accept is refused by both, before any work
+    assert run("setup", "--market", market, "--positions", "5").exit_code == EXIT_INPUT
+    assert run("prove", "--account", account, "--market", market, "--out", str(tmp_path / "p5"),
+               "--positions", "5").exit_code == EXIT_INPUT
+
+
+@pytest.mark.slow
 def test_verify_names_the_key_and_flags_a_development_setup(demo_files: Path, tmp_path: Path) -> None:
     market = str(demo_files / "market.json")
     proof = tmp_path / "proof"
@@ -341,8 +362,9 @@ def test_unwritable_out_is_a_clean_input_error(tmp_path: Path) -> None:
         assert f"error: cannot write {target}: " in out.output
     assert "Not a directory" in run("market", "demo", "--out", str(blocker / "m.json")).output
     out = run("market", "demo", "--out", str(tmp_path / "m.json"), "--portfolios", str(blocker / "accounts"))
-    assert out.exit_code == EXIT_INPUT and f"cannot write {blocker / 'accounts'}/" in out.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "m.json"]  # no temporary file left behind
+    assert out.exit_code == EXIT_INPUT and f"cannot write {blocker / 'accounts'}: Not a directory" in out.output
+    # every output path is checked before any work: not even the market is written, no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_permission_denied_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

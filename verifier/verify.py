@@ -92,6 +92,8 @@ class Check:
     public: tuple[int, ...]
     raw_proof: Any
     label: str = ""
+    #: The setup route the submission's statement claims its keys came from (None: no statement).
+    claimed_route: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,8 @@ class Submission:
             return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
         if self.account_commitment is not None and commitment != self.account_commitment:
             return Verdict(False, "account_commitment differs from the account's registered commitment", **base)
-        return Verdict(True, "valid", **base), [Check(key, parsed, tuple(signals), self.proof)]
+        route = None if statement is None else statement.setup_route
+        return Verdict(True, "valid", **base), [Check(key, parsed, tuple(signals), self.proof, claimed_route=route)]
 
 
 N_PUBLIC_CHUNK = 3  #: a chunk proof: [market_root, state_in, state_out]
@@ -217,13 +220,50 @@ class ChunkedSubmission:
         if link != last:
             return Verdict(False, "the last chunk does not end in the final proof's state: the chunks do not link",
                            **base)
-        checks = [Check(self.final_key, final_proof, tuple(final), self.proof, "the final proof")]
-        checks += [Check(self.chunk_key, p, tuple(s), raw, f"chunk {i}") for i, (p, s, raw) in enumerate(parsed)]
+        route = None if statement is None else statement.setup_route
+        checks = [Check(self.final_key, final_proof, tuple(final), self.proof, "the final proof", route)]
+        checks += [Check(self.chunk_key, p, tuple(s), raw, f"chunk {i}", route) for i, (p, s, raw) in enumerate(parsed)]
         return Verdict(True, "valid", **base), checks
 
 
 #: Reason of a proof whose pre-checks passed and whose pairing check failed.
 PAIRING_FAILED = "pairing check failed: the proof is not valid for these public inputs"
+
+#: The BN254 G2 generator, affine ``((x_re, x_im), (y_re, y_im))``: every key of a snarkjs
+#: ``groth16 setup`` has it as gamma (snarkjs fixes gamma = 1); the development route's
+#: (groth16py) gamma is random, so it is the generator only with negligible probability.
+G2_GENERATOR = (
+    (10857046999023057135944570762232829481370756359578518086990519993285655852781,
+     11559732032986387107991004021392285783925812861821192530917403151452391805634),
+    (8495653923123431417604973247489272438418190587263600148770280649306958101930,
+     4082367875863433681332203403145435568316851327593401208105741076214120093531),
+)
+
+
+def key_is_snarkjs(key: PreparedVerifyingKey) -> bool:
+    """Whether ``key`` comes from a snarkjs setup (the snarkjs route): its gamma is the G2 generator."""
+    return key.gamma == G2_GENERATOR
+
+
+def route_mismatch(claimed_route: str | None, key: PreparedVerifyingKey) -> str | None:
+    """Why a proof that failed its pairing check was checked against a key of another setup route,
+    or None when the statement's ``setup_route`` and the key agree (or nothing tells them apart).
+
+    Only ever *explains* a failed pairing check: a statement is the prover's claim, so it never
+    makes a proof invalid by itself.
+    """
+    if claimed_route is None:
+        return None
+    snarkjs_key = key_is_snarkjs(key)
+    if claimed_route == "snarkjs" and not snarkjs_key:
+        return ("verification key of another setup: the statement says the proof was made with keys of the "
+                "snarkjs setup route, and this verification key is not from a snarkjs setup (e.g. a development "
+                "key); verify with the key of the setup the proof was made with")
+    if claimed_route == "dev" and snarkjs_key:
+        return ("verification key of another setup: the statement says the proof was made with development "
+                "keys (setup route dev), and this verification key is from a snarkjs setup; verify with the "
+                "key of the setup the proof was made with")
+    return None
 
 
 def prepare_key(verification_key: Any) -> PreparedVerifyingKey:
@@ -319,6 +359,9 @@ def _refusal(verdict: Verdict, check: Check, native_path: bool) -> Verdict:
         except VerificationError as exc:
             return malformed(str(exc))
     reason = f"pairing check failed on {check.label}" if check.label else PAIRING_FAILED
+    mismatch = route_mismatch(check.claimed_route, check.key)
+    if mismatch is not None:
+        reason = f"{mismatch} ({check.label})" if check.label else mismatch
     return Verdict(False, reason, verdict.account_commitment, verdict.market_root, verdict.epoch)
 
 

@@ -10,6 +10,8 @@
   (AVSL under the market's mode and, side by side, under every risk mode);
 - :func:`compare_modes`: the AVSL figures under each risk mode for the same book
   and market data, the greeks approximations beside full revaluation;
+- :func:`ratio_curve`: the margin ratio of the three rules as one underlying's price moves
+  (the data of ``zksolv report --plot``);
 - :func:`report`: all of it for one account, as a JSON-ready dict.
 
 Everything runs locally on the trader's machine; nothing here is published.
@@ -259,7 +261,9 @@ def liquidation_prices(
     would show. Bisection to a 1e-6 relative price step.
     """
     if reprice is None:
-        from zksolv.repricing import reprice_underlying as reprice
+        from zksolv.repricing import cached_repricer
+
+        reprice = cached_repricer()
 
     def solvent_at(multiplier: int) -> bool:
         moved = reprice(market, underlying, multiplier)
@@ -339,6 +343,16 @@ def compare_modes(market: MarketState, slots: Slots, balances: Sequence[int],
             for mode, (result, source) in modes.items()}
 
 
+def _simple_rule_margins(market: MarketState, slots: Slots, result: MarginResult) -> tuple[int, int]:
+    """``(static, delta_weighted)`` margins in micro-USD (up) of a book whose AVSL result is ``result``
+    (see :func:`compare_rules`)."""
+    gross = sum(abs(q) * market.underlyings[market.instruments[i].underlying].spot for i, q in slots)
+    static = fp.ceil_div(gross * STATIC_RATE, fp.QTY_SCALE * fp.RATIO_SCALE)
+    net = sum(abs(d) * und.spot for d, und in zip(result.greeks.Delta, market.underlyings))
+    delta_weighted = fp.ceil_div(net * DELTA_RATE, fp.QTY_SCALE * fp.DELTA_SCALE * fp.RATIO_SCALE)
+    return static, delta_weighted
+
+
 def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int],
                   modes: dict[RiskMode, tuple[MarginResult | None, str]] | None = None) -> dict[str, dict[str, Any]]:
     """Maintenance margin of the book under three rules, in micro-USD (up).
@@ -354,10 +368,7 @@ def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int],
     """
     result = evaluate(market, slots, balances)
     modes = mode_results(market, slots, balances) if modes is None else modes
-    gross = sum(abs(q) * market.underlyings[market.instruments[i].underlying].spot for i, q in slots)
-    static = fp.ceil_div(gross * STATIC_RATE, fp.QTY_SCALE * fp.RATIO_SCALE)
-    net = sum(abs(d) * und.spot for d, und in zip(result.greeks.Delta, market.underlyings))
-    delta_weighted = fp.ceil_div(net * DELTA_RATE, fp.QTY_SCALE * fp.DELTA_SCALE * fp.RATIO_SCALE)
+    static, delta_weighted = _simple_rule_margins(market, slots, result)
     nav = result.nav_musd
     rows = {"static": static, "delta_weighted": delta_weighted, "avsl": result.mm_avsl_musd,
             **{f"avsl_{mode.value}": r.mm_avsl_musd for mode, (r, _) in modes.items() if r is not None}}
@@ -371,7 +382,125 @@ def compare_rules(market: MarketState, slots: Slots, balances: Sequence[int],
     }
 
 
+# ------------------------------------------------------------------ ratio curves
+#: The rules of :class:`RatioCurve`, in drawing order.
+CURVE_RULES = ("static", "delta_weighted", "avsl")
+
+#: Default number of prices a :class:`RatioCurve` samples.
+CURVE_POINTS = 121
+
+
+@dataclass(frozen=True)
+class RatioCurve:
+    """The margin ratio of one book as one underlying's price alone moves, under three rules.
+
+    ``prices`` (PRICE_SCALE, increasing) are the sampled spots of ``underlying`` (its
+    ``symbol``; ``spot`` the published one); ``ratios[rule]`` the NAV / requirement at each
+    price for ``rule`` in :data:`CURVE_RULES` (requirement = margin x ``min_ratio``; ``None``
+    where the margin is zero), each price a full repricing of the market as for
+    :func:`liquidation_prices`. The AVSL ratio is exactly the model's: it is >= 1 if and only
+    if the book meets the rule at that price, so it crosses 1 at the ``liquidation`` prices
+    ``(down, up)`` (``None``: no crossing within the search of :func:`liquidation_prices`).
+    """
+
+    underlying: int
+    symbol: str
+    spot: int
+    prices: tuple[int, ...]
+    ratios: dict[str, tuple[float | None, ...]]
+    liquidation: tuple[int | None, int | None]
+
+
+def _ratio(nav_raw: int, requirement_raw: int) -> float | None:
+    """``NAV / requirement`` from NAV at 1e18 and a requirement at 1e24 (None when it is zero)."""
+    if requirement_raw == 0:
+        return None
+    return nav_raw * fp.RATIO_SCALE / requirement_raw
+
+
+def _curve_span(spot: int, liquidation: tuple[int | None, int | None]) -> tuple[int, int]:
+    """Default multipliers (RATIO_SCALE) of a curve: +-50 % of spot, widened to show both
+    liquidation prices with a margin, within (0, 10x]."""
+    lo, hi = fp.RATIO_SCALE // 2, 3 * fp.RATIO_SCALE // 2
+    down, up = liquidation
+    if down is not None and down < spot:
+        lo = min(lo, down * fp.RATIO_SCALE * 4 // (5 * spot))
+    if up is not None and up > spot:
+        hi = max(hi, -(-up * fp.RATIO_SCALE * 6 // (5 * spot)))
+    return max(lo, fp.RATIO_SCALE // 100), min(hi, 10 * fp.RATIO_SCALE)
+
+
+def ratio_curve(
+    market: MarketState,
+    slots: Slots,
+    balances: Sequence[int],
+    underlying: int,
+    *,
+    points: int = CURVE_POINTS,
+    span: tuple[int, int] | None = None,
+    liquidation: tuple[int | None, int | None] | None = None,
+    reprice: Repricer | None = None,
+) -> RatioCurve:
+    """NAV / requirement of the book under the static, delta-weighted and AVSL rules at
+    ``points`` prices of ``underlying`` (the data of ``zksolv report --plot``).
+
+    ``span``: the lowest and highest spot multipliers (RATIO_SCALE; default
+    :func:`_curve_span` around the liquidation prices); ``liquidation``: the
+    :func:`liquidation_prices` of the book (computed here when not given); ``reprice`` as
+    for :func:`liquidation_prices` (default: full Black-Scholes repricing).
+    """
+    if points < 2:
+        raise InputError(f"points: a curve needs at least 2 prices, got {points}")
+    if reprice is None:
+        from zksolv.repricing import cached_repricer
+
+        reprice = cached_repricer()
+    spot = market.underlyings[underlying].spot
+    if liquidation is None:
+        liquidation = liquidation_prices(market, slots, balances, underlying, reprice=reprice)
+    lo, hi = span if span is not None else _curve_span(spot, liquidation)
+    if not 0 < lo < hi:
+        raise InputError(f"span: expected 0 < low < high multipliers, got {lo}, {hi}")
+    multipliers = sorted({lo + (hi - lo) * n // (points - 1) for n in range(points)})
+    prices: list[int] = []
+    ratios: dict[str, list[float | None]] = {rule: [] for rule in CURVE_RULES}
+    min_ratio = market.params.min_ratio
+    for multiplier in multipliers:
+        moved = reprice(market, underlying, multiplier)
+        result = evaluate(moved, slots, balances)
+        static, delta_weighted = _simple_rule_margins(moved, slots, result)
+        prices.append(moved.underlyings[underlying].spot)
+        # the simple rules' margins are whole micro-USD: as a requirement at 1e24, margin * 1e12 * min_ratio
+        scale = fp.NAV_SCALE // fp.PRICE_SCALE
+        ratios["static"].append(_ratio(result.nav_raw, static * scale * min_ratio))
+        ratios["delta_weighted"].append(_ratio(result.nav_raw, delta_weighted * scale * min_ratio))
+        ratios["avsl"].append(_ratio(result.nav_raw, result.req_raw))  # >= 1 exactly when result.solvent
+    return RatioCurve(underlying, market.underlyings[underlying].symbol, spot, tuple(prices),
+                      {rule: tuple(values) for rule, values in ratios.items()}, liquidation)
+
+
+def held_underlyings(market: MarketState, slots: Slots) -> list[int]:
+    """The underlyings the book has positions on, in market order."""
+    return sorted({market.instruments[i].underlying for i, _ in slots})
+
+
+def ratio_curves(account: Account, market: MarketState, *, points: int = CURVE_POINTS) -> list[RatioCurve]:
+    """:func:`ratio_curve` for every underlying the account holds positions on."""
+    slots, balances = account.position_slots(market), account.balances(market)
+    return [ratio_curve(market, slots, balances, u, points=points) for u in held_underlyings(market, slots)]
+
+
 # ------------------------------------------------------------------------ report
+def _greeks(result: MarginResult, underlying: int) -> dict[str, str]:
+    """Net greeks of the book on one underlying as exact decimal strings (see :func:`report`)."""
+    g = result.greeks
+    return {
+        "delta": fp.format_fixed(g.Delta[underlying], fp.QTY_SCALE * fp.DELTA_SCALE),
+        "gamma": fp.format_fixed(g.Gamma[underlying], fp.QTY_SCALE * fp.GAMMA_SCALE),
+        "vega": fp.format_fixed(g.Vega[underlying], fp.QTY_SCALE * fp.VEGA_SCALE),
+    }
+
+
 def report(account: Account, market: MarketState, *, with_prices: bool = True) -> dict[str, Any]:
     """NAV, MM_base, MM_AVSL, requirement, ratio, liquidation prices, partial
     liquidation and the rule comparison for one account (USD as exact decimal
@@ -383,7 +512,9 @@ def report(account: Account, market: MarketState, *, with_prices: bool = True) -
     position that would also do; ``risk_modes`` the AVSL figures under every
     risk mode side by side (:func:`compare_modes`; the market proves its own
     ``risk_mode``, the others show what the greeks approximation, or full
-    revaluation, would ask of the same book)."""
+    revaluation, would ask of the same book); ``greeks`` the book's net Delta (units of the
+    underlying), Gamma (units per USD) and Vega (USD per 1.00 of volatility) per underlying
+    it holds."""
     slots = account.position_slots(market)
     balances = account.balances(market)
     result = evaluate(market, slots, balances)
@@ -406,11 +537,11 @@ def report(account: Account, market: MarketState, *, with_prices: bool = True) -
         "smallest_uniform_liquidation_fraction": uniform,
         "risk_modes": compare_modes(market, slots, balances, modes),
         "comparison": compare_rules(market, slots, balances, modes),
+        "greeks": {market.underlyings[u].symbol: _greeks(result, u) for u in held_underlyings(market, slots)},
     }
     if with_prices:
         prices = {}
-        held = {market.instruments[i].underlying for i, _ in slots}
-        for u in sorted(held):
+        for u in held_underlyings(market, slots):
             down, up = liquidation_prices(market, slots, balances, u)
             prices[market.underlyings[u].symbol] = {
                 "spot": usd(market.underlyings[u].spot),

@@ -1,7 +1,7 @@
 """From a capacity tier to compiled circuit and keys, cached by content.
 
 ``build_artifacts(tier)`` renders the tier's main (under ``build/``, never
-committed), compiles it through the artifact cache (keyed by every circuit
+committed; see :func:`build_dir`), compiles it through the artifact cache (keyed by every circuit
 source, the rendered main and the toolchain versions) and runs the trusted
 setup of the chosen route (cached likewise). A small index per tier and route
 records which verification key this machine's setup produced, so a keeper can
@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zksolv import resources
 from zksolv.atomic import atomic_write_text
-from zksolv.cache import cache_dir
+from zksolv.cache import ArtifactCache, cache_dir
 from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
 from zksolv.errors import CacheError, InputError
-from zksolv.toolchain import CompiledCircuit, compile_cached, project_root
+from zksolv.toolchain import CompiledCircuit, compile_cached
 from zksolv.trusted_setup import ROUTE_DEV, KeyPair, setup_keys
 
 #: Position capacities a prover picks from by default (the smallest that fits).
@@ -31,12 +32,17 @@ DEFAULT_CAPACITIES = (4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 @dataclass(frozen=True)
 class Artifacts:
-    """Everything needed to prove for one tier."""
+    """Everything needed to prove for one tier.
+
+    ``cached``: both the compiled circuit and the keys came from the cache (nothing was
+    built by this call), so a progress line can say "cached" only when it is true.
+    """
 
     tier: Tier
     circuit_hash: str
     circuit: CompiledCircuit
     keys: KeyPair
+    cached: bool = False
 
 
 def default_capacity(n_positions: int) -> int:
@@ -48,23 +54,27 @@ def default_capacity(n_positions: int) -> int:
 
 
 def build_dir() -> Path:
-    """``build/`` of the checkout: generated mains (git-ignored)."""
-    return project_root() / "build" / "circuits"
+    """Where generated mains go: ``build/circuits`` of the checkout (git-ignored) or, for an
+    installed wheel, ``<cache>/build/circuits`` (never site-packages)."""
+    root = resources.checkout_root()
+    return (root if root is not None else cache_dir()) / "build" / "circuits"
 
 
-def compile_tier(tier: Tier) -> tuple[str, CompiledCircuit]:
+def compile_tier(tier: Tier, cache: ArtifactCache | None = None) -> tuple[str, CompiledCircuit]:
     """Render and compile ``tier`` (cached); returns ``(circuit_hash, circuit)``."""
     circuit_hash = circuit_source_hash(tier)
     main = write_main(tier, build_dir())
-    return circuit_hash, compile_cached(main, include_dirs(), extra_key=(circuit_hash,))
+    return circuit_hash, compile_cached(main, include_dirs(), extra_key=(circuit_hash,), cache=cache)
 
 
 def build_artifacts(tier: Tier, route: str = ROUTE_DEV, *, ptau: Path | None = None, **setup_options: Any) -> Artifacts:
-    """Compile ``tier`` and run the trusted setup of ``route`` (both cached)."""
-    circuit_hash, circuit = compile_tier(tier)
-    keys = setup_keys(circuit, route, ptau=ptau, **setup_options)
+    """Compile ``tier`` and run the trusted setup of ``route`` (both cached); ``cached`` in the
+    result says whether both were cache hits."""
+    cache = ArtifactCache()
+    circuit_hash, circuit = compile_tier(tier, cache)
+    keys = setup_keys(circuit, route, ptau=ptau, cache=cache, **setup_options)
     _write_index(tier, circuit_hash, keys)
-    return Artifacts(tier, circuit_hash, circuit, keys)
+    return Artifacts(tier, circuit_hash, circuit, keys, cached=cache.builds == 0)
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_]{1,128}", re.ASCII)

@@ -34,6 +34,34 @@ def _write_error(exc: OSError, path: Path) -> WriteError:
     return WriteError(code, os.strerror(code) if code else str(exc), str(path))
 
 
+def check_writable(path: Path, *, folder: bool = False) -> None:
+    """Raise :class:`WriteError` naming ``path`` unless it can be written (a file, or with
+    ``folder`` a folder), without creating anything that stays.
+
+    Checks, before any work: an existing ``path`` of the wrong kind (a folder where a file
+    goes, or a file where a folder goes); the nearest existing ancestor is a folder (not a
+    regular file); and a temporary file can be created and removed there (which catches
+    missing permissions and read-only file systems as the real write would).
+    """
+    path = Path(path)
+    if path.exists():
+        if folder and not path.is_dir():
+            raise WriteError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+        if not folder and path.is_dir():
+            raise WriteError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    probe = path if folder and path.is_dir() else path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise WriteError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".zksolv-probe.", suffix=".tmp", dir=probe)
+    except OSError as exc:
+        raise _write_error(exc, path) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` atomically (parent directories are created).
 

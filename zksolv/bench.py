@@ -1,7 +1,7 @@
 """Library entry of ``zksolv bench``: runs ``benchmarks/bench_proving.py`` of this checkout.
 
 The runner lives in ``benchmarks/`` (not an installed package), so it is loaded by path
-from :func:`zksolv.toolchain.project_root`. See ``benchmarks/README.md``.
+from :func:`zksolv.resources.checkout_root`. See ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from zksolv import resources
 from zksolv.errors import ToolchainError
-from zksolv.toolchain import project_root
 
 
 def load_runner() -> ModuleType:
-    """Import ``benchmarks/bench_proving.py`` of the checkout."""
-    path = project_root() / "benchmarks" / "bench_proving.py"
+    """Import ``benchmarks/bench_proving.py`` of the checkout (the wheel does not ship benchmarks/)."""
+    root = resources.checkout_root()
+    if root is None:
+        raise ToolchainError("zksolv bench runs benchmarks/ of a zksolv checkout (not part of the installed "
+                             "package): clone the repository and run it there")
+    path = root / "benchmarks" / "bench_proving.py"
     if not path.is_file():
         raise ToolchainError(f"benchmark runner {path} not found (run zksolv bench from a checkout)")
     spec = importlib.util.spec_from_file_location("zksolv_bench_proving", path)

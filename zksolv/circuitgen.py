@@ -86,8 +86,10 @@ _CONSTANTS: dict[str, int] = {
 
 
 def circuits_dir() -> Path:
-    """The ``circuits/`` directory of this checkout."""
-    return Path(__file__).resolve().parent.parent / "circuits"
+    """The Circom templates: ``circuits/`` of the checkout, or the wheel's copy (:mod:`zksolv.resources`)."""
+    from zksolv import resources
+
+    return resources.circuits_dir()
 
 
 def include_dirs() -> list[Path]:

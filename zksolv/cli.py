@@ -1,10 +1,22 @@
 """The ``zksolv`` command line: a thin click layer over the library.
 
-Exit codes: 0 success (``verify``: proof valid), 1 ``verify``: proof invalid,
-2 bad input or usage (including an output path that cannot be written: not a
-directory, no permission, read-only), 3 toolchain / cache failure or a full /
-failing disk, 4 proof refused (e.g. the account is insolvent). Errors print one
-line naming the field or path, never a traceback and never a private value.
+Exit codes, one meaning each (also in ``zksolv --help`` and the README):
+
+0  success: the command did what it was asked (``verify``: every proof valid;
+   ``prove``: the account meets the rule and the proof is written);
+1  ``verify``: a proof is invalid or malformed;
+2  usage or bad input: a missing or malformed option, file or field, an output
+   path that cannot be written, an option pair that cannot work together
+   (e.g. ``--backend snarkjs`` with development keys);
+3  the environment failed: node / circom / snarkjs, the artifact cache, a
+   missing optional package, a full or failing disk;
+4  no proof: the prover refused (the account does not meet the rule, or its
+   witness disagrees with the reference model);
+5  internal error: a bug in zksolv (please report it);
+130 interrupted (Ctrl-C).
+
+Errors print one line naming the field or path, never a traceback and never a
+private value.
 """
 
 from __future__ import annotations
@@ -22,11 +34,24 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import click
 
 from zksolv.errors import CacheError, InputError, ProofError, ToolchainError, VerificationError, ZksolvError
+from zksolv.progress import step, task_bar
 
 if TYPE_CHECKING:  # the commands import their modules lazily, to start fast
     from zksolv.solidity import TierKey
 
-EXIT_INVALID, EXIT_INPUT, EXIT_TOOLCHAIN, EXIT_REFUSED = 1, 2, 3, 4
+EXIT_INVALID, EXIT_INPUT, EXIT_TOOLCHAIN, EXIT_REFUSED, EXIT_INTERNAL = 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
+
+#: The exit codes as ``zksolv --help`` lists them (the README has the same table; a test keeps them in step).
+EXIT_CODES = {
+    0: "success (verify: every proof valid; prove: solvent, proof written)",
+    EXIT_INVALID: "verify: a proof is invalid or malformed",
+    EXIT_INPUT: "usage or bad input (option, file, field, unwritable output path, option pair)",
+    EXIT_TOOLCHAIN: "environment: node/circom/snarkjs, cache, missing optional package, disk",
+    EXIT_REFUSED: "no proof: the account does not meet the rule (insolvent) or its witness was refused",
+    EXIT_INTERNAL: "internal error (a bug: please report it)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 #: OS errors that say the machine is in trouble (exit 3), not that the user named a bad path (exit 2).
 _ENVIRONMENTAL_ERRNOS = frozenset(
@@ -70,33 +95,75 @@ def error_message(exc: BaseException) -> str:
     return _os_error_message(exc) if isinstance(exc, OSError) else str(exc)
 
 
+def _command_name() -> str:
+    """``zksolv <subcommand>`` of the running command (for messages)."""
+    ctx = click.get_current_context(silent=True)
+    return " ".join(["zksolv", *ctx.command_path.split()[1:]]) if ctx is not None else "zksolv"
+
+
+def _missing_extra(exc: ImportError) -> ZksolvError:
+    """An ImportError of an optional dependency as the error naming its extra; others propagate."""
+    from zksolv.extras import missing_extra
+
+    error = missing_extra(exc, _command_name())
+    if error is None:
+        raise exc
+    return error
+
+
+def needs(extra: str) -> None:
+    """Refuse, before any work, a command whose extra is not installed (names ``pip install 'zksolv[extra]'``)."""
+    from zksolv.extras import require
+
+    require(extra, _command_name())
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """One line for an unexpected exception: its type and where it was raised, not its text
+    (which could hold a private value); ``ZKSOLV_DEBUG=1`` prints the traceback instead."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return (f"internal error ({type(exc).__name__}{where}): a bug in zksolv, please report it "
+            "(ZKSOLV_DEBUG=1 shows the traceback)")
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Map the exception hierarchy to exit codes and one-line messages."""
+    """Map the exception hierarchy to exit codes and one-line messages (see the module docstring):
+    a missing optional dependency is a one-line error naming the extra that provides it (exit 3),
+    an unexpected exception is an internal error (exit 5, never 1, which means an invalid proof)
+    and Ctrl-C exits 130."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import os
+
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except ImportError as exc:
+                raise _missing_extra(exc) from None
         except (ZksolvError, OSError) as exc:
             _fail(error_message(exc), exit_code(exc))
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted", EXIT_INTERRUPTED)
+        except Exception as exc:
+            if os.environ.get("ZKSOLV_DEBUG"):
+                raise
+            _fail(internal_error_message(exc), EXIT_INTERNAL)
 
     return wrapper
 
 
-@contextmanager
-def step(label: str, timings: dict[str, float] | None = None) -> Iterator[None]:
-    """Print ``label ...`` then ``done (1.23 s)`` on stderr; record the time."""
-    click.echo(f"{label} ...", err=True, nl=False)
-    start = time.perf_counter()
-    try:
-        yield
-    except BaseException:
-        click.echo(" failed", err=True)
-        raise
-    elapsed = time.perf_counter() - start
-    if timings is not None:
-        timings[label] = elapsed
-    click.echo(f" done ({elapsed:.2f} s)", err=True)
+def _check_output(path: str | Path | None, *, folder: bool) -> None:
+    """Refuse, before any work, an output path that cannot be written (exit 2, naming the path)."""
+    from zksolv.atomic import check_writable
+
+    if path is not None:
+        check_writable(Path(path), folder=folder)
 
 
 def _emit(data: dict[str, Any], as_json: bool) -> None:
@@ -124,13 +191,18 @@ account_option = click.option("--account", "account_path", required=True, type=c
 json_option = click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 
 
-@click.group()
+def _exit_code_epilog() -> str:
+    lines = "\n".join(f"  {code:<3}  {meaning}" for code, meaning in EXIT_CODES.items())
+    return f"\b\nExit codes:\n{lines}"
+
+
+@click.group(epilog=_exit_code_epilog())
 @click.version_option(package_name="zksolv")
 def main() -> None:
     """Zero-knowledge proofs that an account meets the AVSL maintenance margin."""
     import warnings
 
-    from zksolv.trusted_setup import InsecureSetupWarning
+    from zksolv.errors import InsecureSetupWarning
 
     # the commands print their own one-line warning about development keys
     warnings.filterwarnings("ignore", category=InsecureSetupWarning)
@@ -148,8 +220,10 @@ def market() -> None:
               help="revaluation: publish every instrument's full-repricing risk array over the grid")
 @click.option("--grid", type=click.Choice(["span", "deribit", "paradex", "horizon", "mc"]), default="span",
               show_default=True, help="scenario grid; mc (revaluation only): the Monte-Carlo set (es always uses it)")
-@click.option("--epoch", type=click.IntRange(0, 2**64 - 1), default=1, show_default=True)
-@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--epoch", type=click.IntRange(0, 2**64 - 1), default=1, show_default=True,
+              help="the epoch the market state is for (a proof binds to it)")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="seed of the demo's price history, volatility surface and market-maker book")
 @click.option("--portfolios", type=click.Path(file_okay=False), help="also write the demo accounts into this folder")
 @click.option("--tiers", default=None, metavar="N,N,...",
               help="the venue's accepted one-circuit capacities (size privacy; default 4,16,64)")
@@ -161,12 +235,15 @@ def market() -> None:
 def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolios: str | None, tiers: str | None,
                 chunk_size: int | None, chunk_counts: str | None, as_json: bool) -> None:
     """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets)."""
+    needs("prover")
     from dataclasses import replace
 
     from zksolv.commitments import market_root
     from zksolv.demo import demo_market, demo_portfolios
     from zksolv.venue import DEFAULT_POLICY
 
+    _check_output(out, folder=False)
+    _check_output(portfolios, folder=True)
     venue = replace(DEFAULT_POLICY, **{k: v for k, v in (("tiers", _int_list("--tiers", tiers)),
                                                           ("chunk_size", chunk_size),
                                                           ("chunk_counts", _int_list("--chunk-counts", chunk_counts)))
@@ -225,21 +302,39 @@ def commit(account_path: str, market_path: str, as_json: bool) -> None:
 @account_option
 @market_option
 @click.option("--no-prices", is_flag=True, help="skip the liquidation-price search (faster)")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE.png",
+              help="also draw the margin ratio against each underlying's price (static, delta-weighted and "
+                   "AVSL rules, liquidation prices marked) into this PNG; needs pip install 'zksolv[plots]'")
 @json_option
 @handle_errors
-def report(account_path: str, market_path: str, no_prices: bool, as_json: bool) -> None:
-    """NAV, margins, ratio, liquidation prices, partial liquidation — computed locally."""
+def report(account_path: str, market_path: str, no_prices: bool, plot_path: str | None, as_json: bool) -> None:
+    """NAV, margins, ratio, greeks, liquidation prices, risk modes, rule comparison and partial
+    liquidation, computed locally, as tables (--json: the same figures, exact)."""
+    needs("prover")
     from zksolv.analytics import report as build_report
+    from zksolv.report_format import format_report
 
+    if plot_path is not None:
+        from zksolv.report_plot import require_matplotlib
+
+        if Path(plot_path).suffix.lower() != ".png":
+            raise InputError(f"--plot: {plot_path} must end in .png (the plot is written as a PNG)")
+        _check_output(plot_path, folder=False)
+        require_matplotlib()
     account, market = _load_account(account_path), _load_market(market_path)
     label = "margins and partial liquidation" + ("" if no_prices else ", liquidation prices by repricing")
     with step(f"computing {label}"):
         data = build_report(account, market, with_prices=not no_prices)
+    if plot_path is not None:
+        from zksolv.analytics import ratio_curves
+        from zksolv.report_plot import write_plot
+
+        with step(f"plotting the margin ratio against each underlying's price into {plot_path}"):
+            write_plot(ratio_curves(account, market), Path(plot_path))
     if as_json:
         click.echo(json.dumps(data, indent=1))
     else:
-        for key, value in data.items():
-            click.echo(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+        click.echo(format_report(data))
 
 
 # -------------------------------------------------------------------- setup
@@ -251,16 +346,26 @@ positions_option = click.option("--positions", "n_positions", type=click.IntRang
                                 help="position capacity of the circuit tier (default: smallest that fits)")
 
 
-def _check_route(route: str, ptau: str | None) -> Path | None:
+def _check_route(route: str, ptau: str | None, backend: str | None = None) -> Path | None:
+    """Refuse, before any work, a setup route without its powers of tau (or with one it ignores), and
+    a proving backend that cannot prove with the route's keys; the ``--ptau`` path."""
     if route == "snarkjs" and not ptau:
         raise InputError("--ptau: required with --route snarkjs (a phase-2-prepared powers-of-tau file)")
+    if route != "snarkjs" and ptau:
+        raise InputError(f"--ptau: only with --route snarkjs (the {route} route makes its own keys)")
+    if backend is not None:
+        from prover.backends import check_backend_route
+
+        check_backend_route(backend, route)
     return Path(ptau) if ptau else None
 
 
 @main.command()
 @market_option
 @click.option("--positions", "n_positions", type=click.IntRange(1, 1024), default=None,
-              help="one tier of this position capacity (default: every tier the venue accepts)")
+              help="only the tier of this position capacity, one the venue accepts (default: every tier it "
+                   "accepts); `zksolv prove` picks the smallest tier that holds the book, or this one with the "
+                   "same --positions")
 @click.option("--chunks", "with_chunks", is_flag=True,
               help="also the venue's chunk circuit and the final circuit (books beyond its largest tier)")
 @click.option("--keys-out", type=click.Path(file_okay=False),
@@ -277,22 +382,26 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
     By default every one-circuit tier of the venue's policy (the market's "venue"
     section); with --chunks also its chunk and final circuits.
     """
+    needs("prover")
     from zksolv.artifacts import build_artifacts
     from zksolv.atomic import atomic_write_text
     from zksolv.circuitgen import ChunkTier, FinalTier, Tier
 
     ptau_path = _check_route(route, ptau)
+    _check_output(keys_out, folder=True)
     state = _load_market(market_path)
+    # the tiers `zksolv prove` picks from: a capacity the venue does not accept would never be used
+    _check_venue_options(state.venue, n_positions, None, None)
     capacities = (n_positions,) if n_positions is not None else state.venue.tiers
     shapes: list[Any] = [Tier.for_market(state, c) for c in capacities]
     if with_chunks:
         shapes += [ChunkTier.for_market(state, state.venue.chunk_size), FinalTier.for_market(state)]
-    if keys_out is not None:
-        _check_writable_dir(Path(keys_out), "--keys-out")
     rows = []
     for shape in shapes:
-        with step(f"compiling {shape.name} and running the {route} setup"):
+        with step(f"compiling {shape.name} and running the {route} setup") as shown:
             art = build_artifacts(shape, route, ptau=ptau_path)
+            if art.cached:
+                shown.note("cached")
         if art.keys.insecure:
             click.echo(f"warning: {art.keys.warning}", err=True)
         row = {"tier": shape.name, "circuit_hash": art.circuit_hash, "constraints": art.circuit.n_constraints,
@@ -303,19 +412,6 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
             row["exported_key"] = str(exported)
         rows.append(row)
     _emit(rows[0] if n_positions is not None and not with_chunks else {"circuits": rows}, as_json)
-
-
-def _check_writable_dir(folder: Path, option: str) -> None:
-    """Refuse, before any work, an output folder that cannot be created or written."""
-    import os
-
-    probe = folder
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise InputError(f"{option}: {folder} cannot be a folder ({probe} is a file)")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"{option}: {folder} is not writable")
 
 
 # -------------------------------------------------------------------- prove
@@ -334,7 +430,9 @@ def _check_writable_dir(folder: Path, option: str) -> None:
 @click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
               help="prove the chunks on a Ray cluster (ADDRESS, or 'local' to start one here); "
                    "needs pip install 'zksolv[ray]'")
-@click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True)
+@click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True,
+              help="arkworks (groth16py, in-process) proves with either route's keys; snarkjs (node) needs "
+                   "--route snarkjs")
 @route_option
 @ptau_option
 @click.option("--resident", type=click.Choice(["auto", "require", "off"]), default="auto", show_default=True,
@@ -353,23 +451,24 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     (a chunk proof per 64 positions plus a final proof, in parallel); the
     commitment is the same either way.
     """
+    needs("prover")
     from prover.prove import prove as make_proof
 
     from zksolv.venue import bucket
 
-    ptau_path = _check_route(route, ptau)
+    ptau_path = _check_route(route, ptau, backend)
     if n_positions is not None and (chunk_size is not None or n_chunks is not None):
         raise InputError("--positions: one circuit's capacity; it excludes --chunk-size and --chunks")
     if chunk_size is not None and chunk_size % 8:
         raise InputError("--chunk-size: must be a multiple of 8 (the commitment's entry block)")
+    _check_output(out, folder=True)
     state, account = _load_market(market_path), _load_account(account_path)
     _check_venue_options(state.venue, n_positions, chunk_size, n_chunks)
-    _check_writable_dir(Path(out), "--out")
     timings: dict[str, float] = {}
     bundle = make_proof(account, state, n_positions=n_positions,
                         chunk_size=chunk_size, n_chunks=n_chunks, workers=workers, ray_address=ray_address,
                         backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings),
-                        task_progress=_task_bar(), resident=resident, witness_engine=witness_engine,
+                        task_progress=task_bar(), resident=resident, witness_engine=witness_engine,
                         note=lambda line: click.echo(f"note: {line}", err=True))
     paths = bundle.save(out)
     if bundle.statement.insecure_setup:
@@ -398,21 +497,6 @@ def _check_venue_options(venue: Any, n_positions: int | None, chunk_size: int | 
         raise InputError(f"{option}: {exc}") from None
 
 
-def _task_bar() -> Callable[[int, int], None] | None:
-    """A one-line ``proofs done/total`` counter on a terminal's stderr (nothing when not a terminal)."""
-    if not sys.stderr.isatty():
-        return None
-    start = time.perf_counter()
-
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // total
-        click.echo(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} proofs "
-                   f"({time.perf_counter() - start:.0f} s)", err=True, nl=done == total)
-
-    return show
-
-
 # ------------------------------------------------------------------- prover
 @main.group()
 def prover() -> None:
@@ -432,6 +516,7 @@ def prover() -> None:
 @handle_errors
 def prover_start(max_keys: int, idle_timeout: float, as_json: bool) -> None:
     """Start the resident prover in the background (no-op if it runs)."""
+    needs("prover")
     from prover import daemon
 
     info = daemon.start(max_keys=max_keys, idle_timeout=idle_timeout)
@@ -470,13 +555,32 @@ def prover_status(as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------- verify
+def _json_error_line(reason: str, code: int) -> str:
+    """The one JSON line ``verify --json`` prints for an error that stops it (exit 2, 3 or 5)."""
+    return json.dumps({"status": "error", "valid": False, "reason": reason, "exit_code": code})
+
+
+class _JsonErrorCommand(click.Command):
+    """A command whose usage errors (an unknown option, a bad choice) also print the JSON error
+    line when ``--json`` is among its arguments, so a script reading stdout always gets JSON."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        wants_json = "--json" in args
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if wants_json:
+                click.echo(_json_error_line(exc.format_message(), EXIT_INPUT))
+            raise
+
+
 #: Submissions handed to one verify_many call (one batch; the progress bar moves per chunk).
 _VERIFY_CHUNK = {"python": 64, "native": 2048, "auto": 2048, "py_ecc": 16}
 _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the venue's published key set), --vk FILE "
                "(one key), or --dev-key for this machine's own development keys (NOT FOR REAL FUNDS)")
 
 
-@main.command()
+@main.command(cls=_JsonErrorCommand)
 @click.option("--proof", "proof_dirs", multiple=True, type=click.Path(file_okay=False),
               help="a folder written by `zksolv prove` (repeatable)")
 @click.option("--proofs", "proofs_root", type=click.Path(file_okay=False),
@@ -510,12 +614,20 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
     Under --json every outcome is a JSON line, errors included.
     """
     try:
-        _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, dev_key, commitment, commitments_path, backend,
-                workers, as_json)
+        try:
+            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, dev_key, commitment, commitments_path,
+                    backend, workers, as_json)
+        except ImportError as exc:
+            raise _missing_extra(exc) from None
     except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
         if as_json:
-            click.echo(json.dumps({"status": "error", "valid": False, "reason": error_message(exc),
-                                   "exit_code": exit_code(exc)}))
+            click.echo(_json_error_line(error_message(exc), exit_code(exc)))
+        raise
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug: handle_errors exits 5; the JSON line says so too
+        if as_json:
+            click.echo(_json_error_line(internal_error_message(exc), EXIT_INTERNAL))
         raise
 
 
@@ -525,7 +637,14 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     from verifier.proof_io import load_verification_key
     from verifier.verify import verify_many
 
+    if backend == "native":
+        needs("keeper-native")
     folders = _proof_folders(proof_dirs, proofs_root)
+    if backend == "native":
+        from verifier import native
+
+        if not native.available():  # a missing package is the environment (exit 3), checked before any work
+            raise ToolchainError("--backend native: groth16py is not installed (pip install 'zksolv[keeper-native]')")
     if market_path is None:
         raise InputError("--market: required (the market state JSON of the epoch the proofs are for)")
     given = [name for name, value in (("--vk", vk_path), ("--keys", keys_dir), ("--dev-key", dev_key)) if value]
@@ -716,6 +835,13 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None,
             path, setup, insecure = trust.key(Tier.for_market(state, statement.capacity), statement.tier,
                                               statement.circuit_hash, state)
     except (VerificationError, ZksolvError) as exc:
+        dev_key = trust.vk_path is None and trust.keys_dir is None
+        if isinstance(exc, CacheError) and dev_key and statement.setup_route != "dev":
+            # no local development key for a proof made with another route's keys: say that, for this proof
+            return None, row, Verdict(False, "verification key of another setup: the statement says the proof was "
+                                             f"made with keys of the {statement.setup_route} setup route; --dev-key "
+                                             "checks this machine's development setup: verify with the venue's key "
+                                             "(--keys DIR or --vk FILE)", epoch=state.epoch)
         if isinstance(exc, CacheError):
             raise
         return None, row, Verdict(False, str(exc), epoch=state.epoch)
@@ -746,11 +872,11 @@ def _prepared(vk_json: Any) -> Any:
 
 
 def _local_circuit_hash(tier: Any) -> str:
-    """This checkout's circuit hash for ``tier`` (the circuit sources must be present)."""
+    """This installation's circuit hash for ``tier`` (the circuit sources must be present)."""
     from zksolv.circuitgen import circuit_source_hash, circuits_dir
 
     if not any(circuits_dir().glob("*.circom")):
-        raise CacheError(f"no circuit sources in {circuits_dir()}: run zksolv from its checkout, or pass --vk")
+        raise CacheError(f"no circuit sources in {circuits_dir()}: reinstall zksolv, or pass --vk / --keys")
     return circuit_source_hash(tier)
 
 
@@ -782,6 +908,7 @@ def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs:
         raise InputError(f"{', '.join(given)}: give one of {_EXPORT_SOURCES}")
     if not given:
         raise InputError(f"the tiers to accept: give {_EXPORT_SOURCES}")
+    _check_output(out, folder=True)
     skipped: dict[str, str] = {}
     if keys_dir is not None:
         tiers, skipped = tier_keys_from_folder(keys_dir)
@@ -861,8 +988,11 @@ def _export_for_proof(proof_dir: Path) -> TierKey:
               help="working folder for the demo's files")
 @click.option("--account", "account_name", default="short_strangle", show_default=True,
               help="which demo portfolio to prove")
-@click.option("--mode", type=click.Choice(["stress", "es", "var", "revaluation"]), default="stress", show_default=True)
-@click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True)
+@click.option("--mode", type=click.Choice(["stress", "es", "var", "revaluation"]), default="stress", show_default=True,
+              help="the demo market's risk mode (the margin the proof shows)")
+@click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True,
+              help="proving backend; the demo's development keys prove with arkworks only (snarkjs needs "
+                   "`zksolv setup --route snarkjs --ptau FILE` and `zksolv prove --route snarkjs`)")
 @handle_errors
 def demo(out: str, account_name: str, mode: str, backend: str) -> None:
     """Market -> account commitment -> setup -> prove -> verify, with timings.
@@ -870,13 +1000,18 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
     Uses the development setup (NOT FOR REAL FUNDS). Also shows that an
     insolvent account is refused and that the proof fails for the next epoch.
     """
+    needs("prover")
     from dataclasses import replace
 
     from prover.prove import prove as make_proof
     from verifier.verify import verify as check
     from zksolv.commitments import account_commitment_of, market_root
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.demo import DEMO_ACCOUNTS, demo_market, demo_portfolios
 
+    if account_name not in DEMO_ACCOUNTS:
+        raise InputError(f"--account: unknown demo portfolio {account_name!r} (choose from {', '.join(DEMO_ACCOUNTS)})")
+    _check_route("dev", None, backend)  # the demo proves with the development setup
+    _check_output(out, folder=True)
     folder = Path(out)
     timings: dict[str, float] = {}
     with step("1. oracle: demo market and its market_root", timings):
@@ -884,8 +1019,6 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
         root = market_root(state)
         state.save(folder / "market.json")
     books = demo_portfolios(state)
-    if account_name not in books:
-        raise InputError(f"--account: unknown demo portfolio (choose from {sorted(books)})")
     account = books[account_name]
     account.save(folder / "account.json")
     with step("2. trader: account commitment", timings):
@@ -912,7 +1045,9 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
     for label, seconds in timings.items():
         click.echo(f"  {seconds:8.2f}  {label}")
     click.echo(f"files in {folder}/ (development keys: NOT FOR REAL FUNDS)")
-    sys.exit(0 if verdict.valid and not replay.valid else EXIT_INVALID)
+    if replay.valid:  # a proof accepted for another epoch: a bug in zksolv, not an invalid proof
+        _fail("the proof verified for the next epoch too: replay protection is broken", EXIT_INTERNAL)
+    sys.exit(0 if verdict.valid else EXIT_INVALID)
 
 
 
@@ -924,8 +1059,11 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
 @handle_errors
 def bench(quick: bool, out: Path | None) -> None:
     """Benchmark compile, setup, witness, prove and verify per portfolio size (JSON + plots)."""
+    needs("prover")
+    needs("plots")
     from zksolv.bench import run_bench, summary
 
+    _check_output(out, folder=True)
     click.echo(summary(run_bench(quick, out)))
 
 

@@ -346,6 +346,12 @@ def _qty(x: float) -> int:
     return fp.from_float(x, fp.QTY_SCALE)
 
 
+#: The names of :func:`demo_portfolios`, in its order (the CLI checks ``--account`` against them
+#: before building anything).
+DEMO_ACCOUNTS = ("covered_call", "short_strangle", "delta_neutral", "calendar_spread", "market_maker",
+                 "naked_short_insolvent", "overlevered_perp")
+
+
 def demo_portfolios(market: MarketState, seed: int = 7) -> dict[str, Account]:
     """Named demo accounts for ``market`` (built by :func:`demo_market`).
 

@@ -31,3 +31,11 @@ class ProofError(ZksolvError):
 
 class VerificationError(ZksolvError):
     """A proof is malformed or bound to another market, epoch or account."""
+
+
+class InsecureSetupWarning(UserWarning):
+    """Emitted whenever development (single-party) keys are created or loaded.
+
+    Defined here (re-exported by :mod:`zksolv.trusted_setup`) so that the CLI can
+    silence it without importing the setup code, which no keeper needs.
+    """

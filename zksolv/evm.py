@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from zksolv.errors import InputError, ToolchainError
-from zksolv.toolchain import run_node
+from zksolv.toolchain import node_script, run_node
 
 SOLC_VERSION = "0.8.28"
 OPTIMIZER_RUNS = 200
@@ -46,10 +46,6 @@ FLOOR_GAS_PER_TOKEN = 10  # EIP-7623 (Prague)
 
 _ERROR_STRING = "08c379a0"  # Error(string)
 _PANIC = "4e487b71"  # Panic(uint256)
-
-
-def _js(name: str) -> Path:
-    return Path(__file__).resolve().parent / "js" / name
 
 
 @dataclass(frozen=True)
@@ -88,7 +84,7 @@ def compile_solidity(
     key = hashlib.sha256(payload.encode()).hexdigest()
     if key in _COMPILE_CACHE:
         return _COMPILE_CACHE[key]
-    proc = run_node([_js("compile_solidity.mjs")], timeout=300, what=f"solc-js {SOLC_VERSION} compile", stdin=payload)
+    proc = run_node([node_script("compile_solidity.mjs")], timeout=300, what=f"solc-js {SOLC_VERSION} compile", stdin=payload)
     try:
         out = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -292,7 +288,7 @@ class EvmScript:
     def run(self, *, timeout: float = 600) -> dict[str, StepResult]:
         """Execute every step in order in one EVM; results by label, in step order."""
         payload = json.dumps({"hardfork": self.hardfork, "steps": self._steps})
-        proc = run_node([_js("evm_run.mjs")], timeout=timeout, what="@ethereumjs/evm run", stdin=payload)
+        proc = run_node([node_script("evm_run.mjs")], timeout=timeout, what="@ethereumjs/evm run", stdin=payload)
         try:
             out = json.loads(proc.stdout)
         except json.JSONDecodeError:

@@ -32,6 +32,7 @@ On a move ``S0 -> S'`` of the underlying:
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -80,14 +81,24 @@ def option_total_vols(market: MarketState, options: list[int]) -> tuple[np.ndarr
     return w, np.divide(vega, unit_vega, out=np.zeros_like(vega), where=unit_vega > 1e-12)
 
 
-def reprice_underlying(market: MarketState, underlying: int, multiplier: int) -> MarketState:
-    """The market with underlying ``underlying``'s spot times ``multiplier / 1e6``."""
+def _options_on(market: MarketState, underlying: int) -> list[int]:
+    """Indices of the listed options on ``underlying``."""
+    return [i for i, ins in enumerate(market.instruments) if ins.underlying == underlying and ins.kind.is_option]
+
+
+def reprice_underlying(market: MarketState, underlying: int, multiplier: int, *,
+                       total_vols: tuple[np.ndarray, np.ndarray] | None = None) -> MarketState:
+    """The market with underlying ``underlying``'s spot times ``multiplier / 1e6``.
+
+    ``total_vols``: :func:`option_total_vols` of the options on ``underlying`` in ``market``,
+    when the caller already has them (:func:`cached_repricer`); backed out here otherwise.
+    """
     und = market.underlyings[underlying]
     new_spot_raw = max(1, fp.round_half_away(und.spot * multiplier, fp.RATIO_SCALE))
     new_spot = new_spot_raw / fp.PRICE_SCALE
     instruments = list(market.instruments)
-    options = [i for i, ins in enumerate(instruments) if ins.underlying == underlying and ins.kind.is_option]
-    w, sqrt_tau = option_total_vols(market, options)
+    options = _options_on(market, underlying)
+    w, sqrt_tau = option_total_vols(market, options) if total_vols is None else total_vols
     if options:
         strike = np.array([instruments[i].strike / fp.PRICE_SCALE for i in options])
         kind = np.array([instruments[i].kind.code for i in options])
@@ -135,3 +146,18 @@ def reprice_underlying(market: MarketState, underlying: int, multiplier: int) ->
     pnl = dict(zip(options, arrays))
     return replace(moved, instruments=tuple(
         replace(ins, pnl=pnl.get(i, moves)) if ins.underlying == underlying else ins for i, ins in enumerate(instruments)))
+
+
+def cached_repricer() -> Callable[[MarketState, int, int], MarketState]:
+    """:func:`reprice_underlying` that backs the options' total vols out of each published market
+    once per underlying (the bisection of :func:`implied_total_vol` is most of a repricing's
+    cost), for searches and curves that reprice the same market many times. Same results."""
+    vols: dict[tuple[int, int], tuple[MarketState, tuple[np.ndarray, np.ndarray]]] = {}
+
+    def reprice(market: MarketState, underlying: int, multiplier: int) -> MarketState:
+        known = vols.get((id(market), underlying))
+        if known is None or known[0] is not market:
+            known = vols[(id(market), underlying)] = (market, option_total_vols(market, _options_on(market, underlying)))
+        return reprice_underlying(market, underlying, multiplier, total_vols=known[1])
+
+    return reprice

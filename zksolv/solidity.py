@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from zksolv import resources
 from zksolv.atomic import atomic_write_text
 from zksolv.errors import InputError
 from zksolv.evm import CompiledContract, EvmScript, Ref, compile_solidity
-from zksolv.toolchain import node_module_path, project_root, run_node
+from zksolv.toolchain import node_module_path, node_script, run_node
 
 #: Contract name of the rendered verifier (snarkjs' template name).
 VERIFIER_CONTRACT = "Groth16Verifier"
@@ -52,13 +53,9 @@ REGISTRY_CONSTRUCTOR = "constructor((uint256 capacity, address verifier, address
 _LABEL = re.compile(r"^[0-9A-Za-z_.:-]{1,128}$")
 
 
-def _js(name: str) -> Path:
-    return Path(__file__).resolve().parent / "js" / name
-
-
 def registry_source_path() -> Path:
-    """Path of the hand-written ``contracts/SolvencyRegistry.sol``."""
-    return project_root() / "contracts" / "SolvencyRegistry.sol"
+    """Path of the hand-written ``contracts/SolvencyRegistry.sol`` (the checkout's, or the wheel's copy)."""
+    return resources.contracts_dir() / "SolvencyRegistry.sol"
 
 
 def _check_vk(vk: Mapping[str, Any]) -> None:
@@ -125,7 +122,7 @@ def render_verifier(vk: Mapping[str, Any], *, circuit_hash: str | None = None, t
     _check_vk(vk)
     template = node_module_path("snarkjs", "templates", "verifier_groth16.sol.ejs")
     proc = run_node(
-        [_js("render_verifier.mjs"), template],
+        [node_script("render_verifier.mjs"), template],
         timeout=60,
         what="render Solidity verifier (snarkjs template)",
         stdin=json.dumps(vk),

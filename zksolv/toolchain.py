@@ -2,12 +2,17 @@
 
 Everything goes through :func:`run_node` with argument lists (never shell
 strings), a timeout, and errors that say what is missing. The pinned npm
-packages (``package.json`` + ``package-lock.json`` at the project root) are
-installed with ``npm ci`` on first use by :func:`ensure_node_modules`.
+packages (``package.json`` + ``package-lock.json``) are installed with ``npm
+ci`` on first use by :func:`ensure_node_modules`: in a checkout into
+``node_modules/`` at its root (what ``scripts/bootstrap.sh`` does), for an
+installed wheel into the user cache, ``<cache>/node/<lock hash>/`` (see
+:mod:`zksolv.resources`), shared by every later run with the same lock file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -19,36 +24,55 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
-from zksolv.atomic import atomic_write_text, fsync_tree
+from zksolv import resources
+from zksolv.atomic import atomic_write_bytes, atomic_write_text, fsync_tree
 from zksolv.errors import ProofError, ToolchainError
 
 if TYPE_CHECKING:
     from zksolv.cache import ArtifactCache
 
 MIN_NODE_MAJOR = 18
+#: Marker in ``node_modules`` recording the sha256 of the lock file it was installed from.
+LOCK_MARKER = ".zksolv-lock-sha256"
+
+
+def _manifest_dir() -> Path:
+    """The folder whose ``package.json`` / ``package-lock.json`` pin the toolchain:
+    ``$ZKSOLV_HOME``, the checkout's root, or the wheel's package data."""
+    env = os.environ.get("ZKSOLV_HOME")
+    root = Path(env) if env else resources.source_root()
+    if not (root / "package.json").is_file() or not (root / "package-lock.json").is_file():
+        where = "ZKSOLV_HOME" if env else "the zksolv installation"
+        raise ToolchainError(f"package.json / package-lock.json not found under {root} ({where}): "
+                             "reinstall zksolv or fix ZKSOLV_HOME")
+    return root
 
 
 def project_root() -> Path:
-    """The directory holding ``package.json`` (the zksolv checkout).
+    """The directory holding the toolchain's ``package.json``, ``package-lock.json`` and ``node_modules``.
 
-    ``ZKSOLV_HOME`` overrides it; otherwise it is the parent of the package.
+    ``ZKSOLV_HOME`` overrides it; in a checkout it is the checkout's root (its
+    ``node_modules`` installed by ``scripts/bootstrap.sh``); outside one (an
+    installed wheel) it is ``<cache>/node/<first 16 hex of the lock file's sha256>``
+    in the user cache (:func:`zksolv.cache.cache_dir`), which
+    :func:`ensure_node_modules` fills on first use — never site-packages.
     """
-    env = os.environ.get("ZKSOLV_HOME")
-    root = Path(env) if env else Path(__file__).resolve().parent.parent
-    if not (root / "package.json").is_file():
-        raise ToolchainError(
-            f"package.json not found under {root}: run zksolv from its checkout or set ZKSOLV_HOME"
-        )
-    return root
+    source = _manifest_dir()
+    if os.environ.get("ZKSOLV_HOME") or resources.checkout_root() is not None:
+        return source
+    from zksolv.cache import cache_dir
+
+    return cache_dir() / "node" / _lock_digest(source)[:16]
 
 
 def node_binary() -> str:
     """Path of ``node`` (>= 18), or a :class:`ToolchainError` saying how to get it."""
     node = shutil.which("node")
     if node is None:
-        raise ToolchainError(f"node not found — install Node {MIN_NODE_MAJOR}+ (e.g. apt-get install nodejs)")
+        raise ToolchainError(f"node not found — install Node {MIN_NODE_MAJOR}+ and npm (e.g. apt-get install nodejs npm): "
+                             "zksolv runs the pinned circom2/snarkjs under node")
     return _checked_node(node)
 
 
@@ -65,8 +89,9 @@ def _checked_node(node: str) -> str:
     return node
 
 
-def _lock_digest(root: Path) -> str:
-    return hashlib.sha256((root / "package-lock.json").read_bytes()).hexdigest()
+def _lock_digest(root: Path | None = None) -> str:
+    """sha256 of the pinned ``package-lock.json`` (of ``root``, default :func:`_manifest_dir`)."""
+    return hashlib.sha256(((root or _manifest_dir()) / "package-lock.json").read_bytes()).hexdigest()
 
 
 def _installed_matches_lock(root: Path) -> bool:
@@ -86,44 +111,143 @@ def _installed_matches_lock(root: Path) -> bool:
         return False
 
 
+def _marker_matches(modules: Path, digest: str) -> bool:
+    marker = modules / LOCK_MARKER
+    try:
+        return marker.is_file() and marker.read_text().strip() == digest
+    except OSError:
+        return False
+
+
 def ensure_node_modules() -> Path:
     """Install the pinned npm packages with ``npm ci`` unless already current.
 
     A marker file records the hash of ``package-lock.json`` the modules were
     installed from, so a changed lock file reinstalls and an unchanged one
-    costs nothing. Returns the ``node_modules`` directory.
+    costs nothing. In a checkout (or ``ZKSOLV_HOME``) they go to its
+    ``node_modules``; an installed wheel installs them once per lock file into
+    ``<cache>/node/<lock hash>/`` (:func:`project_root`), under a lock so that
+    concurrent first runs install once, and renamed into place only when
+    complete. Returns the ``node_modules`` directory.
     """
+    source = _manifest_dir()
     root = project_root()
     modules = root / "node_modules"
-    marker = modules / ".zksolv-lock-sha256"
-    digest = _lock_digest(root)
-    if marker.is_file() and marker.read_text().strip() == digest:
+    digest = _lock_digest(source)
+    if _marker_matches(modules, digest):
+        return modules
+    if root != source:
+        _install_into_cache(source, root, digest)
         return modules
     if _installed_matches_lock(root):
         # installed by an earlier `npm ci` outside zksolv: record it instead of
         # reinstalling (npm ci deletes node_modules, which other processes may be using)
-        atomic_write_text(marker, digest + "\n")
+        atomic_write_text(modules / LOCK_MARKER, digest + "\n")
         return modules
+    _npm_ci(root, root)
+    atomic_write_text(modules / LOCK_MARKER, digest + "\n")
+    return modules
+
+
+def _npm() -> str:
+    """Path of ``npm`` (after checking node), or a :class:`ToolchainError` naming what to install."""
     node_binary()
     npm = shutil.which("npm")
     if npm is None:
-        raise ToolchainError("npm not found — install npm (it ships with Node 18+)")
+        raise ToolchainError("npm not found — install npm (it ships with Node 18+, e.g. apt-get install npm): "
+                             "zksolv installs its pinned circom2/snarkjs with `npm ci` on first use")
+    return npm
+
+
+def _npm_ci(cwd: Path, target: Path) -> None:
+    """``npm ci`` in ``cwd``; ``target`` names the destination in messages."""
+    npm = _npm()
     try:
         proc = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=root, capture_output=True, text=True, timeout=900,
+            cwd=cwd, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:
-        raise ToolchainError("npm ci timed out after 900 s") from None
+        raise ToolchainError(f"npm ci (into {target}) timed out after 900 s") from None
+    except OSError as exc:
+        raise ToolchainError(f"npm ci (into {target}): could not start npm ({exc})") from None
     if proc.returncode != 0:
-        raise ToolchainError(f"npm ci failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    atomic_write_text(marker, digest + "\n")
-    return modules
+        raise ToolchainError(f"npm ci (into {target}) failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+
+
+@contextlib.contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _install_into_cache(source: Path, root: Path, digest: str) -> None:
+    """``npm ci`` of ``source``'s lock file into a staging folder renamed to ``root`` when complete.
+
+    An exclusive lock (``<root>.lock``) makes concurrent first runs install once;
+    the others wait and reuse. A half-installed or stale ``root`` is replaced.
+    """
+    try:
+        with _flock(root.with_name(root.name + ".lock")):
+            if _marker_matches(root / "node_modules", digest):
+                return
+            staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".installing", dir=root.parent))
+            try:
+                for name in ("package.json", "package-lock.json"):
+                    shutil.copyfile(source / name, staging / name)
+                _npm_ci(staging, root)
+                atomic_write_text(staging / "node_modules" / LOCK_MARKER, digest + "\n")
+                os.chmod(staging, 0o755)
+                if root.exists():
+                    trash = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".old", dir=root.parent))
+                    os.rename(root, trash / "old")
+                    os.rename(staging, root)
+                    shutil.rmtree(trash, ignore_errors=True)
+                else:
+                    os.rename(staging, root)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+    except OSError as exc:
+        raise ToolchainError(f"cannot install the node toolchain into {root}: {exc.strerror or exc}") from None
 
 
 def node_module_path(*parts: str) -> Path:
     """Path inside the installed ``node_modules`` (installing first if needed)."""
     return ensure_node_modules().joinpath(*parts)
+
+
+def node_script(name: str) -> Path:
+    """Path of zksolv's node script ``zksolv/js/<name>``, placed where node resolves the pinned packages.
+
+    Node resolves an ES module's imports (``import solc from "solc"``) from the
+    script's own folder upwards, never through ``NODE_PATH``: in a checkout the
+    script already sits below the root's ``node_modules``; for an installed wheel
+    it is copied (when missing or different) to ``<project root>/js/``.
+    """
+    source = resources.js_dir() / name
+    modules = ensure_node_modules()
+    root = modules.parent
+    if source.resolve().is_relative_to(root.resolve()):
+        return source
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ToolchainError(f"zksolv's node script {source} is missing ({exc.strerror}): reinstall zksolv") from None
+    target = root / "js" / name
+    try:
+        current = target.read_bytes() if target.is_file() else None
+    except OSError:
+        current = None
+    if current != data:
+        atomic_write_bytes(target, data)
+    return target
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -555,7 +679,7 @@ def compile_cached(
     cache = cache or ArtifactCache()
     search = [*(Path(d).resolve() for d in include_dirs), ensure_node_modules()]
     parts: list[str | bytes | int | Path] = [
-        "circom-compile", circom2_version(), _lock_digest(project_root()), optimize, source.name, *extra_key,
+        "circom-compile", circom2_version(), _lock_digest(), optimize, source.name, *extra_key,
     ]
     for i, f in enumerate(circom_sources(source, search)):
         parts += [f"file{i}", f]

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from zksolv.cache import ArtifactCache, content_key, file_sha256
-from zksolv.errors import ToolchainError
+from zksolv.errors import InsecureSetupWarning, ToolchainError
 from zksolv.toolchain import CompiledCircuit, read_binfile_sections, read_r1cs_header, snarkjs, snarkjs_version
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,6 @@ INFO_FILE = "setup.json"
 
 # phase-2 timeouts: generous, prepare phase2 grows steeply with the power
 _SETUP_TIMEOUT = 3 * 3600.0
-
-
-class InsecureSetupWarning(UserWarning):
-    """Emitted whenever development (single-party) keys are created or loaded."""
 
 
 @dataclass(frozen=True)

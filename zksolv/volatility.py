@@ -59,15 +59,21 @@ Every input is a committed integer (alpha in the params header, ``vol_ema``
 and the ``iv_*`` quotes in ``underlyings_hash``), so V is reproducible bit for
 bit. ``normalise=True`` is for analysis only: a published V must use the
 plain risk-reversal skew, or the keeper's audit rejects the state.
+
+numpy is imported only by the float functions (realised vol, EMA paths): the
+fixed-point ones above are what a keeper's market audit runs, and a keeper's
+install has no numpy.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from zksolv import fixedpoint as fp
 from zksolv.errors import InputError
@@ -94,8 +100,18 @@ RISKMETRICS_LAMBDA = 0.94
 RISKMETRICS_LAMBDA_EXACT = Fraction(47, 50)
 
 
+def _is_number(value: Any) -> bool:
+    """int, float or a numpy integer / floating scalar (not bool); never imports numpy itself."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    np = sys.modules.get("numpy")  # a numpy scalar exists only once numpy is imported
+    return np is not None and isinstance(value, (np.integer, np.floating))
+
+
 def _finite(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_number(value):
         raise InputError(f"{name}: expected a number, got {type(value).__name__}")
     x = float(value)
     if not math.isfinite(x):
@@ -111,6 +127,8 @@ def _nonneg(name: str, value: Any) -> float:
 
 
 def _array(name: str, values: Any, *, min_len: int, positive: bool = False, nonneg: bool = False) -> np.ndarray:
+    import numpy as np
+
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -185,6 +203,8 @@ def ema_series(
     numpy.ndarray
         ``e_t`` for every t, same units as ``values``.
     """
+    import numpy as np
+
     x = _array("values", values, min_len=1)
     d = ema_decay(lam=lam, halflife=halflife, span=span)
     out = np.empty_like(x)
@@ -237,6 +257,8 @@ def ema_fixed(history: Sequence[int], lam: Fraction = RISKMETRICS_LAMBDA_EXACT) 
 # ------------------------------------------------------------- realised vol
 def log_returns(prices: Sequence[float] | np.ndarray) -> np.ndarray:
     """``ln(P_t / P_{t-1})`` for a positive price path (length >= 2)."""
+    import numpy as np
+
     p = _array("prices", prices, min_len=2, positive=True)
     return np.diff(np.log(p))
 
@@ -262,6 +284,8 @@ def realised_vol(
     float
         Annualised vol as a fraction (0.55 = 55 vol points).
     """
+    import numpy as np
+
     ppy = _finite("periods_per_year", periods_per_year)
     if ppy <= 0:
         raise InputError("periods_per_year: must be positive")
@@ -283,6 +307,8 @@ def rolling_realised_vol(
     Returns ``len(prices) - window`` vols, oldest first: the vol history an
     oracle publishes as ``Underlying.vol_history``.
     """
+    import numpy as np
+
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
         raise InputError("window: must be a positive integer")
     ppy = _finite("periods_per_year", periods_per_year)
