@@ -22,7 +22,6 @@ rebuilt, never used.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -34,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from zksolv.atomic import atomic_write_text, fsync_tree
+from zksolv.atomic import atomic_write_text, exclusive_lock, fsync_tree
 from zksolv.errors import CacheError
 
 log = logging.getLogger(__name__)
@@ -156,17 +155,8 @@ class ArtifactCache:
         verify_manifest(path)
         return path
 
-    @contextlib.contextmanager
-    def _lock(self, kind: str, key: str) -> Iterator[None]:
-        lock_path = self.path_for(kind, key).with_name(key + ".lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def _lock(self, kind: str, key: str) -> contextlib.AbstractContextManager[None]:
+        return exclusive_lock(self.path_for(kind, key).with_name(key + ".lock"))
 
     def get_or_build(self, kind: str, key: str, builder: Callable[[Path], None]) -> Path:
         """Return the directory of entry ``kind/key``, building it with ``builder(staging)`` if needed.

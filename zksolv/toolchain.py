@@ -11,8 +11,6 @@ installed wheel into the user cache, ``<cache>/node/<lock hash>/`` (see
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import hashlib
 import json
@@ -24,10 +22,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from zksolv import resources
-from zksolv.atomic import atomic_write_bytes, atomic_write_text, fsync_tree
+from zksolv.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir
 from zksolv.errors import ProofError, ToolchainError
 
 if TYPE_CHECKING:
@@ -175,18 +173,6 @@ def _npm_ci(cwd: Path, target: Path) -> None:
         raise ToolchainError(f"npm ci (into {target}) failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
 
 
-@contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def _install_into_cache(source: Path, root: Path, digest: str) -> None:
     """``npm ci`` of ``source``'s lock file into a staging folder renamed to ``root`` when complete.
 
@@ -194,7 +180,7 @@ def _install_into_cache(source: Path, root: Path, digest: str) -> None:
     the others wait and reuse. A half-installed or stale ``root`` is replaced.
     """
     try:
-        with _flock(root.with_name(root.name + ".lock")):
+        with exclusive_lock(root.with_name(root.name + ".lock")):
             if _marker_matches(root / "node_modules", digest):
                 return
             staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".installing", dir=root.parent))
@@ -204,13 +190,7 @@ def _install_into_cache(source: Path, root: Path, digest: str) -> None:
                 _npm_ci(staging, root)
                 atomic_write_text(staging / "node_modules" / LOCK_MARKER, digest + "\n")
                 os.chmod(staging, 0o755)
-                if root.exists():
-                    trash = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".old", dir=root.parent))
-                    os.rename(root, trash / "old")
-                    os.rename(staging, root)
-                    shutil.rmtree(trash, ignore_errors=True)
-                else:
-                    os.rename(staging, root)
+                replace_dir(staging, root)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
@@ -503,22 +483,11 @@ def compile_circuit(
             raise ToolchainError(f"circom compile {source.name}: no r1cs/wasm produced: {tail}")
         fsync_tree(staging)
         os.chmod(staging, 0o755)
-        _replace_dir(staging, out_dir)
+        replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return CompiledCircuit.from_dir(out_dir, name)
-
-
-def _replace_dir(staging: Path, final: Path) -> None:
-    """Move ``staging`` to ``final`` (same filesystem), replacing an existing ``final``."""
-    if final.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-        os.rename(final, trash / "old")
-        os.rename(staging, final)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.rename(staging, final)
 
 
 # --------------------------------------------------------------------------
