@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from zksolv.errors import InputError, ProofError, ToolchainError, ZksolvError
+from zksolv.fixedpoint import FIELD_MODULUS
 from zksolv.r1cs import read_wtns_with_prime
 from zksolv.trusted_setup import KeyPair
 
 
-BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+BN254_R = FIELD_MODULUS
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
+from verifier.bn254 import P, R
 from verifier.errors import MalformedFieldError
 from zksolv.errors import InputError, VerificationError
 
-#: BN254 scalar field order (public inputs, witness values).
-R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
-#: BN254 base field order (curve point coordinates).
-Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+#: BN254 scalar field order R (public inputs, witness values) and base field order Q (curve
+#: point coordinates): the keeper side's one definition is verifier.bn254.
+Q = P
 
 #: ``verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[2])`` (snarkjs verifier, 2 inputs).
 VERIFY_PROOF_SELECTOR = bytes.fromhex("f5c9d69e")

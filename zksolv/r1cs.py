@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from zksolv.errors import ToolchainError
+from zksolv.fixedpoint import FIELD_MODULUS
 
 #: A sparse linear combination: ``((wire, coeff), ...)`` with coeff in [0, p).
 LinComb = tuple[tuple[int, int], ...]
@@ -45,7 +46,7 @@ LinComb = tuple[tuple[int, int], ...]
 #: One R1CS constraint ``(A, B, C)``.
 Constraint = tuple[LinComb, LinComb, LinComb]
 
-BN254_PRIME = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+BN254_PRIME = FIELD_MODULUS  #: the prime every circom file here must declare
 
 _R1CS_HEADER = 1
 _R1CS_CONSTRAINTS = 2
