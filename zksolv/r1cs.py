@@ -59,30 +59,49 @@ _WTNS_DATA = 2
 # binfile container
 # --------------------------------------------------------------------------
 
-def _read_sections(path: Path, magic: bytes) -> tuple[bytes, dict[int, tuple[int, int]]]:
-    """Read an iden3 binfile: ``(raw bytes, {section id: (offset, size)})`` (first occurrence)."""
+def read_binfile_sections(path: Path, magic: bytes) -> tuple[int, dict[int, list[tuple[int, int]]]]:
+    """Parse the section table of an iden3 binary file (.r1cs, .wtns, .ptau, .zkey).
+
+    Returns ``(version, {section_id: [(offset, size), ...]})``. Raises
+    :class:`ToolchainError` if the file is missing, has the wrong magic or is
+    truncated.
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != magic:
+                raise ToolchainError(f"{path.name}: not a {magic.decode()} file (bad magic)")
+            version, n_sections = struct.unpack("<II", head[4:12])
+            sections: dict[int, list[tuple[int, int]]] = {}
+            pos = 12
+            for _ in range(n_sections):
+                fh.seek(pos)
+                hdr = fh.read(12)
+                if len(hdr) < 12:
+                    raise ToolchainError(f"{path.name}: truncated section table")
+                sid, ssize = struct.unpack("<IQ", hdr)
+                start = pos + 12
+                if start + ssize > size:
+                    raise ToolchainError(f"{path.name}: truncated (section {sid} runs past end of file)")
+                sections.setdefault(sid, []).append((start, ssize))
+                pos = start + ssize
     except FileNotFoundError:
         raise ToolchainError(f"{path} not found") from None
     except OSError as exc:
         raise ToolchainError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) < 12 or data[:4] != magic:
-        raise ToolchainError(f"{path.name}: not a {magic.decode()} file (bad magic)")
-    (n_sections,) = struct.unpack_from("<I", data, 8)
-    sections: dict[int, tuple[int, int]] = {}
-    pos = 12
-    for _ in range(n_sections):
-        if pos + 12 > len(data):
-            raise ToolchainError(f"{path.name}: truncated section table")
-        sid, size = struct.unpack_from("<IQ", data, pos)
-        start = pos + 12
-        if start + size > len(data):
-            raise ToolchainError(f"{path.name}: truncated (section {sid} runs past end of file)")
-        sections.setdefault(sid, (start, size))
-        pos = start + size
-    return data, sections
+    return version, sections
+
+
+def _read_sections(path: Path, magic: bytes) -> tuple[bytes, dict[int, tuple[int, int]]]:
+    """Read an iden3 binfile whole: ``(raw bytes, {section id: (offset, size)})`` (first occurrence)."""
+    _version, sections = read_binfile_sections(path, magic)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ToolchainError(f"cannot read {path}: {exc.strerror}") from None
+    return data, {sid: where[0] for sid, where in sections.items()}
 
 
 def _section(path: Path, sections: Mapping[int, tuple[int, int]], sid: int) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from zksolv import resources
 from zksolv.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir
 from zksolv.errors import ProofError, ToolchainError
+from zksolv.r1cs import read_binfile_sections
 
 if TYPE_CHECKING:
     from zksolv.cache import ArtifactCache
@@ -327,41 +328,6 @@ def snarkjs_groth16_verify(
 # --------------------------------------------------------------------------
 # circom binary formats (iden3 "binfile": magic, version, sections)
 # --------------------------------------------------------------------------
-
-def read_binfile_sections(path: Path, magic: bytes) -> tuple[int, dict[int, list[tuple[int, int]]]]:
-    """Parse the section table of an iden3 binary file (.r1cs, .wtns, .ptau, .zkey).
-
-    Returns ``(version, {section_id: [(offset, size), ...]})``. Raises
-    :class:`ToolchainError` if the file is missing, has the wrong magic or is
-    truncated.
-    """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(12)
-            if len(head) < 12 or head[:4] != magic:
-                raise ToolchainError(f"{path.name}: not a {magic.decode()} file (bad magic)")
-            version, n_sections = struct.unpack("<II", head[4:12])
-            sections: dict[int, list[tuple[int, int]]] = {}
-            pos = 12
-            for _ in range(n_sections):
-                fh.seek(pos)
-                hdr = fh.read(12)
-                if len(hdr) < 12:
-                    raise ToolchainError(f"{path.name}: truncated section table")
-                sid, ssize = struct.unpack("<IQ", hdr)
-                start = pos + 12
-                if start + ssize > size:
-                    raise ToolchainError(f"{path.name}: truncated (section {sid} runs past end of file)")
-                sections.setdefault(sid, []).append((start, ssize))
-                pos = start + ssize
-    except FileNotFoundError:
-        raise ToolchainError(f"{path} not found") from None
-    except OSError as exc:
-        raise ToolchainError(f"cannot read {path}: {exc.strerror}") from None
-    return version, sections
-
 
 @dataclass(frozen=True)
 class R1csHeader:

@@ -41,7 +41,8 @@ from typing import Any
 
 from zksolv.cache import ArtifactCache, content_key, file_sha256
 from zksolv.errors import InsecureSetupWarning, ToolchainError
-from zksolv.toolchain import CompiledCircuit, read_binfile_sections, read_r1cs_header, snarkjs, snarkjs_version
+from zksolv.r1cs import read_binfile_sections
+from zksolv.toolchain import CompiledCircuit, read_r1cs_header, snarkjs, snarkjs_version
 
 log = logging.getLogger(__name__)
 
