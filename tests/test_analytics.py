@@ -15,11 +15,6 @@ from zksolv.repricing import reprice_underlying
 
 
 @pytest.fixture(scope="module")
-def market():
-    return demo_market()
-
-
-@pytest.fixture(scope="module")
 def books(market):
     return {name: (acc.position_slots(market), acc.balances(market)) for name, acc in demo_portfolios(market).items()}
 

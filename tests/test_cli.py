@@ -14,15 +14,6 @@ from click.testing import CliRunner
 from zksolv.cli import EXIT_INPUT, EXIT_INVALID, EXIT_REFUSED, EXIT_TOOLCHAIN, main
 
 
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("cli")
-    result = CliRunner().invoke(main, ["market", "demo", "--out", str(folder / "market.json"),
-                                       "--portfolios", str(folder / "accounts"), "--json"])
-    assert result.exit_code == 0, result.output
-    return folder
-
-
 def run(*args: str) -> "click.testing.Result":  # noqa: F821
     return CliRunner().invoke(main, list(args))
 

@@ -20,15 +20,6 @@ from zksolv.cli import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("polish")
-    result = CliRunner().invoke(main, ["market", "demo", "--out", str(folder / "market.json"),
-                                       "--portfolios", str(folder / "accounts")])
-    assert result.exit_code == 0, result.output
-    return folder
-
-
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
 

@@ -17,11 +17,6 @@ INSOLVENT = ("naked_short_insolvent", "overlevered_perp")
 
 
 @pytest.fixture(scope="module")
-def market() -> MarketState:
-    return demo.demo_market()
-
-
-@pytest.fixture(scope="module")
 def all_markets() -> list[MarketState]:
     return demo.all_demo_markets()
 

@@ -27,11 +27,6 @@ REPORT_KEYS = {"epoch", "risk_mode", "nav", "mm_base", "mm_avsl", "requirement",
 
 
 @pytest.fixture(scope="module")
-def market():
-    return demo_market()
-
-
-@pytest.fixture(scope="module")
 def accounts(market):
     return demo_portfolios(market)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from zksolv import toolchain
+from tests.tiers import SOUNDNESS_TIERS
 from zksolv.circuitgen import ChunkTier, FinalTier, Tier, circuits_dir, constants_source, include_dirs, write_main
 from zksolv.market import RiskMode
 
@@ -35,14 +36,7 @@ BUILD = ROOT / "build" / "static-analysis"
 BROKEN = Path(__file__).parent / "circuits" / "underconstrained_demo.circom"
 STRESS, ES, VAR, REVAL = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR, RiskMode.REVALUATION
 
-TIERS = [
-    Tier(2, 1, 2, 4, 1, STRESS), Tier(2, 2, 2, 4, 2, STRESS),
-    Tier(2, 1, 2, 4, 1, ES), Tier(2, 2, 2, 4, 2, ES),
-    Tier(2, 1, 2, 4, 1, VAR), Tier(2, 2, 2, 4, 2, VAR),
-    Tier(2, 1, 2, 4, 1, REVAL), Tier(2, 2, 2, 4, 2, REVAL),
-    # wider: every dimension > 2
-    Tier(4, 3, 3, 8, 3, STRESS), Tier(4, 3, 3, 8, 3, ES), Tier(4, 3, 3, 8, 3, VAR), Tier(4, 3, 3, 8, 3, REVAL),
-]
+TIERS = list(SOUNDNESS_TIERS.values())
 #: The revaluation mode's own chunked pair (its chunk circuit depends on K and the mode).
 CHUNKED_TIERS = [ChunkTier(8, 2, 2, 4, REVAL), FinalTier(2, 2, 4, REVAL)]
 

@@ -39,6 +39,7 @@ import pytest
 
 from zksolv import fixedpoint as fp
 from zksolv import r1cs as R
+from tests.tiers import SOUNDNESS_TIERS
 from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
 from zksolv.errors import ProofError
 from zksolv.market import (
@@ -63,21 +64,7 @@ BUILD = ROOT / "build" / "test-circuits"
 P = fp.FIELD_MODULUS
 STRESS, ES, VAR, REVAL = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR, RiskMode.REVALUATION
 
-TIERS = {
-    "stress_u1_d1": Tier(2, 1, 2, 4, 1, STRESS),
-    "stress_u2_d2": Tier(2, 2, 2, 4, 2, STRESS),
-    "es_u1_d1": Tier(2, 1, 2, 4, 1, ES),
-    "es_u2_d2": Tier(2, 2, 2, 4, 2, ES),
-    "var_u1_d1": Tier(2, 1, 2, 4, 1, VAR),
-    "var_u2_d2": Tier(2, 2, 2, 4, 2, VAR),
-    "reval_u1_d1": Tier(2, 1, 2, 4, 1, REVAL),
-    "reval_u2_d2": Tier(2, 2, 2, 4, 2, REVAL),
-    # wider: every dimension > 2 (U = 3 exercises OneHot's hint path)
-    "stress_wide": Tier(4, 3, 3, 8, 3, STRESS),
-    "es_wide": Tier(4, 3, 3, 8, 3, ES),
-    "var_wide": Tier(4, 3, 3, 8, 3, VAR),
-    "reval_wide": Tier(4, 3, 3, 8, 3, REVAL),
-}
+TIERS = SOUNDNESS_TIERS
 
 #: Sweep every wire when a tier has at most this many, else a seeded sample.
 FULL_SWEEP_MAX_WIRES = 200_000

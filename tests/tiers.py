@@ -1,0 +1,26 @@
+"""The circuit tiers the soundness suites (tampering, static analysis) run on: one list, so a
+tier added for one suite is checked by the other too."""
+
+from __future__ import annotations
+
+from zksolv.circuitgen import Tier
+from zksolv.market import RiskMode
+
+STRESS, ES, VAR, REVAL = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR, RiskMode.REVALUATION
+
+#: name -> tier: every mode at U = 1 (depth 1) and U = 2 (depth 2), and "wide" ones where every
+#: dimension exceeds 2 (U = 3 exercises OneHot's hint path).
+SOUNDNESS_TIERS: dict[str, Tier] = {
+    "stress_u1_d1": Tier(2, 1, 2, 4, 1, STRESS),
+    "stress_u2_d2": Tier(2, 2, 2, 4, 2, STRESS),
+    "es_u1_d1": Tier(2, 1, 2, 4, 1, ES),
+    "es_u2_d2": Tier(2, 2, 2, 4, 2, ES),
+    "var_u1_d1": Tier(2, 1, 2, 4, 1, VAR),
+    "var_u2_d2": Tier(2, 2, 2, 4, 2, VAR),
+    "reval_u1_d1": Tier(2, 1, 2, 4, 1, REVAL),
+    "reval_u2_d2": Tier(2, 2, 2, 4, 2, REVAL),
+    "stress_wide": Tier(4, 3, 3, 8, 3, STRESS),
+    "es_wide": Tier(4, 3, 3, 8, 3, ES),
+    "var_wide": Tier(4, 3, 3, 8, 3, VAR),
+    "reval_wide": Tier(4, 3, 3, 8, 3, REVAL),
+}
