@@ -168,9 +168,9 @@ def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict
     from bench_proving import prove_in_child
     from prover.prove import tier_for
     from zksolv import toolchain
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
     from zksolv.circuitgen import circuits_dir
-    from zksolv.trusted_setup import dev_setup, production_setup
+    from zksolv.toolchain.trusted_setup import dev_setup, production_setup
 
     market, account = _point(name)
     tier = tier_for(account, market)
@@ -194,7 +194,7 @@ def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict
         row["notes"].append(f"snarkjs .zkey from a local dev powers of tau 2^{power}+ (benchmark only)")
     else:
         row["notes"].append(f"snarkjs not run: no cached dev powers of tau of 2^{power}..2^{ptau_max_power} "
-                            "(zksolv.trusted_setup.dev_powers_of_tau builds one: 2^15 takes ~25 min here, 2^17 did "
+                            "(zksolv.toolchain.trusted_setup.dev_powers_of_tau builds one: 2^15 takes ~25 min here, 2^17 did "
                             "not finish in 44 min); estimated from the snarkjs/arkworks ratio of a point that fit")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

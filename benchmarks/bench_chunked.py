@@ -92,7 +92,7 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers: Sequence[int], single_max: int,
                 work: Path, env: dict[str, str]) -> dict[str, Any]:
     from prover.chunks import chunks_needed
-    from zksolv.artifacts import build_artifacts
+    from zksolv.toolchain.artifacts import build_artifacts
     from zksolv.circuitgen import ChunkTier, FinalTier, Tier
 
     needed = chunks_needed(n_positions, chunk_size)

@@ -50,8 +50,8 @@ from verifier.calldata import (  # noqa: E402
     public_to_calldata,
 )
 from zksolv.atomic import atomic_write_text  # noqa: E402
-from zksolv.evm import EvmScript, StepResult  # noqa: E402
-from zksolv.solidity import deploy_registry  # noqa: E402
+from zksolv.chain.evm import EvmScript, StepResult  # noqa: E402
+from zksolv.chain.solidity import deploy_registry  # noqa: E402
 from zksolv.toolchain import node_module_path, run_node  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "gas.json"

@@ -126,7 +126,7 @@ def key_formats(circuit: Any, dev_key: Path, repeat: int, work: Path, max_power:
 
     Needs a cached local dev powers of tau that fits (``None`` otherwise)."""
     from bench_proving import dev_ptau_cached, ptau_power_for
-    from zksolv.trusted_setup import production_setup
+    from zksolv.toolchain.trusted_setup import production_setup
 
     power = ptau_power_for(circuit.n_constraints, circuit.n_public)
     ptau = next((dev_ptau_cached(p) for p in range(power, max_power + 1) if dev_ptau_cached(p)), None)
@@ -145,7 +145,7 @@ def key_formats(circuit: Any, dev_key: Path, repeat: int, work: Path, max_power:
                       "user_cpu_s": stats([r[1] for r in runs])}
     resaved.unlink()
     return out
-_HASH = ("import sys, time; from zksolv.cache import file_sha256; t = time.perf_counter(); file_sha256(sys.argv[1]); "
+_HASH = ("import sys, time; from zksolv.toolchain.cache import file_sha256; t = time.perf_counter(); file_sha256(sys.argv[1]); "
          "print(time.perf_counter() - t)")
 _WITNESS = ("import sys, json, time; from pathlib import Path; from prover.witness_wasm import calculate_witness; "
             "inputs = json.loads(Path(sys.argv[2]).read_text()); t = time.perf_counter(); "
@@ -158,7 +158,7 @@ def bench_point(name: str, repeat: int, work: Path, progress: Callable[[str], No
     from prover import daemon
     from prover.prove import tier_for
     from prover.witness import reference_inputs
-    from zksolv.artifacts import build_artifacts
+    from zksolv.toolchain.artifacts import build_artifacts
     from zksolv.toolchain import _jsonable_inputs
 
     market, account = _point(name)

@@ -25,7 +25,7 @@ machine info, load average and which setup route each point used), a markdown ta
 Setup routes: the arkworks numbers always use the fast single-party *development* setup
 (insecure, benchmarking only) so large circuits never need a multi-hour powers of tau.
 snarkjs needs a ``.zkey`` from a prepared powers of tau; this runner makes a local one
-with :func:`zksolv.trusted_setup.dev_powers_of_tau` only up to ``2^--ptau-max-power``
+with :func:`zksolv.toolchain.trusted_setup.dev_powers_of_tau` only up to ``2^--ptau-max-power``
 (prepare phase2 ~250 s at 2^14, cached afterwards) and marks larger points
 ``snarkjs: skipped``.
 
@@ -221,7 +221,7 @@ def _child_main(spec_json: str) -> None:
     """Runs in a fresh interpreter: load the proving key, prove ``repeat`` times, report times and peak RSS."""
     spec = json.loads(spec_json)
     from prover.backends import get_backend
-    from zksolv.trusted_setup import KeyPair
+    from zksolv.toolchain.trusted_setup import KeyPair
 
     kp = spec["keys"]
     keys = KeyPair(route=kp["route"], directory=Path(kp["directory"]), verification_key=Path(kp["verification_key"]),
@@ -262,7 +262,7 @@ def prove_in_child(backend: str, keys: Any, wtns: Path, repeat: int, proof_out: 
 # ----------------------------------------------------------------------------- setup helpers
 def dev_ptau_cached(power: int) -> Path | None:
     """The cached development ptau of ``power`` if it exists (same key as ``dev_powers_of_tau``)."""
-    from zksolv.cache import ArtifactCache, content_key
+    from zksolv.toolchain.cache import ArtifactCache, content_key
     from zksolv.toolchain import snarkjs_version
 
     try:
@@ -324,10 +324,10 @@ def bench_point(mode: str, n_instruments: int, n_positions: int, *, repeat: int,
     from prover.witness import circuit_inputs
     from verifier.verify import verify as pyecc_verify
     from zksolv import toolchain
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
     from zksolv.circuitgen import Tier, include_dirs, write_main
     from zksolv.model import evaluate
-    from zksolv.trusted_setup import dev_powers_of_tau, dev_setup, production_setup
+    from zksolv.toolchain.trusted_setup import dev_powers_of_tau, dev_setup, production_setup
 
     label = f"{mode} m{n_instruments} n{n_positions}"
     if (mode, n_instruments) not in market_cache:

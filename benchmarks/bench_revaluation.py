@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from zksolv.artifacts import compile_tier  # noqa: E402
+from zksolv.toolchain.artifacts import compile_tier  # noqa: E402
 from zksolv.circuitgen import Tier  # noqa: E402
 from zksolv.market import RiskMode  # noqa: E402
 

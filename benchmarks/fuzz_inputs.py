@@ -125,7 +125,8 @@ def make_context(tmp: Path, *, with_proof: bool = False) -> Context:
 def attach_proof(ctx: Context) -> None:
     """Prove ``ctx.account`` (cached small tier) and build a verification key of another circuit."""
     from prover.prove import prove
-    from zksolv import toolchain, trusted_setup
+    from zksolv import toolchain
+    from zksolv.toolchain import trusted_setup
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -25,8 +25,8 @@ from typing import Any
 
 from zksolv.errors import InputError, ProofError, ToolchainError, ZksolvError
 from zksolv.fixedpoint import FIELD_MODULUS
-from zksolv.r1cs import read_wtns_with_prime
-from zksolv.trusted_setup import KeyPair
+from zksolv.toolchain.r1cs import read_wtns_with_prime
+from zksolv.toolchain.trusted_setup import KeyPair
 
 
 BN254_R = FIELD_MODULUS

@@ -90,7 +90,7 @@ def socket_path() -> Path:
     env = os.environ.get(SOCKET_ENV)
     if env:
         return Path(env).expanduser()
-    from zksolv.cache import cache_dir
+    from zksolv.toolchain.cache import cache_dir
 
     cache = Path(os.path.abspath(cache_dir()))
     path = cache / "run" / "prover.sock"
@@ -467,7 +467,7 @@ def status(path: Path | None = None) -> dict[str, Any] | None:
 
 def expected_sha256(key_path: Path) -> str:
     """The sha256 the artifact cache's manifest records for ``key_path`` (a file of a cache entry)."""
-    from zksolv.cache import MANIFEST
+    from zksolv.toolchain.cache import MANIFEST
 
     key_path = Path(key_path)
     try:

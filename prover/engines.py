@@ -36,10 +36,10 @@ from typing import Any, Callable, Sequence
 
 from prover.backends import Proof, get_backend
 from zksolv.errors import ProofError, ToolchainError, ZksolvError
-from zksolv.r1cs import read_wtns
+from zksolv.toolchain.r1cs import read_wtns
 from prover.witness_wasm import calculate_witness
 from zksolv.toolchain import CompiledCircuit
-from zksolv.trusted_setup import KeyPair
+from zksolv.toolchain.trusted_setup import KeyPair
 
 #: ``progress(done, total)`` after each finished task.
 Progress = Callable[[int, int], None]
@@ -139,7 +139,7 @@ class _Shipped:
 
 
 def _ship_dir() -> Path:
-    from zksolv.cache import cache_dir
+    from zksolv.toolchain.cache import cache_dir
 
     return cache_dir() / "shipped"
 

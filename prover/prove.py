@@ -45,13 +45,13 @@ from prover.witness_wasm import calculate_witness
 from verifier.proof_io import save_proof, save_public, save_verification_key
 from verifier.statement import STATEMENT_FILE, Statement
 from zksolv.account import Account
-from zksolv.artifacts import build_artifacts
+from zksolv.toolchain.artifacts import build_artifacts
 from zksolv.atomic import staged_dir
 from zksolv.circuitgen import Tier
 from zksolv.commitments import account_commitment_of, market_root
 from zksolv.errors import InputError, ProofError, ToolchainError
 from zksolv.market import MarketState
-from zksolv.trusted_setup import ROUTE_DEV, KeyPair
+from zksolv.toolchain.trusted_setup import ROUTE_DEV, KeyPair
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from zksolv.errors import InputError, ProofError
 from zksolv.fixedpoint import to_field
 from zksolv.market import MarketState, RiskMode
 from zksolv.model import MarginResult, evaluate
-from zksolv.r1cs import read_sym, read_wtns
+from zksolv.toolchain.r1cs import read_sym, read_wtns
 
 #: Hint names per risk mode, as the circuit's input signals.
 MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t",), RiskMode.VAR: ("yt", "s", "n", "v"),

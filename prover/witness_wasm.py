@@ -226,7 +226,7 @@ def _compiled(wasm: str, sha256: str) -> Any:
     """The circuit's module compiled for this machine: from the artifact cache, or compiled and cached."""
     import wasmtime
 
-    from zksolv.cache import ArtifactCache, content_key
+    from zksolv.toolchain.cache import ArtifactCache, content_key
 
     key = content_key("wasmtime-module", _wasmtime_version(), platform.machine(), platform.system(),
                       bytes.fromhex(sha256))
@@ -249,7 +249,7 @@ class WasmWitnessCalculator:
     """circom's witness calculator for one compiled circuit, run by wasmtime in this process."""
 
     def __init__(self, wasm: Path) -> None:
-        from zksolv.cache import file_sha256
+        from zksolv.toolchain.cache import file_sha256
 
         self.wasm = Path(wasm).resolve()
         try:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from prover.witness import build_inputs, circuit_inputs
 from zksolv import fixedpoint as fp
-from zksolv import r1cs as R
+from zksolv.toolchain import r1cs as R
 from zksolv.account import Account, Position
 from zksolv.circuitgen import Tier
 from zksolv.demo import demo_market
@@ -184,7 +184,7 @@ def test_maximal_quantities_match_exact_arithmetic() -> None:
 # ====================================================== circuit side (slow)
 @pytest.fixture(scope="module")
 def compiled():
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
 
     return compile_tier(TIER)[1]
 
@@ -196,7 +196,7 @@ def wasm(compiled) -> Path:
 
 @pytest.fixture(scope="module")
 def constraints(compiled):
-    """``(r1cs, touching, wire of each main signal)`` for the independent checker :mod:`zksolv.r1cs`."""
+    """``(r1cs, touching, wire of each main signal)`` for the independent checker :mod:`zksolv.toolchain.r1cs`."""
     r1cs = R.R1CS.load(compiled.r1cs)
     return r1cs, R.constraints_touching(r1cs), R.signal_wires(R.read_sym(compiled.sym))
 
@@ -389,7 +389,7 @@ def test_full_proofs_for_adversarial_solvent_accounts(wasm) -> None:
 # ====================================================== the revaluation mode (circuit side, slow)
 @pytest.fixture(scope="module")
 def reval_compiled():
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
 
     compiled = compile_tier(REVAL_TIER)[1]
     r1cs = R.R1CS.load(compiled.r1cs)

@@ -43,7 +43,7 @@ TIER = Tier.for_market(MARKET, 4)
 
 @pytest.mark.slow
 def test_circuit_refuses_quantity_minus_2_52(tmp_path: Path, monkeypatch) -> None:
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
     from zksolv.toolchain import calculate_witness
 
     perp, fut = MARKET.instrument_index("BTC-PERPETUAL"), MARKET.instrument_index("BTC-3APR26")

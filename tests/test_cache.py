@@ -1,4 +1,4 @@
-"""Tests of zksolv.cache: keys, build-once, corruption detection, locking across processes."""
+"""Tests of zksolv.toolchain.cache: keys, build-once, corruption detection, locking across processes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zksolv.cache import MANIFEST, ArtifactCache, cache_dir, content_key, verify_manifest
+from zksolv.toolchain.cache import MANIFEST, ArtifactCache, cache_dir, content_key, verify_manifest
 from zksolv.errors import CacheError
 
 

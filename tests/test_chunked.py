@@ -28,7 +28,7 @@ from verifier.statement import Statement
 from verifier.verify import verify
 from zksolv import commitments as cm
 from zksolv import fixedpoint as fp
-from zksolv import r1cs as R
+from zksolv.toolchain import r1cs as R
 from zksolv.account import Account, Position
 from zksolv.circuitgen import ChunkTier
 from zksolv.demo import demo_market
@@ -214,7 +214,7 @@ def _sweep(compiled, inputs, tmp: Path) -> list[str]:
 def test_every_wire_of_a_chunk_and_a_final_witness_is_bound(tmp_path: Path, mode: str) -> None:
     """The greeks pair (AvslChunk / AvslFinal) and the revaluation pair (AvslRevaluationChunk /
     AvslRevaluationFinal: slots opening leaves with the risk arrays, states carrying the U*K sums)."""
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
 
     market = MARKET if mode == "stress" else demo_market(risk_mode=mode, n_strikes=3, n_expiries=1)
     acc = book(13, seed=7)  # chunk 1 holds 5 positions: 3 empty slots

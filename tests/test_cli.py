@@ -256,7 +256,7 @@ def test_verify_takes_only_the_capacity_from_the_statement(demo_files: Path, tmp
 
 
 def test_index_path_stays_inside_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from zksolv.artifacts import local_key
+    from zksolv.toolchain.artifacts import local_key
     from zksolv.errors import CacheError, InputError
 
     monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "cache"))

@@ -28,14 +28,14 @@ def run(*args: str):
 def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if a command gets as far as compiling, proving or building a demo market."""
     import prover.prove
-    import zksolv.artifacts
+    import zksolv.toolchain.artifacts
     import zksolv.demo
 
     def boom(*_args: object, **_kwargs: object) -> None:
         pytest.fail("the command started working before refusing its options")
 
     monkeypatch.setattr(prover.prove, "prove", boom)
-    monkeypatch.setattr(zksolv.artifacts, "build_artifacts", boom)
+    monkeypatch.setattr(zksolv.toolchain.artifacts, "build_artifacts", boom)
     monkeypatch.setattr(zksolv.demo, "demo_market", boom)
 
 
@@ -125,9 +125,9 @@ def _fake_artifacts(cached: bool, tmp_path: Path) -> SimpleNamespace:
 @pytest.mark.parametrize("cached", [False, True])
 def test_setup_says_cached_only_on_a_cache_hit(demo_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                cached: bool) -> None:
-    import zksolv.artifacts
+    import zksolv.toolchain.artifacts
 
-    monkeypatch.setattr(zksolv.artifacts, "build_artifacts", lambda *a, **k: _fake_artifacts(cached, tmp_path))
+    monkeypatch.setattr(zksolv.toolchain.artifacts, "build_artifacts", lambda *a, **k: _fake_artifacts(cached, tmp_path))
     out = run("setup", "--market", str(demo_files / "market.json"), "--positions", "4")
     assert out.exit_code == 0, out.output
     (line,) = [line for line in out.stderr.splitlines() if line.startswith("compiling ")]
@@ -186,7 +186,7 @@ class _Entered:
 def test_build_artifacts_reports_a_real_cache_hit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                   compiled: bool, set_up: bool) -> None:
     """cached is true only when neither the compile nor the setup ran its builder (one shared cache)."""
-    import zksolv.artifacts as artifacts
+    import zksolv.toolchain.artifacts as artifacts
     from zksolv.circuitgen import Tier
     from zksolv.market import RiskMode
 

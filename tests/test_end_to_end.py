@@ -14,7 +14,7 @@ from tests.test_model import one_call_market
 from verifier.groth16 import verify_groth16
 from verifier.verify import verify
 from zksolv.account import Account, Position
-from zksolv.artifacts import build_artifacts
+from zksolv.toolchain.artifacts import build_artifacts
 from zksolv.circuitgen import Tier
 from zksolv.commitments import account_commitment_of
 from zksolv.demo import demo_market, demo_portfolios
@@ -22,7 +22,7 @@ from zksolv.errors import ProofError, VerificationError
 from zksolv.fixedpoint import FIELD_MODULUS
 from zksolv.market import RiskMode
 from zksolv.toolchain import snarkjs_groth16_verify
-from zksolv.trusted_setup import ROUTE_SNARKJS, dev_powers_of_tau
+from zksolv.toolchain.trusted_setup import ROUTE_SNARKJS, dev_powers_of_tau
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +95,7 @@ def test_production_route_both_backends_verify(tmp_path: Path) -> None:
     market = one_call_market()
     account = Account((Position("C", -1_000_000),), {"USDC": 20_000 * 10**6}, salt=123456789).validated(market)
     tier = Tier.for_market(market, 1)
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
 
     _hash, circuit = compile_tier(tier)
     power = max(8, (circuit.n_constraints + 3).bit_length())
@@ -127,7 +127,7 @@ def test_witness_disagreeing_with_the_reference_is_never_proven(monkeypatch) -> 
     """prove() holds the computed witness to the Python reference before the backend runs:
     a witness whose NAV wire differs (a bug in the circuit or the witness calculator) is refused."""
     import prover.prove as prove_module
-    from zksolv import r1cs
+    from zksolv.toolchain import r1cs
 
     market = demo_market(risk_mode="stress", mc_scenarios=16)
     account = demo_portfolios(market)["short_strangle"]

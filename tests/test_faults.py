@@ -25,7 +25,7 @@ from typing import Callable
 import pytest
 
 from zksolv.account import Account, Position
-from zksolv.cache import MANIFEST, verify_manifest
+from zksolv.toolchain.cache import MANIFEST, verify_manifest
 from zksolv.demo import demo_market
 
 pytestmark = pytest.mark.slow

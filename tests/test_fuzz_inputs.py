@@ -193,8 +193,9 @@ def test_proof_for_another_circuit_is_invalid(proof_ctx, tmp_path: Path) -> None
 @pytest.mark.slow
 def test_corrupted_cache_entry_is_detected_and_rebuilt(tmp_path: Path, monkeypatch) -> None:
     """Flip bytes in a cached proving key / circuit file: CacheError internally, rebuilt, never used."""
-    from zksolv import toolchain, trusted_setup
-    from zksolv.cache import ArtifactCache, verify_manifest
+    from zksolv import toolchain
+    from zksolv.toolchain import trusted_setup
+    from zksolv.toolchain.cache import ArtifactCache, verify_manifest
     from zksolv.errors import CacheError
 
     monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "cache"))

@@ -250,8 +250,9 @@ def _modules_after(imports: str) -> set[str]:
 #: Never on the keeper's verification path: native / JIT code, the node toolchain, the circuit
 #: generator, the prover, plotting.
 KEEPER_FORBIDDEN = {"numba", "numpy", "groth16py", "matplotlib", "subprocess", "zksolv.toolchain",
-                    "zksolv.trusted_setup", "zksolv.cache", "zksolv.circuitgen", "zksolv.artifacts",
-                    "zksolv.solidity", "prover", "prover.prove", "prover.backends"}
+                    "zksolv.toolchain.trusted_setup", "zksolv.toolchain.cache", "zksolv.circuitgen",
+                    "zksolv.toolchain.artifacts", "zksolv.chain", "zksolv.chain.solidity", "prover", "prover.prove",
+                    "prover.backends"}
 
 
 def test_verifier_imports_no_node_numba_or_circuit_code() -> None:

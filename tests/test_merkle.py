@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from zksolv import fixedpoint as fp
-from zksolv import r1cs as R
+from zksolv.toolchain import r1cs as R
 from zksolv.merkle import ARITY, LOG, MerkleTree, depth_for, root_from_path
 from zksolv.poseidon import poseidon
 from tests.witness_batch import run_batch

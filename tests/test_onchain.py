@@ -36,8 +36,8 @@ from verifier.calldata import (
     public_to_calldata,
 )
 from zksolv.errors import InputError, ToolchainError, VerificationError
-from zksolv.evm import DEFAULT_SENDER, CompiledContract, EvmScript, StepResult, compile_solidity
-from zksolv.solidity import (
+from zksolv.chain.evm import DEFAULT_SENDER, CompiledContract, EvmScript, StepResult, compile_solidity
+from zksolv.chain.solidity import (
     BATCH_VERIFIER_CONTRACT,
     VERIFIER_CONTRACT,
     TierKey,

@@ -16,8 +16,8 @@ from verifier.calldata import (
 )
 from verifier.groth16 import verify_groth16
 from verifier.proof_io import save_proof, save_public, save_verification_key
-from zksolv.evm import EvmScript
-from zksolv.solidity import deploy_registry
+from zksolv.chain.evm import EvmScript
+from zksolv.chain.solidity import deploy_registry
 from zksolv.toolchain import snarkjs_groth16_verify
 
 pytestmark = pytest.mark.slow

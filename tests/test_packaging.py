@@ -37,9 +37,9 @@ def test_checkout_layout_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ZKSOLV_HOME", raising=False)
     assert resources.checkout_root() == ROOT
     assert toolchain.project_root() == ROOT  # node_modules at the root, as scripts/bootstrap.sh installs it
-    from zksolv.artifacts import build_dir
+    from zksolv.toolchain.artifacts import build_dir
     from zksolv.circuitgen import circuits_dir
-    from zksolv.solidity import registry_source_path
+    from zksolv.chain.solidity import registry_source_path
 
     assert circuits_dir() == ROOT / "circuits" and registry_source_path() == ROOT / "contracts" / "SolvencyRegistry.sol"
     assert build_dir() == ROOT / "build" / "circuits"
@@ -65,9 +65,9 @@ def wheel_layout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_wheel_layout_reads_package_data_and_writes_only_to_the_cache(wheel_layout: Path) -> None:
-    from zksolv.artifacts import build_dir
+    from zksolv.toolchain.artifacts import build_dir
     from zksolv.circuitgen import circuits_dir
-    from zksolv.solidity import registry_source_path
+    from zksolv.chain.solidity import registry_source_path
 
     digest = hashlib.sha256((ROOT / "package-lock.json").read_bytes()).hexdigest()
     assert toolchain.project_root() == wheel_layout / "node" / digest[:16]
@@ -311,7 +311,7 @@ def test_wheel_installs_and_runs_outside_a_checkout(tmp_path: Path) -> None:
     assert not {n for n in names if n.startswith(("benchmarks/", "tests/")) or "node_modules" in n}
     bin_dir, site = _fresh_venv(tmp_path, wheel)
 
-    from zksolv.cache import cache_dir
+    from zksolv.toolchain.cache import cache_dir
 
     shared_node = cache_dir() / "node"  # this machine's npm install for an installed zksolv, reused
     shared_node.mkdir(parents=True, exist_ok=True)

@@ -77,7 +77,7 @@ def _positive_control(market, account: Account, folder: Path, binary: dict[bytes
     """A real witness of ``account`` (outside the scanned folders) holds every binary needle, so the
     binary scan would catch a leaked .wtns."""
     from prover.witness import circuit_inputs
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
     from zksolv.circuitgen import Tier
     from zksolv.toolchain import calculate_witness
 
@@ -112,7 +112,7 @@ def _seed_compiled_circuit(market, cache: Path) -> None:
     Setup, proving and everything else still write into the fresh cache, which is scanned whole."""
     import shutil
 
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
     from zksolv.circuitgen import Tier
 
     entry = Path(compile_tier(Tier.for_market(market, 4))[1].wasm)

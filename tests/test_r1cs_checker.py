@@ -1,4 +1,4 @@
-"""Tests of zksolv.r1cs, the independent R1CS / witness checker.
+"""Tests of zksolv.toolchain.r1cs, the independent R1CS / witness checker.
 
 The checker is cross-checked against snarkjs 0.7.6 (``r1cs info`` for the
 header counts, ``wtns check`` for satisfaction — including the index of the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from zksolv import r1cs as R
+from zksolv.toolchain import r1cs as R
 from zksolv import toolchain
 from zksolv.errors import ToolchainError
 

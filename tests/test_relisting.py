@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from prover.witness import build_inputs, circuit_inputs
 from verifier.verify import verify
 from zksolv import commitments as cm
-from zksolv import r1cs as R
+from zksolv.toolchain import r1cs as R
 from zksolv.account import Account, Position
 from zksolv.circuitgen import Tier
 from zksolv.demo import demo_market
@@ -198,7 +198,7 @@ def _swapped_collateral() -> MarketState:
 
 @pytest.fixture(scope="module")
 def compiled():
-    from zksolv.artifacts import compile_tier
+    from zksolv.toolchain.artifacts import compile_tier
 
     circuit = compile_tier(TIER)[1]
     r1cs = R.R1CS.load(circuit.r1cs)

@@ -29,7 +29,8 @@ import pytest
 from prover import daemon
 from prover.backends import ArkworksBackend
 from verifier.groth16 import verify_groth16
-from zksolv import toolchain, trusted_setup
+from zksolv import toolchain
+from zksolv.toolchain import trusted_setup
 from zksolv.errors import ToolchainError
 
 pytestmark = pytest.mark.slow

@@ -24,8 +24,9 @@ from prover.backends import (
 )
 from verifier.groth16 import verify_groth16
 from verifier.proof_io import save_proof, save_public
-from zksolv import toolchain, trusted_setup
-from zksolv.cache import ArtifactCache
+from zksolv import toolchain
+from zksolv.toolchain import trusted_setup
+from zksolv.toolchain.cache import ArtifactCache
 from zksolv.errors import ProofError, ToolchainError, VerificationError, ZksolvError
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ For small production tiers of each risk mode (N=2, U=1..2, D=1..2, and a
 wider N=4, U=3, A=3, K=8, D=3; the revaluation mode with seeded random risk
 arrays), a valid witness of a solvent
 account is computed with circom's witness calculator; then, with the
-independent checker :mod:`zksolv.r1cs`:
+independent checker :mod:`zksolv.toolchain.r1cs`:
 
 * every witness wire except wire 0 is set to ``value + 1`` and, separately,
   to a random field element — the checker must report a violated constraint
@@ -38,7 +38,7 @@ from typing import Any, Callable
 import pytest
 
 from zksolv import fixedpoint as fp
-from zksolv import r1cs as R
+from zksolv.toolchain import r1cs as R
 from tests.tiers import SOUNDNESS_TIERS
 from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
 from zksolv.errors import ProofError

@@ -18,7 +18,7 @@ import pytest
 
 from zksolv import commitments as cm
 from zksolv import fixedpoint as fp
-from zksolv import r1cs as R
+from zksolv.toolchain import r1cs as R
 from zksolv.circuitgen import PRAGMA, constants_source, include_dirs
 from zksolv.errors import ProofError
 from zksolv.merkle import MerkleTree

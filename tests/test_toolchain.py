@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from zksolv import toolchain
-from zksolv.cache import ArtifactCache
+from zksolv.toolchain.cache import ArtifactCache
 from zksolv.errors import ProofError, ToolchainError
 
 CIRCUIT = Path(__file__).parent / "circuits" / "range_multiplier.circom"
@@ -142,7 +142,7 @@ def test_compile_cached_key_follows_includes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_witness_ok(compiled: toolchain.CompiledCircuit, tmp_path: Path) -> None:
-    from zksolv.r1cs import read_wtns, read_wtns_prime
+    from zksolv.toolchain.r1cs import read_wtns, read_wtns_prime
 
     out = toolchain.calculate_witness(compiled.wasm, {"a": 3, "b": 5, "c": 15, "k": 7}, tmp_path / "w.wtns")
     w = read_wtns(out)

@@ -88,7 +88,7 @@ def test_toy_circuits_byte_identical(circuit: str, inputs: dict[str, Any], tmp_p
 def margin() -> tuple[Any, Any, Any]:
     """The demo market's 4-position stress tier (shared with the end-to-end tests' cache)."""
     from prover.prove import tier_for
-    from zksolv.artifacts import build_artifacts
+    from zksolv.toolchain.artifacts import build_artifacts
     from zksolv.demo import demo_market, demo_portfolios
 
     market = demo_market(risk_mode="stress", mc_scenarios=16)

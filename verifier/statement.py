@@ -27,7 +27,7 @@ from zksolv.market import RiskMode
 
 STATEMENT_FILE = "statement.json"
 
-#: Setup routes of :mod:`zksolv.trusted_setup` (``ROUTE_DEV``, ``ROUTE_SNARKJS``).
+#: Setup routes of :mod:`zksolv.toolchain.trusted_setup` (``ROUTE_DEV``, ``ROUTE_SNARKJS``).
 SETUP_ROUTES = ("dev", "snarkjs")
 
 _DIM = r"([1-9][0-9]{0,5})"

@@ -37,7 +37,7 @@ from zksolv.errors import CacheError, InputError, ProofError, ToolchainError, Ve
 from zksolv.progress import step, task_bar
 
 if TYPE_CHECKING:  # the commands import their modules lazily, to start fast
-    from zksolv.solidity import TierKey
+    from zksolv.chain.solidity import TierKey
 
 EXIT_INVALID, EXIT_INPUT, EXIT_TOOLCHAIN, EXIT_REFUSED, EXIT_INTERNAL = 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
@@ -383,7 +383,7 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
     section); with --chunks also its chunk and final circuits.
     """
     needs("prover")
-    from zksolv.artifacts import build_artifacts
+    from zksolv.toolchain.artifacts import build_artifacts
     from zksolv.atomic import atomic_write_text
     from zksolv.circuitgen import ChunkTier, FinalTier, Tier
 
@@ -782,7 +782,7 @@ class _KeySource:
         elif self.vk_path is not None:
             path, setup = Path(self.vk_path), ("given with --vk (its setup is not known to zksolv)", None)
         else:
-            from zksolv.artifacts import local_key
+            from zksolv.toolchain.artifacts import local_key
 
             circuit_hash = _local_circuit_hash(shape)
             if statement_hash != circuit_hash:
@@ -901,7 +901,7 @@ def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs:
                     as_json: bool) -> None:
     """Write the Groth16 verifier and batch verifier of every accepted tier, the SolvencyRegistry
     contract, and deploy.json (deploy order and the registry's constructor argument)."""
-    from zksolv.solidity import export_registry, tier_keys_from_folder
+    from zksolv.chain.solidity import export_registry, tier_keys_from_folder
 
     given = [name for name, value in (("--keys", keys_dir), ("--vk", vk_specs), ("--proof", proof_dirs)) if value]
     if len(given) > 1:
@@ -938,7 +938,7 @@ def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs:
 def _tier_key_spec(spec: str) -> TierKey:
     """``--vk TIER=FILE``: TIER is a position capacity or a single-circuit tier name."""
     from verifier.statement import TIER_NAME, parse_tier_name
-    from zksolv.solidity import TierKey
+    from zksolv.chain.solidity import TierKey
 
     tier, sep, path = spec.partition("=")
     if sep and tier.isascii() and tier.isdigit() and int(tier) > 0 and path:
@@ -962,9 +962,9 @@ def _unique_tiers(tiers: list[TierKey]) -> list[TierKey]:
 def _export_for_proof(proof_dir: Path) -> TierKey:
     """This machine's key for the tier of the proof in ``proof_dir``, checked against this checkout's circuit."""
     from verifier.statement import STATEMENT_FILE, Statement
-    from zksolv.artifacts import local_key
+    from zksolv.toolchain.artifacts import local_key
     from zksolv.circuitgen import Tier
-    from zksolv.solidity import TierKey
+    from zksolv.chain.solidity import TierKey
 
     statement = Statement.load(proof_dir / STATEMENT_FILE)
     if statement.chunked:

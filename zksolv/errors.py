@@ -36,6 +36,6 @@ class VerificationError(ZksolvError):
 class InsecureSetupWarning(UserWarning):
     """Emitted whenever development (single-party) keys are created or loaded.
 
-    Defined here (re-exported by :mod:`zksolv.trusted_setup`) so that the CLI can
+    Defined here (re-exported by :mod:`zksolv.toolchain.trusted_setup`) so that the CLI can
     silence it without importing the setup code, which no keeper needs.
     """

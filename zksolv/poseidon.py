@@ -168,7 +168,7 @@ _PLAN_SHA256 = {
 
 
 def _plan_path(t: int) -> Path:
-    env = os.environ.get("ZKSOLV_CACHE")  # the same root as zksolv.cache.cache_dir (not imported: keeper side)
+    env = os.environ.get("ZKSOLV_CACHE")  # the same root as zksolv.toolchain.cache.cache_dir (not imported: keeper side)
     xdg = os.environ.get("XDG_CACHE_HOME")
     root = Path(env).expanduser() if env else (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "zksolv"
     return root / "poseidon" / f"plan-t{t}.bin"

@@ -1,5 +1,5 @@
 // Compile Solidity with the pinned solc-js (npm `solc`), standard-JSON in, summary JSON out.
-// Run only through zksolv/toolchain.py:run_node (see zksolv/evm.py). No downloads:
+// Run only through zksolv/toolchain/__init__.py:run_node (see zksolv/chain/evm.py). No downloads:
 // the compiler is the soljson build shipped inside the npm package.
 //   stdin : {"sources": {"File.sol": "<source>"}, "optimizerRuns": 200, "expectVersion": "0.8.28"}
 //   stdout: {"version", "contracts": {Name: {abi, bytecode, deployedBytecode,

@@ -1,5 +1,5 @@
 // Execute a script of deployments and calls in one in-process @ethereumjs/evm instance.
-// Run only through zksolv/toolchain.py:run_node (see zksolv/evm.py). State lives for
+// Run only through zksolv/toolchain/__init__.py:run_node (see zksolv/chain/evm.py). State lives for
 // one run: deploy and call in the same script.
 //   stdin : {"hardfork": "prague", "steps": [
 //             {"kind": "deploy", "label": "verifier", "sender": "0x..", "data": [<hex> | {"ref": label}], "gasLimit": "30000000"},

@@ -1,5 +1,5 @@
 // Render snarkjs' own Groth16 Solidity template with a verification key.
-// Run only through zksolv/toolchain.py:run_node (see zksolv/solidity.py).
+// Run only through zksolv/toolchain/__init__.py:run_node (see zksolv/chain/solidity.py).
 //   node render_verifier.mjs <template.sol.ejs>   < verification_key.json  > Verifier.sol
 // Does exactly what `snarkjs zkey export solidityverifier` does after reading the
 // key out of the .zkey: ejs.render(template, verificationKey).

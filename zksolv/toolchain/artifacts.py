@@ -20,11 +20,11 @@ from typing import Any
 
 from zksolv import resources
 from zksolv.atomic import atomic_write_text
-from zksolv.cache import ArtifactCache, cache_dir
+from zksolv.toolchain.cache import ArtifactCache, cache_dir
 from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
 from zksolv.errors import CacheError, InputError
 from zksolv.toolchain import CompiledCircuit, compile_cached
-from zksolv.trusted_setup import ROUTE_DEV, KeyPair, setup_keys
+from zksolv.toolchain.trusted_setup import ROUTE_DEV, KeyPair, setup_keys
 
 #: Position capacities a prover picks from by default (the smallest that fits).
 DEFAULT_CAPACITIES = (4, 8, 16, 32, 64, 128, 256, 512, 1024)

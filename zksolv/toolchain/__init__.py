@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from zksolv import resources
 from zksolv.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir
 from zksolv.errors import ProofError, ToolchainError
-from zksolv.r1cs import read_binfile_sections
+from zksolv.toolchain.r1cs import read_binfile_sections
 
 if TYPE_CHECKING:
-    from zksolv.cache import ArtifactCache
+    from zksolv.toolchain.cache import ArtifactCache
 
 MIN_NODE_MAJOR = 18
 #: Marker in ``node_modules`` recording the sha256 of the lock file it was installed from.
@@ -55,13 +55,13 @@ def project_root() -> Path:
     ``ZKSOLV_HOME`` overrides it; in a checkout it is the checkout's root (its
     ``node_modules`` installed by ``scripts/bootstrap.sh``); outside one (an
     installed wheel) it is ``<cache>/node/<first 16 hex of the lock file's sha256>``
-    in the user cache (:func:`zksolv.cache.cache_dir`), which
+    in the user cache (:func:`zksolv.toolchain.cache.cache_dir`), which
     :func:`ensure_node_modules` fills on first use — never site-packages.
     """
     source = _manifest_dir()
     if os.environ.get("ZKSOLV_HOME") or resources.checkout_root() is not None:
         return source
-    from zksolv.cache import cache_dir
+    from zksolv.toolchain.cache import cache_dir
 
     return cache_dir() / "node" / _lock_digest(source)[:16]
 
@@ -606,7 +606,7 @@ def compile_cached(
     then ``include_dirs``, then ``node_modules``) — so editing an included
     template rebuilds, an unchanged circuit never does.
     """
-    from zksolv.cache import ArtifactCache, content_key
+    from zksolv.toolchain.cache import ArtifactCache, content_key
 
     source = Path(source).resolve()
     if not source.is_file():

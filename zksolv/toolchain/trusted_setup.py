@@ -20,7 +20,7 @@ Routes
     (pass their ``.zkey`` through the snarkjs CLI) — ``insecure`` is False only
     in the sense that no single-party toxic waste is held by zksolv.
 
-Both routes are cached in :mod:`zksolv.cache` by a content key of (route, tool
+Both routes are cached in :mod:`zksolv.toolchain.cache` by a content key of (route, tool
 version, r1cs contents, ptau contents, options); an unchanged circuit is never
 set up twice. :func:`dev_powers_of_tau` makes a small ptau for tests and
 development (new + contribute + prepare phase2), cached by power: at 2^8
@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zksolv.cache import ArtifactCache, content_key, file_sha256
+from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.errors import InsecureSetupWarning, ToolchainError
-from zksolv.r1cs import read_binfile_sections
+from zksolv.toolchain.r1cs import read_binfile_sections
 from zksolv.toolchain import CompiledCircuit, read_r1cs_header, snarkjs, snarkjs_version
 
 log = logging.getLogger(__name__)
