@@ -190,11 +190,13 @@ def test_leaf_and_inclusion_match_python(tmp_path: Path) -> None:
     leaf.passes({"id": 99, "u": 1, "mark": 7, "delta": -8, "gamma": 9, "vega": 10}, tmp_path,
                 leaf=cm.instrument_leaf(99, ins))
     tree = MerkleTree([rng_leaf for rng_leaf in range(1, 12)], depth=2)
-    h = harness("merkle.circom", "MerkleInclusion4(2)")
-    for index in (0, 5, 10, 15):
+    h = harness("merkle.circom", "MerkleInclusion(2)")
+    last = fp.MERKLE_ARITY**2 - 1
+    for index in (0, 5, 10, last):
         leaf_value = index + 1 if index < 11 else 0
         h.passes({"leaf": leaf_value, "index": index, "path": tree.path(index)}, tmp_path, root=tree.root)
-    h.fails({"leaf": 6, "index": 5 + 16, "path": tree.path(5)}, tmp_path)  # an index beyond the tree cannot alias
+    # an index beyond the tree cannot alias
+    h.fails({"leaf": 6, "index": 5 + fp.MERKLE_ARITY**2, "path": tree.path(5)}, tmp_path)
     wrong = [list(level) for level in tree.path(5)]
     wrong[0][0] += 1
     assert h.run({"leaf": 6, "index": 5, "path": wrong}, tmp_path)["root"] != tree.root
