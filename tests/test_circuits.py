@@ -82,7 +82,9 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
     underlyings = tuple(
         Underlying(f"U{u}", rng.randint(10**8, 10**11), (), 500_000, 500_000, 550_000, 450_000) for u in range(n_u)
     )
-    instruments = [Instrument("ZERO", 0, InstrumentKind.CALL, 1, 1, 0, 0, 0, 0)]
+    # strike at the top of the price range: out of the money in every scenario, so worth 0 (a strike
+    # of 1 µUSD would make it worth the spot, below its intrinsic value under the revaluation mode)
+    instruments = [Instrument("ZERO", 0, InstrumentKind.CALL, (1 << fp.PRICE_BITS) - 1, 1, 0, 0, 0, 0)]
     for i in range(1, n_instruments):
         u, kind = rng.randrange(n_u), rng.choice([InstrumentKind.CALL, InstrumentKind.PUT])
         strike, expiry, mark = rng.randint(1, 10**11), rng.randint(1, 2**40 - 1), rng.randint(0, 10**11)
