@@ -93,14 +93,17 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
         instruments.append(Instrument(f"I{i}", u, kind, strike, expiry, mark, sign * abs(delta), abs(gamma), abs(vega)))
     cuts = sorted(rng.randint(0, fp.RATIO_SCALE) for _ in range(n_k - 1))
     bounds = [0, *cuts, fp.RATIO_SCALE]
+    alpha, beta, v_scalar = rng.randint(0, fp.RATIO_SCALE), rng.randint(0, 2 * 10**6), rng.randint(0, 2 * 10**6)
+    # a revaluation market's scan range (shocks times 1 + V*beta, up to 5) may not move a spot below zero
+    shock = 300_000 if not tier.mode.is_revaluation else min(300_000, 900_000 * fp.AVSL_ONE // (fp.AVSL_ONE + v_scalar * beta))
     params = Params(
-        alpha=rng.randint(0, fp.RATIO_SCALE), beta=rng.randint(0, 2 * 10**6), v_scalar=rng.randint(0, 2 * 10**6),
+        alpha=alpha, beta=beta, v_scalar=v_scalar,
         risk_mode=tier.mode, es_level=rng.randint(500_000, 999_999),
         min_ratio=min_ratio if min_ratio is not None else rng.randint(10**6, 2 * 10**6),
         horizon_seconds=86_400, var_z=2_326_000,
         scenarios=ScenarioSet(
             "random",
-            tuple(tuple(rng.randint(-300_000, 300_000) for _ in range(n_k)) for _ in range(n_u)),
+            tuple(tuple(rng.randint(-shock, shock) for _ in range(n_k)) for _ in range(n_u)),
             tuple(tuple(rng.randint(-10**6, 10**6) for _ in range(n_k)) for _ in range(n_u)),
             tuple(bounds[k + 1] - bounds[k] for k in range(n_k)),
         ),
