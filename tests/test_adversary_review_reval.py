@@ -13,10 +13,11 @@ the chunk/final sweeps and the findings below). Findings, each red on the commit
   against ``[-mark, bound - mark]``: a market whose option arrays were repriced at the *published*
   grid — the AVSL factor silently dropped for every option, the slip 7f9c4f1 had to fix in
   ``repricing.py`` — loaded, validated and audited, and proofs under it certify short option books
-  on 20-30 % less margin than the rule. Validation now also requires every option to be worth at
-  least its intrinsic value at the widened move (``max(0, S + dS' - K)`` for a call,
-  ``max(0, K - S - dS')`` for a put: model-free, exact, true of any zero-rate repricing, look-ahead
-  included), which every option of every demo grid breaks when the widening is dropped.
+  on about a fifth less margin than the rule (19-23 % on the small demo market). Validation now
+  also requires every option to be worth at least its intrinsic value at the widened move
+  (``max(0, S + dS' - K)`` for a call, ``max(0, K - S - dS')`` for a put: model-free, exact, true
+  of any zero-rate repricing, look-ahead included), which every option of every demo grid breaks
+  when the widening is dropped.
 * ``test_oracle_arrays_never_fall_below_intrinsic`` (low): the oracle's float repricing fell
   1 µUSD short of the intrinsic value wherever the option had no time value left (total vol or
   time 0, deep in the money): the published repriced value was below what the option is worth.
@@ -25,6 +26,10 @@ the chunk/final sweeps and the findings below). Findings, each red on the commit
 Pinned, held: the chunk circuit needs no market parameter because a K-entry revaluation leaf
 exists only under a revaluation root (its state also has its own domain tag);
 ``test_a_revaluation_leaf_never_opens_as_a_greeks_leaf_or_vice_versa`` restates why in Python.
+``test_v_and_beta_still_bind_the_market_although_the_circuit_does_not_use_them``: V and beta stay
+in ``params_hash``, and a market that changes them without repricing its arrays is refused.
+Not a bug, noted in docs/design.md: ``min_ratio > 1`` still multiplies the capped loss, so a long
+option book without collateral needs some at any ``min_ratio > 1`` (the demo's is 1).
 """
 
 from __future__ import annotations
@@ -120,3 +125,16 @@ def test_a_revaluation_leaf_never_opens_as_a_greeks_leaf_or_vice_versa() -> None
     assert len(leaves) == 4
     # and a revaluation state is never a greeks state, even where the lengths coincide (K = 3)
     assert cm.revaluation_chunk_state(0, 0, [[0] * 3], 0, 1) != cm.chunk_state(0, 0, [0], [0], [0], 0, 1)
+
+
+@pytest.mark.parametrize("field", ["v_scalar", "beta"])
+def test_v_and_beta_still_bind_the_market_although_the_circuit_does_not_use_them(field: str) -> None:
+    """Held: the revaluation circuits feed Solvency V = 0, yet V and beta stay in params_hash (a market
+    with another value has another root, so no proof moves between them), and a market that
+    changes either without repricing its arrays at the new scan range is refused (the linear units'
+    arrays pin dS' exactly; the options' their intrinsic value)."""
+    p = MARKET.params
+    other = dataclasses.replace(MARKET, params=dataclasses.replace(p, **{field: getattr(p, field) + 100_000}))
+    assert cm.market_root(other) != cm.market_root(MARKET)
+    with pytest.raises(InputError, match="gains exactly the scan range's price move"):
+        other.validated()
