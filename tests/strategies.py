@@ -92,14 +92,26 @@ def markets(draw, *, max_underlyings: int = 3, max_instruments: int = 12, max_sc
     return market.validated()
 
 
+def value_bounds(market: MarketState, ins: Instrument) -> list[tuple[int, int]]:
+    """Per scenario, the repriced value of one unit of option ``ins`` that MarketState.validated
+    admits: ``(intrinsic, bound)`` at the scan range's move (a call between max(0, S' - K) and the
+    shocked spot S', a put between max(0, K - S') and its strike)."""
+    spot = market.underlyings[ins.underlying].spot
+    out = []
+    for move in market.scan_range()[0][ins.underlying]:
+        shocked = max(0, spot + move)
+        if ins.kind is InstrumentKind.CALL:
+            out.append((max(0, shocked - ins.strike), spot + move))
+        else:
+            out.append((max(0, ins.strike - shocked), ins.strike))
+    return out
+
+
 def risk_arrays(market: MarketState, ins: Instrument) -> st.SearchStrategy[tuple[int, ...]]:
     """A valid risk array of option ``ins`` (MarketState.validated's bounds): per scenario, the
-    repriced value anywhere in [0, bound] (a call at most the shocked spot, a put at most its
-    strike), extremes included, minus the mark."""
-    spot = market.underlyings[ins.underlying].spot
-    moves = market.scan_range()[0][ins.underlying]
-    bounds = [spot + move if ins.kind is InstrumentKind.CALL else ins.strike for move in moves]
-    values = [st.one_of(st.just(0), st.just(b), st.integers(0, b)) for b in bounds]
+    repriced value anywhere in [intrinsic, bound] (:func:`value_bounds`), extremes included, minus
+    the mark."""
+    values = [st.one_of(st.just(lo), st.just(hi), st.integers(lo, hi)) for lo, hi in value_bounds(market, ins)]
     return st.tuples(*values).map(lambda vs: tuple(v - ins.mark for v in vs))
 
 
@@ -118,15 +130,14 @@ def accounts(draw, market: MarketState, *, max_positions: int = 6, realistic: bo
 def with_random_risk_arrays(market: MarketState, rng: random.Random) -> MarketState:
     """``market`` (any mode, not yet validated) as a validated revaluation market with seeded random
     risk arrays within MarketState.validated's bounds: linear units gain the scan range's move, each
-    option's repriced value is uniform in [0, bound] (so pnl in [-mark, bound - mark])."""
+    option's repriced value is uniform in [intrinsic, bound] (:func:`value_bounds`, so pnl in
+    [intrinsic - mark, bound - mark])."""
     market = dataclasses.replace(market, params=dataclasses.replace(market.params, risk_mode=RiskMode.REVALUATION))
     moves = market.scan_range()[0]
     instruments = []
     for ins in market.instruments:
         row = moves[ins.underlying]
         if ins.kind.is_option:
-            spot = market.underlyings[ins.underlying].spot
-            bounds = [spot + m if ins.kind is InstrumentKind.CALL else ins.strike for m in row]
-            row = tuple(rng.randint(0, b) - ins.mark for b in bounds)
+            row = tuple(rng.randint(lo, hi) - ins.mark for lo, hi in value_bounds(market, ins))
         instruments.append(dataclasses.replace(ins, pnl=row))
     return dataclasses.replace(market, instruments=tuple(instruments)).validated()

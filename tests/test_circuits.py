@@ -82,7 +82,9 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
     underlyings = tuple(
         Underlying(f"U{u}", rng.randint(10**8, 10**11), (), 500_000, 500_000, 550_000, 450_000) for u in range(n_u)
     )
-    instruments = [Instrument("ZERO", 0, InstrumentKind.CALL, 1, 1, 0, 0, 0, 0)]
+    # strike at the top of the price range: out of the money in every scenario, so worth 0 (a strike
+    # of 1 µUSD would make it worth the spot, below its intrinsic value under the revaluation mode)
+    instruments = [Instrument("ZERO", 0, InstrumentKind.CALL, (1 << fp.PRICE_BITS) - 1, 1, 0, 0, 0, 0)]
     for i in range(1, n_instruments):
         u, kind = rng.randrange(n_u), rng.choice([InstrumentKind.CALL, InstrumentKind.PUT])
         strike, expiry, mark = rng.randint(1, 10**11), rng.randint(1, 2**40 - 1), rng.randint(0, 10**11)
@@ -91,17 +93,17 @@ def make_market(rng: random.Random, tier: Tier, *, n_instruments: int, dust: boo
         instruments.append(Instrument(f"I{i}", u, kind, strike, expiry, mark, sign * abs(delta), abs(gamma), abs(vega)))
     cuts = sorted(rng.randint(0, fp.RATIO_SCALE) for _ in range(n_k - 1))
     bounds = [0, *cuts, fp.RATIO_SCALE]
+    alpha, beta, v_scalar = rng.randint(0, fp.RATIO_SCALE), rng.randint(0, 2 * 10**6), rng.randint(0, 2 * 10**6)
+    # a revaluation market's scan range (shocks times 1 + V*beta, up to 5) may not move a spot below zero
+    shock = 300_000 if not tier.mode.is_revaluation else min(300_000, 900_000 * fp.AVSL_ONE // (fp.AVSL_ONE + v_scalar * beta))
     params = Params(
-        # a revaluation market reprices at moves * (1 + V*beta) (MarketState.scan_range): V <= 1 keeps
-        # the widest (30 % * 3) above zero
-        alpha=rng.randint(0, fp.RATIO_SCALE), beta=rng.randint(0, 2 * 10**6),
-        v_scalar=rng.randint(0, 10**6 if tier.mode.is_revaluation else 2 * 10**6),
+        alpha=alpha, beta=beta, v_scalar=v_scalar,
         risk_mode=tier.mode, es_level=rng.randint(500_000, 999_999),
         min_ratio=min_ratio if min_ratio is not None else rng.randint(10**6, 2 * 10**6),
         horizon_seconds=86_400, var_z=2_326_000,
         scenarios=ScenarioSet(
             "random",
-            tuple(tuple(rng.randint(-300_000, 300_000) for _ in range(n_k)) for _ in range(n_u)),
+            tuple(tuple(rng.randint(-shock, shock) for _ in range(n_k)) for _ in range(n_u)),
             tuple(tuple(rng.randint(-10**6, 10**6) for _ in range(n_k)) for _ in range(n_u)),
             tuple(bounds[k + 1] - bounds[k] for k in range(n_k)),
         ),

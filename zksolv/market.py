@@ -694,22 +694,34 @@ def _check_unit_contract(ins: Instrument, spot: int, name: str) -> None:
 
 def _check_risk_array(ins: Instrument, moves: Sequence[int], spot: int, name: str) -> None:
     """The risk array must be one unit of the contract the identity names (as
-    :func:`_check_unit_contract` for the greeks): a linear unit gains exactly the published
-    move ``dS'[u][k]`` of the scan range (:meth:`MarketState.scan_range`); an option is worth between 0 and its bound after the move (a call at
-    most the shocked spot, a put at most its strike), so ``-mark <= pnl[k] <= bound - mark``.
-    In particular a long option never loses more than its mark (its premium)."""
+    :func:`_check_unit_contract` for the greeks), repriced at the scan range
+    (:meth:`MarketState.scan_range`): a linear unit gains exactly the widened move ``dS'[u][k]``;
+    an option is worth between its intrinsic value and its bound after the move, the bounds of
+    any zero-rate repricing (``max(0, S + dS' - K) <= value <= S + dS'`` for a call,
+    ``max(0, K - S - dS') <= value <= K`` for a put), so ``intrinsic - mark <= pnl[k] <= bound - mark``.
+    In particular a long option never loses more than its mark (its premium). The intrinsic bound
+    is what ties an option's array to the *widened* moves without a pricing model: the circuit
+    applies no AVSL factor in this mode (V = 0), so an array repriced at the published grid
+    would otherwise certify short options on less margin than the rule
+    (``tests/test_adversary_review_reval.py``). Time value is the oracle's to get right."""
     if not ins.kind.is_option:
         for k, (x, move) in enumerate(zip(ins.pnl, moves)):
             if x != move:
                 raise InputError(f"{name}[{k}]: a {ins.kind.value} unit gains exactly the scan range's price move "
                                  f"dS * (1 + V*beta) of its underlying in each scenario")
         return
+    call = ins.kind is InstrumentKind.CALL
     for k, (x, move) in enumerate(zip(ins.pnl, moves)):
         if x < -ins.mark:
             raise InputError(f"{name}[{k}]: an option loses at most its mark (its value cannot fall below 0)")
-        bound = spot + move if ins.kind is InstrumentKind.CALL else ins.strike
+        shocked = max(0, spot + move)
+        if x < (max(0, shocked - ins.strike) if call else max(0, ins.strike - shocked)) - ins.mark:
+            what = "max(0, S + dS' - K)" if call else "max(0, K - S - dS')"
+            raise InputError(f"{name}[{k}]: a {ins.kind.value} is worth at least its intrinsic value {what} after "
+                             "the scenario (dS' the scan range's move, dS * (1 + V*beta))")
+        bound = spot + move if call else ins.strike
         if x > bound - ins.mark:
-            what = "the shocked spot S + dS" if ins.kind is InstrumentKind.CALL else "its strike"
+            what = "the shocked spot S + dS" if call else "its strike"
             raise InputError(f"{name}[{k}]: a {ins.kind.value} is worth at most {what} after the scenario")
 
 

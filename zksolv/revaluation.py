@@ -32,6 +32,12 @@ Decisions (docs/design.md, "Full revaluation"):
   account's value in scenario ``k``, and since the repriced value is never
   negative, ``pnl[k] >= -mark``: a long option never loses more than its
   premium (``MarketState.validated`` checks it for every published array).
+* **Never below intrinsic value**: the repriced value is at least
+  ``max(0, S + dS' - K)`` (call) or ``max(0, K - S - dS')`` (put), an integer the
+  float repricing is clamped to where it falls a rounding error short. Validation
+  checks it too: it is the one model-free tie between an option's array and the
+  *widened* moves, so a market whose option arrays dropped the AVSL widening is
+  refused (``tests/test_adversary_review_reval.py``).
 * **Rounded toward -infinity** (the repriced value rounded down): a unit's
   loss is never understated, so a long holder's loss rounds up. A short holder
   gains the opposite error, below 1 micro-USD per unit per scenario (as with
@@ -80,7 +86,9 @@ def option_risk_arrays(
     moves: Sequence[int],
     vol_shocks: Sequence[int],
 ) -> list[tuple[int, ...]]:
-    """Risk arrays of options on one underlying, ``pnl[k] = floor(1e6 * BS(S + dS_k, K, w'_k)) - mark``.
+    """Risk arrays of options on one underlying, ``pnl[k] = floor(1e6 * BS(S + dS_k, K, w'_k)) - mark``,
+    the repriced value never below the option's intrinsic value ``max(0, +-(S + dS_k - K))`` (which
+    ``BS`` never is; the float repricing can be a rounding error short of it).
 
     Parameters
     ----------
@@ -117,7 +125,15 @@ def option_risk_arrays(
     value[alive] = greeks_numpy(shocked_spot[alive], strike[alive], np.ones(int(alive.sum())), shocked_vol[alive],
                                 np.where(calls[alive], KIND_CALL, KIND_PUT)).mark
     floor = [fp.from_float(float(v), fp.PRICE_SCALE, "down") for v in value.tolist()]
-    return [tuple(floor[k * n + j] - marks[j] for k in range(n_k)) for j in range(n)]
+    # never below the intrinsic value at the shocked spot (an integer: BS >= intrinsic exactly, the
+    # float repricing can fall a rounding error short of it where no time value is left, and
+    # MarketState.validated refuses an array below it)
+    shocked = [max(0, spot + ds) for ds in moves]
+
+    def intrinsic(j: int, k: int) -> int:
+        return max(0, shocked[k] - strikes[j]) if is_call[j] else max(0, strikes[j] - shocked[k])
+
+    return [tuple(max(floor[k * n + j], intrinsic(j, k)) - marks[j] for k in range(n_k)) for j in range(n)]
 
 
 def risk_arrays(
