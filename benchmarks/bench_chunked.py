@@ -1,8 +1,8 @@
 """Books of any size: proof time and peak memory against positions, one circuit vs chunks (issue 12).
 
 For each book size the benchmark builds a market with enough instruments (4,096 by default:
-tree depth 6 for arity 4; a 10,000-position book needs more distinct instruments, so its market
-is the smallest demo market that holds it), a solvent account of that many distinct positions,
+tree depth 4 at arity 8; a 10,000-position book needs more distinct instruments, so its market
+is the smallest demo market that holds it, depth 5), a solvent account of that many distinct positions,
 builds the circuits and keys once (timed: compile + dev setup, cached afterwards), then runs
 ``zksolv prove`` as a **whole process** per configuration:
 
@@ -16,6 +16,7 @@ descendant waited for). The keeper's check of the chunked bundle is timed as a w
 ``zksolv verify`` process and as ``verify_many`` in-process.
 
     python benchmarks/bench_chunked.py                        # 64, 256, 1,024, 4,096, 10,000 positions
+    python benchmarks/bench_chunked.py --positions 10000 --workers 2 --append   # one more point
     python benchmarks/bench_chunked.py --quick                # CI-sized: a small market, chunks of 8
     python benchmarks/bench_chunked.py --replot benchmarks/results/chunked.json
 
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--single-max", type=int, default=64, help="also prove in one circuit up to this size")
     ap.add_argument("--quick", action="store_true", help="CI-sized: 16 positions, chunks of 8, a small market")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--append", action="store_true", help="keep the other sizes' points of an earlier results JSON")
     ap.add_argument("--replot", type=Path, default=None, help="redraw the plot of a results JSON")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -222,21 +224,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     workers = [int(x) for x in args.workers.split(",")]
     env = dict(os.environ)
     env.setdefault("PYTHONWARNINGS", "ignore")
-    points = []
+    name = "chunked_quick" if args.quick else "chunked"
+    path = args.out / f"{name}.json"
+    # --append keeps the points of earlier runs (other sizes), so a long sweep can run in parts
+    points = json.loads(path.read_text())["points"] if args.append and path.exists() else []
     with tempfile.TemporaryDirectory(prefix="zksolv-bench-chunked-") as tmp:
         for n in positions:
             print(f"... {n} positions", file=sys.stderr, flush=True)
-            points.append(bench_point(n, market_size=args.market_size, chunk_size=args.chunk_size, workers=workers,
-                                      single_max=args.single_max, work=Path(tmp), env=env))
-            print(table_md(points[-1:]), file=sys.stderr)
-    data = {"label": "chunked", "quick": args.quick, "loadavg_end": os.getloadavg(), "cpu_count": os.cpu_count(),
-            "points": points}
-    name = "chunked_quick" if args.quick else "chunked"
-    (args.out / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
-    (args.out / f"{name}.md").write_text(table_md(points))
+            point = bench_point(n, market_size=args.market_size, chunk_size=args.chunk_size, workers=workers,
+                                single_max=args.single_max, work=Path(tmp), env=env)
+            point["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+            points = sorted([p for p in points if p["positions"] != n] + [point], key=lambda p: p["positions"])
+            data = _write(points, args, path)  # after every point: a stopped sweep keeps what it measured
+            print(table_md([point]), file=sys.stderr)
     if not args.quick:
         plot(points, args.out)
     print(table_md(points))
+    return data
+
+
+def _write(points: list[dict[str, Any]], args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    from zksolv.atomic import atomic_write_text
+
+    data = {"label": "chunked", "quick": args.quick, "cpu_count": os.cpu_count(), "points": points}
+    atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+    atomic_write_text(path.with_suffix(".md"), table_md(points))
     return data
 
 
