@@ -271,14 +271,24 @@ class WasmWitnessCalculator:
     def _run(self, inputs: Mapping[str, Any]) -> bytes:
         import wasmtime
 
-        store = wasmtime.Store(_engine())
+        # The host functions live in the store and must not reach it through a Python reference
+        # of their own: that cycle runs through wasmtime's native side, which Python's collector
+        # cannot see, so every call leaked its store (the circuit's whole linear memory, 15-30 MB
+        # per witness of a 64-position chunk). They reach it through `exports`, emptied at the end.
         state: dict[str, Any] = {"err": "", "code": None}
         exports: dict[str, Any] = {}
+        try:
+            return self._drive(wasmtime.Store(_engine()), inputs, state, exports)
+        finally:
+            exports.clear()
+
+    def _drive(self, store: Any, inputs: Mapping[str, Any], state: dict[str, Any], exports: dict[str, Any]) -> bytes:
+        import wasmtime
 
         def message() -> str:
             chars = []
-            get = exports["getMessageChar"]
-            while (c := get(store)) != 0:
+            get, st = exports["getMessageChar"], exports["store"]
+            while (c := get(st)) != 0:
                 chars.append(chr(c))
             return "".join(chars)
 
@@ -308,6 +318,7 @@ class WasmWitnessCalculator:
             raise ToolchainError(f"{self.wasm.name}: cannot instantiate the witness calculator: "
                                  f"{str(exc)[:200]}") from None
         exports.update({e.name: instance.exports(store)[e.name] for e in self.module.exports})
+        exports["store"] = store
         memory = exports["memory"]
 
         def call(name: str, *args: int) -> Any:

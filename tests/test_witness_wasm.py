@@ -154,3 +154,29 @@ def test_margin_circuit_bad_hint_fails_alike(margin: tuple[Any, Any, Any], tmp_p
     fast = _failure(artifacts.circuit.wasm, bad, tmp_path, "wasmtime")
     assert fast == node and "Assert Failed" in fast
     assert "12345678901" not in fast and str(books["short_strangle"].salt) not in fast
+
+
+@pytest.mark.slow
+@needs_wasmtime
+def test_every_witness_frees_its_store(margin: tuple[Any, Any, Any], tmp_path: Path) -> None:
+    """A chunked book computes hundreds of witnesses in one worker: each call's wasmtime store (the
+    circuit's whole linear memory) must be freed when it returns. A host function holding the store
+    made a cycle through wasmtime's native side that Python never collected (a worker of a
+    10,000-position book grew past 4 GiB)."""
+    import gc
+
+    import wasmtime
+    from prover.witness import reference_inputs
+
+    market, books, (tier, artifacts) = margin
+    inputs, _ = reference_inputs(books["short_strangle"], market, tier)
+
+    def stores() -> int:
+        gc.collect()
+        return sum(isinstance(o, wasmtime.Store) for o in gc.get_objects())
+
+    calculate_witness(artifacts.circuit.wasm, inputs, tmp_path / "w.wtns", engine="wasmtime")  # warm caches
+    before = stores()
+    for _ in range(5):
+        calculate_witness(artifacts.circuit.wasm, inputs, tmp_path / "w.wtns", engine="wasmtime")
+    assert stores() == before
