@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from zksolv import resources
-from zksolv.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir
+from zksolv.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir, staged_dir
 from zksolv.errors import ProofError, ToolchainError
 from zksolv.toolchain.r1cs import read_binfile_sections
 
@@ -429,9 +429,7 @@ def compile_circuit(
         raise ToolchainError(f"optimize must be one of {sorted(_OPTIMIZE_FLAGS)}, not {optimize!r}")
     modules = ensure_node_modules()
     name = source.stem
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
+    with staged_dir(out_dir) as staging:  # renamed into place only after a complete compile
         args: list[str | os.PathLike[str]] = [
             modules.joinpath(*CIRCOM2_CLI), source, "--r1cs", "--wasm", "--sym",
             _OPTIMIZE_FLAGS[optimize], "-o", staging, "-l", modules,
@@ -447,12 +445,6 @@ def compile_circuit(
         if not produced.is_file() or not (staging / f"{name}_js" / f"{name}.wasm").is_file():
             tail = _strip_ansi(proc.stderr.strip() or proc.stdout.strip())[-2000:]
             raise ToolchainError(f"circom compile {source.name}: no r1cs/wasm produced: {tail}")
-        fsync_tree(staging)
-        os.chmod(staging, 0o755)
-        replace_dir(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return CompiledCircuit.from_dir(out_dir, name)
 
 
