@@ -124,8 +124,9 @@ class Instrument:
     ``pnl`` is the instrument's risk array, published by revaluation markets only
     (empty otherwise): ``pnl[k]`` is the P&L of one unit under scenario ``k``
     (micro-USD, rounded toward -infinity), by full repricing
-    (:mod:`zksolv.revaluation`): ``dS[u][k]`` for spot, perpetuals and futures,
-    ``floor(1e6 * BS(S + dS, sigma + dsig)) - mark`` for options.
+    (:mod:`zksolv.revaluation`) at the scan range ``(dS', dsig')`` widened by the AVSL
+    factor (:meth:`MarketState.scan_range`): ``dS'[u][k]`` for spot, perpetuals and futures,
+    ``floor(1e6 * BS(S + dS', sigma + dsig')) - mark`` for options.
     """
 
     symbol: str
