@@ -17,13 +17,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from tests.processes import StderrTail
 from zksolv.account import Account, Position
 from zksolv.toolchain.cache import MANIFEST, verify_manifest
 from zksolv.demo import demo_market
@@ -65,31 +65,24 @@ def _kill_during(args: list[str], cache: Path, under_way: Callable[[str], bool],
     Asserts the process was still running and died of the kill."""
     proc = subprocess.Popen(CLI + args, env=_env(cache), cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
-    chunks: list[bytes] = []
-
-    def pump() -> None:
-        while data := os.read(proc.stderr.fileno(), 4096):  # type: ignore[union-attr]
-            chunks.append(data)
-
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
+    stderr = StderrTail(proc)
     deadline = time.monotonic() + timeout
     try:
-        while not under_way(b"".join(chunks).decode(errors="replace")):
-            assert proc.poll() is None, f"{args[0]} exited ({proc.returncode}) before the step: {b''.join(chunks)!r}"
+        while not under_way(stderr.text):
+            assert proc.poll() is None, f"{args[0]} exited ({proc.returncode}) before the step: {stderr.raw!r}"
             assert time.monotonic() < deadline, f"{args[0]}: step not reached in {timeout} s"
             time.sleep(0.02)
         time.sleep(settle)
-        assert proc.poll() is None, f"{args[0]} finished before the kill: {b''.join(chunks)!r}"
+        assert proc.poll() is None, f"{args[0]} finished before the kill: {stderr.raw!r}"
         os.killpg(proc.pid, signal.SIGKILL)
         code = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
-    reader.join(timeout=10)
+    stderr.join(timeout=10)
     assert code == -signal.SIGKILL, f"{args[0]}: exit {code}, not killed"
-    return b"".join(chunks).decode(errors="replace")
+    return stderr.text
 
 
 def _building(cache: Path, kind: str) -> bool:

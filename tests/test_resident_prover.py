@@ -27,6 +27,7 @@ from typing import Any, Iterator
 import pytest
 
 from prover import daemon
+from tests.processes import StderrTail
 from prover.backends import ArkworksBackend
 from verifier.groth16 import verify_groth16
 from zksolv import toolchain
@@ -214,25 +215,18 @@ def _prove_cli(book: Path, sock: Path, out: str, *extra: str, kill_daemon_at_pro
                   "--out", str(book / out), *extra]
     pid = daemon.status(sock)["pid"] if kill_daemon_at_proof else None  # type: ignore[index]
     proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    chunks: list[bytes] = []
-
-    def pump() -> None:
-        while data := os.read(proc.stderr.fileno(), 4096):  # type: ignore[union-attr]
-            chunks.append(data)
-
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
+    stderr = StderrTail(proc)
     if pid is not None:
         deadline = time.monotonic() + 600
-        while "(resident prover" not in b"".join(chunks).decode(errors="replace"):
-            assert proc.poll() is None, f"prove exited before proving: {b''.join(chunks)!r}"
+        while "(resident prover" not in stderr.text:
+            assert proc.poll() is None, f"prove exited before proving: {stderr.raw!r}"
             assert time.monotonic() < deadline
             time.sleep(0.02)
         time.sleep(0.3)  # the request is sent; the daemon is loading the key or proving
         os.kill(pid, signal.SIGKILL)
     code = proc.wait(timeout=900)
-    reader.join(timeout=30)
-    return code, b"".join(chunks).decode(errors="replace")
+    stderr.join(timeout=30)
+    return code, stderr.text
 
 
 def _verify_out(book: Path, out: str) -> bool:

@@ -31,6 +31,7 @@ The rendered main includes the top file by its path relative to
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,10 +101,15 @@ def include_dirs() -> list[Path]:
 class CircuitShape:
     """What :func:`render_main` needs of a shape: its top template, file, public inputs and arguments."""
 
-    #: Top-level template, the file defining it (relative to circuits/) and its public inputs in order.
+    #: Top-level template and its public inputs in order.
     template: str = ""
-    top_file: str = ""
     public: tuple[str, ...] = ()
+
+    @property
+    def top_file(self) -> str:
+        """The file defining :attr:`template`, relative to circuits/: its snake-case name
+        (``AvslRevaluationFinal`` -> ``avsl_revaluation_final.circom``)."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.template).lower() + ".circom"
 
     @property
     def name(self) -> str:  # pragma: no cover - every shape defines it
@@ -146,10 +152,6 @@ class Tier(CircuitShape):
     def template(self) -> str:  # type: ignore[override]
         """``AvslRevaluation`` for the revaluation mode, else ``AvslSolvency``."""
         return "AvslRevaluation" if self.mode.is_revaluation else "AvslSolvency"
-
-    @property
-    def top_file(self) -> str:  # type: ignore[override]
-        return "avsl_revaluation.circom" if self.mode.is_revaluation else "avsl_solvency.circom"
 
     def __post_init__(self) -> None:
         _check_shape("tier", self.mode, n_positions=(self.n_positions, 1, fp.MAX_POSITIONS),
@@ -228,10 +230,6 @@ class ChunkTier(CircuitShape):
         return "AvslRevaluationChunk" if self.mode is not None else "AvslChunk"
 
     @property
-    def top_file(self) -> str:  # type: ignore[override]
-        return "avsl_revaluation_chunk.circom" if self.mode is not None else "avsl_chunk.circom"
-
-    @property
     def name(self) -> str:
         """E.g. ``avsl_chunk_c64_u2_d6``; ``avsl_chunk_c64_u2_d6_k16_revaluation`` under a revaluation market."""
         suffix = f"_k{self.n_scenarios}_{self.mode.value}" if self.mode is not None else ""
@@ -267,10 +265,6 @@ class FinalTier(CircuitShape):
     def template(self) -> str:  # type: ignore[override]
         """``AvslRevaluationFinal`` for the revaluation mode, else ``AvslFinal``."""
         return "AvslRevaluationFinal" if self.mode.is_revaluation else "AvslFinal"
-
-    @property
-    def top_file(self) -> str:  # type: ignore[override]
-        return "avsl_revaluation_final.circom" if self.mode.is_revaluation else "avsl_final.circom"
 
     def __post_init__(self) -> None:
         _check_shape("final", self.mode, n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS),
