@@ -61,15 +61,22 @@ SWAPS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "avsl_solvency.circom": ("avsl_naive.circom", (
         (r"template AvslSolvency\(", "template AvslSolvencyNaive("),
         (r'include "positions\.circom";', 'include "positions_naive.circom";'),
-        (r"signal input path\[N\]\[DEPTH\]\[FP_MERKLE_ARITY\(\) - 1\];", f"signal input path[N][{LOG} * DEPTH];"),
-        (r"PositionSlots\(N, U, DEPTH\)", "PositionSlotsNaive(N, U, DEPTH)"),
+        (r"signal input path\[N\]\[DEPTH - CAP\]\[FP_MERKLE_ARITY\(\) - 1\];\n    signal input cap\[[^\]]*\];",
+         f"signal input path[N][{LOG} * DEPTH];"),
+        (r"PositionSlots\(N, U, DEPTH, CAP\)", "PositionSlotsNaive(N, U, DEPTH)"),
+        (r"\n    slots\.cap <== cap;", ""),
         (r"EntryChain\(N\)", "NaiveEntryChain(N)"),
     )),
     "positions.circom": ("positions_naive.circom", (
-        (r"template PositionSlots\(", "template PositionSlotsNaive("),
+        (r"template PositionSlots\(N, U, DEPTH, CAP\)", "template PositionSlotsNaive(N, U, DEPTH)"),
         (r'include "account\.circom";', 'include "account.circom";\ninclude "naive.circom";'),
-        (r"signal input path\[N\]\[DEPTH\]\[FP_MERKLE_ARITY\(\) - 1\];", f"signal input path[N][{LOG} * DEPTH];"),
-        (r"MerkleInclusion\(DEPTH\)", f"MerkleInclusion2({LOG} * DEPTH)"),
+        (r"\n    signal input cap\[[^\]]*\];", ""),
+        (r"signal input path\[N\]\[DEPTH - CAP\]\[FP_MERKLE_ARITY\(\) - 1\];", f"signal input path[N][{LOG} * DEPTH];"),
+        (r"component open = CappedOpenings\(N, DEPTH, CAP\);(\n    open\.\w+ <== \w+;)+", "component open[N];"),
+        (r"open\.leaf\[j\] <== leaf\[j\]\.leaf;",
+         f"open[j] = MerkleInclusion2({LOG} * DEPTH);\n        open[j].leaf <== leaf[j].leaf;\n"
+         "        open[j].index <== leaf_index[j];\n        open[j].path <== path[j];\n"
+         "        open[j].root === instruments_root;"),
     )),
 }
 TOP_FILE = "avsl_solvency.circom"
@@ -120,6 +127,7 @@ def naive_inputs(account: Any, market: Any, tier: Any) -> dict[str, Any]:
     from zksolv.poseidon import poseidon
 
     inputs, _ = reference_inputs(account, market, tier)
+    del inputs["cap"]
     depth = LOG * tier.depth
     leaves = [commitments.instrument_leaf(i, ins) for i, ins in zip(market.instrument_ids, market.instruments)]
     levels = _binary_levels(leaves, depth)

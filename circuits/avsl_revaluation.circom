@@ -1,6 +1,6 @@
 pragma circom 2.1.6;
 /*
- * avsl_revaluation.circom — AvslRevaluation(N, U, A, K, DEPTH): the statement of
+ * avsl_revaluation.circom — AvslRevaluation(N, U, A, K, DEPTH, CAP): the statement of
  * zksolv under a revaluation market (risk_mode "revaluation", MODE 3; the greeks
  * modes are AvslSolvency):
  *
@@ -14,7 +14,7 @@ pragma circom 2.1.6;
  *
  * Public inputs: account_commitment, market_root (in that order, see main).
  * Private account inputs and lookup details: as AvslSolvency (q[N], instrument_id[N],
- *   leaf_index[N], path[N][DEPTH][ARITY-1], balance[A], asset_index[A], salt).
+ *   leaf_index[N], path[N][DEPTH-CAP][ARITY-1], cap[ARITY^CAP], balance[A], asset_index[A], salt).
  * Private market inputs (bound by market_root, validated by the keeper): as
  *   AvslSolvency (the parameters enter params_hash with MODE 3, so a proof of this
  *   circuit matches a revaluation market only), and per slot the leaf fields
@@ -36,8 +36,8 @@ pragma circom 2.1.6;
 include "revaluation.circom";
 include "market.circom";
 
-template AvslRevaluation(N, U, A, K, DEPTH) {
-    assert(N >= 1 && U >= 1 && A >= 1 && K >= 1 && DEPTH >= 1);
+template AvslRevaluation(N, U, A, K, DEPTH, CAP) {
+    assert(N >= 1 && U >= 1 && A >= 1 && K >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH);
 
     // ---- public
     signal input account_commitment;
@@ -78,19 +78,21 @@ template AvslRevaluation(N, U, A, K, DEPTH) {
     signal input gamma[N];
     signal input vega[N];
     signal input pnl[N][K];
-    signal input path[N][DEPTH][FP_MERKLE_ARITY() - 1];
+    signal input path[N][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
+    signal input cap[FP_MERKLE_ARITY() ** CAP];
 
     // ---- hints
     signal input mm;
     signal input m[U];
 
     // ---- every slot opens a revaluation leaf carrying its committed identity
-    component slots = RevaluationSlots(N, U, K, DEPTH);
+    component slots = RevaluationSlots(N, U, K, DEPTH, CAP);
     slots.instruments_root <== instruments_root;
     slots.q <== q;
     slots.instrument_id <== instrument_id;
     slots.leaf_index <== leaf_index;
     slots.path <== path;
+    slots.cap <== cap;
     slots.underlying <== underlying;
     slots.mark <== mark;
     slots.delta <== delta;

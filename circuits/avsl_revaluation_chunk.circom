@@ -1,6 +1,6 @@
 pragma circom 2.1.6;
 /*
- * avsl_revaluation_chunk.circom — AvslRevaluationChunk(C, U, K, DEPTH): one chunk of a
+ * avsl_revaluation_chunk.circom — AvslRevaluationChunk(C, U, K, DEPTH, CAP): one chunk of a
  * book proven in chunks under a revaluation market (docs/chunked.md; the greeks modes
  * use AvslChunk):
  *
@@ -21,7 +21,7 @@ pragma circom 2.1.6;
  * Private: the market root's other parts (opaque), instruments_root, counter, chain_in,
  *   PnL_in[U][K], value_in (any field elements: only ever the previous chunk's outputs;
  *   the final proof range-checks the sums), blinding, and the slots (q, instrument_id,
- *   leaf_index, path, leaf fields with pnl[C][K]).
+ *   leaf_index, path below the cap, leaf fields with pnl[C][K]) and the tree's cap.
  * Constraints: C * per-slot cost (revaluation.circom) + C/8 * 424 (EntryChain)
  *   + 2 * RevaluationChunkState(U, K) + 354 (MarketRoot).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
@@ -30,8 +30,8 @@ include "revaluation.circom";
 include "state.circom";
 include "market.circom";
 
-template AvslRevaluationChunk(C, U, K, DEPTH) {
-    assert(C >= 1 && C % FP_ENTRY_BLOCK() == 0 && U >= 1 && K >= 1 && DEPTH >= 1);
+template AvslRevaluationChunk(C, U, K, DEPTH, CAP) {
+    assert(C >= 1 && C % FP_ENTRY_BLOCK() == 0 && U >= 1 && K >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH);
 
     // ---- public
     signal input market_root;
@@ -57,7 +57,8 @@ template AvslRevaluationChunk(C, U, K, DEPTH) {
     signal input q[C];
     signal input instrument_id[C];
     signal input leaf_index[C];
-    signal input path[C][DEPTH][FP_MERKLE_ARITY() - 1];
+    signal input path[C][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
+    signal input cap[FP_MERKLE_ARITY() ** CAP];
     signal input underlying[C];
     signal input mark[C];
     signal input delta[C];
@@ -82,12 +83,13 @@ template AvslRevaluationChunk(C, U, K, DEPTH) {
     before.blinding <== blinding;
     before.out === state_in;
 
-    component slots = RevaluationSlots(C, U, K, DEPTH);
+    component slots = RevaluationSlots(C, U, K, DEPTH, CAP);
     slots.instruments_root <== instruments_root;
     slots.q <== q;
     slots.instrument_id <== instrument_id;
     slots.leaf_index <== leaf_index;
     slots.path <== path;
+    slots.cap <== cap;
     slots.underlying <== underlying;
     slots.mark <== mark;
     slots.delta <== delta;

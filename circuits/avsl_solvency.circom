@@ -1,6 +1,6 @@
 pragma circom 2.1.6;
 /*
- * avsl_solvency.circom — AvslSolvency(N, U, A, K, DEPTH, MODE): the statement
+ * avsl_solvency.circom — AvslSolvency(N, U, A, K, DEPTH, CAP, MODE): the statement
  * of zksolv (docs/fixed_point.md, DESIGN §2–4):
  *
  *   the account committed in `account_commitment` satisfies
@@ -14,8 +14,10 @@ pragma circom 2.1.6;
  *   element). What the commitment binds is (instrument_id, q) and (asset_id,
  *   balance): identities, never listing positions.
  * Private lookup details (constrained, not committed): leaf_index[N] (< ARITY^DEPTH,
- *   ARITY = FP_MERKLE_ARITY() = 8) and the Merkle path[N][DEPTH][ARITY-1] of each slot's leaf, which carries the
- *   slot's instrument_id; asset_index[A], where each balance slot's asset sits in
+ *   ARITY = FP_MERKLE_ARITY() = 8) and the lower DEPTH - CAP levels path[N][DEPTH-CAP][ARITY-1] of
+ *   the Merkle path of each slot's leaf, which carries the slot's instrument_id, up to the tree's
+ *   cap[ARITY^CAP] (its nodes CAP levels below the root, opened once: merkle.circom; CAP is
+ *   zksolv.merkle.cap_height(N, DEPTH), public with the tier); asset_index[A], where each balance slot's asset sits in
  *   this epoch's collateral table.
  * Private market inputs (bound by market_root, validated by the keeper):
  *   epoch, V, beta, min_ratio, es_level, alpha, horizon_seconds, var_z,
@@ -26,12 +28,10 @@ pragma circom 2.1.6;
  *   stress: m[U]; es: t (the excesses e_k are computed from it); var: yt[U], s, n[U], v[U].
  * Unused slots: q = 0 with a valid path (e.g. to leaf 0), balance = 0 with any
  *   asset_index: they add 0 to every sum and their entries are 0 (not committed).
- * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json;
- *   (N=8, U=2, A=4, K=16, DEPTH=3, stress) = 27,653, N=16: 41,433: one position
- *   costs 1,722.5 at DEPTH=3 (the demo's 152 instruments), 2,138.5 at DEPTH=4
- *   (4,096 instruments: N=8 30,981, N=16 48,089), U=2 (leaf 354 + path 416 per
- *   level + entry 3 + q != -2^52 + Poseidon(9)/8 + greeks 65). [figures of the
- *   diet branch, re-measured after the merge in tests/data/constraint_counts.json]
+ * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json; a position costs
+ *   leaf 354 + entry 3 + q != -2^52 2 + Poseidon(9)/8 + greeks 65 (U=2) + its opening, 3 bits per
+ *   level + 413 per level below the cap + ARITY^CAP - 1 to pick its cap node; the cap costs
+ *   402 per node above it, once (zksolv.merkle.opening_constraints).
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen;
  * FP_DEBUG() != 0 logs intermediate values (test builds only: they are private).
  *
@@ -43,8 +43,8 @@ include "positions.circom";
 include "margin.circom";
 include "market.circom";
 
-template AvslSolvency(N, U, A, K, DEPTH, MODE) {
-    assert(N >= 1 && U >= 1 && A >= 1 && K >= 1 && DEPTH >= 1);
+template AvslSolvency(N, U, A, K, DEPTH, CAP, MODE) {
+    assert(N >= 1 && U >= 1 && A >= 1 && K >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH);
     assert(MODE == 0 || MODE == 1 || MODE == 2);
 
     // ---- public
@@ -85,18 +85,20 @@ template AvslSolvency(N, U, A, K, DEPTH, MODE) {
     signal input delta[N];
     signal input gamma[N];
     signal input vega[N];
-    signal input path[N][DEPTH][FP_MERKLE_ARITY() - 1];
+    signal input path[N][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
+    signal input cap[FP_MERKLE_ARITY() ** CAP];
 
     // ---- hints
     signal input mm;
 
     // ---- every slot opens a leaf carrying its committed identity; entries and greeks
-    component slots = PositionSlots(N, U, DEPTH);
+    component slots = PositionSlots(N, U, DEPTH, CAP);
     slots.instruments_root <== instruments_root;
     slots.q <== q;
     slots.instrument_id <== instrument_id;
     slots.leaf_index <== leaf_index;
     slots.path <== path;
+    slots.cap <== cap;
     slots.underlying <== underlying;
     slots.mark <== mark;
     slots.delta <== delta;

@@ -34,10 +34,38 @@ function merkleLog2(arity) {
     return bits;
 }
 
-template MerkleInclusion(DEPTH) {
+// MerkleLevels(LEVELS): the node LEVELS levels above `leaf`, climbing with the caller's
+// index bits b[LOG*LEVELS] (boolean, least significant first) and the siblings path[l].
+template MerkleLevels(LEVELS) {
     var ARITY = FP_MERKLE_ARITY();
     var LOG = merkleLog2(ARITY);
     assert((1 << LOG) == ARITY);
+    signal input leaf;
+    signal input b[LOG * LEVELS];
+    signal input path[LEVELS][ARITY - 1];
+    signal output node;
+
+    component place[LEVELS];
+    component hash[LEVELS];
+    signal up[LEVELS + 1];
+    up[0] <== leaf;
+    for (var l = 0; l < LEVELS; l++) {
+        place[l] = ChildPlacement(LOG);
+        place[l].node <== up[l];
+        place[l].sib <== path[l];
+        for (var j = 0; j < LOG; j++) {
+            place[l].b[j] <== b[LOG * l + j];
+        }
+        hash[l] = Poseidon(ARITY);
+        hash[l].inputs <== place[l].c;
+        up[l + 1] <== hash[l].out;
+    }
+    node <== up[LEVELS];
+}
+
+template MerkleInclusion(DEPTH) {
+    var ARITY = FP_MERKLE_ARITY();
+    var LOG = merkleLog2(ARITY);
     assert(LOG * DEPTH <= 252);
     signal input leaf;
     signal input index;
@@ -46,21 +74,127 @@ template MerkleInclusion(DEPTH) {
 
     component bits = Num2Bits(LOG * DEPTH);
     bits.in <== index;
+    component levels = MerkleLevels(DEPTH);
+    levels.leaf <== leaf;
+    levels.b <== bits.out;
+    levels.path <== path;
+    root <== levels.node;
+}
 
-    component place[DEPTH];
-    component hash[DEPTH];
-    signal node[DEPTH + 1];
-    node[0] <== leaf;
-    for (var l = 0; l < DEPTH; l++) {
-        place[l] = ChildPlacement(LOG);
-        place[l].node <== node[l];
-        place[l].sib <== path[l];
-        for (var j = 0; j < LOG; j++) {
-            place[l].b[j] <== bits.out[LOG * l + j];
+/*
+ * The Merkle cap (docs/design.md, "Merkle cap"): the ARITY^CAP nodes of the tree at height
+ * DEPTH - CAP, opened once per circuit, so that each leaf climbs only DEPTH - CAP levels.
+ *
+ * MerkleCapRoot(CAP): the root above cap[ARITY^CAP] (nodes in index order).
+ *   Constraints: (ARITY^CAP - 1) / (ARITY - 1) Poseidon(ARITY) = 402 per node above the cap.
+ * CapSelect(BITS): out = x[p], p = sum_j b[j] 2^j, b boolean (the caller's); a binary
+ *   multiplexer tree, 2^BITS - 1 constraints, no free signal.
+ * MerkleCapInclusion(DEPTH, CAP): the leaf at `index` (< ARITY^DEPTH, Num2Bits(LOG*DEPTH)
+ *   as MerkleInclusion) climbs its lower DEPTH - CAP levels with path[DEPTH-CAP][ARITY-1]
+ *   and lands on cap[index >> LOG*(DEPTH-CAP)], selected by the index's top LOG*CAP bits.
+ *   Constraints: LOG*DEPTH + 413*(DEPTH - CAP) + ARITY^CAP - 1 (arity 8).
+ *   Soundness: with `cap` hashing to the tree's root (MerkleCapRoot, the caller's check),
+ *   cap[k] is the tree's node k at height DEPTH - CAP (Poseidon is collision resistant), and
+ *   the leaf sits under it at the position the lower bits encode, so the leaf is the tree's
+ *   leaf `index` exactly as with MerkleInclusion(DEPTH): same index bits, same levels counted.
+ * CappedOpenings(N, DEPTH, CAP): N leaves at their indices under `root`, through one cap.
+ */
+template MerkleCapRoot(CAP) {
+    var ARITY = FP_MERKLE_ARITY();
+    signal input cap[ARITY ** CAP];
+    signal output root;
+
+    var width = ARITY ** CAP;
+    var hashes = (width - 1) \ (ARITY - 1);
+    component hash[hashes];
+    signal node[hashes + width];           // the cap, then each level's nodes, the root last
+    for (var k = 0; k < width; k++) { node[k] <== cap[k]; }
+    var first = 0;                         // index in node[] of the current level's first node
+    var used = 0;
+    while (width > 1) {
+        for (var k = 0; k < width \ ARITY; k++) {
+            hash[used] = Poseidon(ARITY);
+            for (var c = 0; c < ARITY; c++) { hash[used].inputs[c] <== node[first + ARITY * k + c]; }
+            node[first + width + k] <== hash[used].out;
+            used++;
         }
-        hash[l] = Poseidon(ARITY);
-        hash[l].inputs <== place[l].c;
-        node[l + 1] <== hash[l].out;
+        first += width;
+        width = width \ ARITY;
     }
-    root <== node[DEPTH];
+    root <== node[first];
+}
+
+template CapSelect(BITS) {
+    signal input x[1 << BITS];
+    signal input b[BITS];
+    signal output out;
+
+    signal level[(1 << BITS) - 1];         // each level's choices in turn, the chosen node last
+    var prev = 0;                          // where the previous level starts in level[]
+    var at = 0;                            // where this level starts
+    var width = 1 << BITS;
+    for (var j = 0; j < BITS; j++) {
+        for (var k = 0; k < width \ 2; k++) {
+            var lo;
+            var hi;
+            if (j == 0) {
+                lo = x[2 * k];
+                hi = x[2 * k + 1];
+            } else {
+                lo = level[prev + 2 * k];
+                hi = level[prev + 2 * k + 1];
+            }
+            level[at + k] <== lo + b[j] * (hi - lo);
+        }
+        prev = at;
+        at += width \ 2;
+        width = width \ 2;
+    }
+    if (BITS == 0) {
+        out <== x[0];
+    } else {
+        out <== level[(1 << BITS) - 2];
+    }
+}
+
+template MerkleCapInclusion(DEPTH, CAP) {
+    var ARITY = FP_MERKLE_ARITY();
+    var LOG = merkleLog2(ARITY);
+    assert(CAP >= 0 && CAP <= DEPTH && LOG * DEPTH <= 252);
+    signal input leaf;
+    signal input index;
+    signal input path[DEPTH - CAP][ARITY - 1];
+    signal input cap[ARITY ** CAP];
+
+    component bits = Num2Bits(LOG * DEPTH);
+    bits.in <== index;
+    component levels = MerkleLevels(DEPTH - CAP);
+    levels.leaf <== leaf;
+    for (var j = 0; j < LOG * (DEPTH - CAP); j++) { levels.b[j] <== bits.out[j]; }
+    levels.path <== path;
+    component select = CapSelect(LOG * CAP);
+    select.x <== cap;
+    for (var j = 0; j < LOG * CAP; j++) { select.b[j] <== bits.out[LOG * (DEPTH - CAP) + j]; }
+    levels.node === select.out;
+}
+
+template CappedOpenings(N, DEPTH, CAP) {
+    var ARITY = FP_MERKLE_ARITY();
+    signal input root;
+    signal input cap[ARITY ** CAP];
+    signal input leaf[N];
+    signal input index[N];
+    signal input path[N][DEPTH - CAP][ARITY - 1];
+
+    component top = MerkleCapRoot(CAP);
+    top.cap <== cap;
+    top.root === root;
+    component open[N];
+    for (var j = 0; j < N; j++) {
+        open[j] = MerkleCapInclusion(DEPTH, CAP);
+        open[j].leaf <== leaf[j];
+        open[j].index <== index[j];
+        open[j].path <== path[j];
+        open[j].cap <== cap;
+    }
 }

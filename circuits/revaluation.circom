@@ -13,7 +13,7 @@ pragma circom 2.1.6;
  *   leaf it opens; leaf_index and path are private lookup details), with
  *   revaluation leaves; outputs entry[N] (for EntryChain), PnL[U][K] = sum_j dPnL
  *   (PositionPnl) and position_value = sum_j q_j * mark_j.
- *   Per slot: RevaluationLeaf(K) + MerkleInclusion(DEPTH) + entry 3 + PositionPnl.
+ *   Per slot: RevaluationLeaf(K) + its opening through the cap (CappedOpenings) + entry 3 + PositionPnl.
  * Needs the FP_* constant functions rendered into main by zksolv.circuitgen.
  */
 include "hash_list.circom";
@@ -42,12 +42,13 @@ template RevaluationLeaf(K) {
     leaf <== h.out;
 }
 
-template RevaluationSlots(N, U, K, DEPTH) {
+template RevaluationSlots(N, U, K, DEPTH, CAP) {
     signal input instruments_root;
+    signal input cap[FP_MERKLE_ARITY() ** CAP];
     signal input q[N];
     signal input instrument_id[N];
     signal input leaf_index[N];
-    signal input path[N][DEPTH][FP_MERKLE_ARITY() - 1];
+    signal input path[N][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
     signal input underlying[N];
     signal input mark[N];
     signal input delta[N];
@@ -59,8 +60,12 @@ template RevaluationSlots(N, U, K, DEPTH) {
     signal output position_value;
 
     component leaf[N];
-    component inclusion[N];
     component pos[N];
+    component open = CappedOpenings(N, DEPTH, CAP);
+    open.root <== instruments_root;
+    open.cap <== cap;
+    open.index <== leaf_index;
+    open.path <== path;
     component book[N];
     var sums[U][K];
     for (var v = 0; v < U; v++) { for (var k = 0; k < K; k++) { sums[v][k] = 0; } }
@@ -74,11 +79,7 @@ template RevaluationSlots(N, U, K, DEPTH) {
         leaf[j].gamma <== gamma[j];
         leaf[j].vega <== vega[j];
         leaf[j].pnl <== pnl[j];
-        inclusion[j] = MerkleInclusion(DEPTH);
-        inclusion[j].leaf <== leaf[j].leaf;
-        inclusion[j].index <== leaf_index[j];
-        inclusion[j].path <== path[j];
-        inclusion[j].root === instruments_root;
+        open.leaf[j] <== leaf[j].leaf;
         pos[j] = PositionEntry();
         pos[j].q <== q[j];
         pos[j].id <== instrument_id[j];

@@ -122,7 +122,7 @@ def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_C
         total = _plus(total, aggregate(market, part))
         states.append(_state(i + 1, chain, total, r, reval))
         chunk_inputs.append({**market_parts, "state_in": str(states[i]), "state_out": str(states[i + 1]), **before,
-                             **slot_inputs(market, part, capacity)})
+                             **slot_inputs(market, part, capacity, chunk_tier.cap)})
     balances_hash = commitments.balances_hash(account.holdings(market)[1])
     assert commitments.commitment_of_hashes(account.salt, chain, balances_hash) == commitment
     assert total == result.greeks

@@ -74,11 +74,13 @@ def canonical_slots(market: MarketState, slots: Sequence[tuple[int, int]]) -> li
     return sorted(((i, q) for i, q in slots if q != 0), key=lambda slot: ids[slot[0]])
 
 
-def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity: int) -> dict[str, Any]:
+def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity: int, cap: int) -> dict[str, Any]:
     """The position-slot signals of ``PositionSlots``: ``slots`` (already in order) padded to
-    ``capacity`` with ``q = 0`` at leaf 0, each with its identity, leaf fields and Merkle path
-    (and, under a revaluation market, ``RevaluationSlots``' risk arrays ``pnl``)."""
+    ``capacity`` with ``q = 0`` at leaf 0, each with its identity, leaf fields and the lower
+    ``depth - cap`` levels of its Merkle path, and the tree's cap of height ``cap`` (and, under a
+    revaluation market, ``RevaluationSlots``' risk arrays ``pnl``)."""
     tree = commitments.instrument_tree(market)
+    levels = tree.depth - cap
     ids = market.instrument_ids
     padded = list(slots) + [(0, 0)] * (capacity - len(slots))
     instruments = [market.instruments[index] for index, _ in padded]
@@ -91,7 +93,8 @@ def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity:
         "delta": [fe(i.delta) for i in instruments],
         "gamma": [fe(i.gamma) for i in instruments],
         "vega": [fe(i.vega) for i in instruments],
-        "path": [[fes(level) for level in tree.path(index)] for index, _ in padded],
+        "path": [[fes(level) for level in tree.path(index, levels)] for index, _ in padded],
+        "cap": fes(tree.cap(cap)),
         **({"pnl": [fes(i.pnl) for i in instruments]} if market.params.risk_mode.is_revaluation else {}),
     }
 
@@ -166,7 +169,7 @@ def build_inputs(
     return {
         "account_commitment": fe(holdings_commitment(market, slots, balances, salt)),
         "market_root": fe(commitments.market_root(market)),
-        **slot_inputs(market, canonical_slots(market, slots), tier.n_positions),
+        **slot_inputs(market, canonical_slots(market, slots), tier.n_positions, tier.cap),
         **balance_inputs(market, balances),
         "salt": fe(salt),
         **statement_market_inputs(market),

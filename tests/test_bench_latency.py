@@ -33,7 +33,7 @@ def test_naive_circuit_derives_from_the_real_one(tmp_path: Path) -> None:
     for needle in ("template PositionSlotsNaive(", "MerkleInclusion2(3 * DEPTH)", 'include "naive.circom";',
                    "signal input path[N][3 * DEPTH];"):
         assert slots.count(needle) == 1, needle
-    assert "MerkleInclusion(" not in slots and " EntryChain(" not in top
+    assert "CappedOpenings(" not in slots and "signal input cap" not in slots + top and " EntryChain(" not in top
 
 
 def test_naive_swaps_fail_loudly_on_a_changed_circuit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,9 +2,11 @@
 and the circuit twin (``circuits/merkle.circom``, ``circuits/placement.circom``) against it.
 
 The Python tests are written for any power-of-two arity; the slow tests compile
-``ChildPlacement(LOG)`` and a ``MerkleInclusion(2)`` harness on their own (seconds) and hold
-them to :mod:`zksolv.merkle` bit for bit: every child position at every level, every wire
-tampered, wrong indices, swapped or foreign siblings.
+``ChildPlacement(LOG)``, a ``MerkleInclusion(2)`` and a ``CappedOpenings`` harness on their own
+(seconds) and hold them to :mod:`zksolv.merkle` bit for bit: every child position at every level,
+every wire tampered, wrong indices, swapped or foreign siblings, a cap that is not the tree's,
+a climb that lands on another cap node; and the constraint counts to the cost model that picks
+the cap height.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import pytest
 
 from zksolv import fixedpoint as fp
 from zksolv.toolchain import r1cs as R
-from zksolv.merkle import ARITY, LOG, MerkleTree, depth_for, root_from_path
+from zksolv.merkle import (ARITY, LOG, MerkleTree, cap_height, cap_root, depth_for, opening_constraints,
+                           root_from_capped_path, root_from_path)
 from zksolv.poseidon import poseidon
 from tests.witness_batch import run_batch
 
@@ -128,9 +131,55 @@ def test_malformed_paths_are_refused() -> None:
         tree.path(-1)
 
 
+def test_cap_is_the_level_below_the_root_and_recomputes_it() -> None:
+    tree = MerkleTree(leaves_of(2 * A * A + 5), depth=4)
+    for height in range(5):
+        cap = tree.cap(height)
+        assert len(cap) == A**height and cap_root(cap) == tree.root
+    assert tree.cap(0) == [tree.root] and tree.cap(4)[: 2 * A * A + 5] == leaves_of(2 * A * A + 5)
+    with pytest.raises(ValueError, match="cap height"):
+        tree.cap(5)
+    with pytest.raises(ValueError, match="power of 8"):
+        cap_root(tree.cap(1)[:-1])
+
+
+def test_capped_paths_open_every_leaf_and_nothing_else() -> None:
+    leaves = leaves_of(3 * A * A - 4)
+    tree = MerkleTree(leaves, depth=3)
+    for height in range(4):
+        levels, cap = 3 - height, tree.cap(height)
+        for index in (0, 1, A - 1, A, A * A + 3, 3 * A * A - 5, 3 * A * A, A**3 - 1):
+            leaf = leaves[index] if index < len(leaves) else 0
+            path = tree.path(index, levels)
+            assert path == tree.path(index)[:levels]
+            assert root_from_capped_path(leaf, index, path, cap) == tree.root
+            with pytest.raises(ValueError, match="cap node"):
+                root_from_capped_path(leaf + 1, index, path, cap)
+            if height and index < len(leaves):  # another top digit selects another cap node (not an empty twin)
+                with pytest.raises(ValueError, match="cap node"):
+                    root_from_capped_path(leaf, index ^ (1 << (LOG * levels)), path, cap)
+        with pytest.raises(ValueError, match="outside"):
+            root_from_capped_path(0, A**3, tree.path(0, levels), cap)
+    with pytest.raises(ValueError, match="levels"):
+        tree.path(0, 4)
+
+
+def test_cap_height_minimises_the_cost_model() -> None:
+    """The cap is worth it once a circuit opens more than a handful of leaves; the heights the
+    benchmarks rely on (demo tier: 1; 64 positions or a chunk of 64 on 4,096 instruments: 2)."""
+    for n, depth in [(1, 1), (1, 4), (4, 3), (8, 3), (16, 4), (64, 4), (1024, 4), (64, 5)]:
+        best = cap_height(n, depth)
+        assert all(opening_constraints(n, depth, best) <= opening_constraints(n, depth, c) for c in range(depth + 1))
+    assert (cap_height(4, 3), cap_height(64, 4), cap_height(64, 5)) == (1, 2, 2)
+    assert opening_constraints(64, 4, 0) == 64 * 1664
+    assert opening_constraints(64, 4, 2) == 64 * (12 + 2 * 413 + 63) + 9 * 402
+
+
 # ============================================================== the circuit twin (slow)
 #: LOG bits per level; the harness opens a depth-2 tree (every position at both levels).
 HARNESS_DEPTH = 2
+#: The capped harness opens its leaves through the ARITY nodes one level below the root.
+CAP_HEIGHT = 1
 
 HARNESSES = {
     "placement": f"""include "placement.circom";
@@ -150,6 +199,10 @@ template MerkleCheck(DEPTH) {{
     m.root === root;
 }}
 component main = MerkleCheck({HARNESS_DEPTH});
+""",
+    # CappedOpenings as PositionSlots uses it: two leaves through one cap of height CAP_HEIGHT
+    "capped": f"""include "merkle.circom";
+component main = CappedOpenings(2, {HARNESS_DEPTH}, {CAP_HEIGHT});
 """,
 }
 
@@ -270,3 +323,60 @@ def test_inclusion_refuses_wrong_openings(harness) -> None:
     results = h.run([good, *bad])
     assert results[0] is not None
     assert [w is None for w in results[1:]] == [True] * len(bad)
+
+
+def _capped_inputs(tree: MerkleTree, opened: list[tuple[int, int]], cap=None, paths=None, root=None) -> dict[str, Any]:
+    levels = HARNESS_DEPTH - CAP_HEIGHT
+    return {"root": str((root if root is not None else tree.root) % P),
+            "cap": [str(x % P) for x in (cap if cap is not None else tree.cap(CAP_HEIGHT))],
+            "leaf": [str(leaf % P) for leaf, _ in opened], "index": [str(i % P) for _, i in opened],
+            "path": [[[str(x % P) for x in level] for level in path]
+                     for path in (paths if paths is not None else [tree.path(i, levels) for _, i in opened])]}
+
+
+@pytest.mark.slow
+def test_capped_openings_match_the_python_tree(harness) -> None:
+    """CappedOpenings(2, 2, 1): every pair of leaves of a full tree and of a padded one opens through
+    the cap exactly as MerkleTree says; the count is the cost model's; every wire of a witness is
+    bound; and no witness exists for a wrong leaf, another index (lower or top digit), a foreign or
+    swapped sibling, a cap node changed (even consistently with another root) or a cap of another tree."""
+    h = harness("capped")
+    assert h.compiled.n_constraints == opening_constraints(2, HARNESS_DEPTH, CAP_HEIGHT)
+    full = MerkleTree(leaves_of(A**HARNESS_DEPTH))
+    padded = MerkleTree(leaves_of(A + 3), depth=HARNESS_DEPTH)
+    leaf = lambda t, i: t._levels[0][i] if i < len(t._levels[0]) else 0  # noqa: E731
+    cases = [(full, [(leaf(full, i), i), (leaf(full, j), j)]) for i, j in [(0, 63), (5, 5), (9, 40), (62, 1)]]
+    cases += [(padded, [(leaf(padded, i), i) for i in (A + 2, A * A - 1)])]
+    witnesses = h.run([_capped_inputs(t, opened) for t, opened in cases])
+    assert all(w is not None for w in witnesses)
+    rng = random.Random(11)
+    w = witnesses[2]
+    assert R.check(h.r1cs, w) == []
+    for wire in range(1, h.r1cs.n_wires):
+        assert R.tamper_rejected(h.r1cs, w, wire, w[wire] + 1, h.touching), h.names.get(wire)
+        assert R.tamper_rejected(h.r1cs, w, wire, rng.randrange(P), h.touching), h.names.get(wire)
+
+    tree, index = full, 3 * A + 5
+    good = [(leaf(tree, index), index), (leaf(tree, 1), 1)]
+    levels = HARNESS_DEPTH - CAP_HEIGHT
+    path = tree.path(index, levels)
+    bad = [_capped_inputs(tree, [(good[0][0] + 1, index), good[1]])]
+    for other in range(A):  # every other digit at the climbed level and at the cap level
+        if other != index % A:
+            bad.append(_capped_inputs(tree, [(good[0][0], index - index % A + other), good[1]], paths=[path, tree.path(1, levels)]))
+        if other != index // A:
+            bad.append(_capped_inputs(tree, [(good[0][0], other * A + index % A), good[1]], paths=[path, tree.path(1, levels)]))
+    bad.append(_capped_inputs(tree, [(good[0][0], index + A**HARNESS_DEPTH), good[1]], paths=[path, tree.path(1, levels)]))
+    swapped = [list(lv) for lv in path]
+    swapped[0][0], swapped[0][1] = swapped[0][1], swapped[0][0]
+    bad.append(_capped_inputs(tree, good, paths=[swapped, tree.path(1, levels)]))
+    bad.append(_capped_inputs(tree, good, paths=[tree.path(index + A, levels), tree.path(1, levels)]))
+    forged = list(tree.cap(CAP_HEIGHT))
+    forged[index // A] += 1
+    bad.append(_capped_inputs(tree, good, cap=forged))
+    bad.append(_capped_inputs(tree, good, cap=forged, root=cap_root(forged)))  # consistent, but not this root
+    other = MerkleTree(leaves_of(A**HARNESS_DEPTH - 1))
+    bad.append(_capped_inputs(tree, good, cap=other.cap(CAP_HEIGHT)))
+    results = h.run([_capped_inputs(tree, good), *bad])
+    assert results[0] is not None
+    assert [r is None for r in results[1:]] == [True] * len(bad)

@@ -44,7 +44,7 @@ from zksolv.demo import demo_market
 from zksolv.errors import InputError, ProofError
 from zksolv.identity import KIND_FUTURE, asset_id, instrument_id
 from zksolv.market import InstrumentKind, MarketState
-from zksolv.merkle import root_from_path
+from zksolv.merkle import root_from_capped_path
 from zksolv.model import evaluate
 
 MARKET = demo_market(n_strikes=3, n_expiries=1)  # 20 instruments (tree depth 3), 4 collateral assets
@@ -133,8 +133,9 @@ def test_prover_inputs_open_leaves_that_carry_the_committed_identities(seed: int
         for j in range(TIER.n_positions):
             index, ident, q = (int(inputs[k][j]) for k in ("leaf_index", "instrument_id", "q"))
             ins = nxt.instruments[index]
-            assert root_from_path(cm.instrument_leaf(ident, ins), index,
-                                  [[int(x) for x in level] for level in inputs["path"][j]]) == root
+            assert root_from_capped_path(cm.instrument_leaf(ident, ins), index,
+                                         [[int(x) for x in level] for level in inputs["path"][j]],
+                                         [int(x) for x in inputs["cap"]]) == root
             if q:
                 held.append((ident, q - (cm.fp.FIELD_MODULUS if q > cm.fp.FIELD_MODULUS // 2 else 0)))
         assert sorted(held) == sorted((ids_by_symbol[p.instrument], p.quantity) for p in acc.positions)

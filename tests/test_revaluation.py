@@ -345,10 +345,10 @@ def test_tiers_and_statement_names() -> None:
     market = demo_market(risk_mode="revaluation", n_strikes=3, n_expiries=1)
     assert Tier.for_market(market, 4).name == "avsl_n4_u2_a4_k16_d2_revaluation"
     assert Tier.for_market(market, 4).template == "AvslRevaluation"
-    assert Tier.for_market(market, 4).template_args == (4, 2, 4, 16, 2)
+    assert Tier.for_market(market, 4).template_args == (4, 2, 4, 16, 2, 1)
     chunk = ChunkTier.for_market(market, 8)
     assert (chunk.name, chunk.template, chunk.template_args) == \
-        ("avsl_chunk_c8_u2_d2_k16_revaluation", "AvslRevaluationChunk", (8, 2, 16, 2))
+        ("avsl_chunk_c8_u2_d2_k16_revaluation", "AvslRevaluationChunk", (8, 2, 16, 2, 1))
     assert ChunkTier.for_market(demo_market(n_strikes=3, n_expiries=1), 8).name == "avsl_chunk_c8_u2_d2"
     assert FinalTier.for_market(market).template == "AvslRevaluationFinal"
     assert parse_chunk_capacity(chunk.name) == 8

@@ -41,6 +41,7 @@ from zksolv import identity
 from zksolv.atomic import atomic_write_text
 from zksolv.errors import InputError
 from zksolv.market import MarketState, RiskMode
+from zksolv.merkle import cap_height
 
 PRAGMA = "2.1.6"
 
@@ -172,14 +173,21 @@ class Tier(CircuitShape):
                 f"_k{self.n_scenarios}_d{self.depth}_{self.mode.value}")
 
     @property
+    def cap(self) -> int:
+        """Height of the instrument tree's cap the circuit opens once (:func:`zksolv.merkle.cap_height`)."""
+        return cap_height(self.n_positions, self.depth)
+
+    @property
     def template_args(self) -> tuple[int, ...]:
-        """``(N, U, A, K, DEPTH, MODE)`` for ``AvslSolvency``; ``(N, U, A, K, DEPTH)`` for ``AvslRevaluation``."""
-        dims = (self.n_positions, self.n_underlyings, self.n_collateral, self.n_scenarios, self.depth)
+        """``(N, U, A, K, DEPTH, CAP, MODE)`` for ``AvslSolvency``; ``(N, U, A, K, DEPTH, CAP)`` for
+        ``AvslRevaluation``."""
+        dims = (self.n_positions, self.n_underlyings, self.n_collateral, self.n_scenarios, self.depth, self.cap)
         return dims if self.mode.is_revaluation else (*dims, self.mode.code)
 
     def describe(self) -> str:
         return (f"N={self.n_positions} positions, U={self.n_underlyings} underlyings, A={self.n_collateral} "
-                f"collateral assets, K={self.n_scenarios} scenarios, depth {self.depth}, mode {self.mode.value}")
+                f"collateral assets, K={self.n_scenarios} scenarios, depth {self.depth} (cap {self.cap}), "
+                f"mode {self.mode.value}")
 
     def matches(self, market: MarketState) -> bool:
         """True if ``market`` has exactly this tier's shape and mode."""
@@ -236,15 +244,21 @@ class ChunkTier(CircuitShape):
         return f"avsl_chunk_c{self.capacity}_u{self.n_underlyings}_d{self.depth}{suffix}"
 
     @property
+    def cap(self) -> int:
+        """Height of the instrument tree's cap the circuit opens once (:func:`zksolv.merkle.cap_height`)."""
+        return cap_height(self.capacity, self.depth)
+
+    @property
     def template_args(self) -> tuple[int, ...]:
-        """``(C, U, DEPTH)`` for ``AvslChunk``; ``(C, U, K, DEPTH)`` for ``AvslRevaluationChunk``."""
+        """``(C, U, DEPTH, CAP)`` for ``AvslChunk``; ``(C, U, K, DEPTH, CAP)`` for ``AvslRevaluationChunk``."""
         if self.mode is not None:
-            return (self.capacity, self.n_underlyings, self.n_scenarios, self.depth)
-        return (self.capacity, self.n_underlyings, self.depth)
+            return (self.capacity, self.n_underlyings, self.n_scenarios, self.depth, self.cap)
+        return (self.capacity, self.n_underlyings, self.depth, self.cap)
 
     def describe(self) -> str:
         extra = f", K={self.n_scenarios} scenarios, mode {self.mode.value}" if self.mode is not None else ""
-        return f"chunk of C={self.capacity} positions, U={self.n_underlyings} underlyings, depth {self.depth}{extra}"
+        return (f"chunk of C={self.capacity} positions, U={self.n_underlyings} underlyings, "
+                f"depth {self.depth} (cap {self.cap}){extra}")
 
     def matches(self, market: MarketState) -> bool:
         return self == ChunkTier.for_market(market, self.capacity)

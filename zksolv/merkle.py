@@ -29,6 +29,31 @@ LOG = ARITY.bit_length() - 1
 assert 1 << LOG == ARITY
 
 
+#: Measured constraints (circom2 --O2, tests/test_merkle.py): a level of an opening (Poseidon(ARITY)
+#: 402 + ChildPlacement 11; the index bits are paid apart, one per bit) and a node hashed above a cap.
+LEVEL_CONSTRAINTS = 413
+NODE_CONSTRAINTS = 402
+
+
+def opening_constraints(n_openings: int, depth: int, cap: int) -> int:
+    """Constraints of ``n_openings`` leaf openings through one cap of height ``cap`` (``CappedOpenings``):
+    per opening the index bits, the ``depth - cap`` levels below the cap and the ``ARITY**cap - 1``
+    multiplexer that picks its cap node; once the nodes hashed from the cap up to the root."""
+    width = ARITY**cap
+    per_opening = LOG * depth + LEVEL_CONSTRAINTS * (depth - cap) + width - 1
+    return n_openings * per_opening + NODE_CONSTRAINTS * (width - 1) // (ARITY - 1)
+
+
+def cap_height(n_openings: int, depth: int) -> int:
+    """The cap height that makes ``n_openings`` openings in a depth-``depth`` tree cheapest.
+
+    A circuit opening many leaves shares the top of the tree: it hashes the ``ARITY**cap`` nodes at
+    height ``depth - cap`` up to the root once, and each leaf climbs only to its cap node. The
+    choice is public (a function of the circuit's shape), so keepers derive it as the prover does.
+    """
+    return min(range(depth + 1), key=lambda cap: (opening_constraints(n_openings, depth, cap), cap))
+
+
 def depth_for(n_leaves: int) -> int:
     """Smallest depth ``>= 1`` whose tree holds ``n_leaves`` leaves."""
     depth, capacity = 1, ARITY
@@ -76,16 +101,28 @@ class MerkleTree:
         nodes = self._levels[level]
         return nodes[index] if index < len(nodes) else self._zeros[level]
 
-    def path(self, index: int) -> list[list[int]]:
-        """Siblings of leaf ``index`` per level from the leaf up.
+    def cap(self, height: int) -> list[int]:
+        """The ``ARITY**height`` nodes at ``height`` levels below the root, in index order
+        (``height = 0``: the root alone); with :meth:`path` ``(levels=depth - height)`` they
+        replace full paths in a circuit that opens many leaves (``CappedOpenings``)."""
+        if not 0 <= height <= self._depth:
+            raise ValueError(f"cap height {height} outside 0..{self._depth}")
+        level = self._depth - height
+        return [self._node(level, k) for k in range(ARITY**height)]
+
+    def path(self, index: int, levels: int | None = None) -> list[list[int]]:
+        """Siblings of leaf ``index`` per level from the leaf up (all levels, or the lowest ``levels``).
 
         Each entry holds the ``ARITY - 1`` other children of the node's parent
         in child order, the node's own position ``(index >> LOG*l) % ARITY`` removed.
         """
         if not 0 <= index < ARITY**self._depth:
             raise IndexError(f"leaf index outside a depth-{self._depth} arity-{ARITY} tree")
+        levels = self._depth if levels is None else levels
+        if not 0 <= levels <= self._depth:
+            raise ValueError(f"path of {levels} levels outside 0..{self._depth}")
         siblings = []
-        for level in range(self._depth):
+        for level in range(levels):
             node = index >> (LOG * level)
             first = node - node % ARITY
             siblings.append([self._node(level, first + k) for k in range(ARITY) if first + k != node])
@@ -100,6 +137,34 @@ def root_from_path(leaf: int, index: int, path: Sequence[Sequence[int]]) -> int:
     """
     if not 0 <= index < ARITY ** len(path):
         raise ValueError(f"leaf index outside a depth-{len(path)} arity-{ARITY} tree")
+    return _climb(leaf, index, path)
+
+
+def cap_root(cap: Sequence[int]) -> int:
+    """The root above a cap (:meth:`MerkleTree.cap`): ``MerkleCapRoot`` in ``circuits/merkle.circom``."""
+    nodes = list(cap)
+    if not nodes or ARITY ** (len(nodes).bit_length() // LOG) != len(nodes):
+        raise ValueError(f"a cap holds a power of {ARITY} nodes, not {len(nodes)}")
+    while len(nodes) > 1:
+        nodes = [poseidon(nodes[i : i + ARITY]) for i in range(0, len(nodes), ARITY)]
+    return nodes[0]
+
+
+def root_from_capped_path(leaf: int, index: int, path: Sequence[Sequence[int]], cap: Sequence[int]) -> int:
+    """The root a leaf opens to through a cap (``MerkleCapInclusion`` + ``MerkleCapRoot``): the leaf
+    climbs ``len(path)`` levels and must land on the cap node its index's top digits select.
+
+    ``ValueError`` if the index does not fit the tree or the climb misses its cap node.
+    """
+    root = cap_root(cap)
+    if not 0 <= index < ARITY ** len(path) * len(cap):
+        raise ValueError(f"leaf index outside a tree of {len(path)} levels under a cap of {len(cap)} nodes")
+    if _climb(leaf, index, path) != cap[index // ARITY ** len(path)]:
+        raise ValueError("the path does not lead to the cap node of the leaf's index")
+    return root
+
+
+def _climb(leaf: int, index: int, path: Sequence[Sequence[int]]) -> int:
     node = leaf
     for level, siblings in enumerate(path):
         if len(siblings) != ARITY - 1:
