@@ -13,6 +13,9 @@ Engines, by what they need:
 - :class:`LocalPool` — the embedded default: a pool of ``workers`` processes
   (``spawn``: no state forked from the caller); each worker loads a proving key
   once and keeps it for the chunks that follow;
+- :class:`ResidentEngine` — the resident prover (``zksolv prover start``), when
+  it runs: keys stay loaded across books, each proof gets every core, the
+  witnesses are computed here one task ahead;
 - :class:`RayEngine` — Ray tasks (``pip install 'zksolv[ray]'``) on a running
   cluster (``address``) or a local instance it starts; proving keys and
   circuit files are shipped once per node through the object store (a node
@@ -61,14 +64,24 @@ def prove_task(task: ProofTask) -> Proof:
     """Witness, check, prove and re-check one task (see the module docstring)."""
     try:
         with tempfile.TemporaryDirectory(prefix="zksolv-task-") as tmp:
-            wtns = Path(tmp) / "witness.wtns"
-            calculate_witness(task.circuit.wasm, task.inputs, wtns)
-            n = len(task.public)
-            if [str(v) for v in read_wtns(wtns)[1 : 1 + n]] != list(task.public):
-                raise ProofError("its witness disagrees with the reference on the public signals")
+            wtns = task_witness(task, Path(tmp) / "witness.wtns")
             proof = get_backend(task.backend).prove(task.keys, wtns)
     except ZksolvError as exc:
         raise type(exc)(f"{task.label}: {exc}") from None
+    return checked_proof(task, proof)
+
+
+def task_witness(task: ProofTask, wtns: Path) -> Path:
+    """Compute ``task``'s witness into ``wtns`` and hold its public signals to the reference's."""
+    calculate_witness(task.circuit.wasm, task.inputs, wtns)
+    n = len(task.public)
+    if [str(v) for v in read_wtns(wtns)[1 : 1 + n]] != list(task.public):
+        raise ProofError("its witness disagrees with the reference on the public signals")
+    return wtns
+
+
+def checked_proof(task: ProofTask, proof: Proof) -> Proof:
+    """``proof`` if its public signals are the reference's, else :class:`ProofError` naming the task."""
     if proof.public_signals != list(task.public):
         raise ProofError(f"{task.label}: the proof's public signals differ from the reference")
     return proof
@@ -126,6 +139,44 @@ class LocalPool:
                     fut.cancel()
                 raise
         return [r for r in results if r is not None]
+
+
+class ResidentEngine:
+    """Prove the tasks with the resident prover (:mod:`prover.daemon`), one after the other.
+
+    The daemon keeps the chunk and final keys loaded across books and epochs, so a book pays no
+    key load (a worker of :class:`LocalPool` loads a dev chunk key at ~0.1 s per MB), and each
+    proof gets every core. Witnesses are computed here, in a private temporary directory, one
+    task ahead of the proof in flight; the daemon receives their paths, never their values.
+    """
+
+    name = "resident"
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+
+    def run(self, tasks: Sequence[ProofTask], progress: Progress | None = None) -> list[Proof]:
+        from prover import daemon
+
+        out: list[Proof] = []
+        with tempfile.TemporaryDirectory(prefix="zksolv-resident-") as tmp, cf.ThreadPoolExecutor(1) as ahead:
+            def witness(i: int) -> Path:
+                return task_witness(tasks[i], Path(tmp) / f"task{i}.wtns")
+
+            pending = ahead.submit(witness, 0) if tasks else None
+            for i, task in enumerate(tasks):
+                try:
+                    wtns = pending.result()  # type: ignore[union-attr]
+                    if i + 1 < len(tasks):
+                        pending = ahead.submit(witness, i + 1)
+                    proof = daemon.prove_resident(task.keys, wtns, path=self.path)
+                except ZksolvError as exc:
+                    raise type(exc)(f"{task.label}: {exc}") from None
+                wtns.unlink()
+                out.append(checked_proof(task, proof))
+                if progress:
+                    progress(i + 1, len(tasks))
+        return out
 
 
 # ------------------------------------------------------------------ Ray
@@ -229,8 +280,29 @@ class RayEngine:
                 ray.shutdown()
 
 
-def get_engine(workers: int | None = None, ray_address: str | None = None) -> SerialEngine | LocalPool | RayEngine:
-    """The engine for ``--workers`` / ``--ray``: Ray when an address is given, else the local pool."""
+Engine = SerialEngine | LocalPool | ResidentEngine | RayEngine
+
+
+def get_engine(workers: int | None = None, ray_address: str | None = None, *, backend: str = "arkworks",
+               resident: str = "off", note: Callable[[str], None] | None = None) -> Engine:
+    """The engine for ``--workers`` / ``--ray`` / ``--resident``.
+
+    Ray when an address is given. Else, for the arkworks backend, the resident prover when
+    ``resident`` is ``"require"`` (:class:`ToolchainError` if none runs) or ``"auto"`` and one runs
+    and ``workers`` is not given; else the local pool (``note`` is told why when ``"auto"`` found
+    no resident prover).
+    """
     if ray_address is not None:
         return RayEngine(ray_address)
+    if backend == "arkworks" and resident in ("auto", "require") and (workers is None or resident == "require"):
+        from prover import daemon
+
+        connection = daemon.socket_path()
+        if daemon.status(connection) is not None:
+            return ResidentEngine(connection)
+        if resident == "require":
+            raise ToolchainError("no resident prover running: start one with `zksolv prover start`")
+        if note:
+            note("no resident prover running (`zksolv prover start` keeps the chunk keys loaded); "
+                 "proving on a local pool")
     return LocalPool(workers)

@@ -172,10 +172,11 @@ def prove(
     around each slow step (the CLI prints timings with it); ``task_progress(done,
     total)`` is called as chunk proofs finish.
 
-    ``resident`` (one circuit, arkworks backend): ``"auto"`` proves with the resident
-    prover when it runs and in this process otherwise, calling ``note`` (default:
-    the log) with one line; ``"require"`` raises :class:`ToolchainError` when
-    none runs; ``"off"`` never uses it. A resident prover that dies during the
+    ``resident`` (arkworks backend): ``"auto"`` proves with the resident prover when
+    it runs and in this process (chunks: on the local pool) otherwise, calling ``note``
+    (default: the log) with one line; ``"require"`` raises :class:`ToolchainError` when
+    none runs; ``"off"`` never uses it. Chunks go to Ray when ``ray_address`` is
+    given, and to the local pool when ``workers`` is (unless ``"require"``). A resident prover that dies during the
     proof raises :class:`ToolchainError` in every mode. ``witness_engine``:
     ``"auto"`` (wasmtime if installed, else node), ``"wasmtime"`` or ``"node"``.
     """
@@ -188,7 +189,7 @@ def prove(
     if tier is None:
         return prove_chunked(account, market, chunk_size=chunk_size, n_chunks=n_chunks,
                              workers=workers, ray_address=ray_address, backend=backend, route=route, ptau=ptau,
-                             progress=progress, task_progress=task_progress)
+                             progress=progress, task_progress=task_progress, resident=resident, note=note)
     step = progress or _no_progress
     with step("checking the account against the reference model"):
         inputs, reference = reference_inputs(account, market, tier)
@@ -248,15 +249,20 @@ def prove_chunked(
     ptau: Path | None = None,
     progress: Progress | None = None,
     task_progress: TaskProgress | None = None,
+    resident: str = "auto",
+    note: Note | None = None,
 ) -> ChunkedBundle:
     """Prove ``account`` in chunks of ``chunk_size`` (:mod:`prover.chunks`) plus a final proof.
 
     ``chunk_size`` defaults to the venue's, ``n_chunks`` to the venue's smallest
     accepted count that holds the book (:mod:`zksolv.venue`). The chunk proofs
     and the final proof are independent once the plan is made,
-    so they all run on one engine (:func:`prover.engines.get_engine`). A chunk that
-    fails raises naming it, and nothing is written.
+    so they all run on one engine (:func:`prover.engines.get_engine`: Ray, the
+    resident prover, or the local pool). A chunk that fails raises naming it, and
+    nothing is written.
     """
+    if resident not in RESIDENT_MODES:
+        raise ToolchainError(f"resident must be one of {', '.join(RESIDENT_MODES)}, not {resident!r}")
     check_backend_route(backend, route)
     step = progress or _no_progress
     size = chunk_size or market.venue.chunk_size
@@ -272,7 +278,7 @@ def prove_chunked(
              for i, inputs in enumerate(plan.chunk_inputs)]
     tasks.append(ProofTask("final proof", final_art.circuit, final_art.keys, plan.final_inputs,
                            tuple(plan.final_public()), backend))
-    engine = get_engine(workers, ray_address)
+    engine = get_engine(workers, ray_address, backend=backend, resident=resident, note=note or log.info)
     with step(f"proving {plan.n_chunks} chunks and the final proof ({engine.name} engine)"):
         proofs = engine.run(tasks, task_progress)
     statement = Statement(

@@ -6,8 +6,9 @@ too); padding chunks still move the state; bad capacities are refused naming the
 Slow: a book proven in chunks on the local pool and in one circuit gives the same commitment and
 both verify; re-ordered, dropped, duplicated or foreign chunks, a foreign final proof and a wrong
 chunk count are refused; every wire of a chunk and of a final witness is tampered (independent R1CS
-checker); the Ray engine (a local instance started here) proves bundles that verify alike; a
-failing chunk is named and nothing is written.
+checker); the Ray engine (a local instance started here) and the resident prover (a daemon
+started here) prove bundles that verify alike; a failing chunk is named and nothing is written.
+Fast: which engine a call gets (Ray, resident prover, local pool) and the note when it falls back.
 """
 
 from __future__ import annotations
@@ -295,3 +296,75 @@ def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path:
         assert line["valid"] and line["chunks"] == 3 and line["chunk_tier"] == CHUNK_TIER
     single_key = CliRunner().invoke(main, [*args, "--vk", str(out / "a" / "verification_key.json")])
     assert single_key.exit_code == EXIT_INVALID and "use --keys DIR" in single_key.stdout
+
+
+# ---------------------------------------------------------------- engines
+def test_engine_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Ray when asked; the resident prover when it runs (auto) or is required; the local pool when
+    ``workers`` is given, for snarkjs, or when no resident prover runs (with one note)."""
+    from prover import daemon, engines
+    from zksolv.errors import ToolchainError
+
+    monkeypatch.setenv(daemon.SOCKET_ENV, str(tmp_path / "run" / "prover.sock"))
+    running: list[dict] = []
+    monkeypatch.setattr(daemon, "status", lambda path=None: running[0] if running else None)
+    notes: list[str] = []
+    assert isinstance(engines.get_engine(resident="auto", note=notes.append), engines.LocalPool)
+    assert len(notes) == 1 and "no resident prover running" in notes[0]
+    with pytest.raises(ToolchainError, match="no resident prover running"):
+        engines.get_engine(resident="require")
+    running.append({"pid": 1})
+    engine = engines.get_engine(resident="auto", note=notes.append)
+    assert isinstance(engine, engines.ResidentEngine) and engine.path == tmp_path / "run" / "prover.sock"
+    assert isinstance(engines.get_engine(2, resident="auto"), engines.LocalPool)
+    assert isinstance(engines.get_engine(2, resident="require"), engines.ResidentEngine)
+    assert isinstance(engines.get_engine(resident="off"), engines.LocalPool)
+    assert isinstance(engines.get_engine(backend="snarkjs", resident="auto"), engines.LocalPool)
+    assert isinstance(engines.get_engine(ray_address="local", resident="require"), engines.RayEngine)
+    assert len(notes) == 1
+
+
+@pytest.mark.slow
+def test_resident_prover_proves_bundles_that_verify_like_the_local_pool(bundles, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks and final proof through a resident prover started here: the same public statement as
+    the local pool's bundle, a valid chained bundle, both keys loaded once, and a failing chunk named."""
+    import prover.prove as prove_module
+    from prover import daemon
+
+    sock = tmp_path / "run" / "prover.sock"
+    monkeypatch.setenv(daemon.SOCKET_ENV, str(sock))
+    a = bundles[0]
+    labels: list[str] = []
+
+    def progress(label: str):
+        labels.append(label)
+        return __import__("contextlib").nullcontext()
+
+    daemon.start(path=sock)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            resident = prove_module.prove(a, MARKET, chunk_size=CAP, resident="require", progress=progress)
+            again = prove_module.prove(a, MARKET, chunk_size=CAP, progress=progress)  # auto: it runs
+        info = daemon.status(sock)
+        real = prove_module.plan_chunks
+
+        def broken(*args, **kwargs):
+            plan = real(*args, **kwargs)
+            bad = dict(plan.chunk_inputs[2], state_in=str(plan.states[0]))
+            return dataclasses.replace(plan, chunk_inputs=(*plan.chunk_inputs[:2], bad, *plan.chunk_inputs[3:]))
+
+        monkeypatch.setattr(prove_module, "plan_chunks", broken)
+        with pytest.raises(ProofError, match="^chunk 2: "):
+            prove_module.prove(a, MARKET, chunk_size=CAP, resident="require")
+    finally:
+        daemon.stop(path=sock)
+    assert sum("(resident engine)" in label for label in labels) == 2
+    n = resident.statement.n_chunks
+    assert info is not None and info["proofs"] == 2 * (n + 1)
+    assert sorted(k["proofs"] for k in info["keys"]) == [2, 2 * n]
+    for bundle in (resident, again):
+        assert bundle.public[:2] == bundles[2].public[:2] and bundle.statement.n_chunks == bundles[2].statement.n_chunks
+        assert verify_chunked(bundle.chunks, bundle.proof, bundle.public, MARKET, bundle.verification_key,
+                              bundle.chunk_verification_key, account_commitment=cm.account_commitment_of(a, MARKET)).valid

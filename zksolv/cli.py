@@ -426,7 +426,7 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
 @click.option("--chunks", "n_chunks", type=click.IntRange(1, 4096), default=None,
               help="pad the book to exactly this many chunks (hides its size within the count)")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="local proving processes for chunks (default: one per core)")
+              help="local proving processes for chunks (default: the resident prover if it runs, else one per core)")
 @click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
               help="prove the chunks on a Ray cluster (ADDRESS, or 'local' to start one here); "
                    "needs pip install 'zksolv[ray]'")
