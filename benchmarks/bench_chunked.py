@@ -7,6 +7,8 @@ builds the circuits and keys once (timed: compile + dev setup, cached afterwards
 ``zksolv prove`` as a **whole process** per configuration:
 
 - chunked, with 1 and with 2 local workers (parallel efficiency = t1 / t2);
+- chunked on the resident prover (``--resident``: a daemon started for the point and warmed by
+  one proof, so its keys are loaded; the daemon's own peak RSS is reported apart);
 - one circuit, where a tier holds the book (``--single-max``; compiling a tier beyond a few
   hundred positions takes circom2-in-wasm many minutes and gigabytes).
 
@@ -17,6 +19,7 @@ descendant waited for). The keeper's check of the chunked bundle is timed as a w
 
     python benchmarks/bench_chunked.py                        # 64, 256, 1,024, 4,096, 10,000 positions
     python benchmarks/bench_chunked.py --positions 10000 --workers 2 --append   # one more point
+    python benchmarks/bench_chunked.py --positions 1024 --resident --append     # + the resident prover
     python benchmarks/bench_chunked.py --quick                # CI-sized: a small market, chunks of 8
     python benchmarks/bench_chunked.py --replot benchmarks/results/chunked.json
 
@@ -90,8 +93,28 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return dt, rss, err
 
 
+def _resident_runs(point: dict[str, Any], base: list[str], folder: Path, work: Path, env: dict[str, str]) -> None:
+    """Start a resident prover for this point, warm it with one proof (key loads), time one more."""
+    from prover import daemon
+
+    sock = work / "run" / "prover.sock"
+    env = {**env, daemon.SOCKET_ENV: str(sock)}
+    info = daemon.start(path=sock)
+    try:
+        dt, _, _ = _run([*base, "--out", str(folder / "proof_resident_cold")], env)
+        point["prove_resident_first_s"] = round(dt, 2)
+        dt, rss, err = _run([*base, "--out", str(folder / "proof_resident")], env)
+        if "(resident engine)" not in err:
+            raise RuntimeError("the chunks did not go to the resident prover")
+        point["prove_resident_s"], point["peak_rss_resident_client_mib"] = round(dt, 2), round(rss / 1024, 1)
+        status = Path(f"/proc/{info['pid']}/status").read_text()
+        point["peak_rss_resident_daemon_mib"] = round(int(status.split("VmHWM:")[1].split()[0]) / 1024, 1)
+    finally:
+        daemon.stop(path=sock)
+
+
 def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers: Sequence[int], single_max: int,
-                work: Path, env: dict[str, str]) -> dict[str, Any]:
+                work: Path, env: dict[str, str], resident: bool = False) -> dict[str, Any]:
     from prover.chunks import chunks_needed
     from zksolv.toolchain.artifacts import build_artifacts
     from zksolv.circuitgen import ChunkTier, FinalTier, Tier
@@ -118,6 +141,8 @@ def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers:
         point[f"prove_w{w}_s"], point[f"peak_rss_w{w}_mib"] = round(dt, 2), round(rss / 1024, 1)
     if len(workers) >= 2 and point.get(f"prove_w{workers[1]}_s"):
         point["parallel_efficiency"] = round(point[f"prove_w{workers[0]}_s"] / point[f"prove_w{workers[1]}_s"], 2)
+    if resident:
+        _resident_runs(point, base, folder, work, env)
     if n_positions <= single_max:
         tier = Tier.for_market(market, next(t for t in (4, 16, 64, 256, 1024) if n_positions <= t))
         t = time.perf_counter()
@@ -159,7 +184,8 @@ def _verify_library(proof: Path, market) -> float:  # noqa: ANN001
 COLUMNS = (("positions", "positions"), ("instruments", "instruments"), ("chunks", "chunks"),
            ("chunk_constraints", "chunk constraints"), ("prove_w1_s", "chunked 1 worker s"),
            ("prove_w2_s", "chunked 2 workers s"), ("parallel_efficiency", "t1/t2"),
-           ("peak_rss_w2_mib", "peak RSS MiB (2 workers)"), ("single_prove_s", "one circuit s"),
+           ("peak_rss_w2_mib", "peak RSS MiB (2 workers)"), ("prove_resident_s", "resident prover s"),
+           ("peak_rss_resident_daemon_mib", "resident prover RSS MiB"), ("single_prove_s", "one circuit s"),
            ("single_peak_rss_mib", "one circuit RSS MiB"), ("verify_process_s", "zksolv verify s"),
            ("verify_library_s", "verify_many s"))
 
@@ -179,7 +205,7 @@ def plot(points: list[dict[str, Any]], out: Path) -> Path:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for key, label in (("prove_w1_s", "chunked, 1 worker"), ("prove_w2_s", "chunked, 2 workers"),
-                       ("single_prove_s", "one circuit")):
+                       ("prove_resident_s", "chunked, resident prover"), ("single_prove_s", "one circuit")):
         pts = [(p["positions"], p[key]) for p in points if p.get(key) is not None]
         if pts:
             ax1.plot(*zip(*pts), marker="o", label=label)
@@ -208,6 +234,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--chunk-size", type=int, default=64)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--single-max", type=int, default=64, help="also prove in one circuit up to this size")
+    ap.add_argument("--resident", action="store_true", help="also prove on a resident prover (started per point)")
     ap.add_argument("--quick", action="store_true", help="CI-sized: 16 positions, chunks of 8, a small market")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--append", action="store_true", help="keep the other sizes' points of an earlier results JSON")
@@ -232,7 +259,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for n in positions:
             print(f"... {n} positions", file=sys.stderr, flush=True)
             point = bench_point(n, market_size=args.market_size, chunk_size=args.chunk_size, workers=workers,
-                                single_max=args.single_max, work=Path(tmp), env=env)
+                                single_max=args.single_max, work=Path(tmp), env=env, resident=args.resident)
             point["loadavg"] = [round(x, 2) for x in os.getloadavg()]
             points = sorted([p for p in points if p["positions"] != n] + [point], key=lambda p: p["positions"])
             data = _write(points, args, path)  # after every point: a stopped sweep keeps what it measured

@@ -87,8 +87,10 @@ template MerkleInclusion(DEPTH) {
  *
  * MerkleCapRoot(CAP): the root above cap[ARITY^CAP] (nodes in index order).
  *   Constraints: (ARITY^CAP - 1) / (ARITY - 1) Poseidon(ARITY) = 402 per node above the cap.
- * CapSelect(BITS): out = x[p], p = sum_j b[j] 2^j, b boolean (the caller's); a binary
- *   multiplexer tree, 2^BITS - 1 constraints, no free signal.
+ * CapSelect(BITS): out = x[p], p = sum_j b[j] 2^j; a binary multiplexer tree, 2^BITS - 1
+ *   constraints, no free signal. It does NOT constrain b: a non-boolean b[j] mixes nodes
+ *   (b = 2 gives 2 x[1] - x[0]), so a caller must feed it boolean bits (MerkleCapInclusion:
+ *   the outputs of Num2Bits).
  * MerkleCapInclusion(DEPTH, CAP): the leaf at `index` (< ARITY^DEPTH, Num2Bits(LOG*DEPTH)
  *   as MerkleInclusion) climbs its lower DEPTH - CAP levels with path[DEPTH-CAP][ARITY-1]
  *   and lands on cap[index >> LOG*(DEPTH-CAP)], selected by the index's top LOG*CAP bits.

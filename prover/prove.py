@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ContextManager
 
-from prover import daemon
+from prover import daemon, market_cache
 from prover.backends import Proof, check_backend_route, get_backend
 from prover.chunks import chunks_needed, plan_chunks
 from prover.engines import Progress as TaskProgress
@@ -192,6 +192,7 @@ def prove(
                              progress=progress, task_progress=task_progress, resident=resident, note=note)
     step = progress or _no_progress
     with step("checking the account against the reference model"):
+        market_cache.prime(market)
         inputs, reference = reference_inputs(account, market, tier)
         commitment = account_commitment_of(account, market)
         root = market_root(market)
@@ -269,6 +270,7 @@ def prove_chunked(
     if n_chunks is None:
         n_chunks = market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size))
     with step("checking the account against the reference model and planning the chunks"):
+        market_cache.prime(market)
         plan = plan_chunks(account, market, size, n_chunks=n_chunks)
     with step(f"compiling circuits and {route} setup for {plan.chunk_tier.name} and {plan.final_tier.name}") as shown:
         chunk_art = build_artifacts(plan.chunk_tier, route, ptau=ptau)

@@ -35,7 +35,9 @@ artifact) and later loads take milliseconds.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
 import os
 import platform
 import tempfile
@@ -210,6 +212,16 @@ def _dump_module() -> Any:
     import wasmtime
 
     return wasmtime.Module(_engine(), wasmtime.wat2wasm(_DUMP_WAT))
+
+
+@atexit.register
+def _release() -> None:
+    """Drop the cached modules and the engine while wasmtime is still whole: left to interpreter
+    teardown, their finalisers run after wasmtime's own globals are gone and print errors."""
+    _compiled.cache_clear()
+    _dump_module.cache_clear()
+    _engine.cache_clear()
+    gc.collect()
 
 
 def _wasmtime_version() -> str:

@@ -60,8 +60,8 @@ def test_cap_heights_production_reaches() -> None:
             if depth == 1:
                 assert cap == depth  # zero-length lower paths: path[N][0][ARITY-1]
             if n >= 16 and depth >= 2:
-                assert cap == 2  # CapSelect(6) + MerkleCapRoot(2): not reached by tests/tiers.py
-    assert {t.cap for t in SOUNDNESS_TIERS.values()} == {1}
+                assert cap == 2  # CapSelect(6) + MerkleCapRoot(2): tests/tiers.py stress_cap2
+    assert {t.cap for t in SOUNDNESS_TIERS.values()} == {1, 2}  # stress_cap2 sweeps CapSelect(6) too
     assert ChunkTier.for_market(MARKET, 64).cap == 2
 
 

@@ -164,6 +164,19 @@ def test_capped_paths_open_every_leaf_and_nothing_else() -> None:
         tree.path(0, 4)
 
 
+def test_a_tree_rebuilt_from_its_levels_is_the_same_tree() -> None:
+    tree = MerkleTree(leaves_of(2 * A + 3), depth=3)
+    again = MerkleTree.from_levels(tree.levels)
+    assert again.root == tree.root and again.depth == 3
+    assert all(again.path(i) == tree.path(i) for i in (0, 2 * A + 2, A**3 - 1)) and again.cap(2) == tree.cap(2)
+    with pytest.raises(ValueError, match="root's last"):
+        MerkleTree.from_levels(tree.levels[:-2])  # 3 nodes on top
+    broken = tree.levels
+    broken[1] = broken[1][:-1]
+    with pytest.raises(ValueError, match="one node per"):
+        MerkleTree.from_levels(broken)
+
+
 def test_cap_height_minimises_the_cost_model() -> None:
     """The cap is worth it once a circuit opens more than a handful of leaves; the heights the
     benchmarks rely on (demo tier: 1; 64 positions or a chunk of 64 on 4,096 instruments: 2)."""

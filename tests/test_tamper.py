@@ -92,6 +92,11 @@ ALLOWED_SURVIVORS: dict[str, tuple[str, str]] = {
 
 #: Main inputs allowed to have no wire: ``name -> (condition on the tier, why)``.
 ALLOWED_DROPPED_INPUTS: dict[str, tuple[Callable[[Tier], bool], str]] = {
+    "path": (
+        lambda tier: tier.cap == tier.depth,
+        "CAP == DEPTH only (a depth-1 tree: the cap is the leaves themselves): path[N][0][ARITY-1] has no "
+        "element, so there is nothing to wire; each leaf is picked from the cap by its index bits.",
+    ),
     "underlying": (
         lambda tier: tier.n_underlyings == 1,
         "U == 1 only: OneHot(1) (PositionPnl(1, K): u === 0) constrains idx === 0 (linear), so --O2 "
@@ -107,7 +112,7 @@ def make_market(tier: Tier, seed: int) -> MarketState:
     """A deterministic validated market of ``tier``'s shape: options with non-zero greeks on every underlying."""
     rng = random.Random(seed)
     n_u, n_k = tier.n_underlyings, tier.n_scenarios
-    n_instr = max(2, fp.MERKLE_ARITY ** (tier.depth - 1) + 1)
+    n_instr = max(2, fp.MERKLE_ARITY ** (tier.depth - 1) + 1, tier.n_positions)  # a full account fits
     underlyings = tuple(Underlying(f"U{u}", 50_000 * 10**6 + u, (), 600_000, 600_000, 650_000, 550_000)
                         for u in range(n_u))
     instruments = tuple(

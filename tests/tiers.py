@@ -8,8 +8,10 @@ from zksolv.market import RiskMode
 
 STRESS, ES, VAR, REVAL = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR, RiskMode.REVALUATION
 
-#: name -> tier: every mode at U = 1 (depth 1) and U = 2 (depth 2), and "wide" ones where every
-#: dimension exceeds 2 (U = 3 exercises OneHot's hint path).
+#: name -> tier: every mode at U = 1 (depth 1) and U = 2 (depth 2), "wide" ones where every
+#: dimension exceeds 2 (U = 3 exercises OneHot's hint path), and one whose cap is 2 levels
+#: (CapSelect(6) and MerkleCapRoot(2), as every tier or chunk of 16+ positions at depth >= 2;
+#: the others have cap 1).
 SOUNDNESS_TIERS: dict[str, Tier] = {
     "stress_u1_d1": Tier(2, 1, 2, 4, 1, STRESS),
     "stress_u2_d2": Tier(2, 2, 2, 4, 2, STRESS),
@@ -23,4 +25,5 @@ SOUNDNESS_TIERS: dict[str, Tier] = {
     "es_wide": Tier(4, 3, 3, 8, 3, ES),
     "var_wide": Tier(4, 3, 3, 8, 3, VAR),
     "reval_wide": Tier(4, 3, 3, 8, 3, REVAL),
+    "stress_cap2": Tier(10, 2, 2, 4, 2, STRESS),
 }

@@ -143,8 +143,10 @@ def collateral_hash(market: MarketState) -> int:
 
 def symbols_hash(market: MarketState) -> int:
     """``hash_list`` of the instruments' display symbols (as :func:`~zksolv.identity.symbol_code`), in
-    listing order: the root authenticates the names account files and reports resolve holdings by."""
-    return hash_list([symbol_code(i.symbol, "symbol", DISPLAY_SYMBOL_MAX_BYTES) for i in market.instruments])
+    listing order: the root authenticates the names account files and reports resolve holdings by
+    (memoised per market: a prover needs it for the root and again as a circuit input)."""
+    return _memo(market, "symbols_hash", lambda: hash_list(
+        [symbol_code(i.symbol, "symbol", DISPLAY_SYMBOL_MAX_BYTES) for i in market.instruments]))
 
 
 def market_root(market: MarketState) -> int:
@@ -284,6 +286,15 @@ def _flatten(rows: Sequence[Sequence[int]]) -> list[int]:
 # drops the entry when the market dies, so a reused id never sees stale data;
 # the identity check on lookup guards the window in between.
 _CACHE: dict[int, tuple[weakref.ref[MarketState], dict[str, object]]] = {}
+_MEMOISED = ("instrument_tree", "symbols_hash", "market_root")
+
+
+def remember(market: MarketState, name: str, value: object) -> None:
+    """Record a memoised result for ``market`` (``"instrument_tree"``, ``"symbols_hash"``) computed
+    elsewhere, e.g. read back by the prover's per-market cache (:mod:`prover.market_cache`)."""
+    if name not in _MEMOISED:
+        raise ValueError(f"not a memoised market value: {name}")
+    _memo(market, name, lambda: value)
 
 
 def _memo(market: MarketState, name: str, compute: Callable[[], T]) -> T:

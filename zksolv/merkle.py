@@ -87,6 +87,29 @@ class MerkleTree:
         if not self._levels[depth]:  # no leaves at all
             self._levels[depth] = [self._zeros[depth]]
 
+    @classmethod
+    def from_levels(cls, levels: Sequence[Sequence[int]]) -> "MerkleTree":
+        """A tree from its :attr:`levels` as stored earlier, re-hashing nothing but the empty
+        subtrees' constants: the caller vouches for the nodes (``ValueError`` on a wrong shape)."""
+        depth = len(levels) - 1
+        if depth < 1 or len(levels[depth]) != 1:
+            raise ValueError("levels: one list per level, the root's last and alone")
+        for level in range(depth):
+            if len(levels[level + 1]) != -(-len(levels[level]) // ARITY) and levels[level]:
+                raise ValueError(f"levels: level {level + 1} does not have one node per {ARITY} of level {level}")
+        tree = cls.__new__(cls)
+        tree._depth = depth
+        tree._levels = [list(level) for level in levels]
+        tree._zeros = [0]
+        for _ in range(depth):
+            tree._zeros.append(poseidon([tree._zeros[-1]] * ARITY))
+        return tree
+
+    @property
+    def levels(self) -> list[list[int]]:
+        """The stored nodes per level, leaves first, the root last (copies)."""
+        return [list(level) for level in self._levels]
+
     @property
     def depth(self) -> int:
         """Number of hashing levels between a leaf and the root."""
