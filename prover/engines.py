@@ -14,8 +14,8 @@ Engines, by what they need:
   (``spawn``: no state forked from the caller); each worker loads a proving key
   once and keeps it for the chunks that follow;
 - :class:`ResidentEngine` — the resident prover (``zksolv prover start``), when
-  it runs: keys stay loaded across books, each proof gets every core, the
-  witnesses are computed here one task ahead;
+  it runs: keys stay loaded across books, one proof per core at a time, the
+  witnesses computed here just ahead of the free proof slots;
 - :class:`RayEngine` — Ray tasks (``pip install 'zksolv[ray]'``) on a running
   cluster (``address``) or a local instance it starts; proving keys and
   circuit files are shipped once per node through the object store (a node
@@ -142,41 +142,46 @@ class LocalPool:
 
 
 class ResidentEngine:
-    """Prove the tasks with the resident prover (:mod:`prover.daemon`), one after the other.
+    """Prove the tasks with the resident prover (:mod:`prover.daemon`).
 
     The daemon keeps the chunk and final keys loaded across books and epochs, so a book pays no
-    key load (a worker of :class:`LocalPool` loads a dev chunk key at ~0.1 s per MB), and each
-    proof gets every core. Witnesses are computed here, in a private temporary directory, one
-    task ahead of the proof in flight; the daemon receives their paths, never their values.
+    key load (a worker of :class:`LocalPool` loads a dev chunk key at ~0.1 s per MB), and proves
+    ``workers`` tasks at a time (one per core: a groth16py proof uses one). Witnesses are computed
+    here, in a private temporary directory, by one more thread than the daemon has workers, so the
+    next witness is ready when a proof slot frees; the daemon receives their paths, never values.
     """
 
     name = "resident"
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None = None, workers: int = 1) -> None:
+        self.path, self.workers = path, max(1, workers)
 
     def run(self, tasks: Sequence[ProofTask], progress: Progress | None = None) -> list[Proof]:
         from prover import daemon
 
-        out: list[Proof] = []
-        with tempfile.TemporaryDirectory(prefix="zksolv-resident-") as tmp, cf.ThreadPoolExecutor(1) as ahead:
-            def witness(i: int) -> Path:
-                return task_witness(tasks[i], Path(tmp) / f"task{i}.wtns")
-
-            pending = ahead.submit(witness, 0) if tasks else None
-            for i, task in enumerate(tasks):
+        with tempfile.TemporaryDirectory(prefix="zksolv-resident-") as tmp:
+            def one(i: int) -> Proof:
+                task = tasks[i]
                 try:
-                    wtns = pending.result()  # type: ignore[union-attr]
-                    if i + 1 < len(tasks):
-                        pending = ahead.submit(witness, i + 1)
+                    wtns = task_witness(task, Path(tmp) / f"task{i}.wtns")
                     proof = daemon.prove_resident(task.keys, wtns, path=self.path)
                 except ZksolvError as exc:
                     raise type(exc)(f"{task.label}: {exc}") from None
                 wtns.unlink()
-                out.append(checked_proof(task, proof))
-                if progress:
-                    progress(i + 1, len(tasks))
-        return out
+                return checked_proof(task, proof)
+
+            with cf.ThreadPoolExecutor(self.workers + 1, thread_name_prefix="zksolv-resident") as pool:
+                futures = [pool.submit(one, i) for i in range(len(tasks))]
+                try:
+                    for done, fut in enumerate(cf.as_completed(futures), start=1):
+                        fut.result()
+                        if progress:
+                            progress(done, len(tasks))
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+                return [fut.result() for fut in futures]
 
 
 # ------------------------------------------------------------------ Ray
@@ -298,8 +303,9 @@ def get_engine(workers: int | None = None, ray_address: str | None = None, *, ba
         from prover import daemon
 
         connection = daemon.socket_path()
-        if daemon.status(connection) is not None:
-            return ResidentEngine(connection)
+        running = daemon.status(connection)
+        if running is not None:
+            return ResidentEngine(connection, int(running.get("workers", 1)))
         if resident == "require":
             raise ToolchainError("no resident prover running: start one with `zksolv prover start`")
         if note:

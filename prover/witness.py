@@ -26,7 +26,7 @@ from zksolv.errors import InputError, ProofError
 from zksolv.fixedpoint import to_field
 from zksolv.market import MarketState, RiskMode
 from zksolv.model import MarginResult, evaluate
-from zksolv.toolchain.r1cs import read_sym, read_wtns
+from zksolv.toolchain.r1cs import find_wires, read_wtns
 
 #: Hint names per risk mode, as the circuit's input signals.
 MODE_HINTS = {RiskMode.STRESS: ("m",), RiskMode.ES: ("t",), RiskMode.VAR: ("yt", "s", "n", "v"),
@@ -205,7 +205,7 @@ def check_witness(sym_path: Path, wtns_path: Path, expected: Mapping[str, int]) 
     optimiser kept them. Raises :class:`ProofError` naming the signals that
     differ, never their (private) values.
     """
-    wires = {s.name: s.wire for s in read_sym(sym_path) if s.wire >= 0 and s.name in expected}
+    wires = {name: wire for name, wire in find_wires(sym_path, expected).items() if wire >= 0}
     lost = [name for name in REQUIRED_SIGNALS if name in expected and name not in wires]
     if lost:
         raise ProofError(f"the compiled circuit has no wire for {', '.join(lost)}: cannot check the witness")

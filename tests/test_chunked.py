@@ -313,9 +313,10 @@ def test_engine_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert len(notes) == 1 and "no resident prover running" in notes[0]
     with pytest.raises(ToolchainError, match="no resident prover running"):
         engines.get_engine(resident="require")
-    running.append({"pid": 1})
+    running.append({"pid": 1, "workers": 2})
     engine = engines.get_engine(resident="auto", note=notes.append)
     assert isinstance(engine, engines.ResidentEngine) and engine.path == tmp_path / "run" / "prover.sock"
+    assert engine.workers == 2
     assert isinstance(engines.get_engine(2, resident="auto"), engines.LocalPool)
     assert isinstance(engines.get_engine(2, resident="require"), engines.ResidentEngine)
     assert isinstance(engines.get_engine(resident="off"), engines.LocalPool)

@@ -101,6 +101,10 @@ def test_sym_maps_signal_names_to_witness_values(demo: toolchain.CompiledCircuit
     assert [wires["main.ok"], wires["main.limit"]] == list(R.R1CS.load(demo.r1cs).public_wires())
     names = R.wire_names(R.read_sym(demo.sym))
     assert "main.x" in names[wires["main.x"]]
+    every = {s.name: s.wire for s in R.read_sym(demo.sym)}
+    some = ["main.limit", "main.x", "not.a.signal"]
+    assert R.find_wires(demo.sym, some) == {n: every[n] for n in some if n in every}
+    assert R.find_wires(demo.sym, every) == every
 
 
 def test_bad_files_are_clear_errors(tmp_path: Path, demo_r1cs: R.R1CS) -> None:

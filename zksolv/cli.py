@@ -512,14 +512,16 @@ def prover() -> None:
               help="proving keys kept loaded (least recently used dropped first)")
 @click.option("--idle-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="stop after this many seconds without a request (0: never)")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="proofs at a time, e.g. the chunks of a book (default: one per core)")
 @json_option
 @handle_errors
-def prover_start(max_keys: int, idle_timeout: float, as_json: bool) -> None:
+def prover_start(max_keys: int, idle_timeout: float, workers: int | None, as_json: bool) -> None:
     """Start the resident prover in the background (no-op if it runs)."""
     needs("prover")
     from prover import daemon
 
-    info = daemon.start(max_keys=max_keys, idle_timeout=idle_timeout)
+    info = daemon.start(max_keys=max_keys, idle_timeout=idle_timeout, workers=workers)
     _emit({"running": True, "pid": info["pid"], "socket": str(daemon.socket_path()),
            "already_running": info.get("already_running", False)}, as_json)
 

@@ -271,6 +271,21 @@ def read_sym(path: Path | str) -> list[Symbol]:
     return out
 
 
+def find_wires(path: Path | str, names: Iterable[str]) -> dict[str, int]:
+    """Wire ids of ``names`` in a ``.sym`` file (-1: optimised away), reading only as far as the last
+    of them: a circuit's own ``main.*`` signals come first, so a witness check does not parse the
+    hundreds of thousands of component signals after them. Names not in the file are absent."""
+    wanted, found = set(names), {}
+    with open(path) as f:
+        for line in f:
+            _label, wire, _comp, name = line.rstrip("\n").split(",", 3)
+            if name in wanted:
+                found[name] = int(wire)
+                if len(found) == len(wanted):
+                    break
+    return found
+
+
 def signal_wires(symbols: Iterable[Symbol]) -> dict[str, int]:
     """Signal name → wire id, for signals that survived optimisation."""
     return {s.name: s.wire for s in symbols if s.wire >= 0}
