@@ -25,15 +25,14 @@ No attack succeeded; these tests keep the attacks that were tried (each asserts 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from prover.witness import build_inputs, slot_inputs
 from tests.tiers import SOUNDNESS_TIERS
+from tests.witness_batch import StandaloneCircuit
 from zksolv import commitments as cm
 from zksolv import fixedpoint as fp
 from zksolv import model
@@ -45,8 +44,6 @@ from zksolv.merkle import (ARITY, MerkleTree, cap_height, cap_root, opening_cons
 from zksolv.toolchain import r1cs as R
 
 P = fp.FIELD_MODULUS
-ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build" / "test-circuits"
 MARKET = demo_market(n_strikes=3, n_expiries=1)  # 20 instruments, depth 2
 TIER = Tier.for_market(MARKET, 4)                # cap 1 (cached by test_adversary_review.py)
 
@@ -100,35 +97,9 @@ def test_every_slot_input_opens_through_the_cap_and_a_forged_leaf_does_not(capac
 
 
 # ============================================================== stand-alone templates (slow)
-class Harness:
-    """A stand-alone main over circuits/merkle.circom, compiled once (keyed by its sources)."""
-
-    def __init__(self, name: str, main: str) -> None:
-        from zksolv.circuitgen import include_dirs
-        from zksolv.toolchain import CompiledCircuit, compile_circuit
-
-        consts = "\n".join(line for line in render_main(Tier(1, 1, 1, 1, 1, RiskMode.STRESS)).splitlines()
-                           if line.startswith("function "))
-        source = f'pragma circom 2.1.6;\ninclude "merkle.circom";\n{consts}\ncomponent main = {main};\n'
-        h = hashlib.sha256(source.encode())
-        for path in sorted((ROOT / "circuits").glob("*.circom")):
-            h.update(path.read_bytes())
-        out = BUILD / f"capadv_{name}-{h.hexdigest()[:16]}"
-        try:
-            self.compiled = CompiledCircuit.from_dir(out, f"capadv_{name}")
-        except Exception:
-            src = BUILD / "src" / f"capadv_{name}.circom"
-            src.parent.mkdir(parents=True, exist_ok=True)
-            src.write_text(source)
-            self.compiled = compile_circuit(src, out, include_dirs())
-        self.r1cs = R.R1CS.load(self.compiled.r1cs)
-        self.touching = R.constraints_touching(self.r1cs)
-        self.names = R.wire_names(R.read_sym(self.compiled.sym))
-
-    def run(self, batch: list[dict[str, Any]]) -> list[list[int] | None]:
-        from tests.witness_batch import run_batch
-
-        return [res["witness"] for res in run_batch(self.compiled, batch, witness=True)]
+def Harness(name: str, main: str) -> StandaloneCircuit:  # noqa: N802 — reads like the class it builds
+    """A stand-alone ``component main = <main>`` over circuits/merkle.circom, compiled once."""
+    return StandaloneCircuit(f"capadv_{name}", f'include "merkle.circom";\ncomponent main = {main};\n')
 
 
 def _opening(tree: MerkleTree, cap: int, opened: list[tuple[int, int]], paths=None) -> dict[str, Any]:

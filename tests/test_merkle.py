@@ -12,7 +12,6 @@ the cap height.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +21,9 @@ from zksolv.toolchain import r1cs as R
 from zksolv.merkle import (ARITY, LOG, MerkleTree, cap_height, cap_root, depth_for, opening_constraints,
                            root_from_capped_path, root_from_path)
 from zksolv.poseidon import poseidon
-from tests.witness_batch import run_batch
+from tests.witness_batch import StandaloneCircuit
 
 P = fp.FIELD_MODULUS
-ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build" / "test-circuits"
 
 
 def naive_root(leaves: list[int], depth: int) -> int:
@@ -220,39 +217,11 @@ component main = CappedOpenings(2, {HARNESS_DEPTH}, {CAP_HEIGHT});
 }
 
 
-class Harness:
-    """A compiled stand-alone template and a batch witness runner (None = no witness)."""
+class Harness(StandaloneCircuit):
+    """A compiled stand-alone template of :data:`HARNESSES` and a batch witness runner."""
 
     def __init__(self, name: str) -> None:
-        from zksolv.circuitgen import Tier, include_dirs, render_main
-        from zksolv.market import RiskMode
-        from zksolv.toolchain import CompiledCircuit, compile_circuit
-
-        consts = "\n".join(line for line in render_main(Tier(1, 1, 1, 1, 1, RiskMode.STRESS)).splitlines()
-                           if line.startswith("function "))
-        body = HARNESSES[name]
-        includes = "\n".join(line for line in body.splitlines() if line.startswith("include"))
-        rest = "\n".join(line for line in body.splitlines() if not line.startswith("include"))
-        source = f"pragma circom 2.1.6;\n{includes}\n{consts}\n{rest}\n"
-        import hashlib
-
-        h = hashlib.sha256(source.encode())
-        for path in sorted((ROOT / "circuits").glob("*.circom")):
-            h.update(path.read_bytes())
-        out = BUILD / f"harness_{name}-{h.hexdigest()[:16]}"
-        try:
-            self.compiled = CompiledCircuit.from_dir(out, f"harness_{name}")
-        except Exception:
-            src = BUILD / "src" / f"harness_{name}.circom"
-            src.parent.mkdir(parents=True, exist_ok=True)
-            src.write_text(source)
-            self.compiled = compile_circuit(src, out, include_dirs())
-        self.r1cs = R.R1CS.load(self.compiled.r1cs)
-        self.touching = R.constraints_touching(self.r1cs)
-        self.names = R.wire_names(R.read_sym(self.compiled.sym))
-
-    def run(self, batch: list[dict[str, Any]]) -> list[list[int] | None]:
-        return [res["witness"] for res in run_batch(self.compiled, batch, witness=True)]
+        super().__init__(f"harness_{name}", HARNESSES[name])
 
 
 @pytest.fixture(scope="module")

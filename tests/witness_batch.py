@@ -4,7 +4,8 @@
 the circuit's ``log`` lines (DEBUG builds log intermediate values), the message of a failed
 ``===`` or range check (a fresh calculator instance is built after each failure) and, when
 asked for, the whole witness. ``tests/test_circuits.py`` compares logged values with the
-reference; ``tests/test_merkle.py`` sweeps whole witnesses of stand-alone templates.
+reference; ``tests/test_merkle.py`` sweeps whole witnesses of stand-alone templates
+(:class:`StandaloneCircuit`: a main over ``circuits/`` compiled once per sources).
 """
 
 from __future__ import annotations
@@ -57,3 +58,43 @@ def run_batch(compiled: Any, batch: list[dict[str, Any]], *, witness: bool = Fal
         if res["witness"] is not None:
             res["witness"] = [int(x) for x in res["witness"]]
     return out
+
+
+_BUILD = Path(__file__).resolve().parent.parent / "build" / "test-circuits"
+
+
+class StandaloneCircuit:
+    """A stand-alone main over ``circuits/``: ``body`` (its ``include`` lines and ``component main``)
+    with the ``FP_*`` constant functions rendered in, compiled once per sources (the body and every
+    circuit file), with its R1CS, wire names and a batch witness runner (None = no witness)."""
+
+    def __init__(self, name: str, body: str) -> None:
+        import hashlib
+
+        from zksolv.circuitgen import Tier, circuits_dir, include_dirs, render_main
+        from zksolv.market import RiskMode
+        from zksolv.toolchain import CompiledCircuit, compile_circuit
+        from zksolv.toolchain import r1cs as R
+
+        consts = "\n".join(line for line in render_main(Tier(1, 1, 1, 1, 1, RiskMode.STRESS)).splitlines()
+                           if line.startswith("function "))
+        includes = "\n".join(line for line in body.splitlines() if line.startswith("include"))
+        rest = "\n".join(line for line in body.splitlines() if not line.startswith("include"))
+        source = f"pragma circom 2.1.6;\n{includes}\n{consts}\n{rest}\n"
+        h = hashlib.sha256(source.encode())
+        for path in sorted(circuits_dir().glob("*.circom")):
+            h.update(path.read_bytes())
+        out = _BUILD / f"{name}-{h.hexdigest()[:16]}"
+        try:
+            self.compiled = CompiledCircuit.from_dir(out, name)
+        except Exception:
+            src = _BUILD / "src" / f"{name}.circom"
+            src.parent.mkdir(parents=True, exist_ok=True)
+            src.write_text(source)
+            self.compiled = compile_circuit(src, out, include_dirs())
+        self.r1cs = R.R1CS.load(self.compiled.r1cs)
+        self.touching = R.constraints_touching(self.r1cs)
+        self.names = R.wire_names(R.read_sym(self.compiled.sym))
+
+    def run(self, batch: list[dict[str, Any]]) -> list[list[int] | None]:
+        return [res["witness"] for res in run_batch(self.compiled, batch, witness=True)]
