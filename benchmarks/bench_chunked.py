@@ -64,7 +64,7 @@ def _market(n_instruments: int, chunk_size: int, counts: Sequence[int]):  # noqa
         while len(market.instruments) < n_instruments:
             n_expiries += 1
             market = demo_market(n_strikes=1023, n_expiries=n_expiries)
-    policy = VenuePolicy(tiers=(4, 16, 64, 256, 1024), chunk_size=chunk_size, chunk_counts=tuple(sorted(set(counts))))
+    policy = VenuePolicy(tiers=(4, 16, 64, 256, 1024), chunk_sizes=(chunk_size,), chunk_counts=tuple(sorted(set(counts))))
     return dataclasses.replace(market, venue=policy).validated()
 
 

@@ -268,7 +268,7 @@ def prove_chunked(
     step = progress or _no_progress
     size = chunk_size or market.venue.chunk_size
     if n_chunks is None:
-        n_chunks = market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size))
+        n_chunks = market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size), size)
     with step("checking the account against the reference model and planning the chunks"):
         market_cache.prime(market)
         plan = plan_chunks(account, market, size, n_chunks=n_chunks)

@@ -40,7 +40,7 @@ from zksolv.venue import VenuePolicy
 CAP = 8
 #: 20 instruments (U = 2, A = 4, K = 16, depth 2 at arity 8); a venue accepting chunks of 8, up to 4 of them
 MARKET = dataclasses.replace(demo_market(n_strikes=3, n_expiries=1),
-                             venue=VenuePolicy(tiers=(4, 16), chunk_size=CAP, chunk_counts=(1, 2, 3, 4))).validated()
+                             venue=VenuePolicy(tiers=(4, 16), chunk_sizes=(CAP,), chunk_counts=(1, 2, 3, 4))).validated()
 CHUNK_TIER = f"avsl_chunk_c{CAP}_u2_d{MARKET.shape[3]}"
 
 
@@ -189,6 +189,10 @@ def test_keeper_refuses_broken_chains(bundles) -> None:
     assert "claims 4 chunks" in verify_chunked(c, *args, statement=st).reason
     other = cm.account_commitment_of(bundles[1], MARKET)
     assert "registered commitment" in verify_chunked(c, *args, account_commitment=other).reason
+    # the venue no longer accepts chunks of this size (the policy is not in market_root)
+    other_sizes = dataclasses.replace(MARKET, venue=dataclasses.replace(MARKET.venue, chunk_sizes=(16, 32)))
+    v = verify_chunked(c, ba.proof, ba.public, other_sizes, *args[3:], statement=ba.statement)
+    assert not v.valid and v.reason == f"chunks of {CAP} positions: the venue accepts chunks of [16, 32]"
     nxt = dataclasses.replace(MARKET, epoch=MARKET.epoch + 1)
     assert "market_root differs" in verify_chunked(c, ba.proof, ba.public, nxt, *args[3:]).reason
     # a chunk whose public states were edited to link: the pairing check refuses it

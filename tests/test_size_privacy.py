@@ -25,7 +25,7 @@ from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
 from zksolv.demo import demo_market
 from zksolv.errors import InputError
 from zksolv.market import MarketState
-from zksolv.venue import DEFAULT_POLICY, VenuePolicy
+from zksolv.venue import DEFAULT_POLICY, VenuePolicy, bucket
 
 SMALL = demo_market(n_strikes=3, n_expiries=1)
 SYMBOLS = [i.symbol for i in SMALL.instruments]
@@ -41,33 +41,40 @@ def account(n: int, salt: int = 0x5A17) -> Account:
 # ---------------------------------------------------------------- fast
 def test_defaults_are_few_buckets() -> None:
     assert DEFAULT_POLICY.tiers == (4, 16, 64)
-    assert DEFAULT_POLICY.chunk_size == 64 and DEFAULT_POLICY.chunk_counts[0] == 2
+    assert DEFAULT_POLICY.chunk_sizes == (32, 64) and DEFAULT_POLICY.chunk_size == 64
+    assert DEFAULT_POLICY.chunk_counts[0] == 2
     assert all(b == 2 * a for a, b in zip(DEFAULT_POLICY.chunk_counts, DEFAULT_POLICY.chunk_counts[1:]))
     state = MarketState.from_json(json.dumps({k: v for k, v in json.loads(SMALL.to_json()).items() if k != "venue"}))
     assert state.venue == DEFAULT_POLICY  # no "venue" section: the defaults
 
 
 def test_policy_round_trips_and_is_validated() -> None:
-    policy = VenuePolicy(tiers=(2, 8), chunk_size=16, chunk_counts=(4,))
+    policy = VenuePolicy(tiers=(2, 8), chunk_sizes=(8, 16), chunk_counts=(4,))
     state = dataclasses.replace(SMALL, venue=policy).validated()
     assert MarketState.from_json(state.to_json()).venue == policy
     for bad, message in (
         (dict(tiers=()), r"venue\.tiers: must not be empty"),
         (dict(tiers=(16, 4)), r"venue\.tiers: must be strictly increasing"),
         (dict(tiers=(4, 2048)), r"venue\.tiers\[1\]: must lie in \[1, 1024\]"),
-        (dict(chunk_size=12), r"venue\.chunk_size: must be a multiple of 8"),
+        (dict(chunk_sizes=(8, 12)), r"venue\.chunk_sizes\[1\]: must be a multiple of 8"),
+        (dict(chunk_sizes=(64, 32)), r"venue\.chunk_sizes: must be strictly increasing"),
         (dict(chunk_counts=(0, 2)), r"venue\.chunk_counts\[0\]: must lie in"),
     ):
         with pytest.raises(InputError, match=message):
             dataclasses.replace(DEFAULT_POLICY, **bad).validated()
     data = json.loads(SMALL.to_json())
+    data["venue"] = {"tiers": [4], "chunk_size": 16}  # the one-size format of earlier market files
+    assert MarketState.from_json(json.dumps(data)).venue == VenuePolicy(tiers=(4,), chunk_sizes=(16,))
+    data["venue"]["chunk_sizes"] = [16]
+    with pytest.raises(InputError, match=r"market\.venue: give chunk_sizes or the older chunk_size, not both"):
+        MarketState.from_json(json.dumps(data))
     data["venue"] = {"tiers": [4], "spy": 1}
     with pytest.raises(InputError, match=r"market\.venue: unknown field 'spy'"):
         MarketState.from_json(json.dumps(data))
 
 
 def test_the_prover_pads_to_the_smallest_accepted_bucket() -> None:
-    policy = VenuePolicy(tiers=(4, 16), chunk_size=8, chunk_counts=(4, 8))
+    policy = VenuePolicy(tiers=(4, 16), chunk_sizes=(8,), chunk_counts=(4, 8))
     market = dataclasses.replace(SMALL, venue=policy).validated()
     assert tier_for(account(1), market).n_positions == 4
     assert tier_for(account(4), market).n_positions == 4
@@ -76,13 +83,26 @@ def test_the_prover_pads_to_the_smallest_accepted_bucket() -> None:
     big = Account(tuple(Position(s, 10**5) for s in SYMBOLS[:17]), {"USDC": 10**6 * 10**6}, 3).validated()
     assert tier_for(big, market) is None  # beyond every tier: chunks, padded to 4 (needs 3)
     assert policy.chunks_for(3) == 4 and policy.chunks_for(5) == 8
-    with pytest.raises(InputError, match="the venue accepts at most 8 chunks"):
+    with pytest.raises(InputError, match="the book needs 9 chunks of 8; the venue accepts at most 8 chunks"):
         policy.chunks_for(9)
+
+
+def test_every_accepted_chunk_size_is_a_bucket_of_its_own_count() -> None:
+    policy = DEFAULT_POLICY
+    policy.check_chunks(32, 2)  # a 64-position book as 2 parallel chunks: "at most 64", as the 64 tier says
+    policy.check_chunks(64, 2)
+    assert bucket(chunk_size=32, chunks=2)["capacity"] == policy.tiers[-1]
+    for size, count, message in ((16, 2, r"chunk size 16: the venue accepts chunks of 32 or 64 only"),
+                                 (32, 3, r"3 chunks: the venue accepts chunk counts \[2, 4")):
+        with pytest.raises(InputError, match=message):
+            policy.check_chunks(size, count)
+    capacities = {s * c for s in policy.chunk_sizes for c in policy.chunk_counts} | set(policy.tiers)
+    assert sorted(capacities) == [4, 16] + [2**k for k in range(6, 17)]  # 13 buckets: the smaller size adds none
 
 
 @pytest.mark.parametrize("options, message", [
     (["--positions", "8"], r"--positions: tier capacity 8: the venue accepts tiers \[4, 16, 64\] only"),
-    (["--chunk-size", "16"], r"--chunk-size: chunk size 16: the venue accepts chunks of 64 only"),
+    (["--chunk-size", "16"], r"--chunk-size: chunk size 16: the venue accepts chunks of 32 or 64 only"),
     (["--chunks", "3"], r"--chunks: 3 chunks: the venue accepts chunk counts \[2, 4, 8"),
 ])
 def test_cli_refuses_buckets_the_venue_does_not_accept(tmp_path: Path, options: list[str], message: str) -> None:
@@ -135,7 +155,7 @@ def test_a_small_and_a_full_book_look_alike(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_chunked_book_is_padded_to_its_bucket_and_verifies(tmp_path: Path) -> None:
-    market = dataclasses.replace(SMALL, venue=VenuePolicy(tiers=(4,), chunk_size=8, chunk_counts=(4,))).validated()
+    market = dataclasses.replace(SMALL, venue=VenuePolicy(tiers=(4,), chunk_sizes=(8,), chunk_counts=(4,))).validated()
     book = Account(tuple(Position(s, 10**5) for s in SYMBOLS[:10]), {"USDC": 10**6 * 10**6}, 11).validated()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -146,7 +166,7 @@ def test_a_chunked_book_is_padded_to_its_bucket_and_verifies(tmp_path: Path) -> 
                                     "--dev-key", "--json"])
     assert res.exit_code == 0, res.output
     # the same bundle under a venue that accepts 2 chunks only: refused with the reason
-    strict = dataclasses.replace(market, venue=VenuePolicy(tiers=(4,), chunk_size=8, chunk_counts=(2,)))
+    strict = dataclasses.replace(market, venue=VenuePolicy(tiers=(4,), chunk_sizes=(8,), chunk_counts=(2,)))
     strict.save(tmp_path / "strict.json")
     res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "book"), "--market", str(tmp_path / "strict.json"),
                                     "--dev-key", "--json"])

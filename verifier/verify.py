@@ -202,9 +202,9 @@ class ChunkedSubmission:
             if statement.n_chunks != len(self.chunks):
                 return Verdict(False, f"the statement claims {statement.n_chunks} chunks, the bundle has "
                                       f"{len(self.chunks)}", **base)
-            if statement.capacity != epoch.market.venue.chunk_size:
+            if statement.capacity not in epoch.market.venue.chunk_sizes:
                 return Verdict(False, f"chunks of {statement.capacity} positions: the venue accepts chunks of "
-                                      f"{epoch.market.venue.chunk_size}", **base)
+                                      f"{list(epoch.market.venue.chunk_sizes)}", **base)
         if len(self.chunks) not in epoch.market.venue.chunk_counts:
             return Verdict(False, f"{len(self.chunks)} chunks: the venue accepts chunk counts "
                                   f"{list(epoch.market.venue.chunk_counts)}", **base)

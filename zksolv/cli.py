@@ -227,13 +227,14 @@ def market() -> None:
 @click.option("--portfolios", type=click.Path(file_okay=False), help="also write the demo accounts into this folder")
 @click.option("--tiers", default=None, metavar="N,N,...",
               help="the venue's accepted one-circuit capacities (size privacy; default 4,16,64)")
-@click.option("--chunk-size", type=int, default=None, help="the venue's chunk capacity for large books (default 64)")
+@click.option("--chunk-sizes", default=None, metavar="N,N,...",
+              help="the venue's accepted chunk capacities (default 32,64; large books use the largest)")
 @click.option("--chunk-counts", default=None, metavar="N,N,...",
               help="the chunk counts the venue accepts (default powers of two, 2..1024)")
 @json_option
 @handle_errors
 def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolios: str | None, tiers: str | None,
-                chunk_size: int | None, chunk_counts: str | None, as_json: bool) -> None:
+                chunk_sizes: str | None, chunk_counts: str | None, as_json: bool) -> None:
     """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets)."""
     needs("prover")
     from dataclasses import replace
@@ -245,7 +246,7 @@ def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolio
     _check_output(out, folder=False)
     _check_output(portfolios, folder=True)
     venue = replace(DEFAULT_POLICY, **{k: v for k, v in (("tiers", _int_list("--tiers", tiers)),
-                                                          ("chunk_size", chunk_size),
+                                                          ("chunk_sizes", _int_list("--chunk-sizes", chunk_sizes)),
                                                           ("chunk_counts", _int_list("--chunk-counts", chunk_counts)))
                                        if v is not None}).validated()
     with step("building demo market"):
@@ -367,7 +368,7 @@ def _check_route(route: str, ptau: str | None, backend: str | None = None) -> Pa
                    "accepts); `zksolv prove` picks the smallest tier that holds the book, or this one with the "
                    "same --positions")
 @click.option("--chunks", "with_chunks", is_flag=True,
-              help="also the venue's chunk circuit and the final circuit (books beyond its largest tier)")
+              help="also the venue's chunk circuits (one per accepted chunk size) and the final circuit")
 @click.option("--keys-out", type=click.Path(file_okay=False),
               help="write the verification keys as a key set: <circuit name>.json each (what a venue publishes "
                    "and keepers pass to `zksolv verify --keys`)")
@@ -395,7 +396,7 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
     capacities = (n_positions,) if n_positions is not None else state.venue.tiers
     shapes: list[Any] = [Tier.for_market(state, c) for c in capacities]
     if with_chunks:
-        shapes += [ChunkTier.for_market(state, state.venue.chunk_size), FinalTier.for_market(state)]
+        shapes += [*(ChunkTier.for_market(state, size) for size in state.venue.chunk_sizes), FinalTier.for_market(state)]
     rows = []
     for shape in shapes:
         with step(f"compiling {shape.name} and running the {route} setup") as shown:
@@ -421,8 +422,10 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for proof.json, public.json, ...")
 @positions_option
 @click.option("--chunk-size", type=click.IntRange(8, 1024), default=None,
-              help="prove in chunks of this many positions (a multiple of 8; default: one circuit up to "
-                   "64 positions, chunks of 64 above)")
+              help="prove in chunks of this many positions (one the venue accepts; default: one circuit up "
+                   "to 64 positions, chunks of 64 above). 32 proves a 17-64 position book as 2 parallel chunks: "
+                   "faster on 2+ cores, but the keeper checks 3 proofs and the on-chain registry takes one-circuit "
+                   "proofs only")
 @click.option("--chunks", "n_chunks", type=click.IntRange(1, 4096), default=None,
               help="pad the book to exactly this many chunks (hides its size within the count)")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
@@ -493,7 +496,7 @@ def _check_venue_options(venue: Any, n_positions: int | None, chunk_size: int | 
             venue.check_chunks(chunk_size or venue.chunk_size, n_chunks or venue.chunk_counts[0])
     except InputError as exc:
         option = "--positions" if n_positions is not None else ("--chunk-size" if chunk_size is not None and
-                                                                chunk_size != venue.chunk_size else "--chunks")
+                                                                chunk_size not in venue.chunk_sizes else "--chunks")
         raise InputError(f"{option}: {exc}") from None
 
 
