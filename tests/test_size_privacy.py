@@ -187,3 +187,14 @@ def test_a_tier_the_venue_does_not_accept_is_refused_by_the_keeper(tmp_path: Pat
     assert res.exit_code == EXIT_INVALID
     line = json.loads(res.stdout.splitlines()[0])
     assert line["valid"] is False and "tier capacity 4 is not one the venue accepts ([16, 64])" in line["reason"]
+
+
+def test_market_demo_writes_the_venue_policy_it_is_given(tmp_path: Path) -> None:
+    out = CliRunner().invoke(main, ["market", "demo", "--out", str(tmp_path / "m.json"), "--tiers", "4,16",
+                                    "--chunk-sizes", "16,64", "--chunk-counts", "2,4"])
+    assert out.exit_code == 0, out.output
+    venue = MarketState.load(tmp_path / "m.json").venue
+    assert venue == VenuePolicy(tiers=(4, 16), chunk_sizes=(16, 64), chunk_counts=(2, 4))
+    bad = CliRunner().invoke(main, ["market", "demo", "--out", str(tmp_path / "n.json"), "--chunk-sizes", "64,32"])
+    assert bad.exit_code == EXIT_INPUT and "venue.chunk_sizes: must be strictly increasing" in bad.output
+    assert not (tmp_path / "n.json").exists()
