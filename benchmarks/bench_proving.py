@@ -626,7 +626,9 @@ def plot(points: list[dict[str, Any]], out: Path, name: str) -> list[str]:
             ax.set_yscale("log")
             ax.grid(True, which="both", alpha=0.3)
         left.set_xlabel("positions (tier capacity), each mode's smallest market")
-        right.set_xlabel("instruments in the market (Merkle depth 3..6)")
+        depths = sorted({p.get("tree_depth") for p in points if p.get("tree_depth")})
+        span = f" (Merkle depth {depths[0]}..{depths[-1]})" if depths else ""
+        right.set_xlabel(f"instruments in the market{span}")
         if not by_market:
             right.set_visible(False)
         return fig, left, right

@@ -132,7 +132,7 @@ def bucket(capacity: int | None = None, *, chunk_size: int | None = None, chunks
 
 def _or(values: tuple[int, ...]) -> str:
     """``64``, ``32 or 64``, ``8, 16 or 32``."""
-    return " or ".join([", ".join(map(str, values[:-1])), str(values[-1])] if len(values) > 1 else [str(values[0])])
+    return f"{', '.join(map(str, values[:-1]))} or {values[-1]}" if len(values) > 1 else str(values[0])
 
 
 def _int(field: str, value: Any) -> int:
