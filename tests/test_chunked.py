@@ -192,7 +192,7 @@ def test_keeper_refuses_broken_chains(bundles) -> None:
     # the venue no longer accepts chunks of this size (the policy is not in market_root)
     other_sizes = dataclasses.replace(MARKET, venue=dataclasses.replace(MARKET.venue, chunk_sizes=(16, 32)))
     v = verify_chunked(c, ba.proof, ba.public, other_sizes, *args[3:], statement=ba.statement)
-    assert not v.valid and v.reason == f"chunks of {CAP} positions: the venue accepts chunks of [16, 32]"
+    assert not v.valid and v.reason == f"chunk size {CAP}: the venue accepts chunk sizes [16, 32] only"
     nxt = dataclasses.replace(MARKET, epoch=MARKET.epoch + 1)
     assert "market_root differs" in verify_chunked(c, ba.proof, ba.public, nxt, *args[3:]).reason
     # a chunk whose public states were edited to link: the pairing check refuses it
@@ -288,7 +288,7 @@ def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path:
     (keys / f"{ba.statement.tier}.json").write_text(json.dumps(ba.verification_key))
     args = ["verify", "--proof", str(out / "a"), "--market", str(tmp_path / "m.json"), "--json",
             "--commitment", str(cm.account_commitment_of(a, MARKET))]
-    # the venue publishes no chunk key: a tier it does not accept
+    # the venue publishes no chunk key
     refused = CliRunner().invoke(main, [*args, "--keys", str(keys)])
     assert refused.exit_code == EXIT_INVALID
     assert f"has no key for {CHUNK_TIER}" in json.loads(refused.stdout.splitlines()[0])["reason"]

@@ -92,17 +92,45 @@ def test_every_accepted_chunk_size_is_a_bucket_of_its_own_count() -> None:
     policy.check_chunks(32, 2)  # a 64-position book as 2 parallel chunks: "at most 64", as the 64 tier says
     policy.check_chunks(64, 2)
     assert bucket(chunk_size=32, chunks=2)["capacity"] == policy.tiers[-1]
-    for size, count, message in ((16, 2, r"chunk size 16: the venue accepts chunks of 32 or 64 only"),
+    for size, count, message in ((16, 2, r"chunk size 16: the venue accepts chunk sizes \[32, 64\] only"),
                                  (32, 3, r"3 chunks: the venue accepts chunk counts \[2, 4")):
         with pytest.raises(InputError, match=message):
             policy.check_chunks(size, count)
     capacities = {s * c for s in policy.chunk_sizes for c in policy.chunk_counts} | set(policy.tiers)
-    assert sorted(capacities) == [4, 16] + [2**k for k in range(6, 17)]  # 13 buckets: the smaller size adds none
+    assert sorted(capacities) == sorted(policy.capacities) == [4, 16] + [2**k for k in range(6, 17)]  # 13 buckets
+
+
+def test_a_smaller_chunk_size_never_adds_a_bucket() -> None:
+    # a venue section written before chunk_sizes existed, with a count of 1: chunks of 64 gave 64,
+    # 128 and 256; the default smaller size must not add "at most 32 positions"
+    data = json.loads(SMALL.to_json())
+    data["venue"] = {"tiers": [4, 16, 64], "chunk_counts": [1, 2, 4]}
+    policy = MarketState.from_json(json.dumps(data)).venue
+    assert policy.chunk_sizes == (32, 64) and sorted(policy.capacities) == [4, 16, 64, 128, 256]
+    assert policy.refusal(32, 1) == ("1 chunks of 32 = 32 positions: not one of the venue's size buckets "
+                                     "[4, 16, 64, 128, 256]")
+    assert policy.refusal(32, 2) is None and policy.refusal(32, 4) is None and policy.refusal(64, 1) is None
+    assert policy.chunks_for(1, 32) == 2  # the prover pads to the bucket instead
+    with pytest.raises(InputError, match=r"needs 5 chunks of 32; the venue accepts at most 4 chunks of 32"):
+        policy.chunks_for(5, 32)
+    # the same rule for any listed size: 2 x 16 = 32 is not a bucket here, 4 x 16 = 64 is
+    sixteen = VenuePolicy(tiers=(4, 16, 64), chunk_sizes=(16, 64), chunk_counts=(2, 4))
+    assert "not one of the venue's size buckets" in sixteen.refusal(16, 2)
+    assert sixteen.refusal(16, 4) is None and sixteen.chunks_for(1, 16) == 4
+
+
+def test_legacy_and_library_forms_of_the_policy() -> None:
+    data = json.loads(SMALL.to_json())
+    data["venue"] = {"chunk_size": 12}
+    with pytest.raises(InputError, match=r"^market\.venue\.chunk_size: must be a multiple of 8"):
+        MarketState.from_json(json.dumps(data))
+    listed = VenuePolicy(tiers=[4, 16], chunk_sizes=[8, 16], chunk_counts=[2])  # type: ignore[arg-type]
+    assert listed == VenuePolicy(tiers=(4, 16), chunk_sizes=(8, 16), chunk_counts=(2,)) and hash(listed)
 
 
 @pytest.mark.parametrize("options, message", [
     (["--positions", "8"], r"--positions: tier capacity 8: the venue accepts tiers \[4, 16, 64\] only"),
-    (["--chunk-size", "16"], r"--chunk-size: chunk size 16: the venue accepts chunks of 32 or 64 only"),
+    (["--chunk-size", "16"], r"--chunk-size: chunk size 16: the venue accepts chunk sizes \[32, 64\] only"),
     (["--chunks", "3"], r"--chunks: 3 chunks: the venue accepts chunk counts \[2, 4, 8"),
 ])
 def test_cli_refuses_buckets_the_venue_does_not_accept(tmp_path: Path, options: list[str], message: str) -> None:
@@ -186,7 +214,7 @@ def test_a_tier_the_venue_does_not_accept_is_refused_by_the_keeper(tmp_path: Pat
                                     "--dev-key", "--json"])
     assert res.exit_code == EXIT_INVALID
     line = json.loads(res.stdout.splitlines()[0])
-    assert line["valid"] is False and "tier capacity 4 is not one the venue accepts ([16, 64])" in line["reason"]
+    assert line["valid"] is False and "tier capacity 4: the venue accepts tiers [16, 64] only" in line["reason"]
 
 
 def test_market_demo_writes_the_venue_policy_it_is_given(tmp_path: Path) -> None:
@@ -198,3 +226,15 @@ def test_market_demo_writes_the_venue_policy_it_is_given(tmp_path: Path) -> None
     bad = CliRunner().invoke(main, ["market", "demo", "--out", str(tmp_path / "n.json"), "--chunk-sizes", "64,32"])
     assert bad.exit_code == EXIT_INPUT and "venue.chunk_sizes: must be strictly increasing" in bad.output
     assert not (tmp_path / "n.json").exists()
+
+
+def test_cli_pads_an_accepted_chunk_size_to_a_bucket_instead_of_refusing_it() -> None:
+    from zksolv.cli import _check_venue_options
+
+    venue = VenuePolicy(tiers=(4, 16, 64), chunk_sizes=(32, 64), chunk_counts=(1, 2, 4))
+    _check_venue_options(venue, None, 32, None)  # 1 chunk of 32 is no bucket, but the prover pads to 2
+    _check_venue_options(venue, None, 32, 2)
+    with pytest.raises(InputError, match=r"^--chunks: 1 chunks of 32 = 32 positions: not one of the venue's size"):
+        _check_venue_options(venue, None, 32, 1)
+    with pytest.raises(InputError, match=r"^--chunk-size: chunk size 16: the venue accepts chunk sizes \[32, 64\]"):
+        _check_venue_options(venue, None, 16, None)

@@ -71,6 +71,12 @@ def malformed(reason: str, **fields: Any) -> Verdict:
     return Verdict(False, f"malformed: {reason}", **fields)
 
 
+def policy_refusal(market: MarketState, statement: Statement) -> str | None:
+    """Why the venue's size policy (``market.venue``) refuses the shape a statement names (its tier,
+    or its chunk size and count), or None. Checked before any key is looked up."""
+    return market.venue.refusal(statement.capacity, statement.n_chunks if statement.chunked else None)
+
+
 @dataclass(frozen=True)
 class Epoch:
     """What every check of one epoch shares: the market (validated once), its root, the keeper's key."""
@@ -140,9 +146,9 @@ class Submission:
         if statement is not None and statement.epoch != epoch.market.epoch:
             return Verdict(False, f"proof is for epoch {statement.epoch}, the market state is epoch {epoch.market.epoch}",
                            **base)
-        if statement is not None and not statement.chunked and statement.capacity not in epoch.market.venue.tiers:
-            return Verdict(False, f"tier capacity {statement.capacity} is not one the venue accepts "
-                                  f"({list(epoch.market.venue.tiers)})", **base)
+        refused = None if statement is None else policy_refusal(epoch.market, statement)
+        if refused:
+            return Verdict(False, refused, **base)
         if claimed_root != epoch.root:
             return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
         if self.account_commitment is not None and commitment != self.account_commitment:
@@ -202,12 +208,9 @@ class ChunkedSubmission:
             if statement.n_chunks != len(self.chunks):
                 return Verdict(False, f"the statement claims {statement.n_chunks} chunks, the bundle has "
                                       f"{len(self.chunks)}", **base)
-            if statement.capacity not in epoch.market.venue.chunk_sizes:
-                return Verdict(False, f"chunks of {statement.capacity} positions: the venue accepts chunks of "
-                                      f"{list(epoch.market.venue.chunk_sizes)}", **base)
-        if len(self.chunks) not in epoch.market.venue.chunk_counts:
-            return Verdict(False, f"{len(self.chunks)} chunks: the venue accepts chunk counts "
-                                  f"{list(epoch.market.venue.chunk_counts)}", **base)
+        refused = epoch.market.venue.refusal(None if statement is None else statement.capacity, len(self.chunks))
+        if refused:
+            return Verdict(False, refused, **base)
         if claimed_root != epoch.root or any(s[0] != epoch.root for _, s, _ in parsed):
             return Verdict(False, "market_root differs: the proof is for another market state or epoch", **base)
         if self.account_commitment is not None and commitment != self.account_commitment:

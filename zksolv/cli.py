@@ -492,8 +492,9 @@ def _check_venue_options(venue: Any, n_positions: int | None, chunk_size: int | 
     try:
         if n_positions is not None:
             venue.check_tier(n_positions)
-        if chunk_size is not None or n_chunks is not None:
-            venue.check_chunks(chunk_size or venue.chunk_size, n_chunks or venue.chunk_counts[0])
+        size = chunk_size or venue.chunk_size
+        if n_chunks is not None or size not in venue.chunk_sizes:  # an accepted size alone: padded to a bucket
+            venue.check_chunks(size, n_chunks or venue.chunk_counts[0])
     except InputError as exc:
         option = "--positions" if n_positions is not None else ("--chunk-size" if chunk_size is not None and
                                                                 chunk_size not in venue.chunk_sizes else "--chunks")
@@ -782,7 +783,7 @@ class _KeySource:
         if self.keys_dir is not None:
             path = Path(self.keys_dir) / f"{shape.name}.json"
             if not path.is_file():
-                raise VerificationError(f"the venue's key set has no key for {shape.name}: a tier it does not accept")
+                raise VerificationError(f"the venue's key set has no key for {shape.name}")
             setup: tuple[str, bool | None] = ("the venue's key set (--keys)", None)
         elif self.vk_path is not None:
             path, setup = Path(self.vk_path), ("given with --vk (its setup is not known to zksolv)", None)
@@ -813,7 +814,7 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None,
     from verifier.chunked import load_chunks
     from verifier.proof_io import load_proof, load_public
     from verifier.statement import STATEMENT_FILE, Statement
-    from verifier.verify import ChunkedSubmission, Submission, Verdict, malformed
+    from verifier.verify import ChunkedSubmission, Submission, Verdict, malformed, policy_refusal
     from zksolv.circuitgen import ChunkTier, FinalTier, Tier
 
     row: dict[str, Any] = {"folder": str(folder), "tier": None}
@@ -822,6 +823,9 @@ def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None,
     except VerificationError as exc:  # includes MalformedFieldError
         return None, row, malformed(str(exc), epoch=state.epoch)
     row["tier"] = statement.tier
+    refused = policy_refusal(state, statement)  # before any key lookup: a shape the venue refuses needs none
+    if refused:
+        return None, row, Verdict(False, refused, epoch=state.epoch)
     registered = None
     if expected is not None:
         registered = expected.get(folder.name)
