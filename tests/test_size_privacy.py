@@ -111,6 +111,7 @@ def test_a_smaller_chunk_size_never_adds_a_bucket() -> None:
                                      "[4, 16, 64, 128, 256]")
     assert policy.refusal(32, 2) is None and policy.refusal(32, 4) is None and policy.refusal(64, 1) is None
     assert policy.chunks_for(1, 32) == 2  # the prover pads to the bucket instead
+    assert policy.chunks_for(1, 8) == 1  # a size the venue does not list: by count (keepers refuse it)
     with pytest.raises(InputError, match=r"needs 5 chunks of 32; the venue accepts at most 4 chunks of 32"):
         policy.chunks_for(5, 32)
     # the same rule for any listed size: 2 x 16 = 32 is not a bucket here, 4 x 16 = 64 is

@@ -87,9 +87,10 @@ class VenuePolicy:
 
     def chunks_for(self, needed: int, chunk_size: int | None = None) -> int:
         """The smallest accepted count of at least ``needed`` chunks of ``chunk_size`` (default
-        :attr:`chunk_size`); :class:`InputError` if none."""
+        :attr:`chunk_size`) whose capacity is a bucket; :class:`InputError` if none. A size the venue
+        does not list is padded by count alone (the library proves it; keepers refuse it)."""
         size = chunk_size or self.chunk_size
-        counts = [c for c in self.chunk_counts if self.refusal(size, c) is None]
+        counts = [c for c in self.chunk_counts if size not in self.chunk_sizes or self.refusal(size, c) is None]
         count = next((c for c in counts if needed <= c), None)
         if count is None:
             most = f"at most {counts[-1]} chunks of {size}" if counts else f"no chunks of {size}"
