@@ -422,10 +422,10 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for proof.json, public.json, ...")
 @positions_option
 @click.option("--chunk-size", type=click.IntRange(8, 1024), default=None,
-              help="prove in chunks of this many positions (one the venue accepts; default: one circuit up "
-                   "to 64 positions, chunks of 64 above). 32 proves a 17-64 position book as 2 parallel chunks: "
-                   "faster on 2+ cores, but the keeper checks 3 proofs and the on-chain registry takes one-circuit "
-                   "proofs only")
+              help="prove in chunks of this many positions (a size the venue accepts; default: one circuit "
+                   "up to its largest tier, its largest chunk size above; 64 and 64 by default). 32 proves a 17-64 "
+                   "position book as 2 parallel chunks: faster on 2+ cores, but the keeper checks 3 proofs and "
+                   "the on-chain registry takes one-circuit proofs only")
 @click.option("--chunks", "n_chunks", type=click.IntRange(1, 4096), default=None,
               help="pad the book to exactly this many chunks (hides its size within the count)")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
@@ -450,8 +450,9 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
           ptau: str | None, resident: str, witness_engine: str | None, as_json: bool) -> None:
     """Prove the account meets the AVSL rule; refuses (exit 4) if it does not.
 
-    Books of up to 64 positions prove in one circuit, larger ones in chunks
-    (a chunk proof per 64 positions plus a final proof, in parallel); the
+    Books that fit the venue's largest tier (64 positions by default) prove in
+    one circuit, larger ones in chunks of its largest chunk size (64 by
+    default: a chunk proof each plus a final proof, in parallel); the
     commitment is the same either way.
     """
     needs("prover")
