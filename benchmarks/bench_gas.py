@@ -110,7 +110,9 @@ def measure_tier(t: TierInput) -> list[dict[str, Any]]:
         pub2 = public_to_calldata(t.public_next)
         if pub2[0] != pub[0]:
             raise ValueError(f"{t.tier}: proof_next must be for the same account commitment")
-        s.call("postMarketRoot (next epoch)", reg, encode_post_market_root(2, pub2[1], PROOF_WINDOW))
+        # a root cannot replace one whose proof window is open (ProofWindowOpen)
+        s.call("postMarketRoot (next epoch)", reg, encode_post_market_root(2, pub2[1], PROOF_WINDOW),
+               advance_seconds=PROOF_WINDOW + 1)
         s.call("proveSolvent (next epoch)", reg,
                encode_prove_solvent(t.capacity, *proof_to_calldata(t.proof_next), pub2[0]))
     new_commitment = (pub[0] + 1) % R or 1

@@ -370,11 +370,29 @@ pragma solidity ^0.8.28;
 ///         pairing product: a random linear combination whose coefficients come from a keccak
 ///         hash of every proof, commitment and the root, so a prover cannot choose them.
 /// @dev An invalid member makes the whole batch false; the caller learns which one off chain
-///      (zksolv's verify_many names it). Non-canonical coordinates (>= q), points off the curve
-///      or (B) outside G2 make a precompile fail, hence false; commitments and the root must be < r.
+///      (zksolv's verify_many names it). A malformed member is not a false batch but a revert
+///      that costs about what the work before it cost: every precompile call gets a gas cap of
+///      a few times its price (EIP-1108), not all the gas left, so a point it refuses burns the
+///      cap, not 63/64 of the transaction. A or C off the curve (or a coordinate >= q) reverts
+///      `PointNotOnCurve(commitment)` at its ecMul; a B off the twist or outside G2 reverts
+///      `PairingInputInvalid()` at the pairing (the precompile does not say which member).
+///      Commitments and the root must be < r (else false). SolvencyRegistry checks every
+///      coordinate < q first (`MemberNotInBaseField(index)`).
 contract Groth16BatchVerifier {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
+    /// @dev Gas caps per precompile call: 4x the EIP-1108 prices of ecAdd (150) and ecMul
+    ///      (6,000), 2x the pairing's (45,000 + 34,000 per pair), headroom for a repricing.
+    uint256 internal constant ECADD_GAS = 600;
+    uint256 internal constant ECMUL_GAS = 24000;
+    uint256 internal constant PAIRING_GAS_BASE = 90000;
+    uint256 internal constant PAIRING_GAS_PER_PAIR = 68000;
+
+    /// @notice A or C of the member for `commitment` is not a point of G1 (or a coordinate >= q).
+    error PointNotOnCurve(uint256 commitment);
+    /// @notice The pairing precompile refused the batch: some member's B is off the twist or
+    ///         outside G2 (or a coordinate >= q).
+    error PairingInputInvalid();
     // {{CONSTANTS}}
 
     /// @param members 9 words per proof: a.x, a.y, b.x_im, b.x_re, b.y_im, b.y_re, c.x, c.y, commitment.
@@ -383,18 +401,23 @@ contract Groth16BatchVerifier {
         uint256 n = members.length / 9;
         if (n == 0 || members.length != n * 9 || root >= R) return false;
         assembly ("memory-safe") {
-            // a failing precompile (bad point, coordinate >= q, B outside G2) burns the gas it was
-            // given: stop at once with false instead of running on out of gas
+            // a failing precompile burns the gas it was given (capped, see ECMUL_GAS): revert at
+            // once with the reason instead of running on
             function fail() {
-                mstore(0, 0)
-                return(0, 32)
+                mstore(0, shl(224, 0x31ac2321)) // PairingInputInvalid()
+                revert(0, 4)
+            }
+            function notOnCurve(commitment) {
+                mstore(0, shl(224, 0x8be2934e)) // PointNotOnCurve(uint256)
+                mstore(4, commitment)
+                revert(0, 36)
             }
             // out[0..1] := s * (x, y)   (scratch: 3 words)
             function ecmul(scratch, x, y, s, out) {
                 mstore(scratch, x)
                 mstore(add(scratch, 32), y)
                 mstore(add(scratch, 64), s)
-                if iszero(staticcall(gas(), 7, scratch, 96, out, 64)) { fail() }
+                if iszero(staticcall(ECMUL_GAS, 7, scratch, 96, out, 64)) { fail() }
             }
             // out[0..1] := out + p   (scratch: 4 words, p must not overlap them)
             function ecadd_into(scratch, out, p) {
@@ -402,7 +425,7 @@ contract Groth16BatchVerifier {
                 mstore(add(scratch, 32), mload(add(out, 32)))
                 mstore(add(scratch, 64), mload(p))
                 mstore(add(scratch, 96), mload(add(p, 32)))
-                if iszero(staticcall(gas(), 6, scratch, 128, out, 64)) { fail() }
+                if iszero(staticcall(ECADD_GAS, 6, scratch, 128, out, 64)) { fail() }
             }
             // pair: negate its G1 point (y -> q - y; infinity stays) and append the G2 constant
             function negate_g2(pair, x_im, x_re, y_im, y_re) {
@@ -432,15 +455,15 @@ contract Groth16BatchVerifier {
                 // rho * A -> pair[0..1]; B -> pair[2..5]
                 calldatacopy(sc, src, 64)
                 mstore(add(sc, 64), rho)
-                if iszero(staticcall(gas(), 7, sc, 96, pair, 64)) { fail() }
+                if iszero(staticcall(ECMUL_GAS, 7, sc, 96, pair, 64)) { notOnCurve(calldataload(add(src, 256))) }
                 calldatacopy(add(pair, 64), add(src, 64), 128)
                 // acc += rho * C
                 calldatacopy(sc, add(src, 192), 64)
                 mstore(add(sc, 64), rho)
-                if iszero(staticcall(gas(), 7, sc, 96, add(sc, 64), 64)) { fail() }
+                if iszero(staticcall(ECMUL_GAS, 7, sc, 96, add(sc, 64), 64)) { notOnCurve(calldataload(add(src, 256))) }
                 mstore(sc, accX)
                 mstore(add(sc, 32), accY)
-                if iszero(staticcall(gas(), 6, sc, 128, sc, 64)) { fail() }
+                if iszero(staticcall(ECADD_GAS, 6, sc, 128, sc, 64)) { fail() }
                 accX := mload(sc)
                 accY := mload(add(sc, 32))
                 let c := calldataload(add(src, 256))
@@ -465,7 +488,10 @@ contract Groth16BatchVerifier {
             mstore(pair, accX)
             mstore(add(pair, 32), accY)
             negate_g2(pair, DELTA_X_IM, DELTA_X_RE, DELTA_Y_IM, DELTA_Y_RE)
-            if iszero(staticcall(gas(), 8, buf, mul(add(n, 3), 192), sc, 32)) { fail() }
+            let pairs := add(n, 3)
+            if iszero(staticcall(add(PAIRING_GAS_BASE, mul(PAIRING_GAS_PER_PAIR, pairs)), 8, buf, mul(pairs, 192), sc, 32)) {
+                fail()
+            }
             ok := eq(mload(sc), 1)
         }
     }
