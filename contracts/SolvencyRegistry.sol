@@ -124,7 +124,7 @@ contract SolvencyRegistry {
     uint64 public proofDeadline;
     /// @notice The current epoch's proof window (seconds): a commitment registered after the
     ///         root was posted is due by max(`proofDeadline`, registration time + this).
-    uint64 public proofWindow;
+    uint64 public currentProofWindow;
     /// @notice When the current root was posted (unix seconds).
     uint64 public rootPostedAt;
     /// @notice The root of the epoch before the current one (0 = none): its non-provers stay
@@ -259,7 +259,7 @@ contract SolvencyRegistry {
         if (earlier != 0) revert RootAlreadyPosted(root, earlier);
         epochOfRoot[root] = epoch;
         uint64 deadline = uint64(block.timestamp) + proofWindow;
-        (currentEpoch, proofDeadline, proofWindow, rootPostedAt) = (epoch, deadline, proofWindow, uint64(block.timestamp));
+        (currentEpoch, proofDeadline, currentProofWindow, rootPostedAt) = (epoch, deadline, proofWindow, uint64(block.timestamp));
         previousRoot = currentRoot;
         currentRoot = root;
         emit MarketRootPosted(epoch, root, deadline);
@@ -268,7 +268,7 @@ contract SolvencyRegistry {
     /// @notice Register or replace `account`'s commitment (venue only). The account's previous
     ///         commitment is forgotten (it can no longer be proven or marked) and the new one's
     ///         record starts empty. A commitment registered after the current root was posted is
-    ///         due by max(`proofDeadline`, now + `proofWindow`): it gets a full window.
+    ///         due by max(`proofDeadline`, now + `currentProofWindow`): it gets a full window.
     ///         Registering the commitment the account already has changes nothing (its proof and
     ///         deadline stay; the event is emitted again), so a retried or repeated registration
     ///         neither erases a proof nor extends a window.
@@ -284,7 +284,7 @@ contract SolvencyRegistry {
             uint64 epoch = currentEpoch;
             uint256 record = REGISTERED;
             if (epoch != 0) {
-                uint64 due = uint64(block.timestamp) + proofWindow;
+                uint64 due = uint64(block.timestamp) + currentProofWindow;
                 uint64 deadline = proofDeadline;
                 if (due < deadline) due = deadline;
                 record = REGISTERED | LATE | (uint256(epoch) << 64) | due;
