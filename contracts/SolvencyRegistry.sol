@@ -253,10 +253,10 @@ contract SolvencyRegistry {
         if (epoch <= current) revert EpochNotIncreasing(epoch, current);
         if (root == 0 || root >= R) revert NotInScalarField(root);
         if (proofWindow > MAX_PROOF_WINDOW) revert ProofWindowTooLong(proofWindow, MAX_PROOF_WINDOW);
-        uint64 open = proofDeadline;
-        if (current != 0 && block.timestamp <= open) revert ProofWindowOpen(open);
         uint64 earlier = epochOfRoot[root];
         if (earlier != 0) revert RootAlreadyPosted(root, earlier);
+        uint64 open = proofDeadline;
+        if (current != 0 && block.timestamp <= open) revert ProofWindowOpen(open);
         epochOfRoot[root] = epoch;
         uint64 deadline = uint64(block.timestamp) + proofWindow;
         (currentEpoch, proofDeadline, currentProofWindow, rootPostedAt) = (epoch, deadline, proofWindow, uint64(block.timestamp));
@@ -390,8 +390,9 @@ contract SolvencyRegistry {
     ///           before that epoch's root was posted, or late with its own deadline passed before
     ///           the current root was posted) and proved neither against the previous root nor
     ///           against the current one since.
-    /// @dev Reverts `UnknownCommitment`, `ProofWindowOpen(its deadline)` when neither applies,
-    ///      `AlreadyProven` for an account that proved, `AlreadyMarked` the second time.
+    /// @dev Reverts `UnknownCommitment`, `AlreadyProven` for an account that proved against the
+    ///      current root, `ProofWindowOpen(its deadline)` when neither case applies (also for
+    ///      one that proved against the previous root), `AlreadyMarked` the second time.
     function markLiquidatable(uint256 commitment) external {
         uint256 root = currentRoot;
         if (root == 0) revert NoMarketRoot();
@@ -402,9 +403,9 @@ contract SolvencyRegistry {
         if (record == REGISTERED | root) revert AlreadyProven(commitment, root);
         if (block.timestamp <= deadline) {
             // The current window is open for this commitment: was it due in the previous epoch?
+            // (every "not due" answers with the one deadline that matters next: the current one)
             root = previousRoot;
-            if (root == 0) revert ProofWindowOpen(deadline);
-            if (record == REGISTERED | root) revert AlreadyProven(commitment, root);
+            if (root == 0 || record == REGISTERED | root) revert ProofWindowOpen(deadline);
             epoch = epochOfRoot[root];
             if (record & LATE != 0) {
                 // registered in the current epoch (it did not exist then), or in the previous one

@@ -211,8 +211,8 @@ def test_previous_epoch_non_provers_stay_markable_after_the_next_root(trigger: d
     assert r["previous_root"].returned_uint() == trigger["root1"]
     _liquidatable(r["mark_prev"], trigger["prev"], 1, trigger["root1"])
     _rejected(r["mark_prev_again"], "AlreadyMarked(uint256,uint64)")
-    # proved root 1 (late, in its own window): not markable for epoch 1
-    _rejected(r["mark_late_prev"], "AlreadyProven(uint256,uint256)")
+    # proved root 1 (late, in its own window): not markable for epoch 1; its next deadline is epoch 2's
+    _rejected(r["mark_late_prev"], "ProofWindowOpen(uint64)")
     # registered 350 s after epoch 1's deadline: its own window ran past root 2, so not due
     _rejected(r["mark_late2_prev"], "ProofWindowOpen(uint64)")
     # registered in epoch 2: did not exist in epoch 1, and its window in epoch 2 is open
