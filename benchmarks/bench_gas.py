@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from verifier.calldata import (  # noqa: E402
     IS_SOLVENT_SELECTOR,
+    Q,
     R,
     encode_mark_liquidatable,
     encode_post_market_root,
@@ -60,6 +61,16 @@ ACCOUNT = "0x" + "a1" * 20
 BATCH_SIZES = (1, 2, 4, 8, 16, 32)
 #: Proof window (seconds) the venue sets with each root in the scenarios.
 PROOF_WINDOW = 3600
+#: Gas limit of the malformed-proof transactions (issue 25 measured 9,692,719 of it burnt).
+MALFORMED_GAS_LIMIT = 10_000_000
+#: One broken proof per kind (a, b, c in calldata form): a coordinate >= q, A or C off G1, B off
+#: the twist.
+MALFORMED = {
+    "c.x >= q": lambda a, b, c: (a, b, [c[0] + Q, c[1]]),
+    "c off the curve": lambda a, b, c: (a, b, [c[0], (c[1] + 1) % Q]),
+    "a off the curve": lambda a, b, c: ([a[0], (a[1] + 1) % Q], b, c),
+    "b off the twist": lambda a, b, c: (a, [[b[0][0], (b[0][1] + 1) % Q], b[1]], c),
+}
 #: The capacities the toy circuit's four setups stand for (a registry's most tiers).
 TOY_CAPACITIES = (4, 16, 64, 256)
 
@@ -221,12 +232,30 @@ def measure_batches(prover: ToyProver, sizes: Sequence[int] = BATCH_SIZES) -> li
         TOY_CAPACITIES[last], [proof_to_calldata(p) for p, _ in last_batch], [pub[0] for _, pub in last_batch]))
     s.call("isSolvent", reg, IS_SOLVENT_SELECTOR, [accounts[0]])
     s.call("markLiquidatable", reg, encode_mark_liquidatable(missing_commitment), advance_seconds=PROOF_WINDOW + 1)
+    # malformed proofs (issue 25): a batch of fresh accounts with its last member broken, and a
+    # single proof broken the same way, under a 10M gas limit
+    bad_batch = sorted((prover.prove(*_account(), root) for _ in range(max(sizes))), key=lambda m: m[1][0])
+    for i, (_, pub) in enumerate(bad_batch):
+        s.call(f"register bad {i}", reg, encode_register_account("0x" + f"{i + 1001:040x}", pub[0]))
+    for name, broken in MALFORMED.items():
+        proofs = [proof_to_calldata(p) for p, _ in bad_batch]
+        proofs[-1] = broken(*proofs[-1])
+        s.call(f"proveSolventBatch (N={len(bad_batch)}, last member {name})", reg, encode_prove_solvent_batch(
+            TOY_CAPACITIES[0], proofs, [pub[0] for _, pub in bad_batch]), gas_limit=MALFORMED_GAS_LIMIT)
+        s.call(f"proveSolvent ({name})", reg, encode_prove_solvent(TOY_CAPACITIES[0], *broken(*proofs[0]),
+                                                                 bad_batch[0][1][0]), gas_limit=MALFORMED_GAS_LIMIT)
     res = s.run()
+    malformed = {label: res.pop(label) for label in [k for k in res if "last member" in k or "proveSolvent (" in k
+                                                     and any(m in k for m in MALFORMED)]}
     unknown = res.pop("proveSolvent (unaccepted tier: UnknownTier revert)")
     if unknown.success or unknown.revert != "UnknownTier(uint256)":
         raise RuntimeError(f"toy: an unaccepted tier did not revert UnknownTier ({unknown.revert})")
     rows = _rows("toy", res, keep=lambda label: label.startswith(("proveSolvent", "markLiquidatable", "isSolvent")))
     rows.append({**_rows("toy", {unknown.label: replace(unknown, success=True)})[0], "reverted": "UnknownTier(uint256)"})
+    for label, r in malformed.items():
+        if r.success:
+            raise RuntimeError(f"toy: {label} did not revert")
+        rows.append({**_rows("toy", {label: replace(r, success=True)})[0], "reverted": r.revert})
     for row in rows:
         label = row["operation"]
         n = int(label.split("N=")[1].split(",")[0].rstrip(")")) if "N=" in label else 1
@@ -274,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def print_batch_table(rows: list[dict[str, Any]]) -> None:
     """Batch size against gas per batch and per account."""
-    batch = [r for r in rows if r["operation"].startswith("proveSolventBatch (N=") and "slot" not in r["operation"]]
+    batch = [r for r in rows if r["operation"].startswith("proveSolventBatch (N=") and "slot" not in r["operation"]
+             and "reverted" not in r]
     if not batch:
         return
     print(f"\n{'batch':>5} {'exec gas':>11} {'per account':>12} {'tx gas':>11} {'tx/account':>11}")
