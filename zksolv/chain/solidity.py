@@ -342,7 +342,11 @@ def render_batch_verifier(vk: Mapping[str, Any], *, circuit_hash: str | None = N
         s = sum rho_i,  X = s IC_0 + (sum rho_i c_i) IC_1 + (s root) IC_2
 
     (N + 3 pairs, 2N + 4 ecMul). Key constants are written in the precompile's G2 order
-    (imaginary part first). Same header as :func:`render_verifier`; no node needed.
+    (imaginary part first). Every precompile call gets a gas cap (4x its EIP-1108 price, 2x for
+    the pairing) instead of all the gas left, so a malformed member reverts
+    ``PointNotOnCurve(commitment)`` (A or C) or ``PairingInputInvalid()`` (B) having burnt one
+    cap, not the transaction's gas limit (issue 25). Same header as :func:`render_verifier`; no
+    node needed.
     """
     _check_vk(vk)
     alpha, ic = vk["vk_alpha_1"], vk["IC"]
