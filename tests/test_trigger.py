@@ -105,6 +105,12 @@ def trigger(toy, contracts: dict[str, CompiledContract]) -> dict[str, Any]:  # n
     s.call("mark_late", reg, encode_mark_liquidatable(late), sender=MALLORY, advance_seconds=12)
     s.call("mark_honest", reg, encode_mark_liquidatable(honest), sender=MALLORY)
     s.call("solvent_honest", reg, IS_SOLVENT_SELECTOR, [honest])
+    # a stranger trying to spare the non-prover: reset its record, move the window, prove it with a
+    # proof of another commitment
+    s.call("stranger_register_miss", reg, encode_register_account(_account(1), miss), sender=MALLORY)
+    s.call("stranger_post", reg, encode_post_market_root(2, root2, WINDOW), sender=MALLORY)
+    s.call("stranger_proves_miss", reg, encode_prove_solvent(TOY_TIER, *proof_to_calldata(late_p), miss),
+           sender=MALLORY)
     s.call("mark_miss", reg, encode_mark_liquidatable(miss), sender=MALLORY)
     s.call("marked_miss", reg, reg_c.selector("liquidatableEpoch(uint256)"), [miss])
     s.call("mark_miss_again", reg, encode_mark_liquidatable(miss), sender=MALLORY)
@@ -171,6 +177,9 @@ def test_reregistering_the_same_commitment_exposes_nothing(trigger: dict[str, An
 def test_reregistering_the_same_commitment_gives_no_new_window(trigger: dict[str, Any]) -> None:
     r, miss = trigger["r"], trigger["miss"]
     assert r["reregister_miss"].success
+    _rejected(r["stranger_register_miss"], "NotVenue()")
+    _rejected(r["stranger_post"], "NotVenue()")
+    _rejected(r["stranger_proves_miss"], "InvalidProof()")
     _liquidatable(r["mark_miss"], miss, 1, trigger["root1"])
     assert r["marked_miss"].returned_uint() == 1
     _rejected(r["mark_miss_again"], "AlreadyMarked(uint256,uint64)")
