@@ -48,7 +48,10 @@ struct AcceptedTier {
 ///        (`AlreadyProven`) instead of silently succeeding, so callers never pay ~200k gas
 ///        for a no-op.
 ///      - Field elements are canonical: commitments and roots must be 0 < x < r (checked once,
-///        when stored), proof coordinates < q (checked per proof, before the pairing).
+///        when stored), proof coordinates < q (checked per proof, before any precompile). A
+///        single proof's points must be on their curves (`NotOnCurve`, checked here: a point the
+///        pairing precompile refuses burns the gas it is given); a batch member's are refused
+///        by the batch verifier's gas-capped precompiles (`PointNotOnCurve`, `PairingInputInvalid`).
 ///      - `proveSolventBatch` records N proofs with one pairing product (the batch verifier);
 ///        an invalid member reverts the whole batch, a member already proven for the current
 ///        root is skipped (so a trader proving alone cannot make a keeper's batch revert), and
@@ -355,7 +358,10 @@ contract SolvencyRegistry {
     ///      member already proven against the current root is skipped (not checked, not
     ///      re-recorded), and a batch with nothing else reverts (`NothingToProve`: a replay);
     ///      any other failure reverts the whole batch: an unregistered commitment
-    ///      (`UnknownCommitment`), or an invalid proof among the rest (`InvalidProof`: the batch
+    ///      (`UnknownCommitment`), a coordinate >= q (`MemberNotInBaseField(index)`, before any
+    ///      precompile), a point off its curve (`PointNotOnCurve(commitment)` or
+    ///      `PairingInputInvalid()` from the batch verifier, for the gas of one capped
+    ///      precompile call), or an invalid proof among the rest (`InvalidProof`: the batch
     ///      check cannot say which; keepers check off chain first). Records and events are the
     ///      same as `proveSolvent`'s. Every member is of the one tier `tier` (one key, one
     ///      pairing product); a keeper sends one batch per tier.
