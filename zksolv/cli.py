@@ -1077,5 +1077,9 @@ def bench(quick: bool, out: Path | None) -> None:
     click.echo(summary(run_bench(quick, out)))
 
 
+from zksolv.cli_ceremony import ceremony  # noqa: E402  (the group imports this module's helpers)
+
+main.add_command(ceremony)
+
 if __name__ == "__main__":
     main()
