@@ -20,6 +20,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+
+from tests.keysets import write_test_manifest
 from click.testing import CliRunner
 
 from prover.chunks import plan_chunks
@@ -286,6 +288,7 @@ def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path:
     keys = tmp_path / "venue-keys"
     keys.mkdir()
     (keys / f"{ba.statement.tier}.json").write_text(json.dumps(ba.verification_key))
+    write_test_manifest(keys, MARKET)
     args = ["verify", "--proof", str(out / "a"), "--market", str(tmp_path / "m.json"), "--json",
             "--commitment", str(cm.account_commitment_of(a, MARKET))]
     # the venue publishes no chunk key
@@ -293,6 +296,7 @@ def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path:
     assert refused.exit_code == EXIT_INVALID
     assert f"has no key for {CHUNK_TIER}" in json.loads(refused.stdout.splitlines()[0])["reason"]
     (keys / f"{ba.statement.chunk_tier}.json").write_text(json.dumps(ba.chunk_verification_key))
+    write_test_manifest(keys, MARKET)
     for trust in (["--keys", str(keys)], ["--dev-key"]):
         ok = CliRunner().invoke(main, [*args, *trust])
         assert ok.exit_code == 0, ok.output
