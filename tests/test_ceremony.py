@@ -33,9 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def small_market(tiers: tuple[int, ...] = (1,)):
-    """one_call_market with the smallest venue: one tier of 1 position, chunks of 8, 2 chunks."""
+    """one_call_market with the smallest venue: one tier of 1 position, chunks of 8, 2 chunks (its V set to
+    what its vol inputs give, so that the market file loads)."""
     venue = replace(DEFAULT_POLICY, tiers=tiers, chunk_sizes=(8,), chunk_counts=(2,)).validated()
-    return replace(one_call_market(), venue=venue).validated()
+    market = one_call_market()
+    return replace(market, venue=venue, params=replace(market.params, v_scalar=340_000)).validated()
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -5,7 +5,7 @@
 //   {"op": "new",        "r1cs": F, "ptau": F, "out": F}
 //   {"op": "contribute", "in": F, "out": F, "name": S, "entropy": HEX}   (entropy: fresh os.urandom, stdin only)
 //   {"op": "beacon",     "in": F, "out": F, "name": S, "beacon": HEX, "iterations_exp": N}
-//   {"op": "verify",     "r1cs": F, "ptau": F, "zkey": F}
+//   {"op": "verify",     "r1cs": F, "ptau": F, "zkey": F, "init": F?}  (init: our own zkey new of r1cs + ptau)
 //   {"op": "export_vk",  "zkey": F, "out": F}
 // The result is one JSON line on stdout: {"ok": bool, ...}; "contributions" lists the key's history
 // (name, contribution hash as snarkjs prints it, beacon fields) for verify; "hash" the new contribution's hash.
@@ -48,7 +48,7 @@ function historyFrom(info) {
       out[out.length - 1].iterations_exp = Number(line.slice("Beacon iterations Exp: ".length));
     }
   }
-  return out;
+  return out.sort((a, b) => a.index - b.index); // snarkjs reports the newest first
 }
 
 async function run(req) {
@@ -72,7 +72,11 @@ async function run(req) {
         return h ? { ok: true, hash: hex(h) } : { ok: false, errors: lines.error };
       }
       case "verify": {
-        const ok = await snarkjs.zKey.verifyFromR1cs(req.r1cs, req.ptau, req.zkey, logger);
+        // from the initial key (zkey new of the same r1cs and ptau, computed by the verifier itself) when given:
+        // exactly what verifyFromR1cs does after making that key
+        const ok = req.init
+          ? await snarkjs.zKey.verifyFromInit(req.init, req.ptau, req.zkey, logger)
+          : await snarkjs.zKey.verifyFromR1cs(req.r1cs, req.ptau, req.zkey, logger);
         return { ok: ok === true, contributions: ok === true ? historyFrom(lines.info) : [], errors: lines.error };
       }
       case "export_vk": {

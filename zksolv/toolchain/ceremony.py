@@ -44,7 +44,7 @@ from zksolv.atomic import atomic_write_text, staged_dir
 from zksolv.circuitgen import circuit_set
 from zksolv.errors import InputError, ToolchainError
 from zksolv.toolchain import node_script, run_node, snarkjs_version
-from zksolv.toolchain.cache import file_sha256
+from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.toolchain.ptau_hashes import BY_HASH
 
 TRANSCRIPT = "ceremony.json"
@@ -91,6 +91,25 @@ def _ceremony_node(request: dict[str, Any], what: str) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise ToolchainError(f"{what}: malformed result from the ceremony script")
     return result
+
+
+def initial_zkey(r1cs: Path, ptau: Path, ptau_blake2b: str, name: str) -> Path:
+    """``zkey new`` of ``r1cs`` on ``ptau`` (no contribution yet), made by this machine and cached by
+    content (snarkjs version, r1cs, ptau hash): init copies it, verify checks chains from it."""
+    key = content_key("ceremony-initial-zkey", snarkjs_version(), Path(r1cs), ptau_blake2b)
+
+    def build(staging: Path) -> None:
+        result = _ceremony_node({"op": "new", "r1cs": str(_abs(r1cs)), "ptau": str(_abs(ptau)),
+                                 "out": str(staging / "initial.zkey")}, f"zkey new for {name}")
+        if not result.get("ok"):
+            raise ToolchainError(f"zkey new for {name} failed: {result.get('errors')}")
+
+    return ArtifactCache().get_or_build("zkey-initial", key, build) / "initial.zkey"
+
+
+def _abs(path: Path | str) -> Path:
+    """An absolute path (node runs in the toolchain's folder, so relative paths would point elsewhere)."""
+    return Path(os.path.abspath(path))
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -168,7 +187,7 @@ def init(state: Any, ptau: Path, out: Path, *, chunks: bool = False) -> InitResu
     from zksolv.toolchain.artifacts import compile_tier
     from zksolv.toolchain.trusted_setup import read_ptau_info
 
-    ptau, out = Path(ptau), Path(out)
+    ptau, out = _abs(ptau), _abs(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"--out {out}: exists and is not an empty folder (a ceremony starts in a new folder)")
     if not ptau.is_file():
@@ -199,10 +218,7 @@ def init(state: Any, ptau: Path, out: Path, *, chunks: bool = False) -> InitResu
         _link_or_copy(ptau, staging / PTAU_FILE)
         for shape, circuit_hash, circuit in compiled:
             zkey = staging / f"{shape.name}.zkey"
-            result = _ceremony_node({"op": "new", "r1cs": str(circuit.r1cs), "ptau": str(ptau), "out": str(zkey)},
-                                    f"ceremony init: zkey new for {shape.name}")
-            if not result.get("ok"):
-                raise ToolchainError(f"ceremony init: zkey new for {shape.name} failed: {result.get('errors')}")
+            shutil.copyfile(initial_zkey(circuit.r1cs, ptau, blake, shape.name), zkey)
             digest = file_sha256(zkey)
             circuits.append({"name": shape.name, "circuit_hash": circuit_hash, "r1cs_sha256": file_sha256(circuit.r1cs),
                              "constraints": circuit.n_constraints, "ptau_blake2b": blake,
@@ -232,7 +248,7 @@ def _check_name(name: str) -> None:
 
 def _add_round(folder: Path, record: dict[str, Any], request_of: Any, what: str) -> list[Contribution]:
     """Apply one round (a contribution or the beacon) to every circuit, in a staged copy of ``folder``."""
-    folder = Path(folder)
+    folder = _abs(folder)
     transcript = load_transcript(folder)
     _check_current(folder, transcript)
     if any(x.get("type") == "beacon" for c in transcript["circuits"] for x in c["contributions"]):
@@ -337,7 +353,7 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyRep
     """
     from zksolv.toolchain.artifacts import compile_tier
 
-    folder = Path(folder)
+    folder = _abs(folder)
     transcript = load_transcript(folder)
     t_hash = transcript_sha256(folder)
     expected = circuit_set(state, bool(transcript.get("chunks")))
@@ -345,7 +361,7 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyRep
     if sorted(names) != sorted(s.name for s in expected):
         raise InputError(f"{folder / TRANSCRIPT}: its circuits {names} are not the set of this market's shape "
                          f"{[s.name for s in expected]} (a ceremony of another market shape)")
-    ptau_path = Path(ptau) if ptau is not None else folder / PTAU_FILE
+    ptau_path = _abs(ptau) if ptau is not None else folder / PTAU_FILE
     if not ptau_path.is_file():
         raise InputError(f"{ptau_path}: powers-of-tau file not found (pass --ptau FILE)")
     failures: list[str] = []
@@ -387,8 +403,16 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyRep
         if recorded and recorded[-1]["zkey_sha256"] != c["zkey_sha256"]:
             failures.append(f"circuit {name}: the transcript's last contribution does not end at the current key")
             continue
-        result = _ceremony_node({"op": "verify", "r1cs": str(circuit.r1cs), "ptau": str(ptau_path), "zkey": str(zkey)},
-                                f"ceremony verify of {name}")
+        if not recorded:
+            failures.append(f"circuit {name}: no contribution yet (the initial key's toxic waste is public)")
+            continue
+        init_zkey = initial_zkey(circuit.r1cs, ptau_path, blake, name)
+        if file_sha256(init_zkey) != c["initial_zkey_sha256"]:
+            failures.append(f"circuit {name}: the transcript's initial key is not zkey new of the recompiled r1cs "
+                            "and the ptau")
+            continue
+        result = _ceremony_node({"op": "verify", "r1cs": str(circuit.r1cs), "ptau": str(ptau_path), "zkey": str(zkey),
+                                 "init": str(init_zkey)}, f"ceremony verify of {name}")
         if not result.get("ok"):
             errors = "; ".join(str(e) for e in result.get("errors") or [])[-300:]
             failures.append(f"circuit {name}: {zkey} does not verify against its r1cs and the ptau ({errors})")
@@ -397,9 +421,6 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyRep
         why = _compare_history(name, recorded, history)
         if why:
             failures.append(why)
-            continue
-        if not recorded:
-            failures.append(f"circuit {name}: no contribution yet (the initial key's toxic waste is public)")
             continue
         sequence = [(r["name"], r.get("type", "contribution")) for r in recorded]
         if rounds is None:
@@ -462,7 +483,7 @@ def finalize(folder: Path, keys_out: Path) -> dict[str, Any]:
     """
     from zksolv.verifier.keyset import write_manifest
 
-    folder, keys_out = Path(folder), Path(keys_out)
+    folder, keys_out = _abs(folder), _abs(keys_out)
     transcript = load_transcript(folder)
     _check_current(folder, transcript)
     for c in transcript["circuits"]:
