@@ -410,3 +410,34 @@ def test_export_solidity_from_the_key_set_names_the_transcript(run: dict[str, Pa
     assert [t["tier"] for t in note["tiers"]] == ["avsl_n1_u1_a1_k2_d1_stress"]
     assert note["tiers"][0]["circuit_hash"] == json.loads((keys / cer.MANIFEST).read_text())["keys"][
         "avsl_n1_u1_a1_k2_d1_stress"]["circuit_hash"]
+
+
+@pytest.mark.slow
+def test_the_registry_exported_from_the_key_set_accepts_the_proof(run: dict[str, Path], keys: Path, proved: Path,
+                                                                  tmp_path: Path) -> None:
+    """export-solidity --keys, deployed as deploy.json says: the ceremony key's proof is accepted on chain."""
+    from verifier.calldata import (IS_SOLVENT_SELECTOR, encode_post_market_root, encode_prove_solvent,
+                                   encode_register_account, proof_to_calldata)
+    from zksolv.chain.evm import EvmScript, compile_solidity
+
+    out = tmp_path / "sol"
+    assert CliRunner().invoke(main, ["export-solidity", "--keys", str(keys), "--out", str(out)]).exit_code == 0
+    note = json.loads((out / "deploy.json").read_text())
+    s = EvmScript()
+    (t,) = note["tiers"]
+    files = (t["verifier"]["file"], t["batch_verifier"]["file"])
+    compiled = compile_solidity({name: (out / name).read_text() for name in files})
+    v = s.deploy("v", compiled[t["verifier"]["contract"]])
+    b = s.deploy("b", compiled[t["batch_verifier"]["contract"]])
+    reg_c = compile_solidity({note["registry"]["file"]: (out / note["registry"]["file"]).read_text()})["SolvencyRegistry"]
+    reg = s.deploy("registry", reg_c, [[(t["capacity"], v, b)]])
+    proof = json.loads((proved / "proof.json").read_text())
+    commitment, root = (int(x) for x in json.loads((proved / "public.json").read_text()))
+    epoch = json.loads((proved / "statement.json").read_text())["epoch"]
+    s.call("register", reg, encode_register_account("0x" + f"{1:040x}", commitment))
+    s.call("post", reg, encode_post_market_root(epoch, root))
+    s.call("prove", reg, encode_prove_solvent(t["capacity"], *proof_to_calldata(proof), commitment))
+    s.call("solvent", reg, IS_SOLVENT_SELECTOR, [commitment])
+    r = s.run()
+    assert r["registry"].success and r["prove"].success, r["prove"].revert
+    assert r["solvent"].returned_bool()
