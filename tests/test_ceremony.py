@@ -234,7 +234,7 @@ def test_a_stale_or_truncated_folder_is_refused_and_left_unchanged(run: dict[str
     assert out.exit_code == EXIT_INPUT
     assert "circuit avsl_n1_u1_a1_k2_d1_stress" in out.stderr and "stale" in out.stderr
     assert snapshot(folder) == before
-    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".stale")]  # no staging left
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".stale") and p.suffix == ".tmp"]  # no staging
     # a truncated key: refused by contribute and by beacon, nothing changed
     folder = run["work"] / "cases" / "truncated"
     shutil.copytree(run["alice"], folder)
@@ -441,3 +441,21 @@ def test_the_registry_exported_from_the_key_set_accepts_the_proof(run: dict[str,
     r = s.run()
     assert r["registry"].success and r["prove"].success, r["prove"].revert
     assert r["solvent"].returned_bool()
+
+
+@pytest.mark.slow
+def test_two_contributions_at_once_on_one_folder_are_serialised(run: dict[str, Path]) -> None:
+    """Two participants started together on the same folder: one waits for the other, neither is lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = run["work"] / "cases" / "concurrent"
+    shutil.copytree(run["alice"], folder)
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda name: cer.contribute(folder, name), ["carol", "dave"]))
+    assert all(len(d) == 3 for d in done)
+    t = json.loads((folder / cer.TRANSCRIPT).read_text())
+    for c in t["circuits"]:
+        names = [x["name"] for x in c["contributions"]]
+        assert names[0] == "alice" and sorted(names[1:]) == ["carol", "dave"]
+    code, report = ceremony_verify(folder, run["market"])
+    assert code == 0, report

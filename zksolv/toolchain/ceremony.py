@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zksolv.atomic import atomic_write_text, staged_dir
+from zksolv.atomic import atomic_write_text, exclusive_lock, staged_dir
 from zksolv.circuitgen import circuit_set
 from zksolv.errors import InputError, ToolchainError
 from zksolv.toolchain import node_script, run_node, snarkjs_version
@@ -249,6 +249,14 @@ def _check_name(name: str) -> None:
 def _add_round(folder: Path, record: dict[str, Any], request_of: Any, what: str) -> list[Contribution]:
     """Apply one round (a contribution or the beacon) to every circuit, in a staged copy of ``folder``."""
     folder = _abs(folder)
+    load_transcript(folder)  # a clear error for a missing folder before the lock file is made beside it
+    # one step at a time per folder: two processes contributing to the same state would otherwise race,
+    # the later rename silently dropping the earlier contribution (the lock file sits beside the folder)
+    with exclusive_lock(folder.parent / f".{folder.name}.ceremony.lock"):
+        return _add_round_locked(folder, record, request_of, what)
+
+
+def _add_round_locked(folder: Path, record: dict[str, Any], request_of: Any, what: str) -> list[Contribution]:
     transcript = load_transcript(folder)
     _check_current(folder, transcript)
     if any(x.get("type") == "beacon" for c in transcript["circuits"] for x in c["contributions"]):
