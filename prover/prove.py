@@ -45,7 +45,7 @@ from prover.witness_wasm import calculate_witness
 from verifier.proof_io import save_proof, save_public, save_verification_key
 from verifier.statement import STATEMENT_FILE, Statement
 from zksolv.account import Account
-from zksolv.toolchain.artifacts import build_artifacts
+from zksolv.toolchain.artifacts import build_artifacts, check_keyset_has, keyset_artifacts
 from zksolv.atomic import staged_dir
 from zksolv.circuitgen import Tier
 from zksolv.commitments import account_commitment_of, market_root
@@ -157,6 +157,7 @@ def prove(
     resident: str = "auto",
     witness_engine: str | None = None,
     note: Note | None = None,
+    keys: Path | None = None,
 ) -> ProofBundle | ChunkedBundle:
     """Prove ``account`` meets the AVSL rule under ``market``.
 
@@ -179,6 +180,10 @@ def prove(
     given, and to the local pool when ``workers`` is (unless ``"require"``). A resident prover that dies during the
     proof raises :class:`ToolchainError` in every mode. ``witness_engine``:
     ``"auto"`` (wasmtime if installed, else node), ``"wasmtime"`` or ``"node"``.
+
+    ``keys``: the venue's key set (``zksolv ceremony finalize``): prove with its proving keys
+    (``route`` and ``ptau`` are then unused); a set without the needed circuit is refused
+    (:class:`InputError`) before any work.
     """
     if resident not in RESIDENT_MODES:
         raise ToolchainError(f"resident must be one of {', '.join(RESIDENT_MODES)}, not {resident!r}")
@@ -189,15 +194,17 @@ def prove(
     if tier is None:
         return prove_chunked(account, market, chunk_size=chunk_size, n_chunks=n_chunks,
                              workers=workers, ray_address=ray_address, backend=backend, route=route, ptau=ptau,
-                             progress=progress, task_progress=task_progress, resident=resident, note=note)
+                             progress=progress, task_progress=task_progress, resident=resident, note=note, keys=keys)
+    if keys is not None:
+        check_keyset_has(keys, [tier.name])
     step = progress or _no_progress
     with step("checking the account against the reference model"):
         market_cache.prime(market)
         inputs, reference = reference_inputs(account, market, tier)
         commitment = account_commitment_of(account, market)
         root = market_root(market)
-    with step(f"compiling circuit and {route} setup for {tier.name}") as shown:
-        artifacts = build_artifacts(tier, route, ptau=ptau)
+    with step(f"compiling circuit and {'the key set' if keys else route + ' setup'} for {tier.name}") as shown:
+        artifacts = keyset_artifacts(tier, keys) if keys is not None else build_artifacts(tier, route, ptau=ptau)
         _note_cached(shown, artifacts.cached)
     prover = get_backend(backend)
     with tempfile.TemporaryDirectory(prefix="zksolv-prove-") as tmp:
@@ -252,6 +259,7 @@ def prove_chunked(
     task_progress: TaskProgress | None = None,
     resident: str = "auto",
     note: Note | None = None,
+    keys: Path | None = None,
 ) -> ChunkedBundle:
     """Prove ``account`` in chunks of ``chunk_size`` (:mod:`prover.chunks`) plus a final proof.
 
@@ -269,12 +277,20 @@ def prove_chunked(
     size = chunk_size or market.venue.chunk_size
     if n_chunks is None:
         n_chunks = market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size), size)
+    if keys is not None:
+        from zksolv.circuitgen import ChunkTier, FinalTier
+
+        check_keyset_has(keys, [ChunkTier.for_market(market, size).name, FinalTier.for_market(market).name])
     with step("checking the account against the reference model and planning the chunks"):
         market_cache.prime(market)
         plan = plan_chunks(account, market, size, n_chunks=n_chunks)
-    with step(f"compiling circuits and {route} setup for {plan.chunk_tier.name} and {plan.final_tier.name}") as shown:
-        chunk_art = build_artifacts(plan.chunk_tier, route, ptau=ptau)
-        final_art = build_artifacts(plan.final_tier, route, ptau=ptau)
+    with step(f"compiling circuits and {'the key set' if keys else route + ' setup'} for {plan.chunk_tier.name} "
+              f"and {plan.final_tier.name}") as shown:
+        if keys is not None:
+            chunk_art, final_art = keyset_artifacts(plan.chunk_tier, keys), keyset_artifacts(plan.final_tier, keys)
+        else:
+            chunk_art = build_artifacts(plan.chunk_tier, route, ptau=ptau)
+            final_art = build_artifacts(plan.final_tier, route, ptau=ptau)
         _note_cached(shown, chunk_art.cached and final_art.cached)
     tasks = [ProofTask(f"chunk {i}", chunk_art.circuit, chunk_art.keys, inputs, tuple(plan.chunk_public(i)), backend)
              for i, inputs in enumerate(plan.chunk_inputs)]

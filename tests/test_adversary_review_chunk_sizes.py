@@ -44,6 +44,7 @@ from zksolv.errors import CacheError, InputError, ProofError
 from zksolv.market import MarketState
 from zksolv.venue import DEFAULT_POLICY, VenuePolicy
 
+from tests.keysets import write_test_manifest
 from tests.test_chunked import MARKET, book
 
 #: The small market of test_chunked (20 instruments, depth 2) under a venue accepting chunks of 8 OR 16.
@@ -313,7 +314,7 @@ def test_setup_chunks_sets_up_exactly_the_accepted_sizes(tmp_path: Path, monkeyp
                                     "--keys-out", str(tmp_path / "keys"), "--json"])
     assert out.exit_code == 0, out.output
     assert built == [f"avsl_n4_u2_a4_k16_d{MARKET.shape[3]}_stress", C8.name, C16.name, FINAL.name]
-    assert sorted(p.stem for p in (tmp_path / "keys").iterdir()) == sorted(built)
+    assert sorted(p.stem for p in (tmp_path / "keys").iterdir()) == sorted([*built, "manifest"])
     bad = CliRunner().invoke(main, ["setup", "--market", str(tmp_path / "m.json"), "--positions", "8", "--chunks"])
     assert bad.exit_code == EXIT_INPUT and "--positions: tier capacity 8" in bad.output
 
@@ -326,6 +327,7 @@ def test_cli_keys_refuses_unaccepted_sizes_even_with_a_stale_key_in_the_set(tmp_
     keys.mkdir()
     for shape, n in ((FINAL, 4), (C8, 3), (C16, 3)):
         (keys / f"{shape.name}.json").write_text(json.dumps(fake_vk(n)))
+    write_test_manifest(keys, ONLY_8)  # the stale c16 key is not a circuit of this market: left unlisted
     for name, tier in (("stale16", C16.name), ("absent24", "avsl_chunk_c24_u2_d2"), ("huge", "avsl_chunk_c999999_u2_d2"),
                        ("other_shape", "avsl_chunk_c8_u3_d2"), ("ok8", C8.name)):
         write_fake_bundle(tmp_path / "b" / name, statement_for(tier, 2, route="snarkjs"))
@@ -425,6 +427,7 @@ def proofs(tmp_path_factory):
     keys.mkdir()
     for art, vk in ((a8, vk8), (a16, vk16), (af, vkf)):
         (keys / f"{art.tier.name}.json").write_text(json.dumps(vk))
+    write_test_manifest(keys, TWO_SIZES)
     return dict(acc=acc, honest=honest, mixed=mixed, lying=lying, vk8=vk8, vk16=vk16, vkf=vkf, out=out, keys=keys)
 
 

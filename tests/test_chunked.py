@@ -20,6 +20,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+
+from tests.keysets import write_test_manifest
 from click.testing import CliRunner
 
 from prover.chunks import plan_chunks
@@ -279,13 +281,16 @@ def test_a_failing_chunk_is_named_and_nothing_is_written(tmp_path: Path, monkeyp
 
 @pytest.mark.slow
 def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path: Path) -> None:
-    from zksolv.cli import EXIT_INVALID, main
+    import shutil
+
+    from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
 
     a, _, ba, _, _, _, out = bundles
     MARKET.save(tmp_path / "m.json")
     keys = tmp_path / "venue-keys"
     keys.mkdir()
     (keys / f"{ba.statement.tier}.json").write_text(json.dumps(ba.verification_key))
+    write_test_manifest(keys, MARKET)
     args = ["verify", "--proof", str(out / "a"), "--market", str(tmp_path / "m.json"), "--json",
             "--commitment", str(cm.account_commitment_of(a, MARKET))]
     # the venue publishes no chunk key
@@ -293,12 +298,22 @@ def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path:
     assert refused.exit_code == EXIT_INVALID
     assert f"has no key for {CHUNK_TIER}" in json.loads(refused.stdout.splitlines()[0])["reason"]
     (keys / f"{ba.statement.chunk_tier}.json").write_text(json.dumps(ba.chunk_verification_key))
+    write_test_manifest(keys, MARKET)
     for trust in (["--keys", str(keys)], ["--dev-key"]):
         ok = CliRunner().invoke(main, [*args, *trust])
         assert ok.exit_code == 0, ok.output
         line = json.loads(ok.stdout.splitlines()[0])
         assert line["valid"] and line["chunks"] == 3 and line["chunk_tier"] == CHUNK_TIER
-    single_key = CliRunner().invoke(main, [*args, "--vk", str(out / "a" / "verification_key.json")])
+    # the bundle's own key is never trusted (exit 2); the venue's key, for a submission that ships none,
+    # still cannot check a chunked book alone
+    own = CliRunner().invoke(main, [*args, "--vk", str(out / "a" / "verification_key.json")])
+    assert own.exit_code == EXIT_INPUT and "inside the proof folder" in own.stdout
+    bare = tmp_path / "a"
+    shutil.copytree(out / "a", bare)
+    for name in ("verification_key.json", "chunk_verification_key.json"):
+        (bare / name).unlink()
+    bare_args = [str(bare) if a == str(out / "a") else a for a in args]
+    single_key = CliRunner().invoke(main, [*bare_args, "--vk", str(keys / f"{ba.statement.tier}.json")])
     assert single_key.exit_code == EXIT_INVALID and "use --keys DIR" in single_key.stdout
 
 

@@ -168,9 +168,14 @@ def test_verify_names_the_key_and_flags_a_development_setup(demo_files: Path, tm
     assert unnamed.exit_code == EXIT_INPUT and "--dev-key" in unnamed.stderr
     assert json.loads(unnamed.stdout) == {"status": "error", "valid": False, "reason": json.loads(unnamed.stdout)["reason"],
                                           "exit_code": EXIT_INPUT}
-    # an explicit key: valid, and no claim about its setup
-    given = run("verify", "--proof", str(proof), "--market", market, "--vk", str(proof / "verification_key.json"),
-                "--json")
+    # the key shipped with the proof is never trusted (exit 2)
+    own = run("verify", "--proof", str(proof), "--market", market, "--vk", str(proof / "verification_key.json"))
+    assert own.exit_code == EXIT_INPUT and "inside the proof folder" in own.stderr
+    # an explicit key, for a submission that ships none: valid, and no claim about its setup
+    venue_vk = proof.parent / "venue_vk.json"
+    (proof / "verification_key.json").rename(venue_vk)
+    given = run("verify", "--proof", str(proof), "--market", market, "--vk", str(venue_vk), "--json")
+    venue_vk.rename(proof / "verification_key.json")
     assert given.exit_code == 0 and json.loads(given.stdout.splitlines()[0])["insecure_setup"] is None
     assert "NOT FOR REAL FUNDS" not in given.stderr
     # a well-formed statement whose tier does not fit the market: refused before any key is looked up

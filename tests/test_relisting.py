@@ -315,7 +315,7 @@ def test_cli_commit_and_verify_across_a_relisting(successor_proof, tmp_path: Pat
         commitments.append(json.loads(out.stdout)["account_commitment"])
     assert commitments == [str(registered)] * 2
     ok = runner.invoke(main, ["verify", "--proof", str(tmp_path / "proof"), "--market", str(tmp_path / "market_e1.json"),
-                              "--vk", str(tmp_path / "proof" / "verification_key.json"), "--commitment", commitments[0],
+                              "--dev-key", "--commitment", commitments[0],
                               "--json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout.splitlines()[0])["valid"] is True

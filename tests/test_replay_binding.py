@@ -66,7 +66,8 @@ def test_epoch_replay_refused(proofs, tmp_path: Path) -> None:
     pa.save(tmp_path / "proof")
     nxt.save(tmp_path / "next.json")
     market.save(tmp_path / "market.json")
-    vk = tmp_path / "proof" / "verification_key.json"
+    vk = tmp_path / "venue_vk.json"  # the keeper's key, not the one shipped with the proof (refused)
+    (tmp_path / "proof" / "verification_key.json").rename(vk)
     ok = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "proof"), "--market", str(tmp_path / "market.json"),
                                    "--vk", str(vk), "--json"])
     assert ok.exit_code == 0, ok.output

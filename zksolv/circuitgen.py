@@ -311,6 +311,15 @@ class FinalTier(CircuitShape):
             and market.params.risk_mode is self.mode
 
 
+def circuit_set(market: MarketState, chunks: bool) -> list[CircuitShape]:
+    """The circuits of ``market``'s shape a venue needs keys for: every accepted tier and, with
+    ``chunks``, every accepted chunk size and the final circuit (what ``zksolv setup --chunks`` builds)."""
+    shapes: list[CircuitShape] = [Tier.for_market(market, c) for c in market.venue.tiers]
+    if chunks:
+        shapes += [*(ChunkTier.for_market(market, s) for s in market.venue.chunk_sizes), FinalTier.for_market(market)]
+    return shapes
+
+
 def constants_source(*, debug: bool = False) -> str:
     """The fixed-point constants as circom functions (``function FP_QTY_BITS() { return 52; }`` ...),
     ``FP_DEBUG()`` last: what every main — and every test harness of a single template — needs."""

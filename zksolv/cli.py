@@ -398,6 +398,7 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
     if with_chunks:
         shapes += [*(ChunkTier.for_market(state, size) for size in state.venue.chunk_sizes), FinalTier.for_market(state)]
     rows = []
+    entries: list[dict[str, Any]] = []
     for shape in shapes:
         with step(f"compiling {shape.name} and running the {route} setup") as shown:
             art = build_artifacts(shape, route, ptau=ptau_path)
@@ -411,7 +412,14 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
             exported = Path(keys_out) / f"{shape.name}.json"
             atomic_write_text(exported, art.keys.verification_key.read_text())
             row["exported_key"] = str(exported)
+            entries.append({"circuit": shape.name, "circuit_hash": art.circuit_hash,
+                            "verification_key": exported.name})
         rows.append(row)
+    if keys_out is not None:
+        from zksolv.verifier.keyset import write_manifest
+
+        # no ceremony transcript: keepers see the route (dev: NOT FOR REAL FUNDS) in every report
+        write_manifest(Path(keys_out), entries, transcript_sha256=None, route=route)
     _emit(rows[0] if n_positions is not None and not with_chunks else {"circuits": rows}, as_json)
 
 
@@ -438,6 +446,9 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
                    "--route snarkjs")
 @route_option
 @ptau_option
+@click.option("--keys", "keys_dir", type=click.Path(file_okay=False),
+              help="the venue's key set (`zksolv ceremony finalize --keys-out`): prove with its proving keys "
+                   "(instead of --route/--ptau)")
 @click.option("--resident", type=click.Choice(["auto", "require", "off"]), default="auto", show_default=True,
               help="arkworks: prove with the resident prover (`zksolv prover start`) if it runs; require it; or never")
 @click.option("--witness", "witness_engine", type=click.Choice(["auto", "wasmtime", "node"]), default=None,
@@ -447,7 +458,7 @@ def setup(market_path: str, n_positions: int | None, with_chunks: bool, keys_out
 @handle_errors
 def prove(account_path: str, market_path: str, out: str, n_positions: int | None, chunk_size: int | None,
           n_chunks: int | None, workers: int | None, ray_address: str | None, backend: str, route: str,
-          ptau: str | None, resident: str, witness_engine: str | None, as_json: bool) -> None:
+          ptau: str | None, keys_dir: str | None, resident: str, witness_engine: str | None, as_json: bool) -> None:
     """Prove the account meets the AVSL rule; refuses (exit 4) if it does not.
 
     Books that fit the venue's largest tier (64 positions by default) prove in
@@ -460,7 +471,13 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
 
     from zksolv.venue import bucket
 
-    ptau_path = _check_route(route, ptau, backend)
+    if keys_dir is not None:
+        if route != "dev" or ptau:
+            raise InputError("--keys: proves with the key set's proving keys; it excludes --route and --ptau")
+        if not Path(keys_dir).is_dir():
+            raise InputError(f"--keys: {keys_dir} is not a folder")
+        route = "snarkjs"  # the key set's .zkey proving keys (either backend)
+    ptau_path = _check_route(route, ptau, backend) if keys_dir is None else None
     if n_positions is not None and (chunk_size is not None or n_chunks is not None):
         raise InputError("--positions: one circuit's capacity; it excludes --chunk-size and --chunks")
     if chunk_size is not None and chunk_size % 8:
@@ -473,7 +490,8 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
                         chunk_size=chunk_size, n_chunks=n_chunks, workers=workers, ray_address=ray_address,
                         backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings),
                         task_progress=task_bar(), resident=resident, witness_engine=witness_engine,
-                        note=lambda line: click.echo(f"note: {line}", err=True))
+                        note=lambda line: click.echo(f"note: {line}", err=True),
+                        keys=Path(keys_dir) if keys_dir is not None else None)
     paths = bundle.save(out)
     if bundle.statement.insecure_setup:
         click.echo("warning: proved with development keys — NOT FOR REAL FUNDS", err=True)
@@ -662,7 +680,17 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     if keys_dir is not None and not Path(keys_dir).is_dir():
         raise InputError(f"--keys: {keys_dir} is not a folder")
     expected = _registered_commitments(folders, commitment, commitments_path)
+    if vk_path is not None:
+        _refuse_shipped_key(Path(vk_path), folders)
     state = _load_market(market_path)
+    keys_label, keys_listed = None, frozenset()
+    if keys_dir is not None:
+        from zksolv.circuitgen import circuit_set
+        from zksolv.verifier.keyset import check_key_set, key_setup_label
+
+        shapes = circuit_set(state, chunks=True)
+        manifest = check_key_set(Path(keys_dir), {s.name: _local_circuit_hash(s) for s in shapes})
+        keys_label, keys_listed = key_setup_label(manifest), frozenset(manifest["keys"])
     if dev_key:
         click.echo("warning: verifying with this machine's development key (single-party setup) — NOT FOR REAL FUNDS",
                    err=True)
@@ -675,7 +703,7 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
     pending: dict[str, list[tuple[int, Any]]] = {}  # key path -> (row index, submission)
-    trust = _KeySource(vk_path, keys_dir, keys)
+    trust = _KeySource(vk_path, keys_dir, keys, keys_label, keys_listed)
     for i, folder in enumerate(folders):
         submission, row, refusal = _read_submission(folder, state, expected, trust)
         rows.append(row if refusal is None else {**row, **refusal.to_dict()})
@@ -711,6 +739,33 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         click.echo(f"{summary['proofs']} proof(s): {counts['valid']} valid, {counts['invalid']} invalid, "
                    f"{counts['malformed']} malformed ({summary['proofs_per_second']} proofs/s)")
     sys.exit(0 if counts["valid"] == len(rows) else EXIT_INVALID)
+
+
+def _refuse_shipped_key(vk: Path, folders: list[Path]) -> None:
+    """A keeper never trusts a key shipped with the proof: refuse (exit 2) a ``--vk`` that lies inside
+    a proof folder being verified, or whose content equals a verification key a proof folder ships."""
+
+    if not vk.is_file():
+        raise InputError(f"--vk: {vk} not found")
+    resolved = vk.resolve()
+    data = vk.read_bytes()
+    try:
+        content = json.loads(data)
+    except ValueError:
+        content = None
+    for folder in folders:
+        root = folder.resolve()
+        if resolved.is_relative_to(root):
+            raise InputError(f"--vk: {vk} lies inside the proof folder {folder}: a keeper never trusts a key "
+                             "shipped with the proof (use the venue's key set, --keys DIR)")
+        for shipped in root.rglob("verification_key*.json") if root.is_dir() else ():
+            try:
+                same = shipped.read_bytes() == data or (content is not None and json.loads(shipped.read_bytes()) == content)
+            except (OSError, ValueError):
+                continue
+            if same:
+                raise InputError(f"--vk: {vk} is the verification key shipped in {shipped}: a keeper never trusts a "
+                                 "key shipped with the proof (use the venue's key set, --keys DIR)")
 
 
 @contextmanager
@@ -774,6 +829,8 @@ class _KeySource:
     vk_path: str | None
     keys_dir: str | None
     prepared: dict[str, Any]
+    keys_label: str | None = None  # the checked key set's origin (manifest route / transcript)
+    keys_listed: frozenset[str] = frozenset()  # circuits the checked manifest lists (only these are used)
 
     def key(self, shape: Any, statement_name: str, statement_hash: str, state: Any) -> tuple[str, str, bool | None]:
         """``(key path, setup description, insecure)`` for the circuit ``shape`` that the keeper's market
@@ -783,9 +840,9 @@ class _KeySource:
             raise VerificationError(f"proof is for circuit {statement_name}; this market's shape gives {shape.name}")
         if self.keys_dir is not None:
             path = Path(self.keys_dir) / f"{shape.name}.json"
-            if not path.is_file():
+            if shape.name not in self.keys_listed or not path.is_file():
                 raise VerificationError(f"the venue's key set has no key for {shape.name}")
-            setup: tuple[str, bool | None] = ("the venue's key set (--keys)", None)
+            setup: tuple[str, bool | None] = (self.keys_label or "the venue's key set (--keys)", None)
         elif self.vk_path is not None:
             path, setup = Path(self.vk_path), ("given with --vk (its setup is not known to zksolv)", None)
         else:
@@ -920,13 +977,15 @@ def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs:
         raise InputError(f"the tiers to accept: give {_EXPORT_SOURCES}")
     _check_output(out, folder=True)
     skipped: dict[str, str] = {}
+    key_set = None
     if keys_dir is not None:
         tiers, skipped = tier_keys_from_folder(keys_dir)
+        key_set = _checked_export_key_set(Path(keys_dir), tiers)
     elif vk_specs:
         tiers = [_tier_key_spec(spec) for spec in vk_specs]
     else:
         tiers = _unique_tiers([_export_for_proof(Path(folder)) for folder in proof_dirs])
-    written = export_registry(tiers, Path(out))
+    written = export_registry(tiers, Path(out), key_set=key_set)
     result: dict[str, Any] = {
         "registry": str(written["registry"]), "deploy_note": str(written["deploy_note"]),
         "tiers": [{**row, "verifier": str(row["verifier"]), "batch_verifier": str(row["batch_verifier"])}
@@ -943,6 +1002,29 @@ def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs:
     for name, reason in skipped.items():
         click.echo(f"left out {name}: {reason}")
     click.echo(f"deploy note: {result['deploy_note']}")
+
+
+def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, Any] | None:
+    """A key set with a manifest: its files match it and its tiers are this installation's circuits
+    (exit 2 otherwise); returns the provenance deploy.json records. None for a folder without a manifest."""
+    from verifier.statement import parse_tier_name
+    from zksolv.circuitgen import Tier
+    from zksolv.verifier.keyset import MANIFEST, check_key_set
+
+    if not (keys_dir / MANIFEST).is_file():
+        click.echo(f"warning: {keys_dir} has no {MANIFEST}: nothing ties its keys to the published circuits "
+                   "(finalize a ceremony: `zksolv ceremony finalize`)", err=True)
+        return None
+    expected = {}
+    for t in tiers:
+        shape = parse_tier_name(t.tier)
+        expected[t.tier] = _local_circuit_hash(Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral,
+                                                     shape.n_scenarios, shape.depth, shape.mode))
+    manifest = check_key_set(keys_dir, expected)
+    if manifest.get("route") != "ceremony":
+        click.echo(f"warning: the key set's route is {manifest.get('route')!r}, not a ceremony: NOT FOR REAL FUNDS",
+                   err=True)
+    return {"route": manifest.get("route"), "transcript_sha256": manifest.get("transcript_sha256")}
 
 
 def _tier_key_spec(spec: str) -> TierKey:
@@ -1076,6 +1158,10 @@ def bench(quick: bool, out: Path | None) -> None:
     _check_output(out, folder=True)
     click.echo(summary(run_bench(quick, out)))
 
+
+from zksolv.cli_ceremony import ceremony  # noqa: E402  (the group imports this module's helpers)
+
+main.add_command(ceremony)
 
 if __name__ == "__main__":
     main()

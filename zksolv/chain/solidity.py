@@ -160,6 +160,18 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
         raise InputError(f"--keys: {folder} is not a folder")
     tiers: list[TierKey] = []
     skipped: dict[str, str] = {}
+    if (folder / "manifest.json").is_file():  # a key set with a manifest: its entries, with their circuit hashes
+        from zksolv.verifier.keyset import load_manifest
+
+        for name, row in sorted(load_manifest(folder)["keys"].items()):
+            if TIER_NAME.fullmatch(name):
+                tiers.append(TierKey(parse_tier_name(name).n_positions, folder / row["verification_key"], tier=name,
+                                     circuit_hash=row["circuit_hash"]))
+            else:
+                skipped[f"{name}.json"] = "a chunked book's key: keepers verify chunked books off chain"
+        if not tiers:
+            raise InputError(f"--keys: {folder}/manifest.json lists no single-circuit tier key")
+        return tiers, skipped
     for path in sorted(folder.iterdir()):
         name = path.name.removesuffix(".json")
         if path.suffix != ".json" or not path.is_file():
@@ -210,7 +222,8 @@ def _read_vk(path: Path) -> tuple[bytes, Any]:
         raise InputError(f"verification key {path}: not valid JSON") from None
 
 
-def export_registry(tiers: Sequence[TierKey], out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+def export_registry(tiers: Sequence[TierKey], out_dir: str | os.PathLike[str], *,
+                    key_set: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Write, for each accepted tier, ``Groth16Verifier_<name>.sol`` and
     ``Groth16BatchVerifier_<name>.sol``, then ``SolvencyRegistry.sol`` and the deploy note
     ``deploy.json`` into ``out_dir`` (every write atomic, nothing written if a key is refused).
@@ -219,7 +232,8 @@ def export_registry(tiers: Sequence[TierKey], out_dir: str | os.PathLike[str]) -
     its file (named after the first 16 hex digits of its sha256). Returns
     ``{"registry": path, "deploy_note": path, "tiers": [{"capacity", "tier", "circuit_hash",
     "vk_sha256", "verifier", "batch_verifier"}, ...]}`` in increasing capacity — the order of
-    the registry's constructor argument.
+    the registry's constructor argument. ``key_set``: the provenance of the keys (the key set's
+    manifest route and ceremony transcript sha256), recorded in ``deploy.json``.
     """
     rendered = []
     for t in _check_tier_set(tiers):
@@ -241,7 +255,10 @@ def export_registry(tiers: Sequence[TierKey], out_dir: str | os.PathLike[str]) -
     registry_path = out / f"{REGISTRY_CONTRACT}.sol"
     atomic_write_text(registry_path, registry_source_path().read_text())
     note_path = out / DEPLOY_NOTE
-    atomic_write_text(note_path, json.dumps(deploy_note(rows), indent=1) + "\n")
+    note = deploy_note(rows)
+    if key_set is not None:
+        note["key_set"] = dict(key_set)
+    atomic_write_text(note_path, json.dumps(note, indent=1) + "\n")
     return {"registry": registry_path, "deploy_note": note_path, "tiers": rows}
 
 

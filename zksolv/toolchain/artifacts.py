@@ -135,3 +135,32 @@ def local_key(tier_name: str, circuit_hash: str, route: str = ROUTE_DEV) -> Loca
         raise CacheError(f"verification key {path} listed for tier {tier_name} is missing: run `zksolv setup` again")
     return LocalKey(path, route, insecure or route == ROUTE_DEV)
 
+
+
+def check_keyset_has(keys_dir: Path, names: list[str]) -> None:
+    """Refuse, before any work, a key set without a proving key for each circuit in ``names`` (exit 2)."""
+    from zksolv.verifier.keyset import load_manifest
+
+    manifest = load_manifest(Path(keys_dir))
+    for name in names:
+        if "proving_key" not in manifest["keys"].get(name, {}):
+            raise InputError(f"--keys: the key set {keys_dir} has no proving key for {name} (it serves "
+                             f"{', '.join(sorted(k for k, v in manifest['keys'].items() if 'proving_key' in v)) or 'none'})")
+
+
+def keyset_artifacts(shape: Any, keys_dir: Path) -> Artifacts:
+    """Compile ``shape`` (cached) and take its keys from the venue's key set ``keys_dir``
+    (``zksolv ceremony finalize``): the manifest must list this circuit with this installation's
+    circuit hash, and both key files must match their sha256 in it."""
+    from zksolv.verifier.keyset import check_key_set
+
+    cache = ArtifactCache()
+    circuit_hash, circuit = compile_tier(shape, cache)
+    check_keyset_has(keys_dir, [shape.name])
+    manifest = check_key_set(Path(keys_dir), {shape.name: circuit_hash}, proving=True)
+    vk = Path(keys_dir) / f"{shape.name}.json"
+    n_public = int(json.loads(vk.read_text())["nPublic"])
+    insecure = manifest.get("route") == ROUTE_DEV
+    keys = KeyPair(route="snarkjs", directory=Path(keys_dir), verification_key=vk, n_public=n_public,
+                   zkey=Path(keys_dir) / f"{shape.name}.zkey", insecure=insecure, n_wires=circuit.n_wires)
+    return Artifacts(shape, circuit_hash, circuit, keys, cached=cache.builds == 0)

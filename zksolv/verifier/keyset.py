@@ -1,0 +1,134 @@
+"""The venue's key set on disk and the checks every keeper runs on it before any pairing.
+
+A key set (``zksolv ceremony finalize --keys-out KEYS``, or ``zksolv setup --keys-out KEYS``
+for development keys) is a folder of ``<circuit name>.json`` verification keys, optionally
+``<circuit name>.zkey`` proving keys, and ``manifest.json``::
+
+    {"format": "zksolv-keyset/1", "route": "ceremony" | "dev" | "snarkjs",
+     "transcript_sha256": <sha256 of ceremony.json> | null,
+     "keys": {<circuit name>: {"circuit_hash", "verification_key", "verification_key_sha256",
+                               "proving_key"?, "proving_key_sha256"?}}}
+
+:func:`check_key_set` ties the files to the manifest (sha256) and the manifest's circuits to
+the circuits of the keeper's own market shape (circuit hashes recomputed from the shipped
+sources). It does not redo the ceremony's cryptographic checks (``zksolv ceremony verify``,
+run once per key set) and imports no node code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+from zksolv.atomic import atomic_write_text
+from zksolv.errors import InputError
+
+MANIFEST = "manifest.json"
+TRANSCRIPT = "ceremony.json"
+FORMAT = "zksolv-keyset/1"
+_NAME = re.compile(r"[a-z0-9_]{1,128}", re.ASCII)
+_HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_manifest(folder: Path, entries: list[dict[str, Any]], *, transcript_sha256: str | None,
+                   route: str) -> dict[str, Any]:
+    """Hash the key files named by ``entries`` (circuit, circuit_hash, verification_key[, proving_key])
+    in ``folder`` and write ``manifest.json`` atomically; returns the manifest."""
+    keys: dict[str, Any] = {}
+    for e in entries:
+        row: dict[str, Any] = {"circuit_hash": e["circuit_hash"], "verification_key": e["verification_key"],
+                               "verification_key_sha256": _sha256(Path(folder) / e["verification_key"])}
+        if e.get("proving_key"):
+            row["proving_key"] = e["proving_key"]
+            row["proving_key_sha256"] = _sha256(Path(folder) / e["proving_key"])
+        keys[e["circuit"]] = row
+    manifest = {"format": FORMAT, "route": route, "transcript_sha256": transcript_sha256, "keys": keys}
+    atomic_write_text(Path(folder) / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
+
+
+def load_manifest(folder: Path) -> dict[str, Any]:
+    """The key set's manifest, checked for shape; :class:`InputError` naming the file and field."""
+    path = Path(folder) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"--keys: {path} is missing: a key set needs its manifest (write it with "
+                         "`zksolv ceremony finalize` or `zksolv setup --keys-out`)") from None
+    except (OSError, ValueError, RecursionError):
+        raise InputError(f"--keys: {path} is not valid JSON") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"--keys: {path}: format: expected {FORMAT!r}")
+    keys = data.get("keys")
+    if not isinstance(keys, dict) or not keys:
+        raise InputError(f"--keys: {path}: keys: expected a non-empty object")
+    t_hash = data.get("transcript_sha256")
+    if t_hash is not None and (not isinstance(t_hash, str) or not _HEX64.fullmatch(t_hash)):
+        raise InputError(f"--keys: {path}: transcript_sha256: not a sha256")
+    for name, row in keys.items():
+        if not _NAME.fullmatch(str(name)) or not isinstance(row, dict):
+            raise InputError(f"--keys: {path}: keys[{name!r}]: malformed")
+        for field in ("circuit_hash", "verification_key_sha256"):
+            if not isinstance(row.get(field), str) or not _HEX64.fullmatch(row[field]):
+                raise InputError(f"--keys: {path}: keys[{name!r}].{field}: not a sha256")
+        if row.get("verification_key") != f"{name}.json":
+            raise InputError(f"--keys: {path}: keys[{name!r}].verification_key: must be {name}.json")
+        if "proving_key" in row and row["proving_key"] != f"{name}.zkey":
+            raise InputError(f"--keys: {path}: keys[{name!r}].proving_key: must be {name}.zkey")
+    return data
+
+
+def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = False) -> dict[str, Any]:
+    """Check a key set before any pairing; returns its manifest, or raises :class:`InputError` with the reason.
+
+    ``expected``: circuit name -> circuit hash of the circuits of the market's shape (this
+    installation's). Every manifest entry for one of them must carry that hash (entries of other
+    shapes are never used, so not checked); a key file the manifest does not list is never used; every file the
+    manifest names must be present with its sha256 (``proving``: the proving keys too); a
+    ``ceremony.json`` in the folder must be the transcript the manifest names.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"--keys: {folder} is not a folder")
+    manifest = load_manifest(folder)
+    for name, row in manifest["keys"].items():
+        if name not in expected:
+            continue  # a key of another shape (e.g. a size the venue no longer accepts): never used for this market
+        if row["circuit_hash"] != expected[name]:
+            raise InputError(f"--keys: circuit {name}: the manifest's circuit hash {row['circuit_hash'][:16]}… is not "
+                             f"the circuit of this market's shape ({expected[name][:16]}…)")
+        files = [("verification_key", "verification_key_sha256")]
+        if proving and "proving_key" in row:
+            files.append(("proving_key", "proving_key_sha256"))
+        for file_field, hash_field in files:
+            path = folder / row[file_field]
+            if not path.is_file():
+                raise InputError(f"--keys: {path} is missing (listed in {MANIFEST})")
+            if _sha256(path) != row.get(hash_field):
+                raise InputError(f"--keys: {path} does not match its sha256 in {MANIFEST} (altered or replaced)")
+    transcript = folder / TRANSCRIPT
+    if manifest.get("transcript_sha256") is not None:
+        if not transcript.is_file() or _sha256(transcript) != manifest["transcript_sha256"]:
+            raise InputError(f"--keys: {transcript} is missing or is not the transcript {MANIFEST} names")
+    return manifest
+
+
+def key_setup_label(manifest: Mapping[str, Any]) -> str:
+    """How a report describes the key set's origin."""
+    route = manifest.get("route")
+    if route == "ceremony":
+        return f"the venue's key set (ceremony transcript {str(manifest.get('transcript_sha256'))[:16]}…)"
+    if route == "dev":
+        return "the venue's key set (dev: INSECURE development setup, NOT FOR REAL FUNDS)"
+    return f"the venue's key set ({route} setup, no ceremony transcript)"
