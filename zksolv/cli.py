@@ -1077,5 +1077,7 @@ def bench(quick: bool, out: Path | None) -> None:
     click.echo(summary(run_bench(quick, out)))
 
 
+import zksolv.cli_market_build  # noqa: E402,F401  (registers `market build` on the market group)
+
 if __name__ == "__main__":
     main()
