@@ -1,11 +1,13 @@
 """A reproducible demo market (BTC, ETH) and named demo portfolios.
 
-:func:`demo_market` plays the oracle for one epoch: it simulates a seeded
-price history per underlying, publishes the realised-vol history and its EMA,
-builds a volatility smile from the 25-delta skew inputs, prices every listed
-instrument with :mod:`zksolv.pricing`, derives the V-Scalar
-(:mod:`zksolv.volatility`), the scenario grid (:mod:`zksolv.scenarios`) and
-the VaR parameters, and returns a validated :class:`~zksolv.market.MarketState`.
+:func:`demo_market` plays the venue and calls the oracle's builder for one epoch:
+:func:`demo_inputs` simulates a seeded price history per underlying and lists a chain
+whose implied vols come from a smile on the 25-delta skew inputs; the builder
+(:func:`zksolv.oracle.build.build_market`, the same one ``zksolv market build`` runs)
+publishes the realised-vol history and its EMA, prices every listed instrument with
+:mod:`zksolv.pricing`, derives the V-Scalar (:mod:`zksolv.volatility`), the scenario
+grid (:mod:`zksolv.scenarios`) and the VaR parameters, and returns a validated,
+audited :class:`~zksolv.market.MarketState`.
 The vol history is the trailing 30-day realised vol (zero-mean, ACT/365)
 over the last 30 days of a 120-day simulated path; ``vol_ema`` is its
 RiskMetrics EMA :func:`zksolv.volatility.ema_fixed` (lambda 0.94, exact,

@@ -4,7 +4,7 @@ Every number in a :class:`MarketState` is a fixed-point integer at the scale
 documented in :mod:`zksolv.fixedpoint`; this is what gets committed
 (:func:`zksolv.commitments.market_root`) and what the circuit computes with.
 Quantities derived with floats (Black–Scholes marks and greeks, the V-Scalar,
-VaR loadings) are computed once by the oracle (:mod:`zksolv.demo`,
+VaR loadings) are computed once by the oracle (:mod:`zksolv.oracle.build`,
 :mod:`zksolv.pricing`) and *published* as integers, so a keeper on any machine
 recomputes the same root bit for bit. Quantities derived with integers only
 (the absolute price moves of the scenario grid) are recomputed on load.
