@@ -29,7 +29,9 @@ def build_args(paths: dict[str, Path], out: Path) -> list[str]:
             "--collateral", str(paths["collateral"]), "--params", str(paths["params"]), "--out", str(out), "--json"]
 
 
-@pytest.mark.parametrize("mode, grid", [("stress", "span"), ("revaluation", "deribit")])
+@pytest.mark.parametrize("mode, grid", [("stress", "span"), ("es", "span"), ("var", "paradex"), ("stress", "horizon"),
+                                        ("revaluation", "deribit"),
+                                        pytest.param("revaluation", "mc", marks=pytest.mark.slow)])
 def test_demo_inputs_give_the_demo_market_root(tmp_path: Path, mode: str, grid: str) -> None:
     """The round trip: the demo venue's data written as the venue's files and fed to `market build`
     gives the same market root (and the same file) as `market demo`."""
