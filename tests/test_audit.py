@@ -180,3 +180,35 @@ def test_the_keeper_load_imports_no_numpy(tmp_path: Path, reval: dict[str, Any])
     code = ("import sys; from zksolv.market import MarketState; MarketState.load(sys.argv[1]); "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('numpy', 'numba')]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+
+
+@pytest.mark.parametrize("spot, strike, w, call", [(65_000.0, 60_000.0, 0.12, True), (65_000.0, 72_000.0, 0.3, False),
+                                                   (3_400.0, 3_400.0, 0.05, True), (3_400.0, 1_000.0, 0.9, False)])
+def test_pure_python_pricing_agrees_with_the_oracles(spot: float, strike: float, w: float, call: bool) -> None:
+    """The keeper's Black-Scholes (math.erfc) against the oracle's numpy pricing, and the implied
+    total vol solver inverting it; put-call parity at zero rate."""
+    import numpy as np
+
+    from zksolv.core.audit import bs_greeks, bs_value, implied_total_vol
+    from zksolv.pricing import KIND_CALL, KIND_PUT, greeks_numpy
+
+    g = greeks_numpy(np.array([spot]), np.array([strike]), np.array([1.0]), np.array([w]),
+                     np.array([KIND_CALL if call else KIND_PUT]))
+    value, delta, gamma, vega = bs_greeks(spot, strike, w, 1.0, call)
+    assert value == pytest.approx(float(g.mark[0]), rel=1e-12, abs=1e-9 * spot)
+    assert delta == pytest.approx(float(g.delta[0]), rel=1e-12, abs=1e-15)
+    assert gamma == pytest.approx(float(g.gamma[0]), rel=1e-12)
+    assert vega == pytest.approx(float(g.vega[0]), rel=1e-12)
+    assert bs_value(spot, strike, w, True) - bs_value(spot, strike, w, False) == pytest.approx(spot - strike, abs=1e-9 * spot)
+    assert implied_total_vol(spot, strike, value, call) == pytest.approx(w, rel=1e-9)
+
+
+def test_the_solver_refuses_marks_no_vol_solves() -> None:
+    from zksolv.core.audit import implied_total_vol
+
+    with pytest.raises(InputError, match="below the option's intrinsic value"):
+        implied_total_vol(65_000.0, 60_000.0, 4_000.0, True, name="x")
+    with pytest.raises(InputError, match="no implied vol solves it"):
+        implied_total_vol(65_000.0, 60_000.0, 65_000.0, True, name="x")
+    with pytest.raises(InputError, match="no implied vol solves it"):
+        implied_total_vol(65_000.0, 60_000.0, 60_000.0, False, name="x")

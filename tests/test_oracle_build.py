@@ -258,3 +258,23 @@ def test_deribit_market_proves_and_verifies(deribit: tuple[Path, dict], tmp_path
              "--json")
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout.splitlines()[0])["valid"] is True
+
+
+def test_json_instruments_and_collateral_files_build_the_same_market(venue_files: dict[str, Path],
+                                                                     tmp_path: Path) -> None:
+    """The layout's JSON form (a list of records) is the CSV form's equivalent."""
+    paths = _copy(venue_files, tmp_path)
+    ref = tmp_path / "ref.json"
+    assert run(*build_args(paths, ref)).exit_code == 0
+    for key in ("instruments", "collateral"):
+        records = [{k: v for k, v in r.items() if v != ""} for r in csv.DictReader(paths[key].open())]
+        for r in records:
+            if "expiry" in r:
+                r["expiry"] = int(r["expiry"])
+        target = tmp_path / f"{key}.json"
+        target.write_text(json.dumps(records))
+        paths[key] = target
+    out = tmp_path / "json.json"
+    result = run(*build_args(paths, out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == ref.read_text()

@@ -39,7 +39,7 @@ from zksolv.oracle.build import (
 )
 from zksolv.venue import DEFAULT_POLICY, VenuePolicy
 
-__all__ = ["read_inputs", "read_params", "write_inputs", "Row", "INSTRUMENT_FIELDS", "COLLATERAL_FIELDS"]
+__all__ = ["read_inputs", "read_params", "write_inputs", "collateral_record", "Row", "INSTRUMENT_FIELDS", "COLLATERAL_FIELDS"]
 
 INSTRUMENT_FIELDS = ("symbol", "underlying", "kind", "strike", "expiry", "iv", "mark")
 COLLATERAL_FIELDS = ("symbol", "price", "haircut")
