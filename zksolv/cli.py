@@ -1162,6 +1162,7 @@ def bench(quick: bool, out: Path | None) -> None:
 from zksolv.cli_ceremony import ceremony  # noqa: E402  (the group imports this module's helpers)
 
 main.add_command(ceremony)
+import zksolv.cli_market_build  # noqa: E402,F401  (registers `market build` on the market group)
 
 if __name__ == "__main__":
     main()

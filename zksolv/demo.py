@@ -1,11 +1,13 @@
 """A reproducible demo market (BTC, ETH) and named demo portfolios.
 
-:func:`demo_market` plays the oracle for one epoch: it simulates a seeded
-price history per underlying, publishes the realised-vol history and its EMA,
-builds a volatility smile from the 25-delta skew inputs, prices every listed
-instrument with :mod:`zksolv.pricing`, derives the V-Scalar
-(:mod:`zksolv.volatility`), the scenario grid (:mod:`zksolv.scenarios`) and
-the VaR parameters, and returns a validated :class:`~zksolv.market.MarketState`.
+:func:`demo_market` plays the venue and calls the oracle's builder for one epoch:
+:func:`demo_inputs` simulates a seeded price history per underlying and lists a chain
+whose implied vols come from a smile on the 25-delta skew inputs; the builder
+(:func:`zksolv.oracle.build.build_market`, the same one ``zksolv market build`` runs)
+publishes the realised-vol history and its EMA, prices every listed instrument with
+:mod:`zksolv.pricing`, derives the V-Scalar (:mod:`zksolv.volatility`), the scenario
+grid (:mod:`zksolv.scenarios`) and the VaR parameters, and returns a validated,
+audited :class:`~zksolv.market.MarketState`.
 The vol history is the trailing 30-day realised vol (zero-mean, ACT/365)
 over the last 30 days of a 120-day simulated path; ``vol_ema`` is its
 RiskMetrics EMA :func:`zksolv.volatility.ema_fixed` (lambda 0.94, exact,
@@ -49,25 +51,18 @@ from typing import Any
 import numpy as np
 
 from zksolv import fixedpoint as fp
-from zksolv import pricing, revaluation, scenarios, volatility
+from zksolv import pricing, scenarios
 from zksolv.account import Account, Position
 from zksolv.errors import InputError
-from zksolv.market import (
-    CollateralAsset,
-    Instrument,
-    InstrumentKind,
-    MarketState,
-    Params,
-    RiskMode,
-    ScenarioSet,
-    Underlying,
-)
+from zksolv.market import Instrument, InstrumentKind, MarketState, RiskMode
+from zksolv.oracle.build import BuildInputs, BuildParams, CollateralInput, InstrumentInput, UnderlyingInput, build_market
 
 __all__ = [
     "REFERENCE_TIME",
     "DEMO_EPOCH",
     "DEMO_CORRELATION",
     "demo_market",
+    "demo_inputs",
     "all_demo_markets",
     "demo_portfolios",
     "demo_salt",
@@ -214,33 +209,52 @@ def demo_market(
         raise InputError("seed: must be a non-negative integer")
     fp.check_bits("reference_time", reference_time, fp.EXPIRY_BITS, signed=False)
 
+    return build_market(demo_inputs(seed, mode, grid, epoch, n_strikes=n_strikes, n_expiries=n_expiries,
+                                    reference_time=reference_time, horizon_seconds=horizon_seconds,
+                                    mc_scenarios=mc_scenarios), backend=backend)
+
+
+def demo_inputs(
+    seed: int = 7,
+    risk_mode: str | RiskMode = "stress",
+    grid: str = "span",
+    epoch: int = DEMO_EPOCH,
+    *,
+    n_strikes: int = 9,
+    n_expiries: int = 4,
+    reference_time: int = REFERENCE_TIME,
+    horizon_seconds: int = 86_400,
+    mc_scenarios: int = 128,
+) -> BuildInputs:
+    """The demo venue's data (seeded closes, the smile's implied vols, the collateral table and
+    parameters) as :class:`~zksolv.oracle.build.BuildInputs`: what :func:`demo_market` feeds to
+    the oracle's builder :func:`~zksolv.oracle.build.build_market`, and what
+    :func:`zksolv.oracle.inputs.write_inputs` writes as the venue's input files."""
+    mode = RiskMode(risk_mode)
     rng = np.random.default_rng(seed)
-    underlyings: list[Underlying] = []
+    underlyings: list[UnderlyingInput] = []
     for sym, spot, true_vol, atm, put25, call25, _tick in _UNDERLYINGS:
         closes = _history(rng, spot, true_vol)
-        history = volatility.rolling_realised_vol(closes, _VOL_WINDOW)[-_VOL_WINDOW:]
-        history_fixed = tuple(fp.from_float(v, fp.VOL_SCALE) for v in history)
         underlyings.append(
-            Underlying(
+            UnderlyingInput(
                 symbol=sym,
                 spot=fp.from_float(spot, fp.PRICE_SCALE),
-                vol_history=history_fixed,
-                vol_ema=volatility.ema_fixed(history_fixed),
+                closes=tuple(float(x) for x in closes),
                 iv_atm=fp.from_float(atm, fp.VOL_SCALE),
                 iv_put_25d=fp.from_float(put25, fp.VOL_SCALE),
                 iv_call_25d=fp.from_float(call25, fp.VOL_SCALE),
             )
         )
 
-    # ---- instrument table (floats for pricing, ints for publication)
-    rows: list[dict[str, Any]] = []
+    rows: list[InstrumentInput] = []
     expiries = expiry_times(n_expiries, reference_time)
-    for u, (sym, spot, _tv, atm, put25, call25, tick) in enumerate(_UNDERLYINGS):
-        rows.append(dict(symbol=f"{sym}-USD", u=u, kind=InstrumentKind.SPOT, strike=0, expiry=0, vol=0.0))
-        rows.append(dict(symbol=f"{sym}-PERPETUAL", u=u, kind=InstrumentKind.PERPETUAL, strike=0, expiry=0, vol=0.0))
+    for sym, spot, _tv, atm, put25, call25, tick in _UNDERLYINGS:
+        rows.append(InstrumentInput(symbol=f"{sym}-USD", underlying=sym, kind=InstrumentKind.SPOT))
+        rows.append(InstrumentInput(symbol=f"{sym}-PERPETUAL", underlying=sym, kind=InstrumentKind.PERPETUAL))
         for w in _FUTURE_WEEKS:
             exp = reference_time + 7 * 86_400 * w + _EXPIRY_HOUR
-            rows.append(dict(symbol=f"{sym}-{_date_code(exp)}", u=u, kind=InstrumentKind.FUTURE, strike=0, expiry=exp, vol=0.0))
+            rows.append(InstrumentInput(symbol=f"{sym}-{_date_code(exp)}", underlying=sym, kind=InstrumentKind.FUTURE,
+                                        expiry=exp))
         for exp in expiries:
             tau = pricing.year_fraction(exp, reference_time)
             half = n_strikes // 2
@@ -257,75 +271,19 @@ def demo_market(
             for k_int in sorted(strikes):
                 vol = smile_vol(float(k_int), spot, tau, atm, put25, call25)
                 for kind, letter in ((InstrumentKind.CALL, "C"), (InstrumentKind.PUT, "P")):
-                    rows.append(
-                        dict(symbol=f"{sym}-{_date_code(exp)}-{k_int}-{letter}", u=u, kind=kind, strike=k_int, expiry=exp, vol=vol)
-                    )
-    spots = [float(_UNDERLYINGS[r["u"]][1]) for r in rows]
-    taus = [pricing.year_fraction(r["expiry"], reference_time) if r["expiry"] else 0.0 for r in rows]
-    g = pricing.greeks(
-        spots, [float(r["strike"]) for r in rows], taus, [r["vol"] for r in rows], [r["kind"] for r in rows], backend=backend
-    )
-    q = pricing.quantise_greeks(g)
-    instruments = tuple(
-        Instrument(
-            symbol=r["symbol"],
-            underlying=r["u"],
-            kind=r["kind"],
-            strike=r["strike"] * fp.PRICE_SCALE,
-            expiry=r["expiry"],
-            mark=q.mark[i],
-            delta=q.delta[i],
-            gamma=q.gamma[i],
-            vega=q.vega[i],
-        )
-        for i, r in enumerate(rows)
-    )
-
+                    rows.append(InstrumentInput(symbol=f"{sym}-{_date_code(exp)}-{k_int}-{letter}", underlying=sym,
+                                                kind=kind, strike=k_int * fp.PRICE_SCALE, expiry=exp, iv=vol))
     collateral = tuple(
-        CollateralAsset(
-            symbol=sym,
-            price=underlyings[[u.symbol for u in underlyings].index(sym)].spot if price is None else fp.from_float(price, fp.PRICE_SCALE),
-            haircut=fp.from_float(haircut, _RATIO),
-        )
+        CollateralInput(symbol=sym, price=None if price is None else fp.from_float(price, fp.PRICE_SCALE),
+                        haircut=fp.from_float(haircut, _RATIO))
         for sym, price, haircut in _COLLATERAL
     )
-
-    # ---- params
-    alpha = fp.from_float(0.6, _RATIO)
-    vols = scenarios.risk_vols(underlyings)
-    vol_shift = 0.25
-    if mode is RiskMode.ES or grid == MC_GRID:
-        sc: ScenarioSet = scenarios.monte_carlo_scenarios(
-            vols, DEMO_CORRELATION, horizon_seconds, n=mc_scenarios, seed=seed
-        )
-    else:
-        kw: dict[str, Any] = {"vega_stress": vol_shift} if grid == "horizon" else {"vol_shift": vol_shift}
-        sc = scenarios.stress_scenarios(grid, vols, horizon_seconds, **kw)
-    var_z = 2.326
-    loadings, gamma_addon, vega_stress = scenarios.var_parameters(
-        underlyings, DEMO_CORRELATION, var_z, horizon_seconds, [vol_shift * s for s in vols], vols=vols
-    )
-    params = Params(
-        alpha=alpha,
-        beta=fp.from_float(0.5, _RATIO),
-        v_scalar=volatility.v_scalar_market(alpha, underlyings),
-        risk_mode=mode,
-        es_level=fp.from_float(0.975, _RATIO),
-        min_ratio=_RATIO,
-        horizon_seconds=horizon_seconds,
-        var_z=fp.from_float(var_z, _RATIO),
-        scenarios=sc,
-        var_loadings=loadings,
-        gamma_addon=gamma_addon,
-        vega_stress=vega_stress,
-    )
-    state = MarketState(
-        epoch=epoch, params=params, underlyings=tuple(underlyings), instruments=instruments, collateral=collateral
-    )
-    if mode.is_revaluation:
-        arrays = revaluation.risk_arrays(state, [r["vol"] for r in rows], taus)
-        return revaluation.with_risk_arrays(state, arrays).audit_derived()
-    return state.validated(audit=True)
+    params = BuildParams(
+        epoch=epoch, valuation_time=reference_time, risk_mode=mode, grid=grid,
+        alpha=fp.from_float(0.6, _RATIO), beta=fp.from_float(0.5, _RATIO), es_level=fp.from_float(0.975, _RATIO),
+        min_ratio=_RATIO, horizon_seconds=horizon_seconds, var_z=fp.from_float(2.326, _RATIO), vol_shift=0.25,
+        correlation=DEMO_CORRELATION, mc_scenarios=mc_scenarios, seed=seed)
+    return BuildInputs(params=params, underlyings=tuple(underlyings), instruments=tuple(rows), collateral=collateral)
 
 
 # ------------------------------------------------------------------ portfolios

@@ -4,7 +4,7 @@ Every number in a :class:`MarketState` is a fixed-point integer at the scale
 documented in :mod:`zksolv.fixedpoint`; this is what gets committed
 (:func:`zksolv.commitments.market_root`) and what the circuit computes with.
 Quantities derived with floats (Black–Scholes marks and greeks, the V-Scalar,
-VaR loadings) are computed once by the oracle (:mod:`zksolv.demo`,
+VaR loadings) are computed once by the oracle (:mod:`zksolv.oracle.build`,
 :mod:`zksolv.pricing`) and *published* as integers, so a keeper on any machine
 recomputes the same root bit for bit. Quantities derived with integers only
 (the absolute price moves of the scenario grid) are recomputed on load.
@@ -30,6 +30,8 @@ from zksolv.merkle import depth_for
 from zksolv.venue import DEFAULT_POLICY, VenuePolicy
 
 FORMAT_VERSION = 1
+#: Scale of an option's published implied vol (audit input): :data:`zksolv.core.audit.IV_SCALE`.
+_IV_SCALE = 10**12
 
 
 class InstrumentKind(str, Enum):
@@ -139,6 +141,9 @@ class Instrument:
     gamma: int
     vega: int
     pnl: tuple[int, ...] = ()
+    #: The implied vol the option was priced at, at :data:`zksolv.core.audit.IV_SCALE` (1e-12): an
+    #: audit input published with the state, not committed (0 for linear instruments).
+    iv: int = 0
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,9 @@ class MarketState:
 
     ``venue`` is the venue's size-privacy policy (:mod:`zksolv.venue`): published
     with the state, read by provers and keepers, not part of ``market_root``.
+    ``valuation_time`` (unix seconds) is the time the options were priced at: with each option's
+    ``iv`` the audit input a keeper recomputes every option figure from
+    (:mod:`zksolv.core.audit`); published, not committed (0: not published).
     """
 
     epoch: int
@@ -205,6 +213,7 @@ class MarketState:
     instruments: tuple[Instrument, ...]
     collateral: tuple[CollateralAsset, ...]
     venue: VenuePolicy = DEFAULT_POLICY
+    valuation_time: int = 0
     # lookup caches, filled on first use; init=False so dataclasses.replace never copies a stale one
     _index: dict[str, int] = field(default_factory=dict, init=False, compare=False, repr=False)
     _ids: tuple[int, ...] = field(default=(), init=False, compare=False, repr=False)
@@ -295,6 +304,7 @@ class MarketState:
         Returns ``self`` so construction reads ``MarketState(...).validated()``.
         """
         check_bits("epoch", self.epoch, fp.EPOCH_BITS, signed=False)
+        check_bits("valuation_time", self.valuation_time, fp.EXPIRY_BITS, signed=False)
         n_u, n_a, n_i = len(self.underlyings), len(self.collateral), len(self.instruments)
         check_interval("underlyings (count)", n_u, 1, fp.MAX_UNDERLYINGS)
         check_interval("collateral (count)", n_a, 1, fp.MAX_COLLATERAL)
@@ -321,6 +331,9 @@ class MarketState:
             check_bits(f"{name}.delta", ins.delta, fp.DELTA_BITS, signed=True)
             check_bits(f"{name}.gamma", ins.gamma, fp.GAMMA_BITS, signed=True)
             check_bits(f"{name}.vega", ins.vega, fp.VEGA_BITS, signed=True)
+            check_bits(f"{name}.iv", ins.iv, 64, signed=False)
+            if ins.iv and not ins.kind.is_option:
+                raise InputError(f"{name}.iv: only an option publishes an implied vol")
             _check_unit_contract(ins, self.underlyings[ins.underlying].spot, name)
         _check_same_contract(self.instruments, self.instrument_ids)
         for a, asset in enumerate(self.collateral):
@@ -378,9 +391,14 @@ class MarketState:
           consistency, not the proof; an empty history publishes no evidence and
           is not checked.
 
+        * every option's mark, delta, gamma, vega and risk array, recomputed from the published
+          ``valuation_time`` and its ``iv`` (:func:`zksolv.core.audit.audit_options`, pure Python,
+          within :data:`zksolv.core.audit.TOLERANCE` fixed-point units).
+
         Raises :class:`InputError` naming the field, the published and the recomputed value.
         """
         from zksolv import volatility  # lazy: keeps ``import zksolv.market`` free of numpy
+        from zksolv.core.audit import audit_options
 
         for u, und in enumerate(self.underlyings):
             if und.vol_history:
@@ -396,6 +414,7 @@ class MarketState:
                 f"params.V: published {format_fixed(self.params.v_scalar, fp.RATIO_SCALE)} != recomputed "
                 f"{format_fixed(v, fp.RATIO_SCALE)} from the committed vol inputs"
             )
+        audit_options(self)
         return self
 
     def _validate_params(self, n_u: int) -> None:
@@ -475,6 +494,7 @@ class MarketState:
                     "gamma": format_fixed(i.gamma, fp.GAMMA_SCALE),
                     "vega": format_fixed(i.vega, fp.VEGA_SCALE),
                     **({"pnl": [format_fixed(x, price) for x in i.pnl]} if i.pnl else {}),
+                    **({"iv": format_fixed(i.iv, _IV_SCALE)} if i.iv else {}),
                 }
                 for i in self.instruments
             ],
@@ -483,6 +503,7 @@ class MarketState:
                 for a in self.collateral
             ],
             "venue": self.venue.to_dict(),
+            **({"valuation_time": self.valuation_time} if self.valuation_time else {}),
         }
 
     @classmethod
@@ -527,6 +548,7 @@ class MarketState:
                     gamma=ins.fixed("gamma", fp.GAMMA_SCALE),
                     vega=ins.fixed("vega", fp.VEGA_SCALE),
                     pnl=tuple(ins.fixed_list("pnl", price)) if "pnl" in ins.data else (),
+                    iv=ins.fixed("iv", _IV_SCALE) if "iv" in ins.data else 0,
                 )
             )
         collateral = tuple(
@@ -566,6 +588,7 @@ class MarketState:
             instruments=tuple(instruments),
             collateral=collateral,
             venue=VenuePolicy.from_dict(root.data["venue"]) if "venue" in root.data else DEFAULT_POLICY,
+            valuation_time=root.get("valuation_time", int) if "valuation_time" in root.data else 0,
         ).validated(audit=True)
 
     def to_json(self) -> str:

@@ -1,0 +1,214 @@
+"""The keeper's audit of a published market (zksolv.core.audit, run by every MarketState load)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from click.testing import CliRunner
+
+from zksolv.cli import EXIT_INPUT, main
+from zksolv.core.audit import TOLERANCE
+from zksolv.demo import all_demo_markets, demo_market
+from zksolv.errors import InputError
+from zksolv.fixedpoint import DELTA_SCALE, GAMMA_SCALE, PRICE_SCALE, format_fixed, parse_fixed
+from zksolv.market import MarketState
+
+
+@pytest.fixture(scope="module")
+def reval() -> dict[str, Any]:
+    return demo_market(7, "revaluation", "span").to_dict()
+
+
+@pytest.fixture(scope="module")
+def stress() -> dict[str, Any]:
+    return demo_market(7, "stress", "span").to_dict()
+
+
+def _option(data: dict[str, Any], kind: str = "call", nth: int = 5) -> int:
+    return [i for i, ins in enumerate(data["instruments"]) if ins["kind"] == kind][nth]
+
+
+def _bump(value: str, scale: int, units: int) -> str:
+    return format_fixed(parse_fixed("x", value, scale) + units, scale)
+
+
+def _tampered(data: dict[str, Any], edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    copy = json.loads(json.dumps(data))
+    edit(copy)
+    return copy
+
+
+OVER = 2 * max(TOLERANCE.values()) + 1  # beyond the tolerance whatever the honest rounding was
+
+
+@pytest.mark.parametrize("field, scale", [("gamma", GAMMA_SCALE), ("vega", PRICE_SCALE), ("delta", DELTA_SCALE),
+                                          ("mark", PRICE_SCALE)])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_greek_or_mark_off_by_more_than_the_tolerance_is_refused(stress: dict[str, Any], field: str, scale: int,
+                                                                  sign: int) -> None:
+    i = _option(stress)
+    sym = stress["instruments"][i]["symbol"]
+
+    def edit(d: dict[str, Any]) -> None:
+        d["instruments"][i][field] = _bump(d["instruments"][i][field], scale, sign * OVER)
+
+    with pytest.raises(InputError) as err:
+        MarketState.from_dict(_tampered(stress, edit))
+    msg = str(err.value)
+    published = _bump(stress["instruments"][i][field], scale, sign * OVER)
+    assert f"instruments[{i}] {sym!r}.{field}: published {published} != recomputed" in msg
+
+
+def test_a_risk_array_entry_off_by_more_than_the_tolerance_is_refused(reval: dict[str, Any]) -> None:
+    i = _option(reval, "put", 3)
+
+    def edit(d: dict[str, Any]) -> None:
+        d["instruments"][i]["pnl"][7] = _bump(d["instruments"][i]["pnl"][7], PRICE_SCALE, -OVER)
+
+    with pytest.raises(InputError, match=rf"instruments\[{i}\] '[^']+'\.pnl\[7\]: published .* != recomputed"):
+        MarketState.from_dict(_tampered(reval, edit))
+
+
+def test_v_and_an_ema_off_are_refused(stress: dict[str, Any]) -> None:
+    def v(d: dict[str, Any]) -> None:
+        d["params"]["v_scalar"] = _bump(d["params"]["v_scalar"], 10**6, 1)
+
+    def ema(d: dict[str, Any]) -> None:
+        d["underlyings"][1]["vol_ema"] = _bump(d["underlyings"][1]["vol_ema"], 10**6, -1)
+
+    with pytest.raises(InputError, match="params.V: published"):
+        MarketState.from_dict(_tampered(stress, v))
+    with pytest.raises(InputError, match=r"underlyings\[1\].vol_ema: published"):
+        MarketState.from_dict(_tampered(stress, ema))
+
+
+def test_the_issues_attack_every_option_array_at_its_validation_floor_is_refused(reval: dict[str, Any],
+                                                                                tmp_path: Path) -> None:
+    """Issue 24: every option's risk array set to intrinsic value after the widened move minus the
+    mark passes the structural validation but not the audit (and `market commit` refuses it)."""
+    market = MarketState.from_dict(reval)
+    moves, _ = market.scan_range()
+
+    def edit(d: dict[str, Any]) -> None:
+        for i, ins in enumerate(market.instruments):
+            if not ins.kind.is_option:
+                continue
+            spot = market.underlyings[ins.underlying].spot
+            floor = []
+            for move in moves[ins.underlying]:
+                shocked = max(0, spot + move)
+                intrinsic = max(0, shocked - ins.strike) if ins.kind.value == "call" else max(0, ins.strike - shocked)
+                floor.append(format_fixed(intrinsic - ins.mark, PRICE_SCALE))
+            d["instruments"][i]["pnl"] = floor
+
+    attacked = _tampered(reval, edit)
+    with pytest.raises(InputError, match=r"\.pnl\[\d+\]: published .* != recomputed"):
+        MarketState.from_dict(attacked)
+    path = tmp_path / "attacked.json"
+    path.write_text(json.dumps(attacked))
+    result = CliRunner().invoke(main, ["market", "commit", str(path)])
+    assert result.exit_code == EXIT_INPUT and "recomputed" in result.stderr
+
+
+def test_the_attack_passes_structural_validation(reval: dict[str, Any]) -> None:
+    """So the refusal above is the audit's doing, not the validation floor's."""
+    from dataclasses import replace
+
+    market = MarketState.from_dict(reval)
+    moves, _ = market.scan_range()
+    instruments = []
+    for ins in market.instruments:
+        if ins.kind.is_option:
+            spot = market.underlyings[ins.underlying].spot
+            pnl = tuple((max(0, max(0, spot + m) - ins.strike) if ins.kind.value == "call"
+                         else max(0, ins.strike - max(0, spot + m))) - ins.mark for m in moves[ins.underlying])
+            ins = replace(ins, pnl=pnl)
+        instruments.append(ins)
+    attacked = replace(market, instruments=tuple(instruments))
+    attacked.validated()  # structural: accepted
+    with pytest.raises(InputError, match="recomputed"):
+        attacked.validated(audit=True)
+
+
+def test_audit_inputs_are_required_when_options_are_listed(stress: dict[str, Any]) -> None:
+    def no_time(d: dict[str, Any]) -> None:
+        del d["valuation_time"]
+
+    def no_iv(d: dict[str, Any]) -> None:
+        del d["instruments"][_option(d)]["iv"]
+
+    def late(d: dict[str, Any]) -> None:
+        d["valuation_time"] = d["instruments"][_option(d)]["expiry"]
+
+    with pytest.raises(InputError, match="valuation_time: missing"):
+        MarketState.from_dict(_tampered(stress, no_time))
+    with pytest.raises(InputError, match=r"\.iv: missing"):
+        MarketState.from_dict(_tampered(stress, no_iv))
+    with pytest.raises(InputError, match="is not after the market's valuation_time"):
+        MarketState.from_dict(_tampered(stress, late))
+
+
+def test_the_audit_inputs_are_not_committed(stress: dict[str, Any]) -> None:
+    """valuation_time and iv are published evidence: the market root (and so every circuit) is the
+    same without them, which is why the keeper insists on them separately."""
+    from dataclasses import replace
+
+    from zksolv.commitments import market_root
+
+    market = MarketState.from_dict(stress)
+    bare = replace(market, valuation_time=0, instruments=tuple(replace(i, iv=0) for i in market.instruments))
+    assert market_root(bare) == market_root(market)
+
+
+@pytest.mark.slow
+def test_every_honest_mode_and_grid_passes_the_audit() -> None:
+    markets = all_demo_markets(7)
+    assert {(m.params.risk_mode.value, m.params.scenarios.name) for m in markets}
+    for m in markets:
+        again = MarketState.from_json(m.to_json())  # audits
+        assert again == m
+
+
+def test_the_keeper_load_imports_no_numpy(tmp_path: Path, reval: dict[str, Any]) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(reval))
+    code = ("import sys; from zksolv.market import MarketState; MarketState.load(sys.argv[1]); "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('numpy', 'numba')]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+
+
+@pytest.mark.parametrize("spot, strike, w, call", [(65_000.0, 60_000.0, 0.12, True), (65_000.0, 72_000.0, 0.3, False),
+                                                   (3_400.0, 3_400.0, 0.05, True), (3_400.0, 1_000.0, 0.9, False)])
+def test_pure_python_pricing_agrees_with_the_oracles(spot: float, strike: float, w: float, call: bool) -> None:
+    """The keeper's Black-Scholes (math.erfc) against the oracle's numpy pricing, and the implied
+    total vol solver inverting it; put-call parity at zero rate."""
+    import numpy as np
+
+    from zksolv.core.audit import bs_greeks, bs_value, implied_total_vol
+    from zksolv.pricing import KIND_CALL, KIND_PUT, greeks_numpy
+
+    g = greeks_numpy(np.array([spot]), np.array([strike]), np.array([1.0]), np.array([w]),
+                     np.array([KIND_CALL if call else KIND_PUT]))
+    value, delta, gamma, vega = bs_greeks(spot, strike, w, 1.0, call)
+    assert value == pytest.approx(float(g.mark[0]), rel=1e-12, abs=1e-9 * spot)
+    assert delta == pytest.approx(float(g.delta[0]), rel=1e-12, abs=1e-15)
+    assert gamma == pytest.approx(float(g.gamma[0]), rel=1e-12)
+    assert vega == pytest.approx(float(g.vega[0]), rel=1e-12)
+    assert bs_value(spot, strike, w, True) - bs_value(spot, strike, w, False) == pytest.approx(spot - strike, abs=1e-9 * spot)
+    assert implied_total_vol(spot, strike, value, call) == pytest.approx(w, rel=1e-9)
+
+
+def test_the_solver_refuses_marks_no_vol_solves() -> None:
+    from zksolv.core.audit import implied_total_vol
+
+    with pytest.raises(InputError, match="below the option's intrinsic value"):
+        implied_total_vol(65_000.0, 60_000.0, 4_000.0, True, name="x")
+    with pytest.raises(InputError, match="no implied vol solves it"):
+        implied_total_vol(65_000.0, 60_000.0, 65_000.0, True, name="x")
+    with pytest.raises(InputError, match="no implied vol solves it"):
+        implied_total_vol(65_000.0, 60_000.0, 60_000.0, False, name="x")

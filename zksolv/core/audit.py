@@ -1,0 +1,193 @@
+"""The keeper's audit of every option figure a market publishes (numpy-free, standard library only).
+
+A market state publishes, per option, the committed figures ``mark``, ``delta``, ``gamma``,
+``vega`` and (revaluation markets) the risk array ``pnl``, plus two audit inputs that are not
+committed: the market's ``valuation_time`` (unix seconds) and each option's implied vol ``iv``
+(at :data:`IV_SCALE`). With zero rates, as :mod:`zksolv.pricing` prices::
+
+    tau = (expiry - valuation_time) / SECONDS_PER_YEAR,   w = iv * sqrt(tau)
+    mark  = BS(S, K, w)                      delta = N(d1) (call), -N(-d1) (put)
+    gamma = phi(d1) / (S w)                  vega  = S phi(d1) sqrt(tau)
+    pnl[k] = max(floor(1e6 BS(S + dS'_k, K, max(w + dsig'_k sqrt(tau), 0))), intrinsic_k) - mark
+
+(``dS', dsig'`` the scan range widened by ``1 + V*beta``, :meth:`MarketState.scan_range`).
+:func:`audit_options` recomputes each of them in pure-Python floats and refuses a market whose
+published figure is further from the recomputation than :data:`TOLERANCE` (fixed-point units of
+the field), naming the instrument, the field, the published and the recomputed value.
+
+The mark check is the implied vol backed out of the mark in verification form: ``iv`` is the
+total vol that reproduces the published (committed) mark to within the tolerance, so where the
+mark carries information about the vol (vega above a micro-USD per 1e-12 of vol), the greeks and
+the risk array are pinned by the mark itself. What stays trusted is the quote: the mark (hence
+the vol) and the valuation time (docs/oracle.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from zksolv import fixedpoint as fp
+from zksolv.errors import InputError
+from zksolv.fixedpoint import format_fixed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from zksolv.market import MarketState
+
+__all__ = ["IV_SCALE", "TOLERANCE", "bs_value", "bs_greeks", "implied_total_vol", "audit_options"]
+
+#: Scale of the published per-option implied vol (audit input, not committed): 1e-12, so the
+#: quantisation of the vol moves no mark by more than vega * 5e-13 (well below a micro-USD).
+IV_SCALE = 10**12
+
+#: Largest accepted |published - recomputed|, in fixed-point units of each field: marks and risk
+#: arrays in micro-USD (PRICE_SCALE), delta at DELTA_SCALE (1e-8), gamma at GAMMA_SCALE (1e-12
+#: per USD), vega in micro-USD per 1.00 vol. The oracle's numpy pricing and this pure-Python
+#: pricing agree to ~1e-13 relative (:mod:`zksolv.pricing`), so honest figures differ by at most
+#: one unit (a rounding that falls on the other side of a half or a floor); 2 leaves a unit of
+#: margin and is still far below any figure that matters for a margin requirement.
+TOLERANCE = {"mark": 2, "delta": 2, "gamma": 2, "vega": 2, "pnl": 2}
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_MIN_W = 1e-12
+_erfc = math.erfc
+_log = math.log
+_exp = math.exp
+
+
+def bs_value(spot: float, strike: float, w: float, call: bool) -> float:
+    """Zero-rate Black-Scholes value at total vol ``w`` (the intrinsic value when ``w`` < 1e-12)."""
+    if w < _MIN_W:
+        return max(spot - strike, 0.0) if call else max(strike - spot, 0.0)
+    d1 = (_log(spot / strike) + 0.5 * w * w) / w
+    d2 = d1 - w
+    if call:
+        return spot * 0.5 * _erfc(-d1 * _SQRT1_2) - strike * 0.5 * _erfc(-d2 * _SQRT1_2)
+    return strike * 0.5 * _erfc(d2 * _SQRT1_2) - spot * 0.5 * _erfc(d1 * _SQRT1_2)
+
+
+def bs_greeks(spot: float, strike: float, w: float, sqrt_tau: float, call: bool) -> tuple[float, float, float, float]:
+    """``(value, delta, gamma, vega)`` at total vol ``w`` (vega per 1.00 of vol, ``S phi(d1) sqrt(tau)``)."""
+    if w < _MIN_W:
+        value = bs_value(spot, strike, 0.0, call)
+        if spot == strike:
+            return value, (0.5 if call else -0.5), 0.0, spot * _INV_SQRT_2PI * sqrt_tau
+        itm = spot > strike
+        return value, (1.0 if itm else 0.0) if call else (0.0 if itm else -1.0), 0.0, 0.0
+    d1 = (_log(spot / strike) + 0.5 * w * w) / w
+    pdf = _INV_SQRT_2PI * _exp(-0.5 * d1 * d1)
+    value = bs_value(spot, strike, w, call)
+    delta = 0.5 * _erfc(-d1 * _SQRT1_2) if call else -0.5 * _erfc(d1 * _SQRT1_2)
+    return value, delta, pdf / (spot * w), spot * pdf * sqrt_tau
+
+
+def implied_total_vol(spot: float, strike: float, price: float, call: bool, *, name: str = "option") -> float:
+    """The total vol ``w`` with ``BS(spot, strike, w) = price`` (bisection on [0, 10], then Newton).
+
+    Raises :class:`InputError` naming ``name`` when the price is below the option's intrinsic
+    value or at/above its upper bound (``S`` for a call, ``K`` for a put): no vol solves it.
+    """
+    intrinsic = max(spot - strike, 0.0) if call else max(strike - spot, 0.0)
+    bound = spot if call else strike
+    if price < intrinsic - 1e-9 * max(1.0, spot):
+        raise InputError(f"{name}: mark {price!r} is below the option's intrinsic value {intrinsic!r}")
+    if price >= bound:
+        raise InputError(f"{name}: mark {price!r} is at or above the option's upper bound {bound!r}: "
+                         "no implied vol solves it")
+    lo, hi = 0.0, 10.0
+    if bs_value(spot, strike, hi, call) < price:
+        raise InputError(f"{name}: mark {price!r} needs a total vol above 10: the implied vol does not solve")
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if bs_value(spot, strike, mid, call) < price:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-6:
+            break
+    w = 0.5 * (lo + hi)
+    for _ in range(20):  # Newton on the bracket: quadratic convergence to float precision
+        if w < _MIN_W:
+            break
+        d1 = (_log(spot / strike) + 0.5 * w * w) / w
+        vega_w = spot * _INV_SQRT_2PI * _exp(-0.5 * d1 * d1)
+        diff = bs_value(spot, strike, w, call) - price
+        if vega_w <= 0.0 or abs(diff) < 1e-13 * max(1.0, spot):
+            break
+        step = diff / vega_w
+        nxt = w - step
+        if not lo <= nxt <= hi:
+            break
+        w = nxt
+    return w
+
+
+def _q(x: float, scale: int) -> int:
+    """Nearest fixed-point integer (float arithmetic; the tolerance absorbs a half-unit tie)."""
+    return int(math.floor(x * scale + 0.5))
+
+
+def _refuse(i: int, symbol: str, field: str, published: int, recomputed: int, scale: int, what: str) -> InputError:
+    return InputError(
+        f"instruments[{i}] {symbol!r}.{field}: published {format_fixed(published, scale)} != recomputed "
+        f"{format_fixed(recomputed, scale)} ({what}; tolerance {TOLERANCE[field.split('[')[0]]} units of 1/{scale})")
+
+
+def audit_options(market: "MarketState") -> None:
+    """Recompute every option's mark, greeks and risk array from the published audit inputs.
+
+    A market listing no option needs no audit input. A market listing options must publish its
+    ``valuation_time`` and every option's ``iv``; each option must be alive at the valuation
+    time. Raises :class:`InputError` at the first figure outside :data:`TOLERANCE`.
+    """
+    options = [i for i, ins in enumerate(market.instruments) if ins.kind.is_option]
+    if not options:
+        return
+    vt = market.valuation_time
+    if vt <= 0:
+        raise InputError("market.valuation_time: missing (a market listing options publishes the time its options "
+                         "were priced at, so a keeper can audit their greeks; build it with `zksolv market build`)")
+    reval = market.params.risk_mode.is_revaluation
+    moves, shocks = market.scan_range() if reval else ((), ())
+    price_scale = fp.PRICE_SCALE
+    tol_pnl = TOLERANCE["pnl"]
+    for i in options:
+        ins = market.instruments[i]
+        name = f"instruments[{i}] {ins.symbol!r}"
+        if ins.iv <= 0:
+            raise InputError(f"{name}.iv: missing (each option publishes the implied vol it was priced at)")
+        if ins.expiry <= vt:
+            raise InputError(f"{name}.expiry: {ins.expiry} is not after the market's valuation_time {vt}")
+        call = ins.kind.value == "call"
+        u = ins.underlying
+        spot_i = market.underlyings[u].spot
+        spot, strike = spot_i / price_scale, ins.strike / price_scale
+        sqrt_tau = math.sqrt((ins.expiry - vt) / fp.SECONDS_PER_YEAR)
+        w = (ins.iv / IV_SCALE) * sqrt_tau
+        value, delta, gamma, vega = bs_greeks(spot, strike, w, sqrt_tau, call)
+        for field, pub, rec, scale in (
+            ("mark", ins.mark, _q(value, price_scale), price_scale),
+            ("delta", ins.delta, _q(delta, fp.DELTA_SCALE), fp.DELTA_SCALE),
+            ("gamma", ins.gamma, _q(gamma, fp.GAMMA_SCALE), fp.GAMMA_SCALE),
+            ("vega", ins.vega, _q(vega, fp.VEGA_SCALE), fp.VEGA_SCALE),
+        ):
+            if abs(pub - rec) > TOLERANCE[field]:
+                raise _refuse(i, ins.symbol, field, pub, rec, scale,
+                              "Black-Scholes at the published iv, valuation_time and spot")
+        if not reval:
+            continue
+        mark, strike_i = ins.mark, ins.strike
+        for k, (move, dsig) in enumerate(zip(moves[u], shocks[u])):
+            shocked_i = spot_i + move
+            if shocked_i > 0:
+                wk = w + dsig / fp.VOL_SCALE * sqrt_tau
+                v = bs_value(shocked_i / price_scale, strike, wk if wk > 0.0 else 0.0, call)
+                floor_v = math.floor(v * price_scale)
+            else:
+                floor_v = 0 if call else strike_i
+            intrinsic = max(0, shocked_i - strike_i) if call else max(0, strike_i - max(0, shocked_i))
+            rec = max(floor_v, intrinsic) - mark
+            if abs(ins.pnl[k] - rec) > tol_pnl:
+                raise _refuse(i, ins.symbol, f"pnl[{k}]", ins.pnl[k], rec, price_scale,
+                              "repriced at the scan range dS * (1 + V*beta), dsig * (1 + V*beta)")
