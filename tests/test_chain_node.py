@@ -146,7 +146,8 @@ def test_receipt_gas_equals_in_process_evm(scenario: dict[str, Any], toy: Toy) -
     proofs = [reg.read_proof_folder(p, [TOY_TIER]) for p in sorted(scenario["proofs_dir"].iterdir())]
     for k, batch in enumerate(reg.plan_batches(proofs)):
         s.call(f"batch {k}", dep.registry, reg.batch_calldata(batch))
-    for i, (_, c) in enumerate(scenario["accounts"][N_PROVEN:]):
+    marked = [int(r["commitment"]) for r in scenario["mark_rows"] if "tx" in r]
+    for i, c in enumerate(marked):
         s.call(f"mark {i}", dep.registry, encode_mark_liquidatable(c), advance_seconds=WINDOW + 1 if i == 0 else 0)
     out = s.run()
     assert scenario["post"].gas_used == out["post"].tx_gas
@@ -195,7 +196,7 @@ def test_bad_inputs(scenario: dict[str, Any], node, toy: Toy, tmp_path: Path, mo
     with pytest.raises(RevertedError, match="NotVenue"):
         reg.post_root(poor, d, 2, 12345, WINDOW)
     with pytest.raises(ChainError, match="fund it first|too little ether"):
-        reg.mark(poor, d) if False else poor.send(d.registry, encode_mark_liquidatable(scenario["accounts"][-1][1]) , "mark")
+        poor.send(None, bytes.fromhex("00"), "deploy an empty contract")  # simulates fine, costs gas
     # keystore with a wrong password
     monkeypatch.delenv("ZKSOLV_PRIVATE_KEY")
     ks = tmp_path / "keystore.json"

@@ -161,6 +161,8 @@ class Chain:
 
     def _revert_data(self, exc: Exception) -> Any:
         data = getattr(exc, "data", None)
+        if isinstance(data, dict):  # web3 8 on Hardhat: {"message": ..., "data": "0x..."}
+            data = data.get("data")
         if isinstance(data, str):
             return data
         if isinstance(exc, Web3RPCError):
