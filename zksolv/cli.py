@@ -1077,5 +1077,10 @@ def bench(quick: bool, out: Path | None) -> None:
     click.echo(summary(run_bench(quick, out)))
 
 
+from zksolv.cli_chain import chain as _chain, keeper as _keeper  # noqa: E402  (after main: it imports from here)
+
+main.add_command(_chain)
+main.add_command(_keeper)
+
 if __name__ == "__main__":
     main()
