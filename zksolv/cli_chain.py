@@ -45,7 +45,7 @@ def chain() -> None:
 
 
 @chain.command()
-@click.option("--port", type=int, default=8545, show_default=True)
+@click.option("--port", type=int, default=8545, show_default=True, help="local port to serve JSON-RPC on")
 @handle_errors
 def node(port: int) -> None:
     """Run the local dev chain (Hardhat node, chain id 31337) until Ctrl-C."""
@@ -86,7 +86,7 @@ def deploy(keys_dir: str, rpc: str, out: str, keystore: str | None, as_json: boo
 
 @chain.command("post-root")
 @deploy_option
-@click.option("--market", "market_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--market", "market_path", required=True, type=click.Path(dir_okay=False), help="the epoch's market state JSON")
 @click.option("--window", required=True, type=int, help="proof window, seconds")
 @rpc_option
 @keystore_option
@@ -121,7 +121,7 @@ def register(deploy_path: str, account: str, commitment: int, rpc: str, keystore
 
 @chain.command()
 @deploy_option
-@click.option("--proofs", "proofs_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--proofs", "proofs_dir", required=True, type=click.Path(file_okay=False), help="folder of proof folders (proof.json, public.json [, statement.json])")
 @rpc_option
 @keystore_option
 @json_option
@@ -164,13 +164,13 @@ def keeper() -> None:
 
 
 @keeper.command()
-@click.option("--venue", required=True, type=click.Path(file_okay=False))
+@click.option("--venue", required=True, type=click.Path(file_okay=False), help="venue folder (accounts.json, epochs/)")
 @deploy_option
 @rpc_option
 @click.option("--keys", "keys_dir", required=True, type=click.Path(file_okay=False), help="the key set this keeper trusts")
-@click.option("--db", default="keeper.sqlite", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--db", default="keeper.sqlite", show_default=True, type=click.Path(dir_okay=False), help="the keeper's SQLite state")
 @click.option("--once", is_flag=True, help="one pass, then exit")
-@click.option("--interval", type=float, default=10.0, show_default=True)
+@click.option("--interval", type=float, default=10.0, show_default=True, help="seconds between passes")
 @keystore_option
 @handle_errors
 def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, db: str, once: bool, interval: float,
