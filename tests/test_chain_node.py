@@ -106,6 +106,12 @@ def test_deploy_record(scenario: dict[str, Any]) -> None:
     assert d.capacities() == [TOY_TIER] and d.venue == scenario["chain"].address
     assert d.key_set_sha256 == reg.key_set_sha256([(TOY_TIER, d.tiers[0]["vk_sha256"])])
     d.check_keys(scenario["keys"])
+    reg.check_verifier_code(scenario["chain"], d, scenario["keys"])  # the code on chain is the keys'
+    t = dict(d.tiers[0])
+    t["verifier"], t["batch_verifier"] = t["batch_verifier"], t["verifier"]
+    swapped = reg.Deployment(d.chain_id, d.registry, d.venue, d.block, (t,), d.key_set_sha256, d.path)
+    with pytest.raises(InputError, match="is not the one its key compiles to"):
+        reg.check_verifier_code(scenario["chain"], swapped, scenario["keys"])
     assert [r["what"] for r in scenario["deploy_rows"]] == [
         f"deploy Groth16Verifier n{TOY_TIER}", f"deploy Groth16BatchVerifier n{TOY_TIER}", "deploy SolvencyRegistry"]
 
@@ -208,3 +214,76 @@ def test_bad_inputs(scenario: dict[str, Any], node, toy: Toy, tmp_path: Path, mo
     assert "right horse" not in str(bad.value) and fresh.key.hex() not in str(bad.value)
     monkeypatch.setenv("ZKSOLV_KEYSTORE_PASSWORD", "right horse")
     assert Chain(node.url).address == fresh.address
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from zksolv.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output + (getattr(result, "stderr", "") or "")
+
+
+def test_cli_against_the_node(node, toy: Toy, tmp_path: Path) -> None:
+    """The click layer: deploy, status, post-root, register, submit, mark; exit codes of bad input."""
+    from dataclasses import replace
+
+    from zksolv.chain.node import free_port
+    from zksolv.commitments import market_root
+    from zksolv.demo import demo_market
+
+    _keys(tmp_path / "keys", toy.vk_json)
+    out = tmp_path / "deploy.json"
+    code, text = _cli("chain", "deploy", "--keys", str(tmp_path / "keys"), "--rpc", node.url, "--out", str(out), "--json")
+    assert code == 0, text
+    assert json.loads(out.read_text())["chain_id"] == LOCAL_CHAIN_ID
+    code, text = _cli("chain", "status", "--deploy", str(out), "--rpc", node.url, "--json")
+    assert code == 0 and json.loads(text)["epoch"] == 0 and json.loads(text)["registered"] == 0
+    market = replace(demo_market(n_strikes=3, n_expiries=1), epoch=7)
+    market.save(tmp_path / "market.json")
+    code, text = _cli("chain", "post-root", "--deploy", str(out), "--rpc", node.url, "--market",
+                      str(tmp_path / "market.json"), "--window", "60", "--json")
+    assert code == 0, text
+    assert json.loads(text)["market_root"] == str(market_root(market)) and json.loads(text)["gas_used"] > 21_000
+    code, text = _cli("chain", "post-root", "--deploy", str(out), "--rpc", node.url, "--market",
+                      str(tmp_path / "market.json"), "--window", "60")
+    assert code == 3 and "reverted EpochNotIncreasing(7, 7)" in text
+    secret, salt = 5, 6
+    commitment = (secret * secret + salt) % R
+    code, text = _cli("chain", "register", "--deploy", str(out), "--rpc", node.url, "--account", _account(900),
+                      "--commitment", str(commitment))
+    assert code == 0, text
+    proof, public = toy.prove(secret, salt, market_root(market), "cli")
+    (tmp_path / "proofs" / "a").mkdir(parents=True)
+    save_proof(tmp_path / "proofs" / "a" / "proof.json", proof)
+    save_public(tmp_path / "proofs" / "a" / "public.json", [str(x) for x in public])
+    code, text = _cli("chain", "submit", "--deploy", str(out), "--rpc", node.url, "--proofs", str(tmp_path / "proofs"),
+                      "--json")
+    assert code == 0 and json.loads(text.splitlines()[0])["proofs"] == 1, text
+    code, text = _cli("chain", "submit", "--deploy", str(out), "--rpc", node.url, "--proofs", str(tmp_path / "proofs"))
+    assert code == 0 and "nothing to submit" in text
+    code, text = _cli("chain", "mark", "--deploy", str(out), "--rpc", node.url)
+    assert code == 0 and "ProofWindowOpen" in text  # the window is still open: nothing marked
+    # bad input: RPC down (exit 3), deploy.json of another chain (exit 2), not a deployment record (exit 2)
+    code, text = _cli("chain", "status", "--deploy", str(out), "--rpc", f"http://127.0.0.1:{free_port()}")
+    assert code == 3 and "does not answer eth_chainId" in text
+    other = json.loads(out.read_text())
+    other["chain_id"] = 1
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    code, text = _cli("chain", "status", "--deploy", str(tmp_path / "other.json"), "--rpc", node.url)
+    assert code == 2 and "deploy.json says chain id 1" in text
+    code, text = _cli("chain", "status", "--deploy", str(tmp_path / "market.json"), "--rpc", node.url)
+    assert code == 2 and "not a zksolv deployment record" in text
+
+
+def test_missing_chain_extra_names_it(tmp_path: Path) -> None:
+    """Without web3 the chain commands say which extra to install (exit 3); the CLI still loads."""
+    import subprocess
+    import sys
+
+    (tmp_path / "deploy.json").write_text("{}")
+    code = "import sys; sys.modules['web3'] = None; from zksolv.cli import main; main()"
+    proc = subprocess.run([sys.executable, "-c", code, "chain", "status", "--deploy", str(tmp_path / "deploy.json")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and "pip install 'zksolv[chain]'" in proc.stderr, proc.stderr

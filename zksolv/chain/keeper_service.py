@@ -66,7 +66,8 @@ class Keeper:
                  keys_dir: Path, backend: str = "python") -> None:
         self.venue, self.deployment, self.chain, self.db = Path(venue), deployment, chain, db
         tiers, _ = tier_keys_from_folder(keys_dir)
-        deployment.check_keys(tiers)  # a deploy.json for other keys: refused before any work
+        # a deploy.json for other keys, or verifiers that are not these keys': refused before any work
+        reg.check_verifier_code(chain, deployment, tiers)
         self.keys = {t.capacity: prepare_key(load_verification_key(Path(t.vk_path))) for t in tiers}
         self.backend = backend
 

@@ -31,7 +31,7 @@ from verifier.calldata import (
 from zksolv.atomic import atomic_write_text
 from zksolv.chain.client import Chain, Sent
 from zksolv.chain.errors import ChainError, RevertedError
-from zksolv.chain.evm import CompiledContract, compile_solidity
+from zksolv.chain.evm import SOLC_VERSION, CompiledContract, compile_solidity
 from zksolv.chain.solidity import (
     BATCH_VERIFIER_CONTRACT,
     REGISTRY_CONTRACT,
@@ -112,6 +112,29 @@ class Deployment:
             raise InputError(f"--deploy {self.path}: deployed for another key set (tiers {differ} differ from --keys)")
 
 
+def _compiled_verifiers(t: TierKey) -> tuple[str, dict[str, CompiledContract]]:
+    """(vk sha256, the two compiled verifiers of tier ``t``), rendered exactly as :func:`deploy` does."""
+    data, vk = _read_vk(Path(t.vk_path))
+    digest = hashlib.sha256(data).hexdigest()
+    return digest, compile_solidity(verifier_sources(vk, circuit_hash=t.circuit_hash, tier=t.tier,
+                                                     vk_sha256=None if t.circuit_hash else digest,
+                                                     capacity=t.capacity))
+
+
+def check_verifier_code(chain: Chain, deployment: Deployment, tiers: Sequence[TierKey]) -> None:
+    """Refuse a registry whose verifiers' runtime code is not what ``tiers``' keys compile to
+    (the record's key hashes are only a claim; the code on chain is what checks proofs)."""
+    deployment.check_keys(tiers)
+    by_capacity = {t.capacity: t for t in tiers}
+    for row in deployment.tiers:
+        _, compiled = _compiled_verifiers(by_capacity[row["capacity"]])
+        for field_name, contract in (("verifier", VERIFIER_CONTRACT), ("batch_verifier", BATCH_VERIFIER_CONTRACT)):
+            code = bytes(chain.w3.eth.get_code(row[field_name]))
+            if code != compiled[contract].deployed_bytecode:
+                raise InputError(f"--deploy {deployment.path}: the {contract} of tier {row['capacity']} at "
+                                 f"{row[field_name]} is not the one its key compiles to (solc {SOLC_VERSION})")
+
+
 def open_chain(url: str, deployment: Deployment, **kwargs: Any) -> Chain:
     """Connect to ``url``, check the chain id and that the registry in ``deployment`` is there
     with the recorded tiers; the chain decodes the registry's errors by name."""
@@ -140,10 +163,7 @@ def deploy(chain: Chain, tiers: Sequence[TierKey], out: str | os.PathLike[str]) 
     members = []
     recorded = []
     for t in ordered:
-        data, vk = _read_vk(Path(t.vk_path))
-        digest = hashlib.sha256(data).hexdigest()
-        compiled = compile_solidity(verifier_sources(vk, circuit_hash=t.circuit_hash, tier=t.tier,
-                                                     vk_sha256=None if t.circuit_hash else digest, capacity=t.capacity))
+        digest, compiled = _compiled_verifiers(t)
         addresses = []
         for name in (VERIFIER_CONTRACT, BATCH_VERIFIER_CONTRACT):
             sent = chain.send(None, compiled[name].bytecode, f"deploy {name} n{t.capacity}")
