@@ -193,6 +193,14 @@ def test_bad_inputs(scenario: dict[str, Any], node, toy: Toy, tmp_path: Path, mo
     with pytest.raises(RevertedError, match=r"RootAlreadyPosted\(") as info:
         reg.post_root(chain, d, 2, scenario["root"], WINDOW)
     assert info.value.error.startswith("RootAlreadyPosted")
+    # a transaction mined with status 0 (sent without simulation): the receipt's error, named
+    tx = chain.build(d.registry, encode_post_market_root(3, 777, WINDOW), "postMarketRoot")
+    tx["data"] = "0x" + encode_post_market_root(1, 777, WINDOW).hex()  # epoch 1 again: reverts on chain
+    tx_hash, raw = chain.sign(tx)
+    chain.broadcast(raw, tx_hash)
+    with pytest.raises(RevertedError, match=r"EpochNotIncreasing\(1, 1\)") as mined:
+        chain.wait(tx_hash, "postMarketRoot")
+    assert mined.value.tx_hash == tx_hash and chain.receipt(tx_hash)["status"] == 0
     # an unfunded signer (a fresh key on the dev chain)
     from eth_account import Account
 
@@ -287,3 +295,27 @@ def test_missing_chain_extra_names_it(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code, "chain", "status", "--deploy", str(tmp_path / "deploy.json")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3 and "pip install 'zksolv[chain]'" in proc.stderr, proc.stderr
+
+
+def test_chain_node_command(tmp_path: Path) -> None:
+    """`zksolv chain node` serves chain id 31337 on its port until stopped."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from zksolv.chain.node import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "zksolv", "chain", "node", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        first = proc.stdout.readline()  # printed once the node answers (or EOF if it failed)
+        assert b"chain id 31337" in first, first
+        assert int(rpc_call(f"http://127.0.0.1:{port}", "eth_chainId"), 16) == LOCAL_CHAIN_ID
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    with pytest.raises(OSError):
+        rpc_call(f"http://127.0.0.1:{port}", "eth_chainId", timeout=1)

@@ -9,6 +9,7 @@ comes from the environment (``ZKSOLV_PRIVATE_KEY``, or ``--keystore`` / ``ZKSOLV
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,20 @@ def chain() -> None:
 def node(port: int) -> None:
     """Run the local dev chain (Hardhat node, chain id 31337) until Ctrl-C."""
     from zksolv.chain.node import start_node
+    from zksolv.errors import ToolchainError
 
     n = start_node(port)
-    click.echo(f"local dev chain: {n.url} (chain id 31337; its dev accounts' keys are public)")
     try:
+        click.echo(f"local dev chain: {n.url} (chain id 31337; its dev accounts' keys are public)")
+        sys.stdout.flush()
         while n.process.poll() is None:
             time.sleep(0.5)
+    except KeyboardInterrupt:  # Ctrl-C is how this command stops: exit 0
+        pass
     finally:
         n.stop()
+    if n.process.returncode not in (0, -15, 143):
+        raise ToolchainError(f"hardhat node exited with code {n.process.returncode}")
 
 
 @chain.command()

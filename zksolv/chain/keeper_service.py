@@ -34,9 +34,8 @@ from verifier.verify import prepare_key
 from verifier.proof_io import load_verification_key
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
-from zksolv.chain.errors import ChainError, RevertedError
+from zksolv.chain.errors import RevertedError
 from zksolv.chain.solidity import tier_keys_from_folder
-from zksolv.errors import InputError
 from zksolv.market import MarketState
 
 SCHEMA = """
@@ -110,7 +109,12 @@ class Keeper:
         return out
 
     def _send(self, epoch: int, data: bytes, what: str) -> dict[str, Any]:
-        tx = self.chain.build(self.deployment.registry, data, what)
+        """Send one transaction through the journal; a simulation that reverts sends nothing and
+        is reported (``refused`` with the error's name); the next pass re-plans from the chain."""
+        try:
+            tx = self.chain.build(self.deployment.registry, data, what)
+        except RevertedError as exc:
+            return {"what": what, "state": "refused", "error": exc.error}
         tx_hash, raw = self.chain.sign(tx)
         self._journal(epoch, what)(tx_hash, int(tx["nonce"]), raw)
         self.chain.broadcast(raw, tx_hash)
@@ -124,10 +128,7 @@ class Keeper:
         rows = self.db.execute("SELECT account, status, reason FROM verdicts WHERE epoch=?", (market.epoch,)).fetchall()
         if rows or self.db.execute("SELECT 1 FROM epochs WHERE epoch=?", (market.epoch,)).fetchone():
             return market.epoch, {a: (s, r) for a, s, r in rows}
-        key = self.keys[max(self.keys)] if len(self.keys) == 1 else None
-        if key is None:
-            raise InputError("the keeper service checks single-tier registries only for now (one key in --keys)")
-        report = check_epoch(epoch_dir, registered, key, self.backend)  # type: ignore[arg-type]
+        report = check_epoch(epoch_dir, registered, None, self.backend, keys=self.keys)  # type: ignore[arg-type]
         from zksolv.commitments import market_root
 
         verdicts = {a: ("valid", "valid") for a in report.valid}

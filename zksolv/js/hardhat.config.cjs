@@ -9,6 +9,9 @@ module.exports = {
       // a proof batch of 32 uses ~2M gas; keep Hardhat's default 30M block gas limit
       blockGasLimit: 30000000,
       initialBaseFeePerGas: 1000000000,
+      // behave like a real node: a reverting transaction is mined with status 0 (the client
+      // names the error from the receipt), not refused at eth_sendRawTransaction
+      throwOnTransactionFailures: false,
     },
   },
 };
