@@ -106,15 +106,19 @@ def start_node(port: int | None = None, *, host: str = "127.0.0.1", log_path: Pa
     )
     node = LocalNode(f"http://{host}:{port}", port, process, log_path)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ToolchainError(f"hardhat node exited with code {process.returncode}"
-                                 + (f" (log: {log_path})" if log_path else ""))
-        try:
-            if int(rpc_call(node.url, "eth_chainId", timeout=1.0), 16) == LOCAL_CHAIN_ID:
-                return node
-        except (OSError, urllib.error.URLError, ValueError, ToolchainError):
-            pass
-        time.sleep(0.2)
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ToolchainError(f"hardhat node exited with code {process.returncode}"
+                                     + (f" (log: {log_path})" if log_path else ""))
+            try:
+                if int(rpc_call(node.url, "eth_chainId", timeout=1.0), 16) == LOCAL_CHAIN_ID:
+                    return node
+            except (OSError, urllib.error.URLError, ValueError, ToolchainError):
+                pass
+            time.sleep(0.2)
+    except BaseException:  # Ctrl-C while waiting: the node runs in its own session, stop it
+        node.stop()
+        raise
     node.stop()
     raise ToolchainError(f"hardhat node did not answer on {node.url} within {timeout:.0f} s")
