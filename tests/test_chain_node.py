@@ -137,8 +137,15 @@ def test_submit_batches_and_marks(scenario: dict[str, Any]) -> None:
     posted = reg.events(chain, d, "MarketRootPosted")
     assert [(e["epoch"], e["root"]) for e in posted] == [(1, scenario["root"])]
     assert reg.account_marks(chain, d) == {c: 1 for _, c in scenario["accounts"][N_PROVEN:]}
-    for _, c in scenario["accounts"]:
+    for i, (a, c) in enumerate(scenario["accounts"]):
         assert reg.is_registered(chain, d, c)
+        assert reg.view(chain, d, "commitmentOf(address)", int(a, 16)) == c
+        proven_here = i < N_PROVEN
+        assert reg.is_solvent(chain, d, c) is proven_here
+        assert reg.view(chain, d, "lastSolventEpoch(uint256)", c) == (1 if proven_here else 0)
+        assert reg.view(chain, d, "lastProvenRoot(uint256)", c) == (scenario["root"] if proven_here else 0)
+    assert reg.current_epoch(chain, d)[:2] == (1, scenario["root"])
+    assert reg.view(chain, d, "epochOfRoot(uint256)", scenario["root"]) == 1
     assert reg.mark(chain, d) == []  # marked once per epoch: nothing left
 
 

@@ -187,9 +187,16 @@ def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, db: str, once: bo
 
     reg, d, c = _open(rpc, deploy_path, keystore)
     k = Keeper(Path(venue), d, c, open_db(db), Path(keys_dir))
+    from zksolv.chain.errors import ChainError
+
     while True:
-        for report in k.run_once():
-            click.echo(json.dumps(report), nl=True)
+        try:
+            for report in k.run_once():
+                click.echo(json.dumps(report), nl=True)
+        except ChainError as exc:  # RPC away, a tx not mined yet: journaled; the next pass reconciles
+            if once:
+                raise
+            click.echo(json.dumps({"error": str(exc), "retry_in_seconds": interval}), err=True)
         if once:
             return
         time.sleep(interval)

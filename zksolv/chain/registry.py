@@ -188,7 +188,8 @@ def deploy(chain: Chain, tiers: Sequence[TierKey], out: str | os.PathLike[str]) 
 # ---------------------------------------------------------------------- views
 
 
-def _uint(chain: Chain, deployment: Deployment, signature: str, *args: int) -> int:
+def view(chain: Chain, deployment: Deployment, signature: str, *args: int) -> int:
+    """A registry view returning one word, as an integer (``view(c, d, "lastSolventEpoch(uint256)", x)``)."""
     from eth_utils import function_signature_to_4byte_selector
 
     data = function_signature_to_4byte_selector(signature) + encode_words(list(args))
@@ -197,18 +198,18 @@ def _uint(chain: Chain, deployment: Deployment, signature: str, *args: int) -> i
 
 def current_epoch(chain: Chain, deployment: Deployment) -> tuple[int, int, int]:
     """(epoch, root, proof deadline) of the registry now."""
-    return (_uint(chain, deployment, "currentEpoch()"), _uint(chain, deployment, "currentRoot()"),
-            _uint(chain, deployment, "proofDeadline()"))
+    return (view(chain, deployment, "currentEpoch()"), view(chain, deployment, "currentRoot()"),
+            view(chain, deployment, "proofDeadline()"))
 
 
 def is_solvent(chain: Chain, deployment: Deployment, commitment: int) -> bool:
     """``isSolvent(commitment)``: proven against the current root."""
-    return _uint(chain, deployment, "isSolvent(uint256)", commitment) == 1
+    return view(chain, deployment, "isSolvent(uint256)", commitment) == 1
 
 
 def is_registered(chain: Chain, deployment: Deployment, commitment: int) -> bool:
     """``isRegistered(commitment)``."""
-    return _uint(chain, deployment, "isRegistered(uint256)", commitment) == 1
+    return view(chain, deployment, "isRegistered(uint256)", commitment) == 1
 
 
 def events(chain: Chain, deployment: Deployment, name: str) -> list[dict[str, Any]]:
