@@ -196,6 +196,13 @@ def test_bad_inputs(scenario: dict[str, Any], node, toy: Toy, tmp_path: Path, mo
     (stale / "public.json").write_text(json.dumps([public[0], str((int(public[1]) + 1) % R)]))
     with pytest.raises(InputError, match="another market root"):
         reg.submit(chain, d, stale.parent)
+    # a proof of a commitment the registry does not have
+    p2 = tmp_path / "unregistered" / "x"
+    p2.mkdir(parents=True)
+    (p2 / "proof.json").write_text((p / "proof.json").read_text())
+    (p2 / "public.json").write_text(json.dumps([str(12345), public[1]]))
+    with pytest.raises(InputError, match="not registered"):
+        reg.submit(chain, d, p2.parent)
     # a reverting transaction, named: the root was already posted
     with pytest.raises(RevertedError, match=r"RootAlreadyPosted\(") as info:
         reg.post_root(chain, d, 2, scenario["root"], WINDOW)

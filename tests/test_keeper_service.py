@@ -64,7 +64,8 @@ def test_keeper_killed_between_sent_and_confirmed(node, toy: Toy, tmp_path: Path
     # another key set: refused before any work
     _keys(tmp_path / "other_keys", toy.other_vk_json)
     with pytest.raises(InputError, match="another key set"):
-        Keeper(venue, deployment, chain, open_db(tmp_path / "other.sqlite"), tmp_path / "other_keys")
+        Keeper(venue, deployment, chain, tmp_path / "other.sqlite", tmp_path / "other_keys")
+    assert not (tmp_path / "other.sqlite").exists()  # refused before the database was created
 
     db_path = tmp_path / "keeper.sqlite"
     rpc_call(node.url, "evm_setAutomine", [False])

@@ -183,10 +183,10 @@ def keeper() -> None:
 def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, db: str, once: bool, interval: float,
         keystore: str | None) -> None:
     """Each epoch: verify the proofs off chain, submit the valid ones, mark the missed."""
-    from zksolv.chain.keeper_service import Keeper, open_db
+    from zksolv.chain.keeper_service import Keeper
 
     reg, d, c = _open(rpc, deploy_path, keystore)
-    k = Keeper(Path(venue), d, c, open_db(db), Path(keys_dir))
+    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir))
     from zksolv.chain.errors import ChainError
 
     while True:

@@ -36,6 +36,7 @@ from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
 from zksolv.chain.errors import RevertedError
 from zksolv.chain.solidity import tier_keys_from_folder
+from zksolv.errors import InputError
 from zksolv.market import MarketState
 
 SCHEMA = """
@@ -61,14 +62,19 @@ def open_db(path: str | Path) -> sqlite3.Connection:
 class Keeper:
     """One keeper: a venue folder, a deployment, a chain connection, a database."""
 
-    def __init__(self, venue: Path, deployment: reg.Deployment, chain: Chain, db: sqlite3.Connection,
+    def __init__(self, venue: Path, deployment: reg.Deployment, chain: Chain, db: sqlite3.Connection | str | Path,
                  keys_dir: Path, backend: str = "python") -> None:
-        self.venue, self.deployment, self.chain, self.db = Path(venue), deployment, chain, db
+        """``db``: an open connection, or the database's path, opened only after every check passed
+        (so a refused start leaves no file behind)."""
+        self.venue, self.deployment, self.chain = Path(venue), deployment, chain
+        if not (self.venue / "accounts.json").is_file():
+            raise InputError(f"--venue {self.venue}: no accounts.json (account -> registered commitment)")
         tiers, _ = tier_keys_from_folder(keys_dir)
         # a deploy.json for other keys, or verifiers that are not these keys': refused before any work
         reg.check_verifier_code(chain, deployment, tiers)
         self.keys = {t.capacity: prepare_key(load_verification_key(Path(t.vk_path))) for t in tiers}
         self.backend = backend
+        self.db = db if isinstance(db, sqlite3.Connection) else open_db(db)
 
     # ------------------------------------------------------------------ journal
 

@@ -344,8 +344,12 @@ def pending_proofs(chain: Chain, deployment: Deployment, proofs: Sequence[ProofT
         if p.root != root:
             raise InputError(f"proof {p.label}: for market root {p.root}, the registry's current root is {root} "
                              "(a proof folder of another market root or epoch)")
-        if not is_solvent(chain, deployment, p.commitment):
-            out.append(p)
+        if is_solvent(chain, deployment, p.commitment):
+            continue
+        if not is_registered(chain, deployment, p.commitment):
+            raise InputError(f"proof {p.label}: its account commitment is not registered on the registry "
+                             "(never, or replaced by a re-registration)")
+        out.append(p)
     return out
 
 
