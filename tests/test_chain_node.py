@@ -20,8 +20,7 @@ import pytest
 pytest.importorskip("web3")
 
 from tests.test_onchain import TOY_TIER, Toy, toy  # noqa: F401  (the module-scoped fixture)
-from verifier.calldata import R, encode_post_market_root, encode_prove_solvent_batch, encode_register_account, \
-    encode_mark_liquidatable, proof_to_calldata
+from verifier.calldata import R, encode_mark_liquidatable, encode_post_market_root, encode_register_account
 from verifier.proof_io import save_proof, save_public
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain

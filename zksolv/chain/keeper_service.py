@@ -23,12 +23,12 @@ Crash safety (SQLite, WAL, one transaction per state change):
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
+from verifier.calldata import encode_mark_liquidatable
 from verifier.keeper import check_epoch, load_registered
 from verifier.verify import prepare_key
 from verifier.proof_io import load_verification_key
@@ -164,8 +164,6 @@ class Keeper:
                        for b in reg.plan_batches(todo)]
         marks, refused = reg.markable(self.chain, self.deployment)
         for account, commitment in marks:
-            from verifier.calldata import encode_mark_liquidatable
-
             out["sent"].append(self._send(epoch, encode_mark_liquidatable(commitment), f"markLiquidatable({account})"))
         out["not_marked"] = refused
         return out

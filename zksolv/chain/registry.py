@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from verifier.calldata import (
     ACCEPTED_TIERS_SELECTOR,
-    IS_SOLVENT_SELECTOR,
     decode_accepted_tiers,
     encode_mark_liquidatable,
     encode_post_market_root,
@@ -30,7 +29,7 @@ from verifier.calldata import (
 )
 from zksolv.atomic import atomic_write_text
 from zksolv.chain.client import Chain, Sent
-from zksolv.chain.errors import ChainError, RevertedError
+from zksolv.chain.errors import RevertedError
 from zksolv.chain.evm import SOLC_VERSION, CompiledContract, compile_solidity
 from zksolv.chain.solidity import (
     BATCH_VERIFIER_CONTRACT,
