@@ -12,6 +12,11 @@ and for each epoch folder without a ``keeper_report.json`` it checks every submi
 then writes the report: valid, invalid (with reasons) and missing accounts — the ones a
 venue marks liquidatable once the proof window closes (on chain:
 ``SolvencyRegistry.markLiquidatable``). ``--once`` makes one pass; otherwise it polls.
+
+This is the off-chain example (no web3). The keeper service ``zksolv keeper run``
+(:mod:`zksolv.chain.keeper_service`, the ``chain`` extra) runs the same :func:`check_epoch`
+each epoch, then submits the valid proofs and marks the missed accounts on chain, with its
+state in SQLite (docs/keeper.md).
 """
 
 from __future__ import annotations
