@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: What the runtime reads besides Python code, relative to the checkout root: the wheel ships each.
 SHIPPED = ["circuits/*.circom", "contracts/*.sol", "package.json", "package-lock.json"]
 #: Modules a keeper's base install (py_ecc, click) does not have.
-NOT_IN_BASE = ("numpy", "numba", "groth16py", "matplotlib", "llvmlite", "ray", "wasmtime")
+NOT_IN_BASE = ("numpy", "numba", "groth16py", "matplotlib", "llvmlite", "ray", "wasmtime", "web3", "eth_account")
 
 
 # ------------------------------------------------------------------ layouts
@@ -156,7 +156,7 @@ def test_extras_match_pyproject() -> None:
     assert {m for ms in EXTRAS.values() for m in ms} <= dev
     assert "galois" not in json.dumps(project)
     bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text()
-    assert "-e '.[dev,prover,plots,keeper-native,fast,ray]'" in bootstrap
+    assert "-e '.[dev,prover,plots,keeper-native,fast,ray,chain]'" in bootstrap
 
 
 def test_missing_extra_messages() -> None:

@@ -12,6 +12,11 @@ and for each epoch folder without a ``keeper_report.json`` it checks every submi
 then writes the report: valid, invalid (with reasons) and missing accounts — the ones a
 venue marks liquidatable once the proof window closes (on chain:
 ``SolvencyRegistry.markLiquidatable``). ``--once`` makes one pass; otherwise it polls.
+
+This is the off-chain example (no web3). The keeper service ``zksolv keeper run``
+(:mod:`zksolv.chain.keeper_service`, the ``chain`` extra) runs the same :func:`check_epoch`
+each epoch, then submits the valid proofs and marks the missed accounts on chain, with its
+state in SQLite (docs/keeper.md).
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from verifier.groth16 import PreparedVerifyingKey
 from verifier.proof_io import load_proof, load_public, load_verification_key
-from verifier.statement import STATEMENT_FILE, Statement
+from verifier.statement import STATEMENT_FILE, Statement, parse_tier_name
 from verifier.verify import Backend, Submission, prepare_key, verify_many
 from zksolv.atomic import atomic_write_text
 from zksolv.errors import VerificationError
@@ -52,20 +57,39 @@ class EpochReport:
         return sorted([*self.invalid, *self.missing])
 
 
-def _submission(folder: Path, commitment: int) -> Submission:
-    """A submission folder as :func:`verify_many` takes it; unreadable files become a malformed verdict."""
+def _submission(folder: Path, commitment: int, keys: Mapping[int, PreparedVerifyingKey] | None = None) -> Submission:
+    """A submission folder as :func:`verify_many` takes it; unreadable files become a malformed verdict.
+
+    With ``keys`` (position capacity -> key, the venue's tiers) the submission carries its
+    tier's key: the capacity its ``statement.json`` names, or the only tier if there is one.
+    """
     try:
         statement_path = folder / STATEMENT_FILE
         statement = Statement.load(statement_path) if statement_path.exists() else None
+        key = None
+        if keys:
+            if statement is not None:
+                capacity = parse_tier_name(statement.tier, f"{statement_path}: tier").n_positions
+                key = keys.get(capacity)
+                if key is None:
+                    return Submission(account_commitment=commitment, label=folder.name,
+                                      error=f"tier {capacity} is not one the venue accepts ({sorted(keys)})")
+            elif len(keys) == 1:
+                key = next(iter(keys.values()))
+            else:
+                return Submission(account_commitment=commitment, label=folder.name,
+                                  error=f"no {STATEMENT_FILE} to name the proof's tier (the venue accepts {sorted(keys)})")
         return Submission(load_proof(folder / "proof.json"), load_public(folder / "public.json"), commitment,
-                          statement, label=folder.name)
+                          statement, label=folder.name, key=key)
     except VerificationError as exc:
         return Submission(account_commitment=commitment, label=folder.name, error=str(exc))
 
 
-def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerifyingKey,
-                backend: Backend = "python") -> EpochReport:
-    """Verify every submission of one epoch folder; list who has no valid proof."""
+def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerifyingKey | None,
+                backend: Backend = "python", keys: Mapping[int, PreparedVerifyingKey] | None = None) -> EpochReport:
+    """Verify every submission of one epoch folder; list who has no valid proof.
+
+    ``key`` checks every proof, or ``keys`` (capacity -> key) each proof with its tier's key."""
     start = time.perf_counter()
     market = MarketState.load(epoch_dir / "market.json")
     report = EpochReport(market.epoch)
@@ -73,7 +97,7 @@ def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerify
     submitted = {p.name: p for p in sorted(proofs.iterdir()) if p.is_dir()} if proofs.is_dir() else {}
     report.unregistered = sorted(set(submitted) - set(registered))
     names = [name for name in submitted if name in registered]
-    verdicts = verify_many([_submission(submitted[n], registered[n]) for n in names], market, key, backend=backend)
+    verdicts = verify_many([_submission(submitted[n], registered[n], keys) for n in names], market, key, backend=backend)
     for name, verdict in zip(names, verdicts):
         if verdict.valid:
             report.valid.append(name)

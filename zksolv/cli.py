@@ -1164,5 +1164,10 @@ from zksolv.cli_ceremony import ceremony  # noqa: E402  (the group imports this 
 main.add_command(ceremony)
 import zksolv.cli_market_build  # noqa: E402,F401  (registers `market build` on the market group)
 
+from zksolv.cli_chain import chain as _chain, keeper as _keeper  # noqa: E402  (after main: it imports from here)
+
+main.add_command(_chain)
+main.add_command(_keeper)
+
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ commit``, ``export-solidity``): py_ecc and click. Everything else is an extra
     pip install 'zksolv[plots]'          matplotlib: the benchmark plots
     pip install 'zksolv[fast]'           wasmtime: the in-process witness calculator
     pip install 'zksolv[ray]'            ray: chunk proofs on a Ray cluster
+    pip install 'zksolv[chain]'          web3: zksolv chain ..., zksolv keeper run (a real chain)
 
 :func:`require` fails early with a message naming the extra; :func:`missing_extra`
 turns an ``ImportError`` of an optional module met later into the same message.
@@ -28,11 +29,13 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "plots": ("matplotlib",),
     "fast": ("wasmtime",),
     "ray": ("ray",),
+    "chain": ("web3",),
 }
 
 #: The extra to name when a module is missing (numba's llvmlite comes with numba).
 EXTRA_OF: dict[str, str] = {"numpy": "prover", "numba": "prover", "llvmlite": "prover", "groth16py": "prover",
-                            "matplotlib": "plots", "wasmtime": "fast", "ray": "ray"}
+                            "matplotlib": "plots", "wasmtime": "fast", "ray": "ray",
+                            "web3": "chain", "eth_account": "chain", "eth_abi": "chain", "eth_utils": "chain"}
 
 
 class MissingExtraError(ToolchainError):

@@ -1,0 +1,179 @@
+"""The keeper service against a real Hardhat node: killed between a batch sent and confirmed
+(automine off), restarted: the batch is confirmed from the journal, nothing is sent twice, no
+verdict is lost; after the window the missed accounts are marked."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("web3")
+
+from tests.test_chain_node import WINDOW, _account, _keys, _no_signer_env, node  # noqa: F401  (fixtures)
+from tests.test_onchain import Toy, toy  # noqa: F401
+from verifier.calldata import R
+from verifier.proof_io import save_proof, save_public
+from zksolv.chain import registry as reg
+from zksolv.chain.client import Chain
+from zksolv.chain.keeper_service import Keeper, open_db
+from zksolv.chain.node import rpc_call
+from zksolv.commitments import market_root
+from zksolv.demo import demo_market
+from zksolv.errors import InputError
+
+pytestmark = pytest.mark.slow
+
+
+def _venue(node, toy: Toy, tmp_path: Path):
+    """A deployed registry, epoch 1 posted, 5 accounts registered; the venue folder: accounts 0-2
+    submit valid proofs, 3 submits account 0's proof (another commitment), 4 nothing."""
+    keys = _keys(tmp_path / "keys", toy.vk_json)
+    chain = Chain(node.url)
+    deployment, _ = reg.deploy(chain, keys, tmp_path / "deploy.json")
+    market = replace(demo_market(n_strikes=3, n_expiries=1), epoch=1)
+    root = market_root(market)
+    venue = tmp_path / "venue"
+    epoch_dir = venue / "epochs" / "000001"
+    epoch_dir.mkdir(parents=True)
+    market.save(epoch_dir / "market.json")
+    accounts = {}
+    for i in range(5):
+        secret, salt = secrets.randbelow(R), secrets.randbelow(R)
+        name = _account(100 + i)
+        accounts[name] = (secret * secret + salt) % R
+        if i < 4:  # 0-2 valid; 3 submits account 0's proof (another commitment); 4 nothing
+            proof, public = toy.prove(secret, salt, root, f"k{i}") if i < 3 else (first_proof, first_public)
+            if i == 0:
+                first_proof, first_public = proof, public
+            (epoch_dir / "proofs" / name).mkdir(parents=True)
+            save_proof(epoch_dir / "proofs" / name / "proof.json", proof)
+            save_public(epoch_dir / "proofs" / name / "public.json", [str(x) for x in public])
+    (venue / "accounts.json").write_text(json.dumps({a: str(c) for a, c in accounts.items()}))
+    reg.post_root(chain, deployment, 1, root, WINDOW)
+    for a, c in accounts.items():
+        reg.register(chain, deployment, a, c)
+    return chain, deployment, venue, accounts, list(accounts)
+
+
+def test_keeper_killed_between_sent_and_confirmed(node, toy: Toy, tmp_path: Path, monkeypatch) -> None:
+    chain, deployment, venue, accounts, names = _venue(node, toy, tmp_path)
+    # another key set: refused before any work
+    _keys(tmp_path / "other_keys", toy.other_vk_json)
+    with pytest.raises(InputError, match="another key set"):
+        Keeper(venue, deployment, chain, tmp_path / "other.sqlite", tmp_path / "other_keys")
+    assert not (tmp_path / "other.sqlite").exists()  # refused before the database was created
+
+    db_path = tmp_path / "keeper.sqlite"
+    rpc_call(node.url, "evm_setAutomine", [False])
+    keeper = Keeper(venue, deployment, chain, open_db(db_path), tmp_path / "keys")
+
+    def killed(self, tx_hash, what):  # the process dies after broadcasting, before the receipt
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Keeper, "_settle", killed)
+    with pytest.raises(KeyboardInterrupt):
+        keeper.run_once()
+    monkeypatch.undo()
+    keeper.db.close()
+    signed = open_db(db_path).execute("SELECT state FROM txs").fetchall()
+    assert signed == [("signed",)]
+    rpc_call(node.url, "evm_mine")
+    rpc_call(node.url, "evm_setAutomine", [True])
+
+    restarted = Keeper(venue, deployment, Chain(node.url), open_db(db_path), tmp_path / "keys")
+    [report] = restarted.run_once()
+    assert [r["state"] for r in report["reconciled"]] == ["confirmed"]
+    assert report["sent"] == []  # the batch was not sent again
+    verdicts = dict(restarted.db.execute("SELECT account, status FROM verdicts").fetchall())
+    assert verdicts == {names[0]: "valid", names[1]: "valid", names[2]: "valid", names[3]: "invalid",
+                        names[4]: "missing"}
+    assert sorted(int(e["accountCommitment"]) for e in reg.events(chain, deployment, "ProvenSolvent")) == \
+        sorted(accounts[n] for n in names[:3])
+
+    rpc_call(node.url, "evm_increaseTime", [WINDOW + 1])
+    rpc_call(node.url, "evm_mine")
+    [report] = restarted.run_once()
+    assert sorted(r["what"] for r in report["sent"]) == sorted(f"markLiquidatable({n})" for n in names[3:])
+    txs = restarted.transactions()
+    assert [t["state"] for t in txs] == ["confirmed"] * 3
+    assert len({t["nonce"] for t in txs}) == 3
+    assert reg.account_marks(chain, deployment) == {accounts[n]: 1 for n in names[3:]}
+    [report] = restarted.run_once()  # nothing left to do
+    assert report["sent"] == [] and report["reconciled"] == []
+
+
+def test_keeper_killed_before_broadcast_and_a_dropped_transaction(node, toy: Toy, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """Killed after the 'signed' record, before broadcasting: the restart sends the same signed
+    bytes (one hash). Then a signed transaction whose nonce another transaction took: reported
+    'dropped', the batch re-planned from the chain's state and sent anew."""
+    from zksolv.chain.client import Chain as ChainClass
+
+    chain, deployment, venue, accounts, names = _venue(node, toy, tmp_path)
+    db_path = tmp_path / "keeper.sqlite"
+
+    def dies(self, raw, tx_hash):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ChainClass, "broadcast", dies)
+    with pytest.raises(KeyboardInterrupt):
+        Keeper(venue, deployment, Chain(node.url), open_db(db_path), tmp_path / "keys").run_once()
+    monkeypatch.undo()
+    [(first_hash, state)] = open_db(db_path).execute("SELECT tx_hash, state FROM txs").fetchall()
+    assert state == "signed" and not chain.known(first_hash)
+    keeper = Keeper(venue, deployment, Chain(node.url), open_db(db_path), tmp_path / "keys")
+    [report] = keeper.run_once()
+    assert report["reconciled"] == [{"tx": first_hash, "what": "proveSolventBatch(3)", "state": "confirmed"}]
+    assert report["sent"] == [] and [t["tx_hash"] for t in keeper.transactions()] == [first_hash]
+
+    # a new epoch; the keeper dies before broadcasting its batch, and the venue (same signer
+    # here) takes that nonce with another transaction
+    market = replace(demo_market(n_strikes=3, n_expiries=1), epoch=2)
+    root = market_root(market)
+    epoch_dir = venue / "epochs" / "000002"
+    (epoch_dir / "proofs").mkdir(parents=True)
+    market.save(epoch_dir / "market.json")
+    reg.post_root(chain, deployment, 2, root, WINDOW)
+    # only account 0 proves in epoch 2: re-register it under a fresh commitment and prove that
+    secret, salt = secrets.randbelow(R), secrets.randbelow(R)
+    commitment = (secret * secret + salt) % R
+    accounts[names[0]] = commitment
+    (venue / "accounts.json").write_text(json.dumps({a: str(c) for a, c in accounts.items()}))
+    reg.register(chain, deployment, names[0], commitment)
+    proof, public = toy.prove(secret, salt, root, "e2")
+    (epoch_dir / "proofs" / names[0]).mkdir()
+    save_proof(epoch_dir / "proofs" / names[0] / "proof.json", proof)
+    save_public(epoch_dir / "proofs" / names[0] / "public.json", [str(x) for x in public])
+    monkeypatch.setattr(ChainClass, "broadcast", dies)
+    with pytest.raises(KeyboardInterrupt):
+        Keeper(venue, deployment, Chain(node.url), open_db(db_path), tmp_path / "keys").run_once()
+    monkeypatch.undo()
+    reg.register(chain, deployment, names[4], accounts[names[4]])  # takes the journaled nonce
+    keeper = Keeper(venue, deployment, Chain(node.url), open_db(db_path), tmp_path / "keys")
+    reports = keeper.run_once()
+    assert [r["state"] for r in reports[0]["reconciled"]] == ["dropped"]
+    assert reports[0]["note"].startswith("the registry is at epoch 2")  # epoch 1: nothing sent
+    assert [r["what"] for r in reports[1]["sent"]] == ["proveSolventBatch(1)"]
+    states = [t["state"] for t in keeper.transactions()]
+    assert states == ["confirmed", "dropped", "confirmed"]
+    assert reg.is_solvent(chain, deployment, commitment)
+
+
+def test_keeper_cli_once(node, toy: Toy, tmp_path: Path) -> None:
+    """`zksolv keeper run --once`: one pass, a JSON line per epoch, state in --db."""
+    from click.testing import CliRunner
+
+    from zksolv.cli import main
+
+    _, _, venue, _, names = _venue(node, toy, tmp_path)
+    db = tmp_path / "k.sqlite"
+    result = CliRunner().invoke(main, ["keeper", "run", "--venue", str(venue), "--deploy", str(tmp_path / "deploy.json"),
+                                       "--rpc", node.url, "--keys", str(tmp_path / "keys"), "--db", str(db), "--once"])
+    assert result.exit_code == 0, result.output
+    [line] = [json.loads(x) for x in result.output.splitlines()]
+    assert line["epoch"] == 1 and line["valid"] == sorted(names[:3]) and len(line["sent"]) == 1
+    assert open_db(db).execute("SELECT count(*) FROM verdicts").fetchone() == (5,)

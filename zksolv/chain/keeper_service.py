@@ -1,0 +1,180 @@
+"""The keeper service: each epoch verify the venue's submitted proofs off chain, submit the
+valid ones in batches, mark the missed accounts after the deadline; state in SQLite.
+
+Lives in :mod:`zksolv.chain` (not :mod:`verifier`): it needs web3 (the ``chain`` extra) and
+the keeper's verification path must stay free of it; the off-chain check of one epoch is
+:func:`verifier.keeper.check_epoch`, the same as ``python -m verifier.keeper``.
+
+The venue folder is ``verifier.keeper``'s (``accounts.json``: account -> registered
+commitment; ``epochs/<epoch>/market.json`` and ``proofs/<account>/``). Accounts are the
+registry's registered addresses (or any name the venue uses for the folder; the commitment
+is what the chain knows).
+
+Crash safety (SQLite, WAL, one transaction per state change):
+
+- a verdict is written with its epoch in one transaction, before anything is sent;
+- every chain transaction is recorded ``signed`` (hash, nonce, raw bytes) *before* it is
+  broadcast; on restart a ``signed`` record is reconciled: mined (receipt) -> ``confirmed`` or
+  ``reverted``; known to the node -> re-broadcast and wait; unknown and the signer's nonce has
+  passed it -> ``dropped`` (reported; the work it carried is re-planned from the chain's
+  state); unknown and the nonce is still free -> re-broadcast the same signed bytes (same hash).
+  So no transaction is sent twice and no work is assumed done without a receipt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from verifier.calldata import encode_mark_liquidatable
+from verifier.keeper import check_epoch, load_registered
+from verifier.verify import prepare_key
+from verifier.proof_io import load_verification_key
+from zksolv.chain import registry as reg
+from zksolv.chain.client import Chain
+from zksolv.chain.errors import RevertedError
+from zksolv.chain.solidity import tier_keys_from_folder
+from zksolv.errors import InputError
+from zksolv.market import MarketState
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, market_root TEXT NOT NULL, checked_at REAL NOT NULL,
+                                   submitted INTEGER NOT NULL DEFAULT 0, marked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS verdicts (epoch INTEGER NOT NULL, account TEXT NOT NULL, commitment TEXT NOT NULL,
+                                     status TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (epoch, account));
+CREATE TABLE IF NOT EXISTS txs (tx_hash TEXT PRIMARY KEY, nonce INTEGER NOT NULL, epoch INTEGER NOT NULL,
+                                what TEXT NOT NULL, raw BLOB NOT NULL, state TEXT NOT NULL,
+                                gas_used INTEGER, block INTEGER, error TEXT, sent_at REAL NOT NULL);
+"""
+
+
+def open_db(path: str | Path) -> sqlite3.Connection:
+    """The keeper's database (created if absent), WAL journal, synchronous FULL."""
+    db = sqlite3.connect(str(path), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.executescript(SCHEMA)
+    return db
+
+
+class Keeper:
+    """One keeper: a venue folder, a deployment, a chain connection, a database."""
+
+    def __init__(self, venue: Path, deployment: reg.Deployment, chain: Chain, db: sqlite3.Connection | str | Path,
+                 keys_dir: Path, backend: str = "python") -> None:
+        """``db``: an open connection, or the database's path, opened only after every check passed
+        (so a refused start leaves no file behind)."""
+        self.venue, self.deployment, self.chain = Path(venue), deployment, chain
+        if not (self.venue / "accounts.json").is_file():
+            raise InputError(f"--venue {self.venue}: no accounts.json (account -> registered commitment)")
+        tiers, _ = tier_keys_from_folder(keys_dir)
+        # a deploy.json for other keys, or verifiers that are not these keys': refused before any work
+        reg.check_verifier_code(chain, deployment, tiers)
+        self.keys = {t.capacity: prepare_key(load_verification_key(Path(t.vk_path))) for t in tiers}
+        self.backend = backend
+        self.db = db if isinstance(db, sqlite3.Connection) else open_db(db)
+
+    # ------------------------------------------------------------------ journal
+
+    def _journal(self, epoch: int, what: str):
+        def record(tx_hash: str, nonce: int, raw: bytes) -> None:
+            with self.db:
+                self.db.execute("INSERT INTO txs (tx_hash, nonce, epoch, what, raw, state, sent_at) "
+                                "VALUES (?, ?, ?, ?, ?, 'signed', ?)", (tx_hash, nonce, epoch, what, raw, time.time()))
+        return record
+
+    def _settle(self, tx_hash: str, what: str) -> str:
+        try:
+            sent = self.chain.wait(tx_hash, what)
+        except RevertedError as exc:
+            with self.db:
+                self.db.execute("UPDATE txs SET state='reverted', error=? WHERE tx_hash=?", (exc.error, tx_hash))
+            return "reverted"
+        with self.db:
+            self.db.execute("UPDATE txs SET state='confirmed', gas_used=?, block=? WHERE tx_hash=?",
+                            (sent.gas_used, sent.block, tx_hash))
+        return "confirmed"
+
+    def reconcile(self) -> list[dict[str, Any]]:
+        """Settle every transaction recorded ``signed`` but not known mined (after a crash)."""
+        out = []
+        rows = self.db.execute("SELECT tx_hash, nonce, what, raw FROM txs WHERE state='signed' ORDER BY nonce").fetchall()
+        for tx_hash, nonce, what, raw in rows:
+            if self.chain.receipt(tx_hash) is None and not self.chain.known(tx_hash):
+                mined_nonce = self.chain.w3.eth.get_transaction_count(self.chain.address, "latest")
+                if mined_nonce > nonce:  # another tx took the nonce: ours can never be mined
+                    with self.db:
+                        self.db.execute("UPDATE txs SET state='dropped', error='nonce used by another transaction' "
+                                        "WHERE tx_hash=?", (tx_hash,))
+                    out.append({"tx": tx_hash, "what": what, "state": "dropped"})
+                    continue
+                self.chain.broadcast(bytes(raw), tx_hash)  # the same signed bytes: the same hash
+            out.append({"tx": tx_hash, "what": what, "state": self._settle(tx_hash, what)})
+        return out
+
+    def _send(self, epoch: int, data: bytes, what: str) -> dict[str, Any]:
+        """Send one transaction through the journal; a simulation that reverts sends nothing and
+        is reported (``refused`` with the error's name); the next pass re-plans from the chain."""
+        try:
+            tx = self.chain.build(self.deployment.registry, data, what)
+        except RevertedError as exc:
+            return {"what": what, "state": "refused", "error": exc.error}
+        tx_hash, raw = self.chain.sign(tx)
+        self._journal(epoch, what)(tx_hash, int(tx["nonce"]), raw)
+        self.chain.broadcast(raw, tx_hash)
+        return {"tx": tx_hash, "what": what, "state": self._settle(tx_hash, what)}
+
+    # ------------------------------------------------------------------ one epoch
+
+    def verdicts(self, epoch_dir: Path, registered: dict[str, int]) -> tuple[int, dict[str, tuple[str, str]]]:
+        """The epoch's verdicts: from the database, else checked now and recorded (one transaction)."""
+        market = MarketState.load(epoch_dir / "market.json")
+        rows = self.db.execute("SELECT account, status, reason FROM verdicts WHERE epoch=?", (market.epoch,)).fetchall()
+        if rows or self.db.execute("SELECT 1 FROM epochs WHERE epoch=?", (market.epoch,)).fetchone():
+            return market.epoch, {a: (s, r) for a, s, r in rows}
+        report = check_epoch(epoch_dir, registered, None, self.backend, keys=self.keys)  # type: ignore[arg-type]
+        from zksolv.commitments import market_root
+
+        verdicts = {a: ("valid", "valid") for a in report.valid}
+        verdicts.update({a: ("invalid", r) for a, r in report.invalid.items()})
+        verdicts.update({a: ("missing", "no proof submitted") for a in report.missing})
+        with self.db:
+            self.db.execute("INSERT INTO epochs (epoch, market_root, checked_at) VALUES (?, ?, ?)",
+                            (market.epoch, str(market_root(market)), time.time()))
+            self.db.executemany("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?)",
+                                [(market.epoch, a, str(registered[a]), s, r) for a, (s, r) in verdicts.items()])
+        return market.epoch, verdicts
+
+    def run_epoch(self, epoch_dir: Path) -> dict[str, Any]:
+        """Verify, submit the valid proofs (batches), and after the deadline mark the missed."""
+        out: dict[str, Any] = {"reconciled": self.reconcile()}
+        registered = load_registered(self.venue)
+        epoch, verdicts = self.verdicts(epoch_dir, registered)
+        out["epoch"] = epoch
+        out["valid"] = sorted(a for a, (s, _) in verdicts.items() if s == "valid")
+        chain_epoch, root, _ = reg.current_epoch(self.chain, self.deployment)
+        if chain_epoch != epoch:
+            out["note"] = f"the registry is at epoch {chain_epoch}: nothing sent for epoch {epoch}"
+            return out
+        proofs = [reg.read_proof_folder(epoch_dir / "proofs" / a, self.deployment.capacities()) for a in out["valid"]]
+        todo = reg.pending_proofs(self.chain, self.deployment, proofs)
+        out["sent"] = [self._send(epoch, reg.batch_calldata(b), f"proveSolventBatch({len(b)})")
+                       for b in reg.plan_batches(todo)]
+        marks, refused = reg.markable(self.chain, self.deployment)
+        for account, commitment in marks:
+            out["sent"].append(self._send(epoch, encode_mark_liquidatable(commitment), f"markLiquidatable({account})"))
+        out["not_marked"] = refused
+        return out
+
+    def run_once(self) -> list[dict[str, Any]]:
+        """One pass over every epoch folder, oldest first."""
+        epochs = self.venue / "epochs"
+        dirs = sorted(p for p in epochs.iterdir() if (p / "market.json").is_file()) if epochs.is_dir() else []
+        return [self.run_epoch(d) for d in dirs]
+
+    def transactions(self) -> list[dict[str, Any]]:
+        """Every recorded transaction (hash, nonce, epoch, what, state, gas, error)."""
+        cols = ("tx_hash", "nonce", "epoch", "what", "state", "gas_used", "block", "error")
+        return [dict(zip(cols, r)) for r in self.db.execute(f"SELECT {', '.join(cols)} FROM txs ORDER BY nonce")]
