@@ -137,6 +137,9 @@ def test_keeper_killed_before_broadcast_and_a_dropped_transaction(node, toy: Toy
     epoch_dir = venue / "epochs" / "000002"
     (epoch_dir / "proofs").mkdir(parents=True)
     market.save(epoch_dir / "market.json")
+    # no root while epoch 1's window is open (ProofWindowOpen): let it close first
+    rpc_call(node.url, "evm_increaseTime", [WINDOW + 1])
+    rpc_call(node.url, "evm_mine")
     reg.post_root(chain, deployment, 2, root, WINDOW)
     # only account 0 proves in epoch 2: re-register it under a fresh commitment and prove that
     secret, salt = secrets.randbelow(R), secrets.randbelow(R)

@@ -3,8 +3,8 @@
 ``deploy`` writes the deployment record (``deploy.json``: chain id, block, the registry's and
 every tier's verifier addresses, the key set's hashes; written atomically) that every other
 operation reads back and checks against the chain (chain id, the registry's code, its
-``acceptedTiers()`` against the record). Marks are read from ``Liquidatable`` events by
-:func:`account_marks` only (one place to swap in the registry's mark view).
+``acceptedTiers()`` against the record). Marks are read through the
+registry's ``liquidatableEpoch`` view, by :func:`account_marks` only.
 """
 
 from __future__ import annotations
@@ -229,13 +229,17 @@ def registered_accounts(chain: Chain, deployment: Deployment) -> dict[str, int]:
 
 
 def account_marks(chain: Chain, deployment: Deployment) -> dict[int, int]:
-    """commitment -> the last epoch it was marked liquidatable in, from ``Liquidatable`` events.
+    """commitment -> the last epoch it was marked liquidatable in (0 = never: left out), for every
+    commitment currently registered, read from the registry's ``liquidatableEpoch`` view.
 
-    The one place marks are read: swap in the registry's mark view here when it has one.
+    The one place marks are read. The view, not the ``Liquidatable`` events, is the state: a
+    log query can be cut short by a node's range limits, a view cannot.
     """
     out: dict[int, int] = {}
-    for ev in events(chain, deployment, "Liquidatable"):
-        out[int(ev["accountCommitment"])] = int(ev["epoch"])
+    for commitment in set(registered_accounts(chain, deployment).values()):
+        epoch = view(chain, deployment, "liquidatableEpoch(uint256)", commitment)
+        if epoch:
+            out[commitment] = epoch
     return out
 
 
