@@ -100,6 +100,9 @@ def adv(toy, contracts: dict[str, CompiledContract]) -> dict[str, Any]:  # noqa:
     a, _b, c = proof_to_calldata(m1_p)
     s.call("single_b_outside_g2", reg, encode_prove_solvent(TOY_TIER, a, _twist_point_outside_g2(), c, m1),
            gas_limit=GAS_LIMIT, advance_seconds=5)
+    a2, _b2, c2 = proof_to_calldata(m2_p)
+    s.call("batch_b_outside_g2", reg, encode_prove_solvent_batch(
+        TOY_TIER, [proof_to_calldata(m1_p), (a2, _twist_point_outside_g2(), c2)], [m1, m2]), gas_limit=GAS_LIMIT)
     # batch griefing: m2's account trades (venue re-registers it) before the keeper's batch lands
     s.call("reregister_m2", reg, encode_register_account(_account(2), other))
     s.call("batch_with_moved_member", reg, encode_prove_solvent_batch(
@@ -143,6 +146,12 @@ def test_single_proof_with_b_outside_g2_is_refused_cheaply(adv: dict[str, Any]) 
     r = adv["r"]["single_b_outside_g2"]
     assert not r.success
     assert r.execution_gas < MALFORMED_MAX_GAS, r.execution_gas
+
+
+def test_batch_member_with_b_outside_g2_is_refused_cheaply(adv: dict[str, Any]) -> None:
+    r = adv["r"]["batch_b_outside_g2"]
+    _rejected(r, "PairingInputInvalid()")
+    assert r.execution_gas < 2 * (45_000 + 34_000 * 5) + 100_000, r.execution_gas
 
 
 def test_batch_survives_a_member_that_was_reregistered(adv: dict[str, Any]) -> None:
