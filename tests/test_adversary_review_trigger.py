@@ -216,3 +216,57 @@ def test_keeper_verdicts_see_proofs_submitted_after_the_first_pass(monkeypatch: 
     k.verdicts(tmp_path, {"a": 1, "b": 2})
     _, second = k.verdicts(tmp_path, {"a": 1, "b": 2})
     assert second["b"][0] == "valid", second
+
+
+def _fake_keeper(monkeypatch: pytest.MonkeyPatch, tmp_path, registered_on_chain: dict[int, bool],
+                 folder_error: set[str]) -> tuple[Any, list[tuple[int, str]]]:
+    """A Keeper whose chain and venue folder are stubs: accounts a (commitment 11) and b (12) both
+    checked valid at the first pass; ``folder_error``: accounts whose folder no longer reads."""
+    from zksolv.chain import keeper_service as ks
+    from zksolv.chain import registry as reg
+    from zksolv.errors import InputError
+    import zksolv.commitments
+
+    root = 99
+    monkeypatch.setattr(ks.MarketState, "load", staticmethod(lambda p: SimpleNamespace(epoch=1)))
+    monkeypatch.setattr(zksolv.commitments, "market_root", lambda m: root)
+    monkeypatch.setattr(ks, "check_epoch", lambda *a, **k: SimpleNamespace(valid=["a", "b"], invalid={}, missing=[]))
+    monkeypatch.setattr(ks, "load_registered", lambda venue: {"a": 11, "b": 12})
+    monkeypatch.setattr(reg, "current_epoch", lambda ch, d: (1, root, 2_000_000_000))
+    monkeypatch.setattr(reg, "is_solvent", lambda ch, d, c: False)
+    monkeypatch.setattr(reg, "is_registered", lambda ch, d, c: registered_on_chain[c])
+    monkeypatch.setattr(reg, "markable", lambda ch, d: ([], {}))
+
+    def read(folder, capacities):
+        if folder.name in folder_error:
+            raise InputError(f"{folder}: proof.json is not valid JSON")
+        c = {"a": 11, "b": 12}[folder.name]
+        return reg.ProofToSubmit(TOY_TIER, c, root, [1, 2], [[1, 2], [3, 4]], [5, 6], folder.name)
+
+    monkeypatch.setattr(reg, "read_proof_folder", read)
+    k = object.__new__(ks.Keeper)
+    k.venue, k.keys, k.backend = tmp_path, {}, "python"
+    k.db = ks.open_db(tmp_path / "k.db")
+    k.deployment = SimpleNamespace(capacities=lambda: [TOY_TIER], registry="0x" + "11" * 20)
+    k.chain = None
+    sent: list[tuple[int, str]] = []
+    k._send = lambda epoch, data, what: sent.append((epoch, what)) or {"what": what, "state": "confirmed"}
+    return k, sent
+
+
+def test_keeper_batch_survives_a_member_reregistered_after_the_verdict(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path) -> None:
+    """Trader b proves (valid verdict), then trades: the venue re-registers b. pending_proofs raises
+    InputError for b and the whole pass aborts: a's proof is never sent and nobody is marked."""
+    k, sent = _fake_keeper(monkeypatch, tmp_path, {11: True, 12: False}, set())
+    out = k.run_epoch(tmp_path)
+    assert sent and sent[0][1].startswith("proveSolventBatch"), out
+
+
+def test_keeper_survives_a_proof_folder_changed_after_the_verdict(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path) -> None:
+    """Trader b's proof folder is re-read at every pass (not the bytes that were verified): b
+    overwrites it with garbage after its valid verdict and every pass aborts before any batch."""
+    k, sent = _fake_keeper(monkeypatch, tmp_path, {11: True, 12: True}, {"b"})
+    out = k.run_epoch(tmp_path)
+    assert sent and sent[0][1].startswith("proveSolventBatch"), out
