@@ -270,3 +270,28 @@ def test_keeper_survives_a_proof_folder_changed_after_the_verdict(monkeypatch: p
     k, sent = _fake_keeper(monkeypatch, tmp_path, {11: True, 12: True}, {"b"})
     out = k.run_epoch(tmp_path)
     assert sent and sent[0][1].startswith("proveSolventBatch"), out
+
+
+def test_keeper_restart_is_not_stuck_on_a_stale_signed_transaction(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path) -> None:
+    """A tx journaled 'signed' that the node forgot (evicted: its max fee fell below the base fee)
+    with its nonce still free: reconcile re-broadcasts the same bytes, the node refuses them, and
+    ChainError escapes reconcile at every restart: no batch and no mark is ever sent again."""
+    from zksolv.chain.errors import ChainError
+
+    k, sent = _fake_keeper(monkeypatch, tmp_path, {11: True, 12: True}, set())
+
+    def refuse(raw, tx_hash):
+        raise ChainError(f"sending {tx_hash}: the node refused it (max fee per gas less than block base fee)")
+
+    k.chain = SimpleNamespace(receipt=lambda h: None, known=lambda h: False, address="0x" + "00" * 20,
+                              broadcast=refuse,
+                              w3=SimpleNamespace(eth=SimpleNamespace(get_transaction_count=lambda a, b: 7)))
+    with k.db:
+        k.db.execute("INSERT INTO txs (tx_hash, nonce, epoch, what, raw, state, sent_at) "
+                     "VALUES ('0xabc', 7, 1, 'markLiquidatable(x)', x'00', 'signed', 0)")
+    try:
+        k.run_epoch(tmp_path)
+    except ChainError as exc:
+        pytest.fail(f"keeper stuck on its journal at restart: {exc}")
+    assert sent
