@@ -88,6 +88,16 @@ def adv(toy, contracts: dict[str, CompiledContract]) -> dict[str, Any]:  # noqa:
     s.call("z_post_zero_window", reg0, encode_post_market_root(1, root1, 0))
     s.call("z_mark", reg0, encode_mark_liquidatable(zero_w), sender=MALLORY, advance_seconds=1)
 
+    # an insolvent trader who trades once per window (each trade: the venue re-registers it)
+    reg2 = s.deploy("registry2", reg_c, [[(TOY_TIER, v, bv)]])
+    churn = [_rand() or 7 for _ in range(5)]
+    s.call("t_register_0", reg2, encode_register_account(_account(5), churn[0]))
+    s.call("t_post", reg2, encode_post_market_root(1, root1, WINDOW))
+    for i in range(1, 5):
+        s.call(f"t_register_{i}", reg2, encode_register_account(_account(5), churn[i]), advance_seconds=WINDOW - 10)
+    s.call("t_mark_last", reg2, encode_mark_liquidatable(churn[4]), sender=MALLORY, advance_seconds=WINDOW - 10)
+    s.call("t_mark_first", reg2, encode_mark_liquidatable(churn[0]), sender=MALLORY)
+
     for i, c in enumerate((c1, m1, m2)):
         s.call(f"register_{i}", reg, encode_register_account(_account(i), c))
     s.call("post_e1", reg, encode_post_market_root(1, root1, WINDOW))
@@ -130,6 +140,15 @@ def test_zero_window_does_not_expose_accounts_at_once(adv: dict[str, Any]) -> No
     r = adv["r"]
     assert not (r["z_post_zero_window"].success and r["z_mark"].success), \
         "window 0 accepted and an account with no window was marked one second later"
+
+
+def test_trading_once_per_window_does_not_switch_the_trigger_off(adv: dict[str, Any]) -> None:
+    """Root posted with a 1 h window; the account never proves, and trades every 59 min 50 s (the
+    venue re-registers it each time). 5 h after the root, 4 h past the epoch deadline, nothing
+    of it can be marked: each new commitment has a fresh own deadline, the old ones are gone."""
+    r = adv["r"]
+    assert all(r[f"t_register_{i}"].success for i in range(5))
+    assert r["t_mark_last"].success or r["t_mark_first"].success, (r["t_mark_last"].revert, r["t_mark_first"].revert)
 
 
 def test_commitments_outside_the_field_have_no_record(adv: dict[str, Any]) -> None:
