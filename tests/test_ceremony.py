@@ -10,6 +10,7 @@ a fourth home; then each kind of tampering and bad input, and the key set in kee
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import os
 import shutil
@@ -23,6 +24,8 @@ from click.testing import CliRunner
 
 from tests.test_model import one_call_market
 from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
+from zksolv import fixedpoint as fp
+from zksolv.core import audit
 from zksolv.toolchain import ceremony as cer
 from zksolv.toolchain.ptau_hashes import HERMEZ_PTAU
 from zksolv.venue import DEFAULT_POLICY
@@ -34,10 +37,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def small_market(tiers: tuple[int, ...] = (1,)):
     """one_call_market with the smallest venue: one tier of 1 position, chunks of 8, 2 chunks (its V set to
-    what its vol inputs give, so that the market file loads)."""
+    what its vol inputs give, and its call priced by Black-Scholes at a published iv and valuation time, so
+    that the market file passes the keeper's audit on load; the circuits depend on the shape only)."""
     venue = replace(DEFAULT_POLICY, tiers=tiers, chunk_sizes=(8,), chunk_counts=(2,)).validated()
     market = one_call_market()
-    return replace(market, venue=venue, params=replace(market.params, v_scalar=340_000)).validated()
+    valuation_time, expiry, iv = 1_800_000_000, 1_800_000_000 + 30 * 86_400, 500_000_000_000  # iv 0.5
+    [call] = market.instruments
+    sqrt_tau = math.sqrt((expiry - valuation_time) / fp.SECONDS_PER_YEAR)
+    value, delta, gamma, vega = audit.bs_greeks(call.strike / fp.PRICE_SCALE, call.strike / fp.PRICE_SCALE,
+                                                iv / audit.IV_SCALE * sqrt_tau, sqrt_tau, True)
+    priced = replace(call, expiry=expiry, iv=iv, mark=round(value * fp.PRICE_SCALE),
+                     delta=round(delta * fp.DELTA_SCALE), gamma=round(gamma * fp.GAMMA_SCALE),
+                     vega=round(vega * fp.VEGA_SCALE))
+    return replace(market, venue=venue, params=replace(market.params, v_scalar=340_000), instruments=(priced,),
+                   valuation_time=valuation_time).validated()
 
 
 def snapshot(folder: Path) -> dict[str, str]:

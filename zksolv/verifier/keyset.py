@@ -76,6 +76,8 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     t_hash = data.get("transcript_sha256")
     if t_hash is not None and (not isinstance(t_hash, str) or not _HEX64.fullmatch(t_hash)):
         raise InputError(f"--keys: {path}: transcript_sha256: not a sha256")
+    if data.get("route") == "ceremony" and t_hash is None:
+        raise InputError(f"--keys: {path}: route 'ceremony' without a transcript_sha256")
     for name, row in keys.items():
         if not _NAME.fullmatch(str(name)) or not isinstance(row, dict):
             raise InputError(f"--keys: {path}: keys[{name!r}]: malformed")
@@ -121,7 +123,28 @@ def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = 
     if manifest.get("transcript_sha256") is not None:
         if not transcript.is_file() or _sha256(transcript) != manifest["transcript_sha256"]:
             raise InputError(f"--keys: {transcript} is missing or is not the transcript {MANIFEST} names")
+        _check_keys_covered_by_transcript(transcript, manifest)
     return manifest
+
+
+def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, Any]) -> None:
+    """Every key a ceremony key set lists must be a circuit of its transcript, with the same circuit hash.
+
+    Without this a key set from an honest ceremony over some circuits (say the tiers only) could be
+    extended with keys of the other circuits (chunk, final) made with known toxic waste: their
+    circuit hashes are public, so the manifest would check out while the keys forge proofs.
+    """
+    try:
+        data = json.loads(transcript.read_text(encoding="utf-8"))
+        circuits = {str(c["name"]): str(c["circuit_hash"]) for c in data["circuits"]}
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        raise InputError(f"--keys: {transcript}: not a ceremony transcript (circuits[].name, circuit_hash)") from None
+    for name, row in manifest["keys"].items():
+        if name not in circuits:
+            raise InputError(f"--keys: circuit {name}: listed in {MANIFEST} but not made by the ceremony of "
+                             f"{transcript.name} (a key no ceremony vouches for)")
+        if circuits[name] != row["circuit_hash"]:
+            raise InputError(f"--keys: circuit {name}: {MANIFEST}'s circuit hash differs from {transcript.name}'s")
 
 
 def key_setup_label(manifest: Mapping[str, Any]) -> str:
