@@ -85,8 +85,8 @@ TOP_TEMPLATE = "AvslSolvency"
 
 def naive_main(tier: Any, build: Path) -> Path:
     """Write the naive sources and main for ``tier`` into ``build``; returns the main's path."""
-    from zksolv.circuitgen import circuits_dir, render_main
-    from zksolv.fixedpoint import MERKLE_ARITY
+    from zksolv.toolchain.circuitgen import circuits_dir, render_main
+    from zksolv.core.fixedpoint import MERKLE_ARITY
 
     if 2**LOG != MERKLE_ARITY:
         raise RuntimeError(f"naive baseline: written for arity {2**LOG}, zksolv's tree has arity {MERKLE_ARITY}")
@@ -110,7 +110,7 @@ def naive_main(tier: Any, build: Path) -> Path:
 
 
 def _binary_levels(leaves: list[int], depth: int) -> list[list[int]]:
-    from zksolv.poseidon import poseidon
+    from zksolv.core.poseidon import poseidon
 
     levels = [leaves + [0] * (2**depth - len(leaves))]
     for _ in range(depth):
@@ -121,10 +121,10 @@ def _binary_levels(leaves: list[int], depth: int) -> list[list[int]]:
 
 def naive_inputs(account: Any, market: Any, tier: Any) -> dict[str, Any]:
     """zksolv's inputs with the binary tree's paths and root, the per-position chain and the market root."""
-    from prover.witness import reference_inputs
-    from zksolv import commitments, identity
-    from zksolv.fixedpoint import FIELD_MODULUS as P
-    from zksolv.poseidon import poseidon
+    from zksolv.prover.witness import reference_inputs
+    from zksolv.core import commitments, identity
+    from zksolv.core.fixedpoint import FIELD_MODULUS as P
+    from zksolv.core.poseidon import poseidon
 
     inputs, _ = reference_inputs(account, market, tier)
     del inputs["cap"]
@@ -159,7 +159,6 @@ def _node_witness_s(wasm: Path, inputs: dict[str, Any], out: Path, repeat: int) 
 def _snarkjs_prove_s(zkey: Path, wtns: Path, tmp: Path, repeat: int) -> dict[str, Any]:
     """``snarkjs groth16 prove`` as a whole node process (what a first implementation runs per proof)."""
     from zksolv import toolchain
-
     cli = toolchain.node_module_path(*toolchain.SNARKJS_CLI)
     times = []
     for _ in range(repeat):
@@ -174,10 +173,10 @@ def _snarkjs_prove_s(zkey: Path, wtns: Path, tmp: Path, repeat: int) -> dict[str
 def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict[str, Any]:
     """Compile the naive circuit of a point, compute its witness and prove it."""
     from bench_proving import prove_in_child
-    from prover.prove import tier_for
+    from zksolv.prover.prove import tier_for
     from zksolv import toolchain
     from zksolv.toolchain.artifacts import compile_tier
-    from zksolv.circuitgen import circuits_dir
+    from zksolv.toolchain.circuitgen import circuits_dir
     from zksolv.toolchain.trusted_setup import dev_setup, production_setup
 
     market, account = _point(name)
@@ -215,7 +214,7 @@ def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict
 
 def run(points: list[str], repeat: int, ptau_max_power: int, out: Path | None = RESULTS) -> dict[str, Any]:
     """Every point; the snarkjs estimate for points too large for a local powers of tau; JSON + markdown."""
-    from zksolv.atomic import atomic_write_text
+    from zksolv.core.atomic import atomic_write_text
 
     started = time.perf_counter()
     result: dict[str, Any] = {"benchmark": "naive baseline (binary tree, Poseidon per position, node + snarkjs)",

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from zksolv.market import MarketState
+    from zksolv.core.market import MarketState
     from zksolv.toolchain import ceremony as cer
     from zksolv.toolchain.trusted_setup import dev_powers_of_tau
 

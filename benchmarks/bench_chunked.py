@@ -50,8 +50,8 @@ def _market(n_instruments: int, chunk_size: int, counts: Sequence[int]):  # noqa
     venue policy accepting the benchmark's tiers, chunk size and chunk counts. The demo chain
     de-duplicates strikes on its tick grid: 2 expiries give at most 3,780 instruments (tree depth
     6, the circuit of any 1,025-4,096-instrument market); larger books get more expiries (depth 7)."""
-    from zksolv.demo import demo_market
-    from zksolv.venue import VenuePolicy
+    from zksolv.app.demo import demo_market
+    from zksolv.core.venue import VenuePolicy
 
     if n_instruments <= 20:
         market = demo_market(n_strikes=3, n_expiries=1)
@@ -95,8 +95,7 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 
 def _resident_runs(point: dict[str, Any], base: list[str], folder: Path, work: Path, env: dict[str, str]) -> None:
     """Start a resident prover for this point, warm it with one proof (key loads), time one more."""
-    from prover import daemon
-
+    from zksolv.prover import daemon
     sock = work / "run" / "prover.sock"
     env = {**env, daemon.SOCKET_ENV: str(sock)}
     info = daemon.start(path=sock)
@@ -115,9 +114,9 @@ def _resident_runs(point: dict[str, Any], base: list[str], folder: Path, work: P
 
 def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers: Sequence[int], single_max: int,
                 work: Path, env: dict[str, str], resident: bool = False) -> dict[str, Any]:
-    from prover.chunks import chunks_needed
+    from zksolv.prover.chunks import chunks_needed
     from zksolv.toolchain.artifacts import build_artifacts
-    from zksolv.circuitgen import ChunkTier, FinalTier, Tier
+    from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier
 
     needed = chunks_needed(n_positions, chunk_size)
     market = _market(max(min(market_size, 3780), n_positions), chunk_size, [needed])
@@ -162,11 +161,11 @@ def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers:
 
 
 def _verify_library(proof: Path, market) -> float:  # noqa: ANN001
-    from prover.prove import CHUNK_VK_FILE, FINAL_DIR, VK_FILE
-    from verifier.chunked import load_chunks
-    from verifier.proof_io import load_proof, load_public, load_verification_key
-    from verifier.statement import Statement
-    from verifier.verify import ChunkedSubmission, prepare_key, verify_many
+    from zksolv.prover.prove import CHUNK_VK_FILE, FINAL_DIR, VK_FILE
+    from zksolv.verifier.chunked import load_chunks
+    from zksolv.proofs.proof_io import load_proof, load_public, load_verification_key
+    from zksolv.proofs.statement import Statement
+    from zksolv.verifier.verify import ChunkedSubmission, prepare_key, verify_many
 
     st = Statement.load(proof / "statement.json")
     final_key = prepare_key(load_verification_key(proof / VK_FILE))
@@ -271,7 +270,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _write(points: list[dict[str, Any]], args: argparse.Namespace, path: Path) -> dict[str, Any]:
-    from zksolv.atomic import atomic_write_text
+    from zksolv.core.atomic import atomic_write_text
 
     data = {"label": "chunked", "quick": args.quick, "cpu_count": os.cpu_count(), "points": points}
     atomic_write_text(path, json.dumps(data, indent=1) + "\n")

@@ -36,7 +36,7 @@ from typing import Any, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from verifier.calldata import (  # noqa: E402
+from zksolv.verifier.calldata import (  # noqa: E402
     IS_SOLVENT_SELECTOR,
     Q,
     R,
@@ -50,7 +50,7 @@ from verifier.calldata import (  # noqa: E402
     proof_to_calldata,
     public_to_calldata,
 )
-from zksolv.atomic import atomic_write_text  # noqa: E402
+from zksolv.core.atomic import atomic_write_text  # noqa: E402
 from zksolv.chain.evm import EvmScript, StepResult  # noqa: E402
 from zksolv.chain.solidity import deploy_registry  # noqa: E402
 from zksolv.toolchain import node_module_path, run_node  # noqa: E402
@@ -265,13 +265,13 @@ def measure_batches(prover: ToyProver, sizes: Sequence[int] = BATCH_SIZES) -> li
 
 
 def prover_tier(mode: str = "stress", account: str = "short_strangle") -> TierInput:
-    """A real margin-circuit tier: the demo market at epochs e and e+1, proofs from ``prover.prove``.
+    """A real margin-circuit tier: the demo market at epochs e and e+1, proofs from ``zksolv.prover.prove``.
 
     The account commitment does not depend on the epoch, so both proofs are for
     the same registered account (development keys, cached like every tier).
     """
-    from prover.prove import prove
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.prover.prove import prove
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     market = demo_market(risk_mode=mode, mc_scenarios=16)
     book = demo_portfolios(market)[account]

@@ -3,13 +3,13 @@
     python benchmarks/bench_keeper.py            # the recorded run (a few minutes)
     python benchmarks/bench_keeper.py --quick    # small sizes (CI-sized, ~1 min)
 
-Real proofs of the demo tier (``prover.prove`` on four demo accounts, development keys from
+Real proofs of the demo tier (``zksolv.prover.prove`` on four demo accounts, development keys from
 the cache) are repeated to fill each batch: a batch of repeated proofs costs what a batch of
 distinct ones does (every proof gets its own random coefficient and Miller loop). Measured:
 
-- py_ecc **single**: :func:`verifier.verify.verify` per proof with a prepared key (one
+- py_ecc **single**: :func:`zksolv.verifier.verify.verify` per proof with a prepared key (one
   multi-Miller loop and one final exponentiation each), and with the key parsed on every call;
-- py_ecc **batch**: :func:`verifier.verify.verify_many` at batch sizes 1..64;
+- py_ecc **batch**: :func:`zksolv.verifier.verify.verify_many` at batch sizes 1..64;
 - **native**: ``verify_many(backend="native")`` with a pool of 1 and 2 workers, up to 10,000 proofs;
 - ``zksolv verify`` of one proof **as a whole process** (``--dev-key`` and ``--vk``).
 
@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from zksolv.atomic import atomic_write_text  # noqa: E402
+from zksolv.core.atomic import atomic_write_text  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 ACCOUNTS = ("short_strangle", "covered_call", "delta_neutral", "calendar_spread")
@@ -49,8 +49,8 @@ def _median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float]
 
 def demo_proofs() -> tuple[Any, list[Any]]:
     """The demo market (stress) and one proof bundle per demo account in :data:`ACCOUNTS`."""
-    from prover.prove import prove
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.prover.prove import prove
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     market = demo_market()
     books = demo_portfolios(market)
@@ -58,8 +58,8 @@ def demo_proofs() -> tuple[Any, list[Any]]:
 
 
 def run(quick: bool = False, repeat: int = 3) -> dict[str, Any]:
-    from verifier import native
-    from verifier.verify import Submission, prepare_key, verify, verify_many
+    from zksolv.verifier import native
+    from zksolv.verifier.verify import Submission, prepare_key, verify, verify_many
 
     market, bundles = demo_proofs()
     vk_json = bundles[0].verification_key

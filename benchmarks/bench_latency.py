@@ -74,7 +74,7 @@ TARGETS = {"demo": 2.0, "m4096_n64": 5.0}
 
 def _point(name: str) -> tuple[Any, Any]:
     """``(market, account)`` of a named point."""
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     if name == "demo":
         market = demo_market()
@@ -158,7 +158,7 @@ def key_formats(circuit: Any, dev_key: Path, repeat: int, work: Path, max_power:
     return out
 _HASH = ("import sys, time; from zksolv.toolchain.cache import file_sha256; t = time.perf_counter(); file_sha256(sys.argv[1]); "
          "print(time.perf_counter() - t)")
-_WITNESS = ("import sys, json, time; from pathlib import Path; from prover.witness_wasm import calculate_witness; "
+_WITNESS = ("import sys, json, time; from pathlib import Path; from zksolv.prover.witness_wasm import calculate_witness; "
             "inputs = json.loads(Path(sys.argv[2]).read_text()); t = time.perf_counter(); "
             "calculate_witness(Path(sys.argv[1]), inputs, Path(sys.argv[3]), engine=sys.argv[4]); "
             "print(time.perf_counter() - t)")
@@ -166,9 +166,9 @@ _WITNESS = ("import sys, json, time; from pathlib import Path; from prover.witne
 
 def bench_point(name: str, repeat: int, work: Path, progress: Callable[[str], None]) -> dict[str, Any]:
     """Every configuration of one point."""
-    from prover import daemon
-    from prover.prove import tier_for
-    from prover.witness import reference_inputs
+    from zksolv.prover import daemon
+    from zksolv.prover.prove import tier_for
+    from zksolv.prover.witness import reference_inputs
     from zksolv.toolchain.artifacts import build_artifacts
     from zksolv.toolchain import _jsonable_inputs
 
@@ -310,7 +310,7 @@ def plot(rows: list[dict[str, Any]], out: Path, name: str = "latency") -> list[s
 
 def run(points: list[str], repeat: int, out: Path | None = RESULTS, label: str = "latency") -> dict[str, Any]:
     """Measure every point; write JSON, markdown and plots into ``out`` (unless None)."""
-    from zksolv.atomic import atomic_write_text
+    from zksolv.core.atomic import atomic_write_text
 
     started = time.perf_counter()
     result: dict[str, Any] = {"benchmark": "zksolv prove as a whole process (warm cache)", "machine": machine_info(),

@@ -1,6 +1,6 @@
 """Reference margin computation: pure Python (exact integers) vs numpy vs numba for large books.
 
-The circuit's reference is :func:`zksolv.model.evaluate` (exact integer fixed point, capped at
+The circuit's reference is :func:`zksolv.risk.model.evaluate` (exact integer fixed point, capped at
 ``MAX_POSITIONS`` = 1,024 positions). Its cost for big books is the net-greeks aggregation
 (``model.aggregate``) plus the stress losses and margin (``model.scenario_losses`` +
 ``model.stress_margin``). This benchmark times that same computation for books of 1k .. 100k
@@ -35,9 +35,9 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from zksolv import fixedpoint as fp  # noqa: E402
-from zksolv import model  # noqa: E402
-from zksolv.fixedpoint import ceil_div  # noqa: E402
+from zksolv.core import fixedpoint as fp  # noqa: E402
+from zksolv.risk import model  # noqa: E402
+from zksolv.core.fixedpoint import ceil_div  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = [1_000, 10_000, 100_000]
@@ -133,7 +133,7 @@ def rel(a: float, b: float) -> float:
 
 def run(sizes: list[int] | None = None, repeat: int = 5, out: Path | None = RESULTS, n_instruments: int = 4096,
         plots: bool = True) -> dict[str, Any]:
-    from zksolv.demo import demo_market
+    from zksolv.app.demo import demo_market
 
     sizes = sizes or SIZES
     market = demo_market(risk_mode="stress", n_strikes=max(1, (n_instruments // 2 - 4) // 4), n_expiries=2)
@@ -163,7 +163,7 @@ def run(sizes: list[int] | None = None, repeat: int = 5, out: Path | None = RESU
                                "speedup_numpy": t_py / t_np, "speedup_numba": t_py / t_nb, "mm_exact_musd": mm,
                                "agreement": agree}
         if n <= fp.MAX_POSITIONS:  # the full reference, as the prover calls it (distinct instruments needed)
-            from zksolv.account import Account, Position
+            from zksolv.core.account import Account, Position
 
             sel = np.random.default_rng(n).choice(len(market.instruments), size=n, replace=False)
             acct = Account(tuple(Position(market.instruments[int(i)].symbol, int(qq)) for i, qq in zip(sel, q[:n])),
@@ -188,7 +188,7 @@ def run(sizes: list[int] | None = None, repeat: int = 5, out: Path | None = RESU
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        from zksolv.atomic import atomic_write_text
+        from zksolv.core.atomic import atomic_write_text
 
         atomic_write_text(out / "model.json", json.dumps(result, indent=1) + "\n")
         if plots:

@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from zksolv.atomic import atomic_write_text  # noqa: E402
+from zksolv.core.atomic import atomic_write_text  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 #: (n_expiries, n_strikes) -> 8 + 4 * n_expiries * n_strikes instruments
@@ -51,8 +51,8 @@ def _median(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def run(quick: bool = False, repeat: int = 3) -> dict[str, Any]:
     from zksolv.core.audit import audit_options
-    from zksolv.demo import demo_inputs
-    from zksolv.market import MarketState
+    from zksolv.app.demo import demo_inputs
+    from zksolv.core.market import MarketState
     from zksolv.oracle.build import build_market
     from zksolv.oracle.inputs import read_inputs, write_inputs
 

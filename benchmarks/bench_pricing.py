@@ -23,8 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from zksolv import pricing
-
+from zksolv.risk import pricing
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = [64, 256, 1024, 4096, 16384, 65536]
 
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "rows": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    from zksolv.atomic import atomic_write_text
+    from zksolv.core.atomic import atomic_write_text
 
     atomic_write_text(args.out / "pricing.json", json.dumps(result, indent=1) + "\n")
     plot(rows, args.out / "pricing.png")

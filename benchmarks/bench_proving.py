@@ -1,7 +1,7 @@
 """Proving benchmark: constraints, compile, setup, witness, prove, verify, memory per (mode, market, positions).
 
 For every point (risk mode x market size x portfolio size) it builds the demo market
-(:func:`zksolv.demo.demo_market`, two underlyings, option chain sized to the requested
+(:func:`zksolv.app.demo.demo_market`, two underlyings, option chain sized to the requested
 instrument count) and a solvent account of ``n`` distinct positions, then measures on the
 *same compiled circuit*:
 
@@ -16,7 +16,7 @@ instrument count) and a solvent account of ``n`` distinct positions, then measur
   ``.zkey``: the like-for-like peer of snarkjs);
 * verify time: py_ecc (the pure-Python keeper in ``verifier/``), groth16py (arkworks) and
   ``snarkjs groth16 verify``; proof size (256-byte calldata and snarkjs JSON);
-* the Python reference margin computation (``zksolv.model.evaluate``) for the account.
+* the Python reference margin computation (``zksolv.risk.model.evaluate``) for the account.
 
 Repeated runs give median / min / max. Output: ``<out>/proving[_quick].json`` (with
 machine info, load average and which setup route each point used), a markdown table
@@ -129,7 +129,6 @@ def _entry_is_new(directory: Path, since: float) -> bool:
 
 def machine_info() -> dict[str, Any]:
     from zksolv import toolchain
-
     info: dict[str, Any] = {"platform": platform.platform(), "python": platform.python_version(),
                             "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
     try:
@@ -167,7 +166,7 @@ def market_for(mode: str, n_instruments: int, mc_scenarios: int = 128):  # noqa:
     """Demo market with about ``n_instruments`` instruments (2 underlyings x (spot, perp, 2 futures,
     2 expiries x calls+puts on ``n_strikes``)); the demo chain caps the strikes, so 1,024 and 4,096
     give 1,008 and 2,784 instruments (tree depth 5 and 6; the row states the real count)."""
-    from zksolv.demo import demo_market
+    from zksolv.app.demo import demo_market
 
     n_strikes = max(1, (n_instruments // 2 - 4) // 4)
     return demo_market(risk_mode=mode, n_strikes=n_strikes, n_expiries=2, mc_scenarios=mc_scenarios)
@@ -178,10 +177,10 @@ def account_for(market, n_positions: int, seed: int = 11):  # noqa: ANN001, ANN2
     sizes) with ample USDC; checked against the reference model."""
     import numpy as np
 
-    from zksolv import fixedpoint as fp
-    from zksolv.account import Account, Position
-    from zksolv.demo import demo_salt
-    from zksolv.model import evaluate
+    from zksolv.core import fixedpoint as fp
+    from zksolv.core.account import Account, Position
+    from zksolv.app.demo import demo_salt
+    from zksolv.risk.model import evaluate
 
     if n_positions > len(market.instruments):
         raise ValueError(f"{n_positions} positions > {len(market.instruments)} instruments")
@@ -220,7 +219,7 @@ def _own_peak_rss_kib() -> int:
 def _child_main(spec_json: str) -> None:
     """Runs in a fresh interpreter: load the proving key, prove ``repeat`` times, report times and peak RSS."""
     spec = json.loads(spec_json)
-    from prover.backends import get_backend
+    from zksolv.prover.backends import get_backend
     from zksolv.toolchain.trusted_setup import KeyPair
 
     kp = spec["keys"]
@@ -279,7 +278,6 @@ def ptau_power_for(n_constraints: int, n_public: int) -> int:
 
 def node_startup_s(repeat: int) -> dict[str, Any]:
     from zksolv import toolchain
-
     node = toolchain.node_binary()
     return repeat_timed(lambda: subprocess.run([node, "-e", "0"], check=True), repeat)[0]
 
@@ -300,7 +298,6 @@ def snarkjs_phases(zkey: Path, wtns: Path) -> dict[str, float]:
     start-up (curve / worker init, file opening), witness x coefficients (ABC) with the 6 FFTs and
     join (``abc_fft_s``), and the 5 multi-exponentiations A, B1, B2 (G2), C, H (``msm_s``)."""
     from zksolv import toolchain
-
     proc = subprocess.run([toolchain.node_binary(), "-e", _PHASES_JS, str(ROOT), str(zkey), str(wtns)],
                           capture_output=True, text=True, timeout=3600, cwd=str(ROOT))
     if proc.returncode != 0:
@@ -321,12 +318,12 @@ def bench_point(mode: str, n_instruments: int, n_positions: int, *, repeat: int,
                 step: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     import groth16py
 
-    from prover.witness import circuit_inputs
-    from verifier.verify import verify as pyecc_verify
+    from zksolv.prover.witness import circuit_inputs
+    from zksolv.verifier.verify import verify as pyecc_verify
     from zksolv import toolchain
     from zksolv.toolchain.artifacts import compile_tier
-    from zksolv.circuitgen import Tier, include_dirs, write_main
-    from zksolv.model import evaluate
+    from zksolv.toolchain.circuitgen import Tier, include_dirs, write_main
+    from zksolv.risk.model import evaluate
     from zksolv.toolchain.trusted_setup import dev_powers_of_tau, dev_setup, production_setup
 
     label = f"{mode} m{n_instruments} n{n_positions}"
@@ -522,7 +519,7 @@ def run(quick: bool = True, *, out: Path | str | None = RESULTS, positions: Sequ
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         name = label or ("proving_quick" if quick else "proving")
-        from zksolv.atomic import atomic_write_text
+        from zksolv.core.atomic import atomic_write_text
 
         atomic_write_text(out / f"{name}.json", json.dumps(result, indent=1, default=str) + "\n")
         atomic_write_text(out / f"{name}.md", result["table_md"] + "\n")

@@ -29,8 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from zksolv.toolchain.artifacts import compile_tier  # noqa: E402
-from zksolv.circuitgen import Tier  # noqa: E402
-from zksolv.market import RiskMode  # noqa: E402
+from zksolv.toolchain.circuitgen import Tier  # noqa: E402
+from zksolv.core.market import RiskMode  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 U, A, DEPTH = 2, 4, 4

@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from zksolv import fixedpoint as fp  # noqa: E402
-from zksolv.merkle import ARITY, LOG  # noqa: E402
+from zksolv.core import fixedpoint as fp  # noqa: E402
+from zksolv.core.merkle import ARITY, LOG  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUILD = ROOT / "build" / "shared-openings"
@@ -104,8 +104,8 @@ template FullPaths(N, DEPTH) {
 
 def compile_count(main: str) -> int:
     """Constraints of ``main`` (a ``component main = ...;`` line) over the prototypes (cached)."""
-    from zksolv.circuitgen import Tier, include_dirs, render_main
-    from zksolv.market import RiskMode
+    from zksolv.toolchain.circuitgen import Tier, include_dirs, render_main
+    from zksolv.core.market import RiskMode
     from zksolv.toolchain import CompiledCircuit, compile_circuit
 
     consts = "\n".join(line for line in render_main(Tier(1, 1, 1, 1, 1, RiskMode.STRESS)).splitlines()
@@ -147,7 +147,7 @@ def mm_book(market, per_underlying: int = 32) -> list[int]:  # noqa: ANN001
     """A market maker's book on every underlying: the perpetual (delta hedge), the nearest future
     and ``per_underlying - 2`` options nearest the money on the three nearest expiries, calls and
     puts alternating. Returns instrument indices (listing order)."""
-    from zksolv.market import InstrumentKind
+    from zksolv.core.market import InstrumentKind
 
     picks: list[int] = []
     for u, und in enumerate(market.underlyings):
@@ -171,7 +171,7 @@ def subtrees(leaf_positions: Sequence[int], h: int) -> int:
 
 def books() -> list[tuple[str, Any, list[int]]]:
     """``(label, market, instrument indices)`` of every book evaluated."""
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     demo = demo_market()
     out = []

@@ -5,11 +5,11 @@
 
 Each case feeds one malformed or hostile input to a library entry point
 (``MarketState.load``, ``Account.load`` + resolution against a market,
-``Statement.load``, ``verifier.verify`` with proof / public / key dicts) or,
+``Statement.load``, ``zksolv.verifier.verify`` with proof / public / key dicts) or,
 for a sample, to the CLI through click's ``CliRunner``. Outcomes:
 
-``clean``    refused with a :class:`~zksolv.errors.ZksolvError` (library), an
-             invalid :class:`~verifier.verify.Verdict`, or (CLI) a non-zero exit
+``clean``    refused with a :class:`~zksolv.core.errors.ZksolvError` (library), an
+             invalid :class:`~zksolv.verifier.verify.Verdict`, or (CLI) a non-zero exit
              with one ``error:`` line and no traceback;
 ``accepted`` parsed fine and is still a valid object (e.g. a byte flip that
              changed one digit of a price) — allowed only in categories whose
@@ -47,10 +47,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from zksolv import fixedpoint as fp  # noqa: E402
-from zksolv.account import Account, Position  # noqa: E402
-from zksolv.errors import ZksolvError  # noqa: E402
-from zksolv.market import MarketState  # noqa: E402
+from zksolv.core import fixedpoint as fp  # noqa: E402
+from zksolv.core.account import Account, Position  # noqa: E402
+from zksolv.core.errors import ZksolvError  # noqa: E402
+from zksolv.core.market import MarketState  # noqa: E402
 
 P = fp.FIELD_MODULUS
 RESULTS = ROOT / "benchmarks" / "results" / "fuzz.json"
@@ -73,7 +73,7 @@ class Context:
     account_text: str
     statement_text: str
     tmp: Path
-    bundle: Any = None  # prover.prove.ProofBundle or None
+    bundle: Any = None  # zksolv.prover.prove.ProofBundle or None
     other_vk: dict[str, Any] | None = None  # a verification key of another circuit (2 public inputs)
     proof_dir: Path | None = None  # a saved valid proof folder (CLI verify)
 
@@ -92,7 +92,7 @@ class Tally:
 # ------------------------------------------------------------------- helpers
 def small_market() -> MarketState:
     """The small demo market the tests use: 2 underlyings, 20 instruments, 4 assets, 16 scenarios."""
-    from zksolv.demo import demo_market
+    from zksolv.app.demo import demo_market
 
     return demo_market(n_strikes=3, n_expiries=1)
 
@@ -104,8 +104,8 @@ def sample_account(market: MarketState) -> Account:
 
 
 def sample_statement_text(market: MarketState) -> str:
-    from verifier.statement import Statement
-    from zksolv.commitments import market_root
+    from zksolv.proofs.statement import Statement
+    from zksolv.core.commitments import market_root
 
     st = Statement(tier="avsl_n4_u2_a4_k16_d3_stress", circuit_hash="ab" * 32, risk_mode="stress",
                    epoch=market.epoch, market_root=str(market_root(market)), account_commitment="12345",
@@ -124,7 +124,7 @@ def make_context(tmp: Path, *, with_proof: bool = False) -> Context:
 
 def attach_proof(ctx: Context) -> None:
     """Prove ``ctx.account`` (cached small tier) and build a verification key of another circuit."""
-    from prover.prove import prove
+    from zksolv.prover.prove import prove
     from zksolv import toolchain
     from zksolv.toolchain import trusted_setup
 
@@ -255,7 +255,7 @@ def _load_account_file(ctx: Context, data: bytes | str, *, must_fail: bool = Fal
 
 
 def _load_statement_file(ctx: Context, data: bytes | str) -> str:
-    from verifier.statement import Statement
+    from zksolv.proofs.statement import Statement
 
     try:
         Statement.load(_write(ctx, "statement_fuzz.json", data))
@@ -265,7 +265,7 @@ def _load_statement_file(ctx: Context, data: bytes | str) -> str:
 
 
 def _verify(ctx: Context, proof: Any, public: Any, vk: Any, *, original: bool = False) -> str:
-    from verifier.verify import verify
+    from zksolv.verifier.verify import verify
 
     verdict = verify(proof, public, ctx.market, vk)
     if verdict.valid:
@@ -383,8 +383,8 @@ def gen_unknown_instrument(rng: random.Random, ctx: Context) -> Callable[[], str
 
 def gen_out_of_range_account(rng: random.Random, ctx: Context) -> Callable[[], str]:
     """Accounts built in Python (not JSON) beyond a bit width or the field: refused before any proving."""
-    from prover.witness import circuit_inputs
-    from zksolv.circuitgen import Tier
+    from zksolv.prover.witness import circuit_inputs
+    from zksolv.toolchain.circuitgen import Tier
 
     syms = [i.symbol for i in ctx.market.instruments]
     kind = rng.choice(["qty", "bal", "negbal", "salt", "negsalt", "boolsalt", "too_many"])
@@ -441,7 +441,7 @@ def _get(data: Any, path: tuple) -> Any:
 
 def _same_proof(a: Any, b: Any) -> bool:
     """Same curve points (a mutation that only dropped 'protocol' or the z coordinate is not hostile)."""
-    from verifier.groth16 import parse_proof
+    from zksolv.verifier.groth16 import parse_proof
 
     try:
         return parse_proof(a) == parse_proof(b)
@@ -450,7 +450,7 @@ def _same_proof(a: Any, b: Any) -> bool:
 
 
 def _same_vk(a: Any, b: Any) -> bool:
-    from verifier.groth16 import parse_verification_key
+    from zksolv.verifier.groth16 import parse_verification_key
 
     try:
         x, y = parse_verification_key(a), parse_verification_key(b)
@@ -517,7 +517,7 @@ def gen_cli(rng: random.Random, ctx: Context) -> Callable[[], str]:
     """A sample of the above through the real CLI (CliRunner): exit code and one-line error."""
     from click.testing import CliRunner
 
-    from verifier.groth16 import parse_proof
+    from zksolv.verifier.groth16 import parse_proof
     from zksolv.cli import main
 
     mpath, apath = ctx.tmp / "cli_market.json", ctx.tmp / "cli_account.json"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from zksolv.demo import demo_market
-from zksolv.market import MarketState
+from zksolv.app.demo import demo_market
+from zksolv.core.market import MarketState
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zksolv.circuitgen import circuit_set, circuit_source_hash
+from zksolv.toolchain.circuitgen import circuit_set, circuit_source_hash
 from zksolv.verifier.keyset import write_manifest
 
 

@@ -1,6 +1,6 @@
 """A Deribit-format snapshot written from a documented smile (tests and benchmarks).
 
-The smile is the demo's (:func:`zksolv.demo.smile_vol`, Malz quadratic in delta through the ATM and
+The smile is the demo's (:func:`zksolv.app.demo.smile_vol`, Malz quadratic in delta through the ATM and
 25-delta quotes of BTC 55/61/53 and ETH 68/75/66 vol points); every option's mark is its zero-rate
 Black-Scholes value at the index, written as Deribit writes it: an inverse (coin-settled) option's
 ``mark_price`` in coin (value / underlying_price, 8 decimals), a linear (USDC) option's in USDC.
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zksolv.core.audit import bs_value
-from zksolv.demo import smile_vol
+from zksolv.app.demo import smile_vol
 
 SPOTS = {"BTC": (65_000.0, 0.55, 0.61, 0.53, 500.0), "ETH": (3_400.0, 0.68, 0.75, 0.66, 25.0)}
 WEEKS = (1, 2, 4, 13)

@@ -11,8 +11,8 @@ import random
 
 from hypothesis import strategies as st
 
-from zksolv import fixedpoint as fp
-from zksolv.market import (
+from zksolv.core import fixedpoint as fp
+from zksolv.core.market import (
     CollateralAsset,
     Instrument,
     InstrumentKind,

@@ -22,16 +22,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prover.witness import build_inputs, circuit_inputs
-from zksolv import fixedpoint as fp
+from zksolv.prover.witness import build_inputs, circuit_inputs
+from zksolv.core import fixedpoint as fp
 from zksolv.toolchain import r1cs as R
-from zksolv.account import Account, Position
-from zksolv.circuitgen import Tier
-from zksolv.demo import demo_market
-from zksolv.errors import InputError, ProofError
-from zksolv.exact import evaluate_exact
-from zksolv.market import CollateralAsset, MarketState
-from zksolv.model import MarginResult, evaluate
+from zksolv.core.account import Account, Position
+from zksolv.toolchain.circuitgen import Tier
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError, ProofError
+from zksolv.risk.exact import evaluate_exact
+from zksolv.core.market import CollateralAsset, MarketState
+from zksolv.risk.model import MarginResult, evaluate
 
 QMAX = (1 << fp.QTY_BITS) - 1
 P = fp.FIELD_MODULUS
@@ -130,8 +130,8 @@ BAD = [
 
 @pytest.mark.parametrize("field, make", BAD)
 def test_out_of_range_refused_before_proving(field: str, make, monkeypatch) -> None:
-    """prover.prove refuses with an InputError naming the field; nothing is compiled or run."""
-    import prover.prove as pp
+    """zksolv.prover.prove refuses with an InputError naming the field; nothing is compiled or run."""
+    import zksolv.prover.prove as pp
 
     def boom(*a, **k):
         raise AssertionError("proving machinery reached")
@@ -362,8 +362,8 @@ def test_circuit_cancelling_positions_net_out(wasm, constraints, tmp_path: Path,
 def test_full_proofs_for_adversarial_solvent_accounts(wasm) -> None:
     """End-to-end proofs, all verified: the exact boundary (short call, perp, huge short spot), a
     maximal short call funded with BTC, and a maximal cancelling pair with no collateral at all."""
-    from prover.prove import prove
-    from verifier.verify import verify
+    from zksolv.prover.prove import prove
+    from zksolv.verifier.verify import verify
 
     syms = [i.symbol for i in MARKET.instruments]
     boundary = [(4, -3_000_000), (1, 1_000_000), (0, -(1 << 30))]

@@ -26,16 +26,16 @@ from pathlib import Path
 
 import pytest
 
-from prover.witness import build_inputs
-from zksolv import commitments as cm
-from zksolv import fixedpoint as fp
-from zksolv import model
-from zksolv.account import Account, Position
-from zksolv.circuitgen import Tier
-from zksolv.demo import demo_market
-from zksolv.errors import InputError, ProofError
-from zksolv.market import MarketState
-from zksolv.poseidon import poseidon
+from zksolv.prover.witness import build_inputs
+from zksolv.core import commitments as cm
+from zksolv.core import fixedpoint as fp
+from zksolv.risk import model
+from zksolv.core.account import Account, Position
+from zksolv.toolchain.circuitgen import Tier
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError, ProofError
+from zksolv.core.market import MarketState
+from zksolv.core.poseidon import poseidon
 
 MARKET = demo_market(n_strikes=3, n_expiries=1)
 TIER = Tier.for_market(MARKET, 4)

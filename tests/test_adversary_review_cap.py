@@ -1,6 +1,6 @@
 """Adversarial review of the Merkle cap (commit 625a3ad: ``MerkleCapRoot``, ``CapSelect``,
 ``MerkleCapInclusion``, ``CappedOpenings`` in circuits/merkle.circom; ``cap_height``, ``MerkleTree.cap``,
-``path(index, levels)`` in zksolv/merkle.py; ``slot_inputs`` in prover/witness.py).
+``path(index, levels)`` in zksolv/core/merkle.py; ``slot_inputs`` in zksolv/prover/witness.py).
 
 No attack succeeded; these tests keep the attacks that were tried (each asserts the attack is refused):
 
@@ -30,16 +30,16 @@ from typing import Any
 
 import pytest
 
-from prover.witness import build_inputs, slot_inputs
+from zksolv.prover.witness import build_inputs, slot_inputs
 from tests.tiers import SOUNDNESS_TIERS
 from tests.witness_batch import StandaloneCircuit
-from zksolv import commitments as cm
-from zksolv import fixedpoint as fp
-from zksolv import model
-from zksolv.circuitgen import ChunkTier, Tier, render_main
-from zksolv.demo import demo_market
-from zksolv.market import RiskMode
-from zksolv.merkle import (ARITY, MerkleTree, cap_height, cap_root, opening_constraints,
+from zksolv.core import commitments as cm
+from zksolv.core import fixedpoint as fp
+from zksolv.risk import model
+from zksolv.toolchain.circuitgen import ChunkTier, Tier, render_main
+from zksolv.app.demo import demo_market
+from zksolv.core.market import RiskMode
+from zksolv.core.merkle import (ARITY, MerkleTree, cap_height, cap_root, opening_constraints,
                            root_from_capped_path)
 from zksolv.toolchain import r1cs as R
 

@@ -31,18 +31,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from prover.chunks import plan_chunks
-from verifier.chunked import verify_chunked
-from verifier.errors import MalformedFieldError
-from verifier.groth16 import parse_proof, parse_public_signals, verify_parsed
-from verifier.statement import Statement, parse_chunk_capacity
-from verifier.verify import ChunkedSubmission, prepare_key, verify_many
-from zksolv import commitments as cm
-from zksolv.circuitgen import ChunkTier, FinalTier, circuit_source_hash
+from zksolv.prover.chunks import plan_chunks
+from zksolv.verifier.chunked import verify_chunked
+from zksolv.core.errors import MalformedFieldError
+from zksolv.verifier.groth16 import parse_proof, parse_public_signals, verify_parsed
+from zksolv.proofs.statement import Statement, parse_chunk_capacity
+from zksolv.verifier.verify import ChunkedSubmission, prepare_key, verify_many
+from zksolv.core import commitments as cm
+from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, circuit_source_hash
 from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
-from zksolv.errors import CacheError, InputError, ProofError
-from zksolv.market import MarketState
-from zksolv.venue import DEFAULT_POLICY, VenuePolicy
+from zksolv.core.errors import CacheError, InputError, ProofError
+from zksolv.core.market import MarketState
+from zksolv.core.venue import DEFAULT_POLICY, VenuePolicy
 
 from tests.keysets import write_test_manifest
 from tests.test_chunked import MARKET, book
@@ -361,7 +361,7 @@ def test_dev_key_keeper_refuses_an_unaccepted_size_without_aborting_the_batch(tm
     # statement's chunk size before checking the venue's policy; for a size nobody set up here the
     # lookup raised CacheError and the whole `verify --proofs` run aborted (exit 3), so one prover
     # naming e.g. avsl_chunk_c1016 (its circuit hash is public) denied every other submission a
-    # verdict. The policy is now checked first (verifier.verify.policy_refusal).
+    # verdict. The policy is now checked first (zksolv.verifier.verify.policy_refusal).
     from zksolv.toolchain.artifacts import local_key
 
     final_art, c8_art = local_final_and_c8
@@ -387,8 +387,8 @@ def test_dev_key_keeper_refuses_an_unaccepted_size_without_aborting_the_batch(tm
 def proofs(tmp_path_factory):
     """An honest bundle of chunks of 8 and a MIXED bundle (chunk 0 of 16, chunk 1 of 8) of one
     20-position book whose states link and whose every proof is valid under its own key."""
-    from prover.engines import ProofTask, SerialEngine
-    from prover.prove import ChunkedBundle, prove
+    from zksolv.prover.engines import ProofTask, SerialEngine
+    from zksolv.prover.prove import ChunkedBundle, prove
     from zksolv.toolchain.artifacts import build_artifacts
 
     acc = book(20, seed=21, salt=0xC0FFEE)

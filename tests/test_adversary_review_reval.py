@@ -40,13 +40,13 @@ import random
 
 import pytest
 
-from zksolv import commitments as cm
-from zksolv import fixedpoint as fp
-from zksolv.demo import demo_market
-from zksolv.errors import InputError
-from zksolv.market import InstrumentKind, MarketState
-from zksolv.model import evaluate
-from zksolv.revaluation import local_risk_arrays, option_risk_arrays
+from zksolv.core import commitments as cm
+from zksolv.core import fixedpoint as fp
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError
+from zksolv.core.market import InstrumentKind, MarketState
+from zksolv.risk.model import evaluate
+from zksolv.risk.revaluation import local_risk_arrays, option_risk_arrays
 
 MARKET = demo_market(risk_mode="revaluation", n_strikes=3, n_expiries=1)
 

@@ -7,14 +7,13 @@ run in one EVM script (toy fixtures of tests/test_onchain.py, clock as in tests/
 
 from __future__ import annotations
 
-import sqlite3
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from test_onchain import MALLORY, TOY_TIER, _rand, _rejected, contracts, toy  # noqa: F401 (fixtures)
-from verifier.calldata import (
+from zksolv.verifier.calldata import (
     IS_SOLVENT_SELECTOR,
     R,
     encode_mark_liquidatable,
@@ -238,10 +237,10 @@ def test_keeper_verdicts_see_proofs_submitted_after_the_first_pass(monkeypatch: 
     folder later (still in its window), or an account registered later, is never checked, and
     the keeper goes on to mark that account."""
     from zksolv.chain import keeper_service as ks
-    import zksolv.commitments
+    import zksolv.core.commitments
 
     monkeypatch.setattr(ks.MarketState, "load", staticmethod(lambda p: SimpleNamespace(epoch=1)))
-    monkeypatch.setattr(zksolv.commitments, "market_root", lambda m: 5)
+    monkeypatch.setattr(zksolv.core.commitments, "market_root", lambda m: 5)
     reports = iter([SimpleNamespace(valid=["a"], invalid={}, missing=["b"]),
                     SimpleNamespace(valid=["a", "b"], invalid={}, missing=[])])
     monkeypatch.setattr(ks, "check_epoch", lambda *a, **k: next(reports))
@@ -258,12 +257,12 @@ def _fake_keeper(monkeypatch: pytest.MonkeyPatch, tmp_path, registered_on_chain:
     checked valid at the first pass; ``folder_error``: accounts whose folder no longer reads."""
     from zksolv.chain import keeper_service as ks
     from zksolv.chain import registry as reg
-    from zksolv.errors import InputError
-    import zksolv.commitments
+    from zksolv.core.errors import InputError
+    import zksolv.core.commitments
 
     root = 99
     monkeypatch.setattr(ks.MarketState, "load", staticmethod(lambda p: SimpleNamespace(epoch=1)))
-    monkeypatch.setattr(zksolv.commitments, "market_root", lambda m: root)
+    monkeypatch.setattr(zksolv.core.commitments, "market_root", lambda m: root)
     monkeypatch.setattr(ks, "check_epoch", lambda *a, **k: SimpleNamespace(valid=["a", "b"], invalid={}, missing=[]))
     monkeypatch.setattr(ks, "load_registered", lambda venue: {"a": 11, "b": 12})
     monkeypatch.setattr(reg, "current_epoch", lambda ch, d: (1, root, 2_000_000_000))

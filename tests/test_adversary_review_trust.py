@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from zksolv import fixedpoint as fp
-from zksolv.account import Account, Position
-from zksolv.circuitgen import circuit_set, circuit_source_hash
-from zksolv.demo import demo_inputs
-from zksolv.errors import InputError
-from zksolv.market import MarketState
-from zksolv.model import evaluate
+from zksolv.core import fixedpoint as fp
+from zksolv.core.account import Account, Position
+from zksolv.toolchain.circuitgen import circuit_set, circuit_source_hash
+from zksolv.app.demo import demo_inputs
+from zksolv.core.errors import InputError
+from zksolv.core.market import MarketState
+from zksolv.risk.model import evaluate
 from zksolv.oracle.build import build_market
 from zksolv.verifier.keyset import check_key_set, write_manifest
 
@@ -166,7 +166,7 @@ def test_vk_refusal_does_not_refuse_honest_bundles_that_ship_the_venue_key(tmp_p
     folder ships a key equal to VENUE_VK. Conversely the refusal is bypassed by any re-encoding the parser
     accepts (coordinates as JSON integers, z dropped, vk_alphabeta_12 dropped) or another file name.
     Safe behaviour: a venue key obtained outside the proof folder is usable."""
-    from zksolv.cli import _refuse_shipped_key
+    from zksolv.cli.verify import _refuse_shipped_key
 
     venue_vk = tmp_path / "venue" / "vk.json"
     venue_vk.parent.mkdir()
@@ -226,8 +226,7 @@ def test_a_market_without_vol_history_cannot_publish_any_vol_ema(mode: str) -> N
     recomputed consistently from it: the EMA is "not checked" without a history, so V falls
     0.43 -> 0.036 and the AVSL factor with it. Accepted on load today; 10-lot short BTC front straddles
     lose ~16% of their requirement (var: 87.5k -> 73.3k USD; stress: 272k -> 228k USD)."""
-    from zksolv import volatility
-
+    from zksolv.risk import volatility
     _, m0 = _small_market(mode)
     unds = tuple(dataclasses.replace(u, vol_history=(), vol_ema=1) for u in m0.underlyings)
     v = volatility.v_scalar_market(m0.params.alpha, unds)

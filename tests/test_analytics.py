@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from zksolv import fixedpoint as fp
-from zksolv.analytics import (
+from zksolv.core import fixedpoint as fp
+from zksolv.app.analytics import (
     _scaled, compare_rules, liquidation_prices, partial_liquidation, report, smallest_uniform_fraction,
 )
-from zksolv.demo import _option, demo_market, demo_portfolios
-from zksolv.market import InstrumentKind, RiskMode
-from zksolv.model import evaluate
-from zksolv.repricing import reprice_underlying
+from zksolv.app.demo import _option, demo_market, demo_portfolios
+from zksolv.core.market import InstrumentKind, RiskMode
+from zksolv.risk.model import evaluate
+from zksolv.risk.repricing import reprice_underlying
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from zksolv.cli import EXIT_INPUT, main
 from zksolv.core.audit import TOLERANCE
-from zksolv.demo import all_demo_markets, demo_market
-from zksolv.errors import InputError
-from zksolv.fixedpoint import DELTA_SCALE, GAMMA_SCALE, PRICE_SCALE, format_fixed, parse_fixed
-from zksolv.market import MarketState
+from zksolv.app.demo import all_demo_markets, demo_market
+from zksolv.core.errors import InputError
+from zksolv.core.fixedpoint import DELTA_SCALE, GAMMA_SCALE, PRICE_SCALE, format_fixed, parse_fixed
+from zksolv.core.market import MarketState
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,7 @@ def test_the_audit_inputs_are_not_committed(stress: dict[str, Any]) -> None:
     same without them, which is why the keeper insists on them separately."""
     from dataclasses import replace
 
-    from zksolv.commitments import market_root
+    from zksolv.core.commitments import market_root
 
     market = MarketState.from_dict(stress)
     bare = replace(market, valuation_time=0, instruments=tuple(replace(i, iv=0) for i in market.instruments))
@@ -177,7 +177,7 @@ def test_every_honest_mode_and_grid_passes_the_audit() -> None:
 def test_the_keeper_load_imports_no_numpy(tmp_path: Path, reval: dict[str, Any]) -> None:
     path = tmp_path / "m.json"
     path.write_text(json.dumps(reval))
-    code = ("import sys; from zksolv.market import MarketState; MarketState.load(sys.argv[1]); "
+    code = ("import sys; from zksolv.core.market import MarketState; MarketState.load(sys.argv[1]); "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('numpy', 'numba')]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code, str(path)], check=True)
 
@@ -190,7 +190,7 @@ def test_pure_python_pricing_agrees_with_the_oracles(spot: float, strike: float,
     import numpy as np
 
     from zksolv.core.audit import bs_greeks, bs_value, implied_total_vol
-    from zksolv.pricing import KIND_CALL, KIND_PUT, greeks_numpy
+    from zksolv.risk.pricing import KIND_CALL, KIND_PUT, greeks_numpy
 
     g = greeks_numpy(np.array([spot]), np.array([strike]), np.array([1.0]), np.array([w]),
                      np.array([KIND_CALL if call else KIND_PUT]))

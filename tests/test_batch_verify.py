@@ -1,4 +1,4 @@
-"""Fast and batched keeper verification: verifier.bn254 against py_ecc, verify_many's batch and
+"""Fast and batched keeper verification: zksolv.verifier.bn254 against py_ecc, verify_many's batch and
 bisection, and the native (groth16py) path agreeing with the Python one on every case.
 
 Proofs here are synthetic Groth16 instances (known exponents, see test_groth16_verifier) bound
@@ -18,11 +18,11 @@ from py_ecc.optimized_bn128 import G2 as PY_G2
 from py_ecc.optimized_bn128 import final_exponentiate, is_inf, multiply, normalize, pairing
 
 from tests.test_groth16_verifier import g1_json, g2_json
-from verifier import batch, bn254, native
-from verifier.groth16 import parse_g2
-from verifier.verify import PAIRING_FAILED, Submission, prepare_key, verify, verify_many
-from zksolv.commitments import market_root
-from zksolv.demo import demo_market
+from zksolv.verifier import batch, bn254, native
+from zksolv.verifier.groth16 import parse_g2
+from zksolv.verifier.verify import PAIRING_FAILED, Submission, prepare_key, verify, verify_many
+from zksolv.core.commitments import market_root
+from zksolv.app.demo import demo_market
 
 R, Q = bn254.R, bn254.P
 ALPHA, BETA, GAMMA, DELTA = 11, 13, 17, 19
@@ -249,7 +249,7 @@ def test_several_bad_proofs_are_all_named(market, key, accounts, root) -> None:
 def test_random_coefficients_catch_errors_that_cancel(key, root) -> None:
     """Two invalid proofs whose errors cancel in a plain sum (C + D and C' - D): coefficients
     fixed to 1 accept them, which is why the coefficients are secret and random."""
-    from verifier.groth16 import parse_proof
+    from zksolv.verifier.groth16 import parse_proof
 
     items = []
     for shift in (99, -99):

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import bench_baseline  # noqa: E402
 import bench_latency  # noqa: E402
 
-from zksolv.circuitgen import Tier  # noqa: E402
-from zksolv.market import RiskMode  # noqa: E402
+from zksolv.toolchain.circuitgen import Tier  # noqa: E402
+from zksolv.core.market import RiskMode  # noqa: E402
 
 
 def test_naive_circuit_derives_from_the_real_one(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from zksolv.bench import run_bench, summary
+from zksolv.app.bench import run_bench, summary
 
 
 @pytest.mark.slow

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from pathlib import Path
 
 import pytest
 
 from zksolv.toolchain.cache import MANIFEST, ArtifactCache, cache_dir, content_key, verify_manifest
-from zksolv.errors import CacheError
+from zksolv.core.errors import CacheError
 
 
 def _builder(calls: list[int], payload: bytes = b"x" * 1000):

@@ -24,11 +24,11 @@ from click.testing import CliRunner
 
 from tests.test_model import one_call_market
 from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
-from zksolv import fixedpoint as fp
+from zksolv.core import fixedpoint as fp
 from zksolv.core import audit
 from zksolv.toolchain import ceremony as cer
 from zksolv.toolchain.ptau_hashes import HERMEZ_PTAU
-from zksolv.venue import DEFAULT_POLICY
+from zksolv.core.venue import DEFAULT_POLICY
 
 PTAU_POWER = 13  # 2^13 = 8192 >= ~5.7k constraints + public + 1 of the largest circuit of the set
 BEACON = "0b1f2e3d4c5b6a79" * 4
@@ -349,7 +349,6 @@ def test_a_trivial_circuit_key_in_the_key_set_is_refused(run: dict[str, Path], k
 def test_a_trivial_circuit_zkey_in_the_ceremony_is_refused(run: dict[str, Path], ptau: Path) -> None:
     """The trivial circuit's own zkey (set up on the same ptau) in place of the tier's, transcript made to agree."""
     from zksolv import toolchain
-
     folder = _copy(run, "trivial_zkey")
     circuit = toolchain.compile_cached(ROOT / "tests" / "circuits" / "two_public.circom")
     tier = "avsl_n1_u1_a1_k2_d1_stress"
@@ -369,7 +368,7 @@ def test_a_trivial_circuit_zkey_in_the_ceremony_is_refused(run: dict[str, Path],
 @pytest.fixture(scope="module")
 def proved(run: dict[str, Path], keys: Path) -> Path:
     """A trader's proof made with the key set's proving key (tier 1)."""
-    from zksolv.account import Account, Position
+    from zksolv.core.account import Account, Position
 
     account = Account((Position("C", -1_000_000),), {"USDC": 20_000 * 10**6}, salt=123456789)
     account.save(run["work"] / "account.json")
@@ -429,7 +428,7 @@ def test_export_solidity_from_the_key_set_names_the_transcript(run: dict[str, Pa
 def test_the_registry_exported_from_the_key_set_accepts_the_proof(run: dict[str, Path], keys: Path, proved: Path,
                                                                   tmp_path: Path) -> None:
     """export-solidity --keys, deployed as deploy.json says: the ceremony key's proof is accepted on chain."""
-    from verifier.calldata import (IS_SOLVENT_SELECTOR, encode_post_market_root, encode_prove_solvent,
+    from zksolv.verifier.calldata import (IS_SOLVENT_SELECTOR, encode_post_market_root, encode_prove_solvent,
                                    encode_register_account, proof_to_calldata)
     from zksolv.chain.evm import EvmScript, compile_solidity
 

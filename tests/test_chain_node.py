@@ -20,15 +20,15 @@ import pytest
 pytest.importorskip("web3")
 
 from tests.test_onchain import TOY_TIER, Toy, toy  # noqa: F401  (the module-scoped fixture)
-from verifier.calldata import R, encode_mark_liquidatable, encode_post_market_root, encode_register_account
-from verifier.proof_io import save_proof, save_public
+from zksolv.verifier.calldata import R, encode_mark_liquidatable, encode_post_market_root, encode_register_account
+from zksolv.proofs.proof_io import save_proof, save_public
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
 from zksolv.chain.errors import ChainError, RevertedError, SignerError
 from zksolv.chain.evm import EvmScript
 from zksolv.chain.node import LOCAL_CHAIN_ID, rpc_call, start_node
 from zksolv.chain.solidity import TierKey, deploy_registry
-from zksolv.errors import InputError
+from zksolv.core.errors import InputError
 
 pytestmark = pytest.mark.slow
 
@@ -251,8 +251,8 @@ def test_cli_against_the_node(node, toy: Toy, tmp_path: Path) -> None:
     from dataclasses import replace
 
     from zksolv.chain.node import free_port
-    from zksolv.commitments import market_root
-    from zksolv.demo import demo_market
+    from zksolv.core.commitments import market_root
+    from zksolv.app.demo import demo_market
 
     _keys(tmp_path / "keys", toy.vk_json)
     out = tmp_path / "deploy.json"

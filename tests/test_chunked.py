@@ -24,20 +24,20 @@ import pytest
 from tests.keysets import write_test_manifest
 from click.testing import CliRunner
 
-from prover.chunks import plan_chunks
-from verifier.chunked import load_chunks, verify_chunked
-from verifier.proof_io import load_proof, load_public, load_verification_key
-from verifier.statement import Statement
-from verifier.verify import verify
-from zksolv import commitments as cm
-from zksolv import fixedpoint as fp
+from zksolv.prover.chunks import plan_chunks
+from zksolv.verifier.chunked import load_chunks, verify_chunked
+from zksolv.proofs.proof_io import load_proof, load_public, load_verification_key
+from zksolv.proofs.statement import Statement
+from zksolv.verifier.verify import verify
+from zksolv.core import commitments as cm
+from zksolv.core import fixedpoint as fp
 from zksolv.toolchain import r1cs as R
-from zksolv.account import Account, Position
-from zksolv.circuitgen import ChunkTier
-from zksolv.demo import demo_market
-from zksolv.errors import InputError, ProofError
-from zksolv.model import evaluate
-from zksolv.venue import VenuePolicy
+from zksolv.core.account import Account, Position
+from zksolv.toolchain.circuitgen import ChunkTier
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError, ProofError
+from zksolv.risk.model import evaluate
+from zksolv.core.venue import VenuePolicy
 
 CAP = 8
 #: 20 instruments (U = 2, A = 4, K = 16, depth 2 at arity 8); a venue accepting chunks of 8, up to 4 of them
@@ -143,7 +143,7 @@ def _verify_folder(folder: Path, market=MARKET, commitment: int | None = None):
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory):
-    from prover.prove import prove
+    from zksolv.prover.prove import prove
 
     a, b = book(20, seed=1), book(20, seed=5, salt=0xBEEF)
     out = tmp_path_factory.mktemp("chunked")
@@ -240,7 +240,7 @@ def test_every_wire_of_a_chunk_and_a_final_witness_is_bound(tmp_path: Path, mode
 @pytest.mark.slow
 def test_ray_engine_proves_bundles_that_verify_like_the_local_pool(bundles) -> None:
     import ray
-    from prover.prove import prove
+    from zksolv.prover.prove import prove
 
     a = bundles[0]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -258,7 +258,7 @@ def test_ray_engine_proves_bundles_that_verify_like_the_local_pool(bundles) -> N
 
 @pytest.mark.slow
 def test_a_failing_chunk_is_named_and_nothing_is_written(tmp_path: Path, monkeypatch) -> None:
-    import prover.prove as prove_module
+    import zksolv.prover.prove as prove_module
     from zksolv.cli import EXIT_REFUSED, main
 
     real = prove_module.plan_chunks
@@ -321,8 +321,8 @@ def test_cli_verifies_a_chunked_bundle_with_the_venue_key_set(bundles, tmp_path:
 def test_engine_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Ray when asked; the resident prover when it runs (auto) or is required; the local pool when
     ``workers`` is given, for snarkjs, or when no resident prover runs (with one note)."""
-    from prover import daemon, engines
-    from zksolv.errors import ToolchainError
+    from zksolv.prover import daemon, engines
+    from zksolv.core.errors import ToolchainError
 
     monkeypatch.setenv(daemon.SOCKET_ENV, str(tmp_path / "run" / "prover.sock"))
     running: list[dict] = []
@@ -349,9 +349,8 @@ def test_resident_prover_proves_bundles_that_verify_like_the_local_pool(bundles,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks and final proof through a resident prover started here: the same public statement as
     the local pool's bundle, a valid chained bundle, both keys loaded once, and a failing chunk named."""
-    import prover.prove as prove_module
-    from prover import daemon
-
+    import zksolv.prover.prove as prove_module
+    from zksolv.prover import daemon
     sock = tmp_path / "run" / "prover.sock"
     monkeypatch.setenv(daemon.SOCKET_ENV, str(sock))
     a = bundles[0]

@@ -1,10 +1,10 @@
 """The circuits against the Python reference, bit for bit (docs/fixed_point.md).
 
 Small tiers are compiled once per session (and cached on disk under
-``build/test-circuits/`` keyed by :func:`zksolv.circuitgen.circuit_source_hash`)
+``build/test-circuits/`` keyed by :func:`zksolv.toolchain.circuitgen.circuit_source_hash`)
 as DEBUG builds: identical constraints, plus ``log`` of the intermediate
 values (greeks, 2L, MM_raw, nav_raw, mm, req_raw) so they can be compared
-with :func:`zksolv.model.evaluate`. Witnesses run in batches through one node
+with :func:`zksolv.risk.model.evaluate`. Witnesses run in batches through one node
 process using circom's generated witness calculator; a failed ``===`` or
 range check makes witness calculation fail.
 
@@ -27,12 +27,12 @@ from typing import Any, Callable
 
 import pytest
 
-from zksolv import commitments
-from zksolv import fixedpoint as fp
-from zksolv.account import Account, Position
-from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, render_main, write_main
-from zksolv.errors import InputError, ProofError
-from zksolv.market import (
+from zksolv.core import commitments
+from zksolv.core import fixedpoint as fp
+from zksolv.core.account import Account, Position
+from zksolv.toolchain.circuitgen import Tier, circuit_source_hash, include_dirs, render_main, write_main
+from zksolv.core.errors import InputError, ProofError
+from zksolv.core.market import (
     CollateralAsset,
     Instrument,
     InstrumentKind,
@@ -42,9 +42,9 @@ from zksolv.market import (
     ScenarioSet,
     Underlying,
 )
-from zksolv.model import es_excesses, evaluate, joint_losses
-from zksolv.poseidon import poseidon
-from prover.witness import build_inputs, circuit_inputs
+from zksolv.risk.model import es_excesses, evaluate, joint_losses
+from zksolv.core.poseidon import poseidon
+from zksolv.prover.witness import build_inputs, circuit_inputs
 from tests.witness_batch import run_batch
 from tests.strategies import with_random_risk_arrays
 

@@ -262,7 +262,7 @@ def test_verify_takes_only_the_capacity_from_the_statement(demo_files: Path, tmp
 
 def test_index_path_stays_inside_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from zksolv.toolchain.artifacts import local_key
-    from zksolv.errors import CacheError, InputError
+    from zksolv.core.errors import CacheError, InputError
 
     monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "cache"))
     for tier, circuit_hash, route in (("../../x", "ab" * 32, "dev"), ("t", "../" * 21 + "a", "dev"),
@@ -364,7 +364,7 @@ def test_unwritable_out_is_a_clean_input_error(tmp_path: Path) -> None:
 
 
 def test_permission_denied_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.atomic
+    import zksolv.core.atomic
 
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
@@ -373,19 +373,19 @@ def test_permission_denied_is_an_input_error(tmp_path: Path, monkeypatch: pytest
         def denied(*_args: object, **_kwargs: object) -> None:
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-        monkeypatch.setattr(zksolv.atomic.tempfile, "mkstemp", denied)
+        monkeypatch.setattr(zksolv.core.atomic.tempfile, "mkstemp", denied)
     out = run("market", "demo", "--out", str(locked / "m.json"))
     assert out.exit_code == EXIT_INPUT and f"cannot write {locked / 'm.json'}: Permission denied" in out.output
     assert not list(locked.iterdir())
 
 
 def test_full_disk_is_environmental(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.atomic
+    import zksolv.core.atomic
 
     def full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(zksolv.atomic.os, "fsync", full)
+    monkeypatch.setattr(zksolv.core.atomic.os, "fsync", full)
     out = run("market", "demo", "--out", str(tmp_path / "m.json"))
     assert out.exit_code == EXIT_TOOLCHAIN and f"cannot write {tmp_path / 'm.json'}: No space left" in out.output
     assert not list(tmp_path.iterdir())  # the temporary file is removed
@@ -396,12 +396,21 @@ def _lines(out: "click.testing.Result") -> list[dict]:  # noqa: F821
     return [json.loads(line) for line in out.stdout.splitlines()]
 
 
-def test_verify_missing_folder_prints_a_verdict(demo_files: Path, tmp_path: Path) -> None:
+def test_verify_missing_folder_is_a_usage_error(demo_files: Path, tmp_path: Path) -> None:
+    """A --proof folder that does not exist is a typo (exit 2 naming it), not an invalid proof (exit 1);
+    an existing folder without a statement is a malformed submission (exit 1)."""
     out = run("verify", "--proof", str(tmp_path / "nope"), "--market", str(demo_files / "market.json"), "--dev-key",
+              "--json")
+    assert out.exit_code == EXIT_INPUT, out.output
+    (line,) = out.stdout.splitlines()
+    error = json.loads(line)
+    assert error["status"] == "error" and "--proof" in error["reason"] and "does not exist" in error["reason"]
+    (tmp_path / "empty").mkdir()
+    out = run("verify", "--proof", str(tmp_path / "empty"), "--market", str(demo_files / "market.json"), "--dev-key",
               "--json")
     assert out.exit_code == EXIT_INVALID, out.output
     verdict, summary = _lines(out)
-    assert verdict["folder"] == str(tmp_path / "nope") and verdict["status"] == "malformed"
+    assert verdict["folder"] == str(tmp_path / "empty") and verdict["status"] == "malformed"
     assert "statement.json not found" in verdict["reason"]
     assert summary["summary"]["malformed"] == 1 and summary["summary"]["proofs"] == 1
 

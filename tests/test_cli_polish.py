@@ -12,10 +12,9 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from zksolv import progress
-from zksolv.cli import (
-    EXIT_CODES, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_REFUSED, EXIT_TOOLCHAIN, main,
-)
+from zksolv.app import progress
+from zksolv.cli.common import EXIT_CODES
+from zksolv.cli import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_REFUSED, EXIT_TOOLCHAIN, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,16 +26,16 @@ def run(*args: str):
 @pytest.fixture
 def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if a command gets as far as compiling, proving or building a demo market."""
-    import prover.prove
+    import zksolv.prover.prove
     import zksolv.toolchain.artifacts
-    import zksolv.demo
+    import zksolv.app.demo
 
     def boom(*_args: object, **_kwargs: object) -> None:
         pytest.fail("the command started working before refusing its options")
 
-    monkeypatch.setattr(prover.prove, "prove", boom)
+    monkeypatch.setattr(zksolv.prover.prove, "prove", boom)
     monkeypatch.setattr(zksolv.toolchain.artifacts, "build_artifacts", boom)
-    monkeypatch.setattr(zksolv.demo, "demo_market", boom)
+    monkeypatch.setattr(zksolv.app.demo, "demo_market", boom)
 
 
 # ------------------------------------------------ (a) validation before any work
@@ -56,9 +55,9 @@ def _outputs(files: Path, blocked: Path) -> list[list[str]]:
 
 def test_every_output_path_is_checked_before_any_work(demo_files: Path, tmp_path: Path, no_work: None,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.bench
+    import zksolv.app.bench
 
-    monkeypatch.setattr(zksolv.bench, "run_bench", lambda *a: pytest.fail("bench ran"))
+    monkeypatch.setattr(zksolv.app.bench, "run_bench", lambda *a: pytest.fail("bench ran"))
     blocked = tmp_path / "a-file"
     blocked.write_text("x")
     for args in _outputs(demo_files, blocked):
@@ -97,16 +96,16 @@ def test_option_pairs_and_names_are_usage_errors_before_any_work(demo_files: Pat
 
 
 def test_demo_account_names_are_the_demo_portfolios() -> None:
-    from zksolv.demo import DEMO_ACCOUNTS, demo_market, demo_portfolios
+    from zksolv.app.demo import DEMO_ACCOUNTS, demo_market, demo_portfolios
 
     assert tuple(demo_portfolios(demo_market())) == DEMO_ACCOUNTS
 
 
 def test_library_refuses_snarkjs_backend_with_dev_keys_as_input_error(demo_files: Path) -> None:
-    from prover.prove import prove
-    from zksolv.account import Account
-    from zksolv.errors import InputError
-    from zksolv.market import MarketState
+    from zksolv.prover.prove import prove
+    from zksolv.core.account import Account
+    from zksolv.core.errors import InputError
+    from zksolv.core.market import MarketState
 
     market = MarketState.load(demo_files / "market.json")
     account = Account.load(demo_files / "accounts" / "short_strangle.json")
@@ -143,9 +142,9 @@ class _Sentinel(Exception):
 def test_prove_says_cached_only_on_a_cache_hit(demo_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                cached: bool) -> None:
     """The compile step of prove(): no '(cached)' in its label, a 'cached' note only on a real hit."""
-    import prover.prove as pp
-    from zksolv.account import Account
-    from zksolv.market import MarketState
+    import zksolv.prover.prove as pp
+    from zksolv.core.account import Account
+    from zksolv.core.market import MarketState
 
     monkeypatch.setattr(pp, "reference_inputs", lambda *a: (None, None))
     monkeypatch.setattr(pp, "account_commitment_of", lambda *a: 0)
@@ -187,8 +186,8 @@ def test_build_artifacts_reports_a_real_cache_hit(monkeypatch: pytest.MonkeyPatc
                                                   compiled: bool, set_up: bool) -> None:
     """cached is true only when neither the compile nor the setup ran its builder (one shared cache)."""
     import zksolv.toolchain.artifacts as artifacts
-    from zksolv.circuitgen import Tier
-    from zksolv.market import RiskMode
+    from zksolv.toolchain.circuitgen import Tier
+    from zksolv.core.market import RiskMode
 
     caches = []
 
@@ -262,12 +261,12 @@ def test_exit_codes_are_distinct_and_documented() -> None:
 
 def test_an_unexpected_exception_is_an_internal_error_not_an_invalid_proof(demo_files: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.commitments
+    import zksolv.core.commitments
 
     def bug(*_args: object) -> None:
         raise ZeroDivisionError("private value 123456789")
 
-    monkeypatch.setattr(zksolv.commitments, "account_commitment_of", bug)
+    monkeypatch.setattr(zksolv.core.commitments, "account_commitment_of", bug)
     out = run("commit", "--account", str(demo_files / "accounts" / "short_strangle.json"),
               "--market", str(demo_files / "market.json"))
     assert out.exit_code == EXIT_INTERNAL, out.output
@@ -276,32 +275,32 @@ def test_an_unexpected_exception_is_an_internal_error_not_an_invalid_proof(demo_
 
 
 def test_internal_error_under_verify_json_is_a_json_line(demo_files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.cli
+    import zksolv.cli.verify
 
-    monkeypatch.setattr(zksolv.cli, "_proof_folders", lambda *a: [][1])
-    out = run("verify", "--proof", "p", "--market", str(demo_files / "market.json"), "--dev-key", "--json")
+    monkeypatch.setattr(zksolv.cli.verify, "_proof_folders", lambda *a: [][1])
+    out = run("verify", "--proof", str(demo_files), "--market", str(demo_files / "market.json"), "--dev-key", "--json")
     assert out.exit_code == EXIT_INTERNAL
     line = json.loads(out.stdout)
     assert line["status"] == "error" and line["exit_code"] == EXIT_INTERNAL and "IndexError" in line["reason"]
 
 
 def test_ctrl_c_exits_130(demo_files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.commitments
+    import zksolv.core.commitments
 
     def interrupted(*_args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(zksolv.commitments, "market_root", interrupted)
+    monkeypatch.setattr(zksolv.core.commitments, "market_root", interrupted)
     out = run("market", "commit", str(demo_files / "market.json"))
     assert out.exit_code == EXIT_INTERRUPTED and "error: interrupted" in out.output
 
 
 # ----------------------------------------------------- (g) verify --json errors
 @pytest.mark.parametrize("extra, needle", [
-    (["--market", "{missing}"], "not found"),
-    (["--market", "{market}", "--vk", "{missing}"], "not found"),
-    (["--market", "{market}", "--keys", "{missing}"], "is not a folder"),
-    (["--market", "{market}", "--commitments", "{missing}"], "cannot read"),
+    (["--market", "{missing}"], "does not exist"),
+    (["--market", "{market}", "--vk", "{missing}"], "does not exist"),
+    (["--market", "{market}", "--keys", "{missing}"], "does not exist"),
+    (["--market", "{market}", "--commitments", "{missing}"], "does not exist"),
     (["--market", "{market}", "--backend", "bogus"], "'bogus' is not one of"),
     (["--market", "{market}", "--no-such-option"], "No such option"),
 ])
@@ -344,10 +343,10 @@ def _key(gamma: int) -> dict:
     ("snarkjs", 1, False),
 ])
 def test_a_key_of_another_setup_route_is_named(demo_files: Path, route: str, gamma: int, mismatch: bool) -> None:
-    from verifier.statement import Statement
-    from verifier.verify import PAIRING_FAILED, Submission, key_is_snarkjs, prepare_key, verify_many
-    from zksolv.commitments import market_root
-    from zksolv.market import MarketState
+    from zksolv.proofs.statement import Statement
+    from zksolv.verifier.verify import PAIRING_FAILED, Submission, key_is_snarkjs, prepare_key, verify_many
+    from zksolv.core.commitments import market_root
+    from zksolv.core.market import MarketState
 
     market = MarketState.load(demo_files / "market.json")
     root = market_root(market)
@@ -369,8 +368,8 @@ def test_dev_key_for_a_snarkjs_route_proof_says_so(demo_files: Path, tmp_path: P
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """--dev-key with no local development setup for a proof the statement says is of the snarkjs
     route: an invalid verdict naming the other setup (not exit 3 'run zksolv setup' for the batch)."""
-    from zksolv.circuitgen import Tier, circuit_source_hash
-    from zksolv.market import MarketState
+    from zksolv.toolchain.circuitgen import Tier, circuit_source_hash
+    from zksolv.core.market import MarketState
 
     monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "empty-cache"))
     market = MarketState.load(demo_files / "market.json")
@@ -395,8 +394,7 @@ def test_dev_key_for_a_snarkjs_route_proof_says_so(demo_files: Path, tmp_path: P
 def test_verify_native_without_groth16py_is_the_environment(demo_files: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """It used to escape as a bare ValueError from verify_many: a traceback and exit 1 ('invalid')."""
-    from verifier import native
-
+    from zksolv.verifier import native
     monkeypatch.setattr(native, "available", lambda: False)
     out = run("verify", "--proof", str(tmp_path), "--market", str(demo_files / "market.json"), "--dev-key",
               "--backend", "native", "--json")

@@ -7,16 +7,16 @@ import gc
 
 import pytest
 
-from zksolv import commitments as cm
-from zksolv.account import Account, Position
-from zksolv.errors import InputError
-from zksolv.fixedpoint import FIELD_MODULUS as P
-from zksolv.identity import asset_id, instrument_id
-from zksolv.market import (
+from zksolv.core import commitments as cm
+from zksolv.core.account import Account, Position
+from zksolv.core.errors import InputError
+from zksolv.core.fixedpoint import FIELD_MODULUS as P
+from zksolv.core.identity import asset_id, instrument_id
+from zksolv.core.market import (
     CollateralAsset, Instrument, InstrumentKind, MarketState, Params, RiskMode, ScenarioSet, Underlying,
 )
-from zksolv.merkle import MerkleTree
-from zksolv.poseidon import poseidon
+from zksolv.core.merkle import MerkleTree
+from zksolv.core.poseidon import poseidon
 
 
 def tiny_market(epoch: int = 42) -> MarketState:

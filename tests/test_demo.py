@@ -6,11 +6,13 @@ import dataclasses
 
 import pytest
 
-from zksolv import demo, scenarios
-from zksolv import fixedpoint as fp
-from zksolv.account import Account
-from zksolv.errors import InputError
-from zksolv.market import InstrumentKind, MarketState, RiskMode
+from zksolv.app import demo
+
+from zksolv.risk import scenarios
+from zksolv.core import fixedpoint as fp
+from zksolv.core.account import Account
+from zksolv.core.errors import InputError
+from zksolv.core.market import InstrumentKind, MarketState, RiskMode
 
 SOLVENT = ("covered_call", "short_strangle", "delta_neutral", "calendar_spread", "market_maker")
 INSOLVENT = ("naked_short_insolvent", "overlevered_perp")
@@ -128,7 +130,7 @@ def test_portfolios_validate(market: MarketState) -> None:
 
 
 def test_solvency_in_every_mode(all_markets: list[MarketState]) -> None:
-    model = pytest.importorskip("zksolv.model")
+    model = pytest.importorskip("zksolv.risk.model")
     ports = demo.demo_portfolios(all_markets[0])
     for m in all_markets:
         for name, acc in ports.items():
@@ -142,7 +144,7 @@ def test_solvency_in_every_mode(all_markets: list[MarketState]) -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 10, 19, 22, 26])
 def test_solvency_other_seeds(seed: int) -> None:
-    model = pytest.importorskip("zksolv.model")
+    model = pytest.importorskip("zksolv.risk.model")
     for mode in ("stress", "es", "var"):
         m = demo.demo_market(seed, mode)
         for name, acc in demo.demo_portfolios(m, seed).items():
@@ -186,15 +188,14 @@ def test_expiry_times_and_grids_are_listed() -> None:
 
 
 def test_market_root_is_stable(market: MarketState) -> None:
-    commitments = pytest.importorskip("zksolv.commitments")
+    commitments = pytest.importorskip("zksolv.core.commitments")
     assert commitments.market_root(MarketState.from_json(market.to_json())) == commitments.market_root(market)
 
 
 def test_published_v_and_ema_are_audited(market: MarketState) -> None:
     """A keeper loading the state recomputes V from alpha, vol_ema and the 25-delta quotes (all
     committed) and each vol_ema from its history: the oracle's integers match exactly."""
-    from zksolv import volatility
-
+    from zksolv.risk import volatility
     p = market.params
     assert p.v_scalar == volatility.v_scalar_market(p.alpha, market.underlyings)
     for u in market.underlyings:

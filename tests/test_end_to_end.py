@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from prover.prove import ProofBundle, prove
+from zksolv.prover.prove import ProofBundle, prove
 from tests.test_model import one_call_market
-from verifier.groth16 import verify_groth16
-from verifier.verify import verify
-from zksolv.account import Account, Position
+from zksolv.verifier.groth16 import verify_groth16
+from zksolv.verifier.verify import verify
+from zksolv.core.account import Account, Position
 from zksolv.toolchain.artifacts import build_artifacts
-from zksolv.circuitgen import Tier
-from zksolv.commitments import account_commitment_of
-from zksolv.demo import demo_market, demo_portfolios
-from zksolv.errors import ProofError, VerificationError
-from zksolv.fixedpoint import FIELD_MODULUS
-from zksolv.market import RiskMode
+from zksolv.toolchain.circuitgen import Tier
+from zksolv.core.commitments import account_commitment_of
+from zksolv.app.demo import demo_market, demo_portfolios
+from zksolv.core.errors import ProofError, VerificationError
+from zksolv.core.fixedpoint import FIELD_MODULUS
+from zksolv.core.market import RiskMode
 from zksolv.toolchain import snarkjs_groth16_verify
 from zksolv.toolchain.trusted_setup import ROUTE_SNARKJS, dev_powers_of_tau
 
@@ -112,7 +112,7 @@ def test_production_route_both_backends_verify(tmp_path: Path) -> None:
 
 def test_verify_validates_the_keepers_market(proved) -> None:
     """The circuit relies on market ranges, so verify() refuses an unvalidated out-of-range state."""
-    from zksolv.errors import InputError
+    from zksolv.core.errors import InputError
 
     market, _account, bundle = proved
     bad = replace(market, params=replace(market.params, es_level=1_000_000))
@@ -126,7 +126,7 @@ def test_verify_validates_the_keepers_market(proved) -> None:
 def test_witness_disagreeing_with_the_reference_is_never_proven(monkeypatch) -> None:
     """prove() holds the computed witness to the Python reference before the backend runs:
     a witness whose NAV wire differs (a bug in the circuit or the witness calculator) is refused."""
-    import prover.prove as prove_module
+    import zksolv.prover.prove as prove_module
     from zksolv.toolchain import r1cs
 
     market = demo_market(risk_mode="stress", mc_scenarios=16)

@@ -24,9 +24,9 @@ from typing import Callable
 import pytest
 
 from tests.processes import StderrTail
-from zksolv.account import Account, Position
+from zksolv.core.account import Account, Position
 from zksolv.toolchain.cache import MANIFEST, verify_manifest
-from zksolv.demo import demo_market
+from zksolv.app.demo import demo_market
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

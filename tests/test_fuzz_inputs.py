@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from zksolv.cli import EXIT_INPUT, EXIT_INVALID, EXIT_TOOLCHAIN, main
-from zksolv.errors import InputError, VerificationError, ZksolvError
+from zksolv.core.errors import InputError, VerificationError
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("zksolv_fuzz_inputs", ROOT / "benchmarks" / "fuzz_inputs.py")
@@ -51,8 +51,8 @@ def test_fuzz_parsers_and_cli(ctx) -> None:
 
 @pytest.mark.parametrize("name", ["market", "account"])
 def test_every_truncation_is_refused(ctx, name: str) -> None:
-    from zksolv.account import Account
-    from zksolv.market import MarketState
+    from zksolv.core.account import Account
+    from zksolv.core.market import MarketState
 
     text = (ctx.market_text if name == "market" else ctx.account_text).rstrip()
     load = MarketState.from_json if name == "market" else Account.from_json
@@ -91,14 +91,14 @@ def _statement_file(tmp_path: Path, content: bytes) -> Path:
 
 
 def test_bug_statement_invalid_utf8(tmp_path: Path) -> None:
-    from verifier.statement import Statement
+    from zksolv.proofs.statement import Statement
 
     with pytest.raises(VerificationError):
         Statement.load(_statement_file(tmp_path, b'{"tier": "\xff"}'))
 
 
 def test_bug_statement_infinite_epoch(ctx, tmp_path: Path) -> None:
-    from verifier.statement import Statement
+    from zksolv.proofs.statement import Statement
 
     text = ctx.statement_text.replace('"epoch": ', '"epoch": Infinity, "_": ', 1)
     with pytest.raises(VerificationError):
@@ -106,7 +106,7 @@ def test_bug_statement_infinite_epoch(ctx, tmp_path: Path) -> None:
 
 
 def test_bug_market_json_int_digit_limit(ctx) -> None:
-    from zksolv.account import Account
+    from zksolv.core.account import Account
 
     text = ctx.account_text.replace('"format": 1', '"format": ' + "9" * 5000)
     try:
@@ -117,7 +117,7 @@ def test_bug_market_json_int_digit_limit(ctx) -> None:
 
 
 def test_bug_proof_json_int_digit_limit(tmp_path: Path) -> None:
-    from verifier.proof_io import load_proof
+    from zksolv.proofs.proof_io import load_proof
 
     (tmp_path / "proof.json").write_text('{"pi_a": ' + "9" * 5000 + "}")
     with pytest.raises(VerificationError):
@@ -125,7 +125,7 @@ def test_bug_proof_json_int_digit_limit(tmp_path: Path) -> None:
 
 
 def test_bug_parse_fixed_huge_exponent() -> None:
-    from zksolv.fixedpoint import parse_fixed
+    from zksolv.core.fixedpoint import parse_fixed
 
     with pytest.raises(InputError):
         parse_fixed("q", "1e1000000000", 10**6)
@@ -133,7 +133,7 @@ def test_bug_parse_fixed_huge_exponent() -> None:
 
 @pytest.mark.parametrize("text", ["1." + "0" * 40 + "1", "1e-99999999999"])
 def test_bug_parse_fixed_silent_rounding(text: str) -> None:
-    from zksolv.fixedpoint import parse_fixed
+    from zksolv.core.fixedpoint import parse_fixed
 
     with pytest.raises(InputError):
         parse_fixed("q", text, 10**6)
@@ -178,7 +178,7 @@ def test_fuzz_proofs_public_inputs_and_keys(proof_ctx) -> None:
 
 @pytest.mark.slow
 def test_proof_for_another_circuit_is_invalid(proof_ctx, tmp_path: Path) -> None:
-    from verifier.verify import verify
+    from zksolv.verifier.verify import verify
 
     b = proof_ctx.bundle
     assert verify(b.proof, b.public, proof_ctx.market, b.verification_key).valid
@@ -196,7 +196,7 @@ def test_corrupted_cache_entry_is_detected_and_rebuilt(tmp_path: Path, monkeypat
     from zksolv import toolchain
     from zksolv.toolchain import trusted_setup
     from zksolv.toolchain.cache import ArtifactCache, verify_manifest
-    from zksolv.errors import CacheError
+    from zksolv.core.errors import CacheError
 
     monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path / "cache"))
     cache = ArtifactCache()

@@ -1,4 +1,4 @@
-"""Tests of verifier.groth16 / verifier.proof_io without node: a synthetic Groth16 instance.
+"""Tests of zksolv.verifier.groth16 / zksolv.proofs.proof_io without node: a synthetic Groth16 instance.
 
 The instance is built from known exponents (alpha, beta, gamma, delta, IC,
 A, B chosen; C solved from a*b = alpha*beta + x*gamma + c*delta), which gives
@@ -18,9 +18,9 @@ import pytest
 from py_ecc.fields import optimized_bn128_FQ2 as FQ2
 from py_ecc.optimized_bn128 import G1, G2, b2, curve_order, field_modulus, is_on_curve, multiply, normalize
 
-import verifier.groth16 as g16
-from verifier import proof_io
-from zksolv.errors import VerificationError
+import zksolv.verifier.groth16 as g16
+from zksolv.proofs import proof_io
+from zksolv.core.errors import VerificationError
 
 R = curve_order
 P = field_modulus
@@ -250,31 +250,35 @@ def _modules_after(imports: str) -> set[str]:
 #: Never on the keeper's verification path: native / JIT code, the node toolchain, the circuit
 #: generator, the prover, plotting.
 KEEPER_FORBIDDEN = {"numba", "numpy", "groth16py", "matplotlib", "subprocess", "zksolv.toolchain",
-                    "zksolv.toolchain.trusted_setup", "zksolv.toolchain.cache", "zksolv.circuitgen",
-                    "zksolv.toolchain.artifacts", "zksolv.chain", "zksolv.chain.solidity", "prover", "prover.prove",
-                    "prover.backends"}
+                    "zksolv.toolchain.trusted_setup", "zksolv.toolchain.cache", "zksolv.toolchain.circuitgen",
+                    "zksolv.toolchain.artifacts", "zksolv.chain", "zksolv.chain.solidity", "prover", "zksolv.prover.prove",
+                    "zksolv.prover.backends"}
+
+
+#: the keeper's own packages; every other zksolv module it imports must be in the allowed sets below
+KEEPER_OWN = ("zksolv.verifier.", "zksolv.proofs.")
 
 
 def test_verifier_imports_no_node_numba_or_circuit_code() -> None:
-    mods = _modules_after("import verifier.groth16, verifier.proof_io, verifier.calldata")
+    mods = _modules_after("import zksolv.verifier.groth16, zksolv.proofs.proof_io, zksolv.verifier.calldata")
     assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
-    allowed_zksolv = {"zksolv", "zksolv.errors", "zksolv.atomic", "zksolv.fixedpoint", "zksolv.market",
-                      "zksolv.commitments", "zksolv.poseidon", "zksolv.identity", "zksolv.venue"}
-    assert {m for m in mods if m.startswith("zksolv")} <= allowed_zksolv
+    allowed_zksolv = {"zksolv", "zksolv.core", "zksolv.verifier", "zksolv.proofs", "zksolv.core.errors", "zksolv.core.atomic", "zksolv.core.fixedpoint", "zksolv.core.market",
+                      "zksolv.core.commitments", "zksolv.core.poseidon", "zksolv.core.identity", "zksolv.core.venue"}
+    assert {m for m in mods if m.startswith("zksolv") and not m.startswith(KEEPER_OWN)} <= allowed_zksolv
 
 
 def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
-    """``verifier.verify`` (what a keeper runs) recomputes market_root, so it needs the market,
+    """``zksolv.verifier.verify`` (what a keeper runs) recomputes market_root, so it needs the market,
     commitment, Merkle and Poseidon code — and nothing that compiles, proves or runs node."""
-    mods = _modules_after("import verifier, verifier.verify, verifier.statement, verifier.batch, verifier.bn254, "
-                          "verifier.native, verifier.keeper")
-    assert {"verifier.verify", "verifier.batch", "verifier.native", "zksolv.commitments"} <= mods
+    mods = _modules_after("import zksolv.verifier, zksolv.verifier.verify, zksolv.proofs.statement, zksolv.verifier.batch, zksolv.verifier.bn254, "
+                          "zksolv.verifier.native, zksolv.verifier.keeper")
+    assert {"zksolv.verifier.verify", "zksolv.verifier.batch", "zksolv.verifier.native", "zksolv.core.commitments"} <= mods
     assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
-    assert not {m for m in mods if m.startswith(("numba", "matplotlib", "prover", "groth16py"))}
-    allowed_zksolv = {"zksolv", "zksolv.errors", "zksolv.atomic", "zksolv.fixedpoint", "zksolv.market",
-                      "zksolv.commitments", "zksolv.poseidon", "zksolv.account", "zksolv.merkle",
-                      "zksolv.identity", "zksolv.venue"}
-    assert {m for m in mods if m.startswith("zksolv")} <= allowed_zksolv, sorted(mods)
+    assert not {m for m in mods if m.startswith(("numba", "matplotlib", "zksolv.prover", "groth16py"))}
+    allowed_zksolv = {"zksolv", "zksolv.core", "zksolv.verifier", "zksolv.proofs", "zksolv.core.errors", "zksolv.core.atomic", "zksolv.core.fixedpoint", "zksolv.core.market",
+                      "zksolv.core.commitments", "zksolv.core.poseidon", "zksolv.core.account", "zksolv.core.merkle",
+                      "zksolv.core.identity", "zksolv.core.venue"}
+    assert {m for m in mods if m.startswith("zksolv") and not m.startswith(KEEPER_OWN)} <= allowed_zksolv, sorted(mods)
 
 
 # ------------------------------------------------- canonical numbers in calldata
@@ -282,8 +286,8 @@ def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
 @pytest.mark.parametrize("text", ["1_000", " 1", "1 ", "1\n", "\t7", "０", "１２", "٣", "+1", "-1", "01", "0x10",
                                   "1e3", "", "1" * 81])
 def test_calldata_accepts_only_canonical_decimals(text: str) -> None:
-    from verifier.calldata import public_to_calldata
-    from zksolv.errors import InputError
+    from zksolv.verifier.calldata import public_to_calldata
+    from zksolv.core.errors import InputError
 
     with pytest.raises(InputError, match=r"^public\[1\]: ") as info:
         public_to_calldata(["5", text])
@@ -291,8 +295,8 @@ def test_calldata_accepts_only_canonical_decimals(text: str) -> None:
 
 
 def test_calldata_canonical_values_and_field_names() -> None:
-    from verifier.calldata import proof_to_calldata, public_to_calldata
-    from zksolv.errors import InputError
+    from zksolv.verifier.calldata import proof_to_calldata, public_to_calldata
+    from zksolv.core.errors import InputError
 
     assert public_to_calldata(["0", 7]) == [0, 7]
     assert public_to_calldata([str(R - 1), "1000"]) == [R - 1, 1000]

@@ -1,4 +1,4 @@
-"""Stable identities of instruments and assets (zksolv.identity): injective, bounded, validated."""
+"""Stable identities of instruments and assets (zksolv.core.identity): injective, bounded, validated."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zksolv import fixedpoint as fp
-from zksolv import identity as ident
-from zksolv.demo import demo_market
-from zksolv.errors import InputError
-from zksolv.market import InstrumentKind
+from zksolv.core import fixedpoint as fp
+from zksolv.core import identity as ident
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError
+from zksolv.core.market import InstrumentKind
 
 SYMBOLS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=12)
 

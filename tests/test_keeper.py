@@ -1,4 +1,4 @@
-"""The keeper daemon example of docs/keeper.md (verifier.keeper), run on a venue folder of two
+"""The keeper daemon example of docs/keeper.md (zksolv.verifier.keeper), run on a venue folder of two
 epochs: synthetic proofs (see test_batch_verify) bound to real market roots, so no prover runs."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 from tests.test_batch_verify import synthetic_proof, synthetic_vk
 from tests.test_groth16_verifier import g1_json
-from verifier import keeper
-from zksolv.commitments import market_root
-from zksolv.demo import demo_market
+from zksolv.verifier import keeper
+from zksolv.core.commitments import market_root
+from zksolv.app.demo import demo_market
 
 ACCOUNTS = {"alice": 101, "bob": 202, "carol": 303, "dave": 404}
 

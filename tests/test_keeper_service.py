@@ -15,15 +15,15 @@ pytest.importorskip("web3")
 
 from tests.test_chain_node import WINDOW, _account, _keys, _no_signer_env, node  # noqa: F401  (fixtures)
 from tests.test_onchain import Toy, toy  # noqa: F401
-from verifier.calldata import R
-from verifier.proof_io import save_proof, save_public
+from zksolv.verifier.calldata import R
+from zksolv.proofs.proof_io import save_proof, save_public
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
 from zksolv.chain.keeper_service import Keeper, open_db
 from zksolv.chain.node import rpc_call
-from zksolv.commitments import market_root
-from zksolv.demo import demo_market
-from zksolv.errors import InputError
+from zksolv.core.commitments import market_root
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The prover's per-market cache of public hashes (:mod:`prover.market_cache`).
+"""The prover's per-market cache of public hashes (:mod:`zksolv.prover.market_cache`).
 
 A market's instrument tree and symbols hash, stored after the first prover process on it, give
 the same roots and paths as hashing afresh; a corrupted, foreign or unreadable file is recomputed;
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from prover import market_cache
-from zksolv import commitments
-from zksolv.demo import demo_market
+from zksolv.prover import market_cache
+from zksolv.core import commitments
+from zksolv.app.demo import demo_market
 
 
 @pytest.fixture()
@@ -84,7 +84,7 @@ def test_remember_refuses_what_is_not_memoised() -> None:
 
 
 def test_the_keeper_never_imports_the_cache() -> None:
-    code = ("import sys, verifier.verify, verifier.keeper, verifier.chunked; "
-            "print('prover.market_cache' in sys.modules)")
+    code = ("import sys, zksolv.verifier.verify, zksolv.verifier.keeper, zksolv.verifier.chunked; "
+            "print('zksolv.prover.market_cache' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -3,7 +3,7 @@ and the circuit twin (``circuits/merkle.circom``, ``circuits/placement.circom``)
 
 The Python tests are written for any power-of-two arity; the slow tests compile
 ``ChildPlacement(LOG)``, a ``MerkleInclusion(2)`` and a ``CappedOpenings`` harness on their own
-(seconds) and hold them to :mod:`zksolv.merkle` bit for bit: every child position at every level,
+(seconds) and hold them to :mod:`zksolv.core.merkle` bit for bit: every child position at every level,
 every wire tampered, wrong indices, swapped or foreign siblings, a cap that is not the tree's,
 a climb that lands on another cap node; and the constraint counts to the cost model that picks
 the cap height.
@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from zksolv import fixedpoint as fp
+from zksolv.core import fixedpoint as fp
 from zksolv.toolchain import r1cs as R
-from zksolv.merkle import (ARITY, LOG, MerkleTree, cap_height, cap_root, depth_for, opening_constraints,
+from zksolv.core.merkle import (ARITY, LOG, MerkleTree, cap_height, cap_root, depth_for, opening_constraints,
                            root_from_capped_path, root_from_path)
-from zksolv.poseidon import poseidon
+from zksolv.core.poseidon import poseidon
 from tests.witness_batch import StandaloneCircuit
 
 P = fp.FIELD_MODULUS

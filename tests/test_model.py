@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.strategies import accounts, markets
-from zksolv import fixedpoint as fp
-from zksolv.errors import InputError
-from zksolv.exact import evaluate_exact, expected_shortfall
-from zksolv.market import (
+from zksolv.core import fixedpoint as fp
+from zksolv.core.errors import InputError
+from zksolv.risk.exact import evaluate_exact, expected_shortfall
+from zksolv.core.market import (
     CollateralAsset, Instrument, InstrumentKind, MarketState, Params, RiskMode, ScenarioSet, Underlying,
 )
-from zksolv.model import es_threshold, evaluate
-from zksolv.revaluation import local_risk_arrays, with_risk_arrays
+from zksolv.risk.model import es_threshold, evaluate
+from zksolv.risk.revaluation import local_risk_arrays, with_risk_arrays
 
 MUSD = Fraction(1, fp.PRICE_SCALE)
 

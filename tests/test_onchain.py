@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from verifier.calldata import (
+from zksolv.verifier.calldata import (
     IS_SOLVENT_SELECTOR,
     Q,
     R,
@@ -35,7 +35,7 @@ from verifier.calldata import (
     proof_to_calldata,
     public_to_calldata,
 )
-from zksolv.errors import InputError, ToolchainError, VerificationError
+from zksolv.core.errors import InputError, ToolchainError, VerificationError
 from zksolv.chain.evm import DEFAULT_SENDER, CompiledContract, EvmScript, StepResult, compile_solidity
 from zksolv.chain.solidity import (
     BATCH_VERIFIER_CONTRACT,
@@ -411,8 +411,7 @@ def test_calldata_refuses_noncanonical_values(proofs: dict[str, Any]) -> None:
 
 
 def test_selectors_match_solc(contracts: dict[str, CompiledContract]) -> None:
-    from verifier import calldata as cd
-
+    from zksolv.verifier import calldata as cd
     reg = contracts["SolvencyRegistry"]
     assert cd.PROVE_SOLVENT_SELECTOR == reg.selector("proveSolvent(uint256,uint256[2],uint256[2][2],uint256[2],uint256)")
     assert cd.POST_MARKET_ROOT_SELECTOR == reg.selector("postMarketRoot(uint64,uint256,uint64)")
@@ -437,11 +436,11 @@ def test_selectors_match_solc(contracts: dict[str, CompiledContract]) -> None:
 
 
 def _python_verify(toy: Toy, proof: dict[str, Any], public: list[int]) -> bool:
-    """Python-side verdict: the keeper's verifier.groth16 (py_ecc) when present, else
+    """Python-side verdict: the keeper's zksolv.verifier.groth16 (py_ecc) when present, else
     groth16py's (arkworks) Verifier. Malformed input (VerificationError) counts as reject."""
     pub = [str(x) for x in public]
     try:
-        from verifier.groth16 import verify_groth16
+        from zksolv.verifier.groth16 import verify_groth16
     except ImportError:
         verify_groth16 = None
     if verify_groth16 is not None:
@@ -517,7 +516,7 @@ def test_snarkjs_cli_verify_agrees(toy: Toy, proofs: dict[str, Any], tmp_path: P
 def test_noncanonical_proof_coordinate_only_contract_and_python_reject(toy: Toy, contracts: dict[str, CompiledContract], proofs: dict[str, Any]) -> None:
     """a.x + q is the same point mod q. The EVM precompiles and groth16py reject it;
     snarkjs 0.7.6 reduces it and accepts (measured) — which is why keepers go through
-    verifier.calldata, which refuses non-canonical coordinates before anything else."""
+    zksolv.verifier.calldata, which refuses non-canonical coordinates before anything else."""
     proof, pub = proofs["alice_e1"]
     bad = copy.deepcopy(proof)
     bad["pi_a"][0] = str(int(bad["pi_a"][0]) + Q)
@@ -674,7 +673,7 @@ def _flat_proof(proof: dict[str, Any]) -> list[int]:
 
 def _dyn_words(words: list[int], root: int) -> bytes:
     """ABI of ``(uint256[] words, uint256 root)``."""
-    from verifier.calldata import encode_words
+    from zksolv.verifier.calldata import encode_words
 
     return encode_words([64, root, len(words), *words])
 
@@ -877,9 +876,9 @@ def demo_tiers(tmp_path_factory: pytest.TempPathFactory) -> DemoTiers:
     prover in tier 2, tier 4 or both (development keys, cached like every tier)."""
     import warnings
 
-    from prover.prove import prove
-    from zksolv.account import Account, Position
-    from zksolv.demo import demo_market
+    from zksolv.prover.prove import prove
+    from zksolv.core.account import Account, Position
+    from zksolv.app.demo import demo_market
 
     market = demo_market(n_strikes=3, n_expiries=1)
     symbols = [i.symbol for i in market.instruments]

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from verifier.calldata import (
+from zksolv.verifier.calldata import (
     encode_post_market_root, encode_prove_solvent, encode_register_account, encode_verify_proof,
     proof_to_calldata, public_to_calldata,
 )
-from verifier.groth16 import verify_groth16
-from verifier.proof_io import save_proof, save_public, save_verification_key
+from zksolv.verifier.groth16 import verify_groth16
+from zksolv.proofs.proof_io import save_proof, save_public, save_verification_key
 from zksolv.chain.evm import EvmScript
 from zksolv.chain.solidity import deploy_registry
 from zksolv.toolchain import snarkjs_groth16_verify

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from zksolv.cli import EXIT_INPUT, main
-from zksolv.demo import REFERENCE_TIME, demo_inputs
-from zksolv.fixedpoint import PRICE_SCALE
-from zksolv.market import InstrumentKind, MarketState
+from zksolv.app.demo import REFERENCE_TIME, demo_inputs
+from zksolv.core.fixedpoint import PRICE_SCALE
+from zksolv.core.market import InstrumentKind, MarketState
 from zksolv.oracle.inputs import write_inputs
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -233,9 +233,9 @@ def test_both_input_forms_at_once_are_refused(deribit: tuple[Path, dict], venue_
 def test_deribit_market_proves_and_verifies(deribit: tuple[Path, dict], tmp_path: Path) -> None:
     """A market built from the Deribit snapshot is a market like any other: an account over it
     proves (dev route, the cheapest one-circuit tier) and the proof verifies against it."""
-    from zksolv.account import Account, Position
-    from zksolv.demo import demo_salt
-    from zksolv.fixedpoint import QTY_SCALE
+    from zksolv.core.account import Account, Position
+    from zksolv.app.demo import demo_salt
+    from zksolv.core.fixedpoint import QTY_SCALE
 
     folder, _ = deribit
     market_path = tmp_path / "m.json"

@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from zksolv import resources, toolchain
+from zksolv.toolchain import resources
+
+from zksolv import toolchain
 from zksolv.cli import EXIT_TOOLCHAIN, main
-from zksolv.errors import ToolchainError
-from zksolv.extras import EXTRAS, MissingExtraError, missing_extra, require
+from zksolv.core.errors import ToolchainError
+from zksolv.core.extras import EXTRAS, MissingExtraError, missing_extra, require
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What the runtime reads besides Python code, relative to the checkout root: the wheel ships each.
@@ -38,7 +40,7 @@ def test_checkout_layout_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resources.checkout_root() == ROOT
     assert toolchain.project_root() == ROOT  # node_modules at the root, as scripts/bootstrap.sh installs it
     from zksolv.toolchain.artifacts import build_dir
-    from zksolv.circuitgen import circuits_dir
+    from zksolv.toolchain.circuitgen import circuits_dir
     from zksolv.chain.solidity import registry_source_path
 
     assert circuits_dir() == ROOT / "circuits" and registry_source_path() == ROOT / "contracts" / "SolvencyRegistry.sol"
@@ -66,7 +68,7 @@ def wheel_layout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 def test_wheel_layout_reads_package_data_and_writes_only_to_the_cache(wheel_layout: Path) -> None:
     from zksolv.toolchain.artifacts import build_dir
-    from zksolv.circuitgen import circuits_dir
+    from zksolv.toolchain.circuitgen import circuits_dir
     from zksolv.chain.solidity import registry_source_path
 
     digest = hashlib.sha256((ROOT / "package-lock.json").read_bytes()).hexdigest()
@@ -74,7 +76,7 @@ def test_wheel_layout_reads_package_data_and_writes_only_to_the_cache(wheel_layo
     assert circuits_dir() == resources.DATA_DIR / "circuits"
     assert registry_source_path() == resources.DATA_DIR / "contracts" / "SolvencyRegistry.sol"
     assert build_dir() == wheel_layout / "build" / "circuits"
-    from zksolv.bench import load_runner
+    from zksolv.app.bench import load_runner
 
     with pytest.raises(ToolchainError, match="checkout"):
         load_runner()
@@ -178,22 +180,25 @@ def test_missing_extra_messages() -> None:
 def test_prover_commands_name_the_extra(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "numba", None)  # as if `pip install zksolv` (no extra)
     monkeypatch.chdir(tmp_path)
+    inputs = [Path(name) for name in ("m.json", "a.json") if name in args and args[args.index(name) - 1] != "--out"]
+    for path in inputs:  # the input files exist (click checks that first); the extra is missing
+        path.write_text("{}")
     out = CliRunner().invoke(main, args)
     assert out.exit_code == EXIT_TOOLCHAIN, out.output
     assert f"error: zksolv {' '.join(args[:2] if args[0] in ('market', 'prover') else args[:1])} needs the " \
            "'prover' extra (numba not installed): pip install 'zksolv[prover]'" in out.output
-    assert "Traceback" not in out.output and not list(tmp_path.iterdir())
+    assert "Traceback" not in out.output and set(tmp_path.iterdir()) == {p.absolute() for p in inputs}
 
 
 def test_import_error_of_an_optional_module_mid_command_names_the_extra(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.analytics
+    import zksolv.app.analytics
 
     def boom(*_a, **_k):
         raise ModuleNotFoundError("No module named 'numba'", name="numba")
 
-    monkeypatch.setattr(zksolv.analytics, "report", boom)
-    from zksolv.demo import demo_market, demo_portfolios
+    monkeypatch.setattr(zksolv.app.analytics, "report", boom)
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     monkeypatch.chdir(tmp_path)
     state = demo_market()
@@ -206,6 +211,9 @@ def test_import_error_of_an_optional_module_mid_command_names_the_extra(tmp_path
 
 def test_native_verify_without_groth16py_names_keeper_native(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "groth16py", None)
+    monkeypatch.chdir(tmp_path)
+    Path("m.json").write_text("{}")
+    Path("vk.json").write_text("{}")
     out = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path), "--market", "m.json", "--vk", "vk.json",
                                     "--backend", "native", "--json"])
     assert out.exit_code == EXIT_TOOLCHAIN
@@ -220,15 +228,15 @@ _BLOCK = "import sys\nfor _m in {mods!r}:\n    sys.modules[_m] = None\n"
 def test_keeper_commands_run_without_the_prover_extra(tmp_path: Path) -> None:
     """`verify` (its whole import chain), `commit` and `market commit` with numpy, numba, groth16py,
     matplotlib made unimportable: what `pip install zksolv` gives a keeper."""
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     state = demo_market()
     state.save(tmp_path / "m.json")
     demo_portfolios(state)["short_strangle"].save(tmp_path / "a.json")
     code = _BLOCK.format(mods=NOT_IN_BASE) + (
         "from zksolv.cli import main\n"
-        "import zksolv.circuitgen, verifier.verify, verifier.chunked, verifier.proof_io, verifier.statement\n"
-        "from zksolv.market import MarketState\n"
+        "import zksolv.toolchain.circuitgen, zksolv.verifier.verify, zksolv.verifier.chunked, zksolv.proofs.proof_io, zksolv.proofs.statement\n"
+        "from zksolv.core.market import MarketState\n"
         "MarketState.load('m.json')\n"
         "for args in (['commit', '--account', 'a.json', '--market', 'm.json', '--json'],\n"
         "             ['market', 'commit', 'm.json', '--json'], ['verify', '--help']):\n"
@@ -253,7 +261,7 @@ def _copy_sources(dest: Path) -> Path:
     dest.mkdir()
     for name in ("pyproject.toml", "README.md", "package.json", "package-lock.json"):
         shutil.copy2(ROOT / name, dest / name)
-    for name in ("zksolv", "prover", "verifier", "circuits", "contracts"):
+    for name in ("zksolv", "circuits", "contracts"):
         shutil.copytree(ROOT / name, dest / name, symlinks=True, ignore=ignore)
     return dest
 
@@ -330,8 +338,15 @@ def test_wheel_installs_and_runs_outside_a_checkout(tmp_path: Path) -> None:
         assert proc.returncode == 0, f"zksolv {' '.join(args)}: {proc.stderr[-3000:]}"
         return json.loads(proc.stdout.splitlines()[0]) if args[0] == "verify" else json.loads(proc.stdout)
 
-    where = subprocess.run([str(bin_dir / "python"), "-c", "import zksolv, prover, verifier; "
-                            "print(zksolv.__file__, prover.__file__, verifier.__file__)"],
+    # one import root: the wheel installs the zksolv package and nothing else at the top level
+    top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+    assert top == {"zksolv"}, top
+    (dist_info,) = {n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")}
+    top_level = f"{dist_info}/top_level.txt"
+    if top_level in names:
+        assert zipfile.ZipFile(wheel).read(top_level).decode().split() == ["zksolv"]
+    where = subprocess.run([str(bin_dir / "python"), "-c", "import zksolv, zksolv.prover, zksolv.verifier; "
+                            "print(zksolv.__file__, zksolv.prover.__file__, zksolv.verifier.__file__)"],
                            cwd=work, env=env, capture_output=True, text=True, check=True, timeout=60).stdout.split()
     assert all(Path(p).is_relative_to(site) for p in where), where
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from zksolv.poseidon import MAX_INPUTS, P, parameters, poseidon
+from zksolv.core.poseidon import MAX_INPUTS, P, parameters, poseidon
 from zksolv.toolchain import run_node
 
 HELPER = Path(__file__).parent / "js" / "poseidon_vectors.js"
@@ -83,8 +83,7 @@ def test_recorded_plan_hashes_match_a_fresh_derivation() -> None:
     """The sha256 that lets a cached schedule be used is that of the schedule derived here."""
     import hashlib
 
-    from zksolv import poseidon as pos
-
+    from zksolv.core import poseidon as pos
     for t in range(2, MAX_INPUTS + 2):
         blob = pos._plan_bytes(pos._derive_plan(t))
         assert hashlib.sha256(blob).hexdigest() == pos._PLAN_SHA256[t], t
@@ -92,8 +91,7 @@ def test_recorded_plan_hashes_match_a_fresh_derivation() -> None:
 
 
 def test_cached_plan_is_used_only_when_it_checks_out(tmp_path, monkeypatch) -> None:
-    from zksolv import poseidon as pos
-
+    from zksolv.core import poseidon as pos
     monkeypatch.setenv("ZKSOLV_CACHE", str(tmp_path))
     expected = poseidon([1, 2])
     pos._plan.cache_clear()

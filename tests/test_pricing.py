@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zksolv import fixedpoint as fp
-from zksolv import pricing
-from zksolv.errors import InputError
-from zksolv.market import InstrumentKind
+from zksolv.core import fixedpoint as fp
+from zksolv.risk import pricing
+from zksolv.core.errors import InputError
+from zksolv.core.market import InstrumentKind
 
 C, P = pricing.KIND_CALL, pricing.KIND_PUT
 
@@ -215,6 +215,6 @@ def test_quantise_greeks_scales() -> None:
 
 
 def test_import_is_cheap() -> None:
-    code = "import sys, zksolv.pricing; print('numba' in sys.modules)"
+    code = "import sys, zksolv.risk.pricing; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from zksolv import fixedpoint as fp
-from zksolv.account import Account, Position
-from zksolv.demo import demo_market
+from zksolv.core import fixedpoint as fp
+from zksolv.core.account import Account, Position
+from zksolv.app.demo import demo_market
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,9 +76,9 @@ def _scan(path: Path, needles: set[str], binary: dict[bytes, str]) -> list[str]:
 def _positive_control(market, account: Account, folder: Path, binary: dict[bytes, str]) -> None:
     """A real witness of ``account`` (outside the scanned folders) holds every binary needle, so the
     binary scan would catch a leaked .wtns."""
-    from prover.witness import circuit_inputs
+    from zksolv.prover.witness import circuit_inputs
     from zksolv.toolchain.artifacts import compile_tier
-    from zksolv.circuitgen import Tier
+    from zksolv.toolchain.circuitgen import Tier
     from zksolv.toolchain import calculate_witness
 
     tier = Tier.for_market(market, 4)
@@ -113,7 +113,7 @@ def _seed_compiled_circuit(market, cache: Path) -> None:
     import shutil
 
     from zksolv.toolchain.artifacts import compile_tier
-    from zksolv.circuitgen import Tier
+    from zksolv.toolchain.circuitgen import Tier
 
     entry = Path(compile_tier(Tier.for_market(market, 4))[1].wasm)
     while not (entry / "MANIFEST.json").exists():

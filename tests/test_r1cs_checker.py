@@ -18,7 +18,7 @@ import pytest
 
 from zksolv.toolchain import r1cs as R
 from zksolv import toolchain
-from zksolv.errors import ToolchainError
+from zksolv.core.errors import ToolchainError
 
 CIRCUITS = Path(__file__).parent / "circuits"
 DEMO = CIRCUITS / "tamper_demo.circom"
@@ -174,7 +174,7 @@ def test_corrupted_witnesses_agree_with_snarkjs(
 def test_unsatisfiable_statement_is_refused_by_witness_generation(
     demo: toolchain.CompiledCircuit, tmp_path: Path
 ) -> None:
-    from zksolv.errors import ProofError
+    from zksolv.core.errors import ProofError
 
     with pytest.raises(ProofError):  # prod = 60000 is not < 1000: `ok === 1` fails
         toolchain.calculate_witness(demo.wasm, {"x": 300, "y": 200, "limit": 1000}, tmp_path / "w.wtns")

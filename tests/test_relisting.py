@@ -34,18 +34,18 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prover.witness import build_inputs, circuit_inputs
-from verifier.verify import verify
-from zksolv import commitments as cm
+from zksolv.prover.witness import build_inputs, circuit_inputs
+from zksolv.verifier.verify import verify
+from zksolv.core import commitments as cm
 from zksolv.toolchain import r1cs as R
-from zksolv.account import Account, Position
-from zksolv.circuitgen import Tier
-from zksolv.demo import demo_market
-from zksolv.errors import InputError, ProofError
-from zksolv.identity import KIND_FUTURE, asset_id, instrument_id
-from zksolv.market import InstrumentKind, MarketState
-from zksolv.merkle import root_from_capped_path
-from zksolv.model import evaluate
+from zksolv.core.account import Account, Position
+from zksolv.toolchain.circuitgen import Tier
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError, ProofError
+from zksolv.core.identity import KIND_FUTURE, asset_id, instrument_id
+from zksolv.core.market import MarketState
+from zksolv.core.merkle import root_from_capped_path
+from zksolv.risk.model import evaluate
 
 MARKET = demo_market(n_strikes=3, n_expiries=1)  # 20 instruments (tree depth 3), 4 collateral assets
 TIER = Tier.for_market(MARKET, 4)
@@ -274,7 +274,7 @@ def test_attack_balance_order_after_the_collateral_table_changed(compiled, tmp_p
 # ---------------------------------------------------------------- proof level
 @pytest.fixture(scope="module")
 def successor_proof():
-    from prover.prove import prove
+    from zksolv.prover.prove import prove
 
     acc = BOOKS["mixed"]
     registered = cm.account_commitment_of(acc, MARKET)
@@ -325,7 +325,7 @@ def test_cli_commit_and_verify_across_a_relisting(successor_proof, tmp_path: Pat
 def test_a_commitment_registered_under_a_greeks_market_proves_under_a_relisted_revaluation_successor() -> None:
     """The venue may switch the risk mode between epochs: the registered commitment names holdings,
     so the honest proof under a re-listed revaluation successor verifies against it."""
-    from prover.prove import prove
+    from zksolv.prover.prove import prove
 
     acc = BOOKS["short_strangle"]
     registered = cm.account_commitment_of(acc, MARKET)

@@ -2,7 +2,7 @@
 
 Two real proofs (accounts A and B) on the small demo market of epoch e, one for A at e+1.
 Replays, swapped or shifted public inputs, and mixed proof/public pairs are all invalid —
-both through the keeper's full check (`verifier.verify`) and through the raw pairing check
+both through the keeper's full check (`zksolv.verifier.verify`) and through the raw pairing check
 (`verify_groth16`), so the binding is cryptographic, not only the keeper's root comparison.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from verifier.groth16 import curve_order, verify_groth16
-from verifier.verify import verify
-from zksolv.account import Account, Position
+from zksolv.verifier.groth16 import curve_order, verify_groth16
+from zksolv.verifier.verify import verify
+from zksolv.core.account import Account, Position
 from zksolv.cli import EXIT_INVALID, main
-from zksolv.demo import demo_market
+from zksolv.app.demo import demo_market
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def _account(market, q: int, usdc: int, salt: int) -> Account:
 
 @pytest.fixture(scope="module")
 def proofs():
-    from prover.prove import prove
+    from zksolv.prover.prove import prove
 
     market = demo_market(n_strikes=3, n_expiries=1)
     nxt = replace(market, epoch=market.epoch + 1)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from zksolv import fixedpoint as fp
-from zksolv.analytics import CURVE_RULES, compare_rules, liquidation_prices, ratio_curve, report
+from zksolv.core import fixedpoint as fp
+from zksolv.app.analytics import CURVE_RULES, compare_rules, liquidation_prices, ratio_curve, report
 from zksolv.cli import EXIT_INPUT, EXIT_TOOLCHAIN, main
-from zksolv.demo import demo_market, demo_portfolios
-from zksolv.model import evaluate
-from zksolv.repricing import cached_repricer, reprice_underlying
-from zksolv.report_format import format_report, table
+from zksolv.app.demo import demo_portfolios
+from zksolv.risk.model import evaluate
+from zksolv.risk.repricing import cached_repricer, reprice_underlying
+from zksolv.app.report_format import format_report, table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -113,7 +113,7 @@ def test_cached_repricer_gives_the_same_markets(market, accounts) -> None:
 
 
 def test_curve_rejects_a_bad_span(market, accounts) -> None:
-    from zksolv.errors import InputError
+    from zksolv.core.errors import InputError
 
     slots, balances = accounts["covered_call"].position_slots(market), accounts["covered_call"].balances(market)
     with pytest.raises(InputError, match="span"):
@@ -192,11 +192,11 @@ def test_report_plot_writes_a_png(files: Path, tmp_path: Path) -> None:
                                            ("folder", "is a directory")])
 def test_plot_path_is_checked_before_any_work(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                               name: str, message: str) -> None:
-    import zksolv.analytics
+    import zksolv.app.analytics
 
     (tmp_path / "file").write_text("x")
     (tmp_path / "folder").mkdir()
-    monkeypatch.setattr(zksolv.analytics, "report", lambda *a, **k: pytest.fail("computed before checking --plot"))
+    monkeypatch.setattr(zksolv.app.analytics, "report", lambda *a, **k: pytest.fail("computed before checking --plot"))
     out = run("report", "--account", str(files / "short_strangle.json"), "--market", str(files / "market.json"),
               "--plot", str(tmp_path / name))
     assert out.exit_code == EXIT_INPUT, out.output
@@ -204,10 +204,10 @@ def test_plot_path_is_checked_before_any_work(files: Path, tmp_path: Path, monke
 
 
 def test_plot_without_matplotlib_names_the_extra(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import zksolv.analytics
+    import zksolv.app.analytics
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    monkeypatch.setattr(zksolv.analytics, "report", lambda *a, **k: pytest.fail("computed before the check"))
+    monkeypatch.setattr(zksolv.app.analytics, "report", lambda *a, **k: pytest.fail("computed before the check"))
     out = run("report", "--account", str(files / "short_strangle.json"), "--market", str(files / "market.json"),
               "--plot", str(tmp_path / "r.png"))
     assert out.exit_code == EXIT_TOOLCHAIN, out.output

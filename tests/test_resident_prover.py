@@ -1,4 +1,4 @@
-"""The resident prover (``zksolv prover start|stop|status``, :mod:`prover.daemon`).
+"""The resident prover (``zksolv prover start|stop|status``, :mod:`zksolv.prover.daemon`).
 
 A real daemon is started in each test that needs one (on a socket under the test's temporary
 directory) and stopped or killed by the test. Covered: proving through it (proofs verify, the
@@ -26,13 +26,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from prover import daemon
+from zksolv.prover import daemon
 from tests.processes import StderrTail
-from prover.backends import ArkworksBackend
-from verifier.groth16 import verify_groth16
+from zksolv.prover.backends import ArkworksBackend
+from zksolv.verifier.groth16 import verify_groth16
 from zksolv import toolchain
 from zksolv.toolchain import trusted_setup
-from zksolv.errors import ToolchainError
+from zksolv.core.errors import ToolchainError
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,7 +197,7 @@ def test_daemon_dying_mid_proof_is_a_clear_error(toy: dict[str, Any], tmp_path: 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo market (the end-to-end tests' stress tier, usually cached) and a 2-position book."""
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     d = tmp_path_factory.mktemp("resident-cli")
     market = demo_market(risk_mode="stress", mc_scenarios=16)
@@ -230,8 +230,8 @@ def _prove_cli(book: Path, sock: Path, out: str, *extra: str, kill_daemon_at_pro
 
 
 def _verify_out(book: Path, out: str) -> bool:
-    from verifier.verify import verify
-    from zksolv.market import MarketState
+    from zksolv.verifier.verify import verify
+    from zksolv.core.market import MarketState
 
     d = book / out
     proof, public = json.loads((d / "proof.json").read_text()), json.loads((d / "public.json").read_text())
@@ -277,11 +277,11 @@ def test_cli_daemon_killed_mid_proof(book: Path, sock: Path) -> None:
 
 
 def test_library_prove_uses_or_falls_back(book: Path, sock: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``prover.prove.prove``: one note and an in-process proof without a daemon, the daemon's proof with one."""
-    from prover.prove import NOT_RUNNING_NOTE, prove
-    from verifier.verify import verify
-    from zksolv.account import Account
-    from zksolv.market import MarketState
+    """``zksolv.prover.prove.prove``: one note and an in-process proof without a daemon, the daemon's proof with one."""
+    from zksolv.prover.prove import NOT_RUNNING_NOTE, prove
+    from zksolv.verifier.verify import verify
+    from zksolv.core.account import Account
+    from zksolv.core.market import MarketState
 
     monkeypatch.setenv(daemon.SOCKET_ENV, str(sock))
     market, account = MarketState.load(book / "market.json"), Account.load(book / "account.json")

@@ -25,19 +25,19 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prover.chunks import plan_chunks
+from zksolv.prover.chunks import plan_chunks
 from tests.strategies import accounts, markets
-from zksolv import commitments as cm
-from zksolv import fixedpoint as fp
-from zksolv.account import Account, Position
-from zksolv.circuitgen import ChunkTier, FinalTier, Tier
-from zksolv.demo import REFERENCE_TIME, _UNDERLYINGS, demo_market, smile_vol
-from zksolv.errors import InputError
-from zksolv.market import InstrumentKind, MarketState, RiskMode
-from zksolv.model import evaluate
-from zksolv.pricing import greeks_numpy, quantise
-from zksolv.revaluation import as_revaluation, local_risk_arrays, option_risk_arrays, with_risk_arrays
-from verifier.statement import Statement, parse_chunk_capacity
+from zksolv.core import commitments as cm
+from zksolv.core import fixedpoint as fp
+from zksolv.core.account import Account, Position
+from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier
+from zksolv.app.demo import REFERENCE_TIME, _UNDERLYINGS, demo_market, smile_vol
+from zksolv.core.errors import InputError
+from zksolv.core.market import InstrumentKind, MarketState, RiskMode
+from zksolv.risk.model import evaluate
+from zksolv.risk.pricing import greeks_numpy, quantise
+from zksolv.risk.revaluation import as_revaluation, local_risk_arrays, option_risk_arrays, with_risk_arrays
+from zksolv.proofs.statement import Statement, parse_chunk_capacity
 
 REVAL = RiskMode.REVALUATION
 GRIDS = ("span", "deribit", "paradex", "horizon", "mc")
@@ -52,7 +52,7 @@ def reval_markets() -> dict[str, MarketState]:
 
 # ------------------------------------------------------------- an independent float repricing
 def bs_value(spot: float, strike: float, tau: float, vol: float, call: bool) -> float:
-    """Black–Scholes at zero rate with math.erfc (not zksolv.pricing), intrinsic at zero total vol."""
+    """Black–Scholes at zero rate with math.erfc (not zksolv.risk.pricing), intrinsic at zero total vol."""
     total = vol * math.sqrt(max(tau, 0.0))
     if total < 1e-12:
         return max(spot - strike, 0.0) if call else max(strike - spot, 0.0)
@@ -274,7 +274,7 @@ def test_moves_to_zero_and_below(reval_markets) -> None:
         bad.validated()
     greeks = dataclasses.replace(bad, params=dataclasses.replace(bad.params, risk_mode=RiskMode.STRESS),
                                  instruments=tuple(dataclasses.replace(i, pnl=()) for i in bad.instruments)).validated()
-    from zksolv.analytics import compare_modes, compare_rules
+    from zksolv.app.analytics import compare_modes, compare_rules
 
     slots = [(greeks.instrument_index(EXAMPLE), 10**6)]
     table = compare_modes(greeks, slots, [0] * 4)
@@ -285,8 +285,8 @@ def test_moves_to_zero_and_below(reval_markets) -> None:
 def test_liquidation_prices_reprice_the_arrays(reval_markets) -> None:
     """Under a revaluation market the liquidation-price search recomputes every array at each probed
     spot (a stale array would price the old spot's scenarios against the new marks)."""
-    from zksolv.analytics import liquidation_prices
-    from zksolv.repricing import reprice_underlying
+    from zksolv.app.analytics import liquidation_prices
+    from zksolv.risk.repricing import reprice_underlying
 
     market = reval_markets["span"]
     account = Account((Position("ETH-9JAN26-3525-C", -40 * 10**6), Position("ETH-9JAN26-3275-P", -40 * 10**6)),
@@ -413,8 +413,8 @@ def _long_calls() -> Account:
 
 @pytest.mark.slow
 def test_groth16_proof_of_a_revaluation_account_verifies(tmp_path: Path) -> None:
-    from prover.prove import prove
-    from verifier.verify import verify
+    from zksolv.prover.prove import prove
+    from zksolv.verifier.verify import verify
 
     account = _long_calls()
     assert evaluate(SMALL, account.position_slots(SMALL), account.balances(SMALL)).solvent
@@ -441,9 +441,9 @@ def test_groth16_proof_of_a_revaluation_account_verifies(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_revaluation_book_in_chunks_matches_one_circuit() -> None:
-    from prover.prove import prove
-    from verifier.chunked import verify_chunked
-    from verifier.verify import verify
+    from zksolv.prover.prove import prove
+    from zksolv.verifier.chunked import verify_chunked
+    from zksolv.verifier.verify import verify
 
     symbols = [i.symbol for i in SMALL.instruments]
     account = Account(tuple(Position(s, (-1) ** n * (n % 3 + 1) * 10**6) for n, s in enumerate(symbols[:12])),

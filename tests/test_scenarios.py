@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zksolv import fixedpoint as fp
-from zksolv import scenarios as sc
-from zksolv.errors import InputError
-from zksolv.market import (
+from zksolv.core import fixedpoint as fp
+from zksolv.risk import scenarios as sc
+from zksolv.core.errors import InputError
+from zksolv.core.market import (
     CollateralAsset, Instrument, InstrumentKind, MarketState, Params, RiskMode, ScenarioSet, Underlying,
 )
 

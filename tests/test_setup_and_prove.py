@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from prover.backends import (
+from zksolv.prover.backends import (
     ArkworksBackend,
     Proof,
     SnarkjsBackend,
@@ -22,12 +22,12 @@ from prover.backends import (
     eth_proof_to_snarkjs,
     get_backend,
 )
-from verifier.groth16 import verify_groth16
-from verifier.proof_io import save_proof, save_public
+from zksolv.verifier.groth16 import verify_groth16
+from zksolv.proofs.proof_io import save_proof, save_public
 from zksolv import toolchain
 from zksolv.toolchain import trusted_setup
 from zksolv.toolchain.cache import ArtifactCache
-from zksolv.errors import ProofError, ToolchainError, VerificationError, ZksolvError
+from zksolv.core.errors import ProofError, ToolchainError, VerificationError, ZksolvError
 
 pytestmark = pytest.mark.slow
 

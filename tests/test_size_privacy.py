@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from prover.prove import tier_for
-from zksolv.account import Account, Position
+from zksolv.prover.prove import tier_for
+from zksolv.core.account import Account, Position
 from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
-from zksolv.demo import demo_market
-from zksolv.errors import InputError
-from zksolv.market import MarketState
-from zksolv.venue import DEFAULT_POLICY, VenuePolicy, bucket
+from zksolv.app.demo import demo_market
+from zksolv.core.errors import InputError
+from zksolv.core.market import MarketState
+from zksolv.core.venue import DEFAULT_POLICY, VenuePolicy, bucket
 
 SMALL = demo_market(n_strikes=3, n_expiries=1)
 SYMBOLS = [i.symbol for i in SMALL.instruments]
@@ -230,7 +230,7 @@ def test_market_demo_writes_the_venue_policy_it_is_given(tmp_path: Path) -> None
 
 
 def test_cli_pads_an_accepted_chunk_size_to_a_bucket_instead_of_refusing_it() -> None:
-    from zksolv.cli import _check_venue_options
+    from zksolv.cli.proving import _check_venue_options
 
     venue = VenuePolicy(tiers=(4, 16, 64), chunk_sizes=(32, 64), chunk_counts=(1, 2, 4))
     _check_venue_options(venue, None, 32, None)  # 1 chunk of 32 is no bucket, but the prover pads to 2

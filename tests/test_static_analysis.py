@@ -28,8 +28,8 @@ import pytest
 
 from zksolv import toolchain
 from tests.tiers import SOUNDNESS_TIERS
-from zksolv.circuitgen import ChunkTier, FinalTier, Tier, circuits_dir, constants_source, include_dirs, write_main
-from zksolv.market import RiskMode
+from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier, circuits_dir, constants_source, include_dirs, write_main
+from zksolv.core.market import RiskMode
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "static-analysis"

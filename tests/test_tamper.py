@@ -37,12 +37,12 @@ from typing import Any, Callable
 
 import pytest
 
-from zksolv import fixedpoint as fp
+from zksolv.core import fixedpoint as fp
 from zksolv.toolchain import r1cs as R
 from tests.tiers import SOUNDNESS_TIERS
-from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
-from zksolv.errors import ProofError
-from zksolv.market import (
+from zksolv.toolchain.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
+from zksolv.core.errors import ProofError
+from zksolv.core.market import (
     CollateralAsset,
     Instrument,
     InstrumentKind,
@@ -52,9 +52,9 @@ from zksolv.market import (
     ScenarioSet,
     Underlying,
 )
-from zksolv.model import MarginResult, es_excesses, evaluate, joint_losses
+from zksolv.risk.model import MarginResult, es_excesses, evaluate, joint_losses
 from zksolv.toolchain import CompiledCircuit, calculate_witness, compile_circuit
-from prover.witness import MODE_HINTS, build_inputs
+from zksolv.prover.witness import MODE_HINTS, build_inputs
 from tests.strategies import with_random_risk_arrays
 
 pytestmark = pytest.mark.slow
@@ -406,7 +406,7 @@ def test_es_level_one_is_stopped_by_market_validation_only(case, tmp_path: Path)
     before recomputing market_root) stops such a market. See docs/static_analysis.md §5."""
     import dataclasses
 
-    from zksolv.errors import InputError
+    from zksolv.core.errors import InputError
 
     c = case("es_u1_d1")
     bad = dataclasses.replace(c.market, params=dataclasses.replace(c.market.params, es_level=fp.RATIO_SCALE))

@@ -1,7 +1,7 @@
 """One template at a time, in seconds (circomkit's WitnessTester, in Python).
 
 Each case wraps one template of ``circuits/`` in a tiny main (the fixed-point constants rendered
-by :func:`zksolv.circuitgen.constants_source`), compiles it through the artifact cache (a few
+by :func:`zksolv.toolchain.circuitgen.constants_source`), compiles it through the artifact cache (a few
 seconds the first time, nothing afterwards), and then: inputs that must give a witness do, with
 the outputs the Python reference computes; inputs that must not, don't; and the constraint count
 is the one the template's header states. A template bug fails here without compiling a tier.
@@ -16,13 +16,13 @@ from typing import Any, Mapping
 
 import pytest
 
-from zksolv import commitments as cm
-from zksolv import fixedpoint as fp
+from zksolv.core import commitments as cm
+from zksolv.core import fixedpoint as fp
 from zksolv.toolchain import r1cs as R
-from zksolv.circuitgen import PRAGMA, constants_source, include_dirs
-from zksolv.errors import ProofError
-from zksolv.merkle import MerkleTree
-from zksolv.poseidon import poseidon
+from zksolv.toolchain.circuitgen import PRAGMA, constants_source, include_dirs
+from zksolv.core.errors import ProofError
+from zksolv.core.merkle import MerkleTree
+from zksolv.core.poseidon import poseidon
 
 pytestmark = pytest.mark.slow
 
@@ -149,7 +149,7 @@ def test_collateral_lookup_values_each_slot_by_its_row(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- account.circom
 def test_masked_entries_are_the_commitment_entries(tmp_path: Path) -> None:
-    from zksolv.identity import KIND_CALL, instrument_id, position_entry
+    from zksolv.core.identity import KIND_CALL, instrument_id, position_entry
 
     pos = harness("account.circom", "PositionEntry()")
     i = instrument_id("BTC", KIND_CALL, 67_000 * 10**6, 1_767_945_600)
@@ -184,7 +184,7 @@ def test_account_commitment_matches_python(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- instrument, merkle, state
 def test_leaf_and_inclusion_match_python(tmp_path: Path) -> None:
     leaf = harness("instrument.circom", "InstrumentLeaf()")
-    from zksolv.market import Instrument, InstrumentKind
+    from zksolv.core.market import Instrument, InstrumentKind
 
     ins = Instrument("X", 1, InstrumentKind.PUT, 5, 6, 7, -8, 9, 10)
     leaf.passes({"id": 99, "u": 1, "mark": 7, "delta": -8, "gamma": 9, "vega": 10}, tmp_path,

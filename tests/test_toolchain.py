@@ -9,7 +9,7 @@ import pytest
 
 from zksolv import toolchain
 from zksolv.toolchain.cache import ArtifactCache
-from zksolv.errors import ProofError, ToolchainError
+from zksolv.core.errors import ProofError, ToolchainError
 
 CIRCUIT = Path(__file__).parent / "circuits" / "range_multiplier.circom"
 # distinctive "private" values: they must never show up in an error message

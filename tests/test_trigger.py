@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from test_onchain import MALLORY, TOY_TIER, _rand, _rejected, contracts, toy  # noqa: F401 (fixtures)
-from verifier.calldata import (
+from zksolv.verifier.calldata import (
     IS_SOLVENT_SELECTOR,
     Q,
     R,

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zksolv import fixedpoint as fp
-from zksolv import volatility as vol
-from zksolv.errors import InputError
-from zksolv.market import Underlying
+from zksolv.core import fixedpoint as fp
+from zksolv.risk import volatility as vol
+from zksolv.core.errors import InputError
+from zksolv.core.market import Underlying
 
 
 def test_ema_recursion_and_decays() -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from prover import witness_wasm
-from prover.witness_wasm import calculate_witness, fnv1a64, qualify_inputs, resolve_engine
+from zksolv.prover import witness_wasm
+from zksolv.prover.witness_wasm import calculate_witness, fnv1a64, qualify_inputs, resolve_engine
 from zksolv import toolchain
-from zksolv.errors import ProofError, ToolchainError
+from zksolv.core.errors import ProofError, ToolchainError
 
 CIRCUITS = Path(__file__).parent / "circuits"
 needs_wasmtime = pytest.mark.skipif(not witness_wasm.wasmtime_available(), reason="wasmtime not installed")
@@ -87,9 +87,9 @@ def test_toy_circuits_byte_identical(circuit: str, inputs: dict[str, Any], tmp_p
 @pytest.fixture(scope="module")
 def margin() -> tuple[Any, Any, Any]:
     """The demo market's 4-position stress tier (shared with the end-to-end tests' cache)."""
-    from prover.prove import tier_for
+    from zksolv.prover.prove import tier_for
     from zksolv.toolchain.artifacts import build_artifacts
-    from zksolv.demo import demo_market, demo_portfolios
+    from zksolv.app.demo import demo_market, demo_portfolios
 
     market = demo_market(risk_mode="stress", mc_scenarios=16)
     books = demo_portfolios(market)
@@ -104,7 +104,7 @@ def margin() -> tuple[Any, Any, Any]:
 @needs_wasmtime
 @pytest.mark.parametrize("book", ["short_strangle", "covered_call", "delta_neutral"])
 def test_margin_circuit_byte_identical(margin: tuple[Any, Any, Any], book: str, tmp_path: Path) -> None:
-    from prover.witness import reference_inputs
+    from zksolv.prover.witness import reference_inputs
 
     market, books, (tier, artifacts) = margin
     inputs, _ = reference_inputs(books[book], market, tier)
@@ -144,7 +144,7 @@ def test_failures_match_node_and_stay_private(inputs: dict[str, Any], reason: st
 @needs_wasmtime
 def test_margin_circuit_bad_hint_fails_alike(margin: tuple[Any, Any, Any], tmp_path: Path) -> None:
     """A margin hint the circuit's range check refuses: the same clean ProofError on both paths."""
-    from prover.witness import reference_inputs
+    from zksolv.prover.witness import reference_inputs
 
     market, books, (tier, artifacts) = margin
     inputs, _ = reference_inputs(books["short_strangle"], market, tier)
@@ -166,7 +166,7 @@ def test_every_witness_frees_its_store(margin: tuple[Any, Any, Any], tmp_path: P
     import gc
 
     import wasmtime
-    from prover.witness import reference_inputs
+    from zksolv.prover.witness import reference_inputs
 
     market, books, (tier, artifacts) = margin
     inputs, _ = reference_inputs(books["short_strangle"], market, tier)

@@ -3,8 +3,8 @@ tier added for one suite is checked by the other too."""
 
 from __future__ import annotations
 
-from zksolv.circuitgen import Tier
-from zksolv.market import RiskMode
+from zksolv.toolchain.circuitgen import Tier
+from zksolv.core.market import RiskMode
 
 STRESS, ES, VAR, REVAL = RiskMode.STRESS, RiskMode.ES, RiskMode.VAR, RiskMode.REVALUATION
 

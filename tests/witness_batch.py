@@ -71,8 +71,8 @@ class StandaloneCircuit:
     def __init__(self, name: str, body: str) -> None:
         import hashlib
 
-        from zksolv.circuitgen import Tier, circuits_dir, include_dirs, render_main
-        from zksolv.market import RiskMode
+        from zksolv.toolchain.circuitgen import Tier, circuits_dir, include_dirs, render_main
+        from zksolv.core.market import RiskMode
         from zksolv.toolchain import CompiledCircuit, compile_circuit
         from zksolv.toolchain import r1cs as R
 

@@ -30,7 +30,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Transaction
 from zksolv.chain.errors import ChainError, RevertedError, SignerError
 from zksolv.chain.evm import decode_revert
 from zksolv.chain.node import DEV_ACCOUNT, DEV_PRIVATE_KEY, LOCAL_CHAIN_ID
-from zksolv.errors import InputError
+from zksolv.core.errors import InputError
 
 #: Gas margin over ``eth_estimateGas`` (the pairing precompile's cost is exact; storage is not).
 GAS_MARGIN = 1.2

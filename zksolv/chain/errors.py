@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zksolv.errors import InputError, ToolchainError
+from zksolv.core.errors import InputError, ToolchainError
 
 
 class ChainError(ToolchainError):

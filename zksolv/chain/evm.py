@@ -24,10 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from zksolv.errors import InputError, ToolchainError
+from zksolv.core.errors import InputError, ToolchainError
 from zksolv.toolchain import node_script, run_node
 
 SOLC_VERSION = "0.8.28"

@@ -3,9 +3,9 @@ valid ones in batches, mark the missed accounts after the deadline; state in SQL
 
 Lives in :mod:`zksolv.chain` (not :mod:`verifier`): it needs web3 (the ``chain`` extra) and
 the keeper's verification path must stay free of it; the off-chain check of one epoch is
-:func:`verifier.keeper.check_epoch`, the same as ``python -m verifier.keeper``.
+:func:`zksolv.verifier.keeper.check_epoch`, the same as ``python -m zksolv.verifier.keeper``.
 
-The venue folder is ``verifier.keeper``'s (``accounts.json``: account -> registered
+The venue folder is ``zksolv.verifier.keeper``'s (``accounts.json``: account -> registered
 commitment; ``epochs/<epoch>/market.json`` and ``proofs/<account>/``). Accounts are the
 registry's registered addresses (or any name the venue uses for the folder; the commitment
 is what the chain knows).
@@ -28,16 +28,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from verifier.calldata import encode_mark_liquidatable
-from verifier.keeper import check_epoch, load_registered
-from verifier.verify import prepare_key
-from verifier.proof_io import load_verification_key
+from zksolv.verifier.calldata import encode_mark_liquidatable
+from zksolv.verifier.keeper import check_epoch, load_registered
+from zksolv.verifier.verify import prepare_key
+from zksolv.proofs.proof_io import load_verification_key
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
 from zksolv.chain.errors import RevertedError
 from zksolv.chain.solidity import tier_keys_from_folder
-from zksolv.errors import InputError
-from zksolv.market import MarketState
+from zksolv.core.errors import InputError
+from zksolv.core.market import MarketState
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, market_root TEXT NOT NULL, checked_at REAL NOT NULL,
@@ -135,7 +135,7 @@ class Keeper:
         if rows or self.db.execute("SELECT 1 FROM epochs WHERE epoch=?", (market.epoch,)).fetchone():
             return market.epoch, {a: (s, r) for a, s, r in rows}
         report = check_epoch(epoch_dir, registered, None, self.backend, keys=self.keys)  # type: ignore[arg-type]
-        from zksolv.commitments import market_root
+        from zksolv.core.commitments import market_root
 
         verdicts = {a: ("valid", "valid") for a in report.valid}
         verdicts.update({a: ("invalid", r) for a, r in report.invalid.items()})

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zksolv.errors import ToolchainError
+from zksolv.core.errors import ToolchainError
 from zksolv.toolchain import ensure_node_modules, node_binary, node_module_path, project_root
 
 #: Chain id of the local dev chain (Hardhat Network's default).

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from verifier.calldata import (
+from zksolv.verifier.calldata import (
     ACCEPTED_TIERS_SELECTOR,
     decode_accepted_tiers,
     encode_mark_liquidatable,
@@ -27,7 +27,7 @@ from verifier.calldata import (
     proof_to_calldata,
     public_to_calldata,
 )
-from zksolv.atomic import atomic_write_text
+from zksolv.core.atomic import atomic_write_text
 from zksolv.chain.client import Chain, Sent
 from zksolv.chain.errors import RevertedError
 from zksolv.chain.evm import SOLC_VERSION, CompiledContract, compile_solidity
@@ -41,7 +41,7 @@ from zksolv.chain.solidity import (
     registry_source,
     verifier_sources,
 )
-from zksolv.errors import InputError
+from zksolv.core.errors import InputError
 
 #: Most proofs one ``proveSolventBatch`` transaction carries.
 MAX_BATCH = 32
@@ -299,8 +299,8 @@ class ProofToSubmit:
 def read_proof_folder(folder: Path, capacities: Sequence[int]) -> ProofToSubmit:
     """A proof folder (``proof.json``, ``public.json`` [, ``statement.json``]) as a batch member;
     the tier is the statement's circuit capacity, or the registry's only tier."""
-    from verifier.proof_io import load_proof, load_public
-    from verifier.statement import STATEMENT_FILE, Statement, parse_tier_name
+    from zksolv.proofs.proof_io import load_proof, load_public
+    from zksolv.proofs.statement import STATEMENT_FILE, Statement, parse_tier_name
 
     proof = load_proof(folder / "proof.json")
     public = public_to_calldata(load_public(folder / "public.json"))

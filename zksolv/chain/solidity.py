@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from zksolv import resources
-from zksolv.atomic import atomic_write_text
-from zksolv.errors import InputError
+from zksolv.toolchain import resources
+from zksolv.core.atomic import atomic_write_text
+from zksolv.core.errors import InputError
 from zksolv.chain.evm import CompiledContract, EvmScript, Ref, compile_solidity
 from zksolv.toolchain import node_module_path, node_script, run_node
 
@@ -153,7 +153,7 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
     the other files with the reason each is left out (chunk and final keys: books proven in
     chunks are verified off chain by keepers).
     """
-    from verifier.statement import CHUNK_TIER_NAME, FINAL_TIER_NAME, TIER_NAME, parse_tier_name
+    from zksolv.proofs.statement import CHUNK_TIER_NAME, FINAL_TIER_NAME, TIER_NAME, parse_tier_name
 
     folder = Path(keys_dir)
     if not folder.is_dir():
@@ -189,7 +189,7 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
 
 def _check_tier_set(tiers: Sequence[TierKey]) -> list[TierKey]:
     """``tiers`` by increasing capacity, checked: 1 to MAX_TIERS, distinct capacities, one market shape."""
-    from verifier.statement import parse_tier_name
+    from zksolv.proofs.statement import parse_tier_name
 
     if not 1 <= len(tiers) <= MAX_TIERS:
         raise InputError(f"tiers: a SolvencyRegistry accepts 1 to {MAX_TIERS} tiers, {len(tiers)} given")

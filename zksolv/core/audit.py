@@ -3,7 +3,7 @@
 A market state publishes, per option, the committed figures ``mark``, ``delta``, ``gamma``,
 ``vega`` and (revaluation markets) the risk array ``pnl``, plus two audit inputs that are not
 committed: the market's ``valuation_time`` (unix seconds) and each option's implied vol ``iv``
-(at :data:`IV_SCALE`). With zero rates, as :mod:`zksolv.pricing` prices::
+(at :data:`IV_SCALE`). With zero rates, as :mod:`zksolv.risk.pricing` prices::
 
     tau = (expiry - valuation_time) / SECONDS_PER_YEAR,   w = iv * sqrt(tau)
     mark  = BS(S, K, w)                      delta = N(d1) (call), -N(-d1) (put)
@@ -27,12 +27,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from zksolv import fixedpoint as fp
-from zksolv.errors import InputError
-from zksolv.fixedpoint import format_fixed
+from zksolv.core import fixedpoint as fp
+from zksolv.core.errors import InputError
+from zksolv.core.fixedpoint import format_fixed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zksolv.market import MarketState
+    from zksolv.core.market import MarketState
 
 __all__ = ["IV_SCALE", "TOLERANCE", "bs_value", "bs_greeks", "implied_total_vol", "audit_options"]
 
@@ -43,7 +43,7 @@ IV_SCALE = 10**12
 #: Largest accepted |published - recomputed|, in fixed-point units of each field: marks and risk
 #: arrays in micro-USD (PRICE_SCALE), delta at DELTA_SCALE (1e-8), gamma at GAMMA_SCALE (1e-12
 #: per USD), vega in micro-USD per 1.00 vol. The oracle's numpy pricing and this pure-Python
-#: pricing agree to ~1e-13 relative (:mod:`zksolv.pricing`), so honest figures differ by at most
+#: pricing agree to ~1e-13 relative (:mod:`zksolv.risk.pricing`), so honest figures differ by at most
 #: one unit (a rounding that falls on the other side of a half or a floor); 2 leaves a unit of
 #: margin and is still far below any figure that matters for a margin requirement.
 TOLERANCE = {"mark": 2, "delta": 2, "gamma": 2, "vega": 2, "pnl": 2}

@@ -3,10 +3,10 @@
 :func:`build_market` takes what a venue has (:class:`BuildInputs`: instruments with an implied
 vol or a mark each, spot and a realised-vol source per underlying, the skew quotes, the
 collateral table and the risk parameters) and computes every derived field the way the demo
-always has (:mod:`zksolv.demo` is now one caller): the vol EMA, V, the scenario grid (or the
-Monte-Carlo set), the VaR loadings, marks and greeks by :func:`zksolv.pricing.greeks`, and, in a
+always has (:mod:`zksolv.app.demo` is now one caller): the vol EMA, V, the scenario grid (or the
+Monte-Carlo set), the VaR loadings, marks and greeks by :func:`zksolv.risk.pricing.greeks`, and, in a
 revaluation market, every instrument's risk array. The result passes the keeper's audit
-(:meth:`zksolv.market.MarketState.audit_derived`) before it is returned, so an oracle never
+(:meth:`zksolv.core.market.MarketState.audit_derived`) before it is returned, so an oracle never
 publishes a state a keeper would refuse.
 
 Readers of the two input forms build :class:`BuildInputs`: :mod:`zksolv.oracle.inputs` (the
@@ -19,10 +19,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from zksolv import fixedpoint as fp
+from zksolv.core import fixedpoint as fp
 from zksolv.core.audit import IV_SCALE, implied_total_vol
-from zksolv.errors import InputError
-from zksolv.market import (
+from zksolv.core.errors import InputError
+from zksolv.core.market import (
     CollateralAsset,
     Instrument,
     InstrumentKind,
@@ -32,7 +32,7 @@ from zksolv.market import (
     ScenarioSet,
     Underlying,
 )
-from zksolv.venue import DEFAULT_POLICY, VenuePolicy
+from zksolv.core.venue import DEFAULT_POLICY, VenuePolicy
 
 __all__ = ["UnderlyingInput", "InstrumentInput", "CollateralInput", "BuildParams", "BuildInputs", "build_market",
            "MC_GRID", "VOL_WINDOW"]
@@ -120,8 +120,7 @@ class BuildInputs:
 
 
 def _vol_history(und: UnderlyingInput) -> tuple[int, ...]:
-    from zksolv import volatility
-
+    from zksolv.risk import volatility
     if und.closes:
         if len(und.closes) < 2 * VOL_WINDOW + 1:
             raise InputError(f"underlying {und.symbol!r}.closes: {len(und.closes)} closes is too short for the EMA "
@@ -165,8 +164,7 @@ def build_market(inputs: BuildInputs, *, backend: str = "numpy") -> MarketState:
     input (unknown underlying, non-positive price, expiry not after the valuation time, a mark
     below intrinsic value or one no implied vol solves, a history too short for the EMA).
     """
-    from zksolv import pricing, revaluation, scenarios, volatility
-
+    from zksolv.risk import pricing, revaluation, scenarios, volatility
     p = inputs.params
     fp.check_bits("params.valuation_time", p.valuation_time, fp.EXPIRY_BITS, signed=False)
     if p.valuation_time <= 0:

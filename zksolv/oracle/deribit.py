@@ -37,11 +37,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from zksolv import fixedpoint as fp
+from zksolv.core import fixedpoint as fp
 from zksolv.core.audit import bs_greeks, implied_total_vol
-from zksolv.errors import InputError
-from zksolv.market import InstrumentKind, load_json_text, read_text
-from zksolv.oracle.build import BuildInputs, CollateralInput, InstrumentInput, UnderlyingInput
+from zksolv.core.errors import InputError
+from zksolv.core.market import InstrumentKind, load_json_text, read_text
+from zksolv.oracle.build import BuildInputs, InstrumentInput, UnderlyingInput
 from zksolv.oracle.inputs import Row, collateral_record, read_params
 
 __all__ = ["read_deribit", "ENDPOINTS"]

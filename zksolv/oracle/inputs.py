@@ -15,7 +15,7 @@ inputs, read as floats::
     params (.json)               {epoch, valuation_time, risk_mode, grid, alpha, beta, es_level, min_ratio,
                                   horizon_seconds, var_z, vol_shift, correlation, mc_scenarios, seed, venue}
 
-Every problem is an :class:`~zksolv.errors.InputError` naming the file, the row and the field.
+Every problem is an :class:`~zksolv.core.errors.InputError` naming the file, the row and the field.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from zksolv import fixedpoint as fp
-from zksolv.errors import InputError
-from zksolv.market import InstrumentKind, RiskMode, load_json_text, read_text
+from zksolv.core import fixedpoint as fp
+from zksolv.core.errors import InputError
+from zksolv.core.market import InstrumentKind, RiskMode, load_json_text, read_text
 from zksolv.oracle.build import (
     BuildInputs,
     BuildParams,
@@ -37,7 +37,7 @@ from zksolv.oracle.build import (
     InstrumentInput,
     UnderlyingInput,
 )
-from zksolv.venue import DEFAULT_POLICY, VenuePolicy
+from zksolv.core.venue import DEFAULT_POLICY, VenuePolicy
 
 __all__ = ["read_inputs", "read_params", "write_inputs", "collateral_record", "Row", "INSTRUMENT_FIELDS", "COLLATERAL_FIELDS"]
 
@@ -248,7 +248,7 @@ def write_inputs(inputs: BuildInputs, folder: str | Path) -> dict[str, Path]:
     """Write ``inputs`` in the venue's layout (``instruments.csv``, ``underlyings.json``,
     ``collateral.csv``, ``params.json``) into ``folder``; floats are written exactly (``repr``).
     Returns the four paths, keyed like the ``market build`` options."""
-    from zksolv.atomic import atomic_write_text
+    from zksolv.core.atomic import atomic_write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ packages (``package.json`` + ``package-lock.json``) are installed with ``npm
 ci`` on first use by :func:`ensure_node_modules`: in a checkout into
 ``node_modules/`` at its root (what ``scripts/bootstrap.sh`` does), for an
 installed wheel into the user cache, ``<cache>/node/<lock hash>/`` (see
-:mod:`zksolv.resources`), shared by every later run with the same lock file.
+:mod:`zksolv.toolchain.resources`), shared by every later run with the same lock file.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from zksolv import resources
-from zksolv.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir, staged_dir
-from zksolv.errors import ProofError, ToolchainError
+from zksolv.toolchain import resources
+from zksolv.core.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir, staged_dir
+from zksolv.core.errors import ProofError, ToolchainError
 from zksolv.toolchain.r1cs import read_binfile_sections
 
 if TYPE_CHECKING:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zksolv import resources
-from zksolv.atomic import atomic_write_text
+from zksolv.toolchain import resources
+from zksolv.core.atomic import atomic_write_text
 from zksolv.toolchain.cache import ArtifactCache, cache_dir
-from zksolv.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
-from zksolv.errors import CacheError, InputError
+from zksolv.toolchain.circuitgen import Tier, circuit_source_hash, include_dirs, write_main
+from zksolv.core.errors import CacheError, InputError
 from zksolv.toolchain import CompiledCircuit, compile_cached
 from zksolv.toolchain.trusted_setup import ROUTE_DEV, KeyPair, setup_keys
 

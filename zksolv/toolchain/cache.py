@@ -15,7 +15,7 @@ run under an exclusive ``fcntl.flock`` (two processes never build the same
 entry twice, the second waits and then reuses), write into a temporary
 directory and ``rename`` it into place, so an interrupted build leaves nothing
 that looks finished. Every use re-checks the manifest: a truncated or altered
-file raises :class:`~zksolv.errors.CacheError` internally and the entry is
+file raises :class:`~zksolv.core.errors.CacheError` internally and the entry is
 rebuilt, never used.
 """
 
@@ -31,10 +31,10 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from zksolv.atomic import atomic_write_text, exclusive_lock, fsync_tree
-from zksolv.errors import CacheError
+from zksolv.core.atomic import atomic_write_text, exclusive_lock, fsync_tree
+from zksolv.core.errors import CacheError
 
 log = logging.getLogger(__name__)
 

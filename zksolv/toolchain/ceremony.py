@@ -23,7 +23,7 @@ Steps: :func:`init` (compile, check the ptau, ``zkey new``), :func:`contribute`
 sources, check each zkey's whole chain against r1cs + ptau, check the transcript
 against each key's history) and :func:`finalize` (the key set: verification keys,
 proving keys, ``manifest.json``). Every step that writes builds a new folder beside
-the old one and renames it into place (:func:`zksolv.atomic.staged_dir`): a failed
+the old one and renames it into place (:func:`zksolv.core.atomic.staged_dir`): a failed
 step leaves the folder as it was. A step refuses a folder whose zkeys are not the
 ones its transcript names (a stale or mixed copy), before any work.
 """
@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zksolv.atomic import atomic_write_text, exclusive_lock, staged_dir
-from zksolv.circuitgen import circuit_set
-from zksolv.errors import InputError, ToolchainError
+from zksolv.core.atomic import atomic_write_text, exclusive_lock, staged_dir
+from zksolv.toolchain.circuitgen import circuit_set
+from zksolv.core.errors import InputError, ToolchainError
 from zksolv.toolchain import node_script, run_node, snarkjs_version
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.toolchain.ptau_hashes import BY_HASH

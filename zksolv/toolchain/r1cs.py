@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from zksolv.errors import ToolchainError
-from zksolv.fixedpoint import FIELD_MODULUS
+from zksolv.core.errors import ToolchainError
+from zksolv.core.fixedpoint import FIELD_MODULUS
 
 #: A sparse linear combination: ``((wire, coeff), ...)`` with coeff in [0, p).
 LinComb = tuple[tuple[int, int], ...]

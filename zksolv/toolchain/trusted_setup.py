@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
-from zksolv.errors import InsecureSetupWarning, ToolchainError
+from zksolv.core.errors import InsecureSetupWarning, ToolchainError
 from zksolv.toolchain.r1cs import read_binfile_sections
 from zksolv.toolchain import CompiledCircuit, read_r1cs_header, snarkjs, snarkjs_version
 

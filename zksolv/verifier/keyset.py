@@ -23,8 +23,8 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from zksolv.atomic import atomic_write_text
-from zksolv.errors import InputError
+from zksolv.core.atomic import atomic_write_text
+from zksolv.core.errors import InputError
 
 MANIFEST = "manifest.json"
 TRANSCRIPT = "ceremony.json"

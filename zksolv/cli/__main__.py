@@ -1,0 +1,5 @@
+"""``python -m zksolv.cli`` runs the CLI."""
+
+from zksolv.cli.main import main
+
+main()

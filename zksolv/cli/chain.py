@@ -1,0 +1,202 @@
+"""``zksolv chain ...`` and ``zksolv keeper run``: the click layer over :mod:`zksolv.chain`.
+
+web3 is imported inside each command (the ``chain`` extra): without it, the command fails with
+``pip install 'zksolv[chain]'`` (exit 3), and the rest of the CLI never imports it. The signer
+comes from the environment (``ZKSOLV_PRIVATE_KEY``, or ``--keystore`` / ``ZKSOLV_KEYSTORE`` with
+``ZKSOLV_KEYSTORE_PASSWORD``), never from an argument.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zksolv.cli.common import emit, handle_errors, json_option
+
+rpc_option = click.option("--rpc", default="http://127.0.0.1:8545", show_default=True, help="JSON-RPC URL")
+deploy_option = click.option("--deploy", "deploy_path", required=True, type=click.Path(exists=True, dir_okay=False),
+                             help="deployment record written by `zksolv chain deploy`")
+keystore_option = click.option("--keystore", type=click.Path(exists=True, dir_okay=False), default=None,
+                               help="encrypted keystore (password from ZKSOLV_KEYSTORE_PASSWORD)")
+
+
+def _open(rpc: str, deploy_path: str, keystore: str | None, require_signer: bool = True):
+    from zksolv.core.extras import require
+
+    require("chain", "zksolv chain")
+    from zksolv.chain import registry as reg
+
+    deployment = reg.Deployment.load(deploy_path)
+    return reg, deployment, reg.open_chain(rpc, deployment, keystore=keystore, require_signer=require_signer)
+
+
+def _rows(rows: list[dict[str, Any]], as_json: bool) -> None:
+    for row in rows:
+        click.echo(json.dumps(row) if as_json else "  ".join(f"{k}={v}" for k, v in row.items()))
+
+
+@click.group()
+def chain() -> None:
+    """Deploy and drive the SolvencyRegistry on a chain (needs the 'chain' extra)."""
+
+
+@chain.command()
+@click.option("--port", type=int, default=8545, show_default=True, help="local port to serve JSON-RPC on")
+@handle_errors
+def node(port: int) -> None:
+    """Run the local dev chain (Hardhat node, chain id 31337) until Ctrl-C."""
+    from zksolv.chain.node import start_node
+    from zksolv.core.errors import ToolchainError
+
+    n = start_node(port)
+    try:
+        click.echo(f"local dev chain: {n.url} (chain id 31337; its dev accounts' keys are public)")
+        sys.stdout.flush()
+        while n.process.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:  # Ctrl-C is how this command stops: exit 0
+        pass
+    finally:
+        n.stop()
+    if n.process.returncode not in (0, -15, 143):
+        raise ToolchainError(f"hardhat node exited with code {n.process.returncode}")
+
+
+@chain.command()
+@click.option("--keys", "keys_dir", required=True, type=click.Path(exists=True, file_okay=False), help="the venue's key set")
+@rpc_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="deployment record to write")
+@keystore_option
+@json_option
+@handle_errors
+def deploy(keys_dir: str, rpc: str, out: str, keystore: str | None, as_json: bool) -> None:
+    """Deploy each tier's verifier and batch verifier, then the registry; write deploy.json."""
+    from zksolv.core.extras import require
+
+    require("chain", "zksolv chain deploy")
+    from zksolv.chain import registry as reg
+    from zksolv.chain.client import Chain
+    from zksolv.chain.solidity import tier_keys_from_folder
+    from zksolv.core.atomic import check_writable
+
+    check_writable(Path(out))
+    tiers, _ = tier_keys_from_folder(keys_dir)
+    record, rows = reg.deploy(Chain(rpc, keystore=keystore), tiers, out)
+    _rows(rows, as_json)
+    emit({"registry": record.registry, "chain_id": record.chain_id, "block": record.block, "out": out}, as_json)
+
+
+@chain.command("post-root")
+@deploy_option
+@click.option("--market", "market_path", required=True, type=click.Path(exists=True, dir_okay=False), help="the epoch's market state JSON")
+@click.option("--window", required=True, type=int, help="proof window, seconds")
+@rpc_option
+@keystore_option
+@json_option
+@handle_errors
+def post_root(deploy_path: str, market_path: str, window: int, rpc: str, keystore: str | None, as_json: bool) -> None:
+    """Post the market root of MARKET's epoch (venue only)."""
+    from zksolv.core.commitments import market_root
+    from zksolv.core.market import MarketState
+
+    market = MarketState.load(market_path)
+    reg, d, c = _open(rpc, deploy_path, keystore)
+    sent = reg.post_root(c, d, market.epoch, market_root(market), window)
+    emit({"epoch": market.epoch, "market_root": str(market_root(market)), "tx": sent.tx_hash,
+           "gas_used": sent.gas_used}, as_json)
+
+
+@chain.command()
+@deploy_option
+@click.option("--account", required=True, help="the trader's address")
+@click.option("--commitment", required=True, type=int, help="the account commitment (decimal)")
+@rpc_option
+@keystore_option
+@json_option
+@handle_errors
+def register(deploy_path: str, account: str, commitment: int, rpc: str, keystore: str | None, as_json: bool) -> None:
+    """Register (or replace) an account's commitment (venue only)."""
+    reg, d, c = _open(rpc, deploy_path, keystore)
+    sent = reg.register(c, d, account, commitment)
+    emit({"account": account, "tx": sent.tx_hash, "gas_used": sent.gas_used}, as_json)
+
+
+@chain.command()
+@deploy_option
+@click.option("--proofs", "proofs_dir", required=True, type=click.Path(exists=True, file_okay=False), help="folder of proof folders (proof.json, public.json [, statement.json])")
+@rpc_option
+@keystore_option
+@json_option
+@handle_errors
+def submit(deploy_path: str, proofs_dir: str, rpc: str, keystore: str | None, as_json: bool) -> None:
+    """Submit the proofs not yet recorded, in sorted one-tier batches of at most 32; gas per tx."""
+    reg, d, c = _open(rpc, deploy_path, keystore)
+    rows = reg.submit(c, d, proofs_dir)
+    _rows(rows, as_json)
+    if not rows:
+        click.echo(json.dumps({"submitted": 0}) if as_json else "nothing to submit: every proof already recorded")
+
+
+@chain.command()
+@deploy_option
+@rpc_option
+@keystore_option
+@json_option
+@handle_errors
+def mark(deploy_path: str, rpc: str, keystore: str | None, as_json: bool) -> None:
+    """Mark every registered account without a proof after the deadline."""
+    reg, d, c = _open(rpc, deploy_path, keystore)
+    _rows(reg.mark(c, d), as_json)
+
+
+@chain.command()
+@deploy_option
+@rpc_option
+@json_option
+@handle_errors
+def status(deploy_path: str, rpc: str, as_json: bool) -> None:
+    """The registry now: epoch, root, deadline, accounts registered / proven / marked."""
+    reg, d, c = _open(rpc, deploy_path, None, require_signer=False)
+    emit(reg.status(c, d), as_json)
+
+
+@click.group()
+def keeper() -> None:
+    """The keeper service (needs the 'chain' extra)."""
+
+
+@keeper.command()
+@click.option("--venue", required=True, type=click.Path(exists=True, file_okay=False), help="venue folder (accounts.json, epochs/)")
+@deploy_option
+@rpc_option
+@click.option("--keys", "keys_dir", required=True, type=click.Path(exists=True, file_okay=False), help="the key set this keeper trusts")
+@click.option("--db", default="keeper.sqlite", show_default=True, type=click.Path(dir_okay=False), help="the keeper's SQLite state")
+@click.option("--once", is_flag=True, help="one pass, then exit")
+@click.option("--interval", type=float, default=10.0, show_default=True, help="seconds between passes")
+@keystore_option
+@handle_errors
+def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, db: str, once: bool, interval: float,
+        keystore: str | None) -> None:
+    """Each epoch: verify the proofs off chain, submit the valid ones, mark the missed."""
+    from zksolv.chain.keeper_service import Keeper
+
+    reg, d, c = _open(rpc, deploy_path, keystore)
+    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir))
+    from zksolv.chain.errors import ChainError
+
+    while True:
+        try:
+            for report in k.run_once():
+                click.echo(json.dumps(report), nl=True)
+        except ChainError as exc:  # RPC away, a tx not mined yet: journaled; the next pass reconciles
+            if once:
+                raise
+            click.echo(json.dumps({"error": str(exc), "retry_in_seconds": interval}), err=True)
+        if once:
+            return
+        time.sleep(interval)

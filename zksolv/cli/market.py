@@ -1,0 +1,93 @@
+"""``zksolv market ...``: the oracle's and venue's market-state commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zksolv.app.progress import step
+from zksolv.cli.common import check_output, emit, handle_errors, json_option, load_market, needs
+from zksolv.core.errors import InputError
+
+
+@click.group()
+def market() -> None:
+    """Build or commit a market state (the oracle's side)."""
+
+
+@market.command("demo")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="where to write the market JSON")
+@click.option("--mode", type=click.Choice(["stress", "es", "var", "revaluation"]), default="stress", show_default=True,
+              help="revaluation: publish every instrument's full-repricing risk array over the grid")
+@click.option("--grid", type=click.Choice(["span", "deribit", "paradex", "horizon", "mc"]), default="span",
+              show_default=True, help="scenario grid; mc (revaluation only): the Monte-Carlo set (es always uses it)")
+@click.option("--epoch", type=click.IntRange(0, 2**64 - 1), default=1, show_default=True,
+              help="the epoch the market state is for (a proof binds to it)")
+@click.option("--seed", type=int, default=7, show_default=True,
+              help="seed of the demo's price history, volatility surface and market-maker book")
+@click.option("--portfolios", type=click.Path(file_okay=False), help="also write the demo accounts into this folder")
+@click.option("--tiers", default=None, metavar="N,N,...",
+              help="the venue's accepted one-circuit capacities (size privacy; default 4,16,64)")
+@click.option("--chunk-sizes", default=None, metavar="N,N,...",
+              help="the venue's accepted chunk capacities (default 32,64; large books use the largest)")
+@click.option("--chunk-counts", default=None, metavar="N,N,...",
+              help="the chunk counts the venue accepts (default powers of two, 2..1024)")
+@json_option
+@handle_errors
+def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolios: str | None, tiers: str | None,
+                chunk_sizes: str | None, chunk_counts: str | None, as_json: bool) -> None:
+    """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets)."""
+    needs("prover")
+    from dataclasses import replace
+
+    from zksolv.app.demo import demo_market, demo_portfolios
+    from zksolv.core.commitments import market_root
+    from zksolv.core.venue import DEFAULT_POLICY
+
+    check_output(out, folder=False)
+    check_output(portfolios, folder=True)
+    venue = replace(DEFAULT_POLICY, **{k: v for k, v in (("tiers", _int_list("--tiers", tiers)),
+                                                          ("chunk_sizes", _int_list("--chunk-sizes", chunk_sizes)),
+                                                          ("chunk_counts", _int_list("--chunk-counts", chunk_counts)))
+                                       if v is not None}).validated()
+    with step("building demo market"):
+        state = replace(demo_market(seed=seed, risk_mode=mode, grid=grid, epoch=epoch), venue=venue).validated()
+    state.save(out)
+    written = []
+    if portfolios:
+        for name, account in demo_portfolios(state, seed=seed).items():
+            path = Path(portfolios) / f"{name}.json"
+            account.save(path)
+            written.append(str(path))
+    emit({"market": out, "epoch": state.epoch, "market_root": str(market_root(state)),
+           "instruments": len(state.instruments), "accounts": written}, as_json)
+
+
+def _int_list(option: str, text: str | None) -> tuple[int, ...] | None:
+    """``"4,16,64"`` as integers, or None when the option was not given."""
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise InputError(f"{option}: expected comma-separated integers, e.g. 4,16,64") from None
+
+
+@market.command("commit")
+@click.argument("market_path", type=click.Path(exists=True, dir_okay=False))
+@json_option
+@handle_errors
+def market_commit(market_path: str, as_json: bool) -> None:
+    """Validate a market state and print its market_root."""
+    from zksolv.core.commitments import market_root
+
+    state = load_market(market_path)
+    u, a, k, depth = state.shape
+    emit({"epoch": state.epoch, "market_root": str(market_root(state)), "underlyings": u, "collateral": a,
+           "scenarios": k, "tree_depth": depth, "risk_mode": state.params.risk_mode.value}, as_json)
+
+
+from zksolv.cli.market_build import market_build  # noqa: E402
+
+market.add_command(market_build)

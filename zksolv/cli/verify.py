@@ -1,0 +1,530 @@
+"""``zksolv verify`` and ``zksolv export-solidity``: the keeper's side."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import click
+
+from zksolv.core.errors import CacheError, InputError, ToolchainError, VerificationError, ZksolvError
+
+if TYPE_CHECKING:  # the commands import their modules lazily, to start fast
+    from zksolv.chain.solidity import TierKey
+
+from zksolv.cli.common import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INVALID,
+    _missing_extra,
+    check_output,
+    emit,
+    error_message,
+    exit_code,
+    handle_errors,
+    internal_error_message,
+    json_option,
+    load_market,
+    needs,
+)
+
+
+def _json_error_line(reason: str, code: int) -> str:
+    """The one JSON line ``verify --json`` prints for an error that stops it (exit 2, 3 or 5)."""
+    return json.dumps({"status": "error", "valid": False, "reason": reason, "exit_code": code})
+
+
+class _JsonErrorCommand(click.Command):
+    """A command whose usage errors (an unknown option, a bad choice) also print the JSON error
+    line when ``--json`` is among its arguments, so a script reading stdout always gets JSON."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        wants_json = "--json" in args
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if wants_json:
+                click.echo(_json_error_line(exc.format_message(), EXIT_INPUT))
+            raise
+
+
+#: Submissions handed to one verify_many call (one batch; the progress bar moves per chunk).
+_VERIFY_CHUNK = {"python": 64, "native": 2048, "auto": 2048, "py_ecc": 16}
+_TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the venue's published key set), --vk FILE "
+               "(one key), or --dev-key for this machine's own development keys (NOT FOR REAL FUNDS)")
+
+
+@click.command(cls=_JsonErrorCommand)
+@click.option("--proof", "proof_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="a folder written by `zksolv prove` (repeatable)")
+@click.option("--proofs", "proofs_root", type=click.Path(exists=True, file_okay=False),
+              help="a folder of proof folders: every subfolder is one submission")
+@click.option("--market", "market_path", type=click.Path(exists=True, dir_okay=False),
+              help="market state JSON  [required; checked here so that --json reports its absence too]")
+@click.option("--vk", "vk_path", type=click.Path(exists=True, dir_okay=False),
+              help="the verification key this keeper trusts (the venue's verification_key.json)")
+@click.option("--keys", "keys_dir", type=click.Path(exists=True, file_okay=False),
+              help="the venue's key set: a folder of <circuit name>.json verification keys, one per tier it "
+                   "accepts (chunked books need their chunk and final keys from it)")
+@click.option("--dev-key", is_flag=True,
+              help="use this machine's own development setup for each proof's tier: NOT FOR REAL FUNDS")
+@click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
+@click.option("--commitments", "commitments_path", type=click.Path(exists=True, dir_okay=False),
+              help="JSON object: proof folder name -> the commitment the venue stores for that account")
+@click.option("--backend", type=click.Choice(["auto", "python", "native", "py_ecc"]), default="auto",
+              show_default=True,
+              help="auto: native if groth16py is installed (the keeper-native extra), else python; python: batched "
+                   "integer pairing (checked against py_ecc); native: groth16py over a process pool; py_ecc: py_ecc's "
+                   "own pairing, one proof at a time (the slow reference)")
+@click.option("--workers", type=click.IntRange(1, 512), help="processes for --backend native (default: all cores)")
+@json_option
+@handle_errors
+def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
+           keys_dir: str | None, dev_key: bool,
+           commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
+           as_json: bool) -> None:
+    """Check proofs against a market state: one line per proof and a summary.
+
+    Exit 0 if every proof is valid, 1 if any is invalid or malformed, 2 for usage errors.
+    Under --json every outcome is a JSON line, errors included.
+    """
+    try:
+        try:
+            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, dev_key, commitment, commitments_path,
+                    backend, workers, as_json)
+        except ImportError as exc:
+            raise _missing_extra(exc) from None
+    except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
+        if as_json:
+            click.echo(_json_error_line(error_message(exc), exit_code(exc)))
+        raise
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug: handle_errors exits 5; the JSON line says so too
+        if as_json:
+            click.echo(_json_error_line(internal_error_message(exc), EXIT_INTERNAL))
+        raise
+
+
+def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
+            keys_dir: str | None, dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str,
+            workers: int | None, as_json: bool) -> None:
+    from zksolv.proofs.proof_io import load_verification_key
+    from zksolv.verifier.verify import verify_many
+
+    if backend == "native":
+        needs("keeper-native")
+    folders = _proof_folders(proof_dirs, proofs_root)
+    if backend in ("native", "auto"):
+        from zksolv.verifier import native
+        if backend == "auto":  # resolved here, so the summary names the backend that ran
+            backend = "native" if native.available() else "python"
+        elif not native.available():  # a missing package is the environment (exit 3), checked before any work
+            raise ToolchainError("--backend native: groth16py is not installed (pip install 'zksolv[keeper-native]')")
+    if market_path is None:
+        raise InputError("--market: required (the market state JSON of the epoch the proofs are for)")
+    given = [name for name, value in (("--vk", vk_path), ("--keys", keys_dir), ("--dev-key", dev_key)) if value]
+    if len(given) > 1:
+        raise InputError(f"{', '.join(given)}: give one (" + _TRUST_HINT + ")")
+    if not given:
+        raise InputError(_TRUST_HINT)
+    if keys_dir is not None and not Path(keys_dir).is_dir():
+        raise InputError(f"--keys: {keys_dir} is not a folder")
+    expected = _registered_commitments(folders, commitment, commitments_path)
+    if vk_path is not None:
+        _refuse_shipped_key(Path(vk_path), folders)
+    state = load_market(market_path)
+    keys_label, keys_listed = None, frozenset()
+    if keys_dir is not None:
+        from zksolv.toolchain.circuitgen import circuit_set
+        from zksolv.verifier.keyset import check_key_set, key_setup_label
+
+        shapes = circuit_set(state, chunks=True)
+        manifest = check_key_set(Path(keys_dir), {s.name: _local_circuit_hash(s) for s in shapes})
+        keys_label, keys_listed = key_setup_label(manifest), frozenset(manifest["keys"])
+    if dev_key:
+        click.echo("warning: verifying with this machine's development key (single-party setup) — NOT FOR REAL FUNDS",
+                   err=True)
+    keys: dict[str, Any] = {}  # key path -> prepared key (parsed and checked once)
+    if vk_path is not None:
+        try:
+            keys[str(Path(vk_path))] = _prepared(load_verification_key(Path(vk_path)))
+        except VerificationError as exc:
+            raise InputError(f"--vk: {exc}") from None
+    start = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    pending: dict[str, list[tuple[int, Any]]] = {}  # key path -> (row index, submission)
+    trust = _KeySource(vk_path, keys_dir, keys, keys_label, keys_listed)
+    for i, folder in enumerate(folders):
+        submission, row, refusal = _read_submission(folder, state, expected, trust)
+        rows.append(row if refusal is None else {**row, **refusal.to_dict()})
+        if refusal is None:
+            pending.setdefault(row["verification_key"], []).append((i, submission))
+    chunk = _VERIFY_CHUNK[backend]
+    show_bar = sys.stderr.isatty()  # stderr only: --json output on stdout stays clean
+    with click.progressbar(length=len(folders), label="verifying", file=sys.stderr) if show_bar else _no_bar() as bar:
+        bar.update(len(folders) - sum(len(members) for members in pending.values()))
+        for key_path, members in pending.items():
+            for at in range(0, len(members), chunk):
+                part = members[at:at + chunk]
+                verdicts = verify_many([sub for _, sub in part], state, trust.prepared[key_path], backend=backend,
+                                       workers=workers)
+                for (i, _), verdict in zip(part, verdicts):
+                    rows[i] = {**rows[i], **verdict.to_dict()}
+                bar.update(len(part))
+    elapsed = time.perf_counter() - start
+    counts = {status: sum(r["status"] == status for r in rows) for status in ("valid", "invalid", "malformed")}
+    summary = {"proofs": len(rows), **counts, "seconds": round(elapsed, 3),
+               "proofs_per_second": round(len(rows) / elapsed, 1) if elapsed > 0 else None, "backend": backend}
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r))
+        else:
+            line = f"{r['status'].upper():<9} {r['folder']}"
+            click.echo(line if r["valid"] else f"{line}: {r['reason']}")
+    if as_json:
+        click.echo(json.dumps({"summary": summary}))
+    else:
+        if len(rows) == 1 and "key_setup" in rows[0]:
+            click.echo(f"key_setup: {rows[0]['key_setup']}")
+        click.echo(f"{summary['proofs']} proof(s): {counts['valid']} valid, {counts['invalid']} invalid, "
+                   f"{counts['malformed']} malformed ({summary['proofs_per_second']} proofs/s)")
+    sys.exit(0 if counts["valid"] == len(rows) else EXIT_INVALID)
+
+
+def _refuse_shipped_key(vk: Path, folders: list[Path]) -> None:
+    """A keeper never trusts a key shipped with the proof: refuse (exit 2) a ``--vk`` that lies inside
+    a proof folder being verified, or whose content equals a verification key a proof folder ships."""
+
+    if not vk.is_file():
+        raise InputError(f"--vk: {vk} not found")
+    resolved = vk.resolve()
+    data = vk.read_bytes()
+    try:
+        content = json.loads(data)
+    except ValueError:
+        content = None
+    for folder in folders:
+        root = folder.resolve()
+        if resolved.is_relative_to(root):
+            raise InputError(f"--vk: {vk} lies inside the proof folder {folder}: a keeper never trusts a key "
+                             "shipped with the proof (use the venue's key set, --keys DIR)")
+        for shipped in root.rglob("verification_key*.json") if root.is_dir() else ():
+            try:
+                same = shipped.read_bytes() == data or (content is not None and json.loads(shipped.read_bytes()) == content)
+            except (OSError, ValueError):
+                continue
+            if same:
+                raise InputError(f"--vk: {vk} is the verification key shipped in {shipped}: a keeper never trusts a "
+                                 "key shipped with the proof (use the venue's key set, --keys DIR)")
+
+
+@contextmanager
+def _no_bar() -> Iterator[Any]:
+    class _Silent:
+        def update(self, _n: int) -> None:
+            pass
+
+    yield _Silent()
+
+
+def _proof_folders(proof_dirs: tuple[str, ...], proofs_root: str | None) -> list[Path]:
+    folders = [Path(p) for p in proof_dirs]
+    if proofs_root is not None:
+        root = Path(proofs_root)
+        if not root.is_dir():
+            raise InputError(f"--proofs: {root} is not a folder")
+        folders += sorted(p for p in root.iterdir() if p.is_dir())
+    if not folders:
+        raise InputError("--proof or --proofs: give the proof folder(s) to check")
+    return folders
+
+
+def _registered_commitments(folders: list[Path], commitment: str | None,
+                            commitments_path: str | None) -> dict[str, int] | None:
+    """Folder name -> the commitment the venue stores, or None when nothing was given."""
+    if commitment is not None and commitments_path is not None:
+        raise InputError("--commitment, --commitments: give one")
+    if commitment is not None:
+        if len(folders) != 1:
+            raise InputError("--commitment: only with a single proof (use --commitments FILE for many)")
+        return {folders[0].name: _commitment_value(commitment, "--commitment")}
+    if commitments_path is None:
+        return None
+    try:
+        data = json.loads(Path(commitments_path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"--commitments {commitments_path}: cannot read ({exc.strerror})") from None
+    except (ValueError, RecursionError):
+        raise InputError(f"--commitments {commitments_path}: not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InputError("--commitments: expected a JSON object {folder name: commitment}")
+    return {str(name): _commitment_value(value, f"--commitments[{name!r}]") for name, value in data.items()}
+
+
+def _commitment_value(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(value, 0)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a decimal or 0x-hex integer") from None
+
+
+@dataclass
+class _KeySource:
+    """Where this keeper's verification keys come from: one ``--vk`` file, the venue's ``--keys``
+    folder (one ``<circuit name>.json`` per accepted tier) or, with neither, this machine's own
+    development setup. ``prepared`` caches each key file, parsed and checked once, by path."""
+
+    vk_path: str | None
+    keys_dir: str | None
+    prepared: dict[str, Any]
+    keys_label: str | None = None  # the checked key set's origin (manifest route / transcript)
+    keys_listed: frozenset[str] = frozenset()  # circuits the checked manifest lists (only these are used)
+
+    def key(self, shape: Any, statement_name: str, statement_hash: str, state: Any) -> tuple[str, str, bool | None]:
+        """``(key path, setup description, insecure)`` for the circuit ``shape`` that the keeper's market
+        and the statement's capacity define; :class:`VerificationError` when the statement names
+        another circuit, or the venue publishes no key for it."""
+        if statement_name != shape.name:
+            raise VerificationError(f"proof is for circuit {statement_name}; this market's shape gives {shape.name}")
+        if self.keys_dir is not None:
+            path = Path(self.keys_dir) / f"{shape.name}.json"
+            if shape.name not in self.keys_listed or not path.is_file():
+                raise VerificationError(f"the venue's key set has no key for {shape.name}")
+            setup: tuple[str, bool | None] = (self.keys_label or "the venue's key set (--keys)", None)
+        elif self.vk_path is not None:
+            path, setup = Path(self.vk_path), ("given with --vk (its setup is not known to zksolv)", None)
+        else:
+            from zksolv.toolchain.artifacts import local_key
+
+            circuit_hash = _local_circuit_hash(shape)
+            if statement_hash != circuit_hash:
+                raise VerificationError(f"proof is for circuit {statement_hash[:16]}…; this keeper's circuit for "
+                                        f"{shape.name} is {circuit_hash[:16]}… (re-prove with the current circuits)")
+            local = local_key(shape.name, circuit_hash, "dev")
+            path = local.path
+            setup = ("dev (INSECURE development setup: NOT FOR REAL FUNDS)" if local.insecure else "dev", bool(local.insecure))
+        if str(path) not in self.prepared:
+            from zksolv.proofs.proof_io import load_verification_key
+
+            self.prepared[str(path)] = _prepared(load_verification_key(path))
+        return str(path), setup[0], setup[1]
+
+
+def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None,
+                     trust: _KeySource) -> tuple[Any, dict[str, Any], Any]:
+    """(submission, report fields, refusal or None) for one proof folder; nothing here raises for the folder's files.
+
+    The keys come from ``trust``; a keeper takes from a statement only the position capacity
+    (and, for a chunked book, the chunk count): the circuits follow from the market it trusts.
+    """
+    from zksolv.proofs.proof_io import load_proof, load_public
+    from zksolv.proofs.statement import STATEMENT_FILE, Statement
+    from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier
+    from zksolv.verifier.chunked import load_chunks
+    from zksolv.verifier.verify import ChunkedSubmission, Submission, Verdict, malformed, policy_refusal
+
+    row: dict[str, Any] = {"folder": str(folder), "tier": None}
+    try:
+        statement = Statement.load(folder / STATEMENT_FILE)
+    except VerificationError as exc:  # includes MalformedFieldError
+        return None, row, malformed(str(exc), epoch=state.epoch)
+    row["tier"] = statement.tier
+    refused = policy_refusal(state, statement)  # before any key lookup: a shape the venue refuses needs none
+    if refused:
+        return None, row, Verdict(False, refused, epoch=state.epoch)
+    registered = None
+    if expected is not None:
+        registered = expected.get(folder.name)
+        if registered is None:
+            return None, row, Verdict(False, f"no registered commitment for {folder.name!r} in --commitments",
+                                      epoch=state.epoch)
+    try:
+        if statement.chunked:
+            if trust.vk_path is not None:
+                raise VerificationError("a book proven in chunks needs the chunk and final keys: use --keys DIR")
+            row["chunk_tier"], row["chunks"] = statement.chunk_tier, statement.n_chunks
+            path, setup, insecure = trust.key(FinalTier.for_market(state), statement.tier, statement.circuit_hash, state)
+            chunk_path, _, _ = trust.key(ChunkTier.for_market(state, statement.capacity), statement.chunk_tier or "",
+                                         statement.chunk_circuit_hash or "", state)
+        else:
+            path, setup, insecure = trust.key(Tier.for_market(state, statement.capacity), statement.tier,
+                                              statement.circuit_hash, state)
+    except (VerificationError, ZksolvError) as exc:
+        dev_key = trust.vk_path is None and trust.keys_dir is None
+        if isinstance(exc, CacheError) and dev_key and statement.setup_route != "dev":
+            # no local development key for a proof made with another route's keys: say that, for this proof
+            return None, row, Verdict(False, "verification key of another setup: the statement says the proof was "
+                                             f"made with keys of the {statement.setup_route} setup route; --dev-key "
+                                             "checks this machine's development setup: verify with the venue's key "
+                                             "(--keys DIR or --vk FILE)", epoch=state.epoch)
+        if isinstance(exc, CacheError):
+            raise
+        return None, row, Verdict(False, str(exc), epoch=state.epoch)
+    row.update(verification_key=path, key_setup=setup, insecure_setup=insecure)
+    try:
+        if statement.chunked:
+            chunks = load_chunks(folder, statement.n_chunks or 0)
+            proof, public = load_proof(folder / "final" / "proof.json"), load_public(folder / "final" / "public.json")
+            final_key, chunk_key = trust.prepared[path], trust.prepared[chunk_path]
+            if isinstance(final_key, dict) or isinstance(chunk_key, dict):
+                return None, row, malformed("a verification key of the key set is malformed", epoch=state.epoch)
+            return ChunkedSubmission(chunks, proof, public, final_key, chunk_key, registered, statement,
+                                     label=str(folder)), row, None
+        proof, public = load_proof(folder / "proof.json"), load_public(folder / "public.json")
+    except VerificationError as exc:
+        return None, row, malformed(str(exc), epoch=state.epoch)
+    return Submission(proof, public, registered, statement, label=str(folder)), row, None
+
+
+def _prepared(vk_json: Any) -> Any:
+    """The prepared key, or the raw JSON when it is malformed (verify_many then refuses every proof with the reason)."""
+    from zksolv.verifier.verify import prepare_key
+
+    try:
+        return prepare_key(vk_json)
+    except VerificationError:
+        return vk_json
+
+
+def _local_circuit_hash(tier: Any) -> str:
+    """This installation's circuit hash for ``tier`` (the circuit sources must be present)."""
+    from zksolv.toolchain.circuitgen import circuit_source_hash, circuits_dir
+
+    if not any(circuits_dir().glob("*.circom")):
+        raise CacheError(f"no circuit sources in {circuits_dir()}: reinstall zksolv, or pass --vk / --keys")
+    return circuit_source_hash(tier)
+
+
+
+_EXPORT_SOURCES = "--keys DIR (the venue's key set), --vk TIER=FILE (repeatable) or --proof DIR (repeatable)"
+
+
+@click.command("export-solidity")
+@click.option("--keys", "keys_dir", type=click.Path(exists=True, file_okay=False),
+              help="the venue's key set (as for `zksolv verify --keys`): a folder of <circuit name>.json keys; every "
+                   "single-circuit tier in it is accepted (at most 4; chunk and final keys are left out)")
+@click.option("--vk", "vk_specs", multiple=True, metavar="TIER=FILE",
+              help="a verification key and the tier it serves: its position capacity (16=vk.json) or its circuit "
+                   "name (avsl_n16_u2_a4_k16_d4_stress=vk.json); repeatable, one per accepted tier")
+@click.option("--proof", "proof_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="a proof folder: export this machine's key for its tier (header: circuit hash and tier); "
+                   "repeatable, one per accepted tier")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for the .sol files and deploy.json")
+@json_option
+@handle_errors
+def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs: tuple[str, ...], out: str,
+                    as_json: bool) -> None:
+    """Write the Groth16 verifier and batch verifier of every accepted tier, the SolvencyRegistry
+    contract, and deploy.json (deploy order and the registry's constructor argument)."""
+    from zksolv.chain.solidity import export_registry, tier_keys_from_folder
+
+    given = [name for name, value in (("--keys", keys_dir), ("--vk", vk_specs), ("--proof", proof_dirs)) if value]
+    if len(given) > 1:
+        raise InputError(f"{', '.join(given)}: give one of {_EXPORT_SOURCES}")
+    if not given:
+        raise InputError(f"the tiers to accept: give {_EXPORT_SOURCES}")
+    check_output(out, folder=True)
+    skipped: dict[str, str] = {}
+    key_set = None
+    if keys_dir is not None:
+        tiers, skipped = tier_keys_from_folder(keys_dir)
+        key_set = _checked_export_key_set(Path(keys_dir), tiers)
+    elif vk_specs:
+        tiers = [_tier_key_spec(spec) for spec in vk_specs]
+    else:
+        tiers = _unique_tiers([_export_for_proof(Path(folder)) for folder in proof_dirs])
+    written = export_registry(tiers, Path(out), key_set=key_set)
+    result: dict[str, Any] = {
+        "registry": str(written["registry"]), "deploy_note": str(written["deploy_note"]),
+        "tiers": [{**row, "verifier": str(row["verifier"]), "batch_verifier": str(row["batch_verifier"])}
+                  for row in written["tiers"]],
+    }
+    if skipped:
+        result["skipped"] = skipped
+    if as_json:
+        emit(result, True)
+        return
+    click.echo(f"registry: {result['registry']} (accepts tiers {', '.join(str(t['capacity']) for t in result['tiers'])})")
+    for row in result["tiers"]:
+        click.echo(f"tier {row['capacity']}: {row['verifier']}, {row['batch_verifier']}")
+    for name, reason in skipped.items():
+        click.echo(f"left out {name}: {reason}")
+    click.echo(f"deploy note: {result['deploy_note']}")
+
+
+def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, Any] | None:
+    """A key set with a manifest: its files match it and its tiers are this installation's circuits
+    (exit 2 otherwise); returns the provenance deploy.json records. None for a folder without a manifest."""
+    from zksolv.proofs.statement import parse_tier_name
+    from zksolv.toolchain.circuitgen import Tier
+    from zksolv.verifier.keyset import MANIFEST, check_key_set
+
+    if not (keys_dir / MANIFEST).is_file():
+        click.echo(f"warning: {keys_dir} has no {MANIFEST}: nothing ties its keys to the published circuits "
+                   "(finalize a ceremony: `zksolv ceremony finalize`)", err=True)
+        return None
+    expected = {}
+    for t in tiers:
+        shape = parse_tier_name(t.tier)
+        expected[t.tier] = _local_circuit_hash(Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral,
+                                                     shape.n_scenarios, shape.depth, shape.mode))
+    manifest = check_key_set(keys_dir, expected)
+    if manifest.get("route") != "ceremony":
+        click.echo(f"warning: the key set's route is {manifest.get('route')!r}, not a ceremony: NOT FOR REAL FUNDS",
+                   err=True)
+    return {"route": manifest.get("route"), "transcript_sha256": manifest.get("transcript_sha256")}
+
+
+def _tier_key_spec(spec: str) -> TierKey:
+    """``--vk TIER=FILE``: TIER is a position capacity or a single-circuit tier name."""
+    from zksolv.chain.solidity import TierKey
+    from zksolv.proofs.statement import TIER_NAME, parse_tier_name
+
+    tier, sep, path = spec.partition("=")
+    if sep and tier.isascii() and tier.isdigit() and int(tier) > 0 and path:
+        return TierKey(int(tier), Path(path))
+    if sep and TIER_NAME.fullmatch(tier) and path:
+        return TierKey(parse_tier_name(tier).n_positions, Path(path), tier=tier)
+    raise InputError(f"--vk {spec}: expected TIER=FILE, TIER the position capacity the key serves (16=vk.json) "
+                     "or its circuit name (avsl_n16_u2_a4_k16_d4_stress=vk.json)")
+
+
+def _unique_tiers(tiers: list[TierKey]) -> list[TierKey]:
+    """One entry per capacity: proofs of the same tier name the same key; two keys for one tier are refused."""
+    by_capacity: dict[int, TierKey] = {}
+    for t in tiers:
+        seen = by_capacity.setdefault(t.capacity, t)
+        if seen.vk_path != t.vk_path:
+            raise InputError(f"--proof: two keys for tier {t.capacity} ({seen.vk_path}, {t.vk_path})")
+    return list(by_capacity.values())
+
+
+def _export_for_proof(proof_dir: Path) -> TierKey:
+    """This machine's key for the tier of the proof in ``proof_dir``, checked against this checkout's circuit."""
+    from zksolv.chain.solidity import TierKey
+    from zksolv.proofs.statement import STATEMENT_FILE, Statement
+    from zksolv.toolchain.artifacts import local_key
+    from zksolv.toolchain.circuitgen import Tier
+
+    statement = Statement.load(proof_dir / STATEMENT_FILE)
+    if statement.chunked:
+        raise InputError(f"--proof {proof_dir}: a book proven in chunks; keepers verify those off chain "
+                         "(the registry takes single-circuit tiers)")
+    shape = statement.shape
+    tier = Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral, shape.n_scenarios, shape.depth, shape.mode)
+    circuit_hash = _local_circuit_hash(tier)
+    if statement.circuit_hash != circuit_hash:
+        raise InputError(f"statement.circuit_hash: the proof is for circuit {statement.circuit_hash[:16]}…, "
+                         f"this checkout's circuit for tier {tier.name} is {circuit_hash[:16]}…")
+    key = local_key(tier.name, circuit_hash, statement.setup_route)
+    if key.insecure:
+        click.echo("warning: exporting a development key (single-party setup) — NOT FOR REAL FUNDS", err=True)
+    return TierKey(tier.n_positions, Path(key.path), tier=tier.name, circuit_hash=circuit_hash)

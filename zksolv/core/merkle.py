@@ -1,0 +1,197 @@
+"""Poseidon Merkle tree of the instrument leaves, arity :data:`ARITY` (= ``fixedpoint.MERKLE_ARITY``, 8).
+
+A node is ``Poseidon(ARITY)`` of its children in order; leaves beyond the
+list are 0, and so every empty subtree hashes to a known constant per level
+(computed once, never rebuilt leaf by leaf). The depth defaults to
+``max(1, ceil(log_ARITY n))``. The circuit twin is ``circuits/merkle.circom``
+(``MerkleInclusion``), which reads the same constant.
+
+Why arity 8: an inclusion path costs one Poseidon plus the placement of the
+node among its siblings per level, and the cost per index bit is what
+matters. Measured with circom2 ``--O2`` (benchmarks/README.md): a level is
+416 constraints at arity 8 (Poseidon(8) 402, 3 index bits, placement 11) for
+3 bits, 304 at arity 4 (Poseidon(4) 297, 2 bits, placement 5) for 2 bits,
+and ~240-270 per bit binary. A 4,096-leaf path: 1,664 (arity 8, depth 4) vs
+1,824 (arity 4, depth 6) vs 3,258 (binary, depth 12).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from zksolv.core.fixedpoint import MERKLE_ARITY
+from zksolv.core.poseidon import poseidon
+
+#: Children per node; a power of two.
+ARITY = MERKLE_ARITY
+#: Index bits per level (the circuit decomposes the leaf index into LOG * depth bits).
+LOG = ARITY.bit_length() - 1
+assert 1 << LOG == ARITY
+
+
+#: Measured constraints (circom2 --O2, tests/test_merkle.py): a level of an opening (Poseidon(ARITY)
+#: 402 + ChildPlacement 11; the index bits are paid apart, one per bit) and a node hashed above a cap.
+LEVEL_CONSTRAINTS = 413
+NODE_CONSTRAINTS = 402
+
+
+def opening_constraints(n_openings: int, depth: int, cap: int) -> int:
+    """Constraints of ``n_openings`` leaf openings through one cap of height ``cap`` (``CappedOpenings``):
+    per opening the index bits, the ``depth - cap`` levels below the cap and the ``ARITY**cap - 1``
+    multiplexer that picks its cap node; once the nodes hashed from the cap up to the root."""
+    width = ARITY**cap
+    per_opening = LOG * depth + LEVEL_CONSTRAINTS * (depth - cap) + width - 1
+    return n_openings * per_opening + NODE_CONSTRAINTS * (width - 1) // (ARITY - 1)
+
+
+def cap_height(n_openings: int, depth: int) -> int:
+    """The cap height that makes ``n_openings`` openings in a depth-``depth`` tree cheapest.
+
+    A circuit opening many leaves shares the top of the tree: it hashes the ``ARITY**cap`` nodes at
+    height ``depth - cap`` up to the root once, and each leaf climbs only to its cap node. The
+    choice is public (a function of the circuit's shape), so keepers derive it as the prover does.
+    """
+    return min(range(depth + 1), key=lambda cap: (opening_constraints(n_openings, depth, cap), cap))
+
+
+def depth_for(n_leaves: int) -> int:
+    """Smallest depth ``>= 1`` whose tree holds ``n_leaves`` leaves."""
+    depth, capacity = 1, ARITY
+    while capacity < n_leaves:
+        depth, capacity = depth + 1, capacity * ARITY
+    return depth
+
+
+class MerkleTree:
+    """Poseidon Merkle tree of arity :data:`ARITY` over field-element leaves.
+
+    ``levels[0]`` holds the given leaves and ``levels[l]`` the nodes of level
+    ``l`` that have at least one non-empty descendant; any other node at
+    level ``l`` equals ``zeros[l]``, the hash of an all-empty subtree.
+    """
+
+    def __init__(self, leaves: Sequence[int], depth: int | None = None) -> None:
+        needed = depth_for(len(leaves))
+        if depth is None:
+            depth = needed
+        elif depth < needed:
+            raise ValueError(f"{len(leaves)} leaves do not fit a depth-{depth} arity-{ARITY} tree")
+        self._depth = depth
+        self._zeros = [0]
+        self._levels: list[list[int]] = [list(leaves)]
+        for level in range(depth):
+            below, zero = self._levels[level], self._zeros[level]
+            padded = below + [zero] * (-len(below) % ARITY)
+            self._levels.append([poseidon(padded[i : i + ARITY]) for i in range(0, len(padded), ARITY)])
+            self._zeros.append(poseidon([zero] * ARITY))
+        if not self._levels[depth]:  # no leaves at all
+            self._levels[depth] = [self._zeros[depth]]
+
+    @classmethod
+    def from_levels(cls, levels: Sequence[Sequence[int]]) -> "MerkleTree":
+        """A tree from its :attr:`levels` as stored earlier, re-hashing nothing but the empty
+        subtrees' constants: the caller vouches for the nodes (``ValueError`` on a wrong shape)."""
+        depth = len(levels) - 1
+        if depth < 1 or len(levels[depth]) != 1:
+            raise ValueError("levels: one list per level, the root's last and alone")
+        for level in range(depth):
+            if len(levels[level + 1]) != -(-len(levels[level]) // ARITY) and levels[level]:
+                raise ValueError(f"levels: level {level + 1} does not have one node per {ARITY} of level {level}")
+        tree = cls.__new__(cls)
+        tree._depth = depth
+        tree._levels = [list(level) for level in levels]
+        tree._zeros = [0]
+        for _ in range(depth):
+            tree._zeros.append(poseidon([tree._zeros[-1]] * ARITY))
+        return tree
+
+    @property
+    def levels(self) -> list[list[int]]:
+        """The stored nodes per level, leaves first, the root last (copies)."""
+        return [list(level) for level in self._levels]
+
+    @property
+    def depth(self) -> int:
+        """Number of hashing levels between a leaf and the root."""
+        return self._depth
+
+    @property
+    def root(self) -> int:
+        """The root node."""
+        return self._levels[self._depth][0]
+
+    def _node(self, level: int, index: int) -> int:
+        nodes = self._levels[level]
+        return nodes[index] if index < len(nodes) else self._zeros[level]
+
+    def cap(self, height: int) -> list[int]:
+        """The ``ARITY**height`` nodes at ``height`` levels below the root, in index order
+        (``height = 0``: the root alone); with :meth:`path` ``(levels=depth - height)`` they
+        replace full paths in a circuit that opens many leaves (``CappedOpenings``)."""
+        if not 0 <= height <= self._depth:
+            raise ValueError(f"cap height {height} outside 0..{self._depth}")
+        level = self._depth - height
+        return [self._node(level, k) for k in range(ARITY**height)]
+
+    def path(self, index: int, levels: int | None = None) -> list[list[int]]:
+        """Siblings of leaf ``index`` per level from the leaf up (all levels, or the lowest ``levels``).
+
+        Each entry holds the ``ARITY - 1`` other children of the node's parent
+        in child order, the node's own position ``(index >> LOG*l) % ARITY`` removed.
+        """
+        if not 0 <= index < ARITY**self._depth:
+            raise IndexError(f"leaf index outside a depth-{self._depth} arity-{ARITY} tree")
+        levels = self._depth if levels is None else levels
+        if not 0 <= levels <= self._depth:
+            raise ValueError(f"path of {levels} levels outside 0..{self._depth}")
+        siblings = []
+        for level in range(levels):
+            node = index >> (LOG * level)
+            first = node - node % ARITY
+            siblings.append([self._node(level, first + k) for k in range(ARITY) if first + k != node])
+        return siblings
+
+
+def root_from_path(leaf: int, index: int, path: Sequence[Sequence[int]]) -> int:
+    """Recompute the root from a leaf, its index and :meth:`MerkleTree.path`.
+
+    ``ValueError`` if a level does not have ``ARITY - 1`` siblings or ``index``
+    does not fit the path's depth (so high index bits cannot be silently ignored).
+    """
+    if not 0 <= index < ARITY ** len(path):
+        raise ValueError(f"leaf index outside a depth-{len(path)} arity-{ARITY} tree")
+    return _climb(leaf, index, path)
+
+
+def cap_root(cap: Sequence[int]) -> int:
+    """The root above a cap (:meth:`MerkleTree.cap`): ``MerkleCapRoot`` in ``circuits/merkle.circom``."""
+    nodes = list(cap)
+    if not nodes or ARITY ** (len(nodes).bit_length() // LOG) != len(nodes):
+        raise ValueError(f"a cap holds a power of {ARITY} nodes, not {len(nodes)}")
+    while len(nodes) > 1:
+        nodes = [poseidon(nodes[i : i + ARITY]) for i in range(0, len(nodes), ARITY)]
+    return nodes[0]
+
+
+def root_from_capped_path(leaf: int, index: int, path: Sequence[Sequence[int]], cap: Sequence[int]) -> int:
+    """The root a leaf opens to through a cap (``MerkleCapInclusion`` + ``MerkleCapRoot``): the leaf
+    climbs ``len(path)`` levels and must land on the cap node its index's top digits select.
+
+    ``ValueError`` if the index does not fit the tree or the climb misses its cap node.
+    """
+    root = cap_root(cap)
+    if not 0 <= index < ARITY ** len(path) * len(cap):
+        raise ValueError(f"leaf index outside a tree of {len(path)} levels under a cap of {len(cap)} nodes")
+    if _climb(leaf, index, path) != cap[index // ARITY ** len(path)]:
+        raise ValueError("the path does not lead to the cap node of the leaf's index")
+    return root
+
+
+def _climb(leaf: int, index: int, path: Sequence[Sequence[int]]) -> int:
+    node = leaf
+    for level, siblings in enumerate(path):
+        if len(siblings) != ARITY - 1:
+            raise ValueError(f"path level {level}: expected {ARITY - 1} siblings, got {len(siblings)}")
+        pos = (index >> (LOG * level)) % ARITY
+        node = poseidon([*siblings[:pos], node, *siblings[pos:]])
+    return node

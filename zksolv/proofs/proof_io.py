@@ -1,0 +1,78 @@
+"""snarkjs-compatible JSON files: proof, public signals, verification key.
+
+Pure Python (stdlib + :mod:`zksolv.core.atomic` / :mod:`zksolv.core.errors`): safe for
+the keeper-side ``verifier`` package. Loading checks only the JSON shape;
+:mod:`zksolv.verifier.groth16` validates numbers and curve points.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from zksolv.core.atomic import atomic_write_text
+from zksolv.core.errors import VerificationError
+
+PROOF_FILE = "proof.json"
+PUBLIC_FILE = "public.json"
+VK_FILE = "verification_key.json"
+
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+def _load_json(path: Path, what: str) -> Any:
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise VerificationError(f"{what} {path.name}: file too large")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VerificationError(f"{what} file {path} not found") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # incl. JSONDecodeError, over-long ints
+        raise VerificationError(f"{what} {path.name}: not valid JSON ({exc.__class__.__name__})") from None
+    except OSError as exc:
+        raise VerificationError(f"{what} {path}: cannot read ({exc.strerror})") from None
+
+
+def load_proof(path: Path) -> dict[str, Any]:
+    """Read a snarkjs ``proof.json`` (must be a JSON object)."""
+    data = _load_json(path, "proof")
+    if not isinstance(data, dict):
+        raise VerificationError("proof: expected a JSON object")
+    return data
+
+
+def load_public(path: Path) -> list[Any]:
+    """Read a snarkjs ``public.json`` (must be a JSON list)."""
+    data = _load_json(path, "public signals")
+    if not isinstance(data, list):
+        raise VerificationError("public signals: expected a JSON list")
+    return data
+
+
+def load_verification_key(path: Path) -> dict[str, Any]:
+    """Read a snarkjs ``verification_key.json`` (must be a JSON object)."""
+    data = _load_json(path, "verification key")
+    if not isinstance(data, dict):
+        raise VerificationError("verification key: expected a JSON object")
+    return data
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, indent=1) + "\n"
+
+
+def save_proof(path: Path, proof: dict[str, Any]) -> None:
+    """Write ``proof`` as snarkjs ``proof.json`` atomically."""
+    atomic_write_text(Path(path), _dump(proof))
+
+
+def save_public(path: Path, public: list[Any]) -> None:
+    """Write public signals as snarkjs ``public.json`` (decimal strings) atomically."""
+    atomic_write_text(Path(path), _dump([str(int(x)) if not isinstance(x, str) else x for x in public]))
+
+
+def save_verification_key(path: Path, vk: dict[str, Any]) -> None:
+    """Write a snarkjs ``verification_key.json`` atomically."""
+    atomic_write_text(Path(path), _dump(vk))
