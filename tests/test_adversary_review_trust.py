@@ -219,7 +219,6 @@ def test_a_published_market_never_lowers_a_short_option_books_requirement_via_va
         f"{mode}: requirement {r0.req_raw / 1e24:,.0f} USD -> {r1.req_raw / 1e24:,.0f} USD under an accepted market")
 
 
-@OPEN("O2: an empty vol_history leaves vol_ema unchecked")
 @pytest.mark.parametrize("mode", ["var", "stress"])
 def test_a_market_without_vol_history_cannot_publish_any_vol_ema(mode: str) -> None:
     """ATTACK: drop every underlying's vol_history (not committed) and publish vol_ema = 1e-6 with V
@@ -324,7 +323,6 @@ def test_ceremony_verify_is_not_valid_without_the_closing_beacon(tmp_path: Path,
     assert not report.valid
 
 
-@OPEN("O3: var_loadings, gamma_addon and vega_stress are not re-derived on load")
 def test_var_parameters_are_audited_against_what_they_derive_from() -> None:
     """ATTACK: a VaR market whose derived VaR parameters (var_loadings = z chol(corr) S sigma sqrt(h),
     gamma_addon, vega_stress — functions of the committed spot, var_z, horizon and vols) are scaled to a
@@ -358,7 +356,6 @@ def test_verify_keys_can_pin_the_transcript_the_keeper_checked() -> None:
     assert any("transcript" in o for o in opts), opts
 
 
-@OPEN("O4: the scenario grid is not re-derived from its name and inputs")
 def test_a_stress_grid_is_audited_against_its_named_grid() -> None:
     """ATTACK: a stress market whose "span" grid's price and vol shocks are a tenth of the grid the oracle
     builds from the committed inputs (weights unchanged). Accepted on load; the requirement collapses."""

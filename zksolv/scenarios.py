@@ -55,13 +55,15 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from zksolv import fixedpoint as fp
 from zksolv.errors import InputError
 from zksolv.market import ScenarioSet, Underlying
+from zksolv.volatility import _is_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = [
     "SECONDS_PER_YEAR",
@@ -77,6 +79,7 @@ __all__ = [
     "horizon_scenarios",
     "stress_scenarios",
     "cholesky",
+    "cholesky_lower",
     "monte_carlo_scenarios",
     "var_parameters",
 ]
@@ -91,7 +94,7 @@ GRIDS = ("span", "deribit", "paradex", "horizon")
 
 # ---------------------------------------------------------------- helpers
 def _pos_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_number(value):
         raise InputError(f"{name}: expected a number, got {type(value).__name__}")
     x = float(value)
     if not math.isfinite(x):
@@ -110,7 +113,8 @@ def _vols(vols: Sequence[float]) -> list[float]:
 
 def horizon_years(horizon_seconds: int) -> float:
     """Liquidation horizon in years (ACT/365)."""
-    if isinstance(horizon_seconds, bool) or not isinstance(horizon_seconds, (int, np.integer)) or horizon_seconds <= 0:
+    if not _is_number(horizon_seconds) or isinstance(horizon_seconds, float) or int(horizon_seconds) != horizon_seconds \
+            or horizon_seconds <= 0:
         raise InputError("horizon_seconds: must be a positive integer")
     return int(horizon_seconds) / SECONDS_PER_YEAR
 
@@ -285,6 +289,48 @@ def stress_scenarios(grid: str, vols: Sequence[float], horizon_seconds: int = 86
 
 
 # ------------------------------------------------------------ joint sets (ES)
+def cholesky_lower(correlation: Any, n: int | None = None) -> tuple[tuple[float, ...], ...]:
+    """Lower Cholesky factor ``L`` (``corr = L L^T``) in pure Python: the factor the VaR loadings
+    are built from, by the oracle and by a keeper's audit alike (same IEEE operations in the same
+    order, so both get the same floats bit for bit; no numpy on the keeper's path).
+
+    ``L[i][j] = (c[i][j] - sum_{k<j} L[i][k] L[j][k]) / L[j][j]`` for ``j < i``,
+    ``L[i][i] = sqrt(c[i][i] - sum_{k<i} L[i][k]^2)``, sums taken in increasing ``k``.
+
+    Raises :class:`InputError` as :func:`cholesky` (shape, finiteness, symmetry, unit diagonal,
+    entries in [-1, 1], positive definiteness).
+    """
+    try:
+        rows = [[float(x) for x in row] for row in correlation]
+    except (TypeError, ValueError):
+        raise InputError("correlation: expected a matrix of numbers") from None
+    size = len(rows)
+    if any(len(row) != size for row in rows) or (n is not None and size != n):
+        want = f"{n}x{n}" if n is not None else "square"
+        raise InputError(f"correlation: expected a {want} matrix, got {size} rows of lengths {[len(r) for r in rows]}")
+    if not all(math.isfinite(x) for row in rows for x in row):
+        raise InputError("correlation: must be finite (got NaN or infinity)")
+    if any(abs(rows[i][j] - rows[j][i]) > 1e-12 for i in range(size) for j in range(size)):
+        raise InputError("correlation: must be symmetric")
+    if any(abs(rows[i][i] - 1.0) > 1e-12 for i in range(size)):
+        raise InputError("correlation: diagonal must be 1")
+    if any(abs(x) > 1.0 for row in rows for x in row):
+        raise InputError("correlation: entries must lie in [-1, 1]")
+    low = [[0.0] * size for _ in range(size)]
+    for i in range(size):
+        for j in range(i + 1):
+            acc = rows[i][j]
+            for k in range(j):
+                acc -= low[i][k] * low[j][k]
+            if i == j:
+                if not acc > 0.0:
+                    raise InputError("correlation: not positive definite")
+                low[i][i] = math.sqrt(acc)
+            else:
+                low[i][j] = acc / low[j][j]
+    return tuple(tuple(row) for row in low)
+
+
 def cholesky(correlation: Any, n: int | None = None) -> np.ndarray:
     """Lower Cholesky factor ``L`` with ``corr = L L^T`` of a validated correlation matrix.
 
@@ -294,6 +340,8 @@ def cholesky(correlation: Any, n: int | None = None) -> np.ndarray:
         Not square (or not ``n x n``), not finite, not symmetric, diagonal not
         1, an entry outside [-1, 1], or not positive definite.
     """
+    import numpy as np
+
     try:
         c = np.asarray(correlation, dtype=np.float64)
     except (TypeError, ValueError):
@@ -349,6 +397,8 @@ def monte_carlo_scenarios(
         raise InputError("n: must be even for antithetic sampling")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError("seed: must be a non-negative integer")
+    import numpy as np
+
     beta = _pos_float("spot_vol_beta", spot_vol_beta, allow_zero=True)
     h = horizon_years(horizon_seconds)
     rng = np.random.default_rng(seed)
@@ -410,10 +460,10 @@ def var_parameters(
     sig = _vols(risk_vols(underlyings) if vols is None else vols)
     if len(sig) != u_count:
         raise InputError(f"vols: expected {u_count} entries, got {len(sig)}")
-    chol = cholesky(correlation, u_count)
+    chol = cholesky_lower(correlation, u_count)
     zf = _pos_float("z", z)
     sqrt_h = math.sqrt(horizon_years(horizon_seconds))
-    if isinstance(vega_stress, (int, float, np.integer, np.floating)) and not isinstance(vega_stress, bool):
+    if _is_number(vega_stress):
         stresses = [vega_stress] * u_count
     else:
         stresses = list(vega_stress)
@@ -423,7 +473,7 @@ def var_parameters(
     for u, und in enumerate(underlyings):
         spot = und.spot / fp.PRICE_SCALE
         scale_u = zf * spot * sig[u] * sqrt_h
-        row = tuple(fp.from_float(float(chol[u, f]) * scale_u, fp.PRICE_SCALE, "away") for f in range(u_count))
+        row = tuple(fp.from_float(chol[u][f] * scale_u, fp.PRICE_SCALE, "away") for f in range(u_count))
         for f, a in enumerate(row):
             fp.check_bits(f"var_loadings[{u}][{f}]", a, fp.LOADING_BITS, signed=True)
         loadings.append(row)

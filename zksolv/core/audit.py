@@ -25,16 +25,18 @@ the vol) and the valuation time (docs/oracle.md).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Sequence
 
 from zksolv import fixedpoint as fp
 from zksolv.errors import InputError
 from zksolv.fixedpoint import format_fixed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zksolv.market import MarketState
+    from zksolv.market import MarketState, ScenarioSet
 
-__all__ = ["IV_SCALE", "TOLERANCE", "bs_value", "bs_greeks", "implied_total_vol", "audit_options"]
+__all__ = ["IV_SCALE", "TOLERANCE", "bs_value", "bs_greeks", "implied_total_vol", "audit_options",
+           "audit_vol_history", "rederive_scenarios", "audit_risk_parameters"]
 
 #: Scale of the published per-option implied vol (audit input, not committed): 1e-12, so the
 #: quantisation of the vol moves no mark by more than vega * 5e-13 (well below a micro-USD).
@@ -191,3 +193,143 @@ def audit_options(market: "MarketState") -> None:
             if abs(ins.pnl[k] - rec) > tol_pnl:
                 raise _refuse(i, ins.symbol, f"pnl[{k}]", ins.pnl[k], rec, price_scale,
                               "repriced at the scan range dS * (1 + V*beta), dsig * (1 + V*beta)")
+
+
+# --------------------------------------------------------- vol history, grid, VaR parameters
+def audit_vol_history(market: "MarketState") -> None:
+    """Every underlying publishes the realised-vol history its ``vol_ema`` derives from, and the
+    EMA recomputes exactly (:func:`zksolv.volatility.ema_fixed`: lambda 0.94, exact, rounded up).
+
+    Without a history the committed ``vol_ema`` would be the oracle's word, and through V and the
+    grids' risk vols it sets every requirement (a tiny EMA divides V by ten), so a market without
+    one is refused."""
+    from zksolv import volatility
+
+    for u, und in enumerate(market.underlyings):
+        if not und.vol_history:
+            raise InputError(f"underlyings[{u}] {und.symbol!r}.vol_history: missing (a market publishes the realised-vol "
+                             "history its vol_ema is the EMA of, so a keeper can recompute it; at least 1 value)")
+        ema = volatility.ema_fixed(und.vol_history)
+        if und.vol_ema != ema:
+            raise InputError(
+                f"underlyings[{u}].vol_ema: published {format_fixed(und.vol_ema, fp.VOL_SCALE)} != "
+                f"{format_fixed(ema, fp.VOL_SCALE)}, the EMA (lambda 0.94, rounded up) of vol_history")
+
+
+#: Names of the re-derivable stress grids (:mod:`zksolv.scenarios`, default multiplier 3 and SPAN
+#: extreme move) and of the Monte-Carlo sets (``mc<n>-seed<s>``, whose draws need numpy's generator).
+_GRID_NAME = re.compile(r"^(span|deribit|paradex|horizon)(\d+)$")
+_MC_NAME = re.compile(r"^mc(\d+)-seed(\d+)$")
+
+
+def _risk_inputs(market: "MarketState") -> tuple[list[float], float]:
+    """``(risk vols max(vol_ema, iv_atm) per underlying, vol_shift)`` as the oracle's builder uses them."""
+    from zksolv import scenarios
+
+    p = market.params
+    if p.vol_shift <= 0:
+        raise InputError("params.vol_shift: missing (a market publishes the vol shift its grid's vol shocks and the "
+                         "VaR vega_stress derive from, a fraction of each risk vol, so a keeper can re-derive them)")
+    return scenarios.risk_vols(market.underlyings), p.vol_shift / fp.RATIO_SCALE
+
+
+def rederive_scenarios(market: "MarketState") -> "ScenarioSet | None":
+    """The stress grid the published ``params.scenarios.name`` names, rebuilt from the committed risk
+    vols (``max(vol_ema, iv_atm)``), ``horizon_seconds`` and the published ``vol_shift`` with the
+    builder's own code (:func:`zksolv.scenarios.stress_scenarios`, pure Python, exact integers).
+    ``None`` for a Monte-Carlo set (``mc<n>-seed<s>``): its draws come from numpy's generator,
+    which a keeper does not have; its size and weights are still checked by
+    :func:`audit_risk_parameters`. Raises :class:`InputError` for a name that is neither."""
+    from zksolv import scenarios
+
+    name = market.params.scenarios.name
+    if _MC_NAME.match(name):
+        return None
+    m = _GRID_NAME.match(name)
+    if not m:
+        raise InputError(f"params.scenarios.name: {name!r} names no grid a keeper can re-derive (one of "
+                         f"{list(scenarios.GRIDS)} with its size, e.g. 'span16', or a Monte-Carlo set 'mc<n>-seed<s>')")
+    grid, size = m.group(1), int(m.group(2))
+    vols, vol_shift = _risk_inputs(market)
+    horizon = market.params.horizon_seconds
+    if grid == "span":
+        built = scenarios.span_scenarios(vols, horizon, vol_shift=vol_shift)
+    elif grid == "paradex":
+        built = scenarios.paradex_scenarios(vols, horizon, vol_shift=vol_shift)
+    elif grid == "deribit":
+        if size % 6 != 3:
+            raise InputError(f"params.scenarios.name: {name!r}: a deribit grid has 3 * (2 * steps + 1) scenarios")
+        built = scenarios.deribit_scenarios(vols, horizon, steps=(size // 3 - 1) // 2, vol_shift=vol_shift)
+    else:
+        if size % 4 != 2:
+            raise InputError(f"params.scenarios.name: {name!r}: a horizon grid has 2 * (2 * steps + 1) scenarios")
+        built = scenarios.horizon_scenarios(vols, horizon, steps=(size // 2 - 1) // 2, vega_stress=vol_shift)
+    if built.name != name:
+        raise InputError(f"params.scenarios.name: {name!r} is not a grid the builder makes (it makes {built.name!r})")
+    return built
+
+
+def _compare_rows(field: str, published: Sequence[Sequence[int]], derived: Sequence[Sequence[int]], scale: int,
+                  what: str) -> None:
+    if len(published) != len(derived) or any(len(a) != len(b) for a, b in zip(published, derived)):
+        raise InputError(f"{field}: shape differs from the re-derived one ({what})")
+    for r, (row_p, row_d) in enumerate(zip(published, derived)):
+        for c, (x, y) in enumerate(zip(row_p, row_d)):
+            if x != y:
+                raise InputError(f"{field}[{r}][{c}]: published {format_fixed(x, scale)} != re-derived "
+                                 f"{format_fixed(y, scale)} ({what}; compared exactly)")
+
+
+def _compare_vector(field: str, published: Sequence[int], derived: Sequence[int], scale: int, what: str) -> None:
+    if len(published) != len(derived):
+        raise InputError(f"{field}: {len(published)} entries, the re-derived one has {len(derived)} ({what})")
+    for c, (x, y) in enumerate(zip(published, derived)):
+        if x != y:
+            raise InputError(f"{field}[{c}]: published {format_fixed(x, scale)} != re-derived "
+                             f"{format_fixed(y, scale)} ({what}; compared exactly)")
+
+
+def audit_risk_parameters(market: "MarketState") -> None:
+    """Re-derive the scenario grid and the VaR parameters from what they derive from; refuse any
+    difference (exact comparison: the oracle's builder and this audit run the same pure-Python code,
+    so honest figures agree bit for bit).
+
+    * ``params.scenarios``: a named stress grid (:func:`rederive_scenarios`) entry by entry; a
+      Monte-Carlo set (``mc<n>-seed<s>``): its size ``n`` and equal weights only (the draws are
+      trusted: docs/oracle.md);
+    * ``params.var_loadings``, ``gamma_addon``, ``vega_stress``: :func:`zksolv.scenarios.var_parameters`
+      of the committed spots, risk vols, ``var_z`` and ``horizon_seconds`` and the published
+      ``correlation`` and ``vol_shift`` (every VaR figure's magnitude is rounded up there, so
+      margin is never below the real-valued model's).
+    """
+    from zksolv import scenarios
+
+    p = market.params
+    n_u = len(market.underlyings)
+    if len(p.correlation) != n_u:
+        raise InputError(f"params.correlation: missing (a market publishes the {n_u} x {n_u} correlation its VaR "
+                         "loadings derive from, so a keeper can re-derive them)")
+    vols, vol_shift = _risk_inputs(market)
+    sc = p.scenarios
+    built = rederive_scenarios(market)
+    if built is None:
+        n = int(_MC_NAME.match(sc.name).group(1))  # type: ignore[union-attr]
+        if sc.size != n or sc.weights != scenarios.equal_weights(n):
+            raise InputError(f"params.scenarios: a Monte-Carlo set {sc.name!r} has {n} equally weighted scenarios")
+    else:
+        what = f"grid {sc.name!r} of the risk vols max(vol_ema, iv_atm), horizon_seconds and vol_shift"
+        _compare_rows("params.scenarios.price_shocks", sc.price_shocks, built.price_shocks, fp.RATIO_SCALE, what)
+        _compare_rows("params.scenarios.vol_shocks", sc.vol_shocks, built.vol_shocks, fp.VOL_SCALE, what)
+        _compare_vector("params.scenarios.weights", sc.weights, built.weights, fp.RATIO_SCALE, what)
+    corr = [[x / fp.RATIO_SCALE for x in row] for row in p.correlation]
+    try:
+        loadings, gamma_addon, vega_stress = scenarios.var_parameters(
+            market.underlyings, corr, p.var_z / fp.RATIO_SCALE, p.horizon_seconds, [vol_shift * s for s in vols],
+            vols=vols)
+    except InputError as exc:
+        raise InputError(f"params: the VaR parameters cannot be re-derived: {exc}") from None
+    what = "z * chol(correlation) * S * sigma * sqrt(h), magnitudes rounded up"
+    _compare_rows("params.var_loadings", p.var_loadings, loadings, fp.PRICE_SCALE, what)
+    _compare_vector("params.gamma_addon", p.gamma_addon, gamma_addon, fp.PRICE_SCALE**2,
+                    "(z * sigma * sqrt(h) * S)^2, rounded up")
+    _compare_vector("params.vega_stress", p.vega_stress, vega_stress, fp.VOL_SCALE, "vol_shift * sigma, rounded up")
