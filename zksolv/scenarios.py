@@ -113,8 +113,8 @@ def _vols(vols: Sequence[float]) -> list[float]:
 
 def horizon_years(horizon_seconds: int) -> float:
     """Liquidation horizon in years (ACT/365)."""
-    if not _is_number(horizon_seconds) or isinstance(horizon_seconds, float) or int(horizon_seconds) != horizon_seconds \
-            or horizon_seconds <= 0:
+    if (not _is_number(horizon_seconds) or isinstance(horizon_seconds, float)
+            or int(horizon_seconds) != horizon_seconds or horizon_seconds <= 0):
         raise InputError("horizon_seconds: must be a positive integer")
     return int(horizon_seconds) / SECONDS_PER_YEAR
 

@@ -35,8 +35,9 @@ from zksolv.fixedpoint import format_fixed
 if TYPE_CHECKING:  # pragma: no cover
     from zksolv.market import MarketState, ScenarioSet
 
-__all__ = ["IV_SCALE", "TOLERANCE", "bs_value", "bs_greeks", "implied_total_vol", "audit_options",
-           "audit_vol_history", "rederive_scenarios", "audit_risk_parameters"]
+__all__ = ["IV_SCALE", "TOLERANCE", "EPOCH_SECONDS", "VALUATION_TOLERANCE", "check_valuation_time", "bs_value",
+           "bs_greeks", "implied_total_vol", "audit_options", "audit_vol_history", "rederive_scenarios",
+           "audit_risk_parameters"]
 
 #: Scale of the published per-option implied vol (audit input, not committed): 1e-12, so the
 #: quantisation of the vol moves no mark by more than vega * 5e-13 (well below a micro-USD).
@@ -49,6 +50,17 @@ IV_SCALE = 10**12
 #: one unit (a rounding that falls on the other side of a half or a floor); 2 leaves a unit of
 #: margin and is still far below any figure that matters for a margin requirement.
 TOLERANCE = {"mark": 2, "delta": 2, "gamma": 2, "vega": 2, "pnl": 2}
+
+#: Length of an epoch (seconds): epoch ``e`` is the UTC day starting at ``e * EPOCH_SECONDS`` (its
+#: timestamp), and a market's valuation time lies within :data:`VALUATION_TOLERANCE` of it. The
+#: epoch is committed (the first element of ``market_root``) and posted on chain in increasing
+#: order, so this binds the uncommitted valuation time: a market priced days after its epoch
+#: (every option's life shortened, vegas and the vol-shock terms shrunk) is refused.
+EPOCH_SECONDS = 86_400
+#: Largest ``|valuation_time - epoch * EPOCH_SECONDS|`` (seconds; one day, the earlier end
+#: included): a market is priced during its epoch's day or the day before (published ahead, or a
+#: successor re-listing the previous epoch's quotes), never later than its epoch's day.
+VALUATION_TOLERANCE = 86_400
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -125,6 +137,18 @@ def implied_total_vol(spot: float, strike: float, price: float, call: bool, *, n
     return w
 
 
+def check_valuation_time(epoch: int, valuation_time: int, what: str = "market.valuation_time") -> None:
+    """Refuse a valuation time outside ``[epoch * 86400 - 86400, epoch * 86400 + 86400)``
+    (:data:`EPOCH_SECONDS`, :data:`VALUATION_TOLERANCE`), naming the field, the epoch and the limit."""
+    start = epoch * EPOCH_SECONDS
+    lo, hi = start - VALUATION_TOLERANCE, start + VALUATION_TOLERANCE
+    if not lo <= valuation_time < hi:
+        raise InputError(
+            f"{what}: {valuation_time} lies outside [{lo}, {hi}), within {VALUATION_TOLERANCE} s of epoch {epoch}'s "
+            f"timestamp {start} (epoch * {EPOCH_SECONDS}: an epoch number is the UTC day it starts; this valuation "
+            f"time is in day {valuation_time // EPOCH_SECONDS})")
+
+
 def _q(x: float, scale: int) -> int:
     """Nearest fixed-point integer (float arithmetic; the tolerance absorbs a half-unit tie)."""
     return int(math.floor(x * scale + 0.5))
@@ -140,8 +164,8 @@ def audit_options(market: "MarketState") -> None:
     """Recompute every option's mark, greeks and risk array from the published audit inputs.
 
     A market listing no option needs no audit input. A market listing options must publish its
-    ``valuation_time`` and every option's ``iv``; each option must be alive at the valuation
-    time. Raises :class:`InputError` at the first figure outside :data:`TOLERANCE`.
+    ``valuation_time``, within a day of its epoch's timestamp (:func:`check_valuation_time`), and every option's
+    ``iv``; each option must be alive at the valuation time. Raises :class:`InputError` at the first figure outside :data:`TOLERANCE`.
     """
     options = [i for i, ins in enumerate(market.instruments) if ins.kind.is_option]
     if not options:
@@ -150,6 +174,7 @@ def audit_options(market: "MarketState") -> None:
     if vt <= 0:
         raise InputError("market.valuation_time: missing (a market listing options publishes the time its options "
                          "were priced at, so a keeper can audit their greeks; build it with `zksolv market build`)")
+    check_valuation_time(market.epoch, vt)
     reval = market.params.risk_mode.is_revaluation
     moves, shocks = market.scan_range() if reval else ((), ())
     price_scale = fp.PRICE_SCALE
@@ -207,8 +232,9 @@ def audit_vol_history(market: "MarketState") -> None:
 
     for u, und in enumerate(market.underlyings):
         if not und.vol_history:
-            raise InputError(f"underlyings[{u}] {und.symbol!r}.vol_history: missing (a market publishes the realised-vol "
-                             "history its vol_ema is the EMA of, so a keeper can recompute it; at least 1 value)")
+            raise InputError(f"underlyings[{u}] {und.symbol!r}.vol_history: missing (a market publishes the "
+                             "realised-vol history its vol_ema is the EMA of, so a keeper can recompute it; at least "
+                             "1 value)")
         ema = volatility.ema_fixed(und.vol_history)
         if und.vol_ema != ema:
             raise InputError(
@@ -327,7 +353,7 @@ def audit_risk_parameters(market: "MarketState") -> None:
             market.underlyings, corr, p.var_z / fp.RATIO_SCALE, p.horizon_seconds, [vol_shift * s for s in vols],
             vols=vols)
     except InputError as exc:
-        raise InputError(f"params: the VaR parameters cannot be re-derived: {exc}") from None
+        raise InputError(f"params.{exc} (re-deriving the VaR parameters)") from None
     what = "z * chol(correlation) * S * sigma * sqrt(h), magnitudes rounded up"
     _compare_rows("params.var_loadings", p.var_loadings, loadings, fp.PRICE_SCALE, what)
     _compare_vector("params.gamma_addon", p.gamma_addon, gamma_addon, fp.PRICE_SCALE**2,

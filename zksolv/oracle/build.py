@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zksolv import fixedpoint as fp
-from zksolv.core.audit import IV_SCALE, implied_total_vol
+from zksolv.core.audit import IV_SCALE, check_valuation_time, implied_total_vol
 from zksolv.errors import InputError
 from zksolv.market import (
     CollateralAsset,
@@ -195,6 +195,9 @@ def build_market(inputs: BuildInputs, *, backend: str = "numpy") -> MarketState:
     fp.check_bits("params.valuation_time", p.valuation_time, fp.EXPIRY_BITS, signed=False)
     if p.valuation_time <= 0:
         raise InputError("params.valuation_time: must be a positive unix time")
+    fp.check_bits("params.epoch", p.epoch, fp.EPOCH_BITS, signed=False)
+    if any(ins.kind.is_option for ins in inputs.instruments):
+        check_valuation_time(p.epoch, p.valuation_time, "params.valuation_time")
     mode = p.risk_mode
     if p.grid not in scenarios.GRIDS and not (p.grid == MC_GRID and mode.is_revaluation):
         raise InputError(f"params.grid: must be one of {list(scenarios.GRIDS)} (and {MC_GRID!r} with the "
