@@ -7,7 +7,9 @@ Quantities derived with floats (Black–Scholes marks and greeks, the V-Scalar,
 VaR loadings) are computed once by the oracle (:mod:`zksolv.oracle.build`,
 :mod:`zksolv.pricing`) and *published* as integers, so a keeper on any machine
 recomputes the same root bit for bit. Quantities derived with integers only
-(the absolute price moves of the scenario grid) are recomputed on load.
+(the absolute price moves of the scenario grid) are recomputed on load, and every
+published derived figure is audited on load against its re-derivation
+(:meth:`MarketState.audit_derived`, :mod:`zksolv.core.audit`).
 
 JSON: ``MarketState.to_json`` writes decimal strings (exact, human-readable);
 ``MarketState.from_json`` parses them exactly and validates every field,
@@ -211,7 +213,9 @@ class MarketState:
     with the state, read by provers and keepers, not part of ``market_root``.
     ``valuation_time`` (unix seconds) is the time the options were priced at: with each option's
     ``iv`` the audit input a keeper recomputes every option figure from
-    (:mod:`zksolv.core.audit`); published, not committed (0: not published).
+    (:mod:`zksolv.core.audit`); published, not committed (0: not published), and bound to the
+    committed ``epoch``: within a day of ``epoch * 86400``
+    (:func:`zksolv.core.audit.check_valuation_time`).
     """
 
     epoch: int
@@ -301,8 +305,9 @@ class MarketState:
     def validated(self, *, audit: bool = False) -> "MarketState":
         """Check every field against its bit width and the model's invariants.
 
-        With ``audit`` also :meth:`audit_derived` (V and every ``vol_ema``
-        recomputed from the committed inputs). Every published state a keeper
+        With ``audit`` also :meth:`audit_derived` (V, every ``vol_ema``, the
+        scenario grid, the VaR parameters and every option figure recomputed from
+        the committed inputs and the published audit inputs). Every published state a keeper
         reads goes through :meth:`from_dict` / :meth:`load`, which always
         audit; the oracle (:func:`zksolv.demo.demo_market`) audits before
         publishing. Without ``audit`` only structural checks run (synthetic

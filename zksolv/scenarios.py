@@ -28,6 +28,12 @@ VaR loadings likewise round their magnitude up, so neither is smaller than the
 real-valued model's either. Monte-Carlo samples (random draws, with no model
 value to bound) round half away.
 
+Keeper side: the stress grids and :func:`var_parameters` are pure Python (the
+VaR loadings use :func:`cholesky_lower`, not LAPACK), and numpy is imported only
+by :func:`cholesky` and :func:`monte_carlo_scenarios`, so a keeper's audit
+(:mod:`zksolv.core.audit`) re-derives a published grid and VaR parameters with
+this very code, bit for bit, without numpy.
+
 Grid layouts (``f`` = fraction of PSR_u, ``v`` = multiple of VSR_u):
 
 * ``span`` (CME SPAN, 16): k=0,1: f=0, v=+1/-1; then f=+1/3 (v=+1,-1),
