@@ -1,4 +1,12 @@
-"""The keeper's audit of every option figure a market publishes (numpy-free, standard library only).
+"""The keeper's audit of every derived figure a market publishes (numpy-free: standard library and
+zksolv's own pure-Python modules only).
+
+Besides the option figures below: :func:`audit_vol_history` (every ``vol_ema`` the exact EMA of a
+published, non-empty ``vol_history``), :func:`audit_risk_parameters` (the scenario grid re-derived
+from its name and the VaR parameters from the committed spots, vols, ``var_z`` and horizon and the
+published ``vol_shift`` and ``correlation``, both compared exactly) and
+:func:`check_valuation_time` (the uncommitted valuation time within a day of the committed
+epoch's timestamp ``epoch * 86400``).
 
 A market state publishes, per option, the committed figures ``mark``, ``delta``, ``gamma``,
 ``vega`` and (revaluation markets) the risk array ``pnl``, plus two audit inputs that are not
@@ -19,7 +27,8 @@ The mark check is the implied vol backed out of the mark in verification form: `
 total vol that reproduces the published (committed) mark to within the tolerance, so where the
 mark carries information about the vol (vega above a micro-USD per 1e-12 of vol), the greeks and
 the risk array are pinned by the mark itself. What stays trusted is the quote: the mark (hence
-the vol) and the valuation time (docs/oracle.md).
+the vol), the valuation time within its day, the venue's policy parameters and a Monte-Carlo
+set's draws (docs/oracle.md).
 """
 
 from __future__ import annotations
