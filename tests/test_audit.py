@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from zksolv.cli import EXIT_INPUT, main
-from zksolv.core.audit import EPOCH_SECONDS, TOLERANCE, check_valuation_time
+from zksolv.core.audit import EPOCH_SECONDS, MC_TOLERANCE, TOLERANCE, check_valuation_time
 from zksolv.demo import all_demo_markets, demo_market
 from zksolv.errors import InputError
 from zksolv.fixedpoint import DELTA_SCALE, GAMMA_SCALE, PRICE_SCALE, format_fixed, parse_fixed
@@ -276,7 +276,7 @@ def test_the_policy_inputs_the_figures_derive_from_are_required(var: dict[str, A
         MarketState.from_dict(_tampered(var, _set(("params", "correlation", 0, 1), lambda v: "0.5")))
 
 
-@pytest.mark.parametrize("name, message", [("cme16", "names no grid a keeper can re-derive"),
+@pytest.mark.parametrize("name, message", [("cme16", "names no scenario set a keeper can re-derive"),
                                            ("deribit32", "3 \\* \\(2 \\* steps \\+ 1\\)"),
                                            ("paradex16", "not a grid the builder makes"),
                                            ("deribit21", r"params\.scenarios\.price_shocks: shape differs")])
@@ -290,15 +290,31 @@ def test_a_market_without_vol_history_is_refused(stress: dict[str, Any]) -> None
         MarketState.from_dict(_tampered(stress, _set(("underlyings", 1, "vol_history"), lambda v: [])))
 
 
-def test_a_monte_carlo_set_is_checked_for_size_and_weights() -> None:
+def test_a_monte_carlo_set_is_re_derived_from_its_seed() -> None:
+    """ES markets' Monte-Carlo sets are re-derived in pure Python from the seed their name carries
+    (within one unit: libm's last bit), so shrunken draws, another seed or tilted weights are refused."""
     es = demo_market(7, "es", "span", n_strikes=3, n_expiries=1).to_dict()
     assert es["params"]["scenarios"]["name"] == "mc128-seed7"
     MarketState.from_dict(es)
-    with pytest.raises(InputError, match="'mc64-seed7' has 64 equally weighted scenarios"):
+    MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "price_shocks", 0, 3),
+                                             lambda v: _bump(v, _RATIO, MC_TOLERANCE))))  # within the tolerance
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[3\]: published .* tolerance 1 unit"):
+        MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "price_shocks", 0, 3),
+                                                 lambda v: _bump(v, _RATIO, -MC_TOLERANCE - 1))))
+
+    def shrink(d: dict[str, Any]) -> None:  # every draw a tenth (weights unchanged): the O4 attack on ES
+        sc = d["params"]["scenarios"]
+        for key in ("price_shocks", "vol_shocks"):
+            sc[key] = [[format_fixed(parse_fixed("x", x, _RATIO) // 10, _RATIO) for x in row] for row in sc[key]]
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: published"):
+        MarketState.from_dict(_tampered(es, shrink))
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: published"):
+        MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "name"), lambda v: "mc128-seed8")))
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks: shape differs"):
         MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "name"), lambda v: "mc64-seed7")))
 
     def tilt(d: dict[str, Any]) -> None:  # weight moved onto scenario 0, still summing to 1
         w = d["params"]["scenarios"]["weights"]
         w[0], w[1] = _bump(w[0], _RATIO, 1000), _bump(w[1], _RATIO, -1000)
-    with pytest.raises(InputError, match="'mc128-seed7' has 128 equally weighted scenarios"):
+    with pytest.raises(InputError, match=r"params\.scenarios\.weights\[0\]: published"):
         MarketState.from_dict(_tampered(es, tilt))

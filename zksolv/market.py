@@ -401,11 +401,12 @@ class MarketState:
           :func:`zksolv.volatility.ema_fixed` of it (RiskMetrics lambda 0.94, exact, rounded up;
           :func:`zksolv.core.audit.audit_vol_history`). The history is not committed: it is the
           published evidence the committed EMA is checked against; a market without one is refused;
-        * the scenario grid (re-derived from its name, the risk vols, ``horizon_seconds`` and the
-          published ``vol_shift``) and the VaR parameters ``var_loadings``, ``gamma_addon``,
-          ``vega_stress`` (from the spots, risk vols, ``var_z``, ``horizon_seconds`` and the
-          published ``correlation`` and ``vol_shift``), exactly
-          (:func:`zksolv.core.audit.audit_risk_parameters`);
+        * the scenario set (re-derived from its name, the risk vols, ``horizon_seconds`` and the
+          published ``vol_shift``, or for a Monte-Carlo set its seed and ``correlation``) and the
+          VaR parameters ``var_loadings``, ``gamma_addon``, ``vega_stress`` (from the spots, risk
+          vols, ``var_z``, ``horizon_seconds`` and the published ``correlation`` and
+          ``vol_shift``), exactly (a Monte-Carlo set within one unit;
+          :func:`zksolv.core.audit.audit_risk_parameters`);
 
         * every option's mark, delta, gamma, vega and risk array, recomputed from the published
           ``valuation_time`` and its ``iv`` (:func:`zksolv.core.audit.audit_options`, pure Python,

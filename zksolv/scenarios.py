@@ -28,11 +28,12 @@ VaR loadings likewise round their magnitude up, so neither is smaller than the
 real-valued model's either. Monte-Carlo samples (random draws, with no model
 value to bound) round half away.
 
-Keeper side: the stress grids and :func:`var_parameters` are pure Python (the
-VaR loadings use :func:`cholesky_lower`, not LAPACK), and numpy is imported only
-by :func:`cholesky` and :func:`monte_carlo_scenarios`, so a keeper's audit
-(:mod:`zksolv.core.audit`) re-derives a published grid and VaR parameters with
-this very code, bit for bit, without numpy.
+Keeper side: the stress grids, the Monte-Carlo sets and :func:`var_parameters`
+are pure Python (the factor is :func:`cholesky_lower`, not LAPACK; the draws
+:func:`standard_normals`, not numpy's generator), and numpy is imported only by
+:func:`cholesky`, so a keeper's audit (:mod:`zksolv.core.audit`) re-derives a
+published grid, Monte-Carlo set and VaR parameters with this very code, without
+numpy.
 
 Grid layouts (``f`` = fraction of PSR_u, ``v`` = multiple of VSR_u):
 
@@ -59,6 +60,7 @@ Grid layouts (``f`` = fraction of PSR_u, ``v`` = multiple of VSR_u):
 
 from __future__ import annotations
 
+import hashlib
 import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Sequence
@@ -86,6 +88,7 @@ __all__ = [
     "stress_scenarios",
     "cholesky",
     "cholesky_lower",
+    "standard_normals",
     "monte_carlo_scenarios",
     "var_parameters",
 ]
@@ -369,6 +372,32 @@ def cholesky(correlation: Any, n: int | None = None) -> np.ndarray:
         raise InputError("correlation: not positive definite") from None
 
 
+#: Domain of the Monte-Carlo generator's hash (a new generator takes a new tag).
+MC_DOMAIN = "zksolv/mc/v1"
+
+
+def standard_normals(seed: int, rows: int, count: int) -> list[list[float]]:
+    """``rows x count`` standard normal draws, reproducible from ``seed`` in pure Python on any machine.
+
+    Draw ``j`` of row ``f``: the first 52 bits ``k`` of ``SHA-256("zksolv/mc/v1:<seed>:<f>:<j>")``
+    give the uniform ``p = (2k + 1) / 2^53`` (exact in a float, in ``(0, 1)``), and the draw is
+    ``statistics.NormalDist().inv_cdf(p)``. No numpy: a keeper re-derives a published Monte-Carlo
+    set with this very code (:func:`zksolv.core.audit.audit_risk_parameters`).
+    """
+    from statistics import NormalDist
+
+    inv_cdf = NormalDist().inv_cdf
+    out = []
+    for f in range(rows):
+        row = []
+        for j in range(count):
+            digest = hashlib.sha256(f"{MC_DOMAIN}:{seed}:{f}:{j}".encode()).digest()
+            k = int.from_bytes(digest[:8], "big") >> 12
+            row.append(inv_cdf((2 * k + 1) / 2.0**53))
+        out.append(row)
+    return out
+
+
 def monte_carlo_scenarios(
     vols: Sequence[float],
     correlation: Any,
@@ -381,8 +410,8 @@ def monte_carlo_scenarios(
 ) -> ScenarioSet:
     """Seeded joint Monte-Carlo scenarios for ES, equal weights.
 
-    For scenario k: ``z_k = L eps_k`` with ``eps_k ~ N(0, I)`` and ``L`` the
-    Cholesky factor of ``correlation``; per underlying
+    For scenario k: ``z_k = L eps_k`` with ``eps_k ~ N(0, I)`` (:func:`standard_normals`) and ``L``
+    the Cholesky factor of ``correlation`` (:func:`cholesky_lower`); per underlying
     ``r_{u,k} = exp(sigma_u sqrt(h) z_{u,k} - sigma_u^2 h / 2) - 1`` (log-normal
     over the horizon, mean-zero price change) and the vol shock proportional
     to the move and the vol level (spot–vol "leverage" effect)
@@ -390,36 +419,40 @@ def monte_carlo_scenarios(
     shocked vol stays >= 0. With ``antithetic`` the second half of the draws
     is the negation of the first (``n`` must be even).
 
-    Reproducible for a given ``seed`` and numpy version (``numpy.random.
-    default_rng`` / PCG64); the oracle *publishes* the integers, so keepers
-    never regenerate them.
+    Pure Python and reproducible from ``seed`` (the name ``mc<n>-seed<seed>`` carries both), so a
+    keeper re-derives a published set without numpy; float results can differ by a last bit
+    between platforms' libm (``log`` in the inverse normal, ``expm1``), hence the audit's
+    one-unit tolerance on these sets (:data:`zksolv.core.audit.MC_TOLERANCE`).
     """
     sig = _vols(vols)
     u_count = len(sig)
-    chol = cholesky(correlation, u_count)
+    chol = cholesky_lower(correlation, u_count)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= fp.MAX_SCENARIOS:
         raise InputError(f"n: must be an integer in [2, {fp.MAX_SCENARIOS}]")
     if antithetic and n % 2:
         raise InputError("n: must be even for antithetic sampling")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError("seed: must be a non-negative integer")
-    import numpy as np
-
     beta = _pos_float("spot_vol_beta", spot_vol_beta, allow_zero=True)
     h = horizon_years(horizon_seconds)
-    rng = np.random.default_rng(seed)
     half = n // 2 if antithetic else n
-    eps = rng.standard_normal((u_count, half))
+    eps = standard_normals(seed, u_count, half)
     if antithetic:
-        eps = np.concatenate([eps, -eps], axis=1)
-    z = chol @ eps
+        eps = [row + [-x for x in row] for row in eps]
     price, vol = [], []
     for u, s in enumerate(sig):
         sh = s * math.sqrt(h)
-        r = np.expm1(sh * z[u] - 0.5 * sh * sh)
-        dv = np.maximum(-beta * s * r, -s)
-        price.append(tuple(fp.from_float(float(x), fp.RATIO_SCALE) for x in r))
-        vol.append(tuple(fp.from_float(float(x), fp.VOL_SCALE) for x in dv))
+        row_p, row_v = [], []
+        for k in range(n):
+            z = 0.0
+            for f in range(u + 1):
+                z += chol[u][f] * eps[f][k]
+            r = math.expm1(sh * z - 0.5 * sh * sh)
+            dv = max(-beta * s * r, -s)
+            row_p.append(fp.from_float(r, fp.RATIO_SCALE))
+            row_v.append(fp.from_float(dv, fp.VOL_SCALE))
+        price.append(tuple(row_p))
+        vol.append(tuple(row_v))
     return ScenarioSet(
         name=f"mc{n}-seed{seed}", price_shocks=tuple(price), vol_shocks=tuple(vol), weights=equal_weights(n)
     )

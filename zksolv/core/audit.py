@@ -2,9 +2,10 @@
 zksolv's own pure-Python modules only).
 
 Besides the option figures below: :func:`audit_vol_history` (every ``vol_ema`` the exact EMA of a
-published, non-empty ``vol_history``), :func:`audit_risk_parameters` (the scenario grid re-derived
-from its name and the VaR parameters from the committed spots, vols, ``var_z`` and horizon and the
-published ``vol_shift`` and ``correlation``, both compared exactly) and
+published, non-empty ``vol_history``), :func:`audit_risk_parameters` (the scenario set re-derived
+from its name, a stress grid or a Monte-Carlo set, and the VaR parameters from the committed
+spots, vols, ``var_z`` and horizon and the published ``vol_shift`` and ``correlation``: exactly,
+a Monte-Carlo set within :data:`MC_TOLERANCE`) and
 :func:`check_valuation_time` (the uncommitted valuation time within a day of the committed
 epoch's timestamp ``epoch * 86400``).
 
@@ -27,8 +28,7 @@ The mark check is the implied vol backed out of the mark in verification form: `
 total vol that reproduces the published (committed) mark to within the tolerance, so where the
 mark carries information about the vol (vega above a micro-USD per 1e-12 of vol), the greeks and
 the risk array are pinned by the mark itself. What stays trusted is the quote: the mark (hence
-the vol), the valuation time within its day, the venue's policy parameters and a Monte-Carlo
-set's draws (docs/oracle.md).
+the vol), the valuation time within its day and the venue's policy parameters (docs/oracle.md).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from zksolv.market import MarketState, ScenarioSet
 
 __all__ = ["IV_SCALE", "TOLERANCE", "EPOCH_SECONDS", "VALUATION_TOLERANCE", "check_valuation_time", "bs_value",
-           "bs_greeks", "implied_total_vol", "audit_options", "audit_vol_history", "rederive_scenarios",
+           "bs_greeks", "implied_total_vol", "audit_options", "audit_vol_history", "rederive_scenarios", "MC_TOLERANCE",
            "audit_risk_parameters"]
 
 #: Scale of the published per-option implied vol (audit input, not committed): 1e-12, so the
@@ -251,6 +251,12 @@ def audit_vol_history(market: "MarketState") -> None:
                 f"{format_fixed(ema, fp.VOL_SCALE)}, the EMA (lambda 0.94, rounded up) of vol_history")
 
 
+#: Largest accepted |published - re-derived| of a Monte-Carlo set's shocks (units of 1e-6): its draws
+#: go through ``log`` (the inverse normal) and ``expm1``, whose last bit may differ between
+#: platforms' libm, and one unit absorbs the rounding that can flip. Grids and VaR parameters use
+#: only correctly rounded operations (``sqrt``, exact rationals) and are compared exactly.
+MC_TOLERANCE = 1
+
 #: Names of the re-derivable stress grids (:mod:`zksolv.scenarios`, default multiplier 3 and SPAN
 #: extreme move) and of the Monte-Carlo sets (``mc<n>-seed<s>``, whose draws need numpy's generator).
 _GRID_NAME = re.compile(r"^(span|deribit|paradex|horizon)(\d+)$")
@@ -268,25 +274,39 @@ def _risk_inputs(market: "MarketState") -> tuple[list[float], float]:
     return scenarios.risk_vols(market.underlyings), p.vol_shift / fp.RATIO_SCALE
 
 
-def rederive_scenarios(market: "MarketState") -> "ScenarioSet | None":
-    """The stress grid the published ``params.scenarios.name`` names, rebuilt from the committed risk
-    vols (``max(vol_ema, iv_atm)``), ``horizon_seconds`` and the published ``vol_shift`` with the
-    builder's own code (:func:`zksolv.scenarios.stress_scenarios`, pure Python, exact integers).
-    ``None`` for a Monte-Carlo set (``mc<n>-seed<s>``): its draws come from numpy's generator,
-    which a keeper does not have; its size and weights are still checked by
-    :func:`audit_risk_parameters`. Raises :class:`InputError` for a name that is neither."""
+def _correlation(market: "MarketState") -> list[list[float]]:
+    """The published correlation as the builder uses it (the 1e-6 values as floats)."""
+    n_u = len(market.underlyings)
+    if len(market.params.correlation) != n_u:
+        raise InputError(f"params.correlation: missing (a market publishes the {n_u} x {n_u} correlation its VaR "
+                         "loadings and Monte-Carlo scenarios derive from, so a keeper can re-derive them)")
+    return [[x / fp.RATIO_SCALE for x in row] for row in market.params.correlation]
+
+
+def rederive_scenarios(market: "MarketState") -> "ScenarioSet":
+    """The scenario set the published ``params.scenarios.name`` names, rebuilt with the builder's own
+    code from the committed risk vols (``max(vol_ema, iv_atm)``) and ``horizon_seconds`` and the
+    published ``vol_shift`` (stress grids: :func:`zksolv.scenarios.stress_scenarios`, the default
+    price multiplier 3 and SPAN extreme move) or ``correlation`` (a Monte-Carlo set
+    ``mc<n>-seed<s>``: :func:`zksolv.scenarios.monte_carlo_scenarios`). Raises
+    :class:`InputError` for a name the builder does not make."""
     from zksolv import scenarios
 
     name = market.params.scenarios.name
-    if _MC_NAME.match(name):
-        return None
-    m = _GRID_NAME.match(name)
-    if not m:
-        raise InputError(f"params.scenarios.name: {name!r} names no grid a keeper can re-derive (one of "
-                         f"{list(scenarios.GRIDS)} with its size, e.g. 'span16', or a Monte-Carlo set 'mc<n>-seed<s>')")
-    grid, size = m.group(1), int(m.group(2))
     vols, vol_shift = _risk_inputs(market)
     horizon = market.params.horizon_seconds
+    mc = _MC_NAME.match(name)
+    if mc:
+        try:
+            return scenarios.monte_carlo_scenarios(vols, _correlation(market), horizon, n=int(mc.group(1)),
+                                                   seed=int(mc.group(2)))
+        except InputError as exc:
+            raise InputError(f"params.scenarios ({name!r}): cannot be re-derived: {exc}") from None
+    m = _GRID_NAME.match(name)
+    if not m:
+        raise InputError(f"params.scenarios.name: {name!r} names no scenario set a keeper can re-derive (one of "
+                         f"{list(scenarios.GRIDS)} with its size, e.g. 'span16', or a Monte-Carlo set 'mc<n>-seed<s>')")
+    grid, size = m.group(1), int(m.group(2))
     if grid == "span":
         built = scenarios.span_scenarios(vols, horizon, vol_shift=vol_shift)
     elif grid == "paradex":
@@ -305,14 +325,15 @@ def rederive_scenarios(market: "MarketState") -> "ScenarioSet | None":
 
 
 def _compare_rows(field: str, published: Sequence[Sequence[int]], derived: Sequence[Sequence[int]], scale: int,
-                  what: str) -> None:
+                  what: str, tolerance: int = 0) -> None:
     if len(published) != len(derived) or any(len(a) != len(b) for a, b in zip(published, derived)):
         raise InputError(f"{field}: shape differs from the re-derived one ({what})")
+    how = f"tolerance {tolerance} unit of 1/{scale}" if tolerance else "compared exactly"
     for r, (row_p, row_d) in enumerate(zip(published, derived)):
         for c, (x, y) in enumerate(zip(row_p, row_d)):
-            if x != y:
+            if abs(x - y) > tolerance:
                 raise InputError(f"{field}[{r}][{c}]: published {format_fixed(x, scale)} != re-derived "
-                                 f"{format_fixed(y, scale)} ({what}; compared exactly)")
+                                 f"{format_fixed(y, scale)} ({what}; {how})")
 
 
 def _compare_vector(field: str, published: Sequence[int], derived: Sequence[int], scale: int, what: str) -> None:
@@ -329,9 +350,9 @@ def audit_risk_parameters(market: "MarketState") -> None:
     difference (exact comparison: the oracle's builder and this audit run the same pure-Python code,
     so honest figures agree bit for bit).
 
-    * ``params.scenarios``: a named stress grid (:func:`rederive_scenarios`) entry by entry; a
-      Monte-Carlo set (``mc<n>-seed<s>``): its size ``n`` and equal weights only (the draws are
-      trusted: docs/oracle.md);
+    * ``params.scenarios``: the named set (:func:`rederive_scenarios`) entry by entry: a stress grid
+      exactly, a Monte-Carlo set (``mc<n>-seed<s>``) within :data:`MC_TOLERANCE` per shock, weights
+      exactly;
     * ``params.var_loadings``, ``gamma_addon``, ``vega_stress``: :func:`zksolv.scenarios.var_parameters`
       of the committed spots, risk vols, ``var_z`` and ``horizon_seconds`` and the published
       ``correlation`` and ``vol_shift`` (every VaR figure's magnitude is rounded up there, so
@@ -340,23 +361,17 @@ def audit_risk_parameters(market: "MarketState") -> None:
     from zksolv import scenarios
 
     p = market.params
-    n_u = len(market.underlyings)
-    if len(p.correlation) != n_u:
-        raise InputError(f"params.correlation: missing (a market publishes the {n_u} x {n_u} correlation its VaR "
-                         "loadings derive from, so a keeper can re-derive them)")
+    corr = _correlation(market)
     vols, vol_shift = _risk_inputs(market)
     sc = p.scenarios
     built = rederive_scenarios(market)
-    if built is None:
-        n = int(_MC_NAME.match(sc.name).group(1))  # type: ignore[union-attr]
-        if sc.size != n or sc.weights != scenarios.equal_weights(n):
-            raise InputError(f"params.scenarios: a Monte-Carlo set {sc.name!r} has {n} equally weighted scenarios")
-    else:
-        what = f"grid {sc.name!r} of the risk vols max(vol_ema, iv_atm), horizon_seconds and vol_shift"
-        _compare_rows("params.scenarios.price_shocks", sc.price_shocks, built.price_shocks, fp.RATIO_SCALE, what)
-        _compare_rows("params.scenarios.vol_shocks", sc.vol_shocks, built.vol_shocks, fp.VOL_SCALE, what)
-        _compare_vector("params.scenarios.weights", sc.weights, built.weights, fp.RATIO_SCALE, what)
-    corr = [[x / fp.RATIO_SCALE for x in row] for row in p.correlation]
+    mc = _MC_NAME.match(sc.name) is not None
+    what = (f"Monte-Carlo set {sc.name!r} of the risk vols, correlation and horizon_seconds" if mc else
+            f"grid {sc.name!r} of the risk vols max(vol_ema, iv_atm), horizon_seconds and vol_shift")
+    tol = MC_TOLERANCE if mc else 0
+    _compare_rows("params.scenarios.price_shocks", sc.price_shocks, built.price_shocks, fp.RATIO_SCALE, what, tol)
+    _compare_rows("params.scenarios.vol_shocks", sc.vol_shocks, built.vol_shocks, fp.VOL_SCALE, what, tol)
+    _compare_vector("params.scenarios.weights", sc.weights, built.weights, fp.RATIO_SCALE, what)
     try:
         loadings, gamma_addon, vega_stress = scenarios.var_parameters(
             market.underlyings, corr, p.var_z / fp.RATIO_SCALE, p.horizon_seconds, [vol_shift * s for s in vols],
