@@ -12,7 +12,10 @@ modes over the 16-scenario SPAN grid, measured (medians of ``--repeat`` runs):
   pricing, the builder's own audit before publishing), without writing the JSON;
 - ``audit_s``: :func:`zksolv.core.audit.audit_options`, the keeper's pure-Python recomputation of
   every option's mark, delta, gamma, vega and (revaluation) 16-entry risk array;
-- ``load_s``: the keeper's whole ``MarketState.load`` (parse, validation, V/EMA and option audit).
+- ``params_audit_s``: :func:`zksolv.core.audit.audit_vol_history` and
+  :func:`zksolv.core.audit.audit_risk_parameters`, the re-derivation of the EMAs, the scenario
+  grid and the VaR parameters (independent of the instrument count);
+- ``load_s``: the keeper's whole ``MarketState.load`` (parse, validation, every audit).
 
 Prints a table, writes ``benchmarks/results/oracle.json`` and plots the times against the
 instrument count (``oracle.png``).
@@ -50,7 +53,7 @@ def _median(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 
 def run(quick: bool = False, repeat: int = 3) -> dict[str, Any]:
-    from zksolv.core.audit import audit_options
+    from zksolv.core.audit import audit_options, audit_risk_parameters, audit_vol_history
     from zksolv.app.demo import demo_inputs
     from zksolv.core.market import MarketState
     from zksolv.oracle.build import build_market
@@ -65,26 +68,30 @@ def run(quick: bool = False, repeat: int = 3) -> dict[str, Any]:
                 build_s, market = _median(lambda: build_market(read_inputs(
                     files["instruments"], files["underlyings"], files["collateral"], files["params"])), repeat)
                 audit_s, _ = _median(lambda: audit_options(market), repeat)
+                params_audit_s, _ = _median(lambda: (audit_vol_history(market), audit_risk_parameters(market)), repeat)
                 path = Path(tmp) / "m.json"
                 market.save(path)
                 load_s, _ = _median(lambda: MarketState.load(path), repeat)
                 options = sum(1 for i in market.instruments if i.kind.is_option)
                 rows.append({"instruments": len(market.instruments), "options": options, "mode": mode,
                              "scenarios": market.params.scenarios.size, "build_s": build_s, "audit_s": audit_s,
-                             "load_s": load_s, "audit_us_per_option": 1e6 * audit_s / options})
+                             "params_audit_s": params_audit_s, "load_s": load_s,
+                             "audit_us_per_option": 1e6 * audit_s / options})
                 print(f"  {len(market.instruments):>5} instruments {mode:<11} build {build_s:7.2f} s  "
-                      f"audit {audit_s:6.3f} s  load {load_s:6.3f} s", flush=True)
+                      f"audit {audit_s:6.3f} s  params audit {1e3 * params_audit_s:6.2f} ms  load {load_s:6.3f} s",
+                      flush=True)
     return {"machine": {"python": platform.python_version(), "platform": platform.platform(),
                         "processor": platform.processor() or platform.machine()},
             "repeat": repeat, "rows": rows}
 
 
 def print_table(data: dict[str, Any]) -> None:
-    print("\n| instruments | mode | K | market build (s) | audit (s) | audit per option (µs) | keeper load (s) |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("\n| instruments | mode | K | market build (s) | audit (s) | audit per option (µs) | grid + VaR audit (ms) "
+          "| keeper load (s) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in data["rows"]:
         print(f"| {r['instruments']:,} | {r['mode']} | {r['scenarios']} | {r['build_s']:.2f} | {r['audit_s']:.3f} | "
-              f"{r['audit_us_per_option']:.1f} | {r['load_s']:.3f} |")
+              f"{r['audit_us_per_option']:.1f} | {1e3 * r.get('params_audit_s', 0.0):.2f} | {r['load_s']:.3f} |")
 
 
 def plot(data: dict[str, Any], path: Path) -> None:

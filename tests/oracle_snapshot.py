@@ -108,7 +108,7 @@ def write_snapshot(folder: Path, valuation_time: int, *, n_strikes: int = 9) -> 
 def write_params(path: Path, **overrides: Any) -> Path:
     """A Deribit build's params file: stress mode over the SPAN grid, 4 collateral assets."""
     params: dict[str, Any] = {
-        "epoch": 20_500, "risk_mode": "stress", "grid": "span", "alpha": "0.6", "beta": "0.5", "var_z": "2.326",
+        "epoch": 20_455, "risk_mode": "stress", "grid": "span", "alpha": "0.6", "beta": "0.5", "var_z": "2.326",
         "correlation": [[1.0, 0.8], [0.8, 1.0]],
         "collateral": [{"symbol": "USDC", "price": "1", "haircut": "0"}, {"symbol": "USDT", "price": "1", "haircut": "0.02"},
                        {"symbol": "BTC", "price": None, "haircut": "0.1"}, {"symbol": "ETH", "price": None, "haircut": "0.15"}],

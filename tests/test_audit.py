@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from zksolv.cli import EXIT_INPUT, main
-from zksolv.core.audit import TOLERANCE
+from zksolv.core.audit import EPOCH_SECONDS, MC_TOLERANCE, TOLERANCE, check_valuation_time
 from zksolv.app.demo import all_demo_markets, demo_market
 from zksolv.core.errors import InputError
 from zksolv.core.fixedpoint import DELTA_SCALE, GAMMA_SCALE, PRICE_SCALE, format_fixed, parse_fixed
@@ -144,6 +144,10 @@ def test_audit_inputs_are_required_when_options_are_listed(stress: dict[str, Any
 
     def late(d: dict[str, Any]) -> None:
         d["valuation_time"] = d["instruments"][_option(d)]["expiry"]
+        d["epoch"] = d["valuation_time"] // EPOCH_SECONDS  # within its epoch: the expiry check refuses it
+
+    def next_day(d: dict[str, Any]) -> None:
+        d["valuation_time"] += EPOCH_SECONDS
 
     with pytest.raises(InputError, match="valuation_time: missing"):
         MarketState.from_dict(_tampered(stress, no_time))
@@ -151,6 +155,17 @@ def test_audit_inputs_are_required_when_options_are_listed(stress: dict[str, Any
         MarketState.from_dict(_tampered(stress, no_iv))
     with pytest.raises(InputError, match="is not after the market's valuation_time"):
         MarketState.from_dict(_tampered(stress, late))
+    with pytest.raises(InputError, match=r"market\.valuation_time: \d+ lies outside .* of epoch \d+'s timestamp"):
+        MarketState.from_dict(_tampered(stress, next_day))
+
+
+def test_the_valuation_time_lies_within_a_day_of_its_epochs_timestamp() -> None:
+    check_valuation_time(3, 2 * 86_400)
+    check_valuation_time(3, 4 * 86_400 - 1)
+    for vt in (2 * 86_400 - 1, 4 * 86_400):
+        with pytest.raises(InputError, match=r"params\.valuation_time: \d+ lies outside \[172800, 345600\), within "
+                                             r"86400 s of epoch 3's timestamp 259200"):
+            check_valuation_time(3, vt, "params.valuation_time")
 
 
 def test_the_audit_inputs_are_not_committed(stress: dict[str, Any]) -> None:
@@ -212,3 +227,94 @@ def test_the_solver_refuses_marks_no_vol_solves() -> None:
         implied_total_vol(65_000.0, 60_000.0, 65_000.0, True, name="x")
     with pytest.raises(InputError, match="no implied vol solves it"):
         implied_total_vol(65_000.0, 60_000.0, 60_000.0, False, name="x")
+
+
+@pytest.fixture(scope="module")
+def var() -> dict[str, Any]:
+    return demo_market(7, "var", "deribit").to_dict()
+
+
+def _set(path: tuple[Any, ...], change: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
+    def edit(d: dict[str, Any]) -> None:
+        node = d
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = change(node[path[-1]])
+    return edit
+
+
+_RATIO, _VOL = 10**6, 10**6
+
+
+@pytest.mark.parametrize("path, scale, field", [
+    (("params", "scenarios", "price_shocks", 0, 4), _RATIO, r"params\.scenarios\.price_shocks\[0\]\[4\]"),
+    (("params", "scenarios", "vol_shocks", 1, 2), _VOL, r"params\.scenarios\.vol_shocks\[1\]\[2\]"),
+    (("params", "var_loadings", 1, 0), PRICE_SCALE, r"params\.var_loadings\[1\]\[0\]"),
+    (("params", "gamma_addon", 1), PRICE_SCALE**2, r"params\.gamma_addon\[1\]"),
+    (("params", "vega_stress", 0), _VOL, r"params\.vega_stress\[0\]"),
+])
+@pytest.mark.parametrize("units", [-1, 1])
+def test_a_grid_or_var_parameter_off_by_one_unit_is_refused(var: dict[str, Any], path: tuple[Any, ...], scale: int,
+                                                            field: str, units: int) -> None:
+    """The grid and the VaR parameters are re-derived with the builder's own code: compared exactly."""
+    MarketState.from_dict(var)  # the honest market passes
+    with pytest.raises(InputError, match=field + r": published .* != re-derived .*compared exactly"):
+        MarketState.from_dict(_tampered(var, _set(path, lambda v: _bump(v, scale, units))))
+
+
+def test_the_policy_inputs_the_figures_derive_from_are_required(var: dict[str, Any]) -> None:
+    for key, message in (("vol_shift", r"params\.vol_shift: missing"), ("correlation", r"params\.correlation: missing")):
+        with pytest.raises(InputError, match=message):
+            MarketState.from_dict(_tampered(var, lambda d, k=key: d["params"].pop(k)))
+    # a vol shift other than the one the grid and vega_stress derive from
+    with pytest.raises(InputError, match=r"params\.scenarios\.vol_shocks\[0\]\[0\]: published"):
+        MarketState.from_dict(_tampered(var, _set(("params", "vol_shift"), lambda v: "0.2")))
+    # a correlation other than the one the loadings derive from
+    with pytest.raises(InputError, match=r"params\.var_loadings\[1\]\[0\]: published"):
+        MarketState.from_dict(_tampered(var, lambda d: d["params"].update(correlation=[["1", "0.5"], ["0.5", "1"]])))
+    with pytest.raises(InputError, match=r"params\.correlation: must be symmetric \(re-deriving the VaR parameters\)"):
+        MarketState.from_dict(_tampered(var, _set(("params", "correlation", 0, 1), lambda v: "0.5")))
+
+
+@pytest.mark.parametrize("name, message", [("cme16", "names no scenario set a keeper can re-derive"),
+                                           ("deribit32", "3 \\* \\(2 \\* steps \\+ 1\\)"),
+                                           ("paradex16", "not a grid the builder makes"),
+                                           ("deribit21", r"params\.scenarios\.price_shocks: shape differs")])
+def test_a_grid_name_the_audit_cannot_rebuild_is_refused(var: dict[str, Any], name: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        MarketState.from_dict(_tampered(var, _set(("params", "scenarios", "name"), lambda v: name)))
+
+
+def test_a_market_without_vol_history_is_refused(stress: dict[str, Any]) -> None:
+    with pytest.raises(InputError, match=r"underlyings\[1\] 'ETH'\.vol_history: missing"):
+        MarketState.from_dict(_tampered(stress, _set(("underlyings", 1, "vol_history"), lambda v: [])))
+
+
+def test_a_monte_carlo_set_is_re_derived_from_its_seed() -> None:
+    """ES markets' Monte-Carlo sets are re-derived in pure Python from the seed their name carries
+    (within one unit: libm's last bit), so shrunken draws, another seed or tilted weights are refused."""
+    es = demo_market(7, "es", "span", n_strikes=3, n_expiries=1).to_dict()
+    assert es["params"]["scenarios"]["name"] == "mc128-seed7"
+    MarketState.from_dict(es)
+    MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "price_shocks", 0, 3),
+                                             lambda v: _bump(v, _RATIO, MC_TOLERANCE))))  # within the tolerance
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[3\]: published .* tolerance 1 unit"):
+        MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "price_shocks", 0, 3),
+                                                 lambda v: _bump(v, _RATIO, -MC_TOLERANCE - 1))))
+
+    def shrink(d: dict[str, Any]) -> None:  # every draw a tenth (weights unchanged): the O4 attack on ES
+        sc = d["params"]["scenarios"]
+        for key in ("price_shocks", "vol_shocks"):
+            sc[key] = [[format_fixed(parse_fixed("x", x, _RATIO) // 10, _RATIO) for x in row] for row in sc[key]]
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: published"):
+        MarketState.from_dict(_tampered(es, shrink))
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: published"):
+        MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "name"), lambda v: "mc128-seed8")))
+    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks: shape differs"):
+        MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "name"), lambda v: "mc64-seed7")))
+
+    def tilt(d: dict[str, Any]) -> None:  # weight moved onto scenario 0, still summing to 1
+        w = d["params"]["scenarios"]["weights"]
+        w[0], w[1] = _bump(w[0], _RATIO, 1000), _bump(w[1], _RATIO, -1000)
+    with pytest.raises(InputError, match=r"params\.scenarios\.weights\[0\]: published"):
+        MarketState.from_dict(_tampered(es, tilt))

@@ -248,8 +248,6 @@ def _cli(*args: str):
 
 def test_cli_against_the_node(node, toy: Toy, tmp_path: Path) -> None:
     """The click layer: deploy, status, post-root, register, submit, mark; exit codes of bad input."""
-    from dataclasses import replace
-
     from zksolv.chain.node import free_port
     from zksolv.core.commitments import market_root
     from zksolv.app.demo import demo_market
@@ -261,7 +259,7 @@ def test_cli_against_the_node(node, toy: Toy, tmp_path: Path) -> None:
     assert json.loads(out.read_text())["chain_id"] == LOCAL_CHAIN_ID
     code, text = _cli("chain", "status", "--deploy", str(out), "--rpc", node.url, "--json")
     assert code == 0 and json.loads(text)["epoch"] == 0 and json.loads(text)["registered"] == 0
-    market = replace(demo_market(n_strikes=3, n_expiries=1), epoch=7)
+    market = demo_market(n_strikes=3, n_expiries=1)  # epoch: the UTC day it is priced on
     market.save(tmp_path / "market.json")
     code, text = _cli("chain", "post-root", "--deploy", str(out), "--rpc", node.url, "--market",
                       str(tmp_path / "market.json"), "--window", "60", "--json")
@@ -269,7 +267,7 @@ def test_cli_against_the_node(node, toy: Toy, tmp_path: Path) -> None:
     assert json.loads(text)["market_root"] == str(market_root(market)) and json.loads(text)["gas_used"] > 21_000
     code, text = _cli("chain", "post-root", "--deploy", str(out), "--rpc", node.url, "--market",
                       str(tmp_path / "market.json"), "--window", "60")
-    assert code == 3 and "reverted EpochNotIncreasing(7, 7)" in text
+    assert code == 3 and f"reverted EpochNotIncreasing({market.epoch}, {market.epoch})" in text
     secret, salt = 5, 6
     commitment = (secret * secret + salt) % R
     code, text = _cli("chain", "register", "--deploy", str(out), "--rpc", node.url, "--account", _account(900),

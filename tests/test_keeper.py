@@ -30,8 +30,8 @@ def test_keeper_lists_accounts_without_a_valid_proof(tmp_path: Path, capsys) -> 
     (venue / "accounts.json").write_text(json.dumps({k: str(v) for k, v in ACCOUNTS.items()}))
     (tmp_path / "vk.json").write_text(json.dumps(synthetic_vk()))
     market = demo_market(n_strikes=3, n_expiries=1)
-    for epoch in (1, 2):
-        state = replace(market, epoch=epoch)
+    for epoch in (1, 2):  # the second epoch re-lists the first's quotes (priced the day before it: allowed)
+        state = replace(market, epoch=market.epoch + epoch - 1)
         root = market_root(state)
         epoch_dir = venue / "epochs" / f"{epoch:06d}"
         epoch_dir.mkdir(parents=True)
@@ -58,6 +58,6 @@ def test_keeper_lists_accounts_without_a_valid_proof(tmp_path: Path, capsys) -> 
     assert second["valid"] == ["alice"] and second["missing"] == []
     assert all(r.startswith("market_root differs") for r in second["invalid"].values())
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [p["epoch"] for p in printed] == [1, 2]
+    assert [p["epoch"] for p in printed] == [market.epoch, market.epoch + 1]
     # a second pass finds nothing new to do
     assert keeper.run_once(venue, keeper.prepare_key(synthetic_vk())) == []

@@ -22,10 +22,14 @@ from zksolv.chain.client import Chain
 from zksolv.chain.keeper_service import Keeper, open_db
 from zksolv.chain.node import rpc_call
 from zksolv.core.commitments import market_root
-from zksolv.app.demo import demo_market
+from zksolv.app.demo import DEMO_EPOCH, demo_market
 from zksolv.core.errors import InputError
 
 pytestmark = pytest.mark.slow
+
+
+#: The demo market's epoch (the UTC day of its valuation time); the test's second epoch is the next day.
+EPOCH = DEMO_EPOCH
 
 
 def _venue(node, toy: Toy, tmp_path: Path):
@@ -34,7 +38,8 @@ def _venue(node, toy: Toy, tmp_path: Path):
     keys = _keys(tmp_path / "keys", toy.vk_json)
     chain = Chain(node.url)
     deployment, _ = reg.deploy(chain, keys, tmp_path / "deploy.json")
-    market = replace(demo_market(n_strikes=3, n_expiries=1), epoch=1)
+    market = demo_market(n_strikes=3, n_expiries=1)
+    assert market.epoch == EPOCH  # an epoch number is the UTC day its market is priced on
     root = market_root(market)
     venue = tmp_path / "venue"
     epoch_dir = venue / "epochs" / "000001"
@@ -53,7 +58,7 @@ def _venue(node, toy: Toy, tmp_path: Path):
             save_proof(epoch_dir / "proofs" / name / "proof.json", proof)
             save_public(epoch_dir / "proofs" / name / "public.json", [str(x) for x in public])
     (venue / "accounts.json").write_text(json.dumps({a: str(c) for a, c in accounts.items()}))
-    reg.post_root(chain, deployment, 1, root, WINDOW)
+    reg.post_root(chain, deployment, EPOCH, root, WINDOW)
     for a, c in accounts.items():
         reg.register(chain, deployment, a, c)
     return chain, deployment, venue, accounts, list(accounts)
@@ -132,7 +137,7 @@ def test_keeper_killed_before_broadcast_and_a_dropped_transaction(node, toy: Toy
 
     # a new epoch; the keeper dies before broadcasting its batch, and the venue (same signer
     # here) takes that nonce with another transaction
-    market = replace(demo_market(n_strikes=3, n_expiries=1), epoch=2)
+    market = replace(demo_market(n_strikes=3, n_expiries=1), epoch=EPOCH + 1)  # re-lists the day-before quotes
     root = market_root(market)
     epoch_dir = venue / "epochs" / "000002"
     (epoch_dir / "proofs").mkdir(parents=True)
@@ -140,7 +145,7 @@ def test_keeper_killed_before_broadcast_and_a_dropped_transaction(node, toy: Toy
     # no root while epoch 1's window is open (ProofWindowOpen): let it close first
     rpc_call(node.url, "evm_increaseTime", [WINDOW + 1])
     rpc_call(node.url, "evm_mine")
-    reg.post_root(chain, deployment, 2, root, WINDOW)
+    reg.post_root(chain, deployment, EPOCH + 1, root, WINDOW)
     # only account 0 proves in epoch 2: re-register it under a fresh commitment and prove that
     secret, salt = secrets.randbelow(R), secrets.randbelow(R)
     commitment = (secret * secret + salt) % R
@@ -159,7 +164,7 @@ def test_keeper_killed_before_broadcast_and_a_dropped_transaction(node, toy: Toy
     keeper = Keeper(venue, deployment, Chain(node.url), open_db(db_path), tmp_path / "keys")
     reports = keeper.run_once()
     assert [r["state"] for r in reports[0]["reconciled"]] == ["dropped"]
-    assert reports[0]["note"].startswith("the registry is at epoch 2")  # epoch 1: nothing sent
+    assert reports[0]["note"].startswith(f"the registry is at epoch {EPOCH + 1}")  # epoch 1: nothing sent
     assert [r["what"] for r in reports[1]["sent"]] == ["proveSolventBatch(1)"]
     states = [t["state"] for t in keeper.transactions()]
     assert states == ["confirmed", "dropped", "confirmed"]
@@ -178,5 +183,5 @@ def test_keeper_cli_once(node, toy: Toy, tmp_path: Path) -> None:
                                        "--rpc", node.url, "--keys", str(tmp_path / "keys"), "--db", str(db), "--once"])
     assert result.exit_code == 0, result.output
     [line] = [json.loads(x) for x in result.output.splitlines()]
-    assert line["epoch"] == 1 and line["valid"] == sorted(names[:3]) and len(line["sent"]) == 1
+    assert line["epoch"] == EPOCH and line["valid"] == sorted(names[:3]) and len(line["sent"]) == 1
     assert open_db(db).execute("SELECT count(*) FROM verdicts").fetchone() == (5,)

@@ -73,7 +73,8 @@ def _first_option_row(path: Path, kind: str = "call") -> int:
 
 
 def _bad_venue_cases() -> list[tuple[str, str]]:
-    return ["missing", "kind", "price", "expiry", "duplicate", "intrinsic", "nosolve", "history", "mark_zero"]
+    return ["missing", "kind", "price", "expiry", "duplicate", "intrinsic", "nosolve", "history", "mark_zero",
+            "epoch"]
 
 
 @pytest.mark.parametrize("case", _bad_venue_cases())
@@ -109,6 +110,11 @@ def test_bad_venue_input_exits_2_naming_file_row_and_field(venue_files: dict[str
     elif case == "nosolve":  # a call marked above the spot: no vol solves it
         _edit_csv(ins, k, iv="", mark="1000000")
         expect = (opt["symbol"], "mark", "no implied vol solves it")
+    elif case == "epoch":  # priced days after its epoch: vegas would shrink (a keeper refuses it too)
+        params = json.loads(paths["params"].read_text())
+        params["valuation_time"] += 3 * 86_400
+        paths["params"].write_text(json.dumps(params))
+        expect = ("params.valuation_time", "lies outside", f"of epoch {params['epoch']}'s timestamp")
     else:  # history
         unds = json.loads(paths["underlyings"].read_text())
         unds[0]["closes"] = unds[0]["closes"][-40:]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -194,3 +196,17 @@ def test_bad_inputs_name_fields() -> None:
         sc.var_parameters(UNDS, CORR, -1.0, 86_400, 0.1)
     with pytest.raises(InputError, match="n"):
         sc.monte_carlo_scenarios(VOLS, CORR, n=7)
+
+
+def test_the_pure_python_cholesky_is_the_factor_and_needs_no_numpy() -> None:
+    """The VaR loadings' factor (also the keeper audit's) agrees with LAPACK's to float precision and
+    refuses what :func:`cholesky` refuses; importing the module loads no numpy."""
+    corr = ((1.0, 0.3, -0.2), (0.3, 1.0, 0.5), (-0.2, 0.5, 1.0))
+    low = sc.cholesky_lower(corr)
+    np.testing.assert_allclose(np.array(low), np.linalg.cholesky(np.array(corr)), rtol=0, atol=1e-15)
+    assert all(low[i][j] == 0.0 for i in range(3) for j in range(i + 1, 3))
+    for bad in (((1.0, 0.5), (0.4, 1.0)), ((1.0, 1.0), (1.0, 1.0)), ((2.0,),), ((1.0, 0.0),)):
+        with pytest.raises(InputError, match="correlation"):
+            sc.cholesky_lower(bad)
+    code = "import sys, zksolv.risk.scenarios; assert 'numpy' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0

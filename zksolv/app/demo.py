@@ -53,6 +53,7 @@ import numpy as np
 from zksolv.core import fixedpoint as fp
 from zksolv.risk import pricing, scenarios
 from zksolv.core.account import Account, Position
+from zksolv.core.audit import EPOCH_SECONDS
 from zksolv.core.errors import InputError
 from zksolv.core.market import Instrument, InstrumentKind, MarketState, RiskMode
 from zksolv.oracle.build import BuildInputs, BuildParams, CollateralInput, InstrumentInput, UnderlyingInput, build_market
@@ -155,7 +156,7 @@ def demo_market(
     *,
     n_strikes: int = 9,
     n_expiries: int = 4,
-    reference_time: int = REFERENCE_TIME,
+    reference_time: int | None = None,
     horizon_seconds: int = 86_400,
     mc_scenarios: int = 128,
     backend: str = "numpy",
@@ -178,11 +179,13 @@ def demo_market(
         Stress grid (see :mod:`zksolv.risk.scenarios`); ``mc`` (revaluation only):
         the ``mc_scenarios`` Monte-Carlo set.
     epoch : int
-        Epoch number (default: day number of ``reference_time``).
+        Epoch number: the UTC day the market is priced on (default: the day of
+        :data:`REFERENCE_TIME`; :func:`zksolv.core.audit.check_valuation_time`).
     n_strikes, n_expiries : int
         Option chain size per underlying (calls and puts on each strike).
-    reference_time : int
-        Pricing time, unix seconds (no wall clock).
+    reference_time : int, optional
+        Pricing time, unix seconds (no wall clock); default the epoch's timestamp
+        ``epoch * 86400`` (:data:`REFERENCE_TIME` for the default epoch).
     horizon_seconds : int
         Liquidation horizon (default 1 day).
     mc_scenarios : int
@@ -207,6 +210,8 @@ def demo_market(
             raise InputError(f"{name}: must be an integer in [{lo}, {hi}]")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError("seed: must be a non-negative integer")
+    if reference_time is None:
+        reference_time = epoch * EPOCH_SECONDS
     fp.check_bits("reference_time", reference_time, fp.EXPIRY_BITS, signed=False)
 
     return build_market(demo_inputs(seed, mode, grid, epoch, n_strikes=n_strikes, n_expiries=n_expiries,
@@ -222,7 +227,7 @@ def demo_inputs(
     *,
     n_strikes: int = 9,
     n_expiries: int = 4,
-    reference_time: int = REFERENCE_TIME,
+    reference_time: int | None = None,
     horizon_seconds: int = 86_400,
     mc_scenarios: int = 128,
 ) -> BuildInputs:
@@ -231,6 +236,8 @@ def demo_inputs(
     the oracle's builder :func:`~zksolv.oracle.build.build_market`, and what
     :func:`zksolv.oracle.inputs.write_inputs` writes as the venue's input files."""
     mode = RiskMode(risk_mode)
+    if reference_time is None:
+        reference_time = epoch * EPOCH_SECONDS
     rng = np.random.default_rng(seed)
     underlyings: list[UnderlyingInput] = []
     for sym, spot, true_vol, atm, put25, call25, _tick in _UNDERLYINGS:

@@ -22,8 +22,9 @@ def market() -> None:
               help="revaluation: publish every instrument's full-repricing risk array over the grid")
 @click.option("--grid", type=click.Choice(["span", "deribit", "paradex", "horizon", "mc"]), default="span",
               show_default=True, help="scenario grid; mc (revaluation only): the Monte-Carlo set (es always uses it)")
-@click.option("--epoch", type=click.IntRange(0, 2**64 - 1), default=1, show_default=True,
-              help="the epoch the market state is for (a proof binds to it)")
+@click.option("--epoch", type=click.IntRange(0, 2**64 - 1), default=None, show_default="20455, 2026-01-02",
+              help="the epoch the market state is for (a proof binds to it): the UTC day number it is priced on "
+                   "(unix seconds // 86400); the demo prices at the epoch's start")
 @click.option("--seed", type=int, default=7, show_default=True,
               help="seed of the demo's price history, volatility surface and market-maker book")
 @click.option("--portfolios", type=click.Path(file_okay=False), help="also write the demo accounts into this folder")
@@ -35,13 +36,13 @@ def market() -> None:
               help="the chunk counts the venue accepts (default powers of two, 2..1024)")
 @json_option
 @handle_errors
-def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolios: str | None, tiers: str | None,
+def market_demo(out: str, mode: str, grid: str, epoch: int | None, seed: int, portfolios: str | None, tiers: str | None,
                 chunk_sizes: str | None, chunk_counts: str | None, as_json: bool) -> None:
     """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets)."""
     needs("prover")
     from dataclasses import replace
 
-    from zksolv.app.demo import demo_market, demo_portfolios
+    from zksolv.app.demo import DEMO_EPOCH, demo_market, demo_portfolios
     from zksolv.core.commitments import market_root
     from zksolv.core.venue import DEFAULT_POLICY
 
@@ -52,7 +53,8 @@ def market_demo(out: str, mode: str, grid: str, epoch: int, seed: int, portfolio
                                                           ("chunk_counts", _int_list("--chunk-counts", chunk_counts)))
                                        if v is not None}).validated()
     with step("building demo market"):
-        state = replace(demo_market(seed=seed, risk_mode=mode, grid=grid, epoch=epoch), venue=venue).validated()
+        state = replace(demo_market(seed=seed, risk_mode=mode, grid=grid, epoch=DEMO_EPOCH if epoch is None else epoch),
+                        venue=venue).validated()
     state.save(out)
     written = []
     if portfolios:

@@ -1,4 +1,13 @@
-"""The keeper's audit of every option figure a market publishes (numpy-free, standard library only).
+"""The keeper's audit of every derived figure a market publishes (numpy-free: standard library and
+zksolv's own pure-Python modules only).
+
+Besides the option figures below: :func:`audit_vol_history` (every ``vol_ema`` the exact EMA of a
+published, non-empty ``vol_history``), :func:`audit_risk_parameters` (the scenario set re-derived
+from its name, a stress grid or a Monte-Carlo set, and the VaR parameters from the committed
+spots, vols, ``var_z`` and horizon and the published ``vol_shift`` and ``correlation``: exactly,
+a Monte-Carlo set within :data:`MC_TOLERANCE`) and
+:func:`check_valuation_time` (the uncommitted valuation time within a day of the committed
+epoch's timestamp ``epoch * 86400``).
 
 A market state publishes, per option, the committed figures ``mark``, ``delta``, ``gamma``,
 ``vega`` and (revaluation markets) the risk array ``pnl``, plus two audit inputs that are not
@@ -19,22 +28,25 @@ The mark check is the implied vol backed out of the mark in verification form: `
 total vol that reproduces the published (committed) mark to within the tolerance, so where the
 mark carries information about the vol (vega above a micro-USD per 1e-12 of vol), the greeks and
 the risk array are pinned by the mark itself. What stays trusted is the quote: the mark (hence
-the vol) and the valuation time (docs/oracle.md).
+the vol), the valuation time within its day and the venue's policy parameters (docs/oracle.md).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Sequence
 
 from zksolv.core import fixedpoint as fp
 from zksolv.core.errors import InputError
 from zksolv.core.fixedpoint import format_fixed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zksolv.core.market import MarketState
+    from zksolv.core.market import MarketState, ScenarioSet
 
-__all__ = ["IV_SCALE", "TOLERANCE", "bs_value", "bs_greeks", "implied_total_vol", "audit_options"]
+__all__ = ["IV_SCALE", "TOLERANCE", "EPOCH_SECONDS", "VALUATION_TOLERANCE", "check_valuation_time", "bs_value",
+           "bs_greeks", "implied_total_vol", "audit_options", "audit_vol_history", "rederive_scenarios", "MC_TOLERANCE",
+           "audit_risk_parameters"]
 
 #: Scale of the published per-option implied vol (audit input, not committed): 1e-12, so the
 #: quantisation of the vol moves no mark by more than vega * 5e-13 (well below a micro-USD).
@@ -47,6 +59,17 @@ IV_SCALE = 10**12
 #: one unit (a rounding that falls on the other side of a half or a floor); 2 leaves a unit of
 #: margin and is still far below any figure that matters for a margin requirement.
 TOLERANCE = {"mark": 2, "delta": 2, "gamma": 2, "vega": 2, "pnl": 2}
+
+#: Length of an epoch (seconds): epoch ``e`` is the UTC day starting at ``e * EPOCH_SECONDS`` (its
+#: timestamp), and a market's valuation time lies within :data:`VALUATION_TOLERANCE` of it. The
+#: epoch is committed (the first element of ``market_root``) and posted on chain in increasing
+#: order, so this binds the uncommitted valuation time: a market priced days after its epoch
+#: (every option's life shortened, vegas and the vol-shock terms shrunk) is refused.
+EPOCH_SECONDS = 86_400
+#: Largest ``|valuation_time - epoch * EPOCH_SECONDS|`` (seconds; one day, the earlier end
+#: included): a market is priced during its epoch's day or the day before (published ahead, or a
+#: successor re-listing the previous epoch's quotes), never later than its epoch's day.
+VALUATION_TOLERANCE = 86_400
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -123,6 +146,18 @@ def implied_total_vol(spot: float, strike: float, price: float, call: bool, *, n
     return w
 
 
+def check_valuation_time(epoch: int, valuation_time: int, what: str = "market.valuation_time") -> None:
+    """Refuse a valuation time outside ``[epoch * 86400 - 86400, epoch * 86400 + 86400)``
+    (:data:`EPOCH_SECONDS`, :data:`VALUATION_TOLERANCE`), naming the field, the epoch and the limit."""
+    start = epoch * EPOCH_SECONDS
+    lo, hi = start - VALUATION_TOLERANCE, start + VALUATION_TOLERANCE
+    if not lo <= valuation_time < hi:
+        raise InputError(
+            f"{what}: {valuation_time} lies outside [{lo}, {hi}), within {VALUATION_TOLERANCE} s of epoch {epoch}'s "
+            f"timestamp {start} (epoch * {EPOCH_SECONDS}: an epoch number is the UTC day it starts; this valuation "
+            f"time is in day {valuation_time // EPOCH_SECONDS})")
+
+
 def _q(x: float, scale: int) -> int:
     """Nearest fixed-point integer (float arithmetic; the tolerance absorbs a half-unit tie)."""
     return int(math.floor(x * scale + 0.5))
@@ -138,8 +173,8 @@ def audit_options(market: "MarketState") -> None:
     """Recompute every option's mark, greeks and risk array from the published audit inputs.
 
     A market listing no option needs no audit input. A market listing options must publish its
-    ``valuation_time`` and every option's ``iv``; each option must be alive at the valuation
-    time. Raises :class:`InputError` at the first figure outside :data:`TOLERANCE`.
+    ``valuation_time``, within a day of its epoch's timestamp (:func:`check_valuation_time`), and every option's
+    ``iv``; each option must be alive at the valuation time. Raises :class:`InputError` at the first figure outside :data:`TOLERANCE`.
     """
     options = [i for i, ins in enumerate(market.instruments) if ins.kind.is_option]
     if not options:
@@ -148,6 +183,7 @@ def audit_options(market: "MarketState") -> None:
     if vt <= 0:
         raise InputError("market.valuation_time: missing (a market listing options publishes the time its options "
                          "were priced at, so a keeper can audit their greeks; build it with `zksolv market build`)")
+    check_valuation_time(market.epoch, vt)
     reval = market.params.risk_mode.is_revaluation
     moves, shocks = market.scan_range() if reval else ((), ())
     price_scale = fp.PRICE_SCALE
@@ -191,3 +227,155 @@ def audit_options(market: "MarketState") -> None:
             if abs(ins.pnl[k] - rec) > tol_pnl:
                 raise _refuse(i, ins.symbol, f"pnl[{k}]", ins.pnl[k], rec, price_scale,
                               "repriced at the scan range dS * (1 + V*beta), dsig * (1 + V*beta)")
+
+
+# --------------------------------------------------------- vol history, grid, VaR parameters
+def audit_vol_history(market: "MarketState") -> None:
+    """Every underlying publishes the realised-vol history its ``vol_ema`` derives from, and the
+    EMA recomputes exactly (:func:`zksolv.risk.volatility.ema_fixed`: lambda 0.94, exact, rounded up).
+
+    Without a history the committed ``vol_ema`` would be the oracle's word, and through V and the
+    grids' risk vols it sets every requirement (a tiny EMA divides V by ten), so a market without
+    one is refused."""
+    from zksolv.risk import volatility
+    for u, und in enumerate(market.underlyings):
+        if not und.vol_history:
+            raise InputError(f"underlyings[{u}] {und.symbol!r}.vol_history: missing (a market publishes the "
+                             "realised-vol history its vol_ema is the EMA of, so a keeper can recompute it; at least "
+                             "1 value)")
+        ema = volatility.ema_fixed(und.vol_history)
+        if und.vol_ema != ema:
+            raise InputError(
+                f"underlyings[{u}].vol_ema: published {format_fixed(und.vol_ema, fp.VOL_SCALE)} != "
+                f"{format_fixed(ema, fp.VOL_SCALE)}, the EMA (lambda 0.94, rounded up) of vol_history")
+
+
+#: Largest accepted |published - re-derived| of a Monte-Carlo set's shocks (units of 1e-6): its draws
+#: go through ``log`` (the inverse normal) and ``expm1``, whose last bit may differ between
+#: platforms' libm, and one unit absorbs the rounding that can flip. Grids and VaR parameters use
+#: only correctly rounded operations (``sqrt``, exact rationals) and are compared exactly.
+MC_TOLERANCE = 1
+
+#: Names of the re-derivable stress grids (:mod:`zksolv.risk.scenarios`, default multiplier 3 and SPAN
+#: extreme move) and of the Monte-Carlo sets (``mc<n>-seed<s>``, whose draws need numpy's generator).
+_GRID_NAME = re.compile(r"^(span|deribit|paradex|horizon)(\d+)$")
+_MC_NAME = re.compile(r"^mc(\d+)-seed(\d+)$")
+
+
+def _risk_inputs(market: "MarketState") -> tuple[list[float], float]:
+    """``(risk vols max(vol_ema, iv_atm) per underlying, vol_shift)`` as the oracle's builder uses them."""
+    from zksolv.risk import scenarios
+    p = market.params
+    if p.vol_shift <= 0:
+        raise InputError("params.vol_shift: missing (a market publishes the vol shift its grid's vol shocks and the "
+                         "VaR vega_stress derive from, a fraction of each risk vol, so a keeper can re-derive them)")
+    return scenarios.risk_vols(market.underlyings), p.vol_shift / fp.RATIO_SCALE
+
+
+def _correlation(market: "MarketState") -> list[list[float]]:
+    """The published correlation as the builder uses it (the 1e-6 values as floats)."""
+    n_u = len(market.underlyings)
+    if len(market.params.correlation) != n_u:
+        raise InputError(f"params.correlation: missing (a market publishes the {n_u} x {n_u} correlation its VaR "
+                         "loadings and Monte-Carlo scenarios derive from, so a keeper can re-derive them)")
+    return [[x / fp.RATIO_SCALE for x in row] for row in market.params.correlation]
+
+
+def rederive_scenarios(market: "MarketState") -> "ScenarioSet":
+    """The scenario set the published ``params.scenarios.name`` names, rebuilt with the builder's own
+    code from the committed risk vols (``max(vol_ema, iv_atm)``) and ``horizon_seconds`` and the
+    published ``vol_shift`` (stress grids: :func:`zksolv.risk.scenarios.stress_scenarios`, the default
+    price multiplier 3 and SPAN extreme move) or ``correlation`` (a Monte-Carlo set
+    ``mc<n>-seed<s>``: :func:`zksolv.risk.scenarios.monte_carlo_scenarios`). Raises
+    :class:`InputError` for a name the builder does not make."""
+    from zksolv.risk import scenarios
+    name = market.params.scenarios.name
+    vols, vol_shift = _risk_inputs(market)
+    horizon = market.params.horizon_seconds
+    mc = _MC_NAME.match(name)
+    if mc:
+        try:
+            return scenarios.monte_carlo_scenarios(vols, _correlation(market), horizon, n=int(mc.group(1)),
+                                                   seed=int(mc.group(2)))
+        except InputError as exc:
+            raise InputError(f"params.scenarios ({name!r}): cannot be re-derived: {exc}") from None
+    m = _GRID_NAME.match(name)
+    if not m:
+        raise InputError(f"params.scenarios.name: {name!r} names no scenario set a keeper can re-derive (one of "
+                         f"{list(scenarios.GRIDS)} with its size, e.g. 'span16', or a Monte-Carlo set 'mc<n>-seed<s>')")
+    grid, size = m.group(1), int(m.group(2))
+    if grid == "span":
+        built = scenarios.span_scenarios(vols, horizon, vol_shift=vol_shift)
+    elif grid == "paradex":
+        built = scenarios.paradex_scenarios(vols, horizon, vol_shift=vol_shift)
+    elif grid == "deribit":
+        if size % 6 != 3:
+            raise InputError(f"params.scenarios.name: {name!r}: a deribit grid has 3 * (2 * steps + 1) scenarios")
+        built = scenarios.deribit_scenarios(vols, horizon, steps=(size // 3 - 1) // 2, vol_shift=vol_shift)
+    else:
+        if size % 4 != 2:
+            raise InputError(f"params.scenarios.name: {name!r}: a horizon grid has 2 * (2 * steps + 1) scenarios")
+        built = scenarios.horizon_scenarios(vols, horizon, steps=(size // 2 - 1) // 2, vega_stress=vol_shift)
+    if built.name != name:
+        raise InputError(f"params.scenarios.name: {name!r} is not a grid the builder makes (it makes {built.name!r})")
+    return built
+
+
+def _compare_rows(field: str, published: Sequence[Sequence[int]], derived: Sequence[Sequence[int]], scale: int,
+                  what: str, tolerance: int = 0) -> None:
+    if len(published) != len(derived) or any(len(a) != len(b) for a, b in zip(published, derived)):
+        raise InputError(f"{field}: shape differs from the re-derived one ({what})")
+    how = f"tolerance {tolerance} unit of 1/{scale}" if tolerance else "compared exactly"
+    for r, (row_p, row_d) in enumerate(zip(published, derived)):
+        for c, (x, y) in enumerate(zip(row_p, row_d)):
+            if abs(x - y) > tolerance:
+                raise InputError(f"{field}[{r}][{c}]: published {format_fixed(x, scale)} != re-derived "
+                                 f"{format_fixed(y, scale)} ({what}; {how})")
+
+
+def _compare_vector(field: str, published: Sequence[int], derived: Sequence[int], scale: int, what: str) -> None:
+    if len(published) != len(derived):
+        raise InputError(f"{field}: {len(published)} entries, the re-derived one has {len(derived)} ({what})")
+    for c, (x, y) in enumerate(zip(published, derived)):
+        if x != y:
+            raise InputError(f"{field}[{c}]: published {format_fixed(x, scale)} != re-derived "
+                             f"{format_fixed(y, scale)} ({what}; compared exactly)")
+
+
+def audit_risk_parameters(market: "MarketState") -> None:
+    """Re-derive the scenario grid and the VaR parameters from what they derive from; refuse any
+    difference (exact comparison: the oracle's builder and this audit run the same pure-Python code,
+    so honest figures agree bit for bit).
+
+    * ``params.scenarios``: the named set (:func:`rederive_scenarios`) entry by entry: a stress grid
+      exactly, a Monte-Carlo set (``mc<n>-seed<s>``) within :data:`MC_TOLERANCE` per shock, weights
+      exactly;
+    * ``params.var_loadings``, ``gamma_addon``, ``vega_stress``: :func:`zksolv.risk.scenarios.var_parameters`
+      of the committed spots, risk vols, ``var_z`` and ``horizon_seconds`` and the published
+      ``correlation`` and ``vol_shift`` (every VaR figure's magnitude is rounded up there, so
+      margin is never below the real-valued model's).
+    """
+    from zksolv.risk import scenarios
+    p = market.params
+    corr = _correlation(market)
+    vols, vol_shift = _risk_inputs(market)
+    sc = p.scenarios
+    built = rederive_scenarios(market)
+    mc = _MC_NAME.match(sc.name) is not None
+    what = (f"Monte-Carlo set {sc.name!r} of the risk vols, correlation and horizon_seconds" if mc else
+            f"grid {sc.name!r} of the risk vols max(vol_ema, iv_atm), horizon_seconds and vol_shift")
+    tol = MC_TOLERANCE if mc else 0
+    _compare_rows("params.scenarios.price_shocks", sc.price_shocks, built.price_shocks, fp.RATIO_SCALE, what, tol)
+    _compare_rows("params.scenarios.vol_shocks", sc.vol_shocks, built.vol_shocks, fp.VOL_SCALE, what, tol)
+    _compare_vector("params.scenarios.weights", sc.weights, built.weights, fp.RATIO_SCALE, what)
+    try:
+        loadings, gamma_addon, vega_stress = scenarios.var_parameters(
+            market.underlyings, corr, p.var_z / fp.RATIO_SCALE, p.horizon_seconds, [vol_shift * s for s in vols],
+            vols=vols)
+    except InputError as exc:
+        raise InputError(f"params.{exc} (re-deriving the VaR parameters)") from None
+    what = "z * chol(correlation) * S * sigma * sqrt(h), magnitudes rounded up"
+    _compare_rows("params.var_loadings", p.var_loadings, loadings, fp.PRICE_SCALE, what)
+    _compare_vector("params.gamma_addon", p.gamma_addon, gamma_addon, fp.PRICE_SCALE**2,
+                    "(z * sigma * sqrt(h) * S)^2, rounded up")
+    _compare_vector("params.vega_stress", p.vega_stress, vega_stress, fp.VOL_SCALE, "vol_shift * sigma, rounded up")

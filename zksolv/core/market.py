@@ -7,7 +7,9 @@ Quantities derived with floats (Black–Scholes marks and greeks, the V-Scalar,
 VaR loadings) are computed once by the oracle (:mod:`zksolv.oracle.build`,
 :mod:`zksolv.risk.pricing`) and *published* as integers, so a keeper on any machine
 recomputes the same root bit for bit. Quantities derived with integers only
-(the absolute price moves of the scenario grid) are recomputed on load.
+(the absolute price moves of the scenario grid) are recomputed on load, and every
+published derived figure is audited on load against its re-derivation
+(:meth:`MarketState.audit_derived`, :mod:`zksolv.core.audit`).
 
 JSON: ``MarketState.to_json`` writes decimal strings (exact, human-readable);
 ``MarketState.from_json`` parses them exactly and validates every field,
@@ -194,6 +196,13 @@ class Params:
     var_loadings: tuple[tuple[int, ...], ...]
     gamma_addon: tuple[int, ...]
     vega_stress: tuple[int, ...]
+    #: Audit inputs (published with the state, not committed): the vol shift the scenario grid's vol
+    #: shocks and the VaR ``vega_stress`` derive from (a fraction of each underlying's risk vol, at
+    #: RATIO_SCALE), and the correlation of the underlyings' returns the VaR loadings (and a
+    #: Monte-Carlo set) derive from (U x U, RATIO_SCALE). 0 / () : not published
+    #: (:mod:`zksolv.core.audit`, :func:`~zksolv.core.audit.audit_risk_parameters`).
+    vol_shift: int = 0
+    correlation: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,7 +213,9 @@ class MarketState:
     with the state, read by provers and keepers, not part of ``market_root``.
     ``valuation_time`` (unix seconds) is the time the options were priced at: with each option's
     ``iv`` the audit input a keeper recomputes every option figure from
-    (:mod:`zksolv.core.audit`); published, not committed (0: not published).
+    (:mod:`zksolv.core.audit`); published, not committed (0: not published), and bound to the
+    committed ``epoch``: within a day of ``epoch * 86400``
+    (:func:`zksolv.core.audit.check_valuation_time`).
     """
 
     epoch: int
@@ -294,8 +305,9 @@ class MarketState:
     def validated(self, *, audit: bool = False) -> "MarketState":
         """Check every field against its bit width and the model's invariants.
 
-        With ``audit`` also :meth:`audit_derived` (V and every ``vol_ema``
-        recomputed from the committed inputs). Every published state a keeper
+        With ``audit`` also :meth:`audit_derived` (V, every ``vol_ema``, the
+        scenario grid, the VaR parameters and every option figure recomputed from
+        the committed inputs and the published audit inputs). Every published state a keeper
         reads goes through :meth:`from_dict` / :meth:`load`, which always
         audit; the oracle (:func:`zksolv.app.demo.demo_market`) audits before
         publishing. Without ``audit`` only structural checks run (synthetic
@@ -385,11 +397,16 @@ class MarketState:
           underlying's ``vol_ema``, ``iv_put_25d``, ``iv_call_25d`` — all committed
           (header, ``underlyings_hash``), so V is integer-exact: each per-underlying
           ``alpha*EMA + (1-alpha)*|put - call|`` rounded up once to RATIO_SCALE;
-        * each ``vol_ema`` with a non-empty ``vol_history`` must equal
-          :func:`zksolv.risk.volatility.ema_fixed` of it (RiskMetrics lambda 0.94, exact,
-          rounded up). The history is not committed, so this checks the oracle's
-          consistency, not the proof; an empty history publishes no evidence and
-          is not checked.
+        * every underlying publishes its ``vol_history`` and its ``vol_ema`` must equal
+          :func:`zksolv.risk.volatility.ema_fixed` of it (RiskMetrics lambda 0.94, exact, rounded up;
+          :func:`zksolv.core.audit.audit_vol_history`). The history is not committed: it is the
+          published evidence the committed EMA is checked against; a market without one is refused;
+        * the scenario set (re-derived from its name, the risk vols, ``horizon_seconds`` and the
+          published ``vol_shift``, or for a Monte-Carlo set its seed and ``correlation``) and the
+          VaR parameters ``var_loadings``, ``gamma_addon``, ``vega_stress`` (from the spots, risk
+          vols, ``var_z``, ``horizon_seconds`` and the published ``correlation`` and
+          ``vol_shift``), exactly (a Monte-Carlo set within one unit;
+          :func:`zksolv.core.audit.audit_risk_parameters`);
 
         * every option's mark, delta, gamma, vega and risk array, recomputed from the published
           ``valuation_time`` and its ``iv`` (:func:`zksolv.core.audit.audit_options`, pure Python,
@@ -398,22 +415,16 @@ class MarketState:
         Raises :class:`InputError` naming the field, the published and the recomputed value.
         """
         from zksolv.risk import volatility  # lazy: keeps ``import zksolv.core.market`` free of numpy
-        from zksolv.core.audit import audit_options
+        from zksolv.core.audit import audit_options, audit_risk_parameters, audit_vol_history
 
-        for u, und in enumerate(self.underlyings):
-            if und.vol_history:
-                ema = volatility.ema_fixed(und.vol_history)
-                if und.vol_ema != ema:
-                    raise InputError(
-                        f"underlyings[{u}].vol_ema: published {format_fixed(und.vol_ema, fp.VOL_SCALE)} != "
-                        f"{format_fixed(ema, fp.VOL_SCALE)}, the EMA (lambda 0.94, rounded up) of vol_history"
-                    )
+        audit_vol_history(self)
         v = volatility.v_scalar_market(self.params.alpha, self.underlyings)
         if self.params.v_scalar != v:
             raise InputError(
                 f"params.V: published {format_fixed(self.params.v_scalar, fp.RATIO_SCALE)} != recomputed "
                 f"{format_fixed(v, fp.RATIO_SCALE)} from the committed vol inputs"
             )
+        audit_risk_parameters(self)
         audit_options(self)
         return self
 
@@ -439,6 +450,12 @@ class MarketState:
         for u, row in enumerate(self.price_moves()):
             for k, move in enumerate(row):
                 check_bits(f"params.scenarios.price_shocks[{u}][{k}] (as a price move)", move, fp.PRICE_BITS, signed=True)
+        check_bits("params.vol_shift", p.vol_shift, fp.RATIO_BITS, signed=False)
+        if p.correlation:
+            _check_matrix("params.correlation", p.correlation, n_u, n_u, fp.RATIO_BITS)
+            for r, row in enumerate(p.correlation):
+                for c, x in enumerate(row):
+                    check_interval(f"params.correlation[{r}][{c}]", x, -fp.RATIO_SCALE, fp.RATIO_SCALE)
         _check_matrix("params.var_loadings", p.var_loadings, n_u, n_u, fp.LOADING_BITS)
         _check_vector("params.gamma_addon", p.gamma_addon, n_u, fp.GAMMA_ADDON_BITS)
         _check_vector("params.vega_stress", p.vega_stress, n_u, fp.VOL_BITS)
@@ -469,6 +486,9 @@ class MarketState:
                 "var_loadings": [[format_fixed(x, price) for x in row] for row in p.var_loadings],
                 "gamma_addon": [format_fixed(x, price * price) for x in p.gamma_addon],
                 "vega_stress": [format_fixed(x, vol) for x in p.vega_stress],
+                **({"vol_shift": format_fixed(p.vol_shift, ratio)} if p.vol_shift else {}),
+                **({"correlation": [[format_fixed(x, ratio) for x in row] for row in p.correlation]}
+                   if p.correlation else {}),
             },
             "underlyings": [
                 {
@@ -580,6 +600,8 @@ class MarketState:
             var_loadings=p.fixed_matrix("var_loadings", price),
             gamma_addon=tuple(p.fixed_list("gamma_addon", price * price)),
             vega_stress=tuple(p.fixed_list("vega_stress", vol)),
+            vol_shift=p.fixed("vol_shift", ratio) if "vol_shift" in p.data else 0,
+            correlation=p.fixed_matrix("correlation", ratio) if "correlation" in p.data else (),
         )
         return cls(
             epoch=root.get("epoch", int),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zksolv.core import fixedpoint as fp
-from zksolv.core.audit import IV_SCALE, implied_total_vol
+from zksolv.core.audit import IV_SCALE, check_valuation_time, implied_total_vol
 from zksolv.core.errors import InputError
 from zksolv.core.market import (
     CollateralAsset,
@@ -157,6 +157,30 @@ def _option_vol(ins: InstrumentInput, spot: int, tau: float) -> float:
     return vol
 
 
+def _published_policy(p: BuildParams, n_u: int) -> tuple[int, tuple[tuple[int, ...], ...]]:
+    """``(vol_shift, correlation)`` at RATIO_SCALE (nearest 1e-6) as the market publishes them; the
+    identity correlation when none is given."""
+    if not (isinstance(p.vol_shift, (int, float)) and math.isfinite(p.vol_shift) and 0.0 < p.vol_shift <= 10.0):
+        raise InputError("params.vol_shift: must be a fraction of the risk vol in (0, 10] (0.25 = 25%)")
+    vol_shift = fp.from_float(p.vol_shift, fp.RATIO_SCALE)
+    if vol_shift <= 0:
+        raise InputError("params.vol_shift: rounds to 0 at 1e-6")
+    if p.correlation is None:
+        return vol_shift, tuple(tuple(fp.RATIO_SCALE if i == j else 0 for j in range(n_u)) for i in range(n_u))
+    rows = p.correlation
+    if len(rows) != n_u or any(len(row) != n_u for row in rows):
+        raise InputError(f"params.correlation: expected a {n_u} x {n_u} matrix (one row and column per underlying)")
+    out = []
+    for i, row in enumerate(rows):
+        q = []
+        for j, x in enumerate(row):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or abs(x) > 1.0:
+                raise InputError(f"params.correlation[{i}][{j}]: must be a number in [-1, 1]")
+            q.append(fp.from_float(x, fp.RATIO_SCALE))
+        out.append(tuple(q))
+    return vol_shift, tuple(out)
+
+
 def build_market(inputs: BuildInputs, *, backend: str = "numpy") -> MarketState:
     """Compute every derived field from ``inputs`` and return the validated, audited state.
 
@@ -169,6 +193,9 @@ def build_market(inputs: BuildInputs, *, backend: str = "numpy") -> MarketState:
     fp.check_bits("params.valuation_time", p.valuation_time, fp.EXPIRY_BITS, signed=False)
     if p.valuation_time <= 0:
         raise InputError("params.valuation_time: must be a positive unix time")
+    fp.check_bits("params.epoch", p.epoch, fp.EPOCH_BITS, signed=False)
+    if any(ins.kind.is_option for ins in inputs.instruments):
+        check_valuation_time(p.epoch, p.valuation_time, "params.valuation_time")
     mode = p.risk_mode
     if p.grid not in scenarios.GRIDS and not (p.grid == MC_GRID and mode.is_revaluation):
         raise InputError(f"params.grid: must be one of {list(scenarios.GRIDS)} (and {MC_GRID!r} with the "
@@ -230,21 +257,24 @@ def build_market(inputs: BuildInputs, *, backend: str = "numpy") -> MarketState:
         collateral.append(CollateralAsset(symbol=a.symbol, price=price, haircut=a.haircut))
 
     vols = scenarios.risk_vols(underlyings)
-    correlation = p.correlation if p.correlation is not None else tuple(
-        tuple(1.0 if i == j else 0.0 for j in range(len(underlyings))) for i in range(len(underlyings)))
+    # the vol shift and the correlation are published (audit inputs) at RATIO_SCALE, and every
+    # figure derives from the published values, so a keeper re-derives them bit for bit
+    vol_shift_q, correlation_q = _published_policy(p, len(underlyings))
+    vol_shift = vol_shift_q / fp.RATIO_SCALE
+    correlation = tuple(tuple(x / fp.RATIO_SCALE for x in row) for row in correlation_q)
     if mode is RiskMode.ES or p.grid == MC_GRID:
         sc: ScenarioSet = scenarios.monte_carlo_scenarios(vols, correlation, p.horizon_seconds, n=p.mc_scenarios,
                                                           seed=p.seed)
     else:
-        kw: dict[str, Any] = {"vega_stress": p.vol_shift} if p.grid == "horizon" else {"vol_shift": p.vol_shift}
+        kw: dict[str, Any] = {"vega_stress": vol_shift} if p.grid == "horizon" else {"vol_shift": vol_shift}
         sc = scenarios.stress_scenarios(p.grid, vols, p.horizon_seconds, **kw)
     var_z = p.var_z / fp.RATIO_SCALE
     loadings, gamma_addon, vega_stress = scenarios.var_parameters(
-        underlyings, correlation, var_z, p.horizon_seconds, [p.vol_shift * s for s in vols], vols=vols)
+        underlyings, correlation, var_z, p.horizon_seconds, [vol_shift * s for s in vols], vols=vols)
     params = Params(alpha=p.alpha, beta=p.beta, v_scalar=volatility.v_scalar_market(p.alpha, underlyings),
                     risk_mode=mode, es_level=p.es_level, min_ratio=p.min_ratio, horizon_seconds=p.horizon_seconds,
                     var_z=p.var_z, scenarios=sc, var_loadings=loadings, gamma_addon=gamma_addon,
-                    vega_stress=vega_stress)
+                    vega_stress=vega_stress, vol_shift=vol_shift_q, correlation=correlation_q)
     state = MarketState(epoch=p.epoch, params=params, underlyings=tuple(underlyings), instruments=instruments,
                         collateral=tuple(collateral), venue=p.venue, valuation_time=p.valuation_time)
     if mode.is_revaluation:

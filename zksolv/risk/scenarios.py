@@ -28,6 +28,13 @@ VaR loadings likewise round their magnitude up, so neither is smaller than the
 real-valued model's either. Monte-Carlo samples (random draws, with no model
 value to bound) round half away.
 
+Keeper side: the stress grids, the Monte-Carlo sets and :func:`var_parameters`
+are pure Python (the factor is :func:`cholesky_lower`, not LAPACK; the draws
+:func:`standard_normals`, not numpy's generator), and numpy is imported only by
+:func:`cholesky`, so a keeper's audit (:mod:`zksolv.core.audit`) re-derives a
+published grid, Monte-Carlo set and VaR parameters with this very code, without
+numpy.
+
 Grid layouts (``f`` = fraction of PSR_u, ``v`` = multiple of VSR_u):
 
 * ``span`` (CME SPAN, 16): k=0,1: f=0, v=+1/-1; then f=+1/3 (v=+1,-1),
@@ -53,15 +60,18 @@ Grid layouts (``f`` = fraction of PSR_u, ``v`` = multiple of VSR_u):
 
 from __future__ import annotations
 
+import hashlib
 import math
 from fractions import Fraction
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from zksolv.core import fixedpoint as fp
 from zksolv.core.errors import InputError
 from zksolv.core.market import ScenarioSet, Underlying
+from zksolv.risk.volatility import _is_number
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = [
     "SECONDS_PER_YEAR",
@@ -77,6 +87,8 @@ __all__ = [
     "horizon_scenarios",
     "stress_scenarios",
     "cholesky",
+    "cholesky_lower",
+    "standard_normals",
     "monte_carlo_scenarios",
     "var_parameters",
 ]
@@ -91,7 +103,7 @@ GRIDS = ("span", "deribit", "paradex", "horizon")
 
 # ---------------------------------------------------------------- helpers
 def _pos_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not _is_number(value):
         raise InputError(f"{name}: expected a number, got {type(value).__name__}")
     x = float(value)
     if not math.isfinite(x):
@@ -110,7 +122,8 @@ def _vols(vols: Sequence[float]) -> list[float]:
 
 def horizon_years(horizon_seconds: int) -> float:
     """Liquidation horizon in years (ACT/365)."""
-    if isinstance(horizon_seconds, bool) or not isinstance(horizon_seconds, (int, np.integer)) or horizon_seconds <= 0:
+    if (not _is_number(horizon_seconds) or isinstance(horizon_seconds, float)
+            or int(horizon_seconds) != horizon_seconds or horizon_seconds <= 0):
         raise InputError("horizon_seconds: must be a positive integer")
     return int(horizon_seconds) / SECONDS_PER_YEAR
 
@@ -285,6 +298,48 @@ def stress_scenarios(grid: str, vols: Sequence[float], horizon_seconds: int = 86
 
 
 # ------------------------------------------------------------ joint sets (ES)
+def cholesky_lower(correlation: Any, n: int | None = None) -> tuple[tuple[float, ...], ...]:
+    """Lower Cholesky factor ``L`` (``corr = L L^T``) in pure Python: the factor the VaR loadings
+    are built from, by the oracle and by a keeper's audit alike (same IEEE operations in the same
+    order, so both get the same floats bit for bit; no numpy on the keeper's path).
+
+    ``L[i][j] = (c[i][j] - sum_{k<j} L[i][k] L[j][k]) / L[j][j]`` for ``j < i``,
+    ``L[i][i] = sqrt(c[i][i] - sum_{k<i} L[i][k]^2)``, sums taken in increasing ``k``.
+
+    Raises :class:`InputError` as :func:`cholesky` (shape, finiteness, symmetry, unit diagonal,
+    entries in [-1, 1], positive definiteness).
+    """
+    try:
+        rows = [[float(x) for x in row] for row in correlation]
+    except (TypeError, ValueError):
+        raise InputError("correlation: expected a matrix of numbers") from None
+    size = len(rows)
+    if any(len(row) != size for row in rows) or (n is not None and size != n):
+        want = f"{n}x{n}" if n is not None else "square"
+        raise InputError(f"correlation: expected a {want} matrix, got {size} rows of lengths {[len(r) for r in rows]}")
+    if not all(math.isfinite(x) for row in rows for x in row):
+        raise InputError("correlation: must be finite (got NaN or infinity)")
+    if any(abs(rows[i][j] - rows[j][i]) > 1e-12 for i in range(size) for j in range(size)):
+        raise InputError("correlation: must be symmetric")
+    if any(abs(rows[i][i] - 1.0) > 1e-12 for i in range(size)):
+        raise InputError("correlation: diagonal must be 1")
+    if any(abs(x) > 1.0 for row in rows for x in row):
+        raise InputError("correlation: entries must lie in [-1, 1]")
+    low = [[0.0] * size for _ in range(size)]
+    for i in range(size):
+        for j in range(i + 1):
+            acc = rows[i][j]
+            for k in range(j):
+                acc -= low[i][k] * low[j][k]
+            if i == j:
+                if not acc > 0.0:
+                    raise InputError("correlation: not positive definite")
+                low[i][i] = math.sqrt(acc)
+            else:
+                low[i][j] = acc / low[j][j]
+    return tuple(tuple(row) for row in low)
+
+
 def cholesky(correlation: Any, n: int | None = None) -> np.ndarray:
     """Lower Cholesky factor ``L`` with ``corr = L L^T`` of a validated correlation matrix.
 
@@ -294,6 +349,8 @@ def cholesky(correlation: Any, n: int | None = None) -> np.ndarray:
         Not square (or not ``n x n``), not finite, not symmetric, diagonal not
         1, an entry outside [-1, 1], or not positive definite.
     """
+    import numpy as np
+
     try:
         c = np.asarray(correlation, dtype=np.float64)
     except (TypeError, ValueError):
@@ -315,6 +372,32 @@ def cholesky(correlation: Any, n: int | None = None) -> np.ndarray:
         raise InputError("correlation: not positive definite") from None
 
 
+#: Domain of the Monte-Carlo generator's hash (a new generator takes a new tag).
+MC_DOMAIN = "zksolv/mc/v1"
+
+
+def standard_normals(seed: int, rows: int, count: int) -> list[list[float]]:
+    """``rows x count`` standard normal draws, reproducible from ``seed`` in pure Python on any machine.
+
+    Draw ``j`` of row ``f``: the first 52 bits ``k`` of ``SHA-256("zksolv/mc/v1:<seed>:<f>:<j>")``
+    give the uniform ``p = (2k + 1) / 2^53`` (exact in a float, in ``(0, 1)``), and the draw is
+    ``statistics.NormalDist().inv_cdf(p)``. No numpy: a keeper re-derives a published Monte-Carlo
+    set with this very code (:func:`zksolv.core.audit.audit_risk_parameters`).
+    """
+    from statistics import NormalDist
+
+    inv_cdf = NormalDist().inv_cdf
+    out = []
+    for f in range(rows):
+        row = []
+        for j in range(count):
+            digest = hashlib.sha256(f"{MC_DOMAIN}:{seed}:{f}:{j}".encode()).digest()
+            k = int.from_bytes(digest[:8], "big") >> 12
+            row.append(inv_cdf((2 * k + 1) / 2.0**53))
+        out.append(row)
+    return out
+
+
 def monte_carlo_scenarios(
     vols: Sequence[float],
     correlation: Any,
@@ -327,8 +410,8 @@ def monte_carlo_scenarios(
 ) -> ScenarioSet:
     """Seeded joint Monte-Carlo scenarios for ES, equal weights.
 
-    For scenario k: ``z_k = L eps_k`` with ``eps_k ~ N(0, I)`` and ``L`` the
-    Cholesky factor of ``correlation``; per underlying
+    For scenario k: ``z_k = L eps_k`` with ``eps_k ~ N(0, I)`` (:func:`standard_normals`) and ``L``
+    the Cholesky factor of ``correlation`` (:func:`cholesky_lower`); per underlying
     ``r_{u,k} = exp(sigma_u sqrt(h) z_{u,k} - sigma_u^2 h / 2) - 1`` (log-normal
     over the horizon, mean-zero price change) and the vol shock proportional
     to the move and the vol level (spot–vol "leverage" effect)
@@ -336,13 +419,14 @@ def monte_carlo_scenarios(
     shocked vol stays >= 0. With ``antithetic`` the second half of the draws
     is the negation of the first (``n`` must be even).
 
-    Reproducible for a given ``seed`` and numpy version (``numpy.random.
-    default_rng`` / PCG64); the oracle *publishes* the integers, so keepers
-    never regenerate them.
+    Pure Python and reproducible from ``seed`` (the name ``mc<n>-seed<seed>`` carries both), so a
+    keeper re-derives a published set without numpy; float results can differ by a last bit
+    between platforms' libm (``log`` in the inverse normal, ``expm1``), hence the audit's
+    one-unit tolerance on these sets (:data:`zksolv.core.audit.MC_TOLERANCE`).
     """
     sig = _vols(vols)
     u_count = len(sig)
-    chol = cholesky(correlation, u_count)
+    chol = cholesky_lower(correlation, u_count)
     if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= fp.MAX_SCENARIOS:
         raise InputError(f"n: must be an integer in [2, {fp.MAX_SCENARIOS}]")
     if antithetic and n % 2:
@@ -351,19 +435,24 @@ def monte_carlo_scenarios(
         raise InputError("seed: must be a non-negative integer")
     beta = _pos_float("spot_vol_beta", spot_vol_beta, allow_zero=True)
     h = horizon_years(horizon_seconds)
-    rng = np.random.default_rng(seed)
     half = n // 2 if antithetic else n
-    eps = rng.standard_normal((u_count, half))
+    eps = standard_normals(seed, u_count, half)
     if antithetic:
-        eps = np.concatenate([eps, -eps], axis=1)
-    z = chol @ eps
+        eps = [row + [-x for x in row] for row in eps]
     price, vol = [], []
     for u, s in enumerate(sig):
         sh = s * math.sqrt(h)
-        r = np.expm1(sh * z[u] - 0.5 * sh * sh)
-        dv = np.maximum(-beta * s * r, -s)
-        price.append(tuple(fp.from_float(float(x), fp.RATIO_SCALE) for x in r))
-        vol.append(tuple(fp.from_float(float(x), fp.VOL_SCALE) for x in dv))
+        row_p, row_v = [], []
+        for k in range(n):
+            z = 0.0
+            for f in range(u + 1):
+                z += chol[u][f] * eps[f][k]
+            r = math.expm1(sh * z - 0.5 * sh * sh)
+            dv = max(-beta * s * r, -s)
+            row_p.append(fp.from_float(r, fp.RATIO_SCALE))
+            row_v.append(fp.from_float(dv, fp.VOL_SCALE))
+        price.append(tuple(row_p))
+        vol.append(tuple(row_v))
     return ScenarioSet(
         name=f"mc{n}-seed{seed}", price_shocks=tuple(price), vol_shocks=tuple(vol), weights=equal_weights(n)
     )
@@ -410,10 +499,10 @@ def var_parameters(
     sig = _vols(risk_vols(underlyings) if vols is None else vols)
     if len(sig) != u_count:
         raise InputError(f"vols: expected {u_count} entries, got {len(sig)}")
-    chol = cholesky(correlation, u_count)
+    chol = cholesky_lower(correlation, u_count)
     zf = _pos_float("z", z)
     sqrt_h = math.sqrt(horizon_years(horizon_seconds))
-    if isinstance(vega_stress, (int, float, np.integer, np.floating)) and not isinstance(vega_stress, bool):
+    if _is_number(vega_stress):
         stresses = [vega_stress] * u_count
     else:
         stresses = list(vega_stress)
@@ -423,7 +512,7 @@ def var_parameters(
     for u, und in enumerate(underlyings):
         spot = und.spot / fp.PRICE_SCALE
         scale_u = zf * spot * sig[u] * sqrt_h
-        row = tuple(fp.from_float(float(chol[u, f]) * scale_u, fp.PRICE_SCALE, "away") for f in range(u_count))
+        row = tuple(fp.from_float(chol[u][f] * scale_u, fp.PRICE_SCALE, "away") for f in range(u_count))
         for f, a in enumerate(row):
             fp.check_bits(f"var_loadings[{u}][{f}]", a, fp.LOADING_BITS, signed=True)
         loadings.append(row)
