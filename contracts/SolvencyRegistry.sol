@@ -63,9 +63,13 @@ struct AcceptedTier {
 ///        `Liquidatable`), once per epoch: for the current epoch, or, while the current epoch's
 ///        window is still open for it, for the previous one (so posting the next root right
 ///        after a deadline does not erase the previous epoch's marks).
-///      - Every commitment gets a full window: one registered after its epoch's root was posted
-///        carries its own deadline, max(epoch deadline, registration time + window), in its
-///        record (`LATE`). Registering the commitment an account already has changes nothing.
+///      - One grace per account per epoch: a commitment registered after its epoch's root was
+///        posted carries its own deadline in its record (`LATE`): max(epoch deadline,
+///        registration time + window) for a new account, or one whose previous commitment
+///        proved against the current root, or has used no grace this epoch and is not yet due;
+///        otherwise the previous commitment's deadline (a trade never postpones being due).
+///        A standing mark moves to the new commitment; only a proof clears it. Registering
+///        the commitment an account already has changes nothing.
 ///      - The book's size is private up to the venue's buckets: the registry accepts exactly the
 ///        tiers (position capacities) the venue names at construction, one verifier and one
 ///        batch verifier per tier, and every proof names its tier. A tier the venue does not
@@ -287,8 +291,11 @@ contract SolvencyRegistry {
 
     /// @notice Register or replace `account`'s commitment (venue only). The account's previous
     ///         commitment is forgotten (it can no longer be proven or marked) and the new one's
-    ///         record starts empty. A commitment registered after the current root was posted is
-    ///         due by max(`proofDeadline`, now + `currentProofWindow`): it gets a full window.
+    ///         record starts unproven. A commitment registered after the current root was posted is
+    ///         due by max(`proofDeadline`, now + `currentProofWindow`) (the grace), unless the
+    ///         account's previous commitment neither proved against the current root nor can
+    ///         still take the grace (used it this epoch, or its deadline passed): then by that
+    ///         commitment's deadline. The previous commitment's standing mark moves to the new one.
     ///         Registering the commitment the account already has changes nothing (its proof and
     ///         deadline stay; the event is emitted again), so a retried or repeated registration
     ///         neither erases a proof nor extends a window.
