@@ -63,9 +63,13 @@ struct AcceptedTier {
 ///        `Liquidatable`), once per epoch: for the current epoch, or, while the current epoch's
 ///        window is still open for it, for the previous one (so posting the next root right
 ///        after a deadline does not erase the previous epoch's marks).
-///      - Every commitment gets a full window: one registered after its epoch's root was posted
-///        carries its own deadline, max(epoch deadline, registration time + window), in its
-///        record (`LATE`). Registering the commitment an account already has changes nothing.
+///      - One grace per account per epoch: a commitment registered after its epoch's root was
+///        posted carries its own deadline in its record (`LATE`): max(epoch deadline,
+///        registration time + window) for a new account, or one whose previous commitment
+///        proved against the current root, or has used no grace this epoch and is not yet due;
+///        otherwise the previous commitment's deadline (a trade never postpones being due).
+///        A standing mark moves to the new commitment; only a proof clears it. Registering
+///        the commitment an account already has changes nothing.
 ///      - The book's size is private up to the venue's buckets: the registry accepts exactly the
 ///        tiers (position capacities) the venue names at construction, one verifier and one
 ///        batch verifier per tier, and every proof names its tier. A tier the venue does not
@@ -94,6 +98,17 @@ contract SolvencyRegistry {
     /// @notice Longest proof window the venue may set (a mistyped window would otherwise block
     ///         the next root for as long).
     uint64 public constant MAX_PROOF_WINDOW = 7 days;
+    /// @dev Shortest proof window the venue may set (internal: one more public function would
+    ///      lengthen every call's dispatch; `ProofWindowTooShort` names it): a trader's prover needs minutes for a
+    ///         proof (tens of seconds per circuit on a laptop, more at the largest tier) and its
+    ///         transaction a few blocks; one hour leaves room for both plus congestion, so a
+    ///         careless (or hostile) 0 s window cannot expose every account at once.
+    uint64 internal constant MIN_PROOF_WINDOW = 1 hours;
+    /// @dev Gas given to a tier's single verifier (`verifyProof`): its pairing of four pairs
+    ///      (45,000 + 4 x 34,000), two ecMul, ecAdds and its own code use ~195,000. A B outside
+    ///      G2 (which no cheap check refuses) makes the pairing precompile burn what it is given,
+    ///      so at most this, not the transaction's gas limit.
+    uint256 internal constant VERIFY_GAS = 200_000;
 
     /// @dev Most tiers one registry accepts (the number of immutable slots below).
     uint256 internal constant MAX_TIERS = 4;
@@ -154,6 +169,9 @@ contract SolvencyRegistry {
     /// @notice `accountCommitment` had not proven solvency against `root` (epoch `epoch`) when its
     ///         proof window closed: the venue's liquidation engine takes it from here.
     event Liquidatable(uint256 indexed accountCommitment, uint64 indexed epoch, uint256 root);
+    /// @notice A batch member was skipped: `commitment` is no longer registered (its account was
+    ///         re-registered after the keeper read it). Nothing is recorded for it.
+    event StaleMember(uint256 indexed commitment);
 
     /// @notice Caller is not the venue.
     error NotVenue();
@@ -197,6 +215,8 @@ contract SolvencyRegistry {
     error ProofWindowOpen(uint64 deadline);
     /// @notice `window` is longer than `MAX_PROOF_WINDOW` (`max`) seconds.
     error ProofWindowTooLong(uint64 window, uint64 max);
+    /// @notice `window` is shorter than `MIN_PROOF_WINDOW` (`min`) seconds.
+    error ProofWindowTooShort(uint64 window, uint64 min);
     /// @notice A proof point is not on BN254 (G1 for a and c, the twist for b), nor the point at
     ///         infinity (0, 0): the precompile would fail and burn the gas it was given.
     error NotOnCurve();
@@ -256,6 +276,7 @@ contract SolvencyRegistry {
         if (epoch <= current) revert EpochNotIncreasing(epoch, current);
         if (root == 0 || root >= R) revert NotInScalarField(root);
         if (proofWindow > MAX_PROOF_WINDOW) revert ProofWindowTooLong(proofWindow, MAX_PROOF_WINDOW);
+        if (proofWindow < MIN_PROOF_WINDOW) revert ProofWindowTooShort(proofWindow, MIN_PROOF_WINDOW);
         uint64 earlier = epochOfRoot[root];
         if (earlier != 0) revert RootAlreadyPosted(root, earlier);
         uint64 open = proofDeadline;
@@ -270,8 +291,11 @@ contract SolvencyRegistry {
 
     /// @notice Register or replace `account`'s commitment (venue only). The account's previous
     ///         commitment is forgotten (it can no longer be proven or marked) and the new one's
-    ///         record starts empty. A commitment registered after the current root was posted is
-    ///         due by max(`proofDeadline`, now + `currentProofWindow`): it gets a full window.
+    ///         record starts unproven. A commitment registered after the current root was posted is
+    ///         due by max(`proofDeadline`, now + `currentProofWindow`) (the grace), unless the
+    ///         account's previous commitment neither proved against the current root nor can
+    ///         still take the grace (used it this epoch, or its deadline passed): then by that
+    ///         commitment's deadline. The previous commitment's standing mark moves to the new one.
     ///         Registering the commitment the account already has changes nothing (its proof and
     ///         deadline stay; the event is emitted again), so a retried or repeated registration
     ///         neither erases a proof nor extends a window.
@@ -282,17 +306,32 @@ contract SolvencyRegistry {
         uint256 previous = commitmentOf[account];
         if (previous != commitment) {
             if (_record[commitment] != 0) revert CommitmentTaken(commitment);
-            if (previous != 0) delete _record[previous];
-            commitmentOf[account] = commitment;
             uint64 epoch = currentEpoch;
+            uint64 deadline = proofDeadline;
+            uint64 mark;
             uint256 record = REGISTERED;
-            if (epoch != 0) {
+            if (previous != 0) {
+                uint256 old = _record[previous];
+                mark = _standingMark(previous, old);
+                delete _record[previous];
+                if (epoch != 0 && old != REGISTERED | currentRoot) {
+                    // not proven against the current root: one grace per account per epoch, and
+                    // none once its deadline has passed (it is due; a trade does not undo that)
+                    uint64 due = _deadlineIn(old, epoch, deadline);
+                    if ((old & LATE != 0 && uint64(old >> 64) == epoch) || block.timestamp > due) {
+                        record = REGISTERED | LATE | (uint256(epoch) << 64) | due;
+                    }
+                }
+            }
+            if (record == REGISTERED && epoch != 0) {
                 uint64 due = uint64(block.timestamp) + currentProofWindow;
-                uint64 deadline = proofDeadline;
                 if (due < deadline) due = deadline;
                 record = REGISTERED | LATE | (uint256(epoch) << 64) | due;
             }
+            commitmentOf[account] = commitment;
             _record[commitment] = record;
+            // the account's standing mark follows it; a stale mark of this commitment goes
+            if (mark != 0 || _liquidatableEpoch[commitment] != 0) _liquidatableEpoch[commitment] = mark;
         }
         emit AccountRegistered(account, commitment);
     }
@@ -332,21 +371,23 @@ contract SolvencyRegistry {
         if (record == proven) revert AlreadyProven(accountCommitment, root);
         // The 8 coordinates < q and the three points on their curves, before the pairing (a
         // point the precompile refuses would burn the gas it was given).
-        uint256 offA;
-        uint256 offB;
-        uint256 offC;
-        assembly ("memory-safe") {
-            offA := a
-            offB := b
-            offC := c
-        }
-        uint256 defect = _proofDefect(offA, offB, offC);
-        if (defect != 0) {
-            if (defect & 1 != 0) revert NotInBaseField();
-            revert NotOnCurve();
+        {
+            uint256 offA;
+            uint256 offB;
+            uint256 offC;
+            assembly ("memory-safe") {
+                offA := a
+                offB := b
+                offC := c
+            }
+            uint256 defect = _proofDefect(offA, offB, offC);
+            if (defect != 0) {
+                if (defect & 1 != 0) revert NotInBaseField();
+                revert NotOnCurve();
+            }
         }
         // A registered commitment is < r (checked in registerAccount), so it is a valid input.
-        if (!verifier.verifyProof(a, b, c, [accountCommitment, root])) revert InvalidProof();
+        if (!verifier.verifyProof{gas: VERIFY_GAS}(a, b, c, [accountCommitment, root])) revert InvalidProof();
         _record[accountCommitment] = proven;
         emit ProvenSolvent(accountCommitment, root);
     }
@@ -461,7 +502,14 @@ contract SolvencyRegistry {
     /// @notice The epoch for which `commitment` was last marked liquidatable (0 = never). It is
     ///         liquidatable for the current epoch iff this equals `currentEpoch()`.
     function liquidatableEpoch(uint256 commitment) external view returns (uint64) {
-        return _liquidatableEpoch[commitment];
+        return _standingMark(commitment, _record[commitment]);
+    }
+
+    /// @dev The epoch of `commitment`'s mark (record `record`) unless a proof against that
+    ///      epoch's root or a later one has since cleared it (0 = none).
+    function _standingMark(uint256 commitment, uint256 record) internal view returns (uint64 mark) {
+        mark = _liquidatableEpoch[commitment];
+        if (mark != 0 && record & LATE == 0 && epochOfRoot[record & ~REGISTERED] >= mark) mark = 0;
     }
 
     /// @notice When `commitment`'s proof window in the current epoch ends (unix seconds,
@@ -528,7 +576,6 @@ contract SolvencyRegistry {
     ///      (`MemberNotInBaseField(i)`, before any precompile runs); skips those already proven.
     function _pendingMembers(uint256[8][] calldata proofs, uint256[] calldata commitments, uint256 done)
         internal
-        view
         returns (uint256[] memory members, uint256 count)
     {
         uint256 n = proofs.length;
@@ -539,7 +586,14 @@ contract SolvencyRegistry {
             if (c <= previous) revert CommitmentsNotIncreasing(i);
             previous = c;
             uint256 record = _record[c];
-            if (record == 0) revert UnknownCommitment(c);
+            if (record == 0) {
+                // >= r: never registrable, a malformed member (refused as before)
+                if (c >= R) revert UnknownCommitment(c);
+                // re-registered since the keeper read it: skipped, never credited (the batch
+                // verifier checks only the members copied below, each with its own commitment)
+                emit StaleMember(c);
+                continue;
+            }
             if (record == done) continue;
             // every coordinate < q before any precompile (the single path's field check). Points off
             // their curves are refused by the batch verifier's capped precompile calls (checking

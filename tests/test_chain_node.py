@@ -262,11 +262,11 @@ def test_cli_against_the_node(node, toy: Toy, tmp_path: Path) -> None:
     market = demo_market(n_strikes=3, n_expiries=1)  # epoch: the UTC day it is priced on
     market.save(tmp_path / "market.json")
     code, text = _cli("chain", "post-root", "--deploy", str(out), "--rpc", node.url, "--market",
-                      str(tmp_path / "market.json"), "--window", "60", "--json")
+                      str(tmp_path / "market.json"), "--window", "3600", "--json")
     assert code == 0, text
     assert json.loads(text)["market_root"] == str(market_root(market)) and json.loads(text)["gas_used"] > 21_000
     code, text = _cli("chain", "post-root", "--deploy", str(out), "--rpc", node.url, "--market",
-                      str(tmp_path / "market.json"), "--window", "60")
+                      str(tmp_path / "market.json"), "--window", "3600")
     assert code == 3 and f"reverted EpochNotIncreasing({market.epoch}, {market.epoch})" in text
     secret, salt = 5, 6
     commitment = (secret * secret + salt) % R

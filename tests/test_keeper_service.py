@@ -165,9 +165,13 @@ def test_keeper_killed_before_broadcast_and_a_dropped_transaction(node, toy: Toy
     reports = keeper.run_once()
     assert [r["state"] for r in reports[0]["reconciled"]] == ["dropped"]
     assert reports[0]["note"].startswith(f"the registry is at epoch {EPOCH + 1}")  # epoch 1: nothing sent
-    assert [r["what"] for r in reports[1]["sent"]] == ["proveSolventBatch(1)"]
+    # the batch, then (epoch 2's window open) epoch 1's non-provers, which the registry lets be
+    # marked until their deadline in epoch 2 (adversary review finding 6: they used to be missed)
+    sent = [r["what"] for r in reports[1]["sent"]]
+    assert sent[0] == "proveSolventBatch(1)"
+    assert sorted(sent[1:]) == sorted(f"markLiquidatable({n})" for n in names[3:])
     states = [t["state"] for t in keeper.transactions()]
-    assert states == ["confirmed", "dropped", "confirmed"]
+    assert states == ["confirmed", "dropped"] + ["confirmed"] * len(sent)
     assert reg.is_solvent(chain, deployment, commitment)
 
 

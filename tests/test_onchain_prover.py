@@ -50,7 +50,7 @@ def chain(tier):
     s.call("register", reg, encode_register_account(TRADER, pub1[0]))
     s.call("unaccepted_tier", reg, encode_prove_solvent(tier.capacity * 2, a, b, c, pub1[0]))
     s.call("prove_e", reg, encode_prove_solvent(tier.capacity, a, b, c, pub1[0]))
-    s.call("post_e1", reg, encode_post_market_root(2, pub2[1]), advance_seconds=1)  # after e's window
+    s.call("post_e1", reg, encode_post_market_root(2, pub2[1]), advance_seconds=3601)  # after e's window (MIN_PROOF_WINDOW)
     s.call("replay_e", reg, encode_prove_solvent(tier.capacity, a, b, c, pub1[0]))
     s.call("prove_e1", reg, encode_prove_solvent(tier.capacity, *proof_to_calldata(tier.proof_next), pub2[0]))
     return s.run()
@@ -61,7 +61,7 @@ def test_prover_proof_accepted_on_chain(chain) -> None:
     assert chain["prove_e"].success, chain["prove_e"].revert
     assert chain["prove_e1"].success, chain["prove_e1"].revert
     # Same figure as the toy circuit: every tier has two public inputs.
-    assert chain["prove_e"].execution_gas <= 210_500  # docs/onchain.md: 210,364 in a registry's first tier slot
+    assert chain["prove_e"].execution_gas <= 210_500  # docs/onchain.md: 210,374 in a registry's first tier slot
     assert chain["unaccepted_tier"].revert == "UnknownTier(uint256)"
 
 

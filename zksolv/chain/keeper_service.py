@@ -17,8 +17,16 @@ Crash safety (SQLite, WAL, one transaction per state change):
   broadcast; on restart a ``signed`` record is reconciled: mined (receipt) -> ``confirmed`` or
   ``reverted``; known to the node -> re-broadcast and wait; unknown and the signer's nonce has
   passed it -> ``dropped`` (reported; the work it carried is re-planned from the chain's
-  state); unknown and the nonce is still free -> re-broadcast the same signed bytes (same hash).
-  So no transaction is sent twice and no work is assumed done without a receipt.
+  state); unknown and the nonce is still free -> re-broadcast the same signed bytes (same hash);
+  if the node refuses them (e.g. their max fee fell below the base fee) -> ``refused``
+  (reported; the nonce is reused by the next send, so at most one of the two is mined, and the
+  work is re-planned). So no transaction is sent twice and no work is assumed done without a
+  receipt, and one stale journal entry cannot block every restart.
+
+Verdicts: a ``valid`` verdict for the commitment an account still has is final; every other
+account is checked again at each pass (a proof submitted later in the window is seen). A proof
+folder that no longer reads, or an account re-registered since its verdict, is reported under
+``skipped`` and the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from zksolv.verifier.verify import prepare_key
 from zksolv.proofs.proof_io import load_verification_key
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
-from zksolv.chain.errors import RevertedError
+from zksolv.chain.errors import ChainError, RevertedError
 from zksolv.chain.solidity import tier_keys_from_folder
 from zksolv.core.errors import InputError
 from zksolv.core.market import MarketState
@@ -110,7 +118,18 @@ class Keeper:
                                         "WHERE tx_hash=?", (tx_hash,))
                     out.append({"tx": tx_hash, "what": what, "state": "dropped"})
                     continue
-                self.chain.broadcast(bytes(raw), tx_hash)  # the same signed bytes: the same hash
+                try:
+                    self.chain.broadcast(bytes(raw), tx_hash)  # the same signed bytes: the same hash
+                except ChainError as exc:
+                    # the node refuses the bytes (e.g. max fee now below the base fee): never mined
+                    # as long as nobody re-broadcasts them; its nonce is reused by the next send,
+                    # so at most one of the two is ever mined, and the work is re-planned from
+                    # the chain's state (proofs already recorded are skipped, marks AlreadyMarked)
+                    with self.db:
+                        self.db.execute("UPDATE txs SET state='refused', error=? WHERE tx_hash=?",
+                                        (str(exc)[:500], tx_hash))
+                    out.append({"tx": tx_hash, "what": what, "state": "refused", "error": str(exc)})
+                    continue
             out.append({"tx": tx_hash, "what": what, "state": self._settle(tx_hash, what)})
         return out
 
@@ -129,22 +148,33 @@ class Keeper:
     # ------------------------------------------------------------------ one epoch
 
     def verdicts(self, epoch_dir: Path, registered: dict[str, int]) -> tuple[int, dict[str, tuple[str, str]]]:
-        """The epoch's verdicts: from the database, else checked now and recorded (one transaction)."""
+        """The epoch's verdicts. A ``valid`` verdict for the commitment an account still has is
+        final (kept from the database); every other account (no proof yet, an invalid one, newly
+        registered or re-registered) is checked again at each pass, so a proof submitted later
+        in its window is seen. Recorded in one transaction."""
         market = MarketState.load(epoch_dir / "market.json")
-        rows = self.db.execute("SELECT account, status, reason FROM verdicts WHERE epoch=?", (market.epoch,)).fetchall()
-        if rows or self.db.execute("SELECT 1 FROM epochs WHERE epoch=?", (market.epoch,)).fetchone():
-            return market.epoch, {a: (s, r) for a, s, r in rows}
-        report = check_epoch(epoch_dir, registered, None, self.backend, keys=self.keys)  # type: ignore[arg-type]
-        from zksolv.core.commitments import market_root
+        rows = self.db.execute("SELECT account, commitment, status, reason FROM verdicts WHERE epoch=?",
+                               (market.epoch,)).fetchall()
+        known = {a: (c, s, r) for a, c, s, r in rows}
+        final = {a: (s, r) for a, (c, s, r) in known.items()
+                 if s == "valid" and a in registered and c == str(registered[a])}
+        recheck = {a: c for a, c in registered.items() if a not in final}
+        verdicts = dict(final)
+        if recheck or not known:
+            report = check_epoch(epoch_dir, recheck, None, self.backend, keys=self.keys)  # type: ignore[arg-type]
+            fresh = {a: ("valid", "valid") for a in report.valid}
+            fresh.update({a: ("invalid", r) for a, r in report.invalid.items()})
+            fresh.update({a: ("missing", "no proof submitted") for a in report.missing})
+            fresh = {a: v for a, v in fresh.items() if a in recheck}
+            from zksolv.core.commitments import market_root
 
-        verdicts = {a: ("valid", "valid") for a in report.valid}
-        verdicts.update({a: ("invalid", r) for a, r in report.invalid.items()})
-        verdicts.update({a: ("missing", "no proof submitted") for a in report.missing})
-        with self.db:
-            self.db.execute("INSERT INTO epochs (epoch, market_root, checked_at) VALUES (?, ?, ?)",
-                            (market.epoch, str(market_root(market)), time.time()))
-            self.db.executemany("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?)",
-                                [(market.epoch, a, str(registered[a]), s, r) for a, (s, r) in verdicts.items()])
+            with self.db:
+                self.db.execute("INSERT OR IGNORE INTO epochs (epoch, market_root, checked_at) VALUES (?, ?, ?)",
+                                (market.epoch, str(market_root(market)), time.time()))
+                self.db.execute("UPDATE epochs SET checked_at=? WHERE epoch=?", (time.time(), market.epoch))
+                self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?)",
+                                    [(market.epoch, a, str(recheck[a]), s, r) for a, (s, r) in fresh.items()])
+            verdicts.update(fresh)
         return market.epoch, verdicts
 
     def run_epoch(self, epoch_dir: Path) -> dict[str, Any]:
@@ -158,8 +188,16 @@ class Keeper:
         if chain_epoch != epoch:
             out["note"] = f"the registry is at epoch {chain_epoch}: nothing sent for epoch {epoch}"
             return out
-        proofs = [reg.read_proof_folder(epoch_dir / "proofs" / a, self.deployment.capacities()) for a in out["valid"]]
-        todo = reg.pending_proofs(self.chain, self.deployment, proofs)
+        skipped: dict[str, str] = {}
+        proofs = []
+        for account in out["valid"]:
+            # one unreadable folder (rewritten since its verdict) is reported, not the whole pass
+            try:
+                proofs.append(reg.read_proof_folder(epoch_dir / "proofs" / account, self.deployment.capacities()))
+            except InputError as exc:
+                skipped[account] = f"proof folder no longer reads: {exc}"
+        todo = reg.pending_proofs(self.chain, self.deployment, proofs, skipped)
+        out["skipped"] = skipped
         out["sent"] = [self._send(epoch, reg.batch_calldata(b), f"proveSolventBatch({len(b)})")
                        for b in reg.plan_batches(todo)]
         marks, refused = reg.markable(self.chain, self.deployment)

@@ -263,8 +263,11 @@ def status(chain: Chain, deployment: Deployment) -> dict[str, Any]:
 def post_root(chain: Chain, deployment: Deployment, epoch: int, root: int, window: int,
               journal: Journal | None = None) -> Sent:
     """``postMarketRoot(epoch, root, window)`` (the venue's signer)."""
-    if not 0 < window < 1 << 64:
-        raise InputError(f"--window: expected 1 to 2^64-1 seconds, got {window}")
+    from zksolv.verifier.calldata import MAX_PROOF_WINDOW, MIN_PROOF_WINDOW
+
+    if not MIN_PROOF_WINDOW <= window <= MAX_PROOF_WINDOW:
+        raise InputError(f"--window: expected {MIN_PROOF_WINDOW} to {MAX_PROOF_WINDOW} seconds (the registry's "
+                         f"MIN_PROOF_WINDOW and MAX_PROOF_WINDOW), got {window}")
     return chain.send(deployment.registry, encode_post_market_root(epoch, root, window),
                       f"postMarketRoot(epoch {epoch})", journal)
 
@@ -336,9 +339,14 @@ def batch_calldata(batch: Sequence[ProofToSubmit]) -> bytes:
     return encode_prove_solvent_batch(batch[0].tier, [(p.a, p.b, p.c) for p in batch], [p.commitment for p in batch])
 
 
-def pending_proofs(chain: Chain, deployment: Deployment, proofs: Sequence[ProofToSubmit]) -> list[ProofToSubmit]:
+def pending_proofs(chain: Chain, deployment: Deployment, proofs: Sequence[ProofToSubmit],
+                   skipped: dict[str, str] | None = None) -> list[ProofToSubmit]:
     """The proofs still to record: for the current root (else InputError naming the folder),
-    of a registered commitment, not already proven against the current root."""
+    of a registered commitment, not already proven against the current root.
+
+    ``skipped``: if given, a proof whose commitment is no longer registered (its account was
+    re-registered since) is left out and reported there (label -> why) instead of raising, so
+    one account that traded does not stop everyone else's proofs (the keeper's pass)."""
     _, root, _ = current_epoch(chain, deployment)
     if root == 0:
         raise InputError("the registry has no market root yet (zksolv chain post-root)")
@@ -350,6 +358,9 @@ def pending_proofs(chain: Chain, deployment: Deployment, proofs: Sequence[ProofT
         if is_solvent(chain, deployment, p.commitment):
             continue
         if not is_registered(chain, deployment, p.commitment):
+            if skipped is not None:
+                skipped[p.label] = "commitment no longer registered (account re-registered since)"
+                continue
             raise InputError(f"proof {p.label}: its account commitment is not registered on the registry "
                              "(never, or replaced by a re-registration)")
         out.append(p)
@@ -381,16 +392,19 @@ def submit(chain: Chain, deployment: Deployment, proofs_dir: str | os.PathLike[s
 
 
 def markable(chain: Chain, deployment: Deployment) -> tuple[list[tuple[str, int]], dict[str, str]]:
-    """The registered accounts to mark now (window closed, not proven, not marked this epoch),
-    each simulated first; and the others the registry would refuse, with the error's name."""
+    """The registered accounts to mark now, each simulated first (the registry decides: after
+    the current deadline for the current epoch, and while the current window is open for the
+    previous epoch's non-provers); and the others the registry would refuse, with the error's name."""
     epoch, root, deadline = current_epoch(chain, deployment)
     if epoch == 0:
         return [], {}
-    now = int(chain.w3.eth.get_block("latest")["timestamp"])
-    if now <= deadline:
-        return [], {"*": f"ProofWindowOpen({deadline})"}
+    # no early return while the current window is open: that is exactly when the registry lets
+    # the previous epoch's non-provers be marked (the simulation below is the registry's answer)
     marks = account_marks(chain, deployment)
     todo, refused = [], {}
+    now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    if now <= deadline:  # the current epoch's non-provers: not yet (said once)
+        refused["*"] = f"ProofWindowOpen({deadline})"
     for account, commitment in sorted(registered_accounts(chain, deployment).items()):
         if marks.get(commitment) == epoch or not is_registered(chain, deployment, commitment):
             continue

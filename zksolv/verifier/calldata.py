@@ -222,11 +222,17 @@ def encode_prove_solvent(
     return PROVE_SOLVENT_SELECTOR + encode_words([tier, *_flat(a, b, c), account_commitment])
 
 
-def encode_post_market_root(epoch: int, root: int, proof_window: int = 0) -> bytes:
+#: Shortest and longest proof window the registry accepts (``MIN_PROOF_WINDOW``, ``MAX_PROOF_WINDOW``).
+MIN_PROOF_WINDOW = 3600
+MAX_PROOF_WINDOW = 7 * 24 * 3600
+
+
+def encode_post_market_root(epoch: int, root: int, proof_window: int = MIN_PROOF_WINDOW) -> bytes:
     """Calldata of ``SolvencyRegistry.postMarketRoot(epoch, root, proofWindow)``.
 
     ``proof_window``: seconds from the block's timestamp until proofs are due (after that,
-    ``markLiquidatable`` applies); 0 closes the window at once.
+    ``markLiquidatable`` applies); the registry refuses less than :data:`MIN_PROOF_WINDOW`
+    (``ProofWindowTooShort``) and more than :data:`MAX_PROOF_WINDOW`.
     """
     for name, value in (("epoch", epoch), ("proof_window", proof_window)):
         if not 0 <= value < 1 << 64:
