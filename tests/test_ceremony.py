@@ -152,10 +152,14 @@ def test_three_party_ceremony_verified_by_a_fourth_home(run: dict[str, Path]) ->
     shutil.copytree(run["beacon"], home / "ceremony")
     shutil.copy(run["market"], home / "market.json")
     checked = zksolv_in_home(home, "ceremony", "verify", "ceremony", "--market", "market.json", "--json",
-                             shared_cache=True)
+                             "--allow-unpublished-ptau", shared_cache=True)  # the suite's small dev ptau
     assert checked.returncode == 0, checked.stdout + checked.stderr
     report = json.loads(checked.stdout)
     assert report["valid"] and not report["failures"]
+    # valid only under the waiver: recorded, loud, never a production verdict
+    assert report["waived"] == ["unpublished_ptau"] and report["production"] is False
+    assert "NOT FOR REAL FUNDS" in checked.stderr
+    assert report["contributors"][-1]["beacon"] == BEACON
     assert [c["name"] for c in report["contributors"]] == ["alice", "bob", "zksolv beacon"]
     assert [c["type"] for c in report["contributors"]] == ["contribution", "contribution", "beacon"]
     assert sorted(r["circuit"] for r in report["circuits"]) == sorted(
@@ -168,7 +172,7 @@ def test_three_party_ceremony_verified_by_a_fourth_home(run: dict[str, Path]) ->
         assert c["contributions"][1]["previous_transcript_sha256"] == cer.transcript_sha256(run["alice"])
         assert c["contributions"][2]["beacon"] == BEACON
     # the initial folder has no contribution: not a usable key set
-    code, report = ceremony_verify(run["init"], run["market"])
+    code, report = ceremony_verify(run["init"], run["market"], "--allow-unpublished-ptau")
     assert code == EXIT_INVALID and all("no contribution yet" in f for f in report["failures"])
 
 
@@ -315,8 +319,13 @@ def test_finalize_writes_a_key_set_that_verifies(run: dict[str, Path], keys: Pat
     for name, row in manifest["keys"].items():
         assert hashlib.sha256((keys / f"{name}.json").read_bytes()).hexdigest() == row["verification_key_sha256"]
         assert hashlib.sha256((keys / f"{name}.zkey").read_bytes()).hexdigest() == row["proving_key_sha256"]
-    code, report = ceremony_verify(keys, run["market"], "--ptau", str(run["beacon"] / cer.PTAU_FILE))
+    code, report = ceremony_verify(keys, run["market"], "--ptau", str(run["beacon"] / cer.PTAU_FILE),
+                                   "--allow-unpublished-ptau")
     assert code == 0, report
+    # without the waiver the suite's dev ptau is refused: VALID only on a published phase 1
+    code, report = ceremony_verify(keys, run["market"])
+    assert code == EXIT_INVALID and report["production"] is False
+    assert [f for f in report["failures"] if "published Perpetual Powers of Tau" in f] == report["failures"]
 
 
 @pytest.mark.slow
@@ -402,14 +411,26 @@ def test_prove_with_the_key_set_and_verify_with_it(run: dict[str, Path], keys: P
 
 
 @pytest.mark.slow
-def test_the_proofs_own_key_is_refused_as_vk(run: dict[str, Path], proved: Path, tmp_path: Path) -> None:
+def test_the_proofs_own_key_is_refused_as_vk_the_venues_key_is_not(run: dict[str, Path], keys: Path, proved: Path,
+                                                                   tmp_path: Path) -> None:
     args = ["verify", "--proof", str(proved), "--market", str(run["market"])]
     out = CliRunner().invoke(main, [*args, "--vk", str(proved / "verification_key.json")])
     assert out.exit_code == EXIT_INPUT and "inside the proof folder" in out.stderr
-    copy = tmp_path / "vk.json"  # the same key, copied out of the bundle
-    copy.write_text(json.dumps(json.loads((proved / "verification_key.json").read_text()), indent=4))
-    out = CliRunner().invoke(main, [*args, "--vk", str(copy)])
-    assert out.exit_code == EXIT_INPUT and "shipped in" in out.stderr
+    linked = tmp_path / "linked_vk.json"  # a hard link of the bundle's file is still the bundle's file
+    linked.hardlink_to(proved / "verification_key.json")
+    out = CliRunner().invoke(main, [*args, "--vk", str(linked)])
+    assert out.exit_code == EXIT_INPUT and "is a link to" in out.stderr
+    # the venue's own key, obtained from its key set (the honest bundle ships an equal copy): usable
+    venue = tmp_path / "venue_vk.json"
+    shutil.copy(keys / "avsl_n1_u1_a1_k2_d1_stress.json", venue)
+    out = CliRunner().invoke(main, [*args, "--vk", str(venue)])
+    assert out.exit_code == 0, out.output
+    # and the pinned key set: the transcript ceremony verify printed
+    pin = cer.transcript_sha256(keys)
+    out = CliRunner().invoke(main, [*args, "--keys", str(keys), "--transcript-sha256", pin])
+    assert out.exit_code == 0 and "pinned" in out.output, out.output
+    out = CliRunner().invoke(main, [*args, "--keys", str(keys), "--transcript-sha256", "0" * 64])
+    assert out.exit_code == EXIT_INPUT and "not the one pinned" in out.stderr
 
 
 @pytest.mark.slow
@@ -469,5 +490,7 @@ def test_two_contributions_at_once_on_one_folder_are_serialised(run: dict[str, P
     for c in t["circuits"]:
         names = [x["name"] for x in c["contributions"]]
         assert names[0] == "alice" and sorted(names[1:]) == ["carol", "dave"]
-    code, report = ceremony_verify(folder, run["market"])
-    assert code == 0, report
+    code, report = ceremony_verify(folder, run["market"], "--allow-unpublished-ptau", "--allow-no-beacon")
+    assert code == 0 and report["waived"] == ["unpublished_ptau", "no_beacon"], report
+    code, report = ceremony_verify(folder, run["market"], "--allow-unpublished-ptau")  # not closed by a beacon
+    assert code == EXIT_INVALID and report["failures"] == ["no closing random beacon was applied (`zksolv ceremony beacon`)"]

@@ -89,35 +89,54 @@ def ceremony_beacon(folder: str, beacon_hex: str, iterations_exp: int, as_json: 
 @click.option("--market", "market_path", required=True, type=click.Path(exists=True, dir_okay=False), help="market state JSON")
 @click.option("--ptau", type=click.Path(exists=True, dir_okay=False),
               help="the powers-of-tau file (default: the folder's powers_of_tau.ptau)")
+@click.option("--allow-unpublished-ptau", is_flag=True,
+              help="tests only: accept a ptau that is not a published Perpetual Powers of Tau file (a loud warning; "
+                   "the report says waived, NOT FOR REAL FUNDS)")
+@click.option("--allow-no-beacon", is_flag=True,
+              help="tests only: accept a ceremony not closed by `zksolv ceremony beacon` (a loud warning; the report "
+                   "says waived, NOT FOR REAL FUNDS)")
 @json_option
 @handle_errors
-def ceremony_verify(folder: str, market_path: str, ptau: str | None, as_json: bool) -> None:
+def ceremony_verify(folder: str, market_path: str, ptau: str | None, allow_unpublished_ptau: bool,
+                    allow_no_beacon: bool, as_json: bool) -> None:
     """Recompile the circuits and check every key's whole contribution chain and the transcript.
 
-    FOLDER is a ceremony folder or a finalized key set. Exit 0 valid, 1 invalid (naming the
-    circuit and what fails), 2 bad input.
+    FOLDER is a ceremony folder or a finalized key set. VALID needs a published phase-1 file and
+    the closing beacon. Exit 0 valid, 1 invalid (naming the circuit and what fails), 2 bad input.
+    Pin the printed transcript_sha256: `zksolv verify --keys KEYS --transcript-sha256 HEX`.
     """
     needs("prover")
     from zksolv.toolchain.ceremony import verify
 
     state = load_market(market_path)
     with step("recompiling the circuits and checking every key against r1cs and ptau"):
-        report = verify(Path(folder), state, ptau=Path(ptau) if ptau else None)
+        report = verify(Path(folder), state, ptau=Path(ptau) if ptau else None,
+                        allow_unpublished_ptau=allow_unpublished_ptau, allow_no_beacon=allow_no_beacon)
+    for warning in report.warnings:  # on stderr in both modes: a waiver is never silent
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=1))
     else:
-        for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
         click.echo(f"transcript_sha256: {report.transcript_sha256}")
-        click.echo(f"ptau: {report.ptau_known_file or 'not a known public file'} (BLAKE2b {report.ptau_blake2b[:16]}…)")
+        click.echo(f"ptau: {report.ptau_known_file or 'NOT a published Perpetual Powers of Tau file'} "
+                   f"(BLAKE2b {report.ptau_blake2b[:16]}…)")
         for row in report.circuits:
             click.echo(f"{'OK' if row['ok'] else 'FAIL':<5} {row['circuit']}")
             for c in row.get("contributions", []):
                 click.echo(f"        {c['type']:<12} {c['name']}: {c['hash']}")
         click.echo("contributors: " + ", ".join(c["name"] for c in report.contributors))
+        for c in report.contributors:
+            if c["type"] == "beacon":
+                click.echo(f"beacon: {c['beacon']} (2^{c['iterations_exp']} iterations): check it is the value the "
+                           "venue announced before the ceremony")
         for failure in report.failures:
             click.echo(f"INVALID: {failure}")
-        click.echo("VALID" if report.valid else "INVALID")
+        if not report.valid:
+            click.echo("INVALID")
+        elif report.waived:
+            click.echo(f"VALID only with waivers ({', '.join(report.waived)}): NOT FOR REAL FUNDS")
+        else:
+            click.echo("VALID")
     sys.exit(0 if report.valid else EXIT_INVALID)
 
 

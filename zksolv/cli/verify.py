@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -71,6 +72,9 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
 @click.option("--keys", "keys_dir", type=click.Path(exists=True, file_okay=False),
               help="the venue's key set: a folder of <circuit name>.json verification keys, one per tier it "
                    "accepts (chunked books need their chunk and final keys from it)")
+@click.option("--transcript-sha256", "transcript_pin", metavar="HEX",
+              help="with --keys: the ceremony transcript hash you checked once with `zksolv ceremony verify`; "
+                   "a key set naming another transcript is refused (exit 2)")
 @click.option("--dev-key", is_flag=True,
               help="use this machine's own development setup for each proof's tier: NOT FOR REAL FUNDS")
 @click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
@@ -85,7 +89,7 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
 @json_option
 @handle_errors
 def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-           keys_dir: str | None, dev_key: bool,
+           keys_dir: str | None, transcript_pin: str | None, dev_key: bool,
            commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
            as_json: bool) -> None:
     """Check proofs against a market state: one line per proof and a summary.
@@ -95,8 +99,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
     """
     try:
         try:
-            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, dev_key, commitment, commitments_path,
-                    backend, workers, as_json)
+            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, dev_key, commitment,
+                    commitments_path, backend, workers, as_json)
         except ImportError as exc:
             raise _missing_extra(exc) from None
     except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
@@ -112,8 +116,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 
 
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-            keys_dir: str | None, dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str,
-            workers: int | None, as_json: bool) -> None:
+            keys_dir: str | None, transcript_pin: str | None, dev_key: bool, commitment: str | None,
+            commitments_path: str | None, backend: str, workers: int | None, as_json: bool) -> None:
     from zksolv.proofs.proof_io import load_verification_key
     from zksolv.verifier.verify import verify_many
 
@@ -133,6 +137,12 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         raise InputError(f"{', '.join(given)}: give one (" + _TRUST_HINT + ")")
     if not given:
         raise InputError(_TRUST_HINT)
+    if transcript_pin is not None:
+        from zksolv.verifier.keyset import parse_transcript_pin
+
+        if keys_dir is None:
+            raise InputError("--transcript-sha256: pins the ceremony transcript of a key set; give it with --keys DIR")
+        transcript_pin = parse_transcript_pin(transcript_pin)
     if keys_dir is not None and not Path(keys_dir).is_dir():
         raise InputError(f"--keys: {keys_dir} is not a folder")
     expected = _registered_commitments(folders, commitment, commitments_path)
@@ -145,8 +155,9 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         from zksolv.verifier.keyset import check_key_set, key_setup_label
 
         shapes = circuit_set(state, chunks=True)
-        manifest = check_key_set(Path(keys_dir), {s.name: _local_circuit_hash(s) for s in shapes})
-        keys_label, keys_listed = key_setup_label(manifest), frozenset(manifest["keys"])
+        manifest = check_key_set(Path(keys_dir), {s.name: _local_circuit_hash(s) for s in shapes},
+                                 transcript_sha256=transcript_pin)
+        keys_label, keys_listed = key_setup_label(manifest, pinned=transcript_pin is not None), frozenset(manifest["keys"])
     if dev_key:
         click.echo("warning: verifying with this machine's development key (single-party setup) — NOT FOR REAL FUNDS",
                    err=True)
@@ -198,30 +209,34 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
 
 
 def _refuse_shipped_key(vk: Path, folders: list[Path]) -> None:
-    """A keeper never trusts a key shipped with the proof: refuse (exit 2) a ``--vk`` that lies inside
-    a proof folder being verified, or whose content equals a verification key a proof folder ships."""
+    """A keeper never takes its key from the proof: refuse (exit 2) a ``--vk`` that is a file of a proof
+    folder being verified — by its path, through a symbolic link, or as a hard link of one of its files.
 
+    The key's *content* is deliberately not compared with the keys the folders ship: every honest bundle
+    ships the venue's key, so equal content cannot tell a venue key obtained elsewhere from an attacker's
+    key copied out of its own bundle (and any re-encoding would defeat the comparison anyway). What makes
+    a key trustworthy is where the keeper got it: the venue's key set, ``--keys DIR`` checked once with
+    ``zksolv ceremony verify`` and pinned with ``--transcript-sha256``.
+    """
     if not vk.is_file():
         raise InputError(f"--vk: {vk} not found")
-    resolved = vk.resolve()
-    data = vk.read_bytes()
-    try:
-        content = json.loads(data)
-    except ValueError:
-        content = None
+    resolved, literal = vk.resolve(), Path(os.path.abspath(vk))
+    info = vk.stat()
     for folder in folders:
         root = folder.resolve()
-        if resolved.is_relative_to(root):
+        if resolved.is_relative_to(root) or literal.is_relative_to(Path(os.path.abspath(folder))):
             raise InputError(f"--vk: {vk} lies inside the proof folder {folder}: a keeper never trusts a key "
                              "shipped with the proof (use the venue's key set, --keys DIR)")
-        for shipped in root.rglob("verification_key*.json") if root.is_dir() else ():
+        if info.st_nlink < 2 or not root.is_dir():
+            continue  # a file with one name that is not inside the folder is not one of the folder's files
+        for shipped in root.rglob("*"):
             try:
-                same = shipped.read_bytes() == data or (content is not None and json.loads(shipped.read_bytes()) == content)
-            except (OSError, ValueError):
+                other = shipped.lstat()  # a link in the folder pointing out is not the folder's file
+            except OSError:
                 continue
-            if same:
-                raise InputError(f"--vk: {vk} is the verification key shipped in {shipped}: a keeper never trusts a "
-                                 "key shipped with the proof (use the venue's key set, --keys DIR)")
+            if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
+                raise InputError(f"--vk: {vk} is a link to {shipped}, a file of the proof folder: a keeper never "
+                                 "trusts a key shipped with the proof (use the venue's key set, --keys DIR)")
 
 
 @contextmanager

@@ -46,6 +46,7 @@ from zksolv.core.errors import InputError, ToolchainError
 from zksolv.toolchain import node_script, run_node, snarkjs_version
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.toolchain.ptau_hashes import BY_HASH
+from zksolv.verifier.keyset import transcript_coverage_problem
 
 TRANSCRIPT = "ceremony.json"
 PTAU_FILE = "powers_of_tau.ptau"
@@ -310,7 +311,12 @@ def beacon(folder: Path, beacon_hex: str, iterations_exp: int = 10, *, name: str
 # ------------------------------------------------------------------- verify
 @dataclass
 class CeremonyReport:
-    """Outcome of :func:`verify`: ``valid`` only if ``failures`` is empty."""
+    """Outcome of :func:`verify`: ``valid`` only if ``failures`` is empty.
+
+    ``waived`` lists the production requirements the caller explicitly waived (``unpublished_ptau``:
+    a phase-1 file not in the shipped table; ``no_beacon``: no closing beacon). A report with a
+    waiver can be valid, but ``production`` is then False: such keys are for tests, never for real funds.
+    """
 
     transcript_sha256: str
     ptau_blake2b: str
@@ -319,14 +325,21 @@ class CeremonyReport:
     contributors: list[dict[str, Any]]
     failures: list[str]
     warnings: list[str]
+    waived: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
         return not self.failures
 
+    @property
+    def production(self) -> bool:
+        """Valid with no requirement waived: the only result that vouches for keys guarding real funds."""
+        return self.valid and not self.waived
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``zksolv ceremony verify --json``)."""
-        return {"valid": self.valid, "transcript_sha256": self.transcript_sha256, "ptau_blake2b": self.ptau_blake2b,
+        return {"valid": self.valid, "production": self.production, "waived": self.waived,
+                "transcript_sha256": self.transcript_sha256, "ptau_blake2b": self.ptau_blake2b,
                 "ptau_known_file": self.ptau_known_file, "circuits": self.circuits,
                 "contributors": self.contributors, "failures": self.failures, "warnings": self.warnings}
 
@@ -349,15 +362,22 @@ def _compare_history(name: str, recorded: list[dict[str, Any]], history: list[di
     return None
 
 
-def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyReport:
+def verify(folder: Path, state: Any, *, ptau: Path | None = None, allow_unpublished_ptau: bool = False,
+           allow_no_beacon: bool = False) -> CeremonyReport:
     """Check a ceremony folder (or a finalized key set) against ``state``'s shape from scratch.
 
     Recompiles every circuit from the shipped sources; checks circuit hash and r1cs sha256 against
     the transcript, each zkey's whole contribution chain against r1cs + ptau (snarkjs'
     ``zkey verify``), the transcript's contributions against each key's own history, that every
-    circuit went through the same rounds, and, in a key set, that each verification key is the one
-    its proving key gives. :class:`InputError` for a folder of another market shape or an unreadable
-    transcript; every other failure is listed in the report (naming circuit and file).
+    circuit went through the same rounds, ending with the public random beacon, that the ptau is
+    one of the published Perpetual Powers of Tau files (:mod:`zksolv.toolchain.ptau_hashes`), and,
+    in a key set, that each verification key is the one its proving key gives and that the manifest
+    lists no key outside the transcript. :class:`InputError` for a folder of another market shape or
+    an unreadable transcript; every other failure is listed in the report (naming circuit and file).
+
+    ``allow_unpublished_ptau`` / ``allow_no_beacon`` waive those two requirements (for tests and
+    dry runs on small generated ptau files): the report may then be valid but records the waiver
+    and is not :attr:`CeremonyReport.production`.
     """
     from zksolv.toolchain.artifacts import compile_tier
 
@@ -374,17 +394,30 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyRep
         raise InputError(f"{ptau_path}: powers-of-tau file not found (pass --ptau FILE)")
     failures: list[str] = []
     warnings: list[str] = []
+    waived: list[str] = []
     blake = blake2b_file(ptau_path)
     known = known_ptau(blake)
     if blake != transcript["ptau"]["blake2b"]:
         failures.append(f"{ptau_path}: BLAKE2b-512 differs from the transcript's ptau hash")
     if known is None:
-        warnings.append(f"{ptau_path.name} is not a public Perpetual Powers of Tau file zksolv knows: its phase 1 "
-                        "is only as trustworthy as whoever made it")
+        # whoever made an unknown phase 1 may know tau, alpha, beta: from the H-query points they get
+        # [1/delta]_1 and forge any proof, whatever phase 2 did; so no verdict vouches for it by default
+        unpublished = (f"{ptau_path}: its BLAKE2b-512 ({blake[:16]}…) is not one of the published Perpetual Powers "
+                       "of Tau files zksolv ships hashes of: whoever made it may know its toxic waste and forge "
+                       "proofs under every key of this ceremony")
+        if allow_unpublished_ptau:
+            waived.append("unpublished_ptau")
+            warnings.append(f"{unpublished} (waived with --allow-unpublished-ptau: NOT FOR REAL FUNDS)")
+        else:
+            failures.append(unpublished)
     manifest = _load_manifest(folder) if (folder / MANIFEST).is_file() else None
+    if manifest is not None:
+        why = transcript_coverage_problem(transcript, manifest)
+        if why is not None:
+            failures.append(f"{folder / MANIFEST}: {why}")
     by_shape = {s.name: s for s in expected}
     rows: list[dict[str, Any]] = []
-    rounds: list[tuple[str, str]] | None = None
+    rounds: list[tuple[str, str, Any, Any]] | None = None
     for c in transcript["circuits"]:
         name = c["name"]
         zkey = folder / f"{name}.zkey"
@@ -430,12 +463,14 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyRep
         if why:
             failures.append(why)
             continue
-        sequence = [(r["name"], r.get("type", "contribution")) for r in recorded]
+        sequence = [(r["name"], r.get("type", "contribution"), r.get("beacon"), r.get("iterations_exp"))
+                    for r in recorded]
         if rounds is None:
             rounds = sequence
         elif sequence != rounds:
-            failures.append(f"circuit {name}: its contributions {sequence} differ from the other circuits' {rounds} "
-                            "(a contribution dropped or added for one circuit)")
+            failures.append(f"circuit {name}: its contributions {[r[:2] for r in sequence]} differ from the other "
+                            f"circuits' {[r[:2] for r in rounds]} (a contribution dropped or added for one circuit, "
+                            "or another beacon)")
             continue
         if manifest is not None:
             why = _check_manifest_key(folder, manifest, name, circuit_hash, zkey, t_hash)
@@ -444,10 +479,20 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None) -> CeremonyRep
                 continue
         row.update(ok=True, contributions=[{"name": r["name"], "hash": r["hash"], "type": r.get("type")}
                                            for r in recorded])
-    if rounds is not None and all(t != "beacon" for _, t in rounds):
-        warnings.append("no closing random beacon was applied (`zksolv ceremony beacon`)")
-    contributors = [{"name": n, "type": t} for n, t in (rounds or [])]
-    return CeremonyReport(t_hash, blake, known, rows, contributors, failures, warnings)
+    if rounds and rounds[-1][1] != "beacon":
+        # the beacon (a value nobody could know while contributing) makes the last contributor unable
+        # to choose the final key; a key set without it is not what the runbook announces
+        missing = ("no closing random beacon: the last round is not `zksolv ceremony beacon`"
+                   if any(r[1] == "beacon" for r in rounds) else
+                   "no closing random beacon was applied (`zksolv ceremony beacon`)")
+        if allow_no_beacon:
+            waived.append("no_beacon")
+            warnings.append(f"{missing} (waived with --allow-no-beacon: NOT FOR REAL FUNDS)")
+        else:
+            failures.append(missing)
+    contributors = [{"name": n, "type": t, **({"beacon": b, "iterations_exp": e} if t == "beacon" else {})}
+                    for n, t, b, e in (rounds or [])]
+    return CeremonyReport(t_hash, blake, known, rows, contributors, failures, warnings, waived)
 
 
 # ----------------------------------------------------------------- finalize
@@ -455,6 +500,7 @@ def _load_manifest(folder: Path) -> dict[str, Any]:
     from zksolv.verifier.keyset import load_manifest
 
     return load_manifest(Path(folder))
+
 
 
 def _check_manifest_key(folder: Path, manifest: dict[str, Any], name: str, circuit_hash: str, zkey: Path,

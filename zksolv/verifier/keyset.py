@@ -91,19 +91,43 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
-def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = False) -> dict[str, Any]:
+def parse_transcript_pin(value: str | None) -> str | None:
+    """A ``--transcript-sha256`` value as 64 lower-case hex digits (None stays None); :class:`InputError` otherwise."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if not _HEX64.fullmatch(text):
+        raise InputError(f"--transcript-sha256 {value!r}: expected the 64 hex digits of a sha256 (the "
+                         "transcript_sha256 `zksolv ceremony verify` printed)")
+    return text
+
+
+def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = False,
+                  transcript_sha256: str | None = None) -> dict[str, Any]:
     """Check a key set before any pairing; returns its manifest, or raises :class:`InputError` with the reason.
 
     ``expected``: circuit name -> circuit hash of the circuits of the market's shape (this
     installation's). Every manifest entry for one of them must carry that hash (entries of other
     shapes are never used, so not checked); a key file the manifest does not list is never used; every file the
     manifest names must be present with its sha256 (``proving``: the proving keys too); a
-    ``ceremony.json`` in the folder must be the transcript the manifest names.
+    ``ceremony.json`` in the folder must be the transcript the manifest names, and every key the
+    manifest lists a circuit of that transcript.
+
+    ``transcript_sha256``: the transcript hash this keeper pinned after running ``zksolv ceremony
+    verify`` once on the key set; a key set naming another transcript (or none) is refused, so a
+    folder replaced later (manifest, keys and transcript swapped together) is not trusted.
     """
     folder = Path(folder)
+    pin = parse_transcript_pin(transcript_sha256)
     if not folder.is_dir():
         raise InputError(f"--keys: {folder} is not a folder")
     manifest = load_manifest(folder)
+    if pin is not None and manifest.get("transcript_sha256") != pin:
+        named = manifest.get("transcript_sha256")
+        raise InputError(f"--keys: {folder / MANIFEST} names the ceremony transcript "
+                         f"{(named[:16] + '…') if named else '(none: not a ceremony key set)'}, not the one pinned "
+                         f"with --transcript-sha256 ({pin[:16]}…): run `zksolv ceremony verify` on this key set "
+                         "before trusting it")
     for name, row in manifest["keys"].items():
         if name not in expected:
             continue  # a key of another shape (e.g. a size the venue no longer accepts): never used for this market
@@ -127,31 +151,45 @@ def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = 
     return manifest
 
 
-def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, Any]) -> None:
-    """Every key a ceremony key set lists must be a circuit of its transcript, with the same circuit hash.
+def transcript_coverage_problem(transcript: Mapping[str, Any], manifest: Mapping[str, Any]) -> str | None:
+    """Why a ceremony key set's manifest lists a key its transcript did not make, or None.
 
+    Every key a ceremony key set lists must be a circuit of its transcript, with the same circuit hash.
     Without this a key set from an honest ceremony over some circuits (say the tiers only) could be
     extended with keys of the other circuits (chunk, final) made with known toxic waste: their
     circuit hashes are public, so the manifest would check out while the keys forge proofs.
+    Shared by ``zksolv verify --keys`` (:func:`check_key_set`) and ``zksolv ceremony verify``.
     """
     try:
-        data = json.loads(transcript.read_text(encoding="utf-8"))
-        circuits = {str(c["name"]): str(c["circuit_hash"]) for c in data["circuits"]}
-    except (OSError, ValueError, RecursionError, KeyError, TypeError):
-        raise InputError(f"--keys: {transcript}: not a ceremony transcript (circuits[].name, circuit_hash)") from None
+        circuits = {str(c["name"]): str(c["circuit_hash"]) for c in transcript["circuits"]}
+    except (KeyError, TypeError):
+        return f"{TRANSCRIPT}: not a ceremony transcript (circuits[].name, circuit_hash)"
     for name, row in manifest["keys"].items():
         if name not in circuits:
-            raise InputError(f"--keys: circuit {name}: listed in {MANIFEST} but not made by the ceremony of "
-                             f"{transcript.name} (a key no ceremony vouches for)")
+            return (f"circuit {name}: listed in {MANIFEST} but not made by the ceremony of {TRANSCRIPT} "
+                    "(a key no ceremony vouches for)")
         if circuits[name] != row["circuit_hash"]:
-            raise InputError(f"--keys: circuit {name}: {MANIFEST}'s circuit hash differs from {transcript.name}'s")
+            return f"circuit {name}: {MANIFEST}'s circuit hash differs from {TRANSCRIPT}'s"
+    return None
 
 
-def key_setup_label(manifest: Mapping[str, Any]) -> str:
-    """How a report describes the key set's origin."""
+def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, Any]) -> None:
+    """:func:`transcript_coverage_problem` of the transcript file, as an :class:`InputError`."""
+    try:
+        data = json.loads(transcript.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        raise InputError(f"--keys: {transcript}: not a ceremony transcript (not readable JSON)") from None
+    why = transcript_coverage_problem(data, manifest)
+    if why is not None:
+        raise InputError(f"--keys: {why}")
+
+
+def key_setup_label(manifest: Mapping[str, Any], *, pinned: bool = False) -> str:
+    """How a report describes the key set's origin (``pinned``: its transcript is the one the keeper pinned)."""
     route = manifest.get("route")
     if route == "ceremony":
-        return f"the venue's key set (ceremony transcript {str(manifest.get('transcript_sha256'))[:16]}…)"
+        how = "pinned" if pinned else "not pinned: pass --transcript-sha256"
+        return f"the venue's key set (ceremony transcript {str(manifest.get('transcript_sha256'))[:16]}…, {how})"
     if route == "dev":
         return "the venue's key set (dev: INSECURE development setup, NOT FOR REAL FUNDS)"
     return f"the venue's key set ({route} setup, no ceremony transcript)"
