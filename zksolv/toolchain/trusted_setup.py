@@ -101,11 +101,6 @@ class PtauInfo:
     ceremony_power: int
     prepared: bool  # has the Lagrange sections phase 2 needs
 
-    @property
-    def max_constraints(self) -> int:
-        """Largest ``n_constraints + n_public`` a circuit may have for this file (snarkjs' rule)."""
-        return 2**self.power - 1
-
 
 def read_ptau_info(path: Path) -> PtauInfo:
     """Read the power from a ``.ptau`` header and whether ``prepare phase2`` was run on it."""
