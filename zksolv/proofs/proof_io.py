@@ -14,9 +14,17 @@ from typing import Any
 from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import VerificationError
 
+#: The proof folder's file names (one circuit: ``proof.json``, ``public.json``,
+#: ``verification_key.json`` and :data:`zksolv.proofs.statement.STATEMENT_FILE`). Every module that
+#: writes or reads a proof folder, a cached key or a key set spells them through these names.
 PROOF_FILE = "proof.json"
 PUBLIC_FILE = "public.json"
 VK_FILE = "verification_key.json"
+#: A book proven in chunks adds the chunk circuit's key, the final proof's folder (``final/proof.json``,
+#: ``final/public.json``) and one folder per chunk (``chunks/0000/proof.json`` ...).
+CHUNK_VK_FILE = "chunk_verification_key.json"
+FINAL_DIR = "final"
+CHUNKS_DIR = "chunks"
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 

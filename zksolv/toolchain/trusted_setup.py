@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zksolv.proofs.proof_io import VK_FILE
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.core.errors import InsecureSetupWarning, ToolchainError
 from zksolv.toolchain.r1cs import read_binfile_sections
@@ -54,7 +55,6 @@ DEV_WARNING = (
     "so proofs made with these keys can be forged"
 )
 
-VK_FILE = "verification_key.json"
 ZKEY_FILE = "circuit_final.zkey"
 ARK_PK_FILE = "proving_key.ark"
 INFO_FILE = "setup.json"
