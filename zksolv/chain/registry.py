@@ -303,7 +303,8 @@ def read_proof_folder(folder: Path, capacities: Sequence[int]) -> ProofToSubmit:
     """A proof folder (``proof.json``, ``public.json`` [, ``statement.json``]) as a batch member;
     the tier is the statement's circuit capacity, or the registry's only tier."""
     from zksolv.proofs.proof_io import PROOF_FILE, PUBLIC_FILE, load_proof, load_public
-    from zksolv.proofs.statement import STATEMENT_FILE, Statement, parse_tier_name
+    from zksolv.proofs.circuit_names import parse_tier_name
+    from zksolv.proofs.statement import STATEMENT_FILE, Statement
 
     proof = load_proof(folder / PROOF_FILE)
     public = public_to_calldata(load_public(folder / PUBLIC_FILE))
