@@ -158,3 +158,16 @@ def test_a_key_set_manifest_lists_only_circuit_names(tmp_path: Path) -> None:
                                                      "keys": {bad: {**row, "verification_key": f"{bad}.json"}}}))
         with pytest.raises(InputError, match=rf"keys\['{bad}'\]: not a circuit name"):
             load_manifest(tmp_path)
+
+
+def test_a_ceremony_transcript_names_only_circuits(tmp_path: Path) -> None:
+    """``ceremony.json`` names the circuits whose keys a key set may list: the same grammar."""
+    from zksolv.toolchain import ceremony
+
+    circuit = {"name": "avsl_n1_u1_a1_k1_d1_stress", "circuit_hash": "0" * 64, "r1cs_sha256": "0" * 64,
+               "ptau_blake2b": "0" * 128, "initial_zkey_sha256": "0" * 64, "zkey_sha256": "0" * 64, "contributions": []}
+    for name in ("avsl_n1_u1_a1_k1_d1_stress_old", "../avsl_n1_u1_a1_k1_d1_stress"):
+        transcript = {"format": ceremony.FORMAT, "ptau": {"blake2b": "0" * 128}, "circuits": [{**circuit, "name": name}]}
+        (tmp_path / ceremony.TRANSCRIPT).write_text(json.dumps(transcript))
+        with pytest.raises(InputError, match=r"circuits\[0\]\.name: not a circuit name"):
+            ceremony.load_transcript(tmp_path)
