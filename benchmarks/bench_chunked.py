@@ -161,17 +161,17 @@ def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers:
 
 
 def _verify_library(proof: Path, market) -> float:  # noqa: ANN001
-    from zksolv.prover.prove import CHUNK_VK_FILE, FINAL_DIR, VK_FILE
+    from zksolv.proofs.proof_io import (CHUNK_VK_FILE, FINAL_DIR, PROOF_FILE, PUBLIC_FILE, VK_FILE, load_proof,
+                                        load_public, load_verification_key)
     from zksolv.verifier.chunked import load_chunks
-    from zksolv.proofs.proof_io import load_proof, load_public, load_verification_key
     from zksolv.proofs.statement import Statement
     from zksolv.verifier.verify import ChunkedSubmission, prepare_key, verify_many
 
     st = Statement.load(proof / "statement.json")
     final_key = prepare_key(load_verification_key(proof / VK_FILE))
     chunk_key = prepare_key(load_verification_key(proof / CHUNK_VK_FILE))
-    sub = ChunkedSubmission(load_chunks(proof, st.n_chunks or 0), load_proof(proof / FINAL_DIR / "proof.json"),
-                            load_public(proof / FINAL_DIR / "public.json"), final_key, chunk_key, statement=st)
+    sub = ChunkedSubmission(load_chunks(proof, st.n_chunks or 0), load_proof(proof / FINAL_DIR / PROOF_FILE),
+                            load_public(proof / FINAL_DIR / PUBLIC_FILE), final_key, chunk_key, statement=st)
     t = time.perf_counter()
     verdict = verify_many([sub], market)[0]
     if not verdict.valid:

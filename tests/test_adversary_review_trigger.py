@@ -65,14 +65,6 @@ def _twist_point_outside_g2() -> list[list[int]]:
         x_re += 1
 
 
-
-def OPEN(finding: str) -> pytest.MarkDecorator:
-    """An attack of the adversary review that still works (issue 25 stays open until it is fixed).
-
-    Strict: the day the fix lands, the test passes, the xfail turns into a failure and the
-    marker must go, so a finding can neither be forgotten nor silently fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"open finding of the adversary review: {finding}")
-
 @pytest.fixture(scope="module")
 def adv(toy, contracts: dict[str, CompiledContract]) -> dict[str, Any]:  # noqa: F811
     root1, root2 = (_rand() or 1), (_rand() or 2)

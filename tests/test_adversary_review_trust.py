@@ -27,15 +27,6 @@ from zksolv.verifier.keyset import check_key_set, write_manifest
 # ------------------------------------------------------------------ helpers
 
 
-
-def OPEN(finding: str) -> pytest.MarkDecorator:
-    """An attack of the adversary review that still works (issues 23 and 24 stay open until fixed).
-
-    Strict: the day the fix lands the test passes, the xfail turns into a failure and the marker
-    must go, so a finding can neither be forgotten nor silently fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"open finding of the adversary review: {finding}")
-
-
 def _small_market(mode: str = "var") -> tuple[Any, MarketState]:
     inputs = demo_inputs(7, mode, "span", n_strikes=3, n_expiries=4)
     return inputs, build_market(inputs)

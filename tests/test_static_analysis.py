@@ -28,7 +28,8 @@ import pytest
 
 from zksolv import toolchain
 from tests.tiers import SOUNDNESS_TIERS
-from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier, circuits_dir, constants_source, include_dirs, write_main
+from zksolv.toolchain.circuitgen import (PRAGMA, ChunkTier, FinalTier, Tier, circuits_dir, constants_source, include_dirs,
+                                         write_main)
 from zksolv.core.market import RiskMode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,7 +266,7 @@ def write_circheck_wrappers(dest: Path) -> dict[str, Path]:
     out = {}
     for name, (include, instance) in CIRCHECK_WRAPPERS.items():
         path = dest / f"wrap_{name}.circom"
-        path.write_text(f'pragma circom 2.1.6;\ninclude "{include}";\n{consts}\ncomponent main = {instance};\n')
+        path.write_text(f'pragma circom {PRAGMA};\ninclude "{include}";\n{consts}\ncomponent main = {instance};\n')
         out[name] = path
     return out
 

@@ -71,16 +71,13 @@ class StandaloneCircuit:
     def __init__(self, name: str, body: str) -> None:
         import hashlib
 
-        from zksolv.toolchain.circuitgen import Tier, circuits_dir, include_dirs, render_main
-        from zksolv.core.market import RiskMode
         from zksolv.toolchain import CompiledCircuit, compile_circuit
         from zksolv.toolchain import r1cs as R
+        from zksolv.toolchain.circuitgen import PRAGMA, circuits_dir, constants_source, include_dirs
 
-        consts = "\n".join(line for line in render_main(Tier(1, 1, 1, 1, 1, RiskMode.STRESS)).splitlines()
-                           if line.startswith("function "))
         includes = "\n".join(line for line in body.splitlines() if line.startswith("include"))
         rest = "\n".join(line for line in body.splitlines() if not line.startswith("include"))
-        source = f"pragma circom 2.1.6;\n{includes}\n{consts}\n{rest}\n"
+        source = f"pragma circom {PRAGMA};\n{includes}\n{constants_source()}\n{rest}\n"
         h = hashlib.sha256(source.encode())
         for path in sorted(circuits_dir().glob("*.circom")):
             h.update(path.read_bytes())

@@ -302,11 +302,12 @@ class ProofToSubmit:
 def read_proof_folder(folder: Path, capacities: Sequence[int]) -> ProofToSubmit:
     """A proof folder (``proof.json``, ``public.json`` [, ``statement.json``]) as a batch member;
     the tier is the statement's circuit capacity, or the registry's only tier."""
-    from zksolv.proofs.proof_io import load_proof, load_public
-    from zksolv.proofs.statement import STATEMENT_FILE, Statement, parse_tier_name
+    from zksolv.proofs.proof_io import PROOF_FILE, PUBLIC_FILE, load_proof, load_public
+    from zksolv.proofs.circuit_names import parse_tier_name
+    from zksolv.proofs.statement import STATEMENT_FILE, Statement
 
-    proof = load_proof(folder / "proof.json")
-    public = public_to_calldata(load_public(folder / "public.json"))
+    proof = load_proof(folder / PROOF_FILE)
+    public = public_to_calldata(load_public(folder / PUBLIC_FILE))
     a, b, c = proof_to_calldata(proof)
     statement_path = folder / STATEMENT_FILE
     if statement_path.exists():

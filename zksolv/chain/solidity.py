@@ -153,7 +153,8 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
     the other files with the reason each is left out (chunk and final keys: books proven in
     chunks are verified off chain by keepers).
     """
-    from zksolv.proofs.statement import CHUNK_TIER_NAME, FINAL_TIER_NAME, TIER_NAME, parse_tier_name
+    from zksolv.core.errors import MalformedFieldError
+    from zksolv.proofs.circuit_names import TierName, parse_circuit_name
 
     folder = Path(keys_dir)
     if not folder.is_dir():
@@ -164,8 +165,9 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
         from zksolv.verifier.keyset import load_manifest
 
         for name, row in sorted(load_manifest(folder)["keys"].items()):
-            if TIER_NAME.fullmatch(name):
-                tiers.append(TierKey(parse_tier_name(name).n_positions, folder / row["verification_key"], tier=name,
+            circuit = parse_circuit_name(name, f"--keys: {folder}/manifest.json: keys")
+            if isinstance(circuit, TierName):
+                tiers.append(TierKey(circuit.n_positions, folder / row["verification_key"], tier=name,
                                      circuit_hash=row["circuit_hash"]))
             else:
                 skipped[f"{name}.json"] = "a chunked book's key: keepers verify chunked books off chain"
@@ -176,12 +178,16 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
         name = path.name.removesuffix(".json")
         if path.suffix != ".json" or not path.is_file():
             skipped[path.name] = "not a <circuit name>.json key file"
-        elif TIER_NAME.fullmatch(name):
-            tiers.append(TierKey(parse_tier_name(name).n_positions, path, tier=name))
-        elif CHUNK_TIER_NAME.fullmatch(name) or FINAL_TIER_NAME.fullmatch(name):
-            skipped[path.name] = "a chunked book's key: keepers verify chunked books off chain"
-        else:
+            continue
+        try:
+            circuit = parse_circuit_name(name)
+        except MalformedFieldError:
             skipped[path.name] = "not a zksolv circuit name"
+            continue
+        if isinstance(circuit, TierName):
+            tiers.append(TierKey(circuit.n_positions, path, tier=name))
+        else:
+            skipped[path.name] = "a chunked book's key: keepers verify chunked books off chain"
     if not tiers:
         raise InputError(f"--keys: {folder} holds no single-circuit tier key (avsl_n<N>_u<U>_a<A>_k<K>_d<D>_<mode>.json)")
     return tiers, skipped
@@ -189,7 +195,7 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
 
 def _check_tier_set(tiers: Sequence[TierKey]) -> list[TierKey]:
     """``tiers`` by increasing capacity, checked: 1 to MAX_TIERS, distinct capacities, one market shape."""
-    from zksolv.proofs.statement import parse_tier_name
+    from zksolv.proofs.circuit_names import parse_tier_name
 
     if not 1 <= len(tiers) <= MAX_TIERS:
         raise InputError(f"tiers: a SolvencyRegistry accepts 1 to {MAX_TIERS} tiers, {len(tiers)} given")

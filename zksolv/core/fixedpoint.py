@@ -332,7 +332,3 @@ def format_fixed(raw: int, scale: int) -> str:
     digits = len(str(scale)) - 1
     return f"{sign}{whole}.{str(frac).rjust(digits, '0').rstrip('0')}"
 
-
-def to_float(raw: int, scale: int) -> float:
-    """``raw / scale`` as a float, for display and float analytics only."""
-    return raw / scale

@@ -7,7 +7,8 @@ the tier is public (choose a larger tier to hide the size of a book).
 
 The file comes from the prover, so it is untrusted: ``tier``, ``circuit_hash``,
 ``risk_mode`` and ``setup_route`` are checked against strict patterns here
-(they end up in cache paths on the keeper's machine), and a keeper should take
+(they end up in cache paths on the keeper's machine; circuit names by
+:mod:`zksolv.proofs.circuit_names`), and a keeper should take
 only the *capacity* from it — the rest of the tier follows from the market
 state it trusts (:func:`zksolv.toolchain.circuitgen.Tier.for_market`).
 """
@@ -20,60 +21,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from zksolv.core.errors import MalformedFieldError
 from zksolv.core.atomic import atomic_write_text
-from zksolv.core.errors import VerificationError
-from zksolv.core.market import RiskMode
+from zksolv.core.errors import MalformedFieldError, VerificationError
+# Circuit names are zksolv.proofs.circuit_names'; TIER_NAME and parse_tier_name stay importable from here
+# for the keeper code that imports them from this module.
+from zksolv.proofs.circuit_names import TIER_NAME, FinalName, TierName, parse_chunk_capacity, parse_tier_name  # noqa: F401
 
 STATEMENT_FILE = "statement.json"
 
 #: Setup routes of :mod:`zksolv.toolchain.trusted_setup` (``ROUTE_DEV``, ``ROUTE_SNARKJS``).
 SETUP_ROUTES = ("dev", "snarkjs")
 
-_DIM = r"([1-9][0-9]{0,5})"
-_MODE = f"({'|'.join(re.escape(m.value) for m in RiskMode)})"
-#: :attr:`zksolv.toolchain.circuitgen.Tier.name`: ``avsl_n8_u2_a4_k16_d4_stress``.
-TIER_NAME = re.compile(rf"avsl_n{_DIM}_u{_DIM}_a{_DIM}_k{_DIM}_d{_DIM}_{_MODE}", re.ASCII)
-#: :attr:`zksolv.toolchain.circuitgen.FinalTier.name` (``avsl_final_u2_a4_k16_stress``) and
-#: :attr:`zksolv.toolchain.circuitgen.ChunkTier.name` (``avsl_chunk_c64_u2_d6``, under a revaluation market
-#: ``avsl_chunk_c64_u2_d6_k16_revaluation``): a book proven in chunks.
-FINAL_TIER_NAME = re.compile(rf"avsl_final_u{_DIM}_a{_DIM}_k{_DIM}_{_MODE}", re.ASCII)
-CHUNK_TIER_NAME = re.compile(rf"avsl_chunk_c{_DIM}_u{_DIM}_d{_DIM}(?:_k{_DIM}_{re.escape(RiskMode.REVALUATION.value)})?",
-                             re.ASCII)
 #: Most chunks one bundle may claim (a keeper refuses more before reading any proof).
 MAX_CHUNKS = 4096
 #: A sha256 in lowercase hex (:func:`zksolv.toolchain.circuitgen.circuit_source_hash`).
 CIRCUIT_HASH = re.compile(r"[0-9a-f]{64}", re.ASCII)
-
-
-@dataclass(frozen=True)
-class TierShape:
-    """The dimensions a tier name states (not yet checked against any market)."""
-
-    n_positions: int
-    n_underlyings: int
-    n_collateral: int
-    n_scenarios: int
-    depth: int
-    mode: RiskMode
-
-
-def parse_tier_name(name: Any, field: str = "tier") -> TierShape:
-    """Parse a tier name, or raise :class:`MalformedFieldError` naming ``field``."""
-    match = TIER_NAME.fullmatch(name) if isinstance(name, str) else None
-    if match is None:
-        raise MalformedFieldError(f"{field}: not a tier name of the form avsl_n<N>_u<U>_a<A>_k<K>_d<D>_<mode>")
-    *dims, mode = match.groups()
-    return TierShape(*(int(d) for d in dims), RiskMode(mode))
-
-
-def parse_chunk_capacity(name: Any, field: str = "chunk_tier") -> int:
-    """The capacity a chunk tier name states, or :class:`MalformedFieldError` naming ``field``."""
-    match = CHUNK_TIER_NAME.fullmatch(name) if isinstance(name, str) else None
-    if match is None:
-        raise MalformedFieldError(f"{field}: not a chunk tier name of the form avsl_chunk_c<C>_u<U>_d<D>"
-                                  "[_k<K>_revaluation]")
-    return int(match.group(1))
 
 
 def check_circuit_hash(value: Any, field: str = "circuit_hash") -> str:
@@ -120,7 +82,7 @@ class Statement:
         atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=1) + "\n")
 
     @property
-    def shape(self) -> TierShape:
+    def shape(self) -> TierName:
         """The dimensions :attr:`tier` states (one circuit only; validated at parse time)."""
         return parse_tier_name(self.tier, "statement.tier")
 
@@ -151,10 +113,7 @@ class Statement:
         check_circuit_hash(data["circuit_hash"], "statement.circuit_hash")
         chunks: dict[str, Any] = {}
         if "n_chunks" in data:
-            final = FINAL_TIER_NAME.fullmatch(data["tier"])
-            if final is None:
-                raise MalformedFieldError("statement.tier: not a final tier name of the form avsl_final_u<U>_a<A>_k<K>_<mode>")
-            mode = final.group(4)
+            mode = FinalName.parse(data["tier"], "statement.tier").mode.value
             n = data["n_chunks"]
             if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CHUNKS:
                 raise MalformedFieldError(f"statement.n_chunks: expected an integer in [1, {MAX_CHUNKS}]")

@@ -42,7 +42,8 @@ from zksolv.prover.engines import Progress as TaskProgress
 from zksolv.prover.engines import ProofTask, get_engine
 from zksolv.prover.witness import check_witness, expected_signals, reference_inputs
 from zksolv.prover.witness_wasm import calculate_witness
-from zksolv.proofs.proof_io import save_proof, save_public, save_verification_key
+from zksolv.proofs.proof_io import (CHUNK_VK_FILE, CHUNKS_DIR, FINAL_DIR, PROOF_FILE, PUBLIC_FILE, VK_FILE, save_proof,
+                                    save_public, save_verification_key)
 from zksolv.proofs.statement import STATEMENT_FILE, Statement
 from zksolv.core.account import Account
 from zksolv.toolchain.artifacts import build_artifacts, check_keyset_has, keyset_artifacts
@@ -73,9 +74,6 @@ def _note_cached(handle: Any, cached: bool) -> None:
 RESIDENT_MODES = ("auto", "require", "off")
 NOT_RUNNING_NOTE = "no resident prover running (`zksolv prover start` keeps the proving key loaded); proving in this process"
 
-PROOF_FILE, PUBLIC_FILE, VK_FILE = "proof.json", "public.json", "verification_key.json"
-#: A chunked bundle's extra files: the chunk circuit's key, the final proof's and the chunks' folders.
-CHUNK_VK_FILE, FINAL_DIR, CHUNKS_DIR = "chunk_verification_key.json", "final", "chunks"
 
 
 @dataclass(frozen=True)

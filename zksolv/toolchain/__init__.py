@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from zksolv.toolchain import resources
 from zksolv.core.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir, staged_dir
 from zksolv.core.errors import ProofError, ToolchainError
-from zksolv.toolchain.r1cs import read_binfile_sections
+from zksolv.toolchain.r1cs import read_r1cs_header
 
 if TYPE_CHECKING:
     from zksolv.toolchain.cache import ArtifactCache
@@ -323,45 +322,6 @@ def snarkjs_groth16_verify(
     if "Invalid proof" in out or "Proof commitments are not valid" in out:
         return False
     raise ToolchainError(f"snarkjs groth16 verify: failed (exit {proc.returncode}): {_redact(out.strip())[-1000:]}")
-
-
-# --------------------------------------------------------------------------
-# circom binary formats (iden3 "binfile": magic, version, sections)
-# --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class R1csHeader:
-    """Header of a circom ``.r1cs`` file."""
-
-    prime: int
-    n_wires: int
-    n_outputs: int
-    n_public_inputs: int
-    n_private_inputs: int
-    n_labels: int
-    n_constraints: int
-
-    @property
-    def n_public(self) -> int:
-        """Public signals as snarkjs counts them: outputs, then public inputs."""
-        return self.n_outputs + self.n_public_inputs
-
-
-def read_r1cs_header(path: Path) -> R1csHeader:
-    """Read the header section (id 1) of a ``.r1cs`` file without loading constraints."""
-    _, sections = read_binfile_sections(path, b"r1cs")
-    if 1 not in sections:
-        raise ToolchainError(f"{Path(path).name}: no header section")
-    offset, size = sections[1][0]
-    with Path(path).open("rb") as fh:
-        fh.seek(offset)
-        data = fh.read(size)
-    (n8,) = struct.unpack_from("<I", data, 0)
-    prime = int.from_bytes(data[4 : 4 + n8], "little")
-    n_wires, n_out, n_pub, n_prv = struct.unpack_from("<IIII", data, 4 + n8)
-    (n_labels,) = struct.unpack_from("<Q", data, 4 + n8 + 16)
-    (m,) = struct.unpack_from("<I", data, 4 + n8 + 24)
-    return R1csHeader(prime, n_wires, n_out, n_pub, n_prv, n_labels, m)
 
 
 # --------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from typing import Any
 from zksolv.core.atomic import atomic_write_text, exclusive_lock, staged_dir
 from zksolv.toolchain.circuitgen import circuit_set
 from zksolv.core.errors import InputError, ToolchainError
+from zksolv.proofs.circuit_names import parse_circuit_name
 from zksolv.toolchain import node_script, run_node, snarkjs_version
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.toolchain.ptau_hashes import BY_HASH
@@ -146,8 +147,7 @@ def load_transcript(folder: Path) -> dict[str, Any]:
         for key in ("name", "circuit_hash", "r1cs_sha256", "ptau_blake2b", "initial_zkey_sha256", "zkey_sha256"):
             if not isinstance(c.get(key), str):
                 raise InputError(f"{where}: circuits[{i}].{key}: missing or not a string")
-        if not re.fullmatch(r"[a-z0-9_]{1,128}", c["name"]):
-            raise InputError(f"{where}: circuits[{i}].name: not a circuit name")
+        parse_circuit_name(c["name"], f"{where}: circuits[{i}].name")
         contribs = c.get("contributions")
         if not isinstance(contribs, list) or not all(
                 isinstance(x, dict) and isinstance(x.get("name"), str) and isinstance(x.get("hash"), str)

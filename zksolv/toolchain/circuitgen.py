@@ -18,6 +18,10 @@ its own top templates: ``AvslRevaluation`` (:class:`Tier`),
 the mode: its slots open revaluation leaves and its state carries the
 per-(underlying, scenario) sums) and ``AvslRevaluationFinal`` (:class:`FinalTier`).
 
+Circuit names (``avsl_n8_u2_a4_k16_d4_stress`` ...) are rendered and parsed by
+:mod:`zksolv.proofs.circuit_names`: each shape here is its name type plus what a circuit needs, so
+``Tier.parse(name)`` gives the compilable tier a name states.
+
 The rendered main includes the top file by its path relative to
 ``circuits/``: compile it with :func:`include_dirs` on the include path::
 
@@ -42,6 +46,7 @@ from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import InputError
 from zksolv.core.market import MarketState, RiskMode
 from zksolv.core.merkle import cap_height
+from zksolv.proofs.circuit_names import ChunkName, FinalName, TierName
 
 PRAGMA = "2.1.6"
 
@@ -123,28 +128,21 @@ class CircuitShape:
         raise NotImplementedError
 
 
-def _check_shape(kind: str, mode: RiskMode | None = None, **dims: tuple[int, int, int]) -> None:
+def _check_shape(kind: str, **dims: tuple[int, int, int]) -> None:
+    """The circuit's own bounds (``fixedpoint.MAX_*``); the name's rules (mode, digits) are checked by
+    its :mod:`~zksolv.proofs.circuit_names` type."""
     for name, (value, lo, hi) in dims.items():
         fp.check_interval(f"{kind}.{name}", value, lo, hi)
-    if mode is not None and not isinstance(mode, RiskMode):
-        raise InputError(f"{kind}.mode: must be one of {[m.value for m in RiskMode]}")
 
 
 @dataclass(frozen=True)
-class Tier(CircuitShape):
+class Tier(TierName, CircuitShape):
     """A capacity tier: the shape one compiled circuit (and one key) serves.
 
     ``n_positions`` is a capacity (accounts with fewer positions are padded);
     the other dimensions must equal the market's exactly (they are hashed into
-    ``market_root``).
+    ``market_root``). Its fields and :attr:`name` are :class:`~zksolv.proofs.circuit_names.TierName`'s.
     """
-
-    n_positions: int
-    n_underlyings: int
-    n_collateral: int
-    n_scenarios: int
-    depth: int
-    mode: RiskMode
 
     public = ("account_commitment", "market_root")
 
@@ -154,22 +152,17 @@ class Tier(CircuitShape):
         return "AvslRevaluation" if self.mode.is_revaluation else "AvslSolvency"
 
     def __post_init__(self) -> None:
-        _check_shape("tier", self.mode, n_positions=(self.n_positions, 1, fp.MAX_POSITIONS),
+        _check_shape("tier", n_positions=(self.n_positions, 1, fp.MAX_POSITIONS),
                      n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS),
                      n_collateral=(self.n_collateral, 1, fp.MAX_COLLATERAL),
                      n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS), depth=(self.depth, 1, fp.MAX_TREE_DEPTH))
+        super().__post_init__()
 
     @classmethod
     def for_market(cls, market: MarketState, n_positions: int) -> "Tier":
         """The tier of ``market``'s shape with capacity ``n_positions``."""
         n_u, n_a, n_k, depth = market.shape
         return cls(n_positions, n_u, n_a, n_k, depth, market.params.risk_mode)
-
-    @property
-    def name(self) -> str:
-        """File-name-safe identifier, e.g. ``avsl_n8_u2_a4_k16_d4_stress``."""
-        return (f"avsl_n{self.n_positions}_u{self.n_underlyings}_a{self.n_collateral}"
-                f"_k{self.n_scenarios}_d{self.depth}_{self.mode.value}")
 
     @property
     def cap(self) -> int:
@@ -195,20 +188,15 @@ class Tier(CircuitShape):
 
 
 @dataclass(frozen=True)
-class ChunkTier(CircuitShape):
+class ChunkTier(ChunkName, CircuitShape):
     """``AvslChunk``: ``capacity`` positions (a multiple of the entry block) of a book proven in chunks.
 
     Under a revaluation market (``mode`` REVALUATION, ``n_scenarios`` = K) the chunk circuit is
     ``AvslRevaluationChunk``: its slots open revaluation leaves and its state carries the
     per-(underlying, scenario) sums, so it depends on K and the mode; otherwise ``n_scenarios``
     is 0 and ``mode`` None (one greeks chunk key serves every greeks mode and market of its shape).
+    Its fields and :attr:`name` are :class:`~zksolv.proofs.circuit_names.ChunkName`'s.
     """
-
-    capacity: int
-    n_underlyings: int
-    depth: int
-    n_scenarios: int = 0
-    mode: RiskMode | None = None
 
     public = ("market_root", "state_in", "state_out")
 
@@ -217,12 +205,8 @@ class ChunkTier(CircuitShape):
                      n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS), depth=(self.depth, 1, fp.MAX_TREE_DEPTH))
         if self.capacity % commitments.ENTRY_BLOCK:
             raise InputError(f"chunk.capacity: must be a multiple of {commitments.ENTRY_BLOCK} (the entry block)")
-        if self.mode is None:
-            if self.n_scenarios != 0:
-                raise InputError("chunk.n_scenarios: only a revaluation chunk depends on the scenarios (give 0)")
-        elif not isinstance(self.mode, RiskMode) or not self.mode.is_revaluation:
-            raise InputError("chunk.mode: only the revaluation mode has a chunk circuit of its own (else give None)")
-        else:
+        super().__post_init__()  # the mode / scenarios rule of a chunk name
+        if self.mode is not None:
             _check_shape("chunk", n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS))
 
     @classmethod
@@ -235,12 +219,6 @@ class ChunkTier(CircuitShape):
     @property
     def template(self) -> str:  # type: ignore[override]
         return "AvslRevaluationChunk" if self.mode is not None else "AvslChunk"
-
-    @property
-    def name(self) -> str:
-        """E.g. ``avsl_chunk_c64_u2_d6``; ``avsl_chunk_c64_u2_d6_k16_revaluation`` under a revaluation market."""
-        suffix = f"_k{self.n_scenarios}_{self.mode.value}" if self.mode is not None else ""
-        return f"avsl_chunk_c{self.capacity}_u{self.n_underlyings}_d{self.depth}{suffix}"
 
     @property
     def cap(self) -> int:
@@ -264,13 +242,9 @@ class ChunkTier(CircuitShape):
 
 
 @dataclass(frozen=True)
-class FinalTier(CircuitShape):
-    """``AvslFinal``: the margin statement of a book proven in chunks."""
-
-    n_underlyings: int
-    n_collateral: int
-    n_scenarios: int
-    mode: RiskMode
+class FinalTier(FinalName, CircuitShape):
+    """``AvslFinal``: the margin statement of a book proven in chunks (fields and :attr:`name`:
+    :class:`~zksolv.proofs.circuit_names.FinalName`'s)."""
 
     public = ("account_commitment", "market_root", "state_first", "state_last")
 
@@ -280,19 +254,15 @@ class FinalTier(CircuitShape):
         return "AvslRevaluationFinal" if self.mode.is_revaluation else "AvslFinal"
 
     def __post_init__(self) -> None:
-        _check_shape("final", self.mode, n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS),
+        _check_shape("final", n_underlyings=(self.n_underlyings, 1, fp.MAX_UNDERLYINGS),
                      n_collateral=(self.n_collateral, 1, fp.MAX_COLLATERAL),
                      n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS))
+        super().__post_init__()
 
     @classmethod
     def for_market(cls, market: MarketState) -> "FinalTier":
         n_u, n_a, n_k, _depth = market.shape
         return cls(n_u, n_a, n_k, market.params.risk_mode)
-
-    @property
-    def name(self) -> str:
-        """E.g. ``avsl_final_u2_a4_k16_stress``."""
-        return f"avsl_final_u{self.n_underlyings}_a{self.n_collateral}_k{self.n_scenarios}_{self.mode.value}"
 
     @property
     def template_args(self) -> tuple[int, ...]:

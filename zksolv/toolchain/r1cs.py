@@ -25,7 +25,9 @@ field elements ``n8`` bytes in normal, not Montgomery, form):
 Wire 0 is the constant 1; then public outputs, public inputs, private inputs,
 then internal wires. A constraint holds iff ``<A,w> * <B,w> - <C,w> == 0 mod p``.
 
-This module is test / audit tooling: it imports neither numba nor galois and
+It is also the one binfile reader of the toolchain: :func:`read_binfile_sections`
+(the section table), :func:`read_binfile_section` (one section, e.g. the ``.r1cs`` and
+``.ptau`` headers) and :func:`read_r1cs_header`. It imports neither numba nor galois and
 is never imported by the verifier.
 """
 
@@ -94,6 +96,23 @@ def read_binfile_sections(path: Path, magic: bytes) -> tuple[int, dict[int, list
     return version, sections
 
 
+def read_binfile_section(path: Path, magic: bytes, sid: int, what: str = "") -> bytes:
+    """The payload of section ``sid`` (its first occurrence) of an iden3 binfile, without reading the
+    rest of the file (a ``.ptau`` is hundreds of MB); :class:`ToolchainError` naming the file and
+    ``what`` the section holds if it is missing."""
+    path = Path(path)
+    _version, sections = read_binfile_sections(path, magic)
+    if sid not in sections:
+        raise ToolchainError(f"{path.name}: no {what or f'section {sid}'} in this {magic.decode()} file")
+    offset, size = sections[sid][0]
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            return fh.read(size)
+    except OSError as exc:
+        raise ToolchainError(f"cannot read {path}: {exc.strerror}") from None
+
+
 def _read_sections(path: Path, magic: bytes) -> tuple[bytes, dict[int, tuple[int, int]]]:
     """Read an iden3 binfile whole: ``(raw bytes, {section id: (offset, size)})`` (first occurrence)."""
     _version, sections = read_binfile_sections(path, magic)
@@ -120,6 +139,38 @@ def _field_header(data: bytes, offset: int) -> tuple[int, int, int]:
 # --------------------------------------------------------------------------
 # .r1cs
 # --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class R1csHeader:
+    """Header of a circom ``.r1cs`` file (section 1)."""
+
+    prime: int
+    n_wires: int
+    n_outputs: int
+    n_public_inputs: int
+    n_private_inputs: int
+    n_labels: int
+    n_constraints: int
+
+    @property
+    def n_public(self) -> int:
+        """Public signals as snarkjs counts them: outputs, then public inputs."""
+        return self.n_outputs + self.n_public_inputs
+
+
+def _parse_r1cs_header(data: bytes, off: int) -> tuple[int, R1csHeader]:
+    """``(n8, header)`` of the header section starting at ``off``."""
+    n8, prime, off = _field_header(data, off)
+    n_wires, n_out, n_pub, n_prv = struct.unpack_from("<IIII", data, off)
+    (n_labels,) = struct.unpack_from("<Q", data, off + 16)
+    (m,) = struct.unpack_from("<I", data, off + 24)
+    return n8, R1csHeader(prime, n_wires, n_out, n_pub, n_prv, n_labels, m)
+
+
+def read_r1cs_header(path: Path | str) -> R1csHeader:
+    """Read the header section (id 1) of a ``.r1cs`` file without loading constraints."""
+    return _parse_r1cs_header(read_binfile_section(Path(path), b"r1cs", _R1CS_HEADER, "header section"), 0)[1]
+
 
 @dataclass
 class R1CS:
@@ -155,17 +206,15 @@ class R1CS:
         path = Path(path)
         data, sections = _read_sections(path, b"r1cs")
         off, _ = _section(path, sections, _R1CS_HEADER)
-        n8, prime, off = _field_header(data, off)
-        n_wires, n_out, n_pub, n_prv = struct.unpack_from("<IIII", data, off)
-        (n_labels,) = struct.unpack_from("<Q", data, off + 16)
-        (m,) = struct.unpack_from("<I", data, off + 24)
+        n8, h = _parse_r1cs_header(data, off)
         c_off, c_size = _section(path, sections, _R1CS_CONSTRAINTS)
-        constraints = _parse_constraints(data, c_off, c_off + c_size, m, n8, path)
+        constraints = _parse_constraints(data, c_off, c_off + c_size, h.n_constraints, n8, path)
         wire_to_label: list[int] = []
         if _R1CS_WIRE2LABEL in sections:
             l_off, l_size = sections[_R1CS_WIRE2LABEL]
             wire_to_label = list(struct.unpack_from(f"<{l_size // 8}Q", data, l_off))
-        return cls(prime, n8, n_wires, n_out, n_pub, n_prv, n_labels, constraints, wire_to_label)
+        return cls(h.prime, n8, h.n_wires, h.n_outputs, h.n_public_inputs, h.n_private_inputs, h.n_labels,
+                   constraints, wire_to_label)
 
     def public_wires(self) -> range:
         """Wire ids of the public signals (outputs, then public inputs).

@@ -39,9 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zksolv.proofs.proof_io import VK_FILE
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.core.errors import InsecureSetupWarning, ToolchainError
-from zksolv.toolchain.r1cs import read_binfile_sections
+from zksolv.toolchain.r1cs import read_binfile_section, read_binfile_sections
 from zksolv.toolchain import CompiledCircuit, read_r1cs_header, snarkjs, snarkjs_version
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,6 @@ DEV_WARNING = (
     "so proofs made with these keys can be forged"
 )
 
-VK_FILE = "verification_key.json"
 ZKEY_FILE = "circuit_final.zkey"
 ARK_PK_FILE = "proving_key.ark"
 INFO_FILE = "setup.json"
@@ -101,22 +101,12 @@ class PtauInfo:
     ceremony_power: int
     prepared: bool  # has the Lagrange sections phase 2 needs
 
-    @property
-    def max_constraints(self) -> int:
-        """Largest ``n_constraints + n_public`` a circuit may have for this file (snarkjs' rule)."""
-        return 2**self.power - 1
-
 
 def read_ptau_info(path: Path) -> PtauInfo:
     """Read the power from a ``.ptau`` header and whether ``prepare phase2`` was run on it."""
     path = Path(path)
-    _, sections = read_binfile_sections(path, b"ptau")
-    if 1 not in sections:
-        raise ToolchainError(f"{path.name}: no header section in powers-of-tau file")
-    offset, size = sections[1][0]
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        data = fh.read(size)
+    data = read_binfile_section(path, b"ptau", 1, "header section")
+    _, sections = read_binfile_sections(path, b"ptau")  # the table again (a few bytes): which sections exist
     (n8,) = struct.unpack_from("<I", data, 0)
     power, ceremony_power = struct.unpack_from("<II", data, 4 + n8)
     # sections 12..15: tau/alpha/beta in Lagrange basis, written by prepare phase2

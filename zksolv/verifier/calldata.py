@@ -1,4 +1,4 @@
-"""Groth16 proofs as EVM calldata (keeper side: stdlib + :mod:`zksolv.core.errors`, :mod:`zksolv.core.errors`).
+"""Groth16 proofs as EVM calldata (keeper side: stdlib, :mod:`zksolv.core.errors`, :mod:`zksolv.proofs.proof_io`).
 
 snarkjs JSON writes a G2 point as ``[[x_re, x_im], [y_re, y_im], ["1", "0"]]``; the EVM
 pairing precompile (EIP-197) and the generated verifier take ``[[x_im, x_re], [y_im, y_re]]``
@@ -6,7 +6,7 @@ pairing precompile (EIP-197) and the generated verifier take ``[[x_im, x_re], [y
 proof passed in snarkjs order fails on chain; the tests check exactly that.
 
 Every value is checked to be a canonical field element before it is encoded — a JSON int
-or a canonical decimal string (see :func:`_int`), proof coordinates ``< q`` (base field),
+or a canonical decimal string (see :func:`zksolv.proofs.proof_io.canonical_int`), proof coordinates ``< q`` (base field),
 public inputs ``< r`` (scalar field). Non-canonical values would be rejected by the
 contract anyway (and some off-chain verifiers silently reduce them mod r), so they are
 refused here with a clear error.
@@ -20,12 +20,11 @@ registry holds one verifier per tier the venue accepts.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping, Sequence
 
-from zksolv.verifier.bn254 import P, R
-from zksolv.core.errors import MalformedFieldError
 from zksolv.core.errors import InputError, VerificationError
+from zksolv.proofs.proof_io import canonical_int
+from zksolv.verifier.bn254 import P, R
 
 #: BN254 scalar field order R (public inputs, witness values) and base field order Q (curve
 #: point coordinates): the keeper side's one definition is zksolv.verifier.bn254.
@@ -55,36 +54,8 @@ G2 = tuple[tuple[int, int], tuple[int, int]]
 PROOF_BYTES = 256
 
 
-#: A canonical decimal field element as snarkjs writes it (use ``fullmatch``: ``$`` would allow
-#: a trailing newline). Shared with :mod:`zksolv.verifier.groth16`.
-CANONICAL_DECIMAL = re.compile(r"0|[1-9][0-9]{0,79}", re.ASCII)
-
-
-def _int(value: Any, what: str) -> int:
-    """A non-negative integer from a JSON int or a canonical decimal string (snarkjs form).
-
-    Only ``0`` or ``[1-9][0-9]*`` (ASCII, at most 80 digits) is accepted: no sign, no
-    ``0x``, no ``_`` separators, no surrounding whitespace, no non-ASCII digits — all of
-    which Python's ``int()`` would take. Raises :class:`MalformedFieldError` (an
-    ``InputError`` and a ``VerificationError``) naming ``what``.
-    """
-    if isinstance(value, bool):
-        raise MalformedFieldError(f"{what}: expected an integer, got a boolean")
-    if isinstance(value, int):
-        out = value
-    elif isinstance(value, str):
-        if CANONICAL_DECIMAL.fullmatch(value) is None:
-            raise MalformedFieldError(f"{what}: not a canonical decimal integer")
-        out = int(value)
-    else:
-        raise MalformedFieldError(f"{what}: expected an integer or a decimal string, got {type(value).__name__}")
-    if out < 0:
-        raise MalformedFieldError(f"{what}: negative")
-    return out
-
-
 def _base(value: Any, what: str) -> int:
-    out = _int(value, what)
+    out = canonical_int(value, what)
     if out >= Q:
         raise VerificationError(f"{what}: not a canonical base-field element (>= q)")
     return out
@@ -93,7 +64,7 @@ def _base(value: Any, what: str) -> int:
 def _g1(point: Any, what: str) -> G1:
     if not isinstance(point, Sequence) or isinstance(point, str) or len(point) not in (2, 3):
         raise VerificationError(f"{what}: expected [x, y, \"1\"]")
-    if len(point) == 3 and _int(point[2], f"{what}[2]") != 1:
+    if len(point) == 3 and canonical_int(point[2], f"{what}[2]") != 1:
         raise VerificationError(f"{what}: not in affine form (z != 1)")
     return _base(point[0], f"{what}.x"), _base(point[1], f"{what}.y")
 
@@ -104,7 +75,8 @@ def _g2_snarkjs(point: Any, what: str) -> G2:
         raise VerificationError(f"{what}: expected [[x_re, x_im], [y_re, y_im], [\"1\", \"0\"]]")
     if len(point) == 3:
         z = point[2]
-        if not isinstance(z, Sequence) or len(z) != 2 or _int(z[0], what) != 1 or _int(z[1], what) != 0:
+        if (not isinstance(z, Sequence) or len(z) != 2
+                or canonical_int(z[0], what) != 1 or canonical_int(z[1], what) != 0):
             raise VerificationError(f"{what}: not in affine form (z != [1, 0])")
     coords = []
     for i, name in ((0, "x"), (1, "y")):
@@ -145,7 +117,7 @@ def public_to_calldata(public: Sequence[Any], n_public: int = 2) -> list[int]:
         raise VerificationError(f"public: expected {n_public} values, got {len(public)}")
     out = []
     for i, value in enumerate(public):
-        v = _int(value, f"public[{i}]")
+        v = canonical_int(value, f"public[{i}]")
         if v >= R:
             raise VerificationError(f"public[{i}]: not a canonical scalar-field element (>= r)")
         out.append(v)

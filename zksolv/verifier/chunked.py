@@ -19,14 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from zksolv.proofs.proof_io import load_proof, load_public
+from zksolv.proofs.proof_io import CHUNKS_DIR, PROOF_FILE, PUBLIC_FILE, load_proof, load_public
 from zksolv.proofs.statement import Statement
 from zksolv.verifier.verify import ChunkedSubmission, Verdict, malformed, prepare_key, verify_many
 from zksolv.core.errors import VerificationError
 from zksolv.core.market import MarketState
 
-#: Folder layout of a saved chunked bundle (as ``zksolv.prover.prove.ChunkedBundle.save`` writes it).
-FINAL_DIR, CHUNKS_DIR, CHUNK_VK_FILE = "final", "chunks", "chunk_verification_key.json"
 
 
 def load_chunks(folder: Path, n_chunks: int) -> list[tuple[Any, Any]]:
@@ -37,7 +35,7 @@ def load_chunks(folder: Path, n_chunks: int) -> list[tuple[Any, Any]]:
     expected = [f"{i:04d}" for i in range(n_chunks)]
     if names != expected:
         raise VerificationError(f"{CHUNKS_DIR}/: expected chunk folders 0000..{n_chunks - 1:04d}, found {len(names)}")
-    return [(load_proof(root / n / "proof.json"), load_public(root / n / "public.json")) for n in names]
+    return [(load_proof(root / n / PROOF_FILE), load_public(root / n / PUBLIC_FILE)) for n in names]
 
 
 def verify_chunked(

@@ -16,7 +16,7 @@ included) and keeps the Miller-loop lines of beta, gamma and delta and the
 Miller loop of ``e(alpha, beta)``, so a keeper reuses it for every proof.
 Many proofs of one key are checked together by :mod:`zksolv.verifier.batch`.
 
-Imports only the standard library, py_ecc, zksolv.core.errors and the decimal pattern of zksolv.verifier.calldata.
+Imports only the standard library, py_ecc, zksolv.core.errors and the number reader of zksolv.proofs.proof_io.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, Sequence
 from zksolv.verifier import bn254
 from zksolv.verifier.bn254 import ONE12, Fp12, Line, R as curve_order, P as field_modulus
 from zksolv.verifier.bn254 import final_exponentiation as final_exponentiate
-from zksolv.verifier.calldata import CANONICAL_DECIMAL
+from zksolv.proofs.proof_io import canonical_int
 from zksolv.core.errors import VerificationError
 
 #: An affine G1 point as integers, ``None`` for the point at infinity.
@@ -36,20 +36,9 @@ G1Point = bn254.G1
 G2Point = tuple[bn254.Fp2, bn254.Fp2]
 
 
-def _int(value: Any, where: str, bound: int) -> int:
-    """A canonical non-negative integer < bound from a decimal string or a JSON int."""
-    if isinstance(value, bool):
-        raise VerificationError(f"{where}: expected a decimal string, got a boolean")
-    if isinstance(value, int):
-        n = value
-    elif isinstance(value, str):
-        if CANONICAL_DECIMAL.fullmatch(value) is None:
-            raise VerificationError(f"{where}: not a canonical decimal integer")
-        n = int(value)
-    else:
-        raise VerificationError(f"{where}: expected a decimal string, got {type(value).__name__}")
-    if n < 0:
-        raise VerificationError(f"{where}: negative")
+def _below(value: Any, where: str, bound: int) -> int:
+    """A canonical non-negative integer (:func:`~zksolv.proofs.proof_io.canonical_int`) < ``bound``."""
+    n = canonical_int(value, where)
     if n >= bound:
         raise VerificationError(f"{where}: value >= {'field modulus' if bound == field_modulus else 'r'}")
     return n
@@ -68,8 +57,8 @@ def parse_g1(value: Any, where: str, *, allow_infinity: bool = False) -> G1Point
     coords = _list(value, where)
     if len(coords) not in (2, 3):
         raise VerificationError(f"{where}: expected [x, y, z], got {len(coords)} entries")
-    x, y = (_int(c, f"{where}[{i}]", field_modulus) for i, c in enumerate(coords[:2]))
-    z = _int(coords[2], f"{where}[2]", field_modulus) if len(coords) == 3 else 1
+    x, y = (_below(c, f"{where}[{i}]", field_modulus) for i, c in enumerate(coords[:2]))
+    z = _below(coords[2], f"{where}[2]", field_modulus) if len(coords) == 3 else 1
     if z == 0:
         if (x, y) != (0, 1) or not allow_infinity:
             raise VerificationError(f"{where}: point at infinity not allowed here")
@@ -93,7 +82,7 @@ def parse_g2(value: Any, where: str, *, subgroup_check: bool = True) -> G2Point:
     parts = []
     for i, c in enumerate(coords):
         pair = _list(c, f"{where}[{i}]", 2)
-        parts.append([_int(v, f"{where}[{i}][{j}]", field_modulus) for j, v in enumerate(pair)])
+        parts.append([_below(v, f"{where}[{i}][{j}]", field_modulus) for j, v in enumerate(pair)])
     if len(parts) == 3 and parts[2] != [1, 0]:
         raise VerificationError(f"{where}: expected affine coordinates (z = [1, 0]) or infinity not allowed")
     point = ((parts[0][0], parts[0][1]), (parts[1][0], parts[1][1]))
@@ -203,7 +192,7 @@ def parse_public_signals(public: Any, n_public: int) -> list[int]:
     values = _list(public, "public signals")
     if len(values) != n_public:
         raise VerificationError(f"public signals: expected {n_public}, got {len(values)}")
-    return [_int(v, f"public signals[{i}]", curve_order) for i, v in enumerate(values)]
+    return [_below(v, f"public signals[{i}]", curve_order) for i, v in enumerate(values)]
 
 
 def verify_parsed(vk: PreparedVerifyingKey, proof: Groth16Proof, public: Sequence[int]) -> bool:

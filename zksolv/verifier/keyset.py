@@ -1,7 +1,8 @@
 """The venue's key set on disk and the checks every keeper runs on it before any pairing.
 
 A key set (``zksolv ceremony finalize --keys-out KEYS``, or ``zksolv setup --keys-out KEYS``
-for development keys) is a folder of ``<circuit name>.json`` verification keys, optionally
+for development keys) is a folder of ``<circuit name>.json`` verification keys (names as
+:mod:`zksolv.proofs.circuit_names` spells them), optionally
 ``<circuit name>.zkey`` proving keys, and ``manifest.json``::
 
     {"format": "zksolv-keyset/1", "route": "ceremony" | "dev" | "snarkjs",
@@ -25,11 +26,11 @@ from typing import Any, Mapping
 
 from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import InputError
+from zksolv.proofs.circuit_names import parse_circuit_name
 
 MANIFEST = "manifest.json"
 TRANSCRIPT = "ceremony.json"
 FORMAT = "zksolv-keyset/1"
-_NAME = re.compile(r"[a-z0-9_]{1,128}", re.ASCII)
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
@@ -79,7 +80,8 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     if data.get("route") == "ceremony" and t_hash is None:
         raise InputError(f"--keys: {path}: route 'ceremony' without a transcript_sha256")
     for name, row in keys.items():
-        if not _NAME.fullmatch(str(name)) or not isinstance(row, dict):
+        parse_circuit_name(name, f"--keys: {path}: keys[{name!r}]")
+        if not isinstance(row, dict):
             raise InputError(f"--keys: {path}: keys[{name!r}]: malformed")
         for field in ("circuit_hash", "verification_key_sha256"):
             if not isinstance(row.get(field), str) or not _HEX64.fullmatch(row[field]):
