@@ -188,6 +188,11 @@ def render_text(data: dict[str, Any], indent: int = 0) -> str:
     return "\n".join(lines)
 
 
+def plain(value: Any) -> str:
+    """One value as plain text for human output (yes/no, ``-`` for none, comma-separated lists), never a repr."""
+    return _scalar(value)
+
+
 def _inline(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={_scalar(v)}" for k, v in value.items())
