@@ -5,6 +5,7 @@ ones are run as written, in an empty folder, so they stay real."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 from typing import Iterator
@@ -75,3 +76,20 @@ def test_the_cheap_examples_run_as_written(tmp_path: Path, monkeypatch: pytest.M
             assert result.exit_code == 0, (words, result.output)
             ran += 1
     assert ran >= 4 and os.path.isfile("market.json") and os.path.isdir("accounts")
+
+
+def test_prove_help_groups_its_options_with_readable_metavars() -> None:
+    """`prove --help`: the chunking options under their own heading, apart from keys and engines;
+    metavars that say what a value is (N, COUNT, DIR) rather than INTEGER RANGE."""
+    text = CliRunner().invoke(main, ["prove", "--help"], terminal_width=80).output
+    headings = [line[:-1] for line in text.splitlines() if line.endswith(":") and not line.startswith(" ")]
+    assert headings == ["Input and output", "One circuit (books up to the venue's largest tier)",
+                        "Chunks (larger books, or smaller chunks side by side)", "Keys and engines", "Other"]
+    chunks = text.split("Chunks (", 1)[1].split("Keys and engines:", 1)[0]
+    for option in ("--chunk-size N ", "--chunks COUNT ", "--workers N ", "--ray ADDRESS "):
+        assert f"  {option}" in chunks, option
+    assert "INTEGER" not in text and "DIRECTORY" not in text
+    prove = main.commands["prove"]
+    for param in prove.params:  # every option listed once, under some heading
+        rows = [line for line in text.splitlines() if re.match(rf"  {re.escape(param.opts[0])}\b", line)]
+        assert len(rows) == 1, (param.opts, rows)  # (wrapped help lines are indented further)

@@ -213,6 +213,27 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+class SectionedCommand(click.Command):
+    """A command whose ``--help`` lists its options under headings, e.g. ``zksolv prove``'s chunking
+    options apart from its keys. ``sections``: heading -> parameter names; the rest go under "Other"."""
+
+    def __init__(self, *args: Any, sections: dict[str, tuple[str, ...]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sections = sections
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        grouped: dict[str, list[tuple[str, str]]] = {heading: [] for heading in (*self.sections, "Other")}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                heading = next((h for h, names in self.sections.items() if param.name in names), "Other")
+                grouped[heading].append(record)
+        for heading, records in grouped.items():
+            if records:
+                with formatter.section(heading):
+                    formatter.write_dl(records)
+
+
 def load_market(path: str):
     from zksolv.core.market import MarketState
 

@@ -9,6 +9,7 @@ import click
 
 from zksolv.app.progress import step, task_bar, timing_keys
 from zksolv.cli.common import (
+    SectionedCommand,
     account_option,
     check_output,
     emit,
@@ -25,8 +26,6 @@ route_option = click.option("--route", type=click.Choice(["dev", "snarkjs"]), de
                             help="dev: single-party setup in seconds, NOT FOR REAL FUNDS; snarkjs: phase 2 on --ptau")
 ptau_option = click.option("--ptau", type=click.Path(dir_okay=False, exists=True),
                            help="powers-of-tau file (prepared for phase 2) for --route snarkjs")
-positions_option = click.option("--positions", "n_positions", type=click.IntRange(1, 1024),
-                                help="position capacity of the circuit tier (default: smallest that fits)")
 
 
 def check_route(route: str, ptau: str | None, backend: str | None = None) -> Path | None:
@@ -194,47 +193,61 @@ def _print_setup_table(rows: list[dict[str, Any]], keys_out: str | None) -> None
         click.echo(f"key set: {keys_out} (manifest.json; pass it to `zksolv verify --keys`)")
 
 
-@click.command()
+#: `zksolv prove --help`: the options under headings (the chunking ones apart from keys and engines).
+_PROVE_SECTIONS = {
+    "Input and output": ("account_path", "market_path", "out", "as_json"),
+    "One circuit (books up to the venue's largest tier)": ("n_positions",),
+    "Chunks (larger books, or smaller chunks side by side)": ("chunk_size", "n_chunks", "workers", "ray_address"),
+    "Keys and engines": ("keys_dir", "route", "ptau", "backend", "resident", "witness_engine"),
+}
+
+
+@click.command(cls=SectionedCommand, sections=_PROVE_SECTIONS)
 @account_option
 @market_option
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="folder for proof.json, public.json, ...")
-@positions_option
-@click.option("--chunk-size", type=click.IntRange(8, 1024), default=None,
-              help="prove in chunks of this many positions (a size the venue accepts; default: one circuit "
-                   "up to its largest tier, its largest chunk size above; 64 and 64 by default). 32 proves a 17-64 "
-                   "position book as 2 parallel chunks: faster on 2+ cores, but the keeper checks 3 proofs and "
-                   "the on-chain registry takes one-circuit proofs only")
-@click.option("--chunks", "n_chunks", type=click.IntRange(1, 4096), default=None,
-              help="pad the book to exactly this many chunks (hides its size within the count)")
-@click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="local proving processes for chunks (default: the resident prover if it runs, else one per core)")
+@click.option("--out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="new folder for proof.json, public.json, statement.json (written only when complete)")
+@click.option("--positions", "n_positions", type=click.IntRange(1, 1024), metavar="N",
+              help="prove in the tier of N positions, one the venue accepts. Default: the smallest that holds "
+                   "the book")
+@click.option("--chunk-size", type=click.IntRange(8, 1024), default=None, metavar="N",
+              help="prove in chunks of N positions, a size the venue accepts (a multiple of 8). Default: one "
+                   "circuit if the book fits the largest tier, else chunks of the largest chunk size (64). "
+                   "Smaller chunks prove side by side: 32 proves a 17-64 position book as 2 chunks, faster on "
+                   "2+ cores. The keeper then checks 3 proofs; the on-chain registry takes one-circuit proofs only")
+@click.option("--chunks", "n_chunks", type=click.IntRange(1, 4096), default=None, metavar="COUNT",
+              help="pad the book to exactly COUNT chunks, a count the venue accepts. The proof then shows only "
+                   "that the book fits COUNT chunks. Default: the smallest accepted count that holds it")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="prove chunks on N local processes. Default: the resident prover if it runs, else one per core")
 @click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
-              help="prove the chunks on a Ray cluster (ADDRESS, or 'local' to start one here); "
-                   "needs pip install 'zksolv[ray]'")
+              help="prove the chunks on a Ray cluster at ADDRESS ('local' starts one here). Needs "
+                   "pip install 'zksolv[ray]'")
 @click.option("--backend", type=click.Choice(["arkworks", "snarkjs"]), default="arkworks", show_default=True,
-              help="arkworks (groth16py, in-process) proves with either route's keys; snarkjs (node) needs "
+              help="arkworks (groth16py, in this process) proves with either route's keys; snarkjs (node) needs "
                    "--route snarkjs")
 @route_option
 @ptau_option
-@click.option("--keys", "keys_dir", type=click.Path(exists=True, file_okay=False),
-              help="the venue's key set (`zksolv ceremony finalize --keys-out`): prove with its proving keys "
-                   "(instead of --route/--ptau)")
+@click.option("--keys", "keys_dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="prove with the proving keys of the venue's key set (`zksolv ceremony finalize --keys-out`), "
+                   "instead of --route/--ptau")
 @click.option("--resident", type=click.Choice(["auto", "require", "off"]), default="auto", show_default=True,
-              help="arkworks: prove with the resident prover (`zksolv prover start`) if it runs; require it; or never")
+              help="arkworks: use the resident prover (`zksolv prover start`) if it runs, require it, or never")
 @click.option("--witness", "witness_engine", type=click.Choice(["auto", "wasmtime", "node"]), default=None,
-              help="witness calculator: circom's wasm in-process (wasmtime) or under node [default: auto, "
-                   "wasmtime if installed; $ZKSOLV_WITNESS]")
+              help="witness calculator: circom's wasm in this process (wasmtime) or under node. Default: auto, "
+                   "wasmtime if installed; $ZKSOLV_WITNESS overrides")
 @json_option
 @handle_errors
 def prove(account_path: str, market_path: str, out: str, n_positions: int | None, chunk_size: int | None,
           n_chunks: int | None, workers: int | None, ray_address: str | None, backend: str, route: str,
           ptau: str | None, keys_dir: str | None, resident: str, witness_engine: str | None, as_json: bool) -> None:
-    """Prove the account meets the AVSL rule; refuses (exit 4) if it does not.
+    """Prove the account meets the AVSL rule; exit 4 (no proof) if it does not.
 
-    Books that fit the venue's largest tier (64 positions by default) prove in
-    one circuit, larger ones in chunks of its largest chunk size (64 by
-    default: a chunk proof each plus a final proof, in parallel); the
-    commitment is the same either way.
+    A book that fits the venue's largest tier (64 positions by default) is
+    proven in one circuit: the smallest tier that holds it. A larger book is
+    proven in chunks: one proof per chunk plus a final proof, in parallel.
+    The account commitment is the same either way. The proof reveals only the
+    size bucket (the tier, or the chunk count times the chunk size).
 
     \b
     Example:
