@@ -84,3 +84,29 @@ def test_the_stated_size_is_the_installed_size() -> None:
         pytest.skip("the checkout's node_modules is not installed")
     total = sum(os.lstat(os.path.join(d, f)).st_size for d, _, files in os.walk(modules) for f in files)
     assert abs(total / 1e6 - toolchain.NODE_MODULES_MB) < toolchain.NODE_MODULES_MB / 5, total / 1e6
+
+
+def test_a_library_user_without_the_app_layer_gets_plain_lines(wheel_layout: Path, tmp_path: Path,  # noqa: F811
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The toolchain may not import zksolv.app: it reports through zksolv.core.progress_hook, whose own
+    lines (no zksolv.app.progress registered) are the notice, a start line and an end line with seconds."""
+    from zksolv.core import progress_hook
+
+    monkeypatch.setattr(progress_hook, "_registered", {})
+    monkeypatch.setenv("PATH", str(_fake_toolchain(tmp_path)))
+    toolchain.ensure_node_modules()
+    notice, start, end, *rest = capsys.readouterr().err.splitlines()
+    assert NOTICE.fullmatch(notice) and start == "npm ci ..." and rest == []
+    assert re.fullmatch(r"npm ci: done in \d+\.\d\d s", end), end
+
+
+def test_the_toolchain_does_not_import_the_app_layer() -> None:
+    """README, Layout: toolchain imports core and risk only (the progress lines come through a hook)."""
+    import ast
+
+    for path in (ROOT / "zksolv" / "toolchain").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            assert not any(n.startswith(("zksolv.app", "zksolv.cli")) for n in names), (path.name, names)

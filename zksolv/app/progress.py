@@ -25,6 +25,8 @@ from typing import Callable, Iterator
 
 import click
 
+from zksolv.core import progress_hook as _progress_hook
+
 #: Seconds between two redraws of a live step line.
 REDRAW_INTERVAL = 0.5
 _CLEAR_TO_EOL = "\x1b[K"
@@ -203,3 +205,6 @@ def task_bar(unit: str = "proofs") -> Callable[[int, int], None] | None:
 
     return show
 
+
+# the toolchain (below this layer) reports its first-use npm install through zksolv.core.progress_hook
+_progress_hook.register(step, line)

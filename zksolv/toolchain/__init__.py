@@ -187,7 +187,7 @@ def _npm_ci(cwd: Path, target: Path) -> None:
     its size and where, then a step line shows the elapsed time (live on a terminal; otherwise
     the seconds when it ends). stdout is left alone: it carries the command's result.
     """
-    from zksolv.app import progress  # stderr lines only (click); no circuit or node code
+    from zksolv.core import progress_hook as progress  # live lines once zksolv.app.progress registered them
 
     npm = _npm()
     progress.line(f"first use of the node toolchain: installing {install_summary(cwd)} on disk, into {target} "
