@@ -93,3 +93,15 @@ def test_prove_help_groups_its_options_with_readable_metavars() -> None:
     for param in prove.params:  # every option listed once, under some heading
         rows = [line for line in text.splitlines() if re.match(rf"  {re.escape(param.opts[0])}\b", line)]
         assert len(rows) == 1, (param.opts, rows)  # (wrapped help lines are indented further)
+
+
+@pytest.mark.slow
+def test_the_session_in_zksolv_help_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`zksolv --help`'s example is a whole session: market, setup for the account, prove, verify."""
+    monkeypatch.chdir(tmp_path)
+    session = examples(())
+    assert [words[1] for words in session] == ["market", "setup", "prove", "verify"]
+    for words in session:
+        result = CliRunner().invoke(main, words[1:])
+        assert result.exit_code == 0, (words, result.output)
+    assert os.path.isfile("proof/proof.json")

@@ -2,8 +2,8 @@
 repr (issue 22, item 3: `circuits: [{'tier': ...}]`, `bucket: {'kind': ...}`, `running: False`).
 
 The fast tests run the cheap commands for real and the expensive ones over a fake of the slow
-library call (the formatting is what is checked); the slow ones set up, prove, verify, run the demo
-for real on the demo market."""
+library call (the formatting is what is checked); the slow ones set up, prove, verify, export
+the Solidity verifier and run the demo for real on the demo market."""
 
 from __future__ import annotations
 
@@ -151,7 +151,7 @@ def test_chain_rows_and_status_formatting(capsys: pytest.CaptureFixture[str]) ->
 
 # ----------------------------------------------------------------------------- slow: the real thing
 @pytest.mark.slow
-def test_setup_prove_verify(demo_files: Path, tmp_path: Path) -> None:
+def test_setup_prove_verify_export(demo_files: Path, tmp_path: Path) -> None:
     """On the demo market's smallest tier (cached after the first run anywhere on the machine)."""
     market, account = str(demo_files / "market.json"), str(demo_files / "accounts" / "short_strangle.json")
     run_plain("setup", "--market", market, "--positions", "4")
@@ -160,6 +160,8 @@ def test_setup_prove_verify(demo_files: Path, tmp_path: Path) -> None:
     assert re.search(r"^bucket:\n\s+kind:\s+one circuit\n\s+capacity:\s+4$", out, re.M), out
     out = run_plain("verify", "--proof", str(tmp_path / "proof"), "--market", market, "--dev-key")
     assert out.startswith("VALID")
+    out = run_plain("export-solidity", "--proof", str(tmp_path / "proof"), "--out", str(tmp_path / "sol"))
+    assert out.startswith("registry: ") and "(accepts tiers 4)" in out
 
 
 @pytest.mark.slow

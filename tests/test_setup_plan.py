@@ -100,7 +100,8 @@ def test_the_plan_names_what_is_cached(demo_files: Path, built: list[str], monke
 
     monkeypatch.setattr(zksolv.toolchain.artifacts, "local_key", lambda *a, **k: None)
     _, stderr = _setup(demo_files / "market.json", "--positions", "16")
-    assert "setup builds 1 circuit: --positions 16" in stderr and "(cached)" in stderr and "estimate" not in stderr
+    assert "setup builds 1 circuit: --positions 16" in stderr and "set up before on this machine" in stderr
+    assert "estimate" not in stderr
 
 
 @pytest.mark.parametrize("content, message", [

@@ -171,12 +171,12 @@ def _announce_plan(shapes: list[Any], why: str, route: str) -> None:
     width = max(len(shape.name) for shape in shapes)
     missing = 0
     for shape in shapes:
-        try:
+        try:  # this machine's key index names a key for this very circuit: a prediction, the step line confirms
             local_key(shape.name, circuit_source_hash(shape), route)
-            state = "set up before on this machine (cached)"
+            status = "set up before on this machine"
         except CacheError:
-            state, missing = "to build", missing + 1
-        click.echo(f"  {shape.name:<{width}}  {state}", err=True)
+            status, missing = "to build", missing + 1
+        click.echo(f"  {shape.name:<{width}}  {status}", err=True)
     if missing:
         click.echo(f"estimate for the {missing} to build, cold: {COLD_BUILD_ESTIMATE[route]}", err=True)
 
@@ -187,8 +187,9 @@ def _print_setup_table(rows: list[dict[str, Any]], keys_out: str | None) -> None
     click.echo(f"{'circuit':<{width}}  {'constraints':>11}  route    circuit hash")
     for row in rows:
         click.echo(f"{row['tier']:<{width}}  {row['constraints']:>11,}  {row['route']:<7}  {row['circuit_hash'][:16]}…")
+    click.echo("verification keys:")
     for row in rows:
-        click.echo(f"verification key: {row.get('exported_key') or row['verification_key']}")
+        click.echo(f"  {row['tier']:<{width}}  {row.get('exported_key') or row['verification_key']}")
     if keys_out is not None:
         click.echo(f"key set: {keys_out} (manifest.json; pass it to `zksolv verify --keys`)")
 
