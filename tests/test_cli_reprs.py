@@ -7,7 +7,6 @@ the Solidity verifier and run the demo for real on the demo market."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from types import SimpleNamespace

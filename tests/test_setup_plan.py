@@ -33,7 +33,8 @@ def built(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
 
     def fake(shape, *_a, **_k):
         names.append(shape.name)
-        return SimpleNamespace(cached=False, keys=keys, circuit_hash="ab" * 32, circuit=SimpleNamespace(n_constraints=1))
+        return SimpleNamespace(cached=False, keys=keys, circuit_hash="ab" * 32,
+                               circuit=SimpleNamespace(n_constraints=1))
 
     monkeypatch.setattr(zksolv.toolchain.artifacts, "build_artifacts", fake)
     return names
@@ -73,7 +74,8 @@ def test_for_account_of_a_large_book_builds_its_chunk_and_final_circuits(demo_fi
                                                                           built: list[str]) -> None:
     """market_maker holds 60 positions; on a venue whose largest tier is 16 it proves in chunks of 64."""
     small = tmp_path / "m.json"
-    assert run("market", "demo", "--out", str(small), "--tiers", "4,16", "--portfolios", str(tmp_path / "a")).exit_code == 0
+    made = run("market", "demo", "--out", str(small), "--tiers", "4,16", "--portfolios", str(tmp_path / "a"))
+    assert made.exit_code == 0, made.output
     market = MarketState.load(small)
     data, stderr = _setup(small, "--for-account", str(tmp_path / "a" / "market_maker.json"))
     expected = [ChunkTier.for_market(market, 64).name, FinalTier.for_market(market).name]

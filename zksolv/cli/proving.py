@@ -162,9 +162,9 @@ def _setup_plan(state: Any, for_account: str | None, n_positions: int | None,
 
 def _announce_plan(shapes: list[Any], why: str, route: str) -> None:
     """On stderr, before any work: the circuits, why these, which were built before and the cost of the rest."""
+    from zksolv.core.errors import CacheError
     from zksolv.toolchain.artifacts import local_key
     from zksolv.toolchain.circuitgen import circuit_source_hash
-    from zksolv.core.errors import CacheError
 
     count = f"{len(shapes)} circuit{'s' if len(shapes) != 1 else ''}"
     click.echo(f"setup builds {count}: {why}", err=True)
