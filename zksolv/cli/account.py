@@ -28,7 +28,12 @@ from zksolv.core.errors import InputError
 @json_option
 @handle_errors
 def commit(account_path: str, market_path: str, as_json: bool) -> None:
-    """Print the account commitment (public) to register with the venue."""
+    """Print the account commitment (public) to register with the venue.
+
+    \b
+    Example:
+      $ zksolv commit --account accounts/short_strangle.json --market market.json
+    """
     from zksolv.core.commitments import account_commitment_of
 
     emit({"account_commitment": str(account_commitment_of(load_account(account_path), load_market(market_path)))}, as_json)
@@ -45,7 +50,13 @@ def commit(account_path: str, market_path: str, as_json: bool) -> None:
 @handle_errors
 def report(account_path: str, market_path: str, no_prices: bool, plot_path: str | None, as_json: bool) -> None:
     """NAV, margins, ratio, greeks, liquidation prices, risk modes, rule comparison and partial
-    liquidation, computed locally, as tables (--json: the same figures, exact)."""
+    liquidation, computed locally, as tables (--json: the same figures, exact).
+
+    \b
+    Example:
+      $ zksolv report --account accounts/short_strangle.json --market market.json --no-prices
+      $ zksolv report --account accounts/short_strangle.json --market market.json --plot ratio.png
+    """
     needs("prover")
     from zksolv.app.analytics import report as build_report
     from zksolv.app.report_format import format_report

@@ -22,6 +22,14 @@ def ceremony() -> None:
     \b
     init -> contribute (each participant, in turn, on the folder the previous one published)
          -> beacon -> verify (anyone) -> finalize (the key set keepers and traders use)
+
+    \b
+    Example:
+      $ zksolv ceremony init --market market.json --ptau powersOfTau28_hez_final_16.ptau --out cer/
+      $ zksolv ceremony contribute cer/ --name alice
+      $ zksolv ceremony beacon cer/ --hex 9f1c6a1e4b1bd3f0b8f2b6e5d4c3a2b1908f7e6d5c4b3a29180f7e6d5c4b3a29
+      $ zksolv ceremony verify cer/ --market market.json
+      $ zksolv ceremony finalize cer/ --keys-out keys/
     """
 
 
@@ -35,7 +43,12 @@ def ceremony() -> None:
 @json_option
 @handle_errors
 def ceremony_init(market_path: str, ptau: str, out: str, with_chunks: bool, as_json: bool) -> None:
-    """Compile the market's circuit set, check the ptau, write the initial keys and the transcript."""
+    """Compile the market's circuit set, check the ptau, write the initial keys and the transcript.
+
+    \b
+    Example:
+      $ zksolv ceremony init --market market.json --ptau powersOfTau28_hez_final_16.ptau --out cer/ --chunks
+    """
     needs("prover")
     from zksolv.toolchain.ceremony import init
 
@@ -59,6 +72,10 @@ def ceremony_contribute(folder: str, name: str, as_json: bool) -> None:
     """Add your contribution to every circuit (fresh entropy from os.urandom, never stored).
 
     Needs only the folder: publish the printed hashes, then pass the folder on.
+
+    \b
+    Example:
+      $ zksolv ceremony contribute cer/ --name alice
     """
     from zksolv.toolchain.ceremony import contribute, transcript_sha256
 
@@ -75,7 +92,12 @@ def ceremony_contribute(folder: str, name: str, as_json: bool) -> None:
 @json_option
 @handle_errors
 def ceremony_beacon(folder: str, beacon_hex: str, iterations_exp: int, as_json: bool) -> None:
-    """Close the ceremony with a public random beacon applied to every circuit."""
+    """Close the ceremony with a public random beacon applied to every circuit.
+
+    \b
+    Example:
+      $ zksolv ceremony beacon cer/ --hex 9f1c6a1e4b1bd3f0b8f2b6e5d4c3a2b1908f7e6d5c4b3a29180f7e6d5c4b3a29 --iterations-exp 10
+    """
     from zksolv.toolchain.ceremony import beacon, transcript_sha256
 
     with step(f"applying the beacon to every circuit in {folder}"):
@@ -104,6 +126,11 @@ def ceremony_verify(folder: str, market_path: str, ptau: str | None, allow_unpub
     FOLDER is a ceremony folder or a finalized key set. VALID needs a published phase-1 file and
     the closing beacon. Exit 0 valid, 1 invalid (naming the circuit and what fails), 2 bad input.
     Pin the printed transcript_sha256: `zksolv verify --keys KEYS --transcript-sha256 HEX`.
+
+    \b
+    Example:
+      $ zksolv ceremony verify cer/ --market market.json
+      $ zksolv ceremony verify keys/ --market market.json --json
     """
     needs("prover")
     from zksolv.toolchain.ceremony import verify
@@ -146,7 +173,12 @@ def ceremony_verify(folder: str, market_path: str, ptau: str | None, allow_unpub
 @json_option
 @handle_errors
 def ceremony_finalize(folder: str, keys_out: str, as_json: bool) -> None:
-    """Write the key set: verification keys, proving keys, the transcript and manifest.json."""
+    """Write the key set: verification keys, proving keys, the transcript and manifest.json.
+
+    \b
+    Example:
+      $ zksolv ceremony finalize cer/ --keys-out keys/
+    """
     from zksolv.toolchain.ceremony import finalize
 
     check_output(keys_out, folder=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from zksolv.cli.common import emit, handle_errors, json_option
+from zksolv.cli.common import emit, handle_errors, json_option, plain
 
 rpc_option = click.option("--rpc", default="http://127.0.0.1:8545", show_default=True, help="JSON-RPC URL")
 deploy_option = click.option("--deploy", "deploy_path", required=True, type=click.Path(exists=True, dir_okay=False),
@@ -37,19 +37,31 @@ def _open(rpc: str, deploy_path: str, keystore: str | None, require_signer: bool
 
 def _rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     for row in rows:
-        click.echo(json.dumps(row) if as_json else "  ".join(f"{k}={v}" for k, v in row.items()))
+        click.echo(json.dumps(row) if as_json else "  ".join(f"{k}={plain(v)}" for k, v in row.items()))
 
 
 @click.group()
 def chain() -> None:
-    """Deploy and drive the SolvencyRegistry on a chain (needs the 'chain' extra)."""
+    """Deploy and drive the SolvencyRegistry on a chain (needs the 'chain' extra).
+
+    \b
+    Example:
+      $ zksolv chain node --port 8545
+      $ zksolv chain deploy --keys keys/ --out deploy.json
+      $ zksolv chain status --deploy deploy.json
+    """
 
 
 @chain.command()
 @click.option("--port", type=int, default=8545, show_default=True, help="local port to serve JSON-RPC on")
 @handle_errors
 def node(port: int) -> None:
-    """Run the local dev chain (Hardhat node, chain id 31337) until Ctrl-C."""
+    """Run the local dev chain (Hardhat node, chain id 31337) until Ctrl-C.
+
+    \b
+    Example:
+      $ zksolv chain node --port 8545
+    """
     from zksolv.chain.node import start_node
     from zksolv.core.errors import ToolchainError
 
@@ -75,7 +87,12 @@ def node(port: int) -> None:
 @json_option
 @handle_errors
 def deploy(keys_dir: str, rpc: str, out: str, keystore: str | None, as_json: bool) -> None:
-    """Deploy each tier's verifier and batch verifier, then the registry; write deploy.json."""
+    """Deploy each tier's verifier and batch verifier, then the registry; write deploy.json.
+
+    \b
+    Example:
+      $ zksolv chain deploy --keys keys/ --rpc http://127.0.0.1:8545 --out deploy.json
+    """
     from zksolv.core.extras import require
 
     require("chain", "zksolv chain deploy")
@@ -100,7 +117,12 @@ def deploy(keys_dir: str, rpc: str, out: str, keystore: str | None, as_json: boo
 @json_option
 @handle_errors
 def post_root(deploy_path: str, market_path: str, window: int, rpc: str, keystore: str | None, as_json: bool) -> None:
-    """Post the market root of MARKET's epoch (venue only)."""
+    """Post the market root of MARKET's epoch (venue only).
+
+    \b
+    Example:
+      $ zksolv chain post-root --deploy deploy.json --market market.json --window 3600
+    """
     from zksolv.core.commitments import market_root
     from zksolv.core.market import MarketState
 
@@ -120,7 +142,12 @@ def post_root(deploy_path: str, market_path: str, window: int, rpc: str, keystor
 @json_option
 @handle_errors
 def register(deploy_path: str, account: str, commitment: int, rpc: str, keystore: str | None, as_json: bool) -> None:
-    """Register (or replace) an account's commitment (venue only)."""
+    """Register (or replace) an account's commitment (venue only).
+
+    \b
+    Example:
+      $ zksolv chain register --deploy deploy.json --account 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --commitment 1234
+    """
     reg, d, c = _open(rpc, deploy_path, keystore)
     sent = reg.register(c, d, account, commitment)
     emit({"account": account, "tx": sent.tx_hash, "gas_used": sent.gas_used}, as_json)
@@ -134,7 +161,12 @@ def register(deploy_path: str, account: str, commitment: int, rpc: str, keystore
 @json_option
 @handle_errors
 def submit(deploy_path: str, proofs_dir: str, rpc: str, keystore: str | None, as_json: bool) -> None:
-    """Submit the proofs not yet recorded, in sorted one-tier batches of at most 32; gas per tx."""
+    """Submit the proofs not yet recorded, in sorted one-tier batches of at most 32; gas per tx.
+
+    \b
+    Example:
+      $ zksolv chain submit --deploy deploy.json --proofs epoch/
+    """
     reg, d, c = _open(rpc, deploy_path, keystore)
     rows = reg.submit(c, d, proofs_dir)
     _rows(rows, as_json)
@@ -149,7 +181,12 @@ def submit(deploy_path: str, proofs_dir: str, rpc: str, keystore: str | None, as
 @json_option
 @handle_errors
 def mark(deploy_path: str, rpc: str, keystore: str | None, as_json: bool) -> None:
-    """Mark every registered account without a proof after the deadline."""
+    """Mark every registered account without a proof after the deadline.
+
+    \b
+    Example:
+      $ zksolv chain mark --deploy deploy.json
+    """
     reg, d, c = _open(rpc, deploy_path, keystore)
     _rows(reg.mark(c, d), as_json)
 
@@ -160,14 +197,24 @@ def mark(deploy_path: str, rpc: str, keystore: str | None, as_json: bool) -> Non
 @json_option
 @handle_errors
 def status(deploy_path: str, rpc: str, as_json: bool) -> None:
-    """The registry now: epoch, root, deadline, accounts registered / proven / marked."""
+    """The registry now: epoch, root, deadline, accounts registered / proven / marked.
+
+    \b
+    Example:
+      $ zksolv chain status --deploy deploy.json --json
+    """
     reg, d, c = _open(rpc, deploy_path, None, require_signer=False)
     emit(reg.status(c, d), as_json)
 
 
 @click.group()
 def keeper() -> None:
-    """The keeper service (needs the 'chain' extra)."""
+    """The keeper service (needs the 'chain' extra).
+
+    \b
+    Example:
+      $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --once
+    """
 
 
 @keeper.command()
@@ -182,7 +229,13 @@ def keeper() -> None:
 @handle_errors
 def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, db: str, once: bool, interval: float,
         keystore: str | None) -> None:
-    """Each epoch: verify the proofs off chain, submit the valid ones, mark the missed."""
+    """Each epoch: verify the proofs off chain, submit the valid ones, mark the missed.
+
+    \b
+    Example:
+      $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --once
+      $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --interval 30 --db keeper.sqlite
+    """
     from zksolv.chain.keeper_service import Keeper
 
     reg, d, c = _open(rpc, deploy_path, keystore)

@@ -188,6 +188,11 @@ def render_text(data: dict[str, Any], indent: int = 0) -> str:
     return "\n".join(lines)
 
 
+def plain(value: Any) -> str:
+    """One value as plain text for human output (yes/no, ``-`` for none, comma-separated lists), never a repr."""
+    return _scalar(value)
+
+
 def _inline(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={_scalar(v)}" for k, v in value.items())
@@ -206,6 +211,27 @@ def _scalar(value: Any) -> str:
     if isinstance(value, dict):
         return _inline(value) or "-"
     return str(value)
+
+
+class SectionedCommand(click.Command):
+    """A command whose ``--help`` lists its options under headings, e.g. ``zksolv prove``'s chunking
+    options apart from its keys. ``sections``: heading -> parameter names; the rest go under "Other"."""
+
+    def __init__(self, *args: Any, sections: dict[str, tuple[str, ...]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sections = sections
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        grouped: dict[str, list[tuple[str, str]]] = {heading: [] for heading in (*self.sections, "Other")}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                heading = next((h for h, names in self.sections.items() if param.name in names), "Other")
+                grouped[heading].append(record)
+        for heading, records in grouped.items():
+            if records:
+                with formatter.section(heading):
+                    formatter.write_dl(records)
 
 
 def load_market(path: str):

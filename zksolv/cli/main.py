@@ -21,7 +21,15 @@ from zksolv.cli.verify import export_solidity, verify
 @click.group(context_settings=CONTEXT_SETTINGS, epilog=exit_code_epilog())
 @click.version_option(package_name="zksolv")
 def main() -> None:
-    """Zero-knowledge proofs that an account meets the AVSL maintenance margin."""
+    """Zero-knowledge proofs that an account meets the AVSL maintenance margin.
+
+    \b
+    Example:
+      $ zksolv market demo --out market.json --portfolios accounts/
+      $ zksolv setup --market market.json --for-account accounts/short_strangle.json
+      $ zksolv prove --account accounts/short_strangle.json --market market.json --out proof/
+      $ zksolv verify --proof proof/ --market market.json --dev-key
+    """
     import warnings
 
     from zksolv.core.errors import InsecureSetupWarning

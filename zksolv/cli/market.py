@@ -13,7 +13,13 @@ from zksolv.core.errors import InputError
 
 @click.group()
 def market() -> None:
-    """Build or commit a market state (the oracle's side)."""
+    """Build or commit a market state (the oracle's side).
+
+    \b
+    Example:
+      $ zksolv market demo --out market.json --portfolios accounts/
+      $ zksolv market commit market.json
+    """
 
 
 @market.command("demo")
@@ -38,7 +44,13 @@ def market() -> None:
 @handle_errors
 def market_demo(out: str, mode: str, grid: str, epoch: int | None, seed: int, portfolios: str | None, tiers: str | None,
                 chunk_sizes: str | None, chunk_counts: str | None, as_json: bool) -> None:
-    """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets)."""
+    """Write a seeded demo market (BTC, ETH option chains, perps, 4 collateral assets).
+
+    \b
+    Example:
+      $ zksolv market demo --out market.json --portfolios accounts/
+      $ zksolv market demo --out reval.json --mode revaluation --grid mc --tiers 4,16
+    """
     needs("prover")
     from dataclasses import replace
 
@@ -81,7 +93,12 @@ def _int_list(option: str, text: str | None) -> tuple[int, ...] | None:
 @json_option
 @handle_errors
 def market_commit(market_path: str, as_json: bool) -> None:
-    """Validate a market state and print its market_root."""
+    """Validate a market state and print its market_root.
+
+    \b
+    Example:
+      $ zksolv market commit market.json
+    """
     from zksolv.core.commitments import market_root
 
     state = load_market(market_path)

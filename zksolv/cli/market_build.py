@@ -25,7 +25,13 @@ _FILE = click.Path(exists=True, dir_okay=False)
 @handle_errors
 def market_build(instruments: str | None, underlyings: str | None, collateral: str | None, deribit_dir: str | None,
                  params_path: str, out: str, as_json: bool) -> None:
-    """Build a validated, audited market state from a venue's data (docs/oracle.md)."""
+    """Build a validated, audited market state from a venue's data (docs/oracle.md).
+
+    \b
+    Example:
+      $ zksolv market build --instruments I.csv --underlyings U.json --collateral C.csv --params P.json --out m.json
+      $ zksolv market build --deribit snapshot/ --params P.json --out m.json
+    """
     needs("prover")
     from zksolv.core.commitments import market_root
     from zksolv.oracle.build import build_market

@@ -29,6 +29,11 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
 
     Uses the development setup (NOT FOR REAL FUNDS). Also shows that an
     insolvent account is refused and that the proof fails for the next epoch.
+
+    \b
+    Example:
+      $ zksolv demo
+      $ zksolv demo --out demo/ --account market_maker --mode es
     """
     needs("prover")
     from dataclasses import replace
@@ -88,7 +93,12 @@ def demo(out: str, account_name: str, mode: str, backend: str) -> None:
               help="results directory (default benchmarks/results)")
 @handle_errors
 def bench(quick: bool, out: Path | None) -> None:
-    """Benchmark compile, setup, witness, prove and verify per portfolio size (JSON + plots)."""
+    """Benchmark compile, setup, witness, prove and verify per portfolio size (JSON + plots).
+
+    \b
+    Example:
+      $ zksolv bench --quick --out results/
+    """
     needs("prover")
     needs("plots")
     from zksolv.app.bench import run_bench, summary

@@ -96,6 +96,12 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 
     Exit 0 if every proof is valid, 1 if any is invalid or malformed, 2 for usage errors.
     Under --json every outcome is a JSON line, errors included.
+
+    \b
+    Example:
+      $ zksolv verify --proof proof/ --market market.json --keys keys/
+      $ zksolv verify --proofs epoch/ --market market.json --keys keys/ --commitments registered.json --json
+      $ zksolv verify --proof proof/ --market market.json --dev-key
     """
     try:
         try:
@@ -438,7 +444,13 @@ _EXPORT_SOURCES = "--keys DIR (the venue's key set), --vk TIER=FILE (repeatable)
 def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs: tuple[str, ...], out: str,
                     as_json: bool) -> None:
     """Write the Groth16 verifier and batch verifier of every accepted tier, the SolvencyRegistry
-    contract, and deploy.json (deploy order and the registry's constructor argument)."""
+    contract, and deploy.json (deploy order and the registry's constructor argument).
+
+    \b
+    Example:
+      $ zksolv export-solidity --keys keys/ --out contracts/
+      $ zksolv export-solidity --proof proof/ --out contracts/
+    """
     from zksolv.chain.solidity import export_registry, tier_keys_from_folder
 
     given = [name for name, value in (("--keys", keys_dir), ("--vk", vk_specs), ("--proof", proof_dirs)) if value]

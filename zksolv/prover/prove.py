@@ -138,6 +138,22 @@ def tier_for(account: Account, market: MarketState, n_positions: int | None = No
     return None if capacity is None else Tier.for_market(market, capacity)
 
 
+def circuits_for(account: Account, market: MarketState) -> list[Any]:
+    """The circuits :func:`prove` (with its default options) proves ``account`` in, so ``zksolv setup
+    --for-account`` builds exactly those: its one-circuit tier (:func:`tier_for`), or for a book larger
+    than the venue's largest tier the chunk circuit of the venue's chunk size and the final circuit.
+    :class:`~zksolv.core.errors.InputError` for an account the market does not list, or a book no
+    accepted chunk count holds."""
+    tier = tier_for(account, market)
+    if tier is not None:
+        return [tier]
+    from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
+
+    size = market.venue.chunk_size
+    market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size), size)  # refuses an oversized book
+    return [ChunkTier.for_market(market, size), FinalTier.for_market(market)]
+
+
 def prove(
     account: Account,
     market: MarketState,
