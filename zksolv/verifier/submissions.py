@@ -24,11 +24,12 @@ A keeper takes from a prover's ``statement.json`` only the position capacity (an
 chunked book, the chunk count); the circuits follow from the market it trusts, and the venue's
 size policy is applied before any key is looked up.
 
-This module imports no node, numba or numpy code. Naming the circuits of a market and
-recomputing their circuit hashes (for a key-set folder or development keys) uses the circuit
-generator's renderer (:mod:`zksolv.toolchain.circuitgen`: text and sha256 over the shipped
-circuit sources, no node run), imported at that point only; a :meth:`KeySet.from_file` or
-:meth:`KeySet.from_tiers` keeper never imports it.
+This module imports no node, numba or numpy code. Naming the circuit a market gives a
+statement's capacity, and recomputing circuit hashes (a key-set folder, development keys), uses
+the circuit generator's renderer (:mod:`zksolv.toolchain.circuitgen`: text and sha256 over the
+shipped circuit sources; it runs no node and compiles nothing), imported at that point only. A
+:meth:`KeySet.from_tiers` keeper, and a one-key keeper reading folders without a statement,
+never import it.
 """
 
 from __future__ import annotations
@@ -375,7 +376,7 @@ def read_submission(folder: str | os.PathLike[str], market: MarketState, expecte
         if statement.chunked:
             return _chunked(out, folder, statement, market, expected_commitment, keys)
         shape = None
-        if keys.source in ("folder", "dev"):
+        if keys.source != "tiers":  # the circuit the keeper's market gives for the statement's capacity
             from zksolv.toolchain.circuitgen import Tier
 
             shape = Tier.for_market(market, statement.capacity)
