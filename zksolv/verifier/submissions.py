@@ -46,7 +46,7 @@ from zksolv.core.errors import CacheError, InputError, VerificationError, Zksolv
 from zksolv.core.market import MarketState
 from zksolv.proofs.proof_io import load_proof, load_public, load_verification_key
 from zksolv.proofs.statement import STATEMENT_FILE, Statement
-from zksolv.verifier.chunked import CHUNKS_DIR, FINAL_DIR, load_chunks
+from zksolv.verifier.chunked import FINAL_DIR, load_chunks
 from zksolv.verifier.groth16 import PreparedVerifyingKey
 from zksolv.verifier.keyset import MANIFEST, check_key_set, key_setup_label, load_manifest, parse_transcript_pin
 from zksolv.verifier.verify import ChunkedSubmission, Submission, Verdict, malformed, policy_refusal, prepare_key
@@ -85,10 +85,10 @@ class KeySet:
     transcript_sha256: str | None = None
     tiers: dict[int, PreparedVerifyingKey] = field(default_factory=dict)
     tier_names: dict[int, str] = field(default_factory=dict)
-    _prepared: dict[Any, PreparedVerifyingKey | str] = field(default_factory=dict, repr=False)
+    _prepared: dict[Any, PreparedVerifyingKey | str] = field(default_factory=dict, init=False, repr=False)
     #: a folder's check per market shape (its circuits and hashes): (report label, listed circuits, key sha256s)
     _checked: dict[tuple[tuple[str, str], ...], tuple[str, frozenset[str], dict[str, str]]] = field(
-        default_factory=dict, repr=False)
+        default_factory=dict, init=False, repr=False)
 
     # ------------------------------------------------------------------ constructors
 
@@ -152,11 +152,6 @@ class KeySet:
     # ------------------------------------------------------------------ what it is
 
     @property
-    def insecure(self) -> bool:
-        """Whether these are this machine's development keys (a single-party setup)."""
-        return self.source == "dev"
-
-    @property
     def single_key(self) -> PreparedVerifyingKey | None:
         """The one key of a :meth:`from_file` / :meth:`from_key` set (or of a one-tier set), if it parses."""
         if self.source == "file":
@@ -189,7 +184,7 @@ class KeySet:
         return self._checked[shape]
 
     def choose(self, shape: "CircuitShape | None", statement_name: str, statement_hash: str, market: MarketState,
-               capacity: int | None = None, *, chunk: bool = False) -> tuple[KeyChoice, PreparedVerifyingKey | str]:
+               capacity: int | None = None) -> tuple[KeyChoice, PreparedVerifyingKey | str]:
         """The key for the circuit the keeper's market and the statement's capacity define, and that
         key (prepared, or the reason it does not parse). :class:`VerificationError` when the
         statement names another circuit or the set has no key for it; :class:`CacheError` when
@@ -428,7 +423,7 @@ def _chunked(out: FolderSubmission, folder: Path, statement: Statement, market: 
     out.chunk_tier, out.chunks = statement.chunk_tier, statement.n_chunks
     final_choice, final_key = keys.choose(FinalTier.for_market(market), statement.tier, statement.circuit_hash, market)
     _, chunk_key = keys.choose(ChunkTier.for_market(market, statement.capacity), statement.chunk_tier or "",
-                               statement.chunk_circuit_hash or "", market, chunk=True)
+                               statement.chunk_circuit_hash or "", market)
     out.key = final_choice
     if isinstance(final_key, str) or isinstance(chunk_key, str):
         out.refusal = malformed("a verification key of the key set is malformed", epoch=epoch)
@@ -479,5 +474,5 @@ def refuse_shipped_key(vk: Path, folders: Sequence[Path]) -> None:
                                  "trusts a key shipped with the proof (use the venue's key set, --keys DIR)")
 
 
-__all__ = ["CHUNKS_DIR", "MANIFEST", "FolderSubmission", "KeyChoice", "KeySet", "KeySource", "local_circuit_hash",
+__all__ = ["FolderSubmission", "KeyChoice", "KeySet", "KeySource", "local_circuit_hash",
            "market_circuit_hashes", "read_submission", "refuse_shipped_key"]
