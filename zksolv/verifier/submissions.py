@@ -267,7 +267,14 @@ def market_circuit_hashes(market: MarketState) -> dict[str, str]:
     needs keys for (accepted tiers, chunk sizes, the final circuit)."""
     from zksolv.toolchain.circuitgen import circuit_set  # renderer only: no node, no compilation
 
-    return {shape.name: _circuit_hash(shape) for shape in circuit_set(market, chunks=True)}
+    # what circuit_set depends on: the market's shape and mode, the venue's tiers and chunk sizes
+    key = (market.shape, market.params.risk_mode, tuple(market.venue.tiers), tuple(market.venue.chunk_sizes))
+    if key not in _MARKET_CIRCUITS:
+        _MARKET_CIRCUITS[key] = {shape.name: _circuit_hash(shape) for shape in circuit_set(market, chunks=True)}
+    return dict(_MARKET_CIRCUITS[key])
+
+
+_MARKET_CIRCUITS: dict[tuple[Any, ...], dict[str, str]] = {}
 
 
 @functools.lru_cache(maxsize=256)
