@@ -158,7 +158,7 @@ def test_vk_refusal_does_not_refuse_honest_bundles_that_ship_the_venue_key(tmp_p
     folder ships a key equal to VENUE_VK. Conversely the refusal is bypassed by any re-encoding the parser
     accepts (coordinates as JSON integers, z dropped, vk_alphabeta_12 dropped) or another file name.
     Safe behaviour: a venue key obtained outside the proof folder is usable."""
-    from zksolv.cli.verify import _refuse_shipped_key
+    from zksolv.verifier.submissions import refuse_shipped_key as _refuse_shipped_key
 
     venue_vk = tmp_path / "venue" / "vk.json"
     venue_vk.parent.mkdir()
@@ -426,7 +426,7 @@ def test_verify_transcript_pin_needs_keys_and_refuses_another_transcript(tmp_pat
 def test_a_hard_link_of_a_shipped_key_is_refused_a_copy_is_the_keepers_choice(tmp_path: Path) -> None:
     """The location check the --vk refusal keeps: a key inside the folder, a symlink into it or a hard link of
     its file is the proof's own key. A copy elsewhere is indistinguishable from the venue's key by content."""
-    from zksolv.cli.verify import _refuse_shipped_key
+    from zksolv.verifier.submissions import refuse_shipped_key as _refuse_shipped_key
 
     bundle = tmp_path / "proofs" / "mallory"
     bundle.mkdir(parents=True)

@@ -86,3 +86,20 @@ def test_the_readme_command_list_names_every_command() -> None:
 def test_the_readme_documents_the_fast_test_subset() -> None:
     assert '.venv/bin/python -m pytest -m "not slow"' in README
     assert "about a minute" in README
+
+
+def test_readme_library_example_names_exist_and_the_keeper_uses_the_venue_key_set() -> None:
+    """The README's library example is not run (it proves), but every name it imports must exist, and its
+    keeper must verify with the venue's key set, never with a key taken from the prover's bundle."""
+    import importlib
+    import re
+
+    block = README.split("## Library\n", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    imports = re.findall(r"^from (zksolv[\w.]*) import ([\w, ]+)$", block, re.M)
+    assert len(imports) >= 5, imports
+    for module, names in imports:
+        mod = importlib.import_module(module)
+        for name in (n.strip() for n in names.split(",")):
+            assert hasattr(mod, name), f"README imports {name} from {module}, which has no such name"
+    assert "KeySet.from_folder(" in block and "read_submission(" in block and "check_epoch(" in block
+    assert "bundle.statement" not in block and "venue_vk" not in block  # no key picked by the prover's statement

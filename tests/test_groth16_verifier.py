@@ -271,8 +271,10 @@ def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
     """``zksolv.verifier.verify`` (what a keeper runs) recomputes market_root, so it needs the market,
     commitment, Merkle and Poseidon code — and nothing that compiles, proves or runs node."""
     mods = _modules_after("import zksolv.verifier, zksolv.verifier.verify, zksolv.proofs.statement, zksolv.verifier.batch, zksolv.verifier.bn254, "
-                          "zksolv.verifier.native, zksolv.verifier.keeper, zksolv.verifier.keyset, zksolv.proofs.circuit_names")
-    assert {"zksolv.verifier.verify", "zksolv.verifier.batch", "zksolv.verifier.native", "zksolv.core.commitments"} <= mods
+                          "zksolv.verifier.native, zksolv.verifier.keeper, zksolv.verifier.submissions, "
+                          "zksolv.verifier.keyset, zksolv.proofs.circuit_names")
+    assert {"zksolv.verifier.verify", "zksolv.verifier.batch", "zksolv.verifier.native", "zksolv.core.commitments",
+            "zksolv.verifier.submissions"} <= mods
     assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
     assert not {m for m in mods if m.startswith(("numba", "matplotlib", "zksolv.prover", "groth16py"))}
     allowed_zksolv = {"zksolv", "zksolv.core", "zksolv.verifier", "zksolv.proofs", "zksolv.core.errors", "zksolv.core.atomic", "zksolv.core.fixedpoint", "zksolv.core.market",

@@ -38,7 +38,7 @@ from typing import Any
 
 from zksolv.verifier.calldata import encode_mark_liquidatable
 from zksolv.verifier.keeper import check_epoch, load_registered
-from zksolv.verifier.verify import prepare_key
+from zksolv.verifier.submissions import KeySet
 from zksolv.proofs.proof_io import load_verification_key
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
@@ -80,7 +80,9 @@ class Keeper:
         tiers, _ = tier_keys_from_folder(keys_dir)
         # a deploy.json for other keys, or verifiers that are not these keys': refused before any work
         reg.check_verifier_code(chain, deployment, tiers)
-        self.keys = {t.capacity: prepare_key(load_verification_key(Path(t.vk_path))) for t in tiers}
+        # the keys of the verifiers checked above, by tier: the registry takes single-circuit proofs only
+        self.keys = KeySet.from_tiers({t.capacity: load_verification_key(Path(t.vk_path)) for t in tiers},
+                                      names={t.capacity: t.tier for t in tiers if t.tier is not None})
         self.backend = backend
         self.db = db if isinstance(db, sqlite3.Connection) else open_db(db)
 
@@ -161,7 +163,7 @@ class Keeper:
         recheck = {a: c for a, c in registered.items() if a not in final}
         verdicts = dict(final)
         if recheck or not known:
-            report = check_epoch(epoch_dir, recheck, None, self.backend, keys=self.keys)  # type: ignore[arg-type]
+            report = check_epoch(epoch_dir, recheck, backend=self.backend, keys=self.keys)
             fresh = {a: ("valid", "valid") for a in report.valid}
             fresh.update({a: ("invalid", r) for a, r in report.invalid.items()})
             fresh.update({a: ("missing", "no proof submitted") for a in report.missing})

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
-from zksolv.core.errors import CacheError, InputError, ToolchainError, VerificationError, ZksolvError
+from zksolv.core.errors import InputError, ToolchainError, ZksolvError
 
 if TYPE_CHECKING:  # the commands import their modules lazily, to start fast
     from zksolv.chain.solidity import TierKey
@@ -124,7 +122,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
             keys_dir: str | None, transcript_pin: str | None, dev_key: bool, commitment: str | None,
             commitments_path: str | None, backend: str, workers: int | None, as_json: bool) -> None:
-    from zksolv.proofs.proof_io import load_verification_key
+    from zksolv.verifier.keyset import parse_transcript_pin
+    from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
     from zksolv.verifier.verify import verify_many
 
     if backend == "native":
@@ -144,8 +143,6 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     if not given:
         raise InputError(_TRUST_HINT)
     if transcript_pin is not None:
-        from zksolv.verifier.keyset import parse_transcript_pin
-
         if keys_dir is None:
             raise InputError("--transcript-sha256: pins the ceremony transcript of a key set; give it with --keys DIR")
         transcript_pin = parse_transcript_pin(transcript_pin)
@@ -153,44 +150,40 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         raise InputError(f"--keys: {keys_dir} is not a folder")
     expected = _registered_commitments(folders, commitment, commitments_path)
     if vk_path is not None:
-        _refuse_shipped_key(Path(vk_path), folders)
+        refuse_shipped_key(Path(vk_path), folders)
     state = load_market(market_path)
-    keys_label, keys_listed = None, frozenset()
     if keys_dir is not None:
-        from zksolv.toolchain.circuitgen import circuit_set
-        from zksolv.verifier.keyset import check_key_set, key_setup_label
-
-        shapes = circuit_set(state, chunks=True)
-        manifest = check_key_set(Path(keys_dir), {s.name: _local_circuit_hash(s) for s in shapes},
-                                 transcript_sha256=transcript_pin)
-        keys_label, keys_listed = key_setup_label(manifest, pinned=transcript_pin is not None), frozenset(manifest["keys"])
+        trust = KeySet.from_folder(keys_dir, transcript_sha256=transcript_pin)
+        trust.check_market(state)  # the key set against this market's circuits: exit 2 before any work
+    elif vk_path is not None:
+        trust = KeySet.from_file(vk_path)
+    else:
+        trust = KeySet.dev()
     if dev_key:
         click.echo("warning: verifying with this machine's development key (single-party setup) — NOT FOR REAL FUNDS",
                    err=True)
-    keys: dict[str, Any] = {}  # key path -> prepared key (parsed and checked once)
-    if vk_path is not None:
-        try:
-            keys[str(Path(vk_path))] = _prepared(load_verification_key(Path(vk_path)))
-        except VerificationError as exc:
-            raise InputError(f"--vk: {exc}") from None
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
     pending: dict[str, list[tuple[int, Any]]] = {}  # key path -> (row index, submission)
-    trust = _KeySource(vk_path, keys_dir, keys, keys_label, keys_listed)
     for i, folder in enumerate(folders):
-        submission, row, refusal = _read_submission(folder, state, expected, trust)
-        rows.append(row if refusal is None else {**row, **refusal.to_dict()})
-        if refusal is None:
-            pending.setdefault(row["verification_key"], []).append((i, submission))
+        unregistered = None
+        if expected is not None and folder.name not in expected:
+            unregistered = f"no registered commitment for {folder.name!r} in --commitments"
+        read = read_submission(folder, state, None if expected is None else expected.get(folder.name), trust,
+                               unregistered=unregistered)
+        row = read.report()
+        rows.append(row if read.refusal is None else {**row, **read.refusal.to_dict()})
+        if read.refusal is None:
+            assert read.key is not None
+            pending.setdefault(read.key.path, []).append((i, read.submission))
     chunk = _VERIFY_CHUNK[backend]
     show_bar = sys.stderr.isatty()  # stderr only: --json output on stdout stays clean
     with click.progressbar(length=len(folders), label="verifying", file=sys.stderr) if show_bar else _no_bar() as bar:
         bar.update(len(folders) - sum(len(members) for members in pending.values()))
-        for key_path, members in pending.items():
+        for members in pending.values():
             for at in range(0, len(members), chunk):
                 part = members[at:at + chunk]
-                verdicts = verify_many([sub for _, sub in part], state, trust.prepared[key_path], backend=backend,
-                                       workers=workers)
+                verdicts = verify_many([sub for _, sub in part], state, backend=backend, workers=workers)
                 for (i, _), verdict in zip(part, verdicts):
                     rows[i] = {**rows[i], **verdict.to_dict()}
                 bar.update(len(part))
@@ -212,37 +205,6 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         click.echo(f"{summary['proofs']} proof(s): {counts['valid']} valid, {counts['invalid']} invalid, "
                    f"{counts['malformed']} malformed ({summary['proofs_per_second']} proofs/s)")
     sys.exit(0 if counts["valid"] == len(rows) else EXIT_INVALID)
-
-
-def _refuse_shipped_key(vk: Path, folders: list[Path]) -> None:
-    """A keeper never takes its key from the proof: refuse (exit 2) a ``--vk`` that is a file of a proof
-    folder being verified — by its path, through a symbolic link, or as a hard link of one of its files.
-
-    The key's *content* is deliberately not compared with the keys the folders ship: every honest bundle
-    ships the venue's key, so equal content cannot tell a venue key obtained elsewhere from an attacker's
-    key copied out of its own bundle (and any re-encoding would defeat the comparison anyway). What makes
-    a key trustworthy is where the keeper got it: the venue's key set, ``--keys DIR`` checked once with
-    ``zksolv ceremony verify`` and pinned with ``--transcript-sha256``.
-    """
-    if not vk.is_file():
-        raise InputError(f"--vk: {vk} not found")
-    resolved, literal = vk.resolve(), Path(os.path.abspath(vk))
-    info = vk.stat()
-    for folder in folders:
-        root = folder.resolve()
-        if resolved.is_relative_to(root) or literal.is_relative_to(Path(os.path.abspath(folder))):
-            raise InputError(f"--vk: {vk} lies inside the proof folder {folder}: a keeper never trusts a key "
-                             "shipped with the proof (use the venue's key set, --keys DIR)")
-        if info.st_nlink < 2 or not root.is_dir():
-            continue  # a file with one name that is not inside the folder is not one of the folder's files
-        for shipped in root.rglob("*"):
-            try:
-                other = shipped.lstat()  # a link in the folder pointing out is not the folder's file
-            except OSError:
-                continue
-            if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
-                raise InputError(f"--vk: {vk} is a link to {shipped}, a file of the proof folder: a keeper never "
-                                 "trusts a key shipped with the proof (use the venue's key set, --keys DIR)")
 
 
 @contextmanager
@@ -295,134 +257,6 @@ def _commitment_value(value: Any, what: str) -> int:
         return int(value, 0)
     except (TypeError, ValueError):
         raise InputError(f"{what}: expected a decimal or 0x-hex integer") from None
-
-
-@dataclass
-class _KeySource:
-    """Where this keeper's verification keys come from: one ``--vk`` file, the venue's ``--keys``
-    folder (one ``<circuit name>.json`` per accepted tier) or, with neither, this machine's own
-    development setup. ``prepared`` caches each key file, parsed and checked once, by path."""
-
-    vk_path: str | None
-    keys_dir: str | None
-    prepared: dict[str, Any]
-    keys_label: str | None = None  # the checked key set's origin (manifest route / transcript)
-    keys_listed: frozenset[str] = frozenset()  # circuits the checked manifest lists (only these are used)
-
-    def key(self, shape: Any, statement_name: str, statement_hash: str, state: Any) -> tuple[str, str, bool | None]:
-        """``(key path, setup description, insecure)`` for the circuit ``shape`` that the keeper's market
-        and the statement's capacity define; :class:`VerificationError` when the statement names
-        another circuit, or the venue publishes no key for it."""
-        if statement_name != shape.name:
-            raise VerificationError(f"proof is for circuit {statement_name}; this market's shape gives {shape.name}")
-        if self.keys_dir is not None:
-            path = Path(self.keys_dir) / f"{shape.name}.json"
-            if shape.name not in self.keys_listed or not path.is_file():
-                raise VerificationError(f"the venue's key set has no key for {shape.name}")
-            setup: tuple[str, bool | None] = (self.keys_label or "the venue's key set (--keys)", None)
-        elif self.vk_path is not None:
-            path, setup = Path(self.vk_path), ("given with --vk (its setup is not known to zksolv)", None)
-        else:
-            from zksolv.toolchain.artifacts import local_key
-
-            circuit_hash = _local_circuit_hash(shape)
-            if statement_hash != circuit_hash:
-                raise VerificationError(f"proof is for circuit {statement_hash[:16]}…; this keeper's circuit for "
-                                        f"{shape.name} is {circuit_hash[:16]}… (re-prove with the current circuits)")
-            local = local_key(shape.name, circuit_hash, "dev")
-            path = local.path
-            setup = ("dev (INSECURE development setup: NOT FOR REAL FUNDS)" if local.insecure else "dev", bool(local.insecure))
-        if str(path) not in self.prepared:
-            from zksolv.proofs.proof_io import load_verification_key
-
-            self.prepared[str(path)] = _prepared(load_verification_key(path))
-        return str(path), setup[0], setup[1]
-
-
-def _read_submission(folder: Path, state: Any, expected: dict[str, int] | None,
-                     trust: _KeySource) -> tuple[Any, dict[str, Any], Any]:
-    """(submission, report fields, refusal or None) for one proof folder; nothing here raises for the folder's files.
-
-    The keys come from ``trust``; a keeper takes from a statement only the position capacity
-    (and, for a chunked book, the chunk count): the circuits follow from the market it trusts.
-    """
-    from zksolv.proofs.proof_io import load_proof, load_public
-    from zksolv.proofs.statement import STATEMENT_FILE, Statement
-    from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier
-    from zksolv.verifier.chunked import load_chunks
-    from zksolv.verifier.verify import ChunkedSubmission, Submission, Verdict, malformed, policy_refusal
-
-    row: dict[str, Any] = {"folder": str(folder), "tier": None}
-    try:
-        statement = Statement.load(folder / STATEMENT_FILE)
-    except VerificationError as exc:  # includes MalformedFieldError
-        return None, row, malformed(str(exc), epoch=state.epoch)
-    row["tier"] = statement.tier
-    refused = policy_refusal(state, statement)  # before any key lookup: a shape the venue refuses needs none
-    if refused:
-        return None, row, Verdict(False, refused, epoch=state.epoch)
-    registered = None
-    if expected is not None:
-        registered = expected.get(folder.name)
-        if registered is None:
-            return None, row, Verdict(False, f"no registered commitment for {folder.name!r} in --commitments",
-                                      epoch=state.epoch)
-    try:
-        if statement.chunked:
-            if trust.vk_path is not None:
-                raise VerificationError("a book proven in chunks needs the chunk and final keys: use --keys DIR")
-            row["chunk_tier"], row["chunks"] = statement.chunk_tier, statement.n_chunks
-            path, setup, insecure = trust.key(FinalTier.for_market(state), statement.tier, statement.circuit_hash, state)
-            chunk_path, _, _ = trust.key(ChunkTier.for_market(state, statement.capacity), statement.chunk_tier or "",
-                                         statement.chunk_circuit_hash or "", state)
-        else:
-            path, setup, insecure = trust.key(Tier.for_market(state, statement.capacity), statement.tier,
-                                              statement.circuit_hash, state)
-    except (VerificationError, ZksolvError) as exc:
-        dev_key = trust.vk_path is None and trust.keys_dir is None
-        if isinstance(exc, CacheError) and dev_key and statement.setup_route != "dev":
-            # no local development key for a proof made with another route's keys: say that, for this proof
-            return None, row, Verdict(False, "verification key of another setup: the statement says the proof was "
-                                             f"made with keys of the {statement.setup_route} setup route; --dev-key "
-                                             "checks this machine's development setup: verify with the venue's key "
-                                             "(--keys DIR or --vk FILE)", epoch=state.epoch)
-        if isinstance(exc, CacheError):
-            raise
-        return None, row, Verdict(False, str(exc), epoch=state.epoch)
-    row.update(verification_key=path, key_setup=setup, insecure_setup=insecure)
-    try:
-        if statement.chunked:
-            chunks = load_chunks(folder, statement.n_chunks or 0)
-            proof, public = load_proof(folder / "final" / "proof.json"), load_public(folder / "final" / "public.json")
-            final_key, chunk_key = trust.prepared[path], trust.prepared[chunk_path]
-            if isinstance(final_key, dict) or isinstance(chunk_key, dict):
-                return None, row, malformed("a verification key of the key set is malformed", epoch=state.epoch)
-            return ChunkedSubmission(chunks, proof, public, final_key, chunk_key, registered, statement,
-                                     label=str(folder)), row, None
-        proof, public = load_proof(folder / "proof.json"), load_public(folder / "public.json")
-    except VerificationError as exc:
-        return None, row, malformed(str(exc), epoch=state.epoch)
-    return Submission(proof, public, registered, statement, label=str(folder)), row, None
-
-
-def _prepared(vk_json: Any) -> Any:
-    """The prepared key, or the raw JSON when it is malformed (verify_many then refuses every proof with the reason)."""
-    from zksolv.verifier.verify import prepare_key
-
-    try:
-        return prepare_key(vk_json)
-    except VerificationError:
-        return vk_json
-
-
-def _local_circuit_hash(tier: Any) -> str:
-    """This installation's circuit hash for ``tier`` (the circuit sources must be present)."""
-    from zksolv.toolchain.circuitgen import circuit_source_hash, circuits_dir
-
-    if not any(circuits_dir().glob("*.circom")):
-        raise CacheError(f"no circuit sources in {circuits_dir()}: reinstall zksolv, or pass --vk / --keys")
-    return circuit_source_hash(tier)
-
 
 
 _EXPORT_SOURCES = "--keys DIR (the venue's key set), --vk TIER=FILE (repeatable) or --proof DIR (repeatable)"
@@ -493,6 +327,7 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
     from zksolv.proofs.statement import parse_tier_name
     from zksolv.toolchain.circuitgen import Tier
     from zksolv.verifier.keyset import MANIFEST, check_key_set
+    from zksolv.verifier.submissions import local_circuit_hash
 
     if not (keys_dir / MANIFEST).is_file():
         click.echo(f"warning: {keys_dir} has no {MANIFEST}: nothing ties its keys to the published circuits "
@@ -501,7 +336,7 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
     expected = {}
     for t in tiers:
         shape = parse_tier_name(t.tier)
-        expected[t.tier] = _local_circuit_hash(Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral,
+        expected[t.tier] = local_circuit_hash(Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral,
                                                      shape.n_scenarios, shape.depth, shape.mode))
     manifest = check_key_set(keys_dir, expected)
     if manifest.get("route") != "ceremony":
@@ -540,6 +375,7 @@ def _export_for_proof(proof_dir: Path) -> TierKey:
     from zksolv.proofs.statement import STATEMENT_FILE, Statement
     from zksolv.toolchain.artifacts import local_key
     from zksolv.toolchain.circuitgen import Tier
+    from zksolv.verifier.submissions import local_circuit_hash
 
     statement = Statement.load(proof_dir / STATEMENT_FILE)
     if statement.chunked:
@@ -547,7 +383,7 @@ def _export_for_proof(proof_dir: Path) -> TierKey:
                          "(the registry takes single-circuit tiers)")
     shape = statement.shape
     tier = Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral, shape.n_scenarios, shape.depth, shape.mode)
-    circuit_hash = _local_circuit_hash(tier)
+    circuit_hash = local_circuit_hash(tier)
     if statement.circuit_hash != circuit_hash:
         raise InputError(f"statement.circuit_hash: the proof is for circuit {statement.circuit_hash[:16]}…, "
                          f"this checkout's circuit for tier {tier.name} is {circuit_hash[:16]}…")

@@ -5,13 +5,19 @@ venue folder laid out as::
 
     VENUE/accounts.json                    {"<account>": "<registered commitment>", ...}
     VENUE/epochs/<epoch>/market.json       the market state the oracle published
-    VENUE/epochs/<epoch>/proofs/<account>/ proof.json, public.json [, statement.json]
+    VENUE/epochs/<epoch>/proofs/<account>/ a folder `zksolv prove` writes (one circuit or chunked)
 
-and for each epoch folder without a ``keeper_report.json`` it checks every submission with
-:func:`zksolv.verifier.verify.verify_many` (one batch per key) against the registered commitments,
-then writes the report: valid, invalid (with reasons) and missing accounts — the ones a
-venue marks liquidatable once the proof window closes (on chain:
+and for each epoch folder without a ``keeper_report.json`` it reads every submission as
+``zksolv verify`` does (:func:`zksolv.verifier.submissions.read_submission`), checks them with
+:func:`zksolv.verifier.verify.verify_many` (one batch per key) against the registered
+commitments, then writes the report: valid, invalid (with reasons) and missing accounts — the
+ones a venue marks liquidatable once the proof window closes (on chain:
 ``SolvencyRegistry.markLiquidatable``). ``--once`` makes one pass; otherwise it polls.
+
+Its keys: ``--keys DIR``, the venue's key set (every accepted tier and chunked books, checked
+against each epoch's market by its manifest; pin a ceremony's transcript with
+``--transcript-sha256``), or ``--vk FILE``, one key for every proof (a folder without
+``statement.json`` is then checked with it as it stands).
 
 This is the off-chain example (no web3). The keeper service ``zksolv keeper run``
 (:mod:`zksolv.chain.keeper_service`, the ``chain`` extra) runs the same :func:`check_epoch`
@@ -27,15 +33,15 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from zksolv.verifier.groth16 import PreparedVerifyingKey
-from zksolv.proofs.proof_io import load_proof, load_public, load_verification_key
-from zksolv.proofs.statement import STATEMENT_FILE, Statement, parse_tier_name
-from zksolv.verifier.verify import Backend, Submission, prepare_key, verify_many
 from zksolv.core.atomic import atomic_write_text
-from zksolv.core.errors import VerificationError
+from zksolv.core.errors import InputError, ZksolvError
 from zksolv.core.market import MarketState
+from zksolv.verifier.groth16 import PreparedVerifyingKey
+from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
+from zksolv.verifier.verify import Backend, ChunkedSubmission, Submission, Verdict, verify_many
+from zksolv.verifier.verify import prepare_key  # noqa: F401  (re-exported: keeper.prepare_key(vk_json))
 
 REPORT_FILE = "keeper_report.json"
 
@@ -57,52 +63,52 @@ class EpochReport:
         return sorted([*self.invalid, *self.missing])
 
 
-def _submission(folder: Path, commitment: int, keys: Mapping[int, PreparedVerifyingKey] | None = None) -> Submission:
-    """A submission folder as :func:`verify_many` takes it; unreadable files become a malformed verdict.
-
-    With ``keys`` (position capacity -> key, the venue's tiers) the submission carries its
-    tier's key: the capacity its ``statement.json`` names, or the only tier if there is one.
-    """
-    try:
-        statement_path = folder / STATEMENT_FILE
-        statement = Statement.load(statement_path) if statement_path.exists() else None
-        key = None
-        if keys:
-            if statement is not None:
-                capacity = parse_tier_name(statement.tier, f"{statement_path}: tier").n_positions
-                key = keys.get(capacity)
-                if key is None:
-                    return Submission(account_commitment=commitment, label=folder.name,
-                                      error=f"tier {capacity} is not one the venue accepts ({sorted(keys)})")
-            elif len(keys) == 1:
-                key = next(iter(keys.values()))
-            else:
-                return Submission(account_commitment=commitment, label=folder.name,
-                                  error=f"no {STATEMENT_FILE} to name the proof's tier (the venue accepts {sorted(keys)})")
-        return Submission(load_proof(folder / "proof.json"), load_public(folder / "public.json"), commitment,
-                          statement, label=folder.name, key=key)
-    except VerificationError as exc:
-        return Submission(account_commitment=commitment, label=folder.name, error=str(exc))
+def as_key_set(key: Any = None, keys: KeySet | Mapping[int, Any] | None = None) -> KeySet:
+    """The :class:`KeySet` for :func:`check_epoch`'s ``key`` / ``keys`` arguments: a key set as
+    given, a mapping position capacity -> key (the venue's tiers), or one key for every proof."""
+    if isinstance(keys, KeySet):
+        return keys
+    if keys:
+        return KeySet.from_tiers(keys)
+    if key is None:
+        raise InputError("the keeper needs the venue's keys: a key set folder (--keys DIR) or one key (--vk FILE)")
+    return KeySet.from_key(key)
 
 
-def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerifyingKey | None,
-                backend: Backend = "python", keys: Mapping[int, PreparedVerifyingKey] | None = None) -> EpochReport:
+def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerifyingKey | None = None,
+                backend: Backend = "python", keys: KeySet | Mapping[int, Any] | None = None) -> EpochReport:
     """Verify every submission of one epoch folder; list who has no valid proof.
 
-    ``key`` checks every proof, or ``keys`` (capacity -> key) each proof with its tier's key."""
+    ``keys``: the :class:`~zksolv.verifier.submissions.KeySet` this keeper trusts (the venue's key
+    set folder serves every accepted tier and chunked books), or a mapping position capacity ->
+    key; ``key``: one key for every proof (folders without a ``statement.json`` included). Every
+    folder is read by :func:`~zksolv.verifier.submissions.read_submission`, as ``zksolv verify``
+    reads it, then all are verified in one :func:`verify_many` call (batched per key). Raises
+    :class:`~zksolv.core.errors.InputError` when the key set does not check out for this epoch's market.
+    """
     start = time.perf_counter()
+    trust = as_key_set(key, keys)
     market = MarketState.load(epoch_dir / "market.json")
+    trust.check_market(market)  # at every epoch: a key set replaced since the last one is refused
     report = EpochReport(market.epoch)
     proofs = epoch_dir / "proofs"
     submitted = {p.name: p for p in sorted(proofs.iterdir()) if p.is_dir()} if proofs.is_dir() else {}
     report.unregistered = sorted(set(submitted) - set(registered))
     names = [name for name in submitted if name in registered]
-    verdicts = verify_many([_submission(submitted[n], registered[n], keys) for n in names], market, key, backend=backend)
-    for name, verdict in zip(names, verdicts):
-        if verdict.valid:
+    verdicts: dict[str, Verdict] = {}
+    pending: dict[str, Submission | ChunkedSubmission] = {}
+    for name in names:
+        read = read_submission(submitted[name], market, registered[name], trust, require_statement=False)
+        if read.refusal is not None:  # refused before any pairing: the reader's reason, word for word
+            verdicts[name] = read.refusal
+        elif read.submission is not None:
+            pending[name] = read.submission
+    verdicts.update(zip(pending, verify_many(list(pending.values()), market, backend=backend)))
+    for name in names:
+        if verdicts[name].valid:
             report.valid.append(name)
         else:
-            report.invalid[name] = verdict.reason
+            report.invalid[name] = verdicts[name].reason
     report.missing = sorted(set(registered) - set(submitted))
     report.seconds = round(time.perf_counter() - start, 3)
     return report
@@ -114,15 +120,18 @@ def load_registered(venue: Path) -> dict[str, int]:
     return {str(name): int(value) for name, value in data.items()}
 
 
-def run_once(venue: Path, key: PreparedVerifyingKey, backend: Backend = "python") -> list[EpochReport]:
-    """Check every epoch folder that has no report yet; write each report next to its market."""
+def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend = "python") -> list[EpochReport]:
+    """Check every epoch folder that has no report yet; write each report next to its market.
+
+    ``keys``: the :class:`~zksolv.verifier.submissions.KeySet` this keeper trusts, or one key."""
+    trust = keys if isinstance(keys, KeySet) else KeySet.from_key(keys)
     registered = load_registered(venue)
     reports = []
     epochs = venue / "epochs"
     for epoch_dir in sorted((p for p in epochs.iterdir() if p.is_dir()), key=lambda p: p.name) if epochs.is_dir() else []:
         if (epoch_dir / REPORT_FILE).exists() or not (epoch_dir / "market.json").exists():
             continue
-        report = check_epoch(epoch_dir, registered, key, backend)
+        report = check_epoch(epoch_dir, registered, backend=backend, keys=trust)
         atomic_write_text(epoch_dir / REPORT_FILE,
                           json.dumps({**asdict(report), "without_valid_proof": report.without_valid_proof}, indent=1))
         reports.append(report)
@@ -130,25 +139,40 @@ def run_once(venue: Path, key: PreparedVerifyingKey, backend: Backend = "python"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m zksolv.verifier.keeper --venue DIR --vk KEY [--once] [--interval S] [--backend B]``."""
+    """``python -m zksolv.verifier.keeper --venue DIR (--keys DIR [--transcript-sha256 HEX] | --vk KEY)
+    [--once] [--interval S] [--backend B]``; exit 2 for a key set or key it cannot use."""
     parser = argparse.ArgumentParser(prog="python -m zksolv.verifier.keeper", description=__doc__.split("\n")[0])
     parser.add_argument("--venue", required=True, type=Path, help="the venue folder (accounts.json, epochs/)")
-    parser.add_argument("--vk", required=True, type=Path, help="the verification key this keeper trusts")
+    trust = parser.add_mutually_exclusive_group(required=True)
+    trust.add_argument("--keys", type=Path, help="the venue's key set (a folder with manifest.json): every accepted "
+                                                 "tier and chunked books")
+    trust.add_argument("--vk", type=Path, help="one verification key for every proof (single-circuit proofs only)")
+    parser.add_argument("--transcript-sha256", dest="transcript_sha256", metavar="HEX",
+                        help="with --keys: the ceremony transcript hash checked once with `zksolv ceremony verify`")
     parser.add_argument("--once", action="store_true", help="one pass, then exit")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between passes")
     parser.add_argument("--backend", choices=["python", "native", "auto"], default="python")
     args = parser.parse_args(argv)
-    key = prepare_key(load_verification_key(args.vk))  # parsed and checked once, reused every epoch
-    while True:
-        for report in run_once(args.venue, key, args.backend):
-            print(json.dumps({"epoch": report.epoch, "valid": len(report.valid),
-                              "without_valid_proof": report.without_valid_proof, "seconds": report.seconds}),
-                  flush=True)
-        if args.once:
-            return 0
-        time.sleep(args.interval)
+    try:
+        if args.transcript_sha256 is not None and args.keys is None:
+            raise InputError("--transcript-sha256: pins the ceremony transcript of a key set; give it with --keys DIR")
+        if args.keys is not None:
+            keys = KeySet.from_folder(args.keys, transcript_sha256=args.transcript_sha256)
+        else:
+            refuse_shipped_key(args.vk, [args.venue])  # a key from the venue folder is the provers' to write
+            keys = KeySet.from_file(args.vk)  # parsed and checked once, reused every epoch
+        while True:
+            for report in run_once(args.venue, keys, args.backend):
+                print(json.dumps({"epoch": report.epoch, "valid": len(report.valid),
+                                  "without_valid_proof": report.without_valid_proof, "seconds": report.seconds}),
+                      flush=True)
+            if args.once:
+                return 0
+            time.sleep(args.interval)
+    except ZksolvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, InputError) else 3  # as `zksolv`: bad input 2, the environment 3
 
 
 if __name__ == "__main__":
     sys.exit(main())
-
