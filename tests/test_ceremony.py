@@ -36,12 +36,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def small_market(tiers: tuple[int, ...] = (1,)):
-    """one_call_market with the smallest venue: one tier of 1 position, chunks of 8, 2 chunks (its V set to
-    what its vol inputs give, and its call priced by Black-Scholes at a published iv and valuation time, so
-    that the market file passes the keeper's audit on load; the circuits depend on the shape only)."""
+    """one_call_market with the smallest venue: one tier of 1 position, chunks of 8, 2 chunks, made to
+    pass the keeper's audit on load like any published market: its call priced by Black-Scholes at a
+    published iv and a valuation time on its epoch's UTC day, a one-value vol history, and the smallest
+    re-derivable grid (horizon6) with the VaR parameters derived from it (the circuits depend on the
+    shape only)."""
+    from zksolv.risk import scenarios as sc
+
     venue = replace(DEFAULT_POLICY, tiers=tiers, chunk_sizes=(8,), chunk_counts=(2,)).validated()
     market = one_call_market()
-    valuation_time, expiry, iv = 1_800_000_000, 1_800_000_000 + 30 * 86_400, 500_000_000_000  # iv 0.5
+    epoch = 20_833
+    valuation_time, iv = epoch * audit.EPOCH_SECONDS, 500_000_000_000  # iv 0.5
+    expiry = valuation_time + 30 * 86_400
     [call] = market.instruments
     sqrt_tau = math.sqrt((expiry - valuation_time) / fp.SECONDS_PER_YEAR)
     value, delta, gamma, vega = audit.bs_greeks(call.strike / fp.PRICE_SCALE, call.strike / fp.PRICE_SCALE,
@@ -49,7 +55,18 @@ def small_market(tiers: tuple[int, ...] = (1,)):
     priced = replace(call, expiry=expiry, iv=iv, mark=round(value * fp.PRICE_SCALE),
                      delta=round(delta * fp.DELTA_SCALE), gamma=round(gamma * fp.GAMMA_SCALE),
                      vega=round(vega * fp.VEGA_SCALE))
-    return replace(market, venue=venue, params=replace(market.params, v_scalar=340_000), instruments=(priced,),
+    [und] = market.underlyings
+    und = replace(und, vol_history=(und.vol_ema,))  # the EMA of one value is that value
+    p = market.params
+    vol_shift, correlation = 250_000, ((fp.RATIO_SCALE,),)
+    vols = sc.risk_vols((und,))
+    grid = sc.horizon_scenarios(vols, p.horizon_seconds, steps=1, vega_stress=vol_shift / fp.RATIO_SCALE)
+    loadings, gamma_addon, vega_stress = sc.var_parameters(
+        (und,), [[1.0]], p.var_z / fp.RATIO_SCALE, p.horizon_seconds,
+        [vol_shift / fp.RATIO_SCALE * s for s in vols], vols=vols)
+    params = replace(p, v_scalar=340_000, scenarios=grid, var_loadings=loadings, gamma_addon=gamma_addon,
+                     vega_stress=vega_stress, vol_shift=vol_shift, correlation=correlation)
+    return replace(market, epoch=epoch, venue=venue, params=params, underlyings=(und,), instruments=(priced,),
                    valuation_time=valuation_time).validated()
 
 
@@ -163,7 +180,7 @@ def test_three_party_ceremony_verified_by_a_fourth_home(run: dict[str, Path]) ->
     assert [c["name"] for c in report["contributors"]] == ["alice", "bob", "zksolv beacon"]
     assert [c["type"] for c in report["contributors"]] == ["contribution", "contribution", "beacon"]
     assert sorted(r["circuit"] for r in report["circuits"]) == sorted(
-        ["avsl_n1_u1_a1_k2_d1_stress", "avsl_chunk_c8_u1_d1", "avsl_final_u1_a1_k2_stress"])
+        ["avsl_n1_u1_a1_k6_d1_stress", "avsl_chunk_c8_u1_d1", "avsl_final_u1_a1_k6_stress"])
     transcript = json.loads((run["beacon"] / cer.TRANSCRIPT).read_text())
     for c in transcript["circuits"]:
         assert [x["name"] for x in c["contributions"]] == ["alice", "bob", "zksolv beacon"]
@@ -203,16 +220,16 @@ def test_a_tampered_zkey_fails_verify(run: dict[str, Path]) -> None:
 def test_a_dropped_contribution_fails_verify(run: dict[str, Path]) -> None:
     # one circuit's key rolled back to bob's, its transcript entry removed: consistent for that circuit alone
     folder = _copy(run, "dropped")
-    shutil.copy(run["bob"] / "avsl_final_u1_a1_k2_stress.zkey", folder / "avsl_final_u1_a1_k2_stress.zkey")
+    shutil.copy(run["bob"] / "avsl_final_u1_a1_k6_stress.zkey", folder / "avsl_final_u1_a1_k6_stress.zkey")
     t = json.loads((folder / cer.TRANSCRIPT).read_text())
     for c in t["circuits"]:
-        if c["name"] == "avsl_final_u1_a1_k2_stress":
+        if c["name"] == "avsl_final_u1_a1_k6_stress":
             c["contributions"].pop()
             c["zkey_sha256"] = c["contributions"][-1]["zkey_sha256"]
     (folder / cer.TRANSCRIPT).write_text(json.dumps(t))
     code, report = ceremony_verify(folder, run["market"])
     assert code == EXIT_INVALID
-    assert any("avsl_final_u1_a1_k2_stress" in f and "differ from the other circuits" in f for f in report["failures"])
+    assert any("avsl_final_u1_a1_k6_stress" in f and "differ from the other circuits" in f for f in report["failures"])
     # the transcript drops bob's entry while the key holds it
     folder = _copy(run, "dropped2")
     t = json.loads((folder / cer.TRANSCRIPT).read_text())
@@ -245,11 +262,11 @@ def test_a_stale_or_truncated_folder_is_refused_and_left_unchanged(run: dict[str
     # bob received alice's transcript with one key still from before alice (a stale, mixed copy)
     folder = run["work"] / "cases" / "stale"
     shutil.copytree(run["alice"], folder)
-    shutil.copy(run["init"] / "avsl_n1_u1_a1_k2_d1_stress.zkey", folder / "avsl_n1_u1_a1_k2_d1_stress.zkey")
+    shutil.copy(run["init"] / "avsl_n1_u1_a1_k6_d1_stress.zkey", folder / "avsl_n1_u1_a1_k6_d1_stress.zkey")
     before = snapshot(folder)
     out = CliRunner().invoke(main, ["ceremony", "contribute", str(folder), "--name", "bob"])
     assert out.exit_code == EXIT_INPUT
-    assert "circuit avsl_n1_u1_a1_k2_d1_stress" in out.stderr and "stale" in out.stderr
+    assert "circuit avsl_n1_u1_a1_k6_d1_stress" in out.stderr and "stale" in out.stderr
     assert snapshot(folder) == before
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".stale") and p.suffix == ".tmp"]  # no staging
     # a truncated key: refused by contribute and by beacon, nothing changed
@@ -282,7 +299,7 @@ def test_bad_init_and_another_market_shape(run: dict[str, Path], tmp_path: Path)
     small = dev_powers_of_tau(8)
     out = CliRunner().invoke(main, ["ceremony", "init", "--market", str(run["market"]), "--ptau", str(small),
                                     "--out", str(tmp_path / "c")])
-    assert out.exit_code == EXIT_INPUT and "power 8" in out.stderr and "avsl_n1_u1_a1_k2_d1_stress" in out.stderr
+    assert out.exit_code == EXIT_INPUT and "power 8" in out.stderr and "avsl_n1_u1_a1_k6_d1_stress" in out.stderr
     assert not (tmp_path / "c").exists()
     out = CliRunner().invoke(main, ["ceremony", "init", "--market", str(run["market"]), "--ptau", str(small),
                                     "--out", str(run["beacon"])])
@@ -323,14 +340,14 @@ def test_finalize_writes_a_key_set_that_verifies(run: dict[str, Path], keys: Pat
                                    "--allow-unpublished-ptau")
     assert code == 0, report
     # without the waiver the suite's dev ptau is refused: VALID only on a published phase 1
-    code, report = ceremony_verify(keys, run["market"])
+    code, report = ceremony_verify(keys, run["market"], "--ptau", str(run["beacon"] / cer.PTAU_FILE))
     assert code == EXIT_INVALID and report["production"] is False
     assert [f for f in report["failures"] if "published Perpetual Powers of Tau" in f] == report["failures"]
 
 
 @pytest.mark.slow
 def test_a_trivial_circuit_key_in_the_key_set_is_refused(run: dict[str, Path], keys: Path, trivial_vk: Path) -> None:
-    tier = "avsl_n1_u1_a1_k2_d1_stress"
+    tier = "avsl_n1_u1_a1_k6_d1_stress"
     bad = run["work"] / "KEYS_trivial"
     shutil.copytree(keys, bad)
     shutil.copy(trivial_vk, bad / f"{tier}.json")
@@ -360,7 +377,7 @@ def test_a_trivial_circuit_zkey_in_the_ceremony_is_refused(run: dict[str, Path],
     from zksolv import toolchain
     folder = _copy(run, "trivial_zkey")
     circuit = toolchain.compile_cached(ROOT / "tests" / "circuits" / "two_public.circom")
-    tier = "avsl_n1_u1_a1_k2_d1_stress"
+    tier = "avsl_n1_u1_a1_k6_d1_stress"
     cer._ceremony_node({"op": "new", "r1cs": str(circuit.r1cs), "ptau": str(ptau), "out": str(folder / f"{tier}.zkey")},
                        "test: trivial zkey")
     t = json.loads((folder / cer.TRANSCRIPT).read_text())
@@ -393,7 +410,7 @@ def test_prove_with_the_key_set_and_verify_with_it(run: dict[str, Path], keys: P
     statement = json.loads((proved / "statement.json").read_text())
     assert statement["setup_route"] == "snarkjs" and not statement["insecure_setup"]
     assert json.loads((proved / "verification_key.json").read_text()) == json.loads(
-        (keys / "avsl_n1_u1_a1_k2_d1_stress.json").read_text())
+        (keys / "avsl_n1_u1_a1_k6_d1_stress.json").read_text())
     out = CliRunner().invoke(main, ["verify", "--proof", str(proved), "--market", str(run["market"]),
                                     "--keys", str(keys)])
     assert out.exit_code == 0, out.output
@@ -402,11 +419,11 @@ def test_prove_with_the_key_set_and_verify_with_it(run: dict[str, Path], keys: P
     partial = run["work"] / "KEYS_partial"
     shutil.copytree(keys, partial)
     m = json.loads((partial / cer.MANIFEST).read_text())
-    del m["keys"]["avsl_n1_u1_a1_k2_d1_stress"]
+    del m["keys"]["avsl_n1_u1_a1_k6_d1_stress"]
     (partial / cer.MANIFEST).write_text(json.dumps(m))
     out = CliRunner().invoke(main, ["prove", "--account", str(run["work"] / "account.json"), "--market",
                                     str(run["market"]), "--keys", str(partial), "--out", str(run["work"] / "p2")])
-    assert out.exit_code == EXIT_INPUT and "no proving key for avsl_n1_u1_a1_k2_d1_stress" in out.stderr
+    assert out.exit_code == EXIT_INPUT and "no proving key for avsl_n1_u1_a1_k6_d1_stress" in out.stderr
     assert not (run["work"] / "p2").exists()
 
 
@@ -422,7 +439,7 @@ def test_the_proofs_own_key_is_refused_as_vk_the_venues_key_is_not(run: dict[str
     assert out.exit_code == EXIT_INPUT and "is a link to" in out.stderr
     # the venue's own key, obtained from its key set (the honest bundle ships an equal copy): usable
     venue = tmp_path / "venue_vk.json"
-    shutil.copy(keys / "avsl_n1_u1_a1_k2_d1_stress.json", venue)
+    shutil.copy(keys / "avsl_n1_u1_a1_k6_d1_stress.json", venue)
     out = CliRunner().invoke(main, [*args, "--vk", str(venue)])
     assert out.exit_code == 0, out.output
     # and the pinned key set: the transcript ceremony verify printed
@@ -440,9 +457,9 @@ def test_export_solidity_from_the_key_set_names_the_transcript(run: dict[str, Pa
     assert out.exit_code == 0, out.output
     note = json.loads((tmp_path / "sol" / "deploy.json").read_text())
     assert note["key_set"] == {"route": "ceremony", "transcript_sha256": cer.transcript_sha256(keys)}
-    assert [t["tier"] for t in note["tiers"]] == ["avsl_n1_u1_a1_k2_d1_stress"]
+    assert [t["tier"] for t in note["tiers"]] == ["avsl_n1_u1_a1_k6_d1_stress"]
     assert note["tiers"][0]["circuit_hash"] == json.loads((keys / cer.MANIFEST).read_text())["keys"][
-        "avsl_n1_u1_a1_k2_d1_stress"]["circuit_hash"]
+        "avsl_n1_u1_a1_k6_d1_stress"]["circuit_hash"]
 
 
 @pytest.mark.slow
