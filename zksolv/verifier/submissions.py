@@ -44,9 +44,9 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence, Union
 
 from zksolv.core.errors import CacheError, InputError, VerificationError, ZksolvError
 from zksolv.core.market import MarketState
-from zksolv.proofs.proof_io import load_proof, load_public, load_verification_key
+from zksolv.proofs.proof_io import FINAL_DIR, PROOF_FILE, PUBLIC_FILE, load_proof, load_public, load_verification_key
 from zksolv.proofs.statement import STATEMENT_FILE, Statement
-from zksolv.verifier.chunked import FINAL_DIR, load_chunks
+from zksolv.verifier.chunked import load_chunks
 from zksolv.verifier.groth16 import PreparedVerifyingKey
 from zksolv.verifier.keyset import MANIFEST, check_key_set, key_setup_label, load_manifest, parse_transcript_pin
 from zksolv.verifier.verify import ChunkedSubmission, Submission, Verdict, malformed, policy_refusal, prepare_key
@@ -411,7 +411,7 @@ def _key_refusal(exc: ZksolvError, keys: KeySet, statement: Statement, epoch: in
 def _single(out: FolderSubmission, folder: Path, statement: Statement | None, expected: int | None,
             key: PreparedVerifyingKey, epoch: int) -> FolderSubmission:
     try:
-        proof, public = load_proof(folder / "proof.json"), load_public(folder / "public.json")
+        proof, public = load_proof(folder / PROOF_FILE), load_public(folder / PUBLIC_FILE)
     except VerificationError as exc:
         out.refusal = malformed(str(exc), epoch=epoch)
         return out
@@ -437,7 +437,7 @@ def _chunked(out: FolderSubmission, folder: Path, statement: Statement, market: 
         return out
     try:
         chunks = load_chunks(folder, statement.n_chunks or 0)
-        proof, public = load_proof(folder / FINAL_DIR / "proof.json"), load_public(folder / FINAL_DIR / "public.json")
+        proof, public = load_proof(folder / FINAL_DIR / PROOF_FILE), load_public(folder / FINAL_DIR / PUBLIC_FILE)
     except VerificationError as exc:
         out.refusal = malformed(str(exc), epoch=epoch)
         return out
