@@ -35,7 +35,8 @@ from zksolv.prover.chunks import plan_chunks
 from zksolv.verifier.chunked import verify_chunked
 from zksolv.core.errors import MalformedFieldError
 from zksolv.verifier.groth16 import parse_proof, parse_public_signals, verify_parsed
-from zksolv.proofs.statement import Statement, parse_chunk_capacity
+from zksolv.proofs.circuit_names import parse_chunk_capacity
+from zksolv.proofs.statement import Statement
 from zksolv.verifier.verify import ChunkedSubmission, prepare_key, verify_many
 from zksolv.core import commitments as cm
 from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, circuit_source_hash

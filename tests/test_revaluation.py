@@ -37,7 +37,8 @@ from zksolv.core.market import InstrumentKind, MarketState, RiskMode
 from zksolv.risk.model import evaluate
 from zksolv.risk.pricing import greeks_numpy, quantise
 from zksolv.risk.revaluation import as_revaluation, local_risk_arrays, option_risk_arrays, with_risk_arrays
-from zksolv.proofs.statement import Statement, parse_chunk_capacity
+from zksolv.proofs.circuit_names import parse_chunk_capacity
+from zksolv.proofs.statement import Statement
 
 REVAL = RiskMode.REVALUATION
 GRIDS = ("span", "deribit", "paradex", "horizon", "mc")

@@ -324,7 +324,7 @@ def export_solidity(keys_dir: str | None, vk_specs: tuple[str, ...], proof_dirs:
 def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, Any] | None:
     """A key set with a manifest: its files match it and its tiers are this installation's circuits
     (exit 2 otherwise); returns the provenance deploy.json records. None for a folder without a manifest."""
-    from zksolv.proofs.statement import parse_tier_name
+    from zksolv.proofs.circuit_names import parse_tier_name
     from zksolv.toolchain.circuitgen import Tier
     from zksolv.verifier.keyset import MANIFEST, check_key_set
     from zksolv.verifier.submissions import local_circuit_hash
@@ -348,7 +348,7 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
 def _tier_key_spec(spec: str) -> TierKey:
     """``--vk TIER=FILE``: TIER is a position capacity or a single-circuit tier name."""
     from zksolv.chain.solidity import TierKey
-    from zksolv.proofs.statement import TIER_NAME, parse_tier_name
+    from zksolv.proofs.circuit_names import TIER_NAME, parse_tier_name
 
     tier, sep, path = spec.partition("=")
     if sep and tier.isascii() and tier.isdigit() and int(tier) > 0 and path:

@@ -23,9 +23,7 @@ from typing import Any
 
 from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import MalformedFieldError, VerificationError
-# Circuit names are zksolv.proofs.circuit_names'; TIER_NAME and parse_tier_name stay importable from here
-# for the keeper code that imports them from this module.
-from zksolv.proofs.circuit_names import TIER_NAME, FinalName, TierName, parse_chunk_capacity, parse_tier_name  # noqa: F401
+from zksolv.proofs.circuit_names import FinalName, TierName, parse_chunk_capacity, parse_tier_name
 
 STATEMENT_FILE = "statement.json"
 
