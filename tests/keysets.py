@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from zksolv.toolchain.circuitgen import circuit_set, circuit_source_hash
-from zksolv.verifier.keyset import write_manifest
+from zksolv.proofs.keyset import write_manifest
 
 
 def write_test_manifest(keys: Path, state: Any, route: str = "snarkjs") -> None:

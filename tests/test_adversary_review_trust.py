@@ -22,7 +22,7 @@ from zksolv.core.errors import InputError
 from zksolv.core.market import MarketState
 from zksolv.risk.model import evaluate
 from zksolv.oracle.build import build_market
-from zksolv.verifier.keyset import check_key_set, write_manifest
+from zksolv.proofs.keyset import check_key_set, write_manifest
 
 # ------------------------------------------------------------------ helpers
 
@@ -217,7 +217,7 @@ def test_a_market_without_vol_history_cannot_publish_any_vol_ema(mode: str) -> N
     recomputed consistently from it: the EMA is "not checked" without a history, so V falls
     0.43 -> 0.036 and the AVSL factor with it. Accepted on load today; 10-lot short BTC front straddles
     lose ~16% of their requirement (var: 87.5k -> 73.3k USD; stress: 272k -> 228k USD)."""
-    from zksolv.risk import volatility
+    from zksolv.core import volatility
     _, m0 = _small_market(mode)
     unds = tuple(dataclasses.replace(u, vol_history=(), vol_ema=1) for u in m0.underlyings)
     v = volatility.v_scalar_market(m0.params.alpha, unds)
@@ -229,7 +229,7 @@ def test_a_market_without_vol_history_cannot_publish_any_vol_ema(mode: str) -> N
 def test_a_manifest_claiming_the_ceremony_route_names_its_transcript(tmp_path: Path) -> None:
     """ATTACK: route "ceremony" with transcript_sha256 null (no transcript to check): the keeper's report
     then says "the venue's key set (ceremony transcript None…)" for keys no ceremony made."""
-    from zksolv.verifier.keyset import load_manifest
+    from zksolv.proofs.keyset import load_manifest
 
     (tmp_path / "a.json").write_text("{}")
     write_manifest(tmp_path, [{"circuit": "a", "circuit_hash": "0" * 64, "verification_key": "a.json"}],

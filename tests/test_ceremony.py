@@ -41,7 +41,7 @@ def small_market(tiers: tuple[int, ...] = (1,)):
     published iv and a valuation time on its epoch's UTC day, a one-value vol history, and the smallest
     re-derivable grid (horizon6) with the VaR parameters derived from it (the circuits depend on the
     shape only)."""
-    from zksolv.risk import scenarios as sc
+    from zksolv.core import scenarios as sc
 
     venue = replace(DEFAULT_POLICY, tiers=tiers, chunk_sizes=(8,), chunk_counts=(2,)).validated()
     market = one_call_market()

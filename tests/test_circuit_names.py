@@ -146,7 +146,7 @@ def test_name_types_refuse_what_they_cannot_spell() -> None:
 def test_a_key_set_manifest_lists_only_circuit_names(tmp_path: Path) -> None:
     """The manifest's names become file names (``<name>.json``): a name outside the grammar is refused
     before any file is opened."""
-    from zksolv.verifier.keyset import FORMAT, MANIFEST, load_manifest
+    from zksolv.proofs.keyset import FORMAT, MANIFEST, load_manifest
 
     row = {"circuit_hash": "0" * 64, "verification_key_sha256": "0" * 64}
     good = "avsl_n4_u2_a4_k16_d3_stress"

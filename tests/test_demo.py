@@ -8,7 +8,7 @@ import pytest
 
 from zksolv.app import demo
 
-from zksolv.risk import scenarios
+from zksolv.core import scenarios
 from zksolv.core import fixedpoint as fp
 from zksolv.core.account import Account
 from zksolv.core.errors import InputError
@@ -195,7 +195,7 @@ def test_market_root_is_stable(market: MarketState) -> None:
 def test_published_v_and_ema_are_audited(market: MarketState) -> None:
     """A keeper loading the state recomputes V from alpha, vol_ema and the 25-delta quotes (all
     committed) and each vol_ema from its history: the oracle's integers match exactly."""
-    from zksolv.risk import volatility
+    from zksolv.core import volatility
     p = market.params
     assert p.v_scalar == volatility.v_scalar_market(p.alpha, market.underlyings)
     for u in market.underlyings:

@@ -272,7 +272,7 @@ def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
     commitment, Merkle and Poseidon code — and nothing that compiles, proves or runs node."""
     mods = _modules_after("import zksolv.verifier, zksolv.verifier.verify, zksolv.proofs.statement, zksolv.verifier.batch, zksolv.verifier.bn254, "
                           "zksolv.verifier.native, zksolv.verifier.keeper, zksolv.verifier.submissions, "
-                          "zksolv.verifier.keyset, zksolv.proofs.circuit_names")
+                          "zksolv.proofs.keyset, zksolv.proofs.circuit_names")
     assert {"zksolv.verifier.verify", "zksolv.verifier.batch", "zksolv.verifier.native", "zksolv.core.commitments",
             "zksolv.verifier.submissions"} <= mods
     assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)

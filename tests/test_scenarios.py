@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zksolv.core import fixedpoint as fp
-from zksolv.risk import scenarios as sc
+from zksolv.core import scenarios as sc
 from zksolv.core.errors import InputError
 from zksolv.core.market import (
     CollateralAsset, Instrument, InstrumentKind, MarketState, Params, RiskMode, ScenarioSet, Underlying,
@@ -208,5 +208,5 @@ def test_the_pure_python_cholesky_is_the_factor_and_needs_no_numpy() -> None:
     for bad in (((1.0, 0.5), (0.4, 1.0)), ((1.0, 1.0), (1.0, 1.0)), ((2.0,),), ((1.0, 0.0),)):
         with pytest.raises(InputError, match="correlation"):
             sc.cholesky_lower(bad)
-    code = "import sys, zksolv.risk.scenarios; assert 'numpy' not in sys.modules"
+    code = "import sys, zksolv.core.scenarios; assert 'numpy' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zksolv.core import fixedpoint as fp
-from zksolv.risk import volatility as vol
+from zksolv.core import volatility as vol
 from zksolv.core.errors import InputError
 from zksolv.core.market import Underlying
 

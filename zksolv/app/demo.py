@@ -5,13 +5,13 @@
 whose implied vols come from a smile on the 25-delta skew inputs; the builder
 (:func:`zksolv.oracle.build.build_market`, the same one ``zksolv market build`` runs)
 publishes the realised-vol history and its EMA, prices every listed instrument with
-:mod:`zksolv.risk.pricing`, derives the V-Scalar (:mod:`zksolv.risk.volatility`), the scenario
-grid (:mod:`zksolv.risk.scenarios`) and the VaR parameters, and returns a validated,
+:mod:`zksolv.risk.pricing`, derives the V-Scalar (:mod:`zksolv.core.volatility`), the scenario
+grid (:mod:`zksolv.core.scenarios`) and the VaR parameters, and returns a validated,
 audited :class:`~zksolv.core.market.MarketState`.
 The vol history is the trailing 30-day realised vol (zero-mean, ACT/365)
 over the last 30 days of a 120-day simulated path; ``vol_ema`` is its
-RiskMetrics EMA :func:`zksolv.risk.volatility.ema_fixed` (lambda 0.94, exact,
-rounded up); V is :func:`zksolv.risk.volatility.v_scalar_market` (max over
+RiskMetrics EMA :func:`zksolv.core.volatility.ema_fixed` (lambda 0.94, exact,
+rounded up); V is :func:`zksolv.core.volatility.v_scalar_market` (max over
 underlyings, alpha 0.6) — the integers a keeper's audit recomputes
 (:meth:`~zksolv.core.market.MarketState.audit_derived`).
 Scan ranges use ``max(vol_ema, iv_atm)`` per underlying, 3 standard
@@ -51,7 +51,8 @@ from typing import Any
 import numpy as np
 
 from zksolv.core import fixedpoint as fp
-from zksolv.risk import pricing, scenarios
+from zksolv.core import scenarios
+from zksolv.risk import pricing
 from zksolv.core.account import Account, Position
 from zksolv.core.audit import EPOCH_SECONDS
 from zksolv.core.errors import InputError
@@ -176,7 +177,7 @@ def demo_market(
         (:func:`zksolv.risk.revaluation.risk_arrays`, repriced at each option's own
         smile vol shifted by the scenario's vol shock).
     grid : {"span", "deribit", "paradex", "horizon", "mc"}
-        Stress grid (see :mod:`zksolv.risk.scenarios`); ``mc`` (revaluation only):
+        Stress grid (see :mod:`zksolv.core.scenarios`); ``mc`` (revaluation only):
         the ``mc_scenarios`` Monte-Carlo set.
     epoch : int
         Epoch number: the UTC day the market is priced on (default: the day of

@@ -162,7 +162,7 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
     tiers: list[TierKey] = []
     skipped: dict[str, str] = {}
     if (folder / "manifest.json").is_file():  # a key set with a manifest: its entries, with their circuit hashes
-        from zksolv.verifier.keyset import load_manifest
+        from zksolv.proofs.keyset import load_manifest
 
         for name, row in sorted(load_manifest(folder)["keys"].items()):
             circuit = parse_circuit_name(name, f"--keys: {folder}/manifest.json: keys")

@@ -118,7 +118,7 @@ def setup(market_path: str, for_account: str | None, n_positions: int | None, wi
                             "verification_key": exported.name})
         rows.append(row)
     if keys_out is not None:
-        from zksolv.verifier.keyset import write_manifest
+        from zksolv.proofs.keyset import write_manifest
 
         # no ceremony transcript: keepers see the route (dev: NOT FOR REAL FUNDS) in every report
         write_manifest(Path(keys_out), entries, transcript_sha256=None, route=route)

@@ -122,7 +122,7 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
             keys_dir: str | None, transcript_pin: str | None, dev_key: bool, commitment: str | None,
             commitments_path: str | None, backend: str, workers: int | None, as_json: bool) -> None:
-    from zksolv.verifier.keyset import parse_transcript_pin
+    from zksolv.proofs.keyset import parse_transcript_pin
     from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
     from zksolv.verifier.verify import verify_many
 
@@ -326,7 +326,7 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
     (exit 2 otherwise); returns the provenance deploy.json records. None for a folder without a manifest."""
     from zksolv.proofs.circuit_names import parse_tier_name
     from zksolv.toolchain.circuitgen import Tier
-    from zksolv.verifier.keyset import MANIFEST, check_key_set
+    from zksolv.proofs.keyset import MANIFEST, check_key_set
     from zksolv.verifier.submissions import local_circuit_hash
 
     if not (keys_dir / MANIFEST).is_file():

@@ -232,12 +232,12 @@ def audit_options(market: "MarketState") -> None:
 # --------------------------------------------------------- vol history, grid, VaR parameters
 def audit_vol_history(market: "MarketState") -> None:
     """Every underlying publishes the realised-vol history its ``vol_ema`` derives from, and the
-    EMA recomputes exactly (:func:`zksolv.risk.volatility.ema_fixed`: lambda 0.94, exact, rounded up).
+    EMA recomputes exactly (:func:`zksolv.core.volatility.ema_fixed`: lambda 0.94, exact, rounded up).
 
     Without a history the committed ``vol_ema`` would be the oracle's word, and through V and the
     grids' risk vols it sets every requirement (a tiny EMA divides V by ten), so a market without
     one is refused."""
-    from zksolv.risk import volatility
+    from zksolv.core import volatility
     for u, und in enumerate(market.underlyings):
         if not und.vol_history:
             raise InputError(f"underlyings[{u}] {und.symbol!r}.vol_history: missing (a market publishes the "
@@ -256,7 +256,7 @@ def audit_vol_history(market: "MarketState") -> None:
 #: only correctly rounded operations (``sqrt``, exact rationals) and are compared exactly.
 MC_TOLERANCE = 1
 
-#: Names of the re-derivable stress grids (:mod:`zksolv.risk.scenarios`, default multiplier 3 and SPAN
+#: Names of the re-derivable stress grids (:mod:`zksolv.core.scenarios`, default multiplier 3 and SPAN
 #: extreme move) and of the Monte-Carlo sets (``mc<n>-seed<s>``, whose draws need numpy's generator).
 _GRID_NAME = re.compile(r"^(span|deribit|paradex|horizon)(\d+)$")
 _MC_NAME = re.compile(r"^mc(\d+)-seed(\d+)$")
@@ -264,7 +264,7 @@ _MC_NAME = re.compile(r"^mc(\d+)-seed(\d+)$")
 
 def _risk_inputs(market: "MarketState") -> tuple[list[float], float]:
     """``(risk vols max(vol_ema, iv_atm) per underlying, vol_shift)`` as the oracle's builder uses them."""
-    from zksolv.risk import scenarios
+    from zksolv.core import scenarios
     p = market.params
     if p.vol_shift <= 0:
         raise InputError("params.vol_shift: missing (a market publishes the vol shift its grid's vol shocks and the "
@@ -284,11 +284,11 @@ def _correlation(market: "MarketState") -> list[list[float]]:
 def rederive_scenarios(market: "MarketState") -> "ScenarioSet":
     """The scenario set the published ``params.scenarios.name`` names, rebuilt with the builder's own
     code from the committed risk vols (``max(vol_ema, iv_atm)``) and ``horizon_seconds`` and the
-    published ``vol_shift`` (stress grids: :func:`zksolv.risk.scenarios.stress_scenarios`, the default
+    published ``vol_shift`` (stress grids: :func:`zksolv.core.scenarios.stress_scenarios`, the default
     price multiplier 3 and SPAN extreme move) or ``correlation`` (a Monte-Carlo set
-    ``mc<n>-seed<s>``: :func:`zksolv.risk.scenarios.monte_carlo_scenarios`). Raises
+    ``mc<n>-seed<s>``: :func:`zksolv.core.scenarios.monte_carlo_scenarios`). Raises
     :class:`InputError` for a name the builder does not make."""
-    from zksolv.risk import scenarios
+    from zksolv.core import scenarios
     name = market.params.scenarios.name
     vols, vol_shift = _risk_inputs(market)
     horizon = market.params.horizon_seconds
@@ -350,12 +350,12 @@ def audit_risk_parameters(market: "MarketState") -> None:
     * ``params.scenarios``: the named set (:func:`rederive_scenarios`) entry by entry: a stress grid
       exactly, a Monte-Carlo set (``mc<n>-seed<s>``) within :data:`MC_TOLERANCE` per shock, weights
       exactly;
-    * ``params.var_loadings``, ``gamma_addon``, ``vega_stress``: :func:`zksolv.risk.scenarios.var_parameters`
+    * ``params.var_loadings``, ``gamma_addon``, ``vega_stress``: :func:`zksolv.core.scenarios.var_parameters`
       of the committed spots, risk vols, ``var_z`` and ``horizon_seconds`` and the published
       ``correlation`` and ``vol_shift`` (every VaR figure's magnitude is rounded up there, so
       margin is never below the real-valued model's).
     """
-    from zksolv.risk import scenarios
+    from zksolv.core import scenarios
     p = market.params
     corr = _correlation(market)
     vols, vol_shift = _risk_inputs(market)

@@ -393,12 +393,12 @@ class MarketState:
         """Recompute the published derived vol figures from the inputs they come from.
 
         * ``params.v_scalar`` must equal
-          :func:`zksolv.risk.volatility.v_scalar_market` of ``params.alpha`` and each
+          :func:`zksolv.core.volatility.v_scalar_market` of ``params.alpha`` and each
           underlying's ``vol_ema``, ``iv_put_25d``, ``iv_call_25d`` — all committed
           (header, ``underlyings_hash``), so V is integer-exact: each per-underlying
           ``alpha*EMA + (1-alpha)*|put - call|`` rounded up once to RATIO_SCALE;
         * every underlying publishes its ``vol_history`` and its ``vol_ema`` must equal
-          :func:`zksolv.risk.volatility.ema_fixed` of it (RiskMetrics lambda 0.94, exact, rounded up;
+          :func:`zksolv.core.volatility.ema_fixed` of it (RiskMetrics lambda 0.94, exact, rounded up;
           :func:`zksolv.core.audit.audit_vol_history`). The history is not committed: it is the
           published evidence the committed EMA is checked against; a market without one is refused;
         * the scenario set (re-derived from its name, the risk vols, ``horizon_seconds`` and the
@@ -414,7 +414,7 @@ class MarketState:
 
         Raises :class:`InputError` naming the field, the published and the recomputed value.
         """
-        from zksolv.risk import volatility  # lazy: keeps ``import zksolv.core.market`` free of numpy
+        from zksolv.core import volatility  # lazy: keeps ``import zksolv.core.market`` free of numpy
         from zksolv.core.audit import audit_options, audit_risk_parameters, audit_vol_history
 
         audit_vol_history(self)

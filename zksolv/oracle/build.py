@@ -120,7 +120,7 @@ class BuildInputs:
 
 
 def _vol_history(und: UnderlyingInput) -> tuple[int, ...]:
-    from zksolv.risk import volatility
+    from zksolv.core import volatility
     if und.closes:
         if len(und.closes) < 2 * VOL_WINDOW + 1:
             raise InputError(f"underlying {und.symbol!r}.closes: {len(und.closes)} closes is too short for the EMA "
@@ -188,7 +188,8 @@ def build_market(inputs: BuildInputs, *, backend: str = "numpy") -> MarketState:
     input (unknown underlying, non-positive price, expiry not after the valuation time, a mark
     below intrinsic value or one no implied vol solves, a history too short for the EMA).
     """
-    from zksolv.risk import pricing, revaluation, scenarios, volatility
+    from zksolv.core import scenarios, volatility
+    from zksolv.risk import pricing, revaluation
     p = inputs.params
     fp.check_bits("params.valuation_time", p.valuation_time, fp.EXPIRY_BITS, signed=False)
     if p.valuation_time <= 0:

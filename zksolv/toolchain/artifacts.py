@@ -139,7 +139,7 @@ def local_key(tier_name: str, circuit_hash: str, route: str = ROUTE_DEV) -> Loca
 
 def check_keyset_has(keys_dir: Path, names: list[str]) -> None:
     """Refuse, before any work, a key set without a proving key for each circuit in ``names`` (exit 2)."""
-    from zksolv.verifier.keyset import load_manifest
+    from zksolv.proofs.keyset import load_manifest
 
     manifest = load_manifest(Path(keys_dir))
     for name in names:
@@ -152,7 +152,7 @@ def keyset_artifacts(shape: Any, keys_dir: Path) -> Artifacts:
     """Compile ``shape`` (cached) and take its keys from the venue's key set ``keys_dir``
     (``zksolv ceremony finalize``): the manifest must list this circuit with this installation's
     circuit hash, and both key files must match their sha256 in it."""
-    from zksolv.verifier.keyset import check_key_set
+    from zksolv.proofs.keyset import check_key_set
 
     cache = ArtifactCache()
     circuit_hash, circuit = compile_tier(shape, cache)

@@ -47,7 +47,7 @@ from zksolv.proofs.circuit_names import parse_circuit_name
 from zksolv.toolchain import node_script, run_node, snarkjs_version
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
 from zksolv.toolchain.ptau_hashes import BY_HASH
-from zksolv.verifier.keyset import transcript_coverage_problem
+from zksolv.proofs.keyset import transcript_coverage_problem
 
 TRANSCRIPT = "ceremony.json"
 PTAU_FILE = "powers_of_tau.ptau"
@@ -497,7 +497,7 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None, allow_unpublis
 
 # ----------------------------------------------------------------- finalize
 def _load_manifest(folder: Path) -> dict[str, Any]:
-    from zksolv.verifier.keyset import load_manifest
+    from zksolv.proofs.keyset import load_manifest
 
     return load_manifest(Path(folder))
 
@@ -535,7 +535,7 @@ def finalize(folder: Path, keys_out: Path) -> dict[str, Any]:
     Refuses a folder whose keys are not the transcript's, or a circuit without contributions.
     Run :func:`verify` before publishing: finalize checks consistency, not the chain.
     """
-    from zksolv.verifier.keyset import write_manifest
+    from zksolv.proofs.keyset import write_manifest
 
     folder, keys_out = _abs(folder), _abs(keys_out)
     transcript = load_transcript(folder)

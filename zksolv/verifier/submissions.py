@@ -8,7 +8,7 @@ A :class:`KeySet` says where a keeper's keys come from:
 
 - :meth:`KeySet.from_folder`: the venue's key set (``--keys DIR``), one ``<circuit name>.json``
   per accepted tier, chunk size and the final circuit, tied to the circuits of the market's
-  shape by its ``manifest.json`` (:func:`zksolv.verifier.keyset.check_key_set`, run for every
+  shape by its ``manifest.json`` (:func:`zksolv.proofs.keyset.check_key_set`, run for every
   market it serves: every accepted tier and chunked books);
 - :meth:`KeySet.from_file`: one key (``--vk FILE``), whatever the circuit (no chunked books);
 - :meth:`KeySet.from_tiers`: keys already trusted by position capacity (e.g. the verifiers
@@ -48,7 +48,7 @@ from zksolv.proofs.proof_io import FINAL_DIR, PROOF_FILE, PUBLIC_FILE, load_proo
 from zksolv.proofs.statement import STATEMENT_FILE, Statement
 from zksolv.verifier.chunked import load_chunks
 from zksolv.verifier.groth16 import PreparedVerifyingKey
-from zksolv.verifier.keyset import MANIFEST, check_key_set, key_setup_label, load_manifest, parse_transcript_pin
+from zksolv.proofs.keyset import MANIFEST, check_key_set, key_setup_label, load_manifest, parse_transcript_pin
 from zksolv.verifier.verify import ChunkedSubmission, Submission, Verdict, malformed, policy_refusal, prepare_key
 
 if TYPE_CHECKING:

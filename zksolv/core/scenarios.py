@@ -68,7 +68,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from zksolv.core import fixedpoint as fp
 from zksolv.core.errors import InputError
 from zksolv.core.market import ScenarioSet, Underlying
-from zksolv.risk.volatility import _is_number
+from zksolv.core.volatility import _is_number
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
