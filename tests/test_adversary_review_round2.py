@@ -149,3 +149,106 @@ def test_honest_trader_who_proves_in_time_is_never_marked(trig: dict[str, Any]) 
     _rejected(r["h_mark_3_after"], "AlreadyProven(uint256,uint256)")
     assert all(r[f"h_marked_{i}"].returned_uint() == 0 for i in range(4))
     assert r["h_solvent_3"].returned_bool()
+
+
+# ----------------------------------------------------------------------------- the oracle audit
+
+
+def _es_market() -> tuple[Any, Any]:
+    from test_adversary_review_trust import _small_market
+    return _small_market("es")
+
+
+def _with_scenario_name(market: Any, name: str) -> Any:
+    """``market`` with its Monte-Carlo set replaced by the set ``name`` names, re-derived exactly as the
+    keeper's audit re-derives it (so only the name's seed or size differs from an honest market)."""
+    import dataclasses
+    from zksolv.core.audit import rederive_scenarios
+
+    renamed = dataclasses.replace(market, params=dataclasses.replace(
+        market.params, scenarios=dataclasses.replace(market.params.scenarios, name=name)))
+    return dataclasses.replace(market, params=dataclasses.replace(market.params, scenarios=rederive_scenarios(renamed)))
+
+
+def test_the_oracle_cannot_choose_the_monte_carlo_seed() -> None:
+    """ATTACK (insolvent accounts pass): the audit re-derives an ES market's Monte-Carlo set from the
+    seed its name carries, but the oracle picks that seed freely, epoch after epoch. Grinding seeds
+    picks the mildest set for the books it favours: on the small demo ES market, 10-lot short BTC
+    front straddles need 83,933 USD under the builder's seed 7; the mildest of seeds 0..39 (seed 3)
+    needs 43,367 USD (-48 %), every set "re-derived exactly" by the audit. Safe: the seed is bound
+    to something the oracle does not choose (the committed epoch), so at most one seed loads."""
+    from zksolv.core.errors import InputError
+    from zksolv.core.market import MarketState
+
+    _, m0 = _es_market()
+    n = m0.params.scenarios.size
+    accepted = []
+    for seed in range(4):
+        try:
+            MarketState.from_json(_with_scenario_name(m0, f"mc{n}-seed{seed}").to_json())
+        except InputError:
+            continue
+        accepted.append(seed)
+    assert len(accepted) <= 1, f"the audit accepts Monte-Carlo sets of seeds {accepted} for epoch {m0.epoch}"
+
+
+def test_an_honest_es_market_passes_the_audit() -> None:
+    """The defence above must not refuse the builder's own market."""
+    from zksolv.core.market import MarketState
+
+    _, m0 = _es_market()
+    assert MarketState.from_json(m0.to_json()).params.scenarios.name == m0.params.scenarios.name
+
+
+@pytest.mark.parametrize("suffix", ["9" * 5000, "\u0667", "7\n"])
+def test_a_monte_carlo_name_with_a_malformed_seed_is_a_clear_input_error(suffix: str) -> None:
+    """Parsing edge cases of `mc<n>-seed<s>`: a 5,000-digit seed makes int() raise ValueError (Python's
+    4,300-digit limit), a crash instead of exit 2; a non-ASCII digit (U+0667, ARABIC-INDIC SEVEN) or a
+    trailing newline (``$`` matches before it) pass ``\\d+$`` and load a non-canonical name. Safe:
+    InputError naming params.scenarios."""
+    from zksolv.core.errors import InputError
+    from zksolv.core.market import MarketState
+    import dataclasses
+
+    _, m0 = _es_market()
+    sc = m0.params.scenarios
+    bad = dataclasses.replace(m0, params=dataclasses.replace(
+        m0.params, scenarios=dataclasses.replace(sc, name=f"mc{sc.size}-seed{suffix}")))
+    with pytest.raises(InputError, match="params.scenarios"):
+        MarketState.from_json(bad.to_json())
+
+
+def test_tolerance_bias_moves_a_requirement_by_less_than_a_basis_point() -> None:
+    """Tolerance abuse (defence documented): a malicious oracle biases every option's mark, gamma and vega
+    by the full audit tolerance (2 units) in the direction that favours a short-options book. The audit
+    accepts it; the requirement of 10-lot short BTC straddles (every expiry) moves by < 0.01 %."""
+    import dataclasses
+    from zksolv.core import fixedpoint as fp
+    from zksolv.core.account import Account, Position
+    from zksolv.core.audit import TOLERANCE, bs_greeks, IV_SCALE
+    from zksolv.core.market import MarketState
+    from zksolv.risk.model import evaluate
+    from test_adversary_review_trust import _small_market
+    import math
+
+    _, m0 = _small_market("var")
+    vt = m0.valuation_time
+    rows = []
+    for ins in m0.instruments:
+        if not ins.kind.is_option:
+            rows.append(ins)
+            continue
+        spot = m0.underlyings[ins.underlying].spot / fp.PRICE_SCALE
+        sqrt_tau = math.sqrt((ins.expiry - vt) / fp.SECONDS_PER_YEAR)
+        value, _d, gamma, vega = bs_greeks(spot, ins.strike / fp.PRICE_SCALE, ins.iv / IV_SCALE * sqrt_tau, sqrt_tau,
+                                           ins.kind.value == "call")
+        # the furthest the audit allows below the recomputation (never below zero)
+        low = lambda x, scale, f: max(0, math.floor(x * scale + 0.5) - TOLERANCE[f])  # noqa: E731
+        rows.append(dataclasses.replace(ins, mark=low(value, fp.PRICE_SCALE, "mark"),
+                                        gamma=low(gamma, fp.GAMMA_SCALE, "gamma"), vega=low(vega, fp.VEGA_SCALE, "vega")))
+    biased = MarketState.from_json(dataclasses.replace(m0, instruments=tuple(rows)).to_json())
+    book = Account(tuple(Position(i.symbol, -10 * fp.QTY_SCALE) for i in m0.instruments
+                         if i.kind.is_option and i.symbol.startswith("BTC")), {}, 1)
+    r0 = evaluate(m0, book.position_slots(m0), book.balances(m0))
+    r1 = evaluate(biased, book.position_slots(biased), book.balances(biased))
+    assert r1.req_raw >= r0.req_raw * (1 - 1e-4), (r0.req_raw, r1.req_raw)
