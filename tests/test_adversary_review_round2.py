@@ -252,3 +252,87 @@ def test_tolerance_bias_moves_a_requirement_by_less_than_a_basis_point() -> None
     r0 = evaluate(m0, book.position_slots(m0), book.balances(m0))
     r1 = evaluate(biased, book.position_slots(biased), book.balances(biased))
     assert r1.req_raw >= r0.req_raw * (1 - 1e-4), (r0.req_raw, r1.req_raw)
+
+
+# ----------------------------------------------------------------------------- key provenance
+
+
+def _pinned_key_set(tmp_path: Any) -> tuple[Any, dict[str, str], str, list[Any]]:
+    """A ceremony key set over the stress demo's tiers (tests/test_adversary_review_trust.py's fixture,
+    manifest restricted to the transcript's circuits), its expected circuit hashes and the transcript
+    pin a keeper took after `zksolv ceremony verify`."""
+    import json
+    from test_adversary_review_trust import _ceremony_key_set, _sha, _small_market
+    from zksolv.toolchain.circuitgen import circuit_source_hash
+
+    _, state = _small_market("stress")
+    keys = tmp_path / "KEYS"
+    tiers, _ = _ceremony_key_set(keys, state)
+    manifest = json.loads((keys / "manifest.json").read_text())
+    manifest["keys"] = {k: v for k, v in manifest["keys"].items() if k in {s.name for s in tiers}}
+    (keys / "manifest.json").write_text(json.dumps(manifest))
+    return keys, {s.name: circuit_source_hash(s) for s in tiers}, _sha(keys / "ceremony.json"), tiers
+
+
+def _swap_verification_key(keys: Any, name: str) -> None:
+    """Replace one tier's verification key by another setup's (toxic waste known to the attacker) and
+    rewrite its sha256 in the manifest; the transcript (pinned) is untouched."""
+    import json
+    from test_adversary_review_trust import _fake_vk, _sha
+
+    (keys / f"{name}.json").write_text(json.dumps(_fake_vk(999)))
+    manifest = json.loads((keys / "manifest.json").read_text())
+    manifest["keys"][name]["verification_key_sha256"] = _sha(keys / f"{name}.json")
+    (keys / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_pinned_key_set_refuses_a_verification_key_its_ceremony_did_not_make(tmp_path: Any) -> None:
+    """ATTACK (forged proofs accepted): the transcript pin pins ceremony.json, and ceremony.json names each
+    circuit's final zkey, not its verification key; `verify --keys` checks the key file against the
+    manifest only. Swap one tier's verification key for a key of the attacker's own setup and rewrite
+    its sha256 in the manifest: the transcript is untouched, so the pinned check passes and every proof
+    of that tier is checked under a key whose toxic waste the attacker knows. Safe: what the keeper pins
+    after `ceremony verify` covers the key files (the key set digest), and a changed key is refused."""
+    from zksolv.core.errors import InputError
+    from zksolv.verifier.keyset import check_key_set, key_set_sha256
+
+    keys, expected, pin, tiers = _pinned_key_set(tmp_path)
+    key_pin = key_set_sha256(keys)  # what `zksolv ceremony verify` prints for a key set it checked
+    assert check_key_set(keys, expected, transcript_sha256=pin, key_set_sha256=key_pin)
+    _swap_verification_key(keys, tiers[0].name)
+    with pytest.raises(InputError, match="key set"):
+        check_key_set(keys, expected, transcript_sha256=pin, key_set_sha256=key_pin)
+    with pytest.raises(InputError, match="key set"):
+        check_key_set(keys, expected, key_set_sha256=key_pin)
+
+
+def test_a_transcript_pin_alone_is_not_reported_as_a_pinned_key_set(tmp_path: Any) -> None:
+    """The transcript pin alone cannot tell a swapped verification key apart (above): the report must not
+    call such a key set pinned."""
+    from zksolv.verifier.keyset import check_key_set, key_setup_label
+
+    keys, expected, pin, _ = _pinned_key_set(tmp_path)
+    label = key_setup_label(check_key_set(keys, expected, transcript_sha256=pin), pinned=True)
+    assert "not pinned" in label and "--key-set-sha256" in label, label
+
+
+def test_a_waived_ceremony_never_reads_as_a_production_key_set(tmp_path: Any) -> None:
+    """ATTACK (waiver leak): `ceremony verify --allow-no-beacon --allow-unpublished-ptau` (tests only) prints
+    the transcript hash like a production run; a keeper pins it, and every `verify --keys` report then
+    names "the venue's key set (ceremony transcript …, pinned)" with no trace of the waiver. The fixture's
+    transcript has no closing beacon and no published phase-1 file. Safe: the keeper's own check reads
+    both facts from the (pinned) transcript and labels the key set NOT FOR REAL FUNDS."""
+    from zksolv.verifier.keyset import check_key_set, key_set_sha256, key_setup_label
+
+    keys, expected, pin, _ = _pinned_key_set(tmp_path)
+    manifest = check_key_set(keys, expected, transcript_sha256=pin, key_set_sha256=key_set_sha256(keys))
+    label = key_setup_label(manifest, pinned=True)
+    assert "NOT FOR REAL FUNDS" in label and "beacon" in label and "phase-1" in label, label
+
+
+def test_verify_cli_has_the_key_set_pin() -> None:
+    """The keeper's command line can pin the key set digest `ceremony verify` prints."""
+    from zksolv.cli import main
+
+    opts = [o for prm in main.commands["verify"].params for o in getattr(prm, "opts", [])]
+    assert "--key-set-sha256" in opts, opts
