@@ -74,7 +74,11 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
                    "accepts (chunked books need their chunk and final keys from it)")
 @click.option("--transcript-sha256", "transcript_pin", metavar="HEX",
               help="with --keys: the ceremony transcript hash you checked once with `zksolv ceremony verify`; "
-                   "a key set naming another transcript is refused (exit 2)")
+                   "a key set naming another transcript is refused (exit 2); it does not pin the key files: "
+                   "pin --key-set-sha256 too")
+@click.option("--key-set-sha256", "key_set_pin", metavar="HEX",
+              help="with --keys: the key_set_sha256 `zksolv ceremony verify` printed for this key set (the "
+                   "manifest's sha256: the transcript and every key file); a key set changed since is refused (exit 2)")
 @click.option("--dev-key", is_flag=True,
               help="use this machine's own development setup for each proof's tier: NOT FOR REAL FUNDS")
 @click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
@@ -89,7 +93,7 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
 @json_option
 @handle_errors
 def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-           keys_dir: str | None, transcript_pin: str | None, dev_key: bool,
+           keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, dev_key: bool,
            commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
            as_json: bool) -> None:
     """Check proofs against a market state: one line per proof and a summary.
@@ -99,7 +103,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
     """
     try:
         try:
-            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, dev_key, commitment,
+            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, key_set_pin, dev_key,
+                    commitment,
                     commitments_path, backend, workers, as_json)
         except ImportError as exc:
             raise _missing_extra(exc) from None
@@ -116,7 +121,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 
 
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-            keys_dir: str | None, transcript_pin: str | None, dev_key: bool, commitment: str | None,
+            keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, dev_key: bool,
+            commitment: str | None,
             commitments_path: str | None, backend: str, workers: int | None, as_json: bool) -> None:
     from zksolv.proofs.proof_io import load_verification_key
     from zksolv.verifier.verify import verify_many
@@ -143,6 +149,12 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         if keys_dir is None:
             raise InputError("--transcript-sha256: pins the ceremony transcript of a key set; give it with --keys DIR")
         transcript_pin = parse_transcript_pin(transcript_pin)
+    if key_set_pin is not None:
+        from zksolv.verifier.keyset import parse_transcript_pin
+
+        if keys_dir is None:
+            raise InputError("--key-set-sha256: pins a key set; give it with --keys DIR")
+        key_set_pin = parse_transcript_pin(key_set_pin, "--key-set-sha256")
     if keys_dir is not None and not Path(keys_dir).is_dir():
         raise InputError(f"--keys: {keys_dir} is not a folder")
     expected = _registered_commitments(folders, commitment, commitments_path)
@@ -156,8 +168,9 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
 
         shapes = circuit_set(state, chunks=True)
         manifest = check_key_set(Path(keys_dir), {s.name: _local_circuit_hash(s) for s in shapes},
-                                 transcript_sha256=transcript_pin)
-        keys_label, keys_listed = key_setup_label(manifest, pinned=transcript_pin is not None), frozenset(manifest["keys"])
+                                 transcript_sha256=transcript_pin, key_set_sha256=key_set_pin)
+        keys_label = key_setup_label(manifest, pinned=transcript_pin is not None, key_set_pinned=key_set_pin is not None)
+        keys_listed = frozenset(manifest["keys"])
     if dev_key:
         click.echo("warning: verifying with this machine's development key (single-party setup) — NOT FOR REAL FUNDS",
                    err=True)
@@ -216,7 +229,7 @@ def _refuse_shipped_key(vk: Path, folders: list[Path]) -> None:
     ships the venue's key, so equal content cannot tell a venue key obtained elsewhere from an attacker's
     key copied out of its own bundle (and any re-encoding would defeat the comparison anyway). What makes
     a key trustworthy is where the keeper got it: the venue's key set, ``--keys DIR`` checked once with
-    ``zksolv ceremony verify`` and pinned with ``--transcript-sha256``.
+    ``zksolv ceremony verify`` and pinned with ``--key-set-sha256``.
     """
     if not vk.is_file():
         raise InputError(f"--vk: {vk} not found")
@@ -480,7 +493,7 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
     (exit 2 otherwise); returns the provenance deploy.json records. None for a folder without a manifest."""
     from zksolv.proofs.statement import parse_tier_name
     from zksolv.toolchain.circuitgen import Tier
-    from zksolv.verifier.keyset import MANIFEST, check_key_set
+    from zksolv.verifier.keyset import MANIFEST, check_key_set, key_setup_label
 
     if not (keys_dir / MANIFEST).is_file():
         click.echo(f"warning: {keys_dir} has no {MANIFEST}: nothing ties its keys to the published circuits "
@@ -495,6 +508,8 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
     if manifest.get("route") != "ceremony":
         click.echo(f"warning: the key set's route is {manifest.get('route')!r}, not a ceremony: NOT FOR REAL FUNDS",
                    err=True)
+    elif manifest.get("transcript_waivers"):
+        click.echo(f"warning: {key_setup_label(manifest)}", err=True)
     return {"route": manifest.get("route"), "transcript_sha256": manifest.get("transcript_sha256")}
 
 

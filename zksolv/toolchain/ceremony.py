@@ -326,6 +326,9 @@ class CeremonyReport:
     failures: list[str]
     warnings: list[str]
     waived: list[str] = field(default_factory=list)
+    #: sha256 of the key set's ``manifest.json`` (None for a ceremony folder): the pin for
+    #: ``zksolv verify --keys --key-set-sha256``, covering the transcript and every key file.
+    key_set_sha256: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -339,7 +342,8 @@ class CeremonyReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``zksolv ceremony verify --json``)."""
         return {"valid": self.valid, "production": self.production, "waived": self.waived,
-                "transcript_sha256": self.transcript_sha256, "ptau_blake2b": self.ptau_blake2b,
+                "transcript_sha256": self.transcript_sha256, "key_set_sha256": self.key_set_sha256,
+                "ptau_blake2b": self.ptau_blake2b,
                 "ptau_known_file": self.ptau_known_file, "circuits": self.circuits,
                 "contributors": self.contributors, "failures": self.failures, "warnings": self.warnings}
 
@@ -410,7 +414,11 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None, allow_unpublis
             warnings.append(f"{unpublished} (waived with --allow-unpublished-ptau: NOT FOR REAL FUNDS)")
         else:
             failures.append(unpublished)
-    manifest = _load_manifest(folder) if (folder / MANIFEST).is_file() else None
+    manifest, digest = None, None
+    if (folder / MANIFEST).is_file():
+        # read once: the digest printed as the pin is the hash of the very manifest checked below
+        raw = (folder / MANIFEST).read_bytes()
+        manifest, digest = _load_manifest(folder, raw=raw), hashlib.sha256(raw).hexdigest()
     if manifest is not None:
         why = transcript_coverage_problem(transcript, manifest)
         if why is not None:
@@ -492,14 +500,14 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None, allow_unpublis
             failures.append(missing)
     contributors = [{"name": n, "type": t, **({"beacon": b, "iterations_exp": e} if t == "beacon" else {})}
                     for n, t, b, e in (rounds or [])]
-    return CeremonyReport(t_hash, blake, known, rows, contributors, failures, warnings, waived)
+    return CeremonyReport(t_hash, blake, known, rows, contributors, failures, warnings, waived, digest)
 
 
 # ----------------------------------------------------------------- finalize
-def _load_manifest(folder: Path) -> dict[str, Any]:
+def _load_manifest(folder: Path, raw: bytes | None = None) -> dict[str, Any]:
     from zksolv.verifier.keyset import load_manifest
 
-    return load_manifest(Path(folder))
+    return load_manifest(Path(folder), raw=raw)
 
 
 
