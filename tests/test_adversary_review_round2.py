@@ -183,7 +183,7 @@ def test_the_oracle_cannot_choose_the_monte_carlo_seed() -> None:
     _, m0 = _es_market()
     n = m0.params.scenarios.size
     accepted = []
-    for seed in range(4):
+    for seed in (7, m0.epoch - 1, m0.epoch, m0.epoch + 1):
         try:
             MarketState.from_json(_with_scenario_name(m0, f"mc{n}-seed{seed}").to_json())
         except InputError:
@@ -336,3 +336,38 @@ def test_verify_cli_has_the_key_set_pin() -> None:
 
     opts = [o for prm in main.commands["verify"].params for o in getattr(prm, "opts", [])]
     assert "--key-set-sha256" in opts, opts
+
+
+def test_ceremony_verify_prints_the_pin_that_check_key_set_accepts(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ceremony verify` (snarkjs steps stubbed) reports the key set digest of the manifest it checked, and
+    that digest is what `check_key_set(key_set_sha256=...)` accepts."""
+    import hashlib
+    from test_adversary_review_trust import _small_market, _stubbed_ceremony_verify
+    from zksolv.toolchain.circuitgen import circuit_set, circuit_source_hash
+    from zksolv.verifier.keyset import check_key_set
+
+    report = _stubbed_ceremony_verify(tmp_path, monkeypatch, with_beacon=True, ptau_known=True)
+    keys = tmp_path / "KEYS"
+    assert report.production
+    assert report.key_set_sha256 == report.to_dict()["key_set_sha256"] == \
+        hashlib.sha256((keys / "manifest.json").read_bytes()).hexdigest()
+    _, state = _small_market("stress")
+    expected = {s.name: circuit_source_hash(s) for s in circuit_set(state, False)}
+    assert check_key_set(keys, expected, key_set_sha256=report.key_set_sha256)["route"] == "ceremony"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--dev-key", "--key-set-sha256", "ab" * 32], "--key-set-sha256: pins a key set; give it with --keys DIR"),
+    (["--keys", "KEYS", "--key-set-sha256", "xyz"], "--key-set-sha256 'xyz': expected the 64 hex digits"),
+])
+def test_the_key_set_pin_is_checked_before_any_work(tmp_path: Any, extra: list[str], message: str) -> None:
+    from click.testing import CliRunner
+    from zksolv.cli import EXIT_INPUT, main
+
+    (tmp_path / "KEYS").mkdir()
+    (tmp_path / "p").mkdir()
+    (tmp_path / "m.json").write_text("{}")  # never read: the pin is checked first
+    args = ["verify", "--proof", str(tmp_path / "p"), "--market", str(tmp_path / "m.json"),
+            *[str(tmp_path / a) if a == "KEYS" else a for a in extra]]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == EXIT_INPUT and message in out.output, out.output
