@@ -371,3 +371,78 @@ def test_the_key_set_pin_is_checked_before_any_work(tmp_path: Any, extra: list[s
             *[str(tmp_path / a) if a == "KEYS" else a for a in extra]]
     out = CliRunner().invoke(main, args)
     assert out.exit_code == EXIT_INPUT and message in out.output, out.output
+
+
+# ----------------------------------------------------------------------------- keeper service
+
+
+def _keeper_with_rewritten_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, rewrite: str
+                                  ) -> tuple[Any, list[tuple[str, str]]]:
+    """A Keeper (chain and venue folder stubbed) for which accounts a (commitment 11) and b (12) were
+    checked valid at the first pass; b then rewrites its proof folder (``rewrite``): ``dup`` its
+    public.json names a's commitment, ``root`` another market root, ``invalid`` a proof that parses
+    but fails on chain. The stub chain reverts a batch holding b's rewritten proof (InvalidProof) and
+    accepts any other; ``sent`` lists (what, members, state)."""
+    from types import SimpleNamespace
+
+    from zksolv.chain import keeper_service as ks
+    from zksolv.chain import registry as reg
+    import zksolv.core.commitments
+
+    root = 99
+    monkeypatch.setattr(ks.MarketState, "load", staticmethod(lambda p: SimpleNamespace(epoch=1)))
+    monkeypatch.setattr(zksolv.core.commitments, "market_root", lambda m: root)
+    monkeypatch.setattr(ks, "check_epoch", lambda *a, **k: SimpleNamespace(valid=["a", "b"], invalid={}, missing=[]))
+    monkeypatch.setattr(ks, "load_registered", lambda venue: {"a": 11, "b": 12})
+    monkeypatch.setattr(reg, "current_epoch", lambda ch, d: (1, root, 2_000_000_000))
+    monkeypatch.setattr(reg, "is_solvent", lambda ch, d, c: False)
+    monkeypatch.setattr(reg, "is_registered", lambda ch, d, c: c in (11, 12))
+    monkeypatch.setattr(reg, "markable", lambda ch, d: ([], {}))
+    bad_c = [9, 9] if rewrite == "invalid" else [5, 6]
+
+    def read(folder, capacities):
+        if folder.name == "a":
+            return reg.ProofToSubmit(TOY_TIER, 11, root, [1, 2], [[1, 2], [3, 4]], [5, 6], "a")
+        commitment = 11 if rewrite == "dup" else 12
+        return reg.ProofToSubmit(TOY_TIER, commitment, root + (rewrite == "root"), [1, 2], [[1, 2], [3, 4]], bad_c, "b")
+
+    monkeypatch.setattr(reg, "read_proof_folder", read)
+    monkeypatch.setattr(reg, "batch_calldata", lambda batch: repr([(p.label, p.c) for p in batch]).encode())
+    # one member simulated alone (the fix's fallback): b's rewritten proof reverts, a's does not
+    monkeypatch.setattr(reg, "refusal_of", lambda ch, d, p: "InvalidProof()" if p.c == [9, 9] else None,
+                        raising=False)
+    k = object.__new__(ks.Keeper)
+    k.venue, k.keys, k.backend = tmp_path, {}, "python"
+    k.db = ks.open_db(tmp_path / "k.db")
+    k.deployment = SimpleNamespace(capacities=lambda: [TOY_TIER], registry="0x" + "11" * 20)
+    k.chain = None
+    sent: list[tuple[str, str]] = []
+
+    def send(epoch, data, what):
+        state = "refused" if b"[9, 9]" in data else "confirmed"
+        sent.append((what, data.decode(), state))
+        return {"what": what, "state": state, **({"error": "InvalidProof()"} if state == "refused" else {})}
+
+    k._send = send
+    return k, sent
+
+
+@pytest.mark.parametrize("rewrite", ["invalid", "dup", "root"])
+def test_a_trader_rewriting_its_proof_after_its_verdict_cannot_stop_the_others(monkeypatch: pytest.MonkeyPatch,
+                                                                               tmp_path: Any, rewrite: str) -> None:
+    """ATTACK (honest accounts liquidated / keeper DoS): a valid verdict is final and the folder is re-read
+    at submit time, so the bytes submitted are not the bytes verified. Trader b, checked valid, rewrites
+    its folder: an on-chain-invalid proof makes the keeper's whole batch revert in simulation at every
+    pass (a's valid proof is never sent; after the deadline the keeper's own markable() marks a, which
+    never proved on chain); a public.json naming a's commitment makes plan_batches raise (the pass
+    aborts: no batch, no mark); another root makes pending_proofs raise (same). Safe: a's proof is
+    recorded and b's rewritten folder is reported, not submitted."""
+    k, sent = _keeper_with_rewritten_folder(monkeypatch, tmp_path, rewrite)
+    try:
+        out = k.run_epoch(tmp_path)
+    except Exception as exc:  # noqa: BLE001 - the attack: the whole pass aborts
+        pytest.fail(f"one trader's rewritten folder aborted the keeper's pass: {type(exc).__name__}: {exc}")
+    confirmed = [m for what, m, state in sent if what.startswith("proveSolventBatch") and state == "confirmed"]
+    assert any("'a'" in m for m in confirmed), (sent, out)
+    assert not any("'b'" in m for m in confirmed), sent
+    assert "b" in out["skipped"] or "b" in out.get("refused_members", {}), out
