@@ -446,3 +446,17 @@ def test_a_trader_rewriting_its_proof_after_its_verdict_cannot_stop_the_others(m
     assert any("'a'" in m for m in confirmed), (sent, out)
     assert not any("'b'" in m for m in confirmed), sent
     assert "b" in out["skipped"] or "b" in out.get("refused_members", {}), out
+
+
+def test_two_accounts_listing_one_commitment_do_not_abort_the_pass(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Any) -> None:
+    """Keeper DoS (venue data): a stale accounts.json lists commitment 11 for a and for b (b moved to a's
+    old commitment on chain). Both folders hold the same valid proof: plan_batches raised "the same
+    commitment twice" and the whole pass aborted. Safe: submitted once, the other reported."""
+    from zksolv.chain import keeper_service as ks
+
+    k, sent = _keeper_with_rewritten_folder(monkeypatch, tmp_path, "dup")
+    monkeypatch.setattr(ks, "load_registered", lambda venue: {"a": 11, "b": 11})
+    out = k.run_epoch(tmp_path)
+    confirmed = [m for what, m, state in sent if state == "confirmed"]
+    assert len(confirmed) == 1 and "'a'" in confirmed[0] and "b" in out["skipped"], (sent, out)

@@ -204,6 +204,10 @@ class Keeper:
                 skipped[account] = ("proof folder rewritten since its verdict: it no longer states the registered "
                                     "commitment and the current market root; not submitted")
                 continue
+            twin = next((q.label for q in proofs if q.commitment == p.commitment), None)
+            if twin is not None:  # accounts.json lists one commitment twice (stale): one proof records it
+                skipped[account] = f"same registered commitment as {twin} (accounts.json): submitted once"
+                continue
             proofs.append(p)
         todo = reg.pending_proofs(self.chain, self.deployment, proofs, skipped)
         out["skipped"] = skipped
