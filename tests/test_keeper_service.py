@@ -106,7 +106,7 @@ def test_keeper_killed_between_sent_and_confirmed(node, toy: Toy, tmp_path: Path
     txs = restarted.transactions()
     assert [t["state"] for t in txs] == ["confirmed"] * 3
     assert len({t["nonce"] for t in txs}) == 3
-    assert reg.account_marks(chain, deployment) == {accounts[n]: 1 for n in names[3:]}
+    assert reg.account_marks(chain, deployment) == {accounts[n]: EPOCH for n in names[3:]}
     [report] = restarted.run_once()  # nothing left to do
     assert report["sent"] == [] and report["reconciled"] == []
 
