@@ -63,11 +63,13 @@ struct AcceptedTier {
 ///        `Liquidatable`), once per epoch: for the current epoch, or, while the current epoch's
 ///        window is still open for it, for the previous one (so posting the next root right
 ///        after a deadline does not erase the previous epoch's marks).
-///      - One grace per account per epoch: a commitment registered after its epoch's root was
-///        posted carries its own deadline in its record (`LATE`): max(epoch deadline,
+///      - One grace per account between two proofs: a commitment registered after its epoch's
+///        root was posted carries its own deadline in its record (`LATE`): max(epoch deadline,
 ///        registration time + window) for a new account, or one whose previous commitment
-///        proved against the current root, or has used no grace this epoch and is not yet due;
-///        otherwise the previous commitment's deadline (a trade never postpones being due).
+///        proved against the current root, or has taken no grace since its last proof, is not
+///        yet due and did not miss the previous epoch; otherwise the previous commitment's
+///        deadline (a trade never postpones being due), and a previous-epoch miss moves to the
+///        new commitment (its record reads "late in that epoch, due before the current root").
 ///        A standing mark moves to the new commitment; only a proof clears it. Registering
 ///        the commitment an account already has changes nothing.
 ///      - The book's size is private up to the venue's buckets: the registry accepts exactly the
@@ -294,8 +296,9 @@ contract SolvencyRegistry {
     ///         record starts unproven. A commitment registered after the current root was posted is
     ///         due by max(`proofDeadline`, now + `currentProofWindow`) (the grace), unless the
     ///         account's previous commitment neither proved against the current root nor can
-    ///         still take the grace (used it this epoch, or its deadline passed): then by that
-    ///         commitment's deadline. The previous commitment's standing mark moves to the new one.
+    ///         still take the grace (took one since its last proof, in any epoch, or its deadline
+    ///         passed): then by that commitment's deadline. The previous commitment's standing
+    ///         mark moves to the new one, and so does a miss of the previous epoch not yet marked.
     ///         Registering the commitment the account already has changes nothing (its proof and
     ///         deadline stay; the event is emitted again), so a retried or repeated registration
     ///         neither erases a proof nor extends a window.
@@ -315,11 +318,23 @@ contract SolvencyRegistry {
                 mark = _standingMark(previous, old);
                 delete _record[previous];
                 if (epoch != 0 && old != REGISTERED | currentRoot) {
-                    // not proven against the current root: one grace per account per epoch, and
-                    // none once its deadline has passed (it is due; a trade does not undo that)
+                    // not proven against the current root: one grace between two proofs (LATE: a
+                    // grace was taken since the last proof, in this epoch or an earlier one whose
+                    // root moved on), and none once its deadline has passed (it is due; a trade
+                    // does not undo that)
                     uint64 due = _deadlineIn(old, epoch, deadline);
-                    if ((old & LATE != 0 && uint64(old >> 64) == epoch) || block.timestamp > due) {
+                    if (old & LATE != 0 || block.timestamp > due) {
                         record = REGISTERED | LATE | (uint256(epoch) << 64) | due;
+                    }
+                    if (block.timestamp <= due) {
+                        // the previous epoch's miss moves with the account (as a mark would): the
+                        // new record says "registered in that epoch, own deadline before the
+                        // current root", which markLiquidatable's previous-epoch rule marks, and
+                        // is due by `proofDeadline` in this one
+                        (bool missed, uint64 previousEpoch) = _missedPrevious(old);
+                        if (missed) {
+                            record = REGISTERED | LATE | (uint256(previousEpoch) << 64) | (rootPostedAt - 1);
+                        }
                     }
                 }
             }
@@ -451,17 +466,10 @@ contract SolvencyRegistry {
         if (block.timestamp <= deadline) {
             // The current window is open for this commitment: was it due in the previous epoch?
             // (every "not due" answers with the one deadline that matters next: the current one)
+            bool missed;
+            (missed, epoch) = _missedPrevious(record);
+            if (!missed) revert ProofWindowOpen(deadline);
             root = previousRoot;
-            if (root == 0 || record == REGISTERED | root) revert ProofWindowOpen(deadline);
-            epoch = epochOfRoot[root];
-            if (record & LATE != 0) {
-                // registered in the current epoch (it did not exist then), or in the previous one
-                // with its own window cut short by the current root: it was not due
-                uint64 registeredIn = uint64(record >> 64);
-                if (registeredIn == currentEpoch || (registeredIn == epoch && uint64(record) >= rootPostedAt)) {
-                    revert ProofWindowOpen(deadline);
-                }
-            }
         }
         if (_liquidatableEpoch[commitment] == epoch) revert AlreadyMarked(commitment, epoch);
         _liquidatableEpoch[commitment] = epoch;
@@ -524,6 +532,25 @@ contract SolvencyRegistry {
     /// @notice The epoch in which `commitment` was last proven solvent (0 = never, or not registered).
     function lastSolventEpoch(uint256 commitment) external view returns (uint64) {
         return epochOfRoot[lastProvenRoot(commitment)];
+    }
+
+    /// @dev Whether the commitment with `record` (registered, not proven against the current
+    ///      root) was due in the previous epoch and proved neither against its root nor since:
+    ///      registered before that root was posted, or late in that epoch with its own deadline
+    ///      passed before the current root was posted (a commitment registered in the current
+    ///      epoch did not exist then; one whose own window the current root cut short was not due).
+    ///      Also returns that epoch.
+    function _missedPrevious(uint256 record) internal view returns (bool missed, uint64 epoch) {
+        uint256 root = previousRoot;
+        if (root == 0 || record == REGISTERED | root) return (false, 0);
+        epoch = epochOfRoot[root];
+        if (record & LATE != 0) {
+            uint64 registeredIn = uint64(record >> 64);
+            if (registeredIn == currentEpoch || (registeredIn == epoch && uint64(record) >= rootPostedAt)) {
+                return (false, epoch);
+            }
+        }
+        missed = true;
     }
 
     /// @dev The deadline of the commitment with `record` in `epoch` whose deadline is

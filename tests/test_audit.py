@@ -291,10 +291,12 @@ def test_a_market_without_vol_history_is_refused(stress: dict[str, Any]) -> None
 
 
 def test_a_monte_carlo_set_is_re_derived_from_its_seed() -> None:
-    """ES markets' Monte-Carlo sets are re-derived in pure Python from the seed their name carries
-    (within one unit: libm's last bit), so shrunken draws, another seed or tilted weights are refused."""
+    """ES markets' Monte-Carlo sets are re-derived in pure Python from the seed their name carries, the
+    market's epoch (within one unit: libm's last bit), so shrunken draws, another seed or tilted weights
+    are refused."""
     es = demo_market(7, "es", "span", n_strikes=3, n_expiries=1).to_dict()
-    assert es["params"]["scenarios"]["name"] == "mc128-seed7"
+    epoch = es["epoch"]
+    assert es["params"]["scenarios"]["name"] == f"mc128-seed{epoch}"
     MarketState.from_dict(es)
     MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "price_shocks", 0, 3),
                                              lambda v: _bump(v, _RATIO, MC_TOLERANCE))))  # within the tolerance
@@ -308,10 +310,10 @@ def test_a_monte_carlo_set_is_re_derived_from_its_seed() -> None:
             sc[key] = [[format_fixed(parse_fixed("x", x, _RATIO) // 10, _RATIO) for x in row] for row in sc[key]]
     with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: published"):
         MarketState.from_dict(_tampered(es, shrink))
-    with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks\[0\]\[0\]: published"):
+    with pytest.raises(InputError, match=r"params\.scenarios\.name: 'mc128-seed8': a Monte-Carlo set is seeded by the market's epoch"):
         MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "name"), lambda v: "mc128-seed8")))
     with pytest.raises(InputError, match=r"params\.scenarios\.price_shocks: shape differs"):
-        MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "name"), lambda v: "mc64-seed7")))
+        MarketState.from_dict(_tampered(es, _set(("params", "scenarios", "name"), lambda v: f"mc64-seed{epoch}")))
 
     def tilt(d: dict[str, Any]) -> None:  # weight moved onto scenario 0, still summing to 1
         w = d["params"]["scenarios"]["weights"]

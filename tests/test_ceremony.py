@@ -27,7 +27,7 @@ from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
 from zksolv.core import fixedpoint as fp
 from zksolv.core import audit
 from zksolv.toolchain import ceremony as cer
-from zksolv.toolchain.ptau_hashes import HERMEZ_PTAU
+from zksolv.proofs.ptau_hashes import HERMEZ_PTAU
 from zksolv.core.venue import DEFAULT_POLICY
 
 PTAU_POWER = 13  # 2^13 = 8192 >= ~5.7k constraints + public + 1 of the largest circuit of the set
@@ -425,6 +425,37 @@ def test_prove_with_the_key_set_and_verify_with_it(run: dict[str, Path], keys: P
                                     str(run["market"]), "--keys", str(partial), "--out", str(run["work"] / "p2")])
     assert out.exit_code == EXIT_INPUT and "no proving key for avsl_n1_u1_a1_k6_d1_stress" in out.stderr
     assert not (run["work"] / "p2").exists()
+
+
+@pytest.mark.slow
+def test_the_key_set_pin_covers_every_key_file(run: dict[str, Path], keys: Path, proved: Path) -> None:
+    """Adversary review round 2: `ceremony verify` prints the key set digest (sha256 of the manifest); pinned
+    with `verify --key-set-sha256` it accepts the key set it was printed for and refuses (exit 2) the same
+    folder with one verification key swapped (its sha256 rewritten in the manifest, the transcript kept),
+    which the transcript pin alone lets through. The suite's dev ptau is a waived requirement: the report
+    says NOT FOR REAL FUNDS even when pinned."""
+    code, report = ceremony_verify(keys, run["market"], "--ptau", str(run["beacon"] / cer.PTAU_FILE),
+                                   "--allow-unpublished-ptau")
+    pin = report["key_set_sha256"]
+    assert code == 0 and pin == hashlib.sha256((keys / cer.MANIFEST).read_bytes()).hexdigest()
+    args = ["verify", "--proof", str(proved), "--market", str(run["market"]), "--keys"]
+    out = CliRunner().invoke(main, [*args, str(keys), "--key-set-sha256", pin.upper()])
+    assert out.exit_code == 0, out.output
+    assert ", pinned;" in out.output and "NOT FOR REAL FUNDS" in out.output, out.output
+    swapped = run["work"] / "KEYS_swapped"
+    shutil.copytree(keys, swapped)
+    m = json.loads((swapped / cer.MANIFEST).read_text())
+    tier, other = "avsl_n1_u1_a1_k2_d1_stress", next(n for n in m["keys"] if n != "avsl_n1_u1_a1_k2_d1_stress")
+    vk = json.loads((swapped / f"{tier}.json").read_text())  # a key nobody's ceremony made for this circuit
+    vk["vk_delta_2"] = json.loads((swapped / f"{other}.json").read_text())["vk_delta_2"]  # alpha is phase 1's
+    (swapped / f"{tier}.json").write_text(json.dumps(vk))
+    m["keys"][tier]["verification_key_sha256"] = hashlib.sha256((swapped / f"{tier}.json").read_bytes()).hexdigest()
+    (swapped / cer.MANIFEST).write_text(json.dumps(m))
+    transcript_pin = cer.transcript_sha256(keys)
+    out = CliRunner().invoke(main, [*args, str(swapped), "--transcript-sha256", transcript_pin])
+    assert out.exit_code == EXIT_INVALID and "key files not pinned" in out.output, out.output  # let through
+    out = CliRunner().invoke(main, [*args, str(swapped), "--transcript-sha256", transcript_pin, "--key-set-sha256", pin])
+    assert out.exit_code == EXIT_INPUT and "not the key set pinned with --key-set-sha256" in out.output, out.output
 
 
 @pytest.mark.slow

@@ -189,3 +189,27 @@ def test_keeper_cli_once(node, toy: Toy, tmp_path: Path) -> None:
     [line] = [json.loads(x) for x in result.output.splitlines()]
     assert line["epoch"] == EPOCH and line["valid"] == sorted(names[:3]) and len(line["sent"]) == 1
     assert open_db(db).execute("SELECT count(*) FROM verdicts").fetchone() == (5,)
+
+
+def test_a_folder_rewritten_after_its_verdict_does_not_stop_the_batch(node, toy: Toy, tmp_path: Path) -> None:
+    """Adversary review round 2, on a real node: accounts 0-2 are checked valid; account 1 then replaces its
+    proof.json with account 2's proof (its public.json still names its own commitment and the root: the
+    folder reads and passes the re-read check, the pairing fails on chain). The keeper's batch of three is
+    refused in simulation; the keeper simulates each member alone, drops account 1 (its verdict checked
+    again next pass) and records 0 and 2. Before the fix every pass's batch reverted and nobody's proof
+    was recorded."""
+    chain, deployment, venue, accounts, names = _venue(node, toy, tmp_path)
+    keeper = Keeper(venue, deployment, chain, open_db(tmp_path / "keeper.sqlite"), tmp_path / "keys")
+    epoch_dir = venue / "epochs" / "000001"
+    registered = {a: int(c) for a, c in json.loads((venue / "accounts.json").read_text()).items()}
+    _, verdicts = keeper.verdicts(epoch_dir, registered)
+    assert [verdicts[n][0] for n in names[:3]] == ["valid"] * 3
+    proofs = epoch_dir / "proofs"
+    (proofs / names[1] / "proof.json").write_bytes((proofs / names[2] / "proof.json").read_bytes())
+    [report] = keeper.run_once()
+    assert set(report["refused_members"]) == {names[1]}, report
+    assert report["refused_members"][names[1]].startswith("InvalidProof"), report
+    assert sorted(int(e["accountCommitment"]) for e in reg.events(chain, deployment, "ProvenSolvent")) == \
+        sorted(accounts[n] for n in (names[0], names[2]))
+    status = dict(keeper.db.execute("SELECT account, status FROM verdicts").fetchall())
+    assert status[names[1]] == "invalid"

@@ -290,7 +290,7 @@ def demo_inputs(
         epoch=epoch, valuation_time=reference_time, risk_mode=mode, grid=grid,
         alpha=fp.from_float(0.6, _RATIO), beta=fp.from_float(0.5, _RATIO), es_level=fp.from_float(0.975, _RATIO),
         min_ratio=_RATIO, horizon_seconds=horizon_seconds, var_z=fp.from_float(2.326, _RATIO), vol_shift=0.25,
-        correlation=DEMO_CORRELATION, mc_scenarios=mc_scenarios, seed=seed)
+        correlation=DEMO_CORRELATION, mc_scenarios=mc_scenarios)
     return BuildInputs(params=params, underlyings=tuple(underlyings), instruments=tuple(rows), collateral=collateral)
 
 

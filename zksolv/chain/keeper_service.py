@@ -193,20 +193,59 @@ class Keeper:
         skipped: dict[str, str] = {}
         proofs = []
         for account in out["valid"]:
-            # one unreadable folder (rewritten since its verdict) is reported, not the whole pass
+            # the folder is read again (a valid verdict is final): one that no longer reads, or no
+            # longer states the registered commitment and the current root, was rewritten since its
+            # verdict; it is reported, never submitted, and never stops the others (a duplicate
+            # commitment or another root used to abort the whole pass)
             try:
-                proofs.append(reg.read_proof_folder(epoch_dir / "proofs" / account, self.deployment.capacities()))
+                p = reg.read_proof_folder(epoch_dir / "proofs" / account, self.deployment.capacities())
             except InputError as exc:
                 skipped[account] = f"proof folder no longer reads: {exc}"
+                continue
+            if p.commitment != registered.get(account) or p.root != root:
+                skipped[account] = ("proof folder rewritten since its verdict: it no longer states the registered "
+                                    "commitment and the current market root; not submitted")
+                continue
+            twin = next((q.label for q in proofs if q.commitment == p.commitment), None)
+            if twin is not None:  # accounts.json lists one commitment twice (stale): one proof records it
+                skipped[account] = f"same registered commitment as {twin} (accounts.json): submitted once"
+                continue
+            proofs.append(p)
         todo = reg.pending_proofs(self.chain, self.deployment, proofs, skipped)
         out["skipped"] = skipped
-        out["sent"] = [self._send(epoch, reg.batch_calldata(b), f"proveSolventBatch({len(b)})")
-                       for b in reg.plan_batches(todo)]
+        out["sent"], out["refused_members"] = [], {}
+        for batch in reg.plan_batches(todo):
+            out["sent"].extend(self._send_batch(epoch, batch, out["refused_members"]))
         marks, refused = reg.markable(self.chain, self.deployment)
         for account, commitment in marks:
             out["sent"].append(self._send(epoch, encode_mark_liquidatable(commitment), f"markLiquidatable({account})"))
         out["not_marked"] = refused
         return out
+
+    def _send_batch(self, epoch: int, batch: list[Any], refused: dict[str, str]) -> list[dict[str, Any]]:
+        """Send one batch; if the registry refuses it (simulated), find the members it refuses alone
+        (each one's ``proveSolvent`` simulated), record them in ``refused`` (label -> error), drop
+        their verdicts (checked again next pass) and send the rest. One member whose proof fails on
+        chain (its folder rewritten with a proof that passes the folder checks but not the pairing,
+        or anything the off-chain check does not see) would otherwise make every pass's batch
+        revert, and every other member would miss its deadline and be marked by this keeper."""
+        sent = [self._send(epoch, reg.batch_calldata(batch), f"proveSolventBatch({len(batch)})")]
+        if sent[0].get("state") != "refused":
+            return sent
+        keep = []
+        for p in batch:
+            why = reg.refusal_of(self.chain, self.deployment, p)
+            if why is None:
+                keep.append(p)
+            else:
+                refused[p.label] = why
+        if refused:
+            with self.db:
+                self.db.executemany("UPDATE verdicts SET status='invalid', reason=? WHERE epoch=? AND account=?",
+                                    [(f"refused on chain: {why}", epoch, a) for a, why in refused.items()])
+        if keep and len(keep) < len(batch):
+            sent.append(self._send(epoch, reg.batch_calldata(keep), f"proveSolventBatch({len(keep)})"))
+        return sent
 
     def run_once(self) -> list[dict[str, Any]]:
         """One pass over every epoch folder, oldest first."""

@@ -21,6 +21,7 @@ from zksolv.verifier.calldata import (
     decode_accepted_tiers,
     encode_mark_liquidatable,
     encode_post_market_root,
+    encode_prove_solvent,
     encode_prove_solvent_batch,
     encode_register_account,
     encode_words,
@@ -366,6 +367,19 @@ def pending_proofs(chain: Chain, deployment: Deployment, proofs: Sequence[ProofT
                              "(never, or replaced by a re-registration)")
         out.append(p)
     return out
+
+
+def refusal_of(chain: Chain, deployment: Deployment, proof: ProofToSubmit) -> str | None:
+    """The error the registry would revert ``proveSolvent`` of this one proof with (simulated, nothing
+    sent), or None if it would record it (``AlreadyProven`` counts as recorded)."""
+    try:
+        chain._simulate({"from": chain.address, "to": deployment.registry,
+                         "data": "0x" + encode_prove_solvent(proof.tier, proof.a, proof.b, proof.c,
+                                                             proof.commitment).hex()},
+                        f"proveSolvent({proof.label})")
+    except RevertedError as exc:
+        return None if exc.error.startswith("AlreadyProven") else exc.error
+    return None
 
 
 def submit(chain: Chain, deployment: Deployment, proofs_dir: str | os.PathLike[str],

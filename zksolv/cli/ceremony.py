@@ -125,7 +125,8 @@ def ceremony_verify(folder: str, market_path: str, ptau: str | None, allow_unpub
 
     FOLDER is a ceremony folder or a finalized key set. VALID needs a published phase-1 file and
     the closing beacon. Exit 0 valid, 1 invalid (naming the circuit and what fails), 2 bad input.
-    Pin the printed transcript_sha256: `zksolv verify --keys KEYS --transcript-sha256 HEX`.
+    For a key set, pin the printed key_set_sha256 (the manifest: transcript and every key file):
+    `zksolv verify --keys KEYS --key-set-sha256 HEX`.
 
     \b
     Example:
@@ -145,6 +146,9 @@ def ceremony_verify(folder: str, market_path: str, ptau: str | None, allow_unpub
         click.echo(json.dumps(report.to_dict(), indent=1))
     else:
         click.echo(f"transcript_sha256: {report.transcript_sha256}")
+        if report.key_set_sha256 is not None:
+            click.echo(f"key_set_sha256: {report.key_set_sha256}"
+                       + ("" if report.production else " (waived requirements: NOT FOR REAL FUNDS)"))
         click.echo(f"ptau: {report.ptau_known_file or 'NOT a published Perpetual Powers of Tau file'} "
                    f"(BLAKE2b {report.ptau_blake2b[:16]}…)")
         for row in report.circuits:

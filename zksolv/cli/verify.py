@@ -72,7 +72,11 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
                    "accepts (chunked books need their chunk and final keys from it)")
 @click.option("--transcript-sha256", "transcript_pin", metavar="HEX",
               help="with --keys: the ceremony transcript hash you checked once with `zksolv ceremony verify`; "
-                   "a key set naming another transcript is refused (exit 2)")
+                   "a key set naming another transcript is refused (exit 2); it does not pin the key files: "
+                   "pin --key-set-sha256 too")
+@click.option("--key-set-sha256", "key_set_pin", metavar="HEX",
+              help="with --keys: the key_set_sha256 `zksolv ceremony verify` printed for this key set (the "
+                   "manifest's sha256: the transcript and every key file); a key set changed since is refused (exit 2)")
 @click.option("--dev-key", is_flag=True,
               help="use this machine's own development setup for each proof's tier: NOT FOR REAL FUNDS")
 @click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
@@ -87,7 +91,7 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
 @json_option
 @handle_errors
 def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-           keys_dir: str | None, transcript_pin: str | None, dev_key: bool,
+           keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, dev_key: bool,
            commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
            as_json: bool) -> None:
     """Check proofs against a market state: one line per proof and a summary.
@@ -103,7 +107,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
     """
     try:
         try:
-            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, dev_key, commitment,
+            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, key_set_pin, dev_key,
+                    commitment,
                     commitments_path, backend, workers, as_json)
         except ImportError as exc:
             raise _missing_extra(exc) from None
@@ -120,7 +125,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 
 
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-            keys_dir: str | None, transcript_pin: str | None, dev_key: bool, commitment: str | None,
+            keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, dev_key: bool,
+            commitment: str | None,
             commitments_path: str | None, backend: str, workers: int | None, as_json: bool) -> None:
     from zksolv.proofs.keyset import parse_transcript_pin
     from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
@@ -146,6 +152,10 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         if keys_dir is None:
             raise InputError("--transcript-sha256: pins the ceremony transcript of a key set; give it with --keys DIR")
         transcript_pin = parse_transcript_pin(transcript_pin)
+    if key_set_pin is not None:
+        if keys_dir is None:
+            raise InputError("--key-set-sha256: pins a key set; give it with --keys DIR")
+        key_set_pin = parse_transcript_pin(key_set_pin, "--key-set-sha256")
     if keys_dir is not None and not Path(keys_dir).is_dir():
         raise InputError(f"--keys: {keys_dir} is not a folder")
     expected = _registered_commitments(folders, commitment, commitments_path)
@@ -153,7 +163,7 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         refuse_shipped_key(Path(vk_path), folders)
     state = load_market(market_path)
     if keys_dir is not None:
-        trust = KeySet.from_folder(keys_dir, transcript_sha256=transcript_pin)
+        trust = KeySet.from_folder(keys_dir, transcript_sha256=transcript_pin, key_set_sha256=key_set_pin)
         trust.check_market(state)  # the key set against this market's circuits: exit 2 before any work
     elif vk_path is not None:
         trust = KeySet.from_file(vk_path)
@@ -326,7 +336,7 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
     (exit 2 otherwise); returns the provenance deploy.json records. None for a folder without a manifest."""
     from zksolv.proofs.circuit_names import parse_tier_name
     from zksolv.toolchain.circuitgen import Tier
-    from zksolv.proofs.keyset import MANIFEST, check_key_set
+    from zksolv.proofs.keyset import MANIFEST, check_key_set, key_setup_label
     from zksolv.verifier.submissions import local_circuit_hash
 
     if not (keys_dir / MANIFEST).is_file():
@@ -342,6 +352,8 @@ def _checked_export_key_set(keys_dir: Path, tiers: list[TierKey]) -> dict[str, A
     if manifest.get("route") != "ceremony":
         click.echo(f"warning: the key set's route is {manifest.get('route')!r}, not a ceremony: NOT FOR REAL FUNDS",
                    err=True)
+    elif manifest.get("transcript_waivers"):
+        click.echo(f"warning: {key_setup_label(manifest)}", err=True)
     return {"route": manifest.get("route"), "transcript_sha256": manifest.get("transcript_sha256")}
 
 

@@ -13,7 +13,8 @@ inputs, read as floats::
                                    closes: [daily closes, oldest first] | vol_history: [vols]}]
     collateral (.csv or .json)   symbol, price (USD; empty: the spot of the same-symbol underlying), haircut
     params (.json)               {epoch, valuation_time, risk_mode, grid, alpha, beta, es_level, min_ratio,
-                                  horizon_seconds, var_z, vol_shift, correlation, mc_scenarios, seed, venue}
+                                  horizon_seconds, var_z, vol_shift, correlation, mc_scenarios, venue}
+                                 (no seed: a Monte-Carlo set is seeded by the epoch)
 
 Every problem is an :class:`~zksolv.core.errors.InputError` naming the file, the row and the field.
 """
@@ -227,8 +228,10 @@ def read_params(path: str | Path, *, valuation_time_required: bool = True) -> tu
         min_ratio=r.fixed("min_ratio", fp.RATIO_SCALE, d.min_ratio),
         horizon_seconds=r.integer("horizon_seconds", d.horizon_seconds),
         var_z=r.fixed("var_z", fp.RATIO_SCALE, d.var_z), vol_shift=r.number("vol_shift", d.vol_shift),
-        correlation=corr, mc_scenarios=r.integer("mc_scenarios", d.mc_scenarios), seed=r.integer("seed", d.seed),
-        venue=venue)
+        correlation=corr, mc_scenarios=r.integer("mc_scenarios", d.mc_scenarios), venue=venue)
+    if r.raw("seed", None) is not None:
+        raise r.error("seed", "not an input any more: a Monte-Carlo set is seeded by the epoch (the keeper's audit "
+                              "refuses any other seed, so the oracle cannot choose among sets); remove it")
     if not isinstance(params.grid, str):
         raise r.error("grid", "expected a string")
     return params, r
@@ -282,7 +285,7 @@ def write_inputs(inputs: BuildInputs, folder: str | Path) -> dict[str, Path]:
         "alpha": fp.format_fixed(p.alpha, ratio), "beta": fp.format_fixed(p.beta, ratio),
         "es_level": fp.format_fixed(p.es_level, ratio), "min_ratio": fp.format_fixed(p.min_ratio, ratio),
         "horizon_seconds": p.horizon_seconds, "var_z": fp.format_fixed(p.var_z, ratio), "vol_shift": p.vol_shift,
-        "mc_scenarios": p.mc_scenarios, "seed": p.seed, "venue": p.venue.to_dict()}
+        "mc_scenarios": p.mc_scenarios, "venue": p.venue.to_dict()}
     if p.correlation is not None:
         params["correlation"] = [list(row) for row in p.correlation]
     paths = {"instruments": folder / "instruments.csv", "underlyings": folder / "underlyings.json",

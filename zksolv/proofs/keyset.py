@@ -59,15 +59,31 @@ def write_manifest(folder: Path, entries: list[dict[str, Any]], *, transcript_sh
     return manifest
 
 
-def load_manifest(folder: Path) -> dict[str, Any]:
-    """The key set's manifest, checked for shape; :class:`InputError` naming the file and field."""
+def _manifest_bytes(folder: Path) -> bytes:
     path = Path(folder) / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"--keys: {path} is missing: a key set needs its manifest (write it with "
                          "`zksolv ceremony finalize` or `zksolv setup --keys-out`)") from None
-    except (OSError, ValueError, RecursionError):
+    except OSError as exc:
+        raise InputError(f"--keys: {path} is not readable ({exc.strerror})") from None
+
+
+def key_set_sha256(folder: Path) -> str:
+    """The key set's digest: sha256 of its ``manifest.json``, which names the transcript's sha256 and
+    every key file's sha256, so pinning it pins every byte a keeper uses (``zksolv ceremony verify``
+    prints it for a key set it checked; ``zksolv verify --keys --key-set-sha256`` pins it)."""
+    return hashlib.sha256(_manifest_bytes(folder)).hexdigest()
+
+
+def load_manifest(folder: Path, *, raw: bytes | None = None) -> dict[str, Any]:
+    """The key set's manifest (``raw``: its bytes, already read), checked for shape; :class:`InputError`
+    naming the file and field."""
+    path = Path(folder) / MANIFEST
+    try:
+        data = json.loads((_manifest_bytes(folder) if raw is None else raw).decode("utf-8"))
+    except (ValueError, RecursionError):
         raise InputError(f"--keys: {path} is not valid JSON") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"--keys: {path}: format: expected {FORMAT!r}")
@@ -93,19 +109,21 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
-def parse_transcript_pin(value: str | None) -> str | None:
-    """A ``--transcript-sha256`` value as 64 lower-case hex digits (None stays None); :class:`InputError` otherwise."""
+def parse_transcript_pin(value: str | None, option: str = "--transcript-sha256") -> str | None:
+    """A ``--transcript-sha256`` (or ``option``, e.g. ``--key-set-sha256``) value as 64 lower-case hex
+    digits (None stays None); :class:`InputError` otherwise."""
     if value is None:
         return None
     text = value.strip().lower()
     if not _HEX64.fullmatch(text):
-        raise InputError(f"--transcript-sha256 {value!r}: expected the 64 hex digits of a sha256 (the "
-                         "transcript_sha256 `zksolv ceremony verify` printed)")
+        printed = option.removeprefix("--").replace("-", "_")
+        raise InputError(f"{option} {value!r}: expected the 64 hex digits of a sha256 (the "
+                         f"{printed} `zksolv ceremony verify` printed)")
     return text
 
 
 def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = False,
-                  transcript_sha256: str | None = None) -> dict[str, Any]:
+                  transcript_sha256: str | None = None, key_set_sha256: str | None = None) -> dict[str, Any]:
     """Check a key set before any pairing; returns its manifest, or raises :class:`InputError` with the reason.
 
     ``expected``: circuit name -> circuit hash of the circuits of the market's shape (this
@@ -116,14 +134,29 @@ def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = 
     manifest lists a circuit of that transcript.
 
     ``transcript_sha256``: the transcript hash this keeper pinned after running ``zksolv ceremony
-    verify`` once on the key set; a key set naming another transcript (or none) is refused, so a
-    folder replaced later (manifest, keys and transcript swapped together) is not trusted.
+    verify`` once on the key set; a key set naming another transcript (or none) is refused. It does
+    not pin the key files: the transcript names each circuit's proving key, not its verification
+    key, so a verification key swapped with its sha256 in the manifest passes a transcript pin.
+
+    ``key_set_sha256``: the key set digest (:func:`key_set_sha256`, sha256 of ``manifest.json``)
+    ``zksolv ceremony verify`` printed; pins the manifest, hence the transcript and every key file,
+    so a folder changed later in any key is refused.
+
+    The returned manifest carries ``transcript_waivers``: the production requirements the (pinned)
+    transcript shows unmet (``unpublished_ptau``, ``no_beacon``), which ``ceremony verify`` refuses
+    unless waived for tests; :func:`key_setup_label` names them NOT FOR REAL FUNDS.
     """
     folder = Path(folder)
     pin = parse_transcript_pin(transcript_sha256)
+    key_pin = parse_transcript_pin(key_set_sha256, "--key-set-sha256")
     if not folder.is_dir():
         raise InputError(f"--keys: {folder} is not a folder")
-    manifest = load_manifest(folder)
+    raw = _manifest_bytes(folder)
+    if key_pin is not None and hashlib.sha256(raw).hexdigest() != key_pin:
+        raise InputError(f"--keys: {folder / MANIFEST} is not the key set pinned with --key-set-sha256 "
+                         f"({key_pin[:16]}…): its manifest, hence a key file or the transcript it names, changed "
+                         "since `zksolv ceremony verify` checked it; run it again before trusting this key set")
+    manifest = load_manifest(folder, raw=raw)
     if pin is not None and manifest.get("transcript_sha256") != pin:
         named = manifest.get("transcript_sha256")
         raise InputError(f"--keys: {folder / MANIFEST} names the ceremony transcript "
@@ -146,11 +179,33 @@ def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = 
             if _sha256(path) != row.get(hash_field):
                 raise InputError(f"--keys: {path} does not match its sha256 in {MANIFEST} (altered or replaced)")
     transcript = folder / TRANSCRIPT
+    manifest["transcript_waivers"] = []
     if manifest.get("transcript_sha256") is not None:
         if not transcript.is_file() or _sha256(transcript) != manifest["transcript_sha256"]:
             raise InputError(f"--keys: {transcript} is missing or is not the transcript {MANIFEST} names")
-        _check_keys_covered_by_transcript(transcript, manifest)
+        manifest["transcript_waivers"] = _check_keys_covered_by_transcript(transcript, manifest)
     return manifest
+
+
+def transcript_waivers(transcript: Mapping[str, Any]) -> list[str]:
+    """The production requirements a ceremony transcript shows unmet: ``unpublished_ptau`` (its
+    phase-1 BLAKE2b is not a published Perpetual Powers of Tau file) and ``no_beacon`` (some circuit's
+    last contribution is not the closing random beacon). ``zksolv ceremony verify`` refuses both
+    unless waived for tests; read here from the transcript alone (no node), so a waived key set never
+    reads as a production one. The transcript's claims were checked against the keys by ``ceremony
+    verify``; under a pin they are the checked ones."""
+    from zksolv.proofs.ptau_hashes import BY_HASH
+
+    waived = []
+    ptau = transcript.get("ptau")
+    if not isinstance(ptau, Mapping) or BY_HASH.get(str(ptau.get("blake2b"))) is None:
+        waived.append("unpublished_ptau")
+    circuits = transcript.get("circuits") or []
+    if not circuits or any(not isinstance(c, Mapping) or not c.get("contributions")
+                           or not isinstance(c["contributions"][-1], Mapping)
+                           or c["contributions"][-1].get("type") != "beacon" for c in circuits):
+        waived.append("no_beacon")
+    return waived
 
 
 def transcript_coverage_problem(transcript: Mapping[str, Any], manifest: Mapping[str, Any]) -> str | None:
@@ -175,8 +230,9 @@ def transcript_coverage_problem(transcript: Mapping[str, Any], manifest: Mapping
     return None
 
 
-def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, Any]) -> None:
-    """:func:`transcript_coverage_problem` of the transcript file, as an :class:`InputError`."""
+def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """:func:`transcript_coverage_problem` of the transcript file, as an :class:`InputError`; returns its
+    :func:`transcript_waivers`."""
     try:
         data = json.loads(transcript.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
@@ -184,14 +240,28 @@ def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, A
     why = transcript_coverage_problem(data, manifest)
     if why is not None:
         raise InputError(f"--keys: {why}")
+    return transcript_waivers(data)
 
 
-def key_setup_label(manifest: Mapping[str, Any], *, pinned: bool = False) -> str:
-    """How a report describes the key set's origin (``pinned``: its transcript is the one the keeper pinned)."""
+_WAIVER_TEXT = {"unpublished_ptau": "its phase-1 file is not a published Perpetual Powers of Tau file",
+                "no_beacon": "not closed by a random beacon"}
+
+
+def key_setup_label(manifest: Mapping[str, Any], *, pinned: bool = False, key_set_pinned: bool = False) -> str:
+    """How a report describes the key set's origin (``pinned``: its transcript is the one the keeper
+    pinned; ``key_set_pinned``: its manifest, hence every key file, is the one the keeper pinned). A
+    transcript that shows a waived production requirement (``transcript_waivers``) is NOT FOR REAL FUNDS."""
     route = manifest.get("route")
     if route == "ceremony":
-        how = "pinned" if pinned else "not pinned: pass --transcript-sha256"
-        return f"the venue's key set (ceremony transcript {str(manifest.get('transcript_sha256'))[:16]}…, {how})"
+        if key_set_pinned:
+            how = "pinned"
+        elif pinned:
+            how = "transcript pinned, key files not pinned: pass --key-set-sha256"
+        else:
+            how = "not pinned: pass --key-set-sha256"
+        waived = [_WAIVER_TEXT.get(w, w) for w in manifest.get("transcript_waivers") or []]
+        warn = f"; {', '.join(waived)}: NOT FOR REAL FUNDS" if waived else ""
+        return f"the venue's key set (ceremony transcript {str(manifest.get('transcript_sha256'))[:16]}…, {how}{warn})"
     if route == "dev":
         return "the venue's key set (dev: INSECURE development setup, NOT FOR REAL FUNDS)"
     return f"the venue's key set ({route} setup, no ceremony transcript)"

@@ -46,7 +46,7 @@ from zksolv.core.errors import InputError, ToolchainError
 from zksolv.proofs.circuit_names import parse_circuit_name
 from zksolv.toolchain import node_script, run_node, snarkjs_version
 from zksolv.toolchain.cache import ArtifactCache, content_key, file_sha256
-from zksolv.toolchain.ptau_hashes import BY_HASH
+from zksolv.proofs.ptau_hashes import BY_HASH
 from zksolv.proofs.keyset import transcript_coverage_problem
 
 TRANSCRIPT = "ceremony.json"
@@ -326,6 +326,9 @@ class CeremonyReport:
     failures: list[str]
     warnings: list[str]
     waived: list[str] = field(default_factory=list)
+    #: sha256 of the key set's ``manifest.json`` (None for a ceremony folder): the pin for
+    #: ``zksolv verify --keys --key-set-sha256``, covering the transcript and every key file.
+    key_set_sha256: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -339,7 +342,8 @@ class CeremonyReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``zksolv ceremony verify --json``)."""
         return {"valid": self.valid, "production": self.production, "waived": self.waived,
-                "transcript_sha256": self.transcript_sha256, "ptau_blake2b": self.ptau_blake2b,
+                "transcript_sha256": self.transcript_sha256, "key_set_sha256": self.key_set_sha256,
+                "ptau_blake2b": self.ptau_blake2b,
                 "ptau_known_file": self.ptau_known_file, "circuits": self.circuits,
                 "contributors": self.contributors, "failures": self.failures, "warnings": self.warnings}
 
@@ -370,7 +374,7 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None, allow_unpublis
     the transcript, each zkey's whole contribution chain against r1cs + ptau (snarkjs'
     ``zkey verify``), the transcript's contributions against each key's own history, that every
     circuit went through the same rounds, ending with the public random beacon, that the ptau is
-    one of the published Perpetual Powers of Tau files (:mod:`zksolv.toolchain.ptau_hashes`), and,
+    one of the published Perpetual Powers of Tau files (:mod:`zksolv.proofs.ptau_hashes`), and,
     in a key set, that each verification key is the one its proving key gives and that the manifest
     lists no key outside the transcript. :class:`InputError` for a folder of another market shape or
     an unreadable transcript; every other failure is listed in the report (naming circuit and file).
@@ -410,7 +414,11 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None, allow_unpublis
             warnings.append(f"{unpublished} (waived with --allow-unpublished-ptau: NOT FOR REAL FUNDS)")
         else:
             failures.append(unpublished)
-    manifest = _load_manifest(folder) if (folder / MANIFEST).is_file() else None
+    manifest, digest = None, None
+    if (folder / MANIFEST).is_file():
+        # read once: the digest printed as the pin is the hash of the very manifest checked below
+        raw = (folder / MANIFEST).read_bytes()
+        manifest, digest = _load_manifest(folder, raw=raw), hashlib.sha256(raw).hexdigest()
     if manifest is not None:
         why = transcript_coverage_problem(transcript, manifest)
         if why is not None:
@@ -492,14 +500,14 @@ def verify(folder: Path, state: Any, *, ptau: Path | None = None, allow_unpublis
             failures.append(missing)
     contributors = [{"name": n, "type": t, **({"beacon": b, "iterations_exp": e} if t == "beacon" else {})}
                     for n, t, b, e in (rounds or [])]
-    return CeremonyReport(t_hash, blake, known, rows, contributors, failures, warnings, waived)
+    return CeremonyReport(t_hash, blake, known, rows, contributors, failures, warnings, waived, digest)
 
 
 # ----------------------------------------------------------------- finalize
-def _load_manifest(folder: Path) -> dict[str, Any]:
+def _load_manifest(folder: Path, raw: bytes | None = None) -> dict[str, Any]:
     from zksolv.proofs.keyset import load_manifest
 
-    return load_manifest(Path(folder))
+    return load_manifest(Path(folder), raw=raw)
 
 
 

@@ -15,8 +15,8 @@ ones a venue marks liquidatable once the proof window closes (on chain:
 ``SolvencyRegistry.markLiquidatable``). ``--once`` makes one pass; otherwise it polls.
 
 Its keys: ``--keys DIR``, the venue's key set (every accepted tier and chunked books, checked
-against each epoch's market by its manifest; pin a ceremony's transcript with
-``--transcript-sha256``), or ``--vk FILE``, one key for every proof (a folder without
+against each epoch's market by its manifest; pin what ``zksolv ceremony verify``
+checked with ``--key-set-sha256``), or ``--vk FILE``, one key for every proof (a folder without
 ``statement.json`` is then checked with it as it stands).
 
 This is the off-chain example (no web3). The keeper service ``zksolv keeper run``
@@ -139,25 +139,31 @@ def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m zksolv.verifier.keeper --venue DIR (--keys DIR [--transcript-sha256 HEX] | --vk KEY)
-    [--once] [--interval S] [--backend B]``; exit 2 for a key set or key it cannot use."""
+    """``python -m zksolv.verifier.keeper --venue DIR (--keys DIR [--key-set-sha256 HEX]
+    [--transcript-sha256 HEX] | --vk KEY) [--once] [--interval S] [--backend B]``; exit 2 for a key set or key it cannot use."""
     parser = argparse.ArgumentParser(prog="python -m zksolv.verifier.keeper", description=__doc__.split("\n")[0])
     parser.add_argument("--venue", required=True, type=Path, help="the venue folder (accounts.json, epochs/)")
     trust = parser.add_mutually_exclusive_group(required=True)
     trust.add_argument("--keys", type=Path, help="the venue's key set (a folder with manifest.json): every accepted "
                                                  "tier and chunked books")
     trust.add_argument("--vk", type=Path, help="one verification key for every proof (single-circuit proofs only)")
+    parser.add_argument("--key-set-sha256", dest="key_set_sha256", metavar="HEX",
+                        help="with --keys: the key_set_sha256 `zksolv ceremony verify` printed (the manifest: the "
+                             "transcript and every key file); a key set changed since is refused")
     parser.add_argument("--transcript-sha256", dest="transcript_sha256", metavar="HEX",
-                        help="with --keys: the ceremony transcript hash checked once with `zksolv ceremony verify`")
+                        help="with --keys: the ceremony transcript hash checked once with `zksolv ceremony verify` "
+                             "(does not pin the key files: pin --key-set-sha256 too)")
     parser.add_argument("--once", action="store_true", help="one pass, then exit")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between passes")
     parser.add_argument("--backend", choices=["python", "native", "auto"], default="python")
     args = parser.parse_args(argv)
     try:
-        if args.transcript_sha256 is not None and args.keys is None:
-            raise InputError("--transcript-sha256: pins the ceremony transcript of a key set; give it with --keys DIR")
+        for option, value in (("--transcript-sha256", args.transcript_sha256), ("--key-set-sha256", args.key_set_sha256)):
+            if value is not None and args.keys is None:
+                raise InputError(f"{option}: pins a venue key set; give it with --keys DIR")
         if args.keys is not None:
-            keys = KeySet.from_folder(args.keys, transcript_sha256=args.transcript_sha256)
+            keys = KeySet.from_folder(args.keys, transcript_sha256=args.transcript_sha256,
+                                      key_set_sha256=args.key_set_sha256)
         else:
             refuse_shipped_key(args.vk, [args.venue])  # a key from the venue folder is the provers' to write
             keys = KeySet.from_file(args.vk)  # parsed and checked once, reused every epoch

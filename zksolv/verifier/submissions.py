@@ -83,6 +83,7 @@ class KeySet:
     folder: Path | None = None
     vk_path: Path | None = None
     transcript_sha256: str | None = None
+    key_set_sha256: str | None = None
     tiers: dict[int, PreparedVerifyingKey] = field(default_factory=dict)
     tier_names: dict[int, str] = field(default_factory=dict)
     _prepared: dict[Any, PreparedVerifyingKey | str] = field(default_factory=dict, init=False, repr=False)
@@ -93,18 +94,22 @@ class KeySet:
     # ------------------------------------------------------------------ constructors
 
     @classmethod
-    def from_folder(cls, folder: str | os.PathLike[str], *, transcript_sha256: str | None = None) -> "KeySet":
+    def from_folder(cls, folder: str | os.PathLike[str], *, transcript_sha256: str | None = None,
+                    key_set_sha256: str | None = None) -> "KeySet":
         """The venue's key set (``--keys DIR``): its manifest is read now (:class:`InputError` for a
-        missing folder or manifest, or a manifest naming another transcript than the pinned
-        ``transcript_sha256``); its keys are checked against each market's circuits when used."""
+        missing folder or manifest, a manifest naming another transcript than the pinned
+        ``transcript_sha256``, or a manifest whose sha256 is not the pinned ``key_set_sha256`` — the
+        pin that covers the transcript and every key file); its keys are checked against each
+        market's circuits when used."""
         path = Path(folder)
         pin = parse_transcript_pin(transcript_sha256)
+        set_pin = parse_transcript_pin(key_set_sha256, "--key-set-sha256")
         if not path.is_dir():
             raise InputError(f"--keys: {path} is not a folder")
         load_manifest(path)  # the shape of the manifest: refused before any work
-        keys = cls("folder", folder=path, transcript_sha256=pin)
-        if pin is not None:
-            check_key_set(path, {}, transcript_sha256=pin)  # the pin and the transcript, before any work
+        keys = cls("folder", folder=path, transcript_sha256=pin, key_set_sha256=set_pin)
+        if pin is not None or set_pin is not None:  # the pins and the transcript, before any work
+            check_key_set(path, {}, transcript_sha256=pin, key_set_sha256=set_pin)
         return keys
 
     @classmethod
@@ -177,8 +182,10 @@ class KeySet:
         expected = market_circuit_hashes(market)
         shape = tuple(sorted(expected.items()))
         if again or shape not in self._checked:
-            manifest = check_key_set(self.folder, expected, transcript_sha256=self.transcript_sha256)
-            label = key_setup_label(manifest, pinned=self.transcript_sha256 is not None)
+            manifest = check_key_set(self.folder, expected, transcript_sha256=self.transcript_sha256,
+                                     key_set_sha256=self.key_set_sha256)
+            label = key_setup_label(manifest, pinned=self.transcript_sha256 is not None,
+                                    key_set_pinned=self.key_set_sha256 is not None)
             digests = {name: row["verification_key_sha256"] for name, row in manifest["keys"].items()}
             self._checked[shape] = (label, frozenset(manifest["keys"]), digests)
         return self._checked[shape]
@@ -457,7 +464,7 @@ def refuse_shipped_key(vk: Path, folders: Sequence[Path]) -> None:
     ships the venue's key, so equal content cannot tell a venue key obtained elsewhere from an attacker's
     key copied out of its own bundle (and any re-encoding would defeat the comparison anyway). What makes
     a key trustworthy is where the keeper got it: the venue's key set, ``--keys DIR`` checked once with
-    ``zksolv ceremony verify`` and pinned with ``--transcript-sha256``.
+    ``zksolv ceremony verify`` and pinned with ``--key-set-sha256``.
     """
     vk = Path(vk)
     if not vk.is_file():
