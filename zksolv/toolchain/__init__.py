@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from zksolv.toolchain import resources
-from zksolv.core.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, fsync_tree, replace_dir, staged_dir
+from zksolv.core.atomic import atomic_write_bytes, atomic_write_text, exclusive_lock, replace_dir, staged_dir
 from zksolv.core.errors import ProofError, ToolchainError
 from zksolv.toolchain.r1cs import read_r1cs_header
 
