@@ -445,7 +445,7 @@ def test_the_key_set_pin_covers_every_key_file(run: dict[str, Path], keys: Path,
     swapped = run["work"] / "KEYS_swapped"
     shutil.copytree(keys, swapped)
     m = json.loads((swapped / cer.MANIFEST).read_text())
-    tier, other = "avsl_n1_u1_a1_k2_d1_stress", next(n for n in m["keys"] if n != "avsl_n1_u1_a1_k2_d1_stress")
+    tier, other = "avsl_n1_u1_a1_k6_d1_stress", next(n for n in m["keys"] if n != "avsl_n1_u1_a1_k6_d1_stress")
     vk = json.loads((swapped / f"{tier}.json").read_text())  # a key nobody's ceremony made for this circuit
     vk["vk_delta_2"] = json.loads((swapped / f"{other}.json").read_text())["vk_delta_2"]  # alpha is phase 1's
     (swapped / f"{tier}.json").write_text(json.dumps(vk))
