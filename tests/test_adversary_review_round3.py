@@ -86,3 +86,153 @@ def test_the_builders_markets_of_every_family_still_pass() -> None:
     for mode in ("stress", "var", "es"):
         m0 = _market(mode)
         assert MarketState.from_json(m0.to_json()).params.scenarios.name == m0.params.scenarios.name
+
+
+# ----------------------------------------------------------------------------- the registry's grace rule
+
+from test_onchain import MALLORY, TOY_TIER, _rand, _rejected, contracts, toy  # noqa: E402,F401 (fixtures)
+from zksolv.chain.evm import CompiledContract, EvmScript  # noqa: E402
+from zksolv.chain.solidity import BATCH_VERIFIER_CONTRACT, VERIFIER_CONTRACT  # noqa: E402
+from zksolv.verifier.calldata import (  # noqa: E402
+    R,
+    encode_mark_liquidatable,
+    encode_post_market_root,
+    encode_prove_solvent,
+    encode_register_account,
+    proof_to_calldata,
+)
+
+W = 3600  # every scenario's proof window (the contract's minimum)
+
+
+def _account(i: int) -> str:
+    return "0x" + f"{i + 0x70:02x}" * 20
+
+
+def _commitment(secret: int, salt: int) -> int:
+    """The toy circuit's account commitment (tests/test_onchain.py Toy.prove)."""
+    return (secret * secret + salt) % R
+
+
+@pytest.fixture(scope="module")
+def grace(toy, contracts: dict[str, CompiledContract]) -> dict[str, Any]:  # noqa: F811
+    s = EvmScript()
+    reg_c = contracts["SolvencyRegistry"]
+    v = s.deploy("verifier", contracts[VERIFIER_CONTRACT])
+    bv = s.deploy("batch_verifier", contracts[BATCH_VERIFIER_CONTRACT])
+    roots = [_rand() or (i + 1) for i in range(6)]
+    deadline_of = reg_c.selector("proofDeadlineOf(uint256)")
+    marked = reg_c.selector("liquidatableEpoch(uint256)")
+    out: dict[str, Any] = {}
+
+    # S1: an honest trader proves in the last second of epoch 1's window; the venue posts root 2 the
+    # next second and, in the same block, re-registers the account for its own reasons (funding):
+    # once after the root, once (a second registry) before it. Keepers mark in that block and later.
+    for order in ("after", "before"):
+        reg = s.deploy(f"s1{order}_registry", reg_c, [[(TOY_TIER, v, bv)]])
+        sec = [(_rand(), _rand()) for _ in range(2)]
+        c = [_commitment(*x) for x in sec]
+        p0, _ = toy.prove(*sec[0], roots[0], f"r3_s1{order}_0")
+        p1, _ = toy.prove(*sec[1], roots[1], f"r3_s1{order}_1")
+        s.call(f"s1{order}_reg_0", reg, encode_register_account(_account(1), c[0]))
+        s.call(f"s1{order}_post_1", reg, encode_post_market_root(1, roots[0], W))
+        s.call(f"s1{order}_prove_0", reg, encode_prove_solvent(TOY_TIER, *proof_to_calldata(p0), c[0]),
+               advance_seconds=W)  # exactly at the (inclusive) deadline
+        if order == "before":
+            s.call(f"s1{order}_venue_reg_1", reg, encode_register_account(_account(1), c[1]), advance_seconds=1)
+            s.call(f"s1{order}_post_2", reg, encode_post_market_root(2, roots[1], W))
+        else:
+            s.call(f"s1{order}_post_2", reg, encode_post_market_root(2, roots[1], W), advance_seconds=1)
+            s.call(f"s1{order}_venue_reg_1", reg, encode_register_account(_account(1), c[1]))
+        s.call(f"s1{order}_mark_same_block", reg, encode_mark_liquidatable(c[1]), sender=MALLORY)
+        s.call(f"s1{order}_deadline", reg, deadline_of, [c[1]])
+        s.call(f"s1{order}_epoch_deadline", reg, reg_c.selector("proofDeadline()"))
+        s.call(f"s1{order}_mark_before_deadline", reg, encode_mark_liquidatable(c[1]), sender=MALLORY,
+               advance_seconds=W - 1)
+        s.call(f"s1{order}_prove_1", reg, encode_prove_solvent(TOY_TIER, *proof_to_calldata(p1), c[1]))
+        s.call(f"s1{order}_mark_after", reg, encode_mark_liquidatable(c[1]), sender=MALLORY, advance_seconds=W)
+        s.call(f"s1{order}_marked", reg, marked, [c[1]])
+
+    # S2: the previous-epoch rule's boundary (own deadline vs the next root's time, rootPostedAt - 1).
+    # Accounts b (new, registered 100 s after root 1) and m (99 s after): own deadlines D and D - 1;
+    # root 2 is posted at exactly D. b's window was cut short by the root (not due in epoch 1), m's
+    # had passed (due, missed). Both are re-registered by the venue in epoch 2.
+    reg = s.deploy("s2_registry", reg_c, [[(TOY_TIER, v, bv)]])
+    b = [_rand() or 31, _rand() or 32]
+    m = [_rand() or 41, _rand() or 42]
+    s.call("s2_post_1", reg, encode_post_market_root(1, roots[0], W))
+    s.call("s2_reg_m0", reg, encode_register_account(_account(2), m[0]), advance_seconds=99)
+    s.call("s2_reg_b0", reg, encode_register_account(_account(3), b[0]), advance_seconds=1)
+    s.call("s2_post_2", reg, encode_post_market_root(2, roots[1], W), advance_seconds=W)  # = b's own deadline
+    s.call("s2_mark_b0", reg, encode_mark_liquidatable(b[0]), sender=MALLORY)
+    s.call("s2_reg_b1", reg, encode_register_account(_account(3), b[1]))
+    s.call("s2_reg_m1", reg, encode_register_account(_account(2), m[1]))
+    s.call("s2_mark_b1", reg, encode_mark_liquidatable(b[1]), sender=MALLORY)
+    s.call("s2_mark_m1", reg, encode_mark_liquidatable(m[1]), sender=MALLORY)
+    s.call("s2_marked_m1", reg, marked, [m[1]])
+
+    # S3: an insolvent account never proves and the venue re-registers it right after every root and
+    # twice more in each window; keepers only try to mark its newest commitment, right after each
+    # registration (inside the current window). Each epoch's miss must be markable, every epoch.
+    reg = s.deploy("s3_registry", reg_c, [[(TOY_TIER, v, bv)]])
+    x = [_rand() or 51 + i for i in range(1 + 3 * 4)]
+    s.call("s3_reg_0", reg, encode_register_account(_account(4), x[0]))
+    s.call("s3_post_1", reg, encode_post_market_root(1, roots[0], W))
+    k = 0
+    for e in range(2, 6):
+        s.call(f"s3_post_{e}", reg, encode_post_market_root(e, roots[e - 1], W), advance_seconds=W + 1)
+        for j in range(3):
+            k += 1
+            s.call(f"s3_reg_{e}_{j}", reg, encode_register_account(_account(4), x[k]), advance_seconds=60 * j)
+            s.call(f"s3_mark_{e}_{j}", reg, encode_mark_liquidatable(x[k]), sender=MALLORY)
+        s.call(f"s3_marked_{e}", reg, marked, [x[k]])
+        # the next root comes the second after this epoch's deadline, before anyone marks epoch e
+
+    out["r"] = s.run()
+    return out
+
+
+@pytest.mark.parametrize("order", ["after", "before"])
+def test_a_venue_re_registration_in_the_roots_block_does_not_expose_an_honest_prover(grace: dict[str, Any],
+                                                                                    order: str) -> None:
+    """ATTACK (honest trader marked): the trader proves at the last second of its window; the venue's
+    re-registration (funding, not a trade) lands in the block of the next root, before or after it. The
+    new commitment must not inherit a miss (the moved previous-epoch rule) and must get a full window;
+    every mark attempt fails; its proof in that window is recorded."""
+    r = grace["r"]
+    p = f"s1{order}_"
+    for step in ("prove_0", "post_2", "venue_reg_1", "prove_1"):
+        assert r[p + step].success, (step, r[p + step].revert)
+    for step in ("mark_same_block", "mark_before_deadline", "mark_after"):
+        assert not r[p + step].success, f"{order}: {step}: an honest trader who proved in time was marked"
+    _rejected(r[p + "mark_after"], "AlreadyProven(uint256,uint256)")
+    # a full window from the re-registration (in the root's block): the new epoch's deadline
+    assert r[p + "deadline"].returned_uint() == r[p + "epoch_deadline"].returned_uint() > 0
+    assert r[p + "marked"].returned_uint() == 0
+
+
+def test_the_previous_epoch_boundary_is_exact(grace: dict[str, Any]) -> None:
+    """ATTACK on the shared previous-epoch rule's arithmetic (own deadline vs rootPostedAt, the moved
+    miss's `rootPostedAt - 1`): an account whose own window the next root cut short at its very last
+    second (own deadline == rootPostedAt) was not due and must not be marked, before or after a
+    re-registration; one whose own deadline passed one second before the root missed the epoch and
+    stays markable for it after its re-registration."""
+    r = grace["r"]
+    for step in ("post_2", "reg_b1", "reg_m1"):
+        assert r["s2_" + step].success, (step, r["s2_" + step].revert)
+    assert not r["s2_mark_b0"].success and not r["s2_mark_b1"].success, "a window cut short by the root was marked"
+    _rejected(r["s2_mark_b1"], f"ProofWindowOpen(uint64)")
+    assert r["s2_mark_m1"].success, f"a missed epoch forgiven at the boundary: {r['s2_mark_m1'].revert}"
+    assert r["s2_marked_m1"].returned_uint() == 1
+
+
+def test_re_registering_right_after_every_root_never_escapes_a_mark(grace: dict[str, Any]) -> None:
+    """ATTACK (insolvent never marked): the account never proves; the venue re-registers it right after
+    each root and twice more inside the window, and keepers only ever see its newest commitment inside
+    the current window. Safe: in every epoch its newest commitment is marked for the epoch it missed."""
+    r = grace["r"]
+    for e in range(2, 6):
+        assert r[f"s3_post_{e}"].success, (e, r[f"s3_post_{e}"].revert)
+        marks = [j for j in range(3) if r[f"s3_mark_{e}_{j}"].success]
+        assert marks == [0], (e, [r[f"s3_mark_{e}_{j}"].revert for j in range(3)])
+        assert r[f"s3_marked_{e}"].returned_uint() == e - 1
