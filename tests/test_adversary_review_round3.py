@@ -236,3 +236,45 @@ def test_re_registering_right_after_every_root_never_escapes_a_mark(grace: dict[
         marks = [j for j in range(3) if r[f"s3_mark_{e}_{j}"].success]
         assert marks == [0], (e, [r[f"s3_mark_{e}_{j}"].revert for j in range(3)])
         assert r[f"s3_marked_{e}"].returned_uint() == e - 1
+
+
+# ----------------------------------------------------------------------------- the keeper's batch split
+
+
+def test_a_batch_refused_with_no_member_refused_alone_still_records_every_member(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """ATTACK (keeper sends nothing; honest accounts marked by the keeper itself): round 2 splits a refused
+    batch by simulating each member alone and sends the members the registry does not refuse alone. When
+    none is refused alone (the batch fails for a reason no single member has: its gas over the node's
+    cap or the block's limit, a batch-verifier repricing) the "rest" is the whole batch, and the keeper
+    sends nothing, every pass, until its own markable() marks every member after the deadline. Safe: the
+    members the registry accepts alone are recorded (one by one if no batch of them goes through)."""
+    from test_adversary_review_round2 import _keeper_with_rewritten_folder
+
+    k, _ = _keeper_with_rewritten_folder(monkeypatch, tmp_path, "none")  # a and b: both valid, no rewrite
+    from zksolv.chain import registry as reg
+    monkeypatch.setattr(reg, "refusal_of", lambda ch, d, p: None)  # each member alone: accepted
+    sent: list[tuple[str, str]] = []
+
+    def send(epoch: int, data: bytes, what: str) -> dict[str, Any]:
+        state = "refused" if what.startswith("proveSolventBatch") else "confirmed"  # only batches fail
+        sent.append((what, state))
+        return {"what": what, "state": state, **({"error": "out of gas"} if state == "refused" else {})}
+
+    k._send = send
+    out = k.run_epoch(tmp_path)
+    confirmed = sorted(what for what, state in sent if state == "confirmed")
+    assert confirmed == ["proveSolvent(a)", "proveSolvent(b)"], (sent, out)
+    assert not out["refused_members"], out
+
+
+def test_the_split_sends_no_single_proof_while_a_batch_goes_through(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Any) -> None:
+    """The fallback must not cost gas when the batch path works: one invalid member is dropped and the
+    rest goes as one batch (round 2's behaviour), no single-proof transaction."""
+    from test_adversary_review_round2 import _keeper_with_rewritten_folder
+
+    k, sent = _keeper_with_rewritten_folder(monkeypatch, tmp_path, "invalid")
+    out = k.run_epoch(tmp_path)
+    assert [w for w, _m, st in sent if st == "confirmed"] == ["proveSolventBatch(1)"], (sent, out)
+    assert not any(w.startswith("proveSolvent(") for w, _m, _st in sent)
