@@ -278,3 +278,47 @@ def test_the_split_sends_no_single_proof_while_a_batch_goes_through(monkeypatch:
     out = k.run_epoch(tmp_path)
     assert [w for w, _m, st in sent if st == "confirmed"] == ["proveSolventBatch(1)"], (sent, out)
     assert not any(w.startswith("proveSolvent(") for w, _m, _st in sent)
+
+
+# ----------------------------------------------------------------------------- the key set pin
+
+
+def test_the_waivers_are_read_from_the_transcript_bytes_the_pin_covers(tmp_path: Any,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """ATTACK (a waived key set reads as production): check_key_set hashed ceremony.json (against the
+    pinned manifest's transcript_sha256) and then read it again to take the waivers and the coverage
+    from it. Whoever can write the key folder swaps the file between the two reads for a transcript
+    claiming a closing beacon and a published phase-1 file: the pinned check passes (the hash was of
+    the real file) and the report calls a no-beacon, unknown-ptau key set production. Safe: hashed
+    and parsed from one read, the label still says NOT FOR REAL FUNDS."""
+    import io
+    import json
+    import pathlib
+
+    from test_adversary_review_round2 import _pinned_key_set
+    from zksolv.proofs.keyset import check_key_set, key_set_sha256, key_setup_label
+    from zksolv.proofs.ptau_hashes import BY_HASH
+
+    keys, expected, pin, _ = _pinned_key_set(tmp_path)
+    key_pin = key_set_sha256(keys)
+    forged = json.loads((keys / "ceremony.json").read_text())
+    forged["ptau"]["blake2b"] = next(iter(BY_HASH))
+    for c in forged["circuits"]:
+        c["contributions"].append({"name": "beacon", "type": "beacon", "hash": "h", "zkey_sha256": c["zkey_sha256"]})
+    real_open = pathlib.Path.open
+    swapped = []
+
+    def open_then_swap(self: pathlib.Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if self.name != "ceremony.json" or "r" not in mode or swapped:
+            return real_open(self, mode, *args, **kwargs)
+        with real_open(self, "rb") as fh:
+            data = fh.read()
+        swapped.append(True)  # the reader has the real bytes; the file on disk is now the forged one
+        pathlib.Path.write_text(self, json.dumps(forged))
+        return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode())
+
+    monkeypatch.setattr(pathlib.Path, "open", open_then_swap)
+    manifest = check_key_set(keys, expected, transcript_sha256=pin, key_set_sha256=key_pin)
+    assert swapped, "the transcript was never read (the test tests nothing)"
+    label = key_setup_label(manifest, pinned=True, key_set_pinned=True)
+    assert "NOT FOR REAL FUNDS" in label, label
