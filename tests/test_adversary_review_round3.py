@@ -322,3 +322,55 @@ def test_the_waivers_are_read_from_the_transcript_bytes_the_pin_covers(tmp_path:
     assert swapped, "the transcript was never read (the test tests nothing)"
     label = key_setup_label(manifest, pinned=True, key_set_pinned=True)
     assert "NOT FOR REAL FUNDS" in label, label
+
+
+# ----------------------------------------------------------------------------- policy parameters (open)
+
+
+def _rebuilt(mode: str, **changes: Any) -> tuple[Any, Any]:
+    from test_adversary_review_trust import _small_market
+    from zksolv.oracle.build import build_market
+
+    inputs, m0 = _small_market(mode)
+    return m0, build_market(dataclasses.replace(inputs, params=dataclasses.replace(inputs.params, **changes)))
+
+
+@pytest.mark.xfail(strict=True, reason="open finding: vol_shift is the oracle's word (only > 0); no floor and no "
+                                       "pin to the venue's published policy (docs/oracle.md 'Still trusted')")
+def test_the_oracle_cannot_shrink_the_vol_shift() -> None:
+    """ATTACK (insolvent accounts pass): the audit re-derives the grid and the VaR vega stress from the
+    published vol_shift but bounds it only > 0. A VaR market published with vol_shift 0.01 instead of
+    the venue's 0.25 (every figure re-derived, so the audit accepts it) cuts the requirement of 10-lot
+    short BTC straddles from 438,760 to 171,696 USD (-61 %). Safe: refused (a floor, or the venue's
+    pinned policy)."""
+    from zksolv.core.errors import InputError
+    from zksolv.core.market import MarketState
+
+    m0, low = _rebuilt("var", vol_shift=0.01)
+    assert _short_straddles_requirement(low) < 0.5 * _short_straddles_requirement(m0)  # the attack is real
+    with pytest.raises(InputError, match="vol_shift"):
+        MarketState.from_json(low.to_json())
+
+
+@pytest.mark.xfail(strict=True, reason="open finding: the published correlation is any valid correlation matrix; "
+                                       "no pin to the venue's policy and no comparison with the previous epoch")
+def test_the_oracle_cannot_raise_the_correlation_for_a_spread_book() -> None:
+    """ATTACK (insolvent accounts pass): an ES market published with BTC/ETH correlation 0.95 instead of
+    the venue's 0.8 (a valid matrix; the Monte-Carlo set and the VaR loadings re-derived from it) lowers
+    the requirement of a long BTC / short ETH linear book by more than half (0.8: 135,429 USD; 0.95:
+    63,335 USD; at 0.0 it is 363,942 USD). Safe: a correlation other than the venue's pinned one is
+    refused."""
+    from zksolv.core import fixedpoint as fp
+    from zksolv.core.account import Account, Position
+    from zksolv.core.errors import InputError
+    from zksolv.core.market import MarketState
+    from zksolv.risk.model import evaluate
+
+    m0, high = _rebuilt("es", correlation=((1.0, 0.95), (0.95, 1.0)))
+    lin = [i for i in m0.instruments if not i.kind.is_option and i.symbol.startswith(("BTC", "ETH"))]
+    book = Account(tuple(Position(i.symbol, (10 if i.symbol.startswith("BTC") else -150) * fp.QTY_SCALE)
+                         for i in lin), {}, 1)
+    req = [evaluate(m, book.position_slots(m), book.balances(m)).req_raw for m in (m0, high)]
+    assert req[1] < 0.75 * req[0], req  # the attack is real
+    with pytest.raises(InputError, match="correlation"):
+        MarketState.from_json(high.to_json())
