@@ -374,3 +374,67 @@ def test_the_oracle_cannot_raise_the_correlation_for_a_spread_book() -> None:
     assert req[1] < 0.75 * req[0], req  # the attack is real
     with pytest.raises(InputError, match="correlation"):
         MarketState.from_json(high.to_json())
+
+
+def test_ceremony_verify_compares_the_verification_key_bytes_it_hashed(tmp_path: Any,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """ATTACK (a key-set pin on a key the ceremony did not make): `ceremony verify` hashed each verification
+    key against the manifest, then read the file again to compare it with the key exported from the
+    ceremony's zkey. The publisher lists its own setup's key (toxic waste known) in the manifest and swaps
+    the file between the two reads: the hash is of its key, the comparison of the ceremony's; verify
+    passes and prints a key_set_sha256 whose manifest names the forged key, which the keeper then pins
+    and `verify --keys --key-set-sha256` serves. Safe: hashed and compared on one read, refused."""
+    import io
+    import json
+    import pathlib
+
+    import test_adversary_review_trust as trust
+    from zksolv.proofs.keyset import key_set_sha256
+    from zksolv.toolchain import ceremony
+
+    real_verify = ceremony.verify
+    swapped: list[str] = []
+
+    def tamper_then_verify(keys: Any, state: Any, **kw: Any) -> Any:
+        manifest = json.loads((keys / "manifest.json").read_text())
+        name = sorted(manifest["keys"])[0]
+        vk = keys / f"{name}.json"
+        ceremony_key = vk.read_bytes()
+        forged = json.dumps(trust._fake_vk(999)).encode()
+        vk.write_bytes(forged)
+        manifest["keys"][name]["verification_key_sha256"] = trust.hashlib.sha256(forged).hexdigest()
+        (keys / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        stub_node = ceremony._ceremony_node
+
+        def node(request: dict[str, Any], what: str) -> dict[str, Any]:
+            if request["op"] == "export_vk" and Path(request["zkey"]).stem == name:
+                Path(request["out"]).write_bytes(ceremony_key)  # the zkey's own key: the ceremony's
+                return {"ok": True}
+            return stub_node(request, what)
+
+        monkeypatch.setattr(ceremony, "_ceremony_node", node)
+        real_open = pathlib.Path.open
+
+        def open_then_swap(self: pathlib.Path, mode: str = "r", *a: Any, **k: Any) -> Any:
+            if self != vk or "r" not in mode or swapped:
+                return real_open(self, mode, *a, **k)
+            with real_open(self, "rb") as fh:
+                data = fh.read()
+            swapped.append(name)
+            vk.write_bytes(ceremony_key)  # the next read sees the ceremony's key
+            return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode())
+
+        monkeypatch.setattr(pathlib.Path, "open", open_then_swap)
+        try:
+            report = real_verify(keys, state, **kw)
+        finally:
+            monkeypatch.setattr(pathlib.Path, "open", real_open)
+        vk.write_bytes(forged)  # what the keeper's `verify --keys` will read
+        return report
+
+    Path = pathlib.Path
+    monkeypatch.setattr(ceremony, "verify", tamper_then_verify)
+    report = trust._stubbed_ceremony_verify(tmp_path, monkeypatch, with_beacon=True, ptau_known=True)
+    assert swapped, "the verification key was never read (the test tests nothing)"
+    assert not report.valid, "ceremony verify vouched for a manifest listing another setup's verification key"
+    assert report.key_set_sha256 == key_set_sha256(tmp_path / "KEYS")  # the pin it prints is of this manifest
