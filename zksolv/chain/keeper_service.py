@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zksolv.verifier.calldata import encode_mark_liquidatable
+from zksolv.verifier.calldata import encode_mark_liquidatable, encode_prove_solvent
 from zksolv.verifier.keeper import check_epoch, load_registered
 from zksolv.verifier.submissions import KeySet
 from zksolv.proofs.proof_io import load_verification_key
@@ -225,7 +225,8 @@ class Keeper:
     def _send_batch(self, epoch: int, batch: list[Any], refused: dict[str, str]) -> list[dict[str, Any]]:
         """Send one batch; if the registry refuses it (simulated), find the members it refuses alone
         (each one's ``proveSolvent`` simulated), record them in ``refused`` (label -> error), drop
-        their verdicts (checked again next pass) and send the rest. One member whose proof fails on
+        their verdicts (checked again next pass) and send the rest; if that batch is refused too, or
+        no member is refused alone, each of the rest goes alone (``proveSolvent``). One member whose proof fails on
         chain (its folder rewritten with a proof that passes the folder checks but not the pairing,
         or anything the off-chain check does not see) would otherwise make every pass's batch
         revert, and every other member would miss its deadline and be marked by this keeper."""
@@ -245,6 +246,16 @@ class Keeper:
                                     [(f"refused on chain: {why}", epoch, a) for a, why in refused.items()])
         if keep and len(keep) < len(batch):
             sent.append(self._send(epoch, reg.batch_calldata(keep), f"proveSolventBatch({len(keep)})"))
+            if sent[-1].get("state") != "refused":
+                return sent
+        # no member is refused alone, yet their batch is (its gas over the node's or the block's cap, a
+        # repricing of the batch verifier's capped precompiles): sending it again would send nothing at
+        # every pass, and this keeper would mark them all at the deadline. Each goes alone (simulated
+        # first by _send, so a refusal costs no gas; an attacker cannot reach this path, since a member
+        # valid alone keeps a batch of valid members valid)
+        for p in keep:
+            sent.append(self._send(epoch, encode_prove_solvent(p.tier, p.a, p.b, p.c, p.commitment),
+                                   f"proveSolvent({p.label})"))
         return sent
 
     def run_once(self) -> list[dict[str, Any]]:

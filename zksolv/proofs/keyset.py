@@ -181,9 +181,15 @@ def check_key_set(folder: Path, expected: Mapping[str, str], *, proving: bool = 
     transcript = folder / TRANSCRIPT
     manifest["transcript_waivers"] = []
     if manifest.get("transcript_sha256") is not None:
-        if not transcript.is_file() or _sha256(transcript) != manifest["transcript_sha256"]:
+        # read once: the bytes hashed against the (pinned) manifest are the bytes the waivers and the
+        # coverage are read from (two reads let a swap in between pass a no-beacon key set as production)
+        try:
+            data = transcript.read_bytes() if transcript.is_file() else None
+        except OSError:
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != manifest["transcript_sha256"]:
             raise InputError(f"--keys: {transcript} is missing or is not the transcript {MANIFEST} names")
-        manifest["transcript_waivers"] = _check_keys_covered_by_transcript(transcript, manifest)
+        manifest["transcript_waivers"] = _check_keys_covered_by_transcript(transcript, manifest, data)
     return manifest
 
 
@@ -230,17 +236,17 @@ def transcript_coverage_problem(transcript: Mapping[str, Any], manifest: Mapping
     return None
 
 
-def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, Any]) -> list[str]:
+def _check_keys_covered_by_transcript(transcript: Path, manifest: Mapping[str, Any], data: bytes) -> list[str]:
     """:func:`transcript_coverage_problem` of the transcript file, as an :class:`InputError`; returns its
     :func:`transcript_waivers`."""
     try:
-        data = json.loads(transcript.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        parsed = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
         raise InputError(f"--keys: {transcript}: not a ceremony transcript (not readable JSON)") from None
-    why = transcript_coverage_problem(data, manifest)
+    why = transcript_coverage_problem(parsed, manifest)
     if why is not None:
         raise InputError(f"--keys: {why}")
-    return transcript_waivers(data)
+    return transcript_waivers(parsed)
 
 
 _WAIVER_TEXT = {"unpublished_ptau": "its phase-1 file is not a published Perpetual Powers of Tau file",

@@ -522,7 +522,13 @@ def _check_manifest_key(folder: Path, manifest: dict[str, Any], name: str, circu
     if entry.get("circuit_hash") != circuit_hash:
         return f"circuit {name}: {folder / MANIFEST} names another circuit hash"
     vk_path = folder / f"{name}.json"
-    if not vk_path.is_file() or file_sha256(vk_path) != entry.get("verification_key_sha256"):
+    # read once: the bytes hashed against the manifest are the bytes compared with the zkey's own key (a
+    # file swapped between two reads let the manifest list another setup's key, adversary review round 3)
+    try:
+        vk_bytes = vk_path.read_bytes() if vk_path.is_file() else None
+    except OSError:
+        vk_bytes = None
+    if vk_bytes is None or hashlib.sha256(vk_bytes).hexdigest() != entry.get("verification_key_sha256"):
         return f"circuit {name}: {vk_path} is missing or does not match the manifest's sha256"
     if file_sha256(zkey) != entry.get("proving_key_sha256"):
         return f"circuit {name}: {zkey} does not match the manifest's sha256"
@@ -530,7 +536,11 @@ def _check_manifest_key(folder: Path, manifest: dict[str, Any], name: str, circu
         exported = Path(tmp) / "vk.json"
         result = _ceremony_node({"op": "export_vk", "zkey": str(zkey), "out": str(exported)},
                                 f"export the verification key of {name}")
-        if not result.get("ok") or json.loads(exported.read_text()) != json.loads(vk_path.read_text()):
+        try:
+            same = bool(result.get("ok")) and json.loads(exported.read_text()) == json.loads(vk_bytes)
+        except (OSError, ValueError, RecursionError):
+            same = False
+        if not same:
             return f"circuit {name}: {vk_path} is not the verification key of {zkey.name}"
     return None
 
