@@ -335,31 +335,31 @@ def _rebuilt(mode: str, **changes: Any) -> tuple[Any, Any]:
     return m0, build_market(dataclasses.replace(inputs, params=dataclasses.replace(inputs.params, **changes)))
 
 
-@pytest.mark.xfail(strict=True, reason="open finding: vol_shift is the oracle's word (only > 0); no floor and no "
-                                       "pin to the venue's published policy (docs/oracle.md 'Still trusted')")
 def test_the_oracle_cannot_shrink_the_vol_shift() -> None:
     """ATTACK (insolvent accounts pass): the audit re-derives the grid and the VaR vega stress from the
     published vol_shift but bounds it only > 0. A VaR market published with vol_shift 0.01 instead of
     the venue's 0.25 (every figure re-derived, so the audit accepts it) cuts the requirement of 10-lot
-    short BTC straddles from 438,760 to 171,696 USD (-61 %). Safe: refused (a floor, or the venue's
-    pinned policy)."""
+    short BTC straddles from 438,760 to 171,696 USD (-61 %). Safe: a keeper that pinned the venue's
+    risk policy (:mod:`zksolv.core.policy`) refuses it, naming the field."""
     from zksolv.core.errors import InputError
     from zksolv.core.market import MarketState
+    from zksolv.core.policy import check_policy, policy_of
 
     m0, low = _rebuilt("var", vol_shift=0.01)
     assert _short_straddles_requirement(low) < 0.5 * _short_straddles_requirement(m0)  # the attack is real
-    with pytest.raises(InputError, match="vol_shift"):
-        MarketState.from_json(low.to_json())
+    MarketState.from_json(low.to_json())  # every derived figure is exact: the audit alone accepts it
+    check_policy(m0, policy_of(m0))
+    with pytest.raises(InputError, match=r"policy\.params\.vol_shift: \"0\.01\" \(pinned: \"0\.25\"\)"):
+        check_policy(low, policy_of(m0))
 
 
-@pytest.mark.xfail(strict=True, reason="open finding: the published correlation is any valid correlation matrix; "
-                                       "no pin to the venue's policy and no comparison with the previous epoch")
 def test_the_oracle_cannot_raise_the_correlation_for_a_spread_book() -> None:
     """ATTACK (insolvent accounts pass): an ES market published with BTC/ETH correlation 0.95 instead of
     the venue's 0.8 (a valid matrix; the Monte-Carlo set and the VaR loadings re-derived from it) lowers
     the requirement of a long BTC / short ETH linear book by more than half (0.8: 135,429 USD; 0.95:
     63,335 USD; at 0.0 it is 363,942 USD). Safe: a correlation other than the venue's pinned one is
-    refused."""
+    refused by a keeper that pinned the policy."""
+    from zksolv.core.policy import check_policy, policy_of
     from zksolv.core import fixedpoint as fp
     from zksolv.core.account import Account, Position
     from zksolv.core.errors import InputError
@@ -372,8 +372,9 @@ def test_the_oracle_cannot_raise_the_correlation_for_a_spread_book() -> None:
                          for i in lin), {}, 1)
     req = [evaluate(m, book.position_slots(m), book.balances(m)).req_raw for m in (m0, high)]
     assert req[1] < 0.75 * req[0], req  # the attack is real
-    with pytest.raises(InputError, match="correlation"):
-        MarketState.from_json(high.to_json())
+    MarketState.from_json(high.to_json())  # the audit alone accepts it
+    with pytest.raises(InputError, match=r"policy\.params\.correlation: "):
+        check_policy(high, policy_of(m0))
 
 
 def test_ceremony_verify_compares_the_verification_key_bytes_it_hashed(tmp_path: Any,

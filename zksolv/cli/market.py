@@ -107,6 +107,35 @@ def market_commit(market_path: str, as_json: bool) -> None:
            "scenarios": k, "tree_depth": depth, "risk_mode": state.params.risk_mode.value}, as_json)
 
 
+@market.command("policy")
+@click.argument("market_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="where to write the risk policy JSON (a keeper then passes it to `zksolv verify --policy`)")
+@json_option
+@handle_errors
+def market_policy(market_path: str, out: str, as_json: bool) -> None:
+    """Write the risk policy a market applies, for keepers to pin.
+
+    The policy is what the keeper's audit cannot re-derive: AVSL coefficients, confidence level,
+    horizon, vol shift, correlation, scenario family and size, haircuts, accepted sizes. Write it
+    once from a market you checked against the venue's announcement; `zksolv verify --policy
+    policy.json` then refuses any epoch's market that applies another.
+
+    \b
+    Example:
+      $ zksolv market policy market.json --out policy.json
+    """
+    from zksolv.core.policy import policy_of, save_policy
+
+    check_output(out, folder=False)
+    state = load_market(market_path)
+    policy = policy_of(state)
+    save_policy(policy, out)
+    p = policy["params"]
+    emit({"policy": out, "risk_mode": p["risk_mode"], "scenarios": policy["scenarios"], "vol_shift": p["vol_shift"],
+          "underlyings": len(policy["underlyings"]), "collateral": len(policy["haircuts"])}, as_json)
+
+
 from zksolv.cli.market_build import market_build  # noqa: E402
 
 market.add_command(market_build)

@@ -77,6 +77,9 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
 @click.option("--key-set-sha256", "key_set_pin", metavar="HEX",
               help="with --keys: the key_set_sha256 `zksolv ceremony verify` printed for this key set (the "
                    "manifest's sha256: the transcript and every key file); a key set changed since is refused (exit 2)")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="the venue's risk policy you pinned (`zksolv market policy`): a market applying another (vol "
+                   "shift, correlation, haircuts, AVSL coefficients, scenario family ...) is refused (exit 2)")
 @click.option("--dev-key", is_flag=True,
               help="use this machine's own development setup for each proof's tier: NOT FOR REAL FUNDS")
 @click.option("--commitment", type=str, help="the account commitment the venue stores (one proof; decimal or 0x-hex)")
@@ -91,8 +94,8 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
 @json_option
 @handle_errors
 def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-           keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, dev_key: bool,
-           commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
+           keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, policy_path: str | None,
+           dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
            as_json: bool) -> None:
     """Check proofs against a market state: one line per proof and a summary.
 
@@ -107,7 +110,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
     """
     try:
         try:
-            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, key_set_pin, dev_key,
+            _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, key_set_pin, policy_path,
+                    dev_key,
                     commitment,
                     commitments_path, backend, workers, as_json)
         except ImportError as exc:
@@ -125,8 +129,8 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 
 
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
-            keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, dev_key: bool,
-            commitment: str | None,
+            keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, policy_path: str | None,
+            dev_key: bool, commitment: str | None,
             commitments_path: str | None, backend: str, workers: int | None, as_json: bool) -> None:
     from zksolv.proofs.keyset import parse_transcript_pin
     from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
@@ -161,7 +165,16 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
     expected = _registered_commitments(folders, commitment, commitments_path)
     if vk_path is not None:
         refuse_shipped_key(Path(vk_path), folders)
+    policy = None
+    if policy_path is not None:
+        from zksolv.core.policy import load_policy
+
+        policy = load_policy(policy_path)
     state = load_market(market_path)
+    if policy is not None:
+        from zksolv.core.policy import check_policy
+
+        check_policy(state, policy)
     if keys_dir is not None:
         trust = KeySet.from_folder(keys_dir, transcript_sha256=transcript_pin, key_set_sha256=key_set_pin)
         trust.check_market(state)  # the key set against this market's circuits: exit 2 before any work

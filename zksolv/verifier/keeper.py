@@ -38,6 +38,7 @@ from typing import Any, Mapping, Sequence
 from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import InputError, ZksolvError
 from zksolv.core.market import MarketState
+from zksolv.core.policy import check_policy, load_policy
 from zksolv.verifier.groth16 import PreparedVerifyingKey
 from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
 from zksolv.verifier.verify import Backend, ChunkedSubmission, Submission, Verdict, verify_many
@@ -76,19 +77,24 @@ def as_key_set(key: Any = None, keys: KeySet | Mapping[int, Any] | None = None) 
 
 
 def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerifyingKey | None = None,
-                backend: Backend = "python", keys: KeySet | Mapping[int, Any] | None = None) -> EpochReport:
+                backend: Backend = "python", keys: KeySet | Mapping[int, Any] | None = None,
+                policy: Mapping[str, Any] | None = None) -> EpochReport:
     """Verify every submission of one epoch folder; list who has no valid proof.
 
     ``keys``: the :class:`~zksolv.verifier.submissions.KeySet` this keeper trusts (the venue's key
     set folder serves every accepted tier and chunked books), or a mapping position capacity ->
     key; ``key``: one key for every proof (folders without a ``statement.json`` included). Every
     folder is read by :func:`~zksolv.verifier.submissions.read_submission`, as ``zksolv verify``
-    reads it, then all are verified in one :func:`verify_many` call (batched per key). Raises
-    :class:`~zksolv.core.errors.InputError` when the key set does not check out for this epoch's market.
+    reads it, then all are verified in one :func:`verify_many` call (batched per key). ``policy``:
+    the venue's risk policy this keeper pinned (:mod:`zksolv.core.policy`). Raises
+    :class:`~zksolv.core.errors.InputError` when the key set does not check out for this epoch's
+    market, or the market applies another risk policy.
     """
     start = time.perf_counter()
     trust = as_key_set(key, keys)
     market = MarketState.load(epoch_dir / "market.json")
+    if policy is not None:
+        check_policy(market, dict(policy))
     trust.check_market(market)  # at every epoch: a key set replaced since the last one is refused
     report = EpochReport(market.epoch)
     proofs = epoch_dir / "proofs"
@@ -120,10 +126,12 @@ def load_registered(venue: Path) -> dict[str, int]:
     return {str(name): int(value) for name, value in data.items()}
 
 
-def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend = "python") -> list[EpochReport]:
+def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend = "python",
+             policy: Mapping[str, Any] | None = None) -> list[EpochReport]:
     """Check every epoch folder that has no report yet; write each report next to its market.
 
-    ``keys``: the :class:`~zksolv.verifier.submissions.KeySet` this keeper trusts, or one key."""
+    ``keys``: the :class:`~zksolv.verifier.submissions.KeySet` this keeper trusts, or one key;
+    ``policy``: the risk policy it pinned (an epoch applying another raises before any report)."""
     trust = keys if isinstance(keys, KeySet) else KeySet.from_key(keys)
     registered = load_registered(venue)
     reports = []
@@ -131,7 +139,7 @@ def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend 
     for epoch_dir in sorted((p for p in epochs.iterdir() if p.is_dir()), key=lambda p: p.name) if epochs.is_dir() else []:
         if (epoch_dir / REPORT_FILE).exists() or not (epoch_dir / "market.json").exists():
             continue
-        report = check_epoch(epoch_dir, registered, backend=backend, keys=trust)
+        report = check_epoch(epoch_dir, registered, backend=backend, keys=trust, policy=policy)
         atomic_write_text(epoch_dir / REPORT_FILE,
                           json.dumps({**asdict(report), "without_valid_proof": report.without_valid_proof}, indent=1))
         reports.append(report)
@@ -140,7 +148,7 @@ def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m zksolv.verifier.keeper --venue DIR (--keys DIR [--key-set-sha256 HEX]
-    [--transcript-sha256 HEX] | --vk KEY) [--once] [--interval S] [--backend B]``; exit 2 for a key set or key it cannot use."""
+    [--transcript-sha256 HEX] | --vk KEY) [--policy FILE] [--once] [--interval S] [--backend B]``; exit 2 for a key set or key it cannot use."""
     parser = argparse.ArgumentParser(prog="python -m zksolv.verifier.keeper", description=__doc__.split("\n")[0])
     parser.add_argument("--venue", required=True, type=Path, help="the venue folder (accounts.json, epochs/)")
     trust = parser.add_mutually_exclusive_group(required=True)
@@ -153,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--transcript-sha256", dest="transcript_sha256", metavar="HEX",
                         help="with --keys: the ceremony transcript hash checked once with `zksolv ceremony verify` "
                              "(does not pin the key files: pin --key-set-sha256 too)")
+    parser.add_argument("--policy", type=Path, metavar="FILE",
+                        help="the venue's risk policy this keeper pinned (`zksolv market policy`)")
     parser.add_argument("--once", action="store_true", help="one pass, then exit")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between passes")
     parser.add_argument("--backend", choices=["python", "native", "auto"], default="python")
@@ -167,8 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             refuse_shipped_key(args.vk, [args.venue])  # a key from the venue folder is the provers' to write
             keys = KeySet.from_file(args.vk)  # parsed and checked once, reused every epoch
+        policy = load_policy(args.policy) if args.policy is not None else None
         while True:
-            for report in run_once(args.venue, keys, args.backend):
+            for report in run_once(args.venue, keys, args.backend, policy):
                 print(json.dumps({"epoch": report.epoch, "valid": len(report.valid),
                                   "without_valid_proof": report.without_valid_proof, "seconds": report.seconds}),
                       flush=True)
