@@ -306,17 +306,53 @@ def _inverse(m: Matrix) -> Matrix:
     return tuple(tuple(row[n:]) for row in aug)
 
 
-def poseidon(inputs: Sequence[int]) -> int:
-    """circomlib ``Poseidon(len(inputs))`` of 1..16 reduced field elements.
-
-    Raises :class:`ValueError` for another arity or an input outside ``[0, p)``.
-    """
+def _check_inputs(inputs: Sequence[int]) -> int:
+    """The arity of ``inputs``; :class:`ValueError` for another arity or an input outside ``[0, p)``."""
     n = len(inputs)
     if not 1 <= n <= MAX_INPUTS:
         raise ValueError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {n}")
     for x in inputs:
         if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < P:
             raise ValueError("Poseidon inputs must be integers in [0, p) (reduced BN254 field elements)")
+    return n
+
+
+def poseidon(inputs: Sequence[int]) -> int:
+    """circomlib ``Poseidon(len(inputs))`` of 1..16 reduced field elements.
+
+    Uses the native library (:mod:`zksolv.core.poseidon_native`) for an arity it supports and
+    that passed its once-per-process cross-check against :func:`poseidon_reference`, else the
+    pure-Python reference. Raises :class:`ValueError` for another arity or an input outside ``[0, p)``
+    (checked here, before either implementation sees the inputs).
+    """
+    n = _check_inputs(inputs)
+    native = _NATIVE.get(n, _UNCHECKED)
+    if native is _UNCHECKED:
+        native = _native_for(n)
+    return native(inputs) if native is not None else _reference(n, inputs)
+
+
+def poseidon_reference(inputs: Sequence[int]) -> int:
+    """The pure-Python reference :func:`poseidon` (never native; the fallback and the cross-check)."""
+    return _reference(_check_inputs(inputs), inputs)
+
+
+_UNCHECKED = object()
+#: per arity: the cross-checked native function, or None (pure Python); filled on first use
+_NATIVE: dict[int, object] = {}
+
+
+def _native_for(n: int):  # type: ignore[no-untyped-def]
+    """Resolve (once per arity per process) whether arity ``n`` hashes natively."""
+    from zksolv.core import poseidon_native  # lazy: the reference alone never imports the extension
+
+    fn = poseidon_native.checked_native(n, poseidon_reference)
+    _NATIVE[n] = fn
+    return fn
+
+
+def _reference(n: int, inputs: Sequence[int]) -> int:
+    """The pure-Python permutation of width ``n + 1`` on already-checked inputs."""
     plan = _plan(n + 1)
     state = [0, *inputs]
     for consts, matrix in plan.head:
