@@ -6,6 +6,11 @@ round counts of circomlib), initial state ``[0, *inputs]``, output
 ``state[0]`` -- the same function as circomlibjs ``buildPoseidon`` and the
 ``Poseidon(n)`` template (tests check every arity against circomlibjs).
 
+This module is the reference (:func:`poseidon_reference`, pure Python) and the entry point
+(:func:`poseidon`): the latter hands an arity to the native library of the optional ``poseidon``
+extra once :mod:`zksolv.core.poseidon_native` has cross-checked it against the reference in this
+process, and uses the reference otherwise.
+
 Round constants and MDS matrices are not shipped as data: they are generated
 on first use per width, exactly as the Poseidon reference script
 ``generate_parameters_grain.sage 1 0 254 t 8 R_P p`` does (Grain LFSR in
@@ -37,7 +42,7 @@ import os
 from functools import lru_cache
 from operator import mul
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from zksolv.core.fixedpoint import FIELD_MODULUS
 
@@ -326,9 +331,7 @@ def poseidon(inputs: Sequence[int]) -> int:
     (checked here, before either implementation sees the inputs).
     """
     n = _check_inputs(inputs)
-    native = _NATIVE.get(n, _UNCHECKED)
-    if native is _UNCHECKED:
-        native = _native_for(n)
+    native = _NATIVE[n] if n in _NATIVE else _native_for(n)
     return native(inputs) if native is not None else _reference(n, inputs)
 
 
@@ -337,12 +340,11 @@ def poseidon_reference(inputs: Sequence[int]) -> int:
     return _reference(_check_inputs(inputs), inputs)
 
 
-_UNCHECKED = object()
 #: per arity: the cross-checked native function, or None (pure Python); filled on first use
-_NATIVE: dict[int, object] = {}
+_NATIVE: dict[int, Callable[[Sequence[int]], int] | None] = {}
 
 
-def _native_for(n: int):  # type: ignore[no-untyped-def]
+def _native_for(n: int) -> Callable[[Sequence[int]], int] | None:
     """Resolve (once per arity per process) whether arity ``n`` hashes natively."""
     from zksolv.core import poseidon_native  # lazy: the reference alone never imports the extension
 
