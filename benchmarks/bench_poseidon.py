@@ -1,6 +1,6 @@
 """Native vs pure-Python Poseidon: per-arity hash cost and the keeper's market root as a whole process.
 
-    python benchmarks/bench_poseidon.py            # the recorded run (~1 min)
+    python benchmarks/bench_poseidon.py --bundle 64  # the recorded run (~2 min with cached keys)
     python benchmarks/bench_poseidon.py --quick    # one small market (a few seconds)
 
 Two measurements, each with ``ZKSOLV_POSEIDON=python`` (the pure-Python reference: *before*) and
@@ -12,7 +12,9 @@ without it (the native library when installed and cross-checked: *after*):
 - **market root**: a fresh Python process that imports the keeper's code, loads the market JSON
   and computes :func:`zksolv.core.commitments.market_root` (what ``zksolv verify`` pays per
   process): the root alone (``root_s``) and the process wall time (``process_s``), medians of
-  ``--repeat``. Markets are the demo markets of ``bench_chunked.py`` (3,780 and 11,324 instruments).
+  ``--repeat``. Markets are the demo markets of ``bench_chunked.py`` (3,780 and 11,324 instruments);
+- with ``--bundle N``: ``zksolv verify`` of a chunked bundle of N positions on the 3,780-instrument
+  market as a whole process (the market root is most of it).
 
 Prints a table and writes ``benchmarks/results/poseidon.json``.
 """
@@ -111,11 +113,40 @@ def market_root_point(n_instruments: int, repeat: int, work: Path) -> dict[str, 
     return point
 
 
+def verify_bundle_point(n_positions: int, repeat: int, work: Path) -> dict[str, Any]:
+    """``zksolv verify`` (whole keeper process, ``--dev-key``) of a chunked bundle of ``n_positions``
+    on the 3,780-instrument demo market, both backends (the bundle is proven once, native hashing)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_chunked import _account, _market, _run
+    from zksolv.prover.chunks import chunks_needed
+    from zksolv.toolchain.artifacts import build_artifacts
+    from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
+
+    needed = chunks_needed(n_positions, 64)
+    market = _market(3780, 64, [needed])
+    folder = work / f"bundle{n_positions}"
+    folder.mkdir(parents=True, exist_ok=True)
+    market.save(folder / "market.json")
+    _account(market, n_positions).save(folder / "account.json")
+    for shape in (ChunkTier.for_market(market, 64), FinalTier.for_market(market)):
+        build_artifacts(shape, "dev")
+    _run(["prove", "--account", str(folder / "account.json"), "--market", str(folder / "market.json"),
+          "--chunk-size", "64", "--json", "--out", str(folder / "proof")], _env("native"))
+    point: dict[str, Any] = {"positions": n_positions, "instruments": len(market.instruments), "chunks": needed}
+    for backend in BACKENDS:
+        runs = [_run(["verify", "--proof", str(folder / "proof"), "--market", str(folder / "market.json"),
+                      "--dev-key", "--json"], _env(backend))[0] for _ in range(repeat)]
+        point[f"verify_{backend}_s"] = round(statistics.median(runs), 2)
+    return point
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one small market, 2 repeats")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--markets", default="3780,11324", help="comma-separated instrument counts")
+    ap.add_argument("--bundle", type=int, default=0, metavar="N",
+                    help="also time zksolv verify of a chunked bundle of N positions (proves it once; cached keys)")
     ap.add_argument("--out", type=Path, default=RESULTS / "poseidon.json")
     args = ap.parse_args(argv)
     sizes = [64] if args.quick else [int(x) for x in args.markets.split(",")]
@@ -132,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="zksolv-bench-poseidon-") as tmp:
         for n in sizes:
             result["market_root"].append(market_root_point(n, repeat, Path(tmp)))
+        if args.bundle:
+            result["verify_bundle"] = verify_bundle_point(args.bundle, repeat, Path(tmp))
     ph = result["per_hash_us"]
     print(f"native: {native}\n\n| arity | pure Python us | native us | x |\n|---:|---:|---:|---:|")
     for n in ARITIES:
@@ -142,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     for p in result["market_root"]:
         print(f"| {p['instruments']:,} | {p['python']['root_s']:.2f} | {p['native']['root_s']:.2f} | {p['speedup_root']:.1f} "
               f"| {p['python']['process_s']:.2f} | {p['native']['process_s']:.2f} |")
+    if "verify_bundle" in result:
+        b = result["verify_bundle"]
+        print(f"\nzksolv verify, {b['positions']:,}-position bundle ({b['chunks']} chunks) on {b['instruments']:,} "
+              f"instruments: pure Python {b['verify_python_s']:.2f} s, native {b['verify_native_s']:.2f} s")
     atomic_write_text(args.out, json.dumps(result, indent=1) + "\n")
     print(f"\nwrote {args.out}")
     return 0
