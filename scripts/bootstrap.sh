@@ -16,8 +16,8 @@ STAMP=.venv/.zksolv-installed
 HASH="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
   # the checkout gets every role: the keeper base, the prover, plots, native verification,
-  # the wasmtime witness, Ray, the chain client and the test tools (see "Install" in README.md for the roles)
-  "$PY" -m pip install --quiet --disable-pip-version-check -e '.[dev,prover,plots,keeper-native,fast,ray,chain]'
+  # the wasmtime witness, native Poseidon, Ray, the chain client and the test tools (see "Install" in README.md for the roles)
+  "$PY" -m pip install --quiet --disable-pip-version-check -e '.[dev,prover,plots,keeper-native,fast,poseidon,ray,chain]'
   echo "$HASH" > "$STAMP"
 fi
 # npm ci of the pinned circom2/snarkjs/circomlib, skipped when the lock file is unchanged

@@ -44,3 +44,25 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     assert "| stress | 64 | 1 |" in text and "| stress | 64 | 2 |" in text
     line = text.split("| stress | 64 | 1 |")[1].splitlines()[0]
     assert re.search(r"\d\.\d\d \(\d+\.\d\d–\d+\.\d\d\)", line), "repeated steps show their (min–max) spread"
+
+
+@pytest.mark.slow
+def test_poseidon_benchmark_quick(tmp_path):
+    """``bench_poseidon.py --quick``: both backends per arity, the same market root from each."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "poseidon.json"
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_poseidon.py"), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert set(data["per_hash_us"]) == {"python", "native"}
+    assert set(data["per_hash_us"]["python"]) == {"4", "6", "8", "9", "16"}
+    (point,) = data["market_root"]
+    assert point["python"]["arities"] == {"6": "python", "8": "python", "16": "python"}  # ZKSOLV_POSEIDON=python
+    assert point["native"]["arities"]["16"] == "python"  # beyond the library's 12 inputs
+    assert 0 < point["native"]["root_s"] < 60 and point["instruments"] > 0
+    assert "| arity | pure Python us | native us | x |" in proc.stdout

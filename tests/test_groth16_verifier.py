@@ -263,7 +263,7 @@ def test_verifier_imports_no_node_numba_or_circuit_code() -> None:
     mods = _modules_after("import zksolv.verifier.groth16, zksolv.proofs.proof_io, zksolv.verifier.calldata")
     assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
     allowed_zksolv = {"zksolv", "zksolv.core", "zksolv.verifier", "zksolv.proofs", "zksolv.core.errors", "zksolv.core.atomic", "zksolv.core.fixedpoint", "zksolv.core.market",
-                      "zksolv.core.commitments", "zksolv.core.poseidon", "zksolv.core.identity", "zksolv.core.venue"}
+                      "zksolv.core.commitments", "zksolv.core.poseidon", "zksolv.core.poseidon_native", "zksolv.core.identity", "zksolv.core.venue"}
     assert {m for m in mods if m.startswith("zksolv") and not m.startswith(KEEPER_OWN)} <= allowed_zksolv
 
 
@@ -278,9 +278,24 @@ def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
     assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
     assert not {m for m in mods if m.startswith(("numba", "matplotlib", "zksolv.prover", "groth16py"))}
     allowed_zksolv = {"zksolv", "zksolv.core", "zksolv.verifier", "zksolv.proofs", "zksolv.core.errors", "zksolv.core.atomic", "zksolv.core.fixedpoint", "zksolv.core.market",
-                      "zksolv.core.commitments", "zksolv.core.poseidon", "zksolv.core.account", "zksolv.core.merkle",
-                      "zksolv.core.identity", "zksolv.core.venue", "zksolv.core.policy"}
+                      "zksolv.core.commitments", "zksolv.core.poseidon", "zksolv.core.poseidon_native",
+                      "zksolv.core.account", "zksolv.core.merkle", "zksolv.core.identity", "zksolv.core.venue",
+                      "zksolv.core.policy"}
     assert {m for m in mods if m.startswith("zksolv") and not m.startswith(KEEPER_OWN)} <= allowed_zksolv, sorted(mods)
+
+
+def test_keeper_hashing_natively_still_loads_no_numpy() -> None:
+    """Hashing a tree (what ``zksolv verify`` does for market_root) loads the native Poseidon
+    extension when installed (a compiled module is fine on the keeper path) but never numpy."""
+    from zksolv.core import extras
+
+    mods = _modules_after("import zksolv.verifier.verify\nfrom zksolv.core.merkle import MerkleTree\n"
+                          "from zksolv.core.commitments import hash_list\n"
+                          "MerkleTree(list(range(70))).root; hash_list(list(range(20)))")
+    assert "zksolv.core.poseidon_native" in mods
+    assert ("light_poseidon_python" in mods) == extras.importable("light_poseidon_python")
+    assert not (mods & KEEPER_FORBIDDEN), sorted(mods & KEEPER_FORBIDDEN)
+    assert not {m for m in mods if m.startswith(("numba", "numpy", "matplotlib", "zksolv.prover", "groth16py"))}
 
 
 # ------------------------------------------------- canonical numbers in calldata

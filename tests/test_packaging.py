@@ -24,7 +24,7 @@ from zksolv.toolchain import resources
 from zksolv import toolchain
 from zksolv.cli import EXIT_TOOLCHAIN, main
 from zksolv.core.errors import ToolchainError
-from zksolv.core.extras import EXTRAS, MissingExtraError, missing_extra, require
+from zksolv.core.extras import DISTRIBUTION, EXTRAS, MissingExtraError, missing_extra, require
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What the runtime reads besides Python code, relative to the checkout root: the wheel ships each.
@@ -153,12 +153,12 @@ def test_extras_match_pyproject() -> None:
     optional = project["optional-dependencies"]
     for extra, modules in EXTRAS.items():
         declared = {d.split("=")[0].split(">")[0].split("<")[0].strip() for d in optional[extra]}
-        assert declared == set(modules), extra
+        assert declared == {DISTRIBUTION.get(m, m) for m in modules}, extra
     dev = {d.split("=")[0].split(">")[0].strip() for d in optional["dev"]}
-    assert {m for ms in EXTRAS.values() for m in ms} <= dev
+    assert {DISTRIBUTION.get(m, m) for ms in EXTRAS.values() for m in ms} <= dev
     assert "galois" not in json.dumps(project)
     bootstrap = (ROOT / "scripts" / "bootstrap.sh").read_text()
-    assert "-e '.[dev,prover,plots,keeper-native,fast,ray,chain]'" in bootstrap
+    assert "-e '.[dev,prover,plots,keeper-native,fast,poseidon,ray,chain]'" in bootstrap
 
 
 def test_missing_extra_messages() -> None:

@@ -8,6 +8,7 @@ commit``, ``export-solidity``): py_ecc and click. Everything else is an extra
     pip install 'zksolv[keeper-native]'  groth16py: zksolv verify --backend native
     pip install 'zksolv[plots]'          matplotlib: the benchmark plots
     pip install 'zksolv[fast]'           wasmtime: the in-process witness calculator
+    pip install 'zksolv[poseidon]'       light-poseidon: native Poseidon (cross-checked; pure Python without it)
     pip install 'zksolv[ray]'            ray: chunk proofs on a Ray cluster
     pip install 'zksolv[chain]'          web3: zksolv chain ..., zksolv keeper run (a real chain)
 
@@ -28,9 +29,13 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "keeper-native": ("groth16py",),
     "plots": ("matplotlib",),
     "fast": ("wasmtime",),
+    "poseidon": ("light_poseidon_python",),
     "ray": ("ray",),
     "chain": ("web3",),
 }
+
+#: The distribution (pyproject name) of a module whose import name differs from it.
+DISTRIBUTION: dict[str, str] = {"light_poseidon_python": "light-poseidon"}
 
 #: The extra to name when a module is missing (numba's llvmlite comes with numba).
 EXTRA_OF: dict[str, str] = {"numpy": "prover", "numba": "prover", "llvmlite": "prover", "groth16py": "prover",

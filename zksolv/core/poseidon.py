@@ -6,6 +6,11 @@ round counts of circomlib), initial state ``[0, *inputs]``, output
 ``state[0]`` -- the same function as circomlibjs ``buildPoseidon`` and the
 ``Poseidon(n)`` template (tests check every arity against circomlibjs).
 
+This module is the reference (:func:`poseidon_reference`, pure Python) and the entry point
+(:func:`poseidon`): the latter hands an arity to the native library of the optional ``poseidon``
+extra once :mod:`zksolv.core.poseidon_native` has cross-checked it against the reference in this
+process, and uses the reference otherwise.
+
 Round constants and MDS matrices are not shipped as data: they are generated
 on first use per width, exactly as the Poseidon reference script
 ``generate_parameters_grain.sage 1 0 254 t 8 R_P p`` does (Grain LFSR in
@@ -37,7 +42,7 @@ import os
 from functools import lru_cache
 from operator import mul
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from zksolv.core.fixedpoint import FIELD_MODULUS
 
@@ -306,17 +311,50 @@ def _inverse(m: Matrix) -> Matrix:
     return tuple(tuple(row[n:]) for row in aug)
 
 
-def poseidon(inputs: Sequence[int]) -> int:
-    """circomlib ``Poseidon(len(inputs))`` of 1..16 reduced field elements.
-
-    Raises :class:`ValueError` for another arity or an input outside ``[0, p)``.
-    """
+def _check_inputs(inputs: Sequence[int]) -> int:
+    """The arity of ``inputs``; :class:`ValueError` for another arity or an input outside ``[0, p)``."""
     n = len(inputs)
     if not 1 <= n <= MAX_INPUTS:
         raise ValueError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {n}")
     for x in inputs:
         if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < P:
             raise ValueError("Poseidon inputs must be integers in [0, p) (reduced BN254 field elements)")
+    return n
+
+
+def poseidon(inputs: Sequence[int]) -> int:
+    """circomlib ``Poseidon(len(inputs))`` of 1..16 reduced field elements.
+
+    Uses the native library (:mod:`zksolv.core.poseidon_native`) for an arity it supports and
+    that passed its once-per-process cross-check against :func:`poseidon_reference`, else the
+    pure-Python reference. Raises :class:`ValueError` for another arity or an input outside ``[0, p)``
+    (checked here, before either implementation sees the inputs).
+    """
+    n = _check_inputs(inputs)
+    native = _NATIVE[n] if n in _NATIVE else _native_for(n)
+    return native(inputs) if native is not None else _reference(n, inputs)
+
+
+def poseidon_reference(inputs: Sequence[int]) -> int:
+    """The pure-Python reference :func:`poseidon` (never native; the fallback and the cross-check)."""
+    return _reference(_check_inputs(inputs), inputs)
+
+
+#: per arity: the cross-checked native function, or None (pure Python); filled on first use
+_NATIVE: dict[int, Callable[[Sequence[int]], int] | None] = {}
+
+
+def _native_for(n: int) -> Callable[[Sequence[int]], int] | None:
+    """Resolve (once per arity per process) whether arity ``n`` hashes natively."""
+    from zksolv.core import poseidon_native  # lazy: the reference alone never imports the extension
+
+    fn = poseidon_native.checked_native(n, poseidon_reference)
+    _NATIVE[n] = fn
+    return fn
+
+
+def _reference(n: int, inputs: Sequence[int]) -> int:
+    """The pure-Python permutation of width ``n + 1`` on already-checked inputs."""
     plan = _plan(n + 1)
     state = [0, *inputs]
     for consts, matrix in plan.head:
