@@ -56,8 +56,9 @@ def test_native_matches_circomlibjs(arity: int, circomlibjs_hashes: list[int]) -
     import light_poseidon_python as mod
 
     native = poseidon_native._adapter(mod, arity)
-    if native is None:
-        pytest.skip(f"the installed native library has no arity {arity}")
+    if native is None:  # an arity the library lacks (13..16 for light-poseidon): the reference serves it
+        assert poseidon_native.checked_native(arity, poseidon_reference) is None
+        return
     for inputs, expected in [(v, h) for v, h in zip(VECTORS, circomlibjs_hashes) if len(v) == arity]:
         assert native(inputs) == expected
 
