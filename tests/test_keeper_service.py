@@ -24,6 +24,7 @@ from zksolv.chain.node import rpc_call
 from zksolv.core.commitments import market_root
 from zksolv.app.demo import DEMO_EPOCH, demo_market
 from zksolv.core.errors import InputError
+from zksolv.core.market import MarketState
 
 pytestmark = pytest.mark.slow
 
@@ -189,6 +190,36 @@ def test_keeper_cli_once(node, toy: Toy, tmp_path: Path) -> None:
     [line] = [json.loads(x) for x in result.output.splitlines()]
     assert line["epoch"] == EPOCH and line["valid"] == sorted(names[:3]) and len(line["sent"]) == 1
     assert open_db(db).execute("SELECT count(*) FROM verdicts").fetchone() == (5,)
+
+
+def test_keeper_run_with_a_pinned_policy_stops_at_an_epoch_applying_another(node, toy: Toy, tmp_path: Path) -> None:
+    """`zksolv keeper run --policy`: the venue's own market passes the pin; the same epoch republished with a
+    lowered vol shift (every derived figure exact) stops the keeper with exit 2 naming the field, and nothing
+    is recorded or sent for it."""
+    import dataclasses
+
+    from click.testing import CliRunner
+
+    from zksolv.cli import main
+    from zksolv.core.policy import policy_of, save_policy
+
+    _, _, venue, _, _ = _venue(node, toy, tmp_path)
+    market_path = venue / "epochs" / "000001" / "market.json"
+    market = MarketState.load(market_path)
+    save_policy(policy_of(market), tmp_path / "policy.json")
+    lowered = dataclasses.replace(market, params=dataclasses.replace(market.params, vol_shift=10_000))
+    save_policy(policy_of(lowered), tmp_path / "lowered_policy.json")
+    args = ["keeper", "run", "--venue", str(venue), "--deploy", str(tmp_path / "deploy.json"), "--rpc", node.url,
+            "--keys", str(tmp_path / "keys"), "--once"]
+    refused = CliRunner().invoke(main, [*args, "--db", str(tmp_path / "a.sqlite"), "--policy",
+                                        str(tmp_path / "lowered_policy.json")])
+    assert refused.exit_code == 2 and "policy.params.vol_shift" in refused.stderr, refused.output
+    assert open_db(tmp_path / "a.sqlite").execute("SELECT count(*) FROM verdicts").fetchone() == (0,)
+    assert open_db(tmp_path / "a.sqlite").execute("SELECT count(*) FROM txs").fetchone() == (0,)
+    accepted = CliRunner().invoke(main, [*args, "--db", str(tmp_path / "b.sqlite"), "--policy",
+                                         str(tmp_path / "policy.json")])
+    assert accepted.exit_code == 0, accepted.output
+    assert json.loads(accepted.output.splitlines()[0])["epoch"] == EPOCH
 
 
 def test_a_folder_rewritten_after_its_verdict_does_not_stop_the_batch(node, toy: Toy, tmp_path: Path) -> None:

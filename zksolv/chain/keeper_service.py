@@ -34,7 +34,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from zksolv.verifier.calldata import encode_mark_liquidatable, encode_prove_solvent
 from zksolv.verifier.keeper import check_epoch, load_registered
@@ -46,6 +46,7 @@ from zksolv.chain.errors import ChainError, RevertedError
 from zksolv.chain.solidity import tier_keys_from_folder
 from zksolv.core.errors import InputError
 from zksolv.core.market import MarketState
+from zksolv.core.policy import check_policy
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, market_root TEXT NOT NULL, checked_at REAL NOT NULL,
@@ -71,9 +72,11 @@ class Keeper:
     """One keeper: a venue folder, a deployment, a chain connection, a database."""
 
     def __init__(self, venue: Path, deployment: reg.Deployment, chain: Chain, db: sqlite3.Connection | str | Path,
-                 keys_dir: Path, backend: str = "python") -> None:
+                 keys_dir: Path, backend: str = "python", policy: Mapping[str, Any] | None = None) -> None:
         """``db``: an open connection, or the database's path, opened only after every check passed
-        (so a refused start leaves no file behind)."""
+        (so a refused start leaves no file behind). ``policy``: the venue's risk policy this keeper
+        pinned (:mod:`zksolv.core.policy`): an epoch whose market applies another raises
+        :class:`InputError` before any verdict, submission or mark for it."""
         self.venue, self.deployment, self.chain = Path(venue), deployment, chain
         if not (self.venue / "accounts.json").is_file():
             raise InputError(f"--venue {self.venue}: no accounts.json (account -> registered commitment)")
@@ -84,6 +87,7 @@ class Keeper:
         self.keys = KeySet.from_tiers({t.capacity: load_verification_key(Path(t.vk_path)) for t in tiers},
                                       names={t.capacity: t.tier for t in tiers if t.tier is not None})
         self.backend = backend
+        self.policy = dict(policy) if policy is not None else None
         self.db = db if isinstance(db, sqlite3.Connection) else open_db(db)
 
     # ------------------------------------------------------------------ journal
@@ -155,6 +159,8 @@ class Keeper:
         registered or re-registered) is checked again at each pass, so a proof submitted later
         in its window is seen. Recorded in one transaction."""
         market = MarketState.load(epoch_dir / "market.json")
+        if self.policy is not None:
+            check_policy(market, self.policy)
         rows = self.db.execute("SELECT account, commitment, status, reason FROM verdicts WHERE epoch=?",
                                (market.epoch,)).fetchall()
         known = {a: (c, s, r) for a, c, s, r in rows}

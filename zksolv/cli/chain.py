@@ -222,24 +222,29 @@ def keeper() -> None:
 @deploy_option
 @rpc_option
 @click.option("--keys", "keys_dir", required=True, type=click.Path(exists=True, file_okay=False), help="the key set this keeper trusts")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="the venue's risk policy this keeper pinned (`zksolv market policy`): an epoch applying another "
+                   "stops the keeper (exit 2) before any verdict, submission or mark for it")
 @click.option("--db", default="keeper.sqlite", show_default=True, type=click.Path(dir_okay=False), help="the keeper's SQLite state")
 @click.option("--once", is_flag=True, help="one pass, then exit")
 @click.option("--interval", type=float, default=10.0, show_default=True, help="seconds between passes")
 @keystore_option
 @handle_errors
-def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, db: str, once: bool, interval: float,
-        keystore: str | None) -> None:
+def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, policy_path: str | None, db: str, once: bool,
+        interval: float, keystore: str | None) -> None:
     """Each epoch: verify the proofs off chain, submit the valid ones, mark the missed.
 
     \b
     Example:
       $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --once
-      $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --interval 30 --db keeper.sqlite
+      $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --policy policy.json --interval 30
     """
     from zksolv.chain.keeper_service import Keeper
+    from zksolv.core.policy import load_policy
 
+    policy = load_policy(policy_path) if policy_path is not None else None
     reg, d, c = _open(rpc, deploy_path, keystore)
-    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir))
+    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir), policy=policy)
     from zksolv.chain.errors import ChainError
 
     while True:
