@@ -413,7 +413,7 @@ def _keeper_with_rewritten_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Any
     monkeypatch.setattr(reg, "refusal_of", lambda ch, d, p: "InvalidProof()" if p.c == [9, 9] else None,
                         raising=False)
     k = object.__new__(ks.Keeper)
-    k.venue, k.keys, k.backend = tmp_path, {}, "python"
+    k.venue, k.keys, k.backend, k.policy = tmp_path, {}, "python", None
     k.db = ks.open_db(tmp_path / "k.db")
     k.deployment = SimpleNamespace(capacities=lambda: [TOY_TIER], registry="0x" + "11" * 20)
     k.chain = None

@@ -235,7 +235,7 @@ def test_keeper_verdicts_see_proofs_submitted_after_the_first_pass(monkeypatch: 
                     SimpleNamespace(valid=["a", "b"], invalid={}, missing=[])])
     monkeypatch.setattr(ks, "check_epoch", lambda *a, **k: next(reports))
     k = object.__new__(ks.Keeper)
-    k.db, k.keys, k.backend = ks.open_db(tmp_path / "k.db"), {}, "python"
+    k.db, k.keys, k.backend, k.policy = ks.open_db(tmp_path / "k.db"), {}, "python", None
     k.verdicts(tmp_path, {"a": 1, "b": 2})
     _, second = k.verdicts(tmp_path, {"a": 1, "b": 2})
     assert second["b"][0] == "valid", second
@@ -268,7 +268,7 @@ def _fake_keeper(monkeypatch: pytest.MonkeyPatch, tmp_path, registered_on_chain:
 
     monkeypatch.setattr(reg, "read_proof_folder", read)
     k = object.__new__(ks.Keeper)
-    k.venue, k.keys, k.backend = tmp_path, {}, "python"
+    k.venue, k.keys, k.backend, k.policy = tmp_path, {}, "python", None
     k.db = ks.open_db(tmp_path / "k.db")
     k.deployment = SimpleNamespace(capacities=lambda: [TOY_TIER], registry="0x" + "11" * 20)
     k.chain = None
