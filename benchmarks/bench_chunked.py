@@ -12,6 +12,14 @@ builds the circuits and keys once (timed: compile + dev setup, cached afterwards
 - one circuit, where a tier holds the book (``--single-max``; compiling a tier beyond a few
   hundred positions takes circom2-in-wasm many minutes and gigabytes).
 
+**What size privacy costs.** A venue accepts only some chunk counts and the prover pads a book
+with empty chunks up to the next one (``zksolv/core/venue.py``). Every point is measured twice
+with the largest worker count (``--policy both``, the default): under the **default policy**'s
+chunk counts (what a trader pays by default) and **unpadded** (a venue accepting exactly the
+count the book needs: the cost of the book alone). The worker sweep (1 and 2 workers) runs
+unpadded, so parallel efficiency is not mixed with padding. ``--policy default`` or
+``--policy unpadded`` measures one of them only.
+
 Peak RSS is the largest resident set of the prover process and its workers
 (``RUSAGE_CHILDREN.ru_maxrss`` of a fresh ``zksolv prove`` child: the maximum over every
 descendant waited for). The keeper's check of the chunked bundle is timed as a whole
@@ -113,20 +121,25 @@ def _resident_runs(point: dict[str, Any], base: list[str], folder: Path, work: P
 
 
 def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers: Sequence[int], single_max: int,
-                work: Path, env: dict[str, str], resident: bool = False) -> dict[str, Any]:
-    from zksolv.prover.chunks import chunks_needed
+                work: Path, env: dict[str, str], resident: bool = False, policy: str = "both") -> dict[str, Any]:
+    from zksolv.core.venue import DEFAULT_POLICY, chunks_needed
     from zksolv.toolchain.artifacts import build_artifacts
     from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier
 
     needed = chunks_needed(n_positions, chunk_size)
     market = _market(max(min(market_size, 3780), n_positions), chunk_size, [needed])
+    default = dataclasses.replace(market, venue=dataclasses.replace(market.venue,
+                                                                    chunk_counts=DEFAULT_POLICY.chunk_counts))
+    padded = default.venue.padding(n_positions, chunk_size).padded
     account = _account(market, n_positions)
     folder = work / f"p{n_positions}"
     folder.mkdir(parents=True, exist_ok=True)
     market.save(folder / "market.json")
+    default.save(folder / "market_default.json")  # the same market_root: the venue policy is not in it
     account.save(folder / "account.json")
     point: dict[str, Any] = {"positions": n_positions, "instruments": len(market.instruments),
-                             "tree_depth": market.tree_depth, "chunk_size": chunk_size, "chunks": needed}
+                             "tree_depth": market.tree_depth, "chunk_size": chunk_size, "chunks": needed,
+                             "chunks_default_policy": padded}
     # circuits and keys, once (cold unless cached)
     for label, shape in (("chunk", ChunkTier.for_market(market, chunk_size)), ("final", FinalTier.for_market(market))):
         t = time.perf_counter()
@@ -135,11 +148,21 @@ def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers:
         point[f"{label}_build_s"] = round(time.perf_counter() - t, 2)
     base = ["prove", "--account", str(folder / "account.json"), "--market", str(folder / "market.json"),
             "--chunk-size", str(chunk_size), "--json"]
-    for w in workers:
-        dt, rss, _ = _run([*base, "--out", str(folder / f"proof_w{w}"), "--workers", str(w)], env)
-        point[f"prove_w{w}_s"], point[f"peak_rss_w{w}_mib"] = round(dt, 2), round(rss / 1024, 1)
-    if len(workers) >= 2 and point.get(f"prove_w{workers[1]}_s"):
-        point["parallel_efficiency"] = round(point[f"prove_w{workers[0]}_s"] / point[f"prove_w{workers[1]}_s"], 2)
+    if policy in ("both", "unpadded"):
+        for w in workers:
+            dt, rss, _ = _run([*base, "--out", str(folder / f"proof_w{w}"), "--workers", str(w)], env)
+            point[f"prove_w{w}_s"], point[f"peak_rss_w{w}_mib"] = round(dt, 2), round(rss / 1024, 1)
+        if len(workers) >= 2 and point.get(f"prove_w{workers[1]}_s"):
+            point["parallel_efficiency"] = round(point[f"prove_w{workers[0]}_s"] / point[f"prove_w{workers[1]}_s"], 2)
+    if policy in ("both", "default"):
+        w = workers[-1]
+        dt, rss, err = _run([*base[:4], str(folder / "market_default.json"), *base[5:],
+                             "--out", str(folder / "proof_default"), "--workers", str(w)], env)
+        point["padding_reported"] = padded == needed or f"padded to {padded}" in err
+        point["prove_default_s"], point["peak_rss_default_mib"] = round(dt, 2), round(rss / 1024, 1)
+        point["default_workers"] = w
+        if point.get(f"prove_w{w}_s"):
+            point["padding_cost"] = round(dt / point[f"prove_w{w}_s"], 3)
     if resident:
         _resident_runs(point, base, folder, work, env)
     if n_positions <= single_max:
@@ -151,8 +174,8 @@ def bench_point(n_positions: int, *, market_size: int, chunk_size: int, workers:
                            "--positions", str(tier.n_positions), "--out", str(folder / "proof_single"), "--json"],
                           env)
         point["single_prove_s"], point["single_peak_rss_mib"] = round(dt, 2), round(rss / 1024, 1)
-    # the keeper: a whole `zksolv verify` process, and verify_many in-process
-    proof = folder / f"proof_w{workers[-1]}"
+    # the keeper: a whole `zksolv verify` process, and verify_many in-process (the unpadded bundle)
+    proof = folder / (f"proof_w{workers[-1]}" if policy != "default" else "proof_default")
     dt, _, _ = _run(["verify", "--proof", str(proof), "--market", str(folder / "market.json"), "--dev-key", "--json"],
                     env)
     point["verify_process_s"] = round(dt, 2)
@@ -181,8 +204,10 @@ def _verify_library(proof: Path, market) -> float:  # noqa: ANN001
 
 # ----------------------------------------------------------------------------- output
 COLUMNS = (("positions", "positions"), ("instruments", "instruments"), ("chunks", "chunks"),
+           ("chunks_default_policy", "chunks, default policy"),
            ("chunk_constraints", "chunk constraints"), ("prove_w1_s", "chunked 1 worker s"),
            ("prove_w2_s", "chunked 2 workers s"), ("parallel_efficiency", "t1/t2"),
+           ("prove_default_s", "default policy s"), ("padding_cost", "padded / unpadded"),
            ("peak_rss_w2_mib", "peak RSS MiB (2 workers)"), ("prove_resident_s", "resident prover s"),
            ("peak_rss_resident_daemon_mib", "resident prover RSS MiB"), ("single_prove_s", "one circuit s"),
            ("single_peak_rss_mib", "one circuit RSS MiB"), ("verify_process_s", "zksolv verify s"),
@@ -204,6 +229,7 @@ def plot(points: list[dict[str, Any]], out: Path) -> Path:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for key, label in (("prove_w1_s", "chunked, 1 worker"), ("prove_w2_s", "chunked, 2 workers"),
+                       ("prove_default_s", "chunked, 2 workers, default policy (padded)"),
                        ("prove_resident_s", "chunked, resident prover"), ("single_prove_s", "one circuit")):
         pts = [(p["positions"], p[key]) for p in points if p.get(key) is not None]
         if pts:
@@ -234,6 +260,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--single-max", type=int, default=64, help="also prove in one circuit up to this size")
     ap.add_argument("--resident", action="store_true", help="also prove on a resident prover (started per point)")
+    ap.add_argument("--policy", choices=("both", "default", "unpadded"), default="both",
+                    help="the venue's chunk counts: the default policy's (padded), exactly the book's, or both")
     ap.add_argument("--quick", action="store_true", help="CI-sized: 16 positions, chunks of 8, a small market")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--append", action="store_true", help="keep the other sizes' points of an earlier results JSON")
@@ -258,7 +286,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for n in positions:
             print(f"... {n} positions", file=sys.stderr, flush=True)
             point = bench_point(n, market_size=args.market_size, chunk_size=args.chunk_size, workers=workers,
-                                single_max=args.single_max, work=Path(tmp), env=env, resident=args.resident)
+                                single_max=args.single_max, work=Path(tmp), env=env, resident=args.resident,
+                                policy=args.policy)
             point["loadavg"] = [round(x, 2) for x in os.getloadavg()]
             points = sorted([p for p in points if p["positions"] != n] + [point], key=lambda p: p["positions"])
             data = _write(points, args, path)  # after every point: a stopped sweep keeps what it measured

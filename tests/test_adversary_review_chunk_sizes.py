@@ -182,11 +182,11 @@ def test_an_absent_chunk_size_in_an_existing_venue_section_does_not_open_new_buc
 def test_default_policy_smaller_size_adds_no_bucket_and_counts_times_sizes_stay_in_range() -> None:
     p = DEFAULT_POLICY
     large = {p.chunk_size * c for c in p.chunk_counts}
-    assert {s * c for s in p.chunk_sizes for c in p.chunk_counts} <= large | set(p.tiers)
-    for s in p.chunk_sizes:
-        for c in p.chunk_counts:
-            p.check_chunks(s, c)  # every accepted pair is accepted ...
-    for s, c in ((16, 2), (96, 2), (32, 3), (32, 1), (64, 1), (128, 2), (32, 2048)):
+    accepted = {(s, c) for s in p.chunk_sizes for c in p.chunk_counts if p.refusal(s, c) is None}
+    assert {s * c for s, c in accepted} <= large | set(p.tiers)
+    assert {(p.chunk_size, c) for c in p.chunk_counts} <= accepted  # every count of the largest size ...
+    assert (32, 2) in accepted and (32, 6) in accepted  # ... and the smaller size where it fills a bucket
+    for s, c in ((16, 2), (96, 2), (32, 3), (32, 5), (32, 1), (64, 1), (64, 9), (128, 2), (32, 2048)):
         with pytest.raises(InputError):  # ... and nothing else
             p.check_chunks(s, c)
 

@@ -308,8 +308,11 @@ def test_missing_chain_extra_names_it(tmp_path: Path) -> None:
     assert proc.returncode == 3 and "pip install 'zksolv[chain]'" in proc.stderr, proc.stderr
 
 
-def test_chain_node_command(tmp_path: Path) -> None:
-    """`zksolv chain node` serves chain id 31337 on its port until stopped."""
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_chain_node_command(tmp_path: Path, stop_signal: str) -> None:
+    """`zksolv chain node` serves chain id 31337 on its port until Ctrl-C or SIGTERM, then stops the
+    node (its own session: nothing else would). Started as a background shell starts it, with SIGINT
+    ignored: the command still stops on it."""
     import os
     import signal
     import subprocess
@@ -319,14 +322,19 @@ def test_chain_node_command(tmp_path: Path) -> None:
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "zksolv", "chain", "node", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         first = proc.stdout.readline()  # printed once the node answers (or EOF if it failed)
         assert b"chain id 31337" in first, first
         assert int(rpc_call(f"http://127.0.0.1:{port}", "eth_chainId"), 16) == LOCAL_CHAIN_ID
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=30)
+        os.killpg(proc.pid, getattr(signal, stop_signal))
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
     assert proc.returncode == 0
     with pytest.raises(OSError):
         rpc_call(f"http://127.0.0.1:{port}", "eth_chainId", timeout=1)

@@ -1,4 +1,4 @@
-"""The venue decides how much of a book's size a proof reveals (issue 17).
+"""The venue decides how much of a book's size a proof reveals (issue 17), and what it costs (issue 27).
 
 Fast: the policy's validation, JSON round trip and defaults; the prover picks the smallest
 accepted tier or chunk count; `zksolv prove` refuses a tier or count the venue does not accept
@@ -25,7 +25,8 @@ from zksolv.cli import EXIT_INPUT, EXIT_INVALID, main
 from zksolv.app.demo import demo_market
 from zksolv.core.errors import InputError
 from zksolv.core.market import MarketState
-from zksolv.core.venue import DEFAULT_POLICY, VenuePolicy, bucket
+from zksolv.core.venue import (DEFAULT_POLICY, Padding, VenuePolicy, bucket, chunks_needed, geometric_counts,
+                                padding_profile)
 
 SMALL = demo_market(n_strikes=3, n_expiries=1)
 SYMBOLS = [i.symbol for i in SMALL.instruments]
@@ -42,10 +43,83 @@ def account(n: int, salt: int = 0x5A17) -> Account:
 def test_defaults_are_few_buckets() -> None:
     assert DEFAULT_POLICY.tiers == (4, 16, 64)
     assert DEFAULT_POLICY.chunk_sizes == (32, 64) and DEFAULT_POLICY.chunk_size == 64
-    assert DEFAULT_POLICY.chunk_counts[0] == 2
-    assert all(b == 2 * a for a, b in zip(DEFAULT_POLICY.chunk_counts, DEFAULT_POLICY.chunk_counts[1:]))
+    assert DEFAULT_POLICY.chunk_counts[0] == 2 and DEFAULT_POLICY.chunk_counts[-1] == 1024
+    assert len(DEFAULT_POLICY.capacities) == len(DEFAULT_POLICY.tiers) + len(DEFAULT_POLICY.chunk_counts) < 40
     state = MarketState.from_json(json.dumps({k: v for k, v in json.loads(SMALL.to_json()).items() if k != "venue"}))
     assert state.venue == DEFAULT_POLICY  # no "venue" section: the defaults
+
+
+def test_geometric_counts_space_the_buckets_by_the_ratio() -> None:
+    assert geometric_counts(1) == tuple(2**k for k in range(1, 11))  # the powers of two
+    for steps in (2, 4, 8):
+        counts = geometric_counts(steps)
+        assert counts[0] == 2 and counts[-1] == 1024 and list(counts) == sorted(set(counts))
+        ratio = 2 ** (1 / steps)
+        # rounding to integers: successive counts are within the ratio, up to half a chunk each side
+        assert all(b <= (a + 0.5) * ratio + 0.5 for a, b in zip(counts, counts[1:])), (steps, counts)
+        assert len(counts) > len(geometric_counts(steps // 2 or 1)) or steps == 1
+    assert geometric_counts(4, 3, 10) == (3, 4, 5, 6, 7, 8, 10)
+    for bad in ((0,), (4, 0, 8), (4, 9, 8), (4, 2, 5000)):
+        with pytest.raises(InputError):
+            geometric_counts(*bad)
+
+
+def test_the_default_policy_keeps_a_10000_position_book_within_1_25x() -> None:
+    """Issue 27: under the default policy the padding of a 10,000-position book is within 1.25x,
+    and so is every chunked book from 1,000 to 10,000 positions (the worst case, stated)."""
+    pad = DEFAULT_POLICY.padding(10_000)
+    assert (pad.chunk_size, pad.needed) == (64, 157) and pad.padded in DEFAULT_POLICY.chunk_counts
+    assert pad.padded >= pad.needed and pad.ratio <= 1.25
+    profile = padding_profile(DEFAULT_POLICY, 1000, 10_000)
+    assert profile.worst <= 1.19 and 1.0 < profile.mean < profile.worst
+    powers = padding_profile(dataclasses.replace(DEFAULT_POLICY, chunk_counts=geometric_counts(1)), 1000, 10_000)
+    assert powers.worst > 1.9 and powers.buckets < profile.buckets  # the trade-off: cost against bits
+
+
+@pytest.mark.parametrize("policy", [DEFAULT_POLICY, VenuePolicy(tiers=(4,), chunk_sizes=(8, 16), chunk_counts=(2, 3, 5)),
+                                    VenuePolicy(chunk_counts=geometric_counts(2))])
+def test_padding_profile_matches_every_book_padded_alone(policy: VenuePolicy) -> None:
+    low, high = 1, policy.chunk_size * policy.chunk_counts[-1]
+    pads = [policy.padding(n) for n in range(policy.tiers[-1] + 1, high + 1)]
+    assert all(p.chunked and p.needed == chunks_needed(p.positions, policy.chunk_size) <= p.padded for p in pads)
+    assert all(policy.refusal(p.chunk_size, p.padded) is None for p in pads)
+    profile = padding_profile(policy, low, high)
+    assert profile.low == policy.tiers[-1] + 1 and profile.buckets == len({p.padded for p in pads})
+    assert profile.worst == max(p.ratio for p in pads)
+    assert profile.worst_at == min(p.positions for p in pads if p.ratio == profile.worst)
+    assert profile.mean == pytest.approx(sum(p.ratio for p in pads) / len(pads), rel=1e-12)
+    with pytest.raises(InputError, match="empty range"):
+        padding_profile(policy, 1, policy.tiers[-1])
+
+
+def test_padding_says_what_the_bucket_costs() -> None:
+    assert DEFAULT_POLICY.padding(11) == Padding(11, None, 11, 16) and not DEFAULT_POLICY.padding(11).chunked
+    assert DEFAULT_POLICY.padding(64, 32) == Padding(64, 32, 2, 2)  # --chunk-size 32: chunks even in a tier
+    pad = Padding(10_000, 64, 157, 181)
+    assert pad.capacity == 181 * 64
+    assert pad.describe() == "157 chunks of 64 positions, padded to 181 for the size bucket (1.15x the chunk proofs)"
+    assert "no padding" in Padding(128, 64, 2, 2).describe()
+    with pytest.raises(InputError, match="the venue accepts at most 1024 chunks"):
+        DEFAULT_POLICY.padding(64 * 1024 + 1)
+
+
+def test_cli_padding_weighs_the_policy_against_alternatives(tmp_path: Path) -> None:
+    out = CliRunner().invoke(main, ["market", "padding", "--from", "1000", "--to", "10000", "--steps", "1,8", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["policy"]: r for r in json.loads(out.stdout)["policies"]}
+    assert rows["default policy"]["chunk_counts"] == list(DEFAULT_POLICY.chunk_counts)
+    assert rows["2^(1/1) steps"]["bits"] < rows["default policy"]["bits"] < rows["2^(1/8) steps"]["bits"]
+    assert rows["2^(1/1) steps"]["worst_padding"] > rows["default policy"]["worst_padding"] > \
+        rows["2^(1/8) steps"]["worst_padding"]
+    market = dataclasses.replace(SMALL, venue=VenuePolicy(tiers=(4,), chunk_sizes=(8,), chunk_counts=(4, 8))).validated()
+    market.save(tmp_path / "m.json")
+    out = CliRunner().invoke(main, ["market", "padding", str(tmp_path / "m.json"), "--from", "5", "--to", "64"])
+    assert out.exit_code == 0, out.output
+    assert "policy=market policy, chunk_counts=2, buckets=2, bits=1, worst_padding=" in out.output
+    for args, message in ((["--from", "10", "--to", "5"], "--from: 10 is above --to 5"),
+                          (["--steps", "0"], "--steps: 0 must lie in [1, 64]")):
+        bad = CliRunner().invoke(main, ["market", "padding", *args])
+        assert bad.exit_code == EXIT_INPUT and message in bad.output, bad.output
 
 
 def test_policy_round_trips_and_is_validated() -> None:
@@ -93,11 +167,13 @@ def test_every_accepted_chunk_size_is_a_bucket_of_its_own_count() -> None:
     policy.check_chunks(64, 2)
     assert bucket(chunk_size=32, chunks=2)["capacity"] == policy.tiers[-1]
     for size, count, message in ((16, 2, r"chunk size 16: the venue accepts chunk sizes \[32, 64\] only"),
-                                 (32, 3, r"3 chunks: the venue accepts chunk counts \[2, 4")):
+                                 (64, 9, r"9 chunks: the venue accepts chunk counts \[2, 3, 4"),
+                                 (32, 3, r"3 chunks of 32 = 96 positions: not one of the venue's size buckets")):
         with pytest.raises(InputError, match=message):
             policy.check_chunks(size, count)
-    capacities = {s * c for s in policy.chunk_sizes for c in policy.chunk_counts} | set(policy.tiers)
-    assert sorted(capacities) == sorted(policy.capacities) == [4, 16] + [2**k for k in range(6, 17)]  # 13 buckets
+    accepted = {s * c for s in policy.chunk_sizes for c in policy.chunk_counts if policy.refusal(s, c) is None}
+    assert accepted | set(policy.tiers) == policy.capacities
+    assert sorted(policy.capacities) == [4, 16, 64] + [64 * c for c in policy.chunk_counts]  # 38 buckets
 
 
 def test_a_smaller_chunk_size_never_adds_a_bucket() -> None:
@@ -132,7 +208,7 @@ def test_legacy_and_library_forms_of_the_policy() -> None:
 @pytest.mark.parametrize("options, message", [
     (["--positions", "8"], r"--positions: tier capacity 8: the venue accepts tiers \[4, 16, 64\] only"),
     (["--chunk-size", "16"], r"--chunk-size: chunk size 16: the venue accepts chunk sizes \[32, 64\] only"),
-    (["--chunks", "3"], r"--chunks: 3 chunks: the venue accepts chunk counts \[2, 4, 8"),
+    (["--chunks", "9"], r"--chunks: 9 chunks: the venue accepts chunk counts \[2, 3, 4, 5, 6, 7, 8, 10"),
 ])
 def test_cli_refuses_buckets_the_venue_does_not_accept(tmp_path: Path, options: list[str], message: str) -> None:
     SMALL.save(tmp_path / "m.json")
@@ -152,6 +228,7 @@ def _prove_cli(tmp: Path, market: MarketState, acc: Account, name: str, *extra: 
                                     "--out", str(tmp / name), "--json", *extra])
     assert out.exit_code == 0, out.output
     assert "the proof reveals the size bucket" in out.stderr
+    (tmp / "stderr.txt").write_text(out.stderr)
     return json.loads(out.stdout)
 
 
@@ -191,6 +268,8 @@ def test_a_chunked_book_is_padded_to_its_bucket_and_verifies(tmp_path: Path) -> 
         out = _prove_cli(tmp_path, market, book, "book", "--workers", "1")
     assert out["chunks"] == 4 and out["bucket"] == {"kind": "chunks", "chunks": 4, "chunk_size": 8,
                                                     "capacity": 32}  # 10 positions need 2 chunks
+    assert "note: 2 chunks of 8 positions, padded to 4 for the size bucket (2.00x the chunk proofs)" in \
+        (tmp_path / "stderr.txt").read_text()
     res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "book"), "--market", str(tmp_path / "m.json"),
                                     "--dev-key", "--json"])
     assert res.exit_code == 0, res.output

@@ -9,6 +9,7 @@ comes from the environment (``ZKSOLV_PRIVATE_KEY``, or ``--keystore`` / ``ZKSOLV
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -65,16 +66,26 @@ def node(port: int) -> None:
     from zksolv.chain.node import start_node
     from zksolv.core.errors import ToolchainError
 
-    n = start_node(port)
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C and SIGTERM both stop the node (it runs in its own session, so nothing else would):
+    # set explicitly, since a shell starting this in the background leaves SIGINT ignored.
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        click.echo(f"local dev chain: {n.url} (chain id 31337; its dev accounts' keys are public)")
-        sys.stdout.flush()
-        while n.process.poll() is None:
-            time.sleep(0.5)
-    except KeyboardInterrupt:  # Ctrl-C is how this command stops: exit 0
-        pass
+        n = start_node(port)
+        try:
+            click.echo(f"local dev chain: {n.url} (chain id 31337; its dev accounts' keys are public)")
+            sys.stdout.flush()
+            while n.process.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:  # how this command stops: exit 0
+            pass
+        finally:
+            n.stop()
     finally:
-        n.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if n.process.returncode not in (0, -15, 143):
         raise ToolchainError(f"hardhat node exited with code {n.process.returncode}")
 

@@ -39,7 +39,8 @@ def market() -> None:
 @click.option("--chunk-sizes", default=None, metavar="N,N,...",
               help="the venue's accepted chunk capacities (default 32,64; large books use the largest)")
 @click.option("--chunk-counts", default=None, metavar="N,N,...",
-              help="the chunk counts the venue accepts (default powers of two, 2..1024)")
+              help="the chunk counts the venue accepts (default 2..1024 in steps of 2^(1/4); "
+                   "see `zksolv market padding`)")
 @json_option
 @handle_errors
 def market_demo(out: str, mode: str, grid: str, epoch: int | None, seed: int, portfolios: str | None, tiers: str | None,
@@ -134,6 +135,51 @@ def market_policy(market_path: str, out: str, as_json: bool) -> None:
     p = policy["params"]
     emit({"policy": out, "risk_mode": p["risk_mode"], "scenarios": policy["scenarios"], "vol_shift": p["vol_shift"],
           "underlyings": len(policy["underlyings"]), "collateral": len(policy["haircuts"])}, as_json)
+
+
+@market.command("padding")
+@click.argument("market_path", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--from", "low", type=click.IntRange(1, 2**20), default=1000, show_default=True,
+              help="smallest book (positions) of the range weighed")
+@click.option("--to", "high", type=click.IntRange(1, 2**20), default=10000, show_default=True,
+              help="largest book (positions) of the range weighed")
+@click.option("--steps", default=None, metavar="S,S,...",
+              help="also weigh chunk counts 2..1024 spaced by 2^(1/S) for each S (1: powers of two), the "
+                   "policy's other fields kept")
+@json_option
+@handle_errors
+def market_padding(market_path: str | None, low: int, high: int, steps: str | None, as_json: bool) -> None:
+    """What size privacy costs under a venue policy: buckets against padding.
+
+    For chunked books of --from..--to positions: how many size buckets they fall in (what a
+    keeper learns: log2 of that, in bits), and the worst and mean padding (chunk proofs proven
+    over chunk proofs needed). Without MARKET_PATH, the default policy.
+
+    \b
+    Example:
+      $ zksolv market padding market.json
+      $ zksolv market padding --from 1000 --to 10000 --steps 1,2,4,8
+    """
+    from dataclasses import replace
+
+    from zksolv.core.venue import DEFAULT_POLICY, geometric_counts, padding_profile
+
+    if low > high:
+        raise InputError(f"--from: {low} is above --to {high}")
+    alternatives = _int_list("--steps", steps) or ()
+    for s in alternatives:
+        if not 1 <= s <= 64:
+            raise InputError(f"--steps: {s} must lie in [1, 64]")
+    policy = load_market(market_path).venue if market_path else DEFAULT_POLICY
+    rows = [("market policy" if market_path else "default policy", policy)]
+    rows += [(f"2^(1/{s}) steps", replace(policy, chunk_counts=geometric_counts(s)).validated()) for s in alternatives]
+    table = []
+    for name, p in rows:
+        profile = padding_profile(p, low, high).to_dict()
+        del profile["positions"]
+        table.append({"policy": name, "chunk_counts": list(p.chunk_counts) if as_json else len(p.chunk_counts),
+                      **profile})
+    emit({"positions": [low, high], "chunk_size": policy.chunk_size, "policies": table}, as_json)
 
 
 from zksolv.cli.market_build import market_build  # noqa: E402

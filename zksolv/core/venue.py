@@ -23,9 +23,14 @@ empty chunks cost nothing in soundness, see docs/fixed_point.md §3 and
 docs/chunked.md); keepers refuse any other shape, with the reason
 :meth:`VenuePolicy.refusal` gives; the registry holds one verifier per
 accepted tier. With no ``"venue"`` section the defaults apply: three tiers
-(4, 16, 64), chunks of 32 or 64 positions and power-of-two counts from 2, so a
-proof reveals one of 13 capacities (4, 16, 64, 128, ..., 65,536) rather than a
-power of two per size: 2 chunks of 32 say "at most 64", as the 64 tier does.
+(4, 16, 64), chunks of 32 or 64 positions and chunk counts from 2 to 1,024 in
+steps of a quarter of a doubling (:func:`geometric_counts`: ratio 2^(1/4) ≈ 1.19,
+35 counts), so a proof reveals one of 38 capacities (4, 16, 64, 128, 192, ...,
+65,536) and a chunked book pays at most 1.19x its chunk proofs for it (1.08x on
+average over 1,000-10,000 positions). Powers of two alone reveal a bit less
+(13 capacities) and cost up to 2x; :func:`padding_profile` gives both sides of
+the trade-off for any policy (docs/soundness.md, "What size privacy costs").
+2 chunks of 32 say "at most 64", as the 64 tier does.
 
 The policy is published with the market state but is not part of
 ``market_root``: no circuit depends on it; it is the keepers' and the
@@ -34,6 +39,7 @@ registry's rule, read from the state they trust.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +51,27 @@ from zksolv.core.errors import InputError
 _ENTRY_BLOCK = 8
 #: Most chunks one bundle may have (``zksolv.proofs.statement.MAX_CHUNKS``).
 MAX_CHUNK_COUNT = 4096
+#: Accepted chunk counts per doubling of the book in the default policy (ratio 2^(1/4) between counts).
+DEFAULT_STEPS_PER_DOUBLING = 4
+
+
+def chunks_needed(n_positions: int, chunk_size: int) -> int:
+    """Chunks of ``chunk_size`` a book of ``n_positions`` needs (at least one)."""
+    return max(1, -(-n_positions // chunk_size))
+
+
+def geometric_counts(steps_per_doubling: int, first: int = 2, last: int = 1024) -> tuple[int, ...]:
+    """Chunk counts from ``first`` to ``last`` spaced by the ratio ``2 ** (1 / steps_per_doubling)``,
+    rounded to integers (repeats dropped): 1 gives the powers of two, 4 the default policy's 35
+    counts. More steps: less padding (at most about that ratio), more buckets a keeper can tell apart."""
+    if steps_per_doubling < 1:
+        raise InputError(f"steps_per_doubling: must be at least 1, got {steps_per_doubling}")
+    if not 1 <= first <= last <= MAX_CHUNK_COUNT:
+        raise InputError(f"chunk counts {first}..{last}: must satisfy 1 <= first <= last <= {MAX_CHUNK_COUNT}")
+    doublings = math.log2(last / first)
+    counts = {min(last, round(first * 2 ** (k / steps_per_doubling)))
+              for k in range(math.ceil(doublings * steps_per_doubling) + 1)}
+    return tuple(sorted(counts | {last}))
 
 
 @dataclass(frozen=True)
@@ -53,7 +80,7 @@ class VenuePolicy:
 
     tiers: tuple[int, ...] = (4, 16, 64)
     chunk_sizes: tuple[int, ...] = (32, 64)
-    chunk_counts: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+    chunk_counts: tuple[int, ...] = geometric_counts(DEFAULT_STEPS_PER_DOUBLING)
 
     def __post_init__(self) -> None:
         for name in ("tiers", "chunk_sizes", "chunk_counts"):  # lists from library callers: hashable tuples
@@ -96,6 +123,18 @@ class VenuePolicy:
             most = f"at most {counts[-1]} chunks of {size}" if counts else f"no chunks of {size}"
             raise InputError(f"positions: the book needs {needed} chunks of {size}; the venue accepts {most}")
         return count
+
+    def padding(self, n_positions: int, chunk_size: int | None = None) -> "Padding":
+        """The shape a book of ``n_positions`` is proven in under this policy, against what it needs:
+        the smallest tier holding it, else chunks of ``chunk_size`` (default :attr:`chunk_size`)
+        padded to an accepted count (:meth:`chunks_for`). ``chunk_size`` given: chunks even when a
+        tier would hold the book, as ``zksolv prove --chunk-size`` does."""
+        tier = self.tier_for(n_positions) if chunk_size is None else None
+        if tier is not None:
+            return Padding(n_positions, None, n_positions, tier)
+        size = chunk_size or self.chunk_size
+        needed = chunks_needed(n_positions, size)
+        return Padding(n_positions, size, needed, self.chunks_for(needed, size))
 
     # ------------------------------------------------------------ what a proof reveals
     def refusal(self, capacity: int | None, chunks: int | None = None) -> str | None:
@@ -160,6 +199,85 @@ class VenuePolicy:
 
 #: The policy of a market state without a ``"venue"`` section.
 DEFAULT_POLICY = VenuePolicy()
+
+
+@dataclass(frozen=True)
+class Padding:
+    """What a book's size bucket costs it: :meth:`VenuePolicy.padding`.
+
+    ``chunk_size`` None: one circuit, ``needed`` the book's positions and ``padded`` the tier's
+    capacity. Otherwise chunks: ``needed`` chunks of ``chunk_size`` hold the book, ``padded`` are
+    proven (the extra ones empty)."""
+
+    positions: int
+    chunk_size: int | None
+    needed: int
+    padded: int
+
+    @property
+    def chunked(self) -> bool:
+        return self.chunk_size is not None
+
+    @property
+    def ratio(self) -> float:
+        """Proven over needed: chunk proofs for a chunked book (an upper bound on its proving time's
+        ratio: the final proof and the fixed costs are not padded), slots for one circuit."""
+        return self.padded / self.needed
+
+    @property
+    def capacity(self) -> int:
+        """The size bucket the proof reveals: at most this many positions."""
+        return self.padded * (self.chunk_size or 1)
+
+    def describe(self) -> str:
+        """One line for the trader, e.g. ``157 chunks of 64 positions, padded to 181 for the size bucket``."""
+        if not self.chunked:
+            return f"{self.positions} positions in the {self.padded}-position tier"
+        if self.padded == self.needed:
+            return f"{self.needed} chunks of {self.chunk_size} positions, no padding"
+        return (f"{self.needed} chunks of {self.chunk_size} positions, padded to {self.padded} for the size bucket "
+                f"({self.ratio:.2f}x the chunk proofs)")
+
+
+@dataclass(frozen=True)
+class PaddingProfile:
+    """The privacy/cost trade-off of a policy over a range of chunked book sizes (:func:`padding_profile`)."""
+
+    low: int
+    high: int
+    buckets: int  #: distinct size buckets a book in [low, high] can fall in
+    worst: float  #: largest padded / needed chunk count
+    worst_at: int  #: the smallest book size paying it
+    mean: float  #: padded / needed averaged over every book size in [low, high]
+
+    @property
+    def bits(self) -> float:
+        """What a keeper learns about a book known to lie in [low, high]: log2 of its bucket count."""
+        return math.log2(self.buckets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"positions": [self.low, self.high], "buckets": self.buckets, "bits": round(self.bits, 2),
+                "worst_padding": round(self.worst, 3), "worst_at": self.worst_at, "mean_padding": round(self.mean, 3)}
+
+
+def padding_profile(policy: VenuePolicy, low: int, high: int) -> PaddingProfile:
+    """Buckets, bits, worst and mean padding of chunked books of ``low``..``high`` positions under
+    ``policy`` (books a tier holds are left out: their cost is the tier's, whatever their size)."""
+    low = max(low, policy.tiers[-1] + 1)
+    if low > high:
+        raise InputError(f"positions {low}..{high}: an empty range of chunked books (the largest tier is "
+                         f"{policy.tiers[-1]})")
+    size = policy.chunk_size
+    buckets: set[int] = set()
+    total, worst, worst_at = 0.0, 0.0, low
+    for needed in range(chunks_needed(low, size), chunks_needed(high, size) + 1):  # one padding per chunk count, weighted by its books
+        padded = policy.chunks_for(needed, size)
+        books = min(high, needed * size) - max(low, (needed - 1) * size + 1) + 1
+        buckets.add(padded)
+        total += books * padded / needed
+        if padded / needed > worst:
+            worst, worst_at = padded / needed, max(low, (needed - 1) * size + 1)
+    return PaddingProfile(low, high, len(buckets), worst, worst_at, total / (high - low + 1))
 
 
 def bucket(capacity: int | None = None, *, chunk_size: int | None = None, chunks: int | None = None) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
 from zksolv.core.errors import InputError, ProofError
 from zksolv.core.identity import position_entry
 from zksolv.core.market import MarketState
+from zksolv.core.venue import chunks_needed
 from zksolv.risk.model import Greeks, MarginResult, aggregate, evaluate
 
 #: Default chunk capacity (also the venue policy's default, zksolv.core.venue): 64 slots keep a
@@ -67,11 +68,6 @@ class ChunkPlan:
     def final_public(self) -> list[str]:
         """``[account_commitment, market_root, s_0, s_k]``."""
         return [str(self.account_commitment), str(self.market_root), str(self.states[0]), str(self.states[-1])]
-
-
-def chunks_needed(n_positions: int, capacity: int) -> int:
-    """Chunks of ``capacity`` a book of ``n_positions`` needs (at least one)."""
-    return max(1, -(-n_positions // capacity))
 
 
 def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_CHUNK_SIZE, *,

@@ -37,7 +37,7 @@ from typing import Any, Callable, ContextManager
 
 from zksolv.prover import daemon, market_cache
 from zksolv.prover.backends import Proof, check_backend_route, get_backend
-from zksolv.prover.chunks import chunks_needed, plan_chunks
+from zksolv.prover.chunks import plan_chunks
 from zksolv.prover.engines import Progress as TaskProgress
 from zksolv.prover.engines import ProofTask, get_engine
 from zksolv.prover.witness import check_witness, expected_signals, reference_inputs
@@ -52,6 +52,7 @@ from zksolv.toolchain.circuitgen import Tier
 from zksolv.core.commitments import account_commitment_of, market_root
 from zksolv.core.errors import InputError, ProofError, ToolchainError
 from zksolv.core.market import MarketState
+from zksolv.core.venue import Padding, chunks_needed
 from zksolv.toolchain.trusted_setup import ROUTE_DEV, KeyPair
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def circuits_for(account: Account, market: MarketState) -> list[Any]:
     from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
 
     size = market.venue.chunk_size
-    market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size), size)  # refuses an oversized book
+    market.venue.padding(len(account.position_slots(market)), size)  # refuses a book no accepted count holds
     return [ChunkTier.for_market(market, size), FinalTier.for_market(market)]
 
 
@@ -194,6 +195,8 @@ def prove(
     given, and to the local pool when ``workers`` is (unless ``"require"``). A resident prover that dies during the
     proof raises :class:`ToolchainError` in every mode. ``witness_engine``:
     ``"auto"`` (wasmtime if installed, else node), ``"wasmtime"`` or ``"node"``.
+    A chunked book also gets one ``note`` line saying what the size bucket costs it
+    (:meth:`~zksolv.core.venue.Padding.describe`; never the log: it names the unpadded count).
 
     ``keys``: the venue's key set (``zksolv ceremony finalize``): prove with its proving keys
     (``route`` and ``ptau`` are then unused); a set without the needed circuit is refused
@@ -289,8 +292,10 @@ def prove_chunked(
     check_backend_route(backend, route)
     step = progress or _no_progress
     size = chunk_size or market.venue.chunk_size
-    if n_chunks is None:
-        n_chunks = market.venue.chunks_for(chunks_needed(len(account.position_slots(market)), size), size)
+    n_positions = len(account.position_slots(market))
+    padding = market.venue.padding(n_positions, size) if n_chunks is None else \
+        Padding(n_positions, size, chunks_needed(n_positions, size), n_chunks)
+    n_chunks = padding.padded
     if keys is not None:
         from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
 
@@ -298,6 +303,8 @@ def prove_chunked(
     with step("checking the account against the reference model and planning the chunks"):
         market_cache.prime(market)
         plan = plan_chunks(account, market, size, n_chunks=n_chunks)
+    if note is not None:  # the trader's own console only: the unpadded count is what the bucket hides
+        note(padding.describe())
     with step(f"compiling circuits and {'the key set' if keys else route + ' setup'} for {plan.chunk_tier.name} "
               f"and {plan.final_tier.name}") as shown:
         if keys is not None:
