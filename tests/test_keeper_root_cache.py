@@ -242,3 +242,49 @@ def test_the_cache_module_stays_on_the_keepers_side() -> None:
             "or m.startswith(('zksolv.toolchain', 'zksolv.prover', 'zksolv.risk'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------- the other per-process fixed costs
+def test_a_market_state_is_checked_once_per_object(market_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify_many re-validates the state it is given; a state load() already checked (frozen) is not
+    checked again, a copy with a changed field is."""
+    import dataclasses
+
+    from zksolv.core.errors import InputError
+
+    market = MarketState.load(market_file)
+    audits: list[int] = []
+    monkeypatch.setattr(MarketState, "audit_derived", lambda self: audits.append(1) or self)
+    assert market.validated() is market and market.validated(audit=True) is market and audits == []
+    fresh = dataclasses.replace(market, epoch=market.epoch)
+    fresh.validated(audit=True)
+    assert audits == [1]
+    with pytest.raises(InputError, match="epoch"):
+        dataclasses.replace(market, epoch=-1).validated()
+    structural = dataclasses.replace(market)
+    structural.validated()  # structure only: the audit still runs when asked for
+    structural.validated(audit=True)
+    assert audits == [1, 1]
+
+
+def test_a_few_native_checks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("groth16py")
+    import concurrent.futures
+
+    from zksolv.verifier import native
+
+    root = 5
+    items = [(synthetic_proof([1, root]), [1, root]), (synthetic_proof([2, root], c_shift=1), [2, root]),
+             (synthetic_proof([3, root]), [3, root])]
+    expected = [True, False, True]
+    assert native.check_native(synthetic_vk(), items, workers=2) == expected  # a pool, as asked
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a process pool for three proofs")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    assert native.check_native(synthetic_vk(), items) == expected
+    many = items * (native.MIN_PER_PROCESS // 3 + 1)
+    monkeypatch.setattr(native, "default_workers", lambda: 2)
+    with pytest.raises(AssertionError, match="process pool"):
+        native.check_native(synthetic_vk(), many)  # over MIN_PER_PROCESS: the default starts a pool
