@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from dataclasses import asdict
@@ -288,3 +289,33 @@ def test_a_few_native_checks_run_in_process(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(native, "default_workers", lambda: 2)
     with pytest.raises(AssertionError, match="process pool"):
         native.check_native(synthetic_vk(), many)  # over MIN_PER_PROCESS: the default starts a pool
+
+
+def test_the_plain_decimal_fast_path_parses_as_the_decimal_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parse_fixed's fast path (plain ASCII decimal strings, most of a market file) gives the same
+    value or the same error as the Decimal path, exact or rounding, at every scale the format uses."""
+    import random
+
+    from zksolv.core import fixedpoint as fp
+    from zksolv.core.errors import InputError
+
+    def parse(value: str, scale: int, exact: bool, fast: bool) -> tuple[str, object]:
+        with monkeypatch.context() as m:
+            if not fast:
+                m.setattr(fp, "_PLAIN_DECIMAL", re.compile(r"(?!)"))  # matches nothing: the Decimal path
+            try:
+                return "ok", fp.parse_fixed("f", value, scale, exact=exact)
+            except InputError as exc:
+                return "error", str(exc)
+
+    rnd = random.Random(26)
+    values = ["0", "-0", "-0.000", "007", "1.", ".5", "1e3", "+1", "1_0", " 1", "\u0661\u0662", "0.0000005",
+              "-0.0000005", "0.0000015", "-2.5", "9" * 36 + "." + "9" * 36, "1" * 37]
+    for _ in range(1500):
+        whole = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 20)))
+        frac = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 16)))
+        values.append(rnd.choice(("", "-")) + whole + (f".{frac}" if frac else ""))
+    for value in values:
+        for scale in (fp.PRICE_SCALE, fp.DELTA_SCALE, fp.GAMMA_SCALE, 1):
+            for exact in (True, False):
+                assert parse(value, scale, exact, True) == parse(value, scale, exact, False), (value, scale, exact)
