@@ -45,8 +45,8 @@ from zksolv.chain.client import Chain
 from zksolv.chain.errors import ChainError, RevertedError
 from zksolv.chain.solidity import tier_keys_from_folder
 from zksolv.core.errors import InputError
-from zksolv.core.root_cache import load_market
 from zksolv.core.policy import check_policy
+from zksolv.core.root_cache import load_market
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, market_root TEXT NOT NULL, checked_at REAL NOT NULL,
