@@ -391,7 +391,7 @@ def _keeper_with_rewritten_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Any
     import zksolv.core.commitments
 
     root = 99
-    monkeypatch.setattr(ks.MarketState, "load", staticmethod(lambda p: SimpleNamespace(epoch=1)))
+    monkeypatch.setattr(ks, "load_market", lambda p, use_cache=True: SimpleNamespace(epoch=1))
     monkeypatch.setattr(zksolv.core.commitments, "market_root", lambda m: root)
     monkeypatch.setattr(ks, "check_epoch", lambda *a, **k: SimpleNamespace(valid=["a", "b"], invalid={}, missing=[]))
     monkeypatch.setattr(ks, "load_registered", lambda venue: {"a": 11, "b": 12})

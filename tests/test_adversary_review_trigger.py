@@ -229,7 +229,7 @@ def test_keeper_verdicts_see_proofs_submitted_after_the_first_pass(monkeypatch: 
     from zksolv.chain import keeper_service as ks
     import zksolv.core.commitments
 
-    monkeypatch.setattr(ks.MarketState, "load", staticmethod(lambda p: SimpleNamespace(epoch=1)))
+    monkeypatch.setattr(ks, "load_market", lambda p, use_cache=True: SimpleNamespace(epoch=1))
     monkeypatch.setattr(zksolv.core.commitments, "market_root", lambda m: 5)
     reports = iter([SimpleNamespace(valid=["a"], invalid={}, missing=["b"]),
                     SimpleNamespace(valid=["a", "b"], invalid={}, missing=[])])
@@ -251,7 +251,7 @@ def _fake_keeper(monkeypatch: pytest.MonkeyPatch, tmp_path, registered_on_chain:
     import zksolv.core.commitments
 
     root = 99
-    monkeypatch.setattr(ks.MarketState, "load", staticmethod(lambda p: SimpleNamespace(epoch=1)))
+    monkeypatch.setattr(ks, "load_market", lambda p, use_cache=True: SimpleNamespace(epoch=1))
     monkeypatch.setattr(zksolv.core.commitments, "market_root", lambda m: root)
     monkeypatch.setattr(ks, "check_epoch", lambda *a, **k: SimpleNamespace(valid=["a", "b"], invalid={}, missing=[]))
     monkeypatch.setattr(ks, "load_registered", lambda venue: {"a": 11, "b": 12})

@@ -45,8 +45,8 @@ from zksolv.chain.client import Chain
 from zksolv.chain.errors import ChainError, RevertedError
 from zksolv.chain.solidity import tier_keys_from_folder
 from zksolv.core.errors import InputError
-from zksolv.core.market import MarketState
 from zksolv.core.policy import check_policy
+from zksolv.core.root_cache import load_market
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, market_root TEXT NOT NULL, checked_at REAL NOT NULL,
@@ -71,12 +71,18 @@ def open_db(path: str | Path) -> sqlite3.Connection:
 class Keeper:
     """One keeper: a venue folder, a deployment, a chain connection, a database."""
 
+    #: Whether market roots come from the keeper's root cache (:mod:`zksolv.core.root_cache`).
+    use_cache: bool = True
+
     def __init__(self, venue: Path, deployment: reg.Deployment, chain: Chain, db: sqlite3.Connection | str | Path,
-                 keys_dir: Path, backend: str = "python", policy: Mapping[str, Any] | None = None) -> None:
+                 keys_dir: Path, backend: str = "python", policy: Mapping[str, Any] | None = None,
+                 use_cache: bool = True) -> None:
         """``db``: an open connection, or the database's path, opened only after every check passed
         (so a refused start leaves no file behind). ``policy``: the venue's risk policy this keeper
         pinned (:mod:`zksolv.core.policy`): an epoch whose market applies another raises
-        :class:`InputError` before any verdict, submission or mark for it."""
+        :class:`InputError` before any verdict, submission or mark for it. ``use_cache``: False
+        recomputes each epoch's market root at every pass instead of reading the keeper's root
+        cache (:mod:`zksolv.core.root_cache`)."""
         self.venue, self.deployment, self.chain = Path(venue), deployment, chain
         if not (self.venue / "accounts.json").is_file():
             raise InputError(f"--venue {self.venue}: no accounts.json (account -> registered commitment)")
@@ -88,6 +94,7 @@ class Keeper:
                                       names={t.capacity: t.tier for t in tiers if t.tier is not None})
         self.backend = backend
         self.policy = dict(policy) if policy is not None else None
+        self.use_cache = use_cache
         self.db = db if isinstance(db, sqlite3.Connection) else open_db(db)
 
     # ------------------------------------------------------------------ journal
@@ -158,7 +165,7 @@ class Keeper:
         final (kept from the database); every other account (no proof yet, an invalid one, newly
         registered or re-registered) is checked again at each pass, so a proof submitted later
         in its window is seen. Recorded in one transaction."""
-        market = MarketState.load(epoch_dir / "market.json")
+        market = load_market(epoch_dir / "market.json", use_cache=self.use_cache)  # its root: once per file
         if self.policy is not None:
             check_policy(market, self.policy)
         rows = self.db.execute("SELECT account, commitment, status, reason FROM verdicts WHERE epoch=?",
@@ -169,7 +176,7 @@ class Keeper:
         recheck = {a: c for a, c in registered.items() if a not in final}
         verdicts = dict(final)
         if recheck or not known:
-            report = check_epoch(epoch_dir, recheck, backend=self.backend, keys=self.keys)
+            report = check_epoch(epoch_dir, recheck, backend=self.backend, keys=self.keys, market=market)
             fresh = {a: ("valid", "valid") for a in report.valid}
             fresh.update({a: ("invalid", r) for a, r in report.invalid.items()})
             fresh.update({a: ("missing", "no proof submitted") for a in report.missing})

@@ -239,10 +239,13 @@ def keeper() -> None:
 @click.option("--db", default="keeper.sqlite", show_default=True, type=click.Path(dir_okay=False), help="the keeper's SQLite state")
 @click.option("--once", is_flag=True, help="one pass, then exit")
 @click.option("--interval", type=float, default=10.0, show_default=True, help="seconds between passes")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="recompute each epoch's market root at every pass; neither read nor write the keeper's root "
+                   "cache (docs/keeper.md; ZKSOLV_ROOT_CACHE=off does the same)")
 @keystore_option
 @handle_errors
 def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, policy_path: str | None, db: str, once: bool,
-        interval: float, keystore: str | None) -> None:
+        interval: float, no_cache: bool, keystore: str | None) -> None:
     """Each epoch: verify the proofs off chain, submit the valid ones, mark the missed.
 
     \b
@@ -255,7 +258,7 @@ def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, policy_path: str 
 
     policy = load_policy(policy_path) if policy_path is not None else None
     reg, d, c = _open(rpc, deploy_path, keystore)
-    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir), policy=policy)
+    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir), policy=policy, use_cache=not no_cache)
     from zksolv.chain.errors import ChainError
 
     while True:

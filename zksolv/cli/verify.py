@@ -28,7 +28,6 @@ from zksolv.cli.common import (
     handle_errors,
     internal_error_message,
     json_option,
-    load_market,
     needs,
 )
 
@@ -91,12 +90,16 @@ _TRUST_HINT = ("name the verification keys this keeper trusts: --keys DIR (the v
                    "integer pairing (checked against py_ecc); native: groth16py over a process pool; py_ecc: py_ecc's "
                    "own pairing, one proof at a time (the slow reference)")
 @click.option("--workers", type=click.IntRange(1, 512), help="processes for --backend native (default: all cores)")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="recompute the market root and leave the keeper's root cache alone (by default the root of "
+                   "a market file is kept per sha256 of its bytes, in this keeper's own cache; docs/keeper.md; "
+                   "ZKSOLV_ROOT_CACHE=off does the same)")
 @json_option
 @handle_errors
 def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
            keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, policy_path: str | None,
            dev_key: bool, commitment: str | None, commitments_path: str | None, backend: str, workers: int | None,
-           as_json: bool) -> None:
+           no_cache: bool, as_json: bool) -> None:
     """Check proofs against a market state: one line per proof and a summary.
 
     Exit 0 if every proof is valid, 1 if any is invalid or malformed, 2 for usage errors.
@@ -113,7 +116,7 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
             _verify(proof_dirs, proofs_root, market_path, vk_path, keys_dir, transcript_pin, key_set_pin, policy_path,
                     dev_key,
                     commitment,
-                    commitments_path, backend, workers, as_json)
+                    commitments_path, backend, workers, as_json, use_cache=not no_cache)
         except ImportError as exc:
             raise _missing_extra(exc) from None
     except (ZksolvError, OSError) as exc:  # handle_errors prints the one-line error and exits
@@ -131,7 +134,9 @@ def verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: st
 def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: str | None, vk_path: str | None,
             keys_dir: str | None, transcript_pin: str | None, key_set_pin: str | None, policy_path: str | None,
             dev_key: bool, commitment: str | None,
-            commitments_path: str | None, backend: str, workers: int | None, as_json: bool) -> None:
+            commitments_path: str | None, backend: str, workers: int | None, as_json: bool, *,
+            use_cache: bool = True) -> None:
+    from zksolv.core.root_cache import load_market as load_market_root
     from zksolv.proofs.keyset import parse_transcript_pin
     from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
     from zksolv.verifier.verify import verify_many
@@ -170,7 +175,7 @@ def _verify(proof_dirs: tuple[str, ...], proofs_root: str | None, market_path: s
         from zksolv.core.policy import load_policy
 
         policy = load_policy(policy_path)
-    state = load_market(market_path)
+    state = load_market_root(market_path, use_cache=use_cache)  # parsed and audited; its root cached per file sha256
     if policy is not None:
         from zksolv.core.policy import check_policy
 

@@ -13,6 +13,7 @@ the BN254 scalar field as ``p - |x|`` (see :func:`to_field`).
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -271,6 +272,10 @@ def check_interval(field: str, value: int, lo: int, hi: int) -> int:
 #: largest decimal exponent: far beyond any field (2^256 < 10^78).
 MAX_DECIMAL_DIGITS = 120
 MAX_DECIMAL_EXPONENT = 80
+#: A plain ASCII decimal string short enough that no digit or magnitude limit can apply: parsed
+#: without Decimal (a published market has tens of thousands of them). Anything else (exponents,
+#: a sign ``+``, underscores, spaces, other scripts' digits, ``1.`` / ``.5``) takes the Decimal path.
+_PLAIN_DECIMAL = re.compile(r"(-?)([0-9]{1,36})(?:\.([0-9]{1,36}))?")
 
 
 def parse_fixed(field: str, value: Any, scale: int, *, exact: bool = True) -> int:
@@ -291,6 +296,17 @@ def parse_fixed(field: str, value: Any, scale: int, *, exact: bool = True) -> in
         return value * scale
     if isinstance(value, str) and len(value) > 4 * MAX_DECIMAL_DIGITS:
         raise InputError(f"{field}: more than {MAX_DECIMAL_DIGITS} digits")
+    plain = _PLAIN_DECIMAL.fullmatch(value) if isinstance(value, str) else None
+    if plain is not None:  # the same result as the Decimal path below, without Decimal
+        negative, whole, fraction = plain.groups()
+        fraction = (fraction or "").rstrip("0")
+        numerator = int(whole + fraction) * scale * (-1 if negative else 1)
+        denominator = 10 ** len(fraction)
+        if numerator % denominator == 0:
+            return numerator // denominator
+        if exact:
+            raise InputError(f"{field}: more precision than the scale 1/{scale} allows")
+        return round_half_away(numerator, denominator)
     try:
         dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, ValueError):

@@ -228,6 +228,8 @@ class MarketState:
     # lookup caches, filled on first use; init=False so dataclasses.replace never copies a stale one
     _index: dict[str, int] = field(default_factory=dict, init=False, compare=False, repr=False)
     _ids: tuple[int, ...] = field(default=(), init=False, compare=False, repr=False)
+    # what validated() already checked on this (frozen) object: 0 nothing, 1 the structure, 2 with the audit
+    _checked: int = field(default=0, init=False, compare=False, repr=False)
 
     # ------------------------------------------------------------------ access
     def instrument_index(self, symbol: str) -> int:
@@ -313,8 +315,13 @@ class MarketState:
         publishing. Without ``audit`` only structural checks run (synthetic
         states, e.g. test fixtures with an arbitrary V).
 
-        Returns ``self`` so construction reads ``MarketState(...).validated()``.
+        Returns ``self`` so construction reads ``MarketState(...).validated()``. The state is
+        frozen, so the checks run once per object: a second call (the keeper's ``verify_many`` on
+        a state :meth:`load` already checked) returns at once.
         """
+        level = 2 if audit else 1
+        if self._checked >= level:
+            return self
         check_bits("epoch", self.epoch, fp.EPOCH_BITS, signed=False)
         check_bits("valuation_time", self.valuation_time, fp.EXPIRY_BITS, signed=False)
         n_u, n_a, n_i = len(self.underlyings), len(self.collateral), len(self.instruments)
@@ -359,6 +366,7 @@ class MarketState:
         self._validate_risk_arrays()
         if audit:
             self.audit_derived()
+        object.__setattr__(self, "_checked", level)
         return self
 
     def _validate_risk_arrays(self) -> None:

@@ -173,10 +173,9 @@ _PLAN_SHA256 = {
 
 
 def _plan_path(t: int) -> Path:
-    env = os.environ.get("ZKSOLV_CACHE")  # the same root as zksolv.toolchain.cache.cache_dir (not imported: keeper side)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(env).expanduser() if env else (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "zksolv"
-    return root / "poseidon" / f"plan-t{t}.bin"
+    from zksolv.core.cache_root import cache_dir  # stdlib only: the keeper's side may import it
+
+    return cache_dir() / "poseidon" / f"plan-t{t}.bin"
 
 
 def _read_cached_plan(t: int) -> bytes | None:

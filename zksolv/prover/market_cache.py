@@ -9,9 +9,10 @@ proof). They depend on nothing but the market, so :func:`prime` keeps them in th
 ones (other accounts or sub-accounts, a retry, a chunked book after a failed chunk, the next run
 of a benchmark) read the file.
 
-Prover side only. The keeper never reads this cache: it recomputes the market root from the
-market it trusts, so a wrong file can only make this prover's own proof fail (the circuit
-re-derives the root from these values). A file that does not parse, does not carry its own
+Prover side only. The keeper never reads this cache: it computes the market root from the
+market it trusts (and keeps only that root, per market file, in its own cache:
+:mod:`zksolv.core.root_cache`), so a wrong file here can only make this prover's own proof fail
+(the circuit re-derives the root from these values). A file that does not parse, does not carry its own
 sha256 or was written for another market is recomputed and replaced.
 """
 

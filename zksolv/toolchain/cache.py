@@ -34,22 +34,13 @@ from pathlib import Path
 from typing import Callable
 
 from zksolv.core.atomic import atomic_write_text, exclusive_lock, fsync_tree
+from zksolv.core.cache_root import cache_dir  # noqa: F401  (re-exported: the one definition, shared with the keeper)
 from zksolv.core.errors import CacheError
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "MANIFEST.json"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-def cache_dir() -> Path:
-    """The cache root: ``$ZKSOLV_CACHE`` or ``$XDG_CACHE_HOME/zksolv`` or ``~/.cache/zksolv``."""
-    env = os.environ.get("ZKSOLV_CACHE")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "zksolv"
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

@@ -39,6 +39,7 @@ from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import InputError, ZksolvError
 from zksolv.core.market import MarketState
 from zksolv.core.policy import check_policy, load_policy
+from zksolv.core.root_cache import load_market
 from zksolv.verifier.groth16 import PreparedVerifyingKey
 from zksolv.verifier.submissions import KeySet, read_submission, refuse_shipped_key
 from zksolv.verifier.verify import Backend, ChunkedSubmission, Submission, Verdict, verify_many
@@ -78,7 +79,8 @@ def as_key_set(key: Any = None, keys: KeySet | Mapping[int, Any] | None = None) 
 
 def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerifyingKey | None = None,
                 backend: Backend = "python", keys: KeySet | Mapping[int, Any] | None = None,
-                policy: Mapping[str, Any] | None = None) -> EpochReport:
+                policy: Mapping[str, Any] | None = None, *, market: MarketState | None = None,
+                use_cache: bool = True) -> EpochReport:
     """Verify every submission of one epoch folder; list who has no valid proof.
 
     ``keys``: the :class:`~zksolv.verifier.submissions.KeySet` this keeper trusts (the venue's key
@@ -86,13 +88,16 @@ def check_epoch(epoch_dir: Path, registered: dict[str, int], key: PreparedVerify
     key; ``key``: one key for every proof (folders without a ``statement.json`` included). Every
     folder is read by :func:`~zksolv.verifier.submissions.read_submission`, as ``zksolv verify``
     reads it, then all are verified in one :func:`verify_many` call (batched per key). ``policy``:
-    the venue's risk policy this keeper pinned (:mod:`zksolv.core.policy`). Raises
+    the venue's risk policy this keeper pinned (:mod:`zksolv.core.policy`). ``market``: the epoch's
+    market already loaded by the caller from ``epoch_dir/market.json`` (else it is loaded here, its
+    root from the keeper's root cache unless ``use_cache`` is False: :mod:`zksolv.core.root_cache`). Raises
     :class:`~zksolv.core.errors.InputError` when the key set does not check out for this epoch's
     market, or the market applies another risk policy.
     """
     start = time.perf_counter()
     trust = as_key_set(key, keys)
-    market = MarketState.load(epoch_dir / "market.json")
+    if market is None:
+        market = load_market(epoch_dir / "market.json", use_cache=use_cache)
     if policy is not None:
         check_policy(market, dict(policy))
     trust.check_market(market)  # at every epoch: a key set replaced since the last one is refused
@@ -127,11 +132,12 @@ def load_registered(venue: Path) -> dict[str, int]:
 
 
 def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend = "python",
-             policy: Mapping[str, Any] | None = None) -> list[EpochReport]:
+             policy: Mapping[str, Any] | None = None, *, use_cache: bool = True) -> list[EpochReport]:
     """Check every epoch folder that has no report yet; write each report next to its market.
 
     ``keys``: the :class:`~zksolv.verifier.submissions.KeySet` this keeper trusts, or one key;
-    ``policy``: the risk policy it pinned (an epoch applying another raises before any report)."""
+    ``policy``: the risk policy it pinned (an epoch applying another raises before any report);
+    ``use_cache``: False recomputes every market root (:mod:`zksolv.core.root_cache`)."""
     trust = keys if isinstance(keys, KeySet) else KeySet.from_key(keys)
     registered = load_registered(venue)
     reports = []
@@ -139,7 +145,7 @@ def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend 
     for epoch_dir in sorted((p for p in epochs.iterdir() if p.is_dir()), key=lambda p: p.name) if epochs.is_dir() else []:
         if (epoch_dir / REPORT_FILE).exists() or not (epoch_dir / "market.json").exists():
             continue
-        report = check_epoch(epoch_dir, registered, backend=backend, keys=trust, policy=policy)
+        report = check_epoch(epoch_dir, registered, backend=backend, keys=trust, policy=policy, use_cache=use_cache)
         atomic_write_text(epoch_dir / REPORT_FILE,
                           json.dumps({**asdict(report), "without_valid_proof": report.without_valid_proof}, indent=1))
         reports.append(report)
@@ -148,7 +154,8 @@ def run_once(venue: Path, keys: KeySet | PreparedVerifyingKey, backend: Backend 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m zksolv.verifier.keeper --venue DIR (--keys DIR [--key-set-sha256 HEX]
-    [--transcript-sha256 HEX] | --vk KEY) [--policy FILE] [--once] [--interval S] [--backend B]``; exit 2 for a key set or key it cannot use."""
+    [--transcript-sha256 HEX] | --vk KEY) [--policy FILE] [--once] [--interval S] [--backend B] [--no-cache]``;
+    exit 2 for a key set or key it cannot use."""
     parser = argparse.ArgumentParser(prog="python -m zksolv.verifier.keeper", description=__doc__.split("\n")[0])
     parser.add_argument("--venue", required=True, type=Path, help="the venue folder (accounts.json, epochs/)")
     trust = parser.add_mutually_exclusive_group(required=True)
@@ -166,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="one pass, then exit")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between passes")
     parser.add_argument("--backend", choices=["python", "native", "auto"], default="python")
+    parser.add_argument("--no-cache", dest="use_cache", action="store_false",
+                        help="recompute every market root; neither read nor write the keeper's root cache "
+                             "(docs/keeper.md; ZKSOLV_ROOT_CACHE=off does the same)")
     args = parser.parse_args(argv)
     try:
         for option, value in (("--transcript-sha256", args.transcript_sha256), ("--key-set-sha256", args.key_set_sha256)):
@@ -179,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             keys = KeySet.from_file(args.vk)  # parsed and checked once, reused every epoch
         policy = load_policy(args.policy) if args.policy is not None else None
         while True:
-            for report in run_once(args.venue, keys, args.backend, policy):
+            for report in run_once(args.venue, keys, args.backend, policy, use_cache=args.use_cache):
                 print(json.dumps({"epoch": report.epoch, "valid": len(report.valid),
                                   "without_valid_proof": report.without_valid_proof, "seconds": report.seconds}),
                       flush=True)

@@ -2,8 +2,10 @@
 
 :func:`verify` (one proof) and :func:`verify_many` (an epoch's worth) check, in order:
 the public inputs are exactly ``[account_commitment, market_root]``; ``market_root``
-equals the root this keeper recomputes from the :class:`~zksolv.core.market.MarketState` it
-trusts (so a proof for another epoch or another market is refused before any pairing);
+equals the root this keeper computes from the :class:`~zksolv.core.market.MarketState` it
+trusts (so a proof for another epoch or another market is refused before any pairing; a state
+read by :func:`zksolv.core.root_cache.load_market` carries the root the keeper computed
+earlier for the same file bytes);
 the commitment equals the one the venue stores for the account (when given); then the
 Groth16 pairing check with the keeper's own verification key. Both give the same
 :class:`Verdict`, with the same reasons, for the same input.
