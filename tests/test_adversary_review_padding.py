@@ -167,3 +167,49 @@ def test_without_the_chunk_size_a_count_is_accepted_only_if_a_bucket_for_every_s
     assert p.refusal(None, 9) == p.refusal(64, 9)  # a count the venue never accepts: the same reason
     single = VenuePolicy(tiers=(4,), chunk_sizes=(8,), chunk_counts=(1, 3, 5))
     assert all(single.refusal(None, c) is None for c in single.chunk_counts)  # one size: the count decides
+
+
+# ---------------------------------------------------------------------- 2. end to end: a count that is no power of two
+
+@pytest.mark.slow
+def test_a_book_padded_with_empty_chunks_to_five_proves_verifies_and_tells_only_the_trader(tmp_path: Path) -> None:
+    """20 positions in chunks of 8 need 3; the venue accepts 5 or 7: two empty chunks, 5 + 1 proofs.
+    The keeper's `zksolv verify` takes it; a venue accepting 3 and 7 refuses it with the reason; the
+    unpadded count is in the trader's console note only, never in the proof folder or the JSON."""
+    import warnings
+
+    from zksolv.cli import EXIT_INVALID
+    from zksolv.core.account import Account, Position
+
+    market = dataclasses.replace(SMALL, venue=VenuePolicy(tiers=(4,), chunk_sizes=(8,), chunk_counts=(5, 7)))
+    market = market.validated()
+    symbols = [i.symbol for i in market.instruments]
+    book = Account(tuple(Position(s, 10**5) for s in symbols[:20]), {"USDC": 10**6 * 10**6}, 0x2727).validated()
+    market.save(tmp_path / "m.json")
+    book.save(tmp_path / "a.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = CliRunner().invoke(main, ["prove", "--account", str(tmp_path / "a.json"), "--market",
+                                        str(tmp_path / "m.json"), "--out", str(tmp_path / "p"), "--json",
+                                        "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    note = "note: 3 chunks of 8 positions, padded to 5 for the size bucket (1.67x the chunk proofs)"
+    assert note in out.stderr and "padded to" not in out.stdout
+    shown = json.loads(out.stdout)
+    assert shown["chunks"] == 5 and shown["bucket"] == {"kind": "chunks", "chunks": 5, "chunk_size": 8, "capacity": 40}
+    assert "3" not in {str(v) for v in shown.values()}
+    statement = json.loads((tmp_path / "p" / "statement.json").read_text())
+    assert statement["n_chunks"] == 5 and "needed" not in json.dumps(statement)
+    assert sorted(p.name for p in (tmp_path / "p" / "chunks").iterdir()) == [f"{i:04d}" for i in range(5)]
+    for f in (tmp_path / "p").rglob("*.json"):
+        assert "padded to" not in f.read_text() and "chunks of 8" not in f.read_text(), f
+    res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "p"), "--market", str(tmp_path / "m.json"),
+                                    "--dev-key", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.splitlines()[0])["valid"] is True
+    other = dataclasses.replace(market, venue=VenuePolicy(tiers=(4,), chunk_sizes=(8,), chunk_counts=(3, 7)))
+    other.save(tmp_path / "other.json")
+    res = CliRunner().invoke(main, ["verify", "--proof", str(tmp_path / "p"), "--market", str(tmp_path / "other.json"),
+                                    "--dev-key", "--json"])
+    assert res.exit_code == EXIT_INVALID
+    assert "5 chunks: the venue accepts chunk counts [3, 7] only" in json.loads(res.stdout.splitlines()[0])["reason"]
