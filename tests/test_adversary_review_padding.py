@@ -144,8 +144,17 @@ def test_a_pin_taken_under_the_old_default_is_refused_saying_the_default_changed
         check_policy(bare, pinned)
     message = str(err.value)
     assert "policy.venue.chunk_counts" in message
-    assert 'a market without a "venue" section takes the accepted sizes of this zksolv version' in message
+    assert 'a market without a "venue" section (or without "chunk_counts" in it) takes the accepted sizes of ' \
+           "this zksolv version" in message
     assert "publish its sizes" in message
+    # a venue section giving its tiers but no chunk_counts: the same (the counts are the defaults)
+    data = json.loads(SMALL.to_json())
+    data["venue"] = {"tiers": [4, 16]}
+    partial = MarketState.from_json(json.dumps(data))
+    pinned_partial = json.loads(json.dumps(policy_of(dataclasses.replace(partial, venue=dataclasses.replace(
+        partial.venue, chunk_counts=geometric_counts(1))))))
+    with pytest.raises(InputError, match="this zksolv version"):
+        check_policy(partial, pinned_partial)
     # a venue that publishes its sizes is unaffected by the default: the same pin holds
     check_policy(dataclasses.replace(SMALL, venue=legacy), pinned)
     # and a policy the venue itself changed is not blamed on the default
