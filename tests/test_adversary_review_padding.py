@@ -222,3 +222,18 @@ def test_a_book_padded_with_empty_chunks_to_five_proves_verifies_and_tells_only_
                                     "--dev-key", "--json"])
     assert res.exit_code == EXIT_INVALID
     assert "5 chunks: the venue accepts chunk counts [3, 7] only" in json.loads(res.stdout.splitlines()[0])["reason"]
+
+
+def test_prove_with_too_few_chunks_names_the_option_before_any_work(tmp_path: Path) -> None:
+    from zksolv.core.account import Account, Position
+
+    market = dataclasses.replace(SMALL, venue=VenuePolicy(tiers=(4,), chunk_sizes=(8,), chunk_counts=(2, 3, 5)))
+    market.validated().save(tmp_path / "m.json")
+    symbols = [i.symbol for i in market.instruments]
+    Account(tuple(Position(s, 10**5) for s in symbols[:20]), {"USDC": 10**12}, 7).validated().save(tmp_path / "a.json")
+    out = CliRunner().invoke(main, ["prove", "--account", str(tmp_path / "a.json"), "--market", str(tmp_path / "m.json"),
+                                    "--out", str(tmp_path / "p"), "--chunks", "2"])
+    assert out.exit_code == EXIT_INPUT, out.output
+    assert "--chunks: the book needs 3 chunks of 8, more than 2 (the smallest count the venue accepts that holds " \
+           "it: 3)" in out.output
+    assert "checking the account" not in out.output and not (tmp_path / "p").exists()
