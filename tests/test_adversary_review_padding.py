@@ -237,3 +237,12 @@ def test_prove_with_too_few_chunks_names_the_option_before_any_work(tmp_path: Pa
     assert "--chunks: the book needs 3 chunks of 8, more than 2 (the smallest count the venue accepts that holds " \
            "it: 3)" in out.output
     assert "checking the account" not in out.output and not (tmp_path / "p").exists()
+
+
+def test_every_shape_the_old_default_accepted_stays_accepted() -> None:
+    """(Sound before any fix.) A prover still on powers of two is accepted by a keeper on 2^(1/4)
+    counts: every power-of-two count is one, in chunks of 32 and of 64 alike."""
+    for count in geometric_counts(1):
+        for size in DEFAULT_POLICY.chunk_sizes:
+            assert DEFAULT_POLICY.refusal(size, count) is None, (size, count)
+        assert DEFAULT_POLICY.refusal(None, count) is None
