@@ -246,3 +246,9 @@ def test_every_shape_the_old_default_accepted_stays_accepted() -> None:
         for size in DEFAULT_POLICY.chunk_sizes:
             assert DEFAULT_POLICY.refusal(size, count) is None, (size, count)
         assert DEFAULT_POLICY.refusal(None, count) is None
+
+
+def test_the_note_for_a_book_of_one_chunk_reads_right() -> None:
+    """``--chunk-size 32`` on a 20-position book: one chunk needed, two proven (the 64 bucket)."""
+    assert DEFAULT_POLICY.padding(20, 32).describe() == \
+        "1 chunk of 32 positions, padded to 2 for the size bucket (2.00x the chunk proofs)"

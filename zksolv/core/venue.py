@@ -260,10 +260,10 @@ class Padding:
         """One line for the trader, e.g. ``157 chunks of 64 positions, padded to 181 for the size bucket``."""
         if not self.chunked:
             return f"{self.positions} positions in the {self.padded}-position tier"
+        chunks = f"{self.needed} chunk{'' if self.needed == 1 else 's'} of {self.chunk_size} positions"
         if self.padded == self.needed:
-            return f"{self.needed} chunks of {self.chunk_size} positions, no padding"
-        return (f"{self.needed} chunks of {self.chunk_size} positions, padded to {self.padded} for the size bucket "
-                f"({self.ratio:.2f}x the chunk proofs)")
+            return f"{chunks}, no padding"
+        return f"{chunks}, padded to {self.padded} for the size bucket ({self.ratio:.2f}x the chunk proofs)"
 
 
 @dataclass(frozen=True)
