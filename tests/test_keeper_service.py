@@ -244,3 +244,39 @@ def test_a_folder_rewritten_after_its_verdict_does_not_stop_the_batch(node, toy:
         sorted(accounts[n] for n in (names[0], names[2]))
     status = dict(keeper.db.execute("SELECT account, status FROM verdicts").fetchall())
     assert status[names[1]] == "invalid"
+
+
+def test_keeper_run_pins_the_key_set(node, toy: Toy, tmp_path: Path) -> None:
+    """`zksolv keeper run --key-set-sha256`: the key set `zksolv ceremony verify` pinned runs; another
+    manifest, a key file changed after the pin, or a malformed pin is refused (exit 2) before any verdict
+    or transaction."""
+    from click.testing import CliRunner
+
+    from tests.test_chain_node import TOY_NAME
+    from zksolv.cli import main
+    from zksolv.proofs.keyset import key_set_sha256, write_manifest
+
+    _, _, venue, _, names = _venue(node, toy, tmp_path)
+    keys = tmp_path / "keys"
+    write_manifest(keys, [{"circuit": TOY_NAME, "circuit_hash": "ab" * 32, "verification_key": f"{TOY_NAME}.json"}],
+                   transcript_sha256=None, route="dev")
+    pin = key_set_sha256(keys)
+    args = ["keeper", "run", "--venue", str(venue), "--deploy", str(tmp_path / "deploy.json"), "--rpc", node.url,
+            "--keys", str(keys), "--once"]
+
+    def refused(db: str, *extra: str, message: str) -> None:
+        out = CliRunner().invoke(main, [*args, "--db", str(tmp_path / db), *extra])
+        assert out.exit_code == 2 and message in out.stderr, out.output
+        assert not (tmp_path / db).exists() or \
+            open_db(tmp_path / db).execute("SELECT count(*) FROM verdicts").fetchone() == (0,)
+
+    refused("a.sqlite", "--key-set-sha256", "xyz", message="expected the 64 hex digits")
+    refused("b.sqlite", "--key-set-sha256", "0" * 64, message="is not the key set pinned with --key-set-sha256")
+    ok = CliRunner().invoke(main, [*args, "--db", str(tmp_path / "c.sqlite"), "--key-set-sha256", pin])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output.splitlines()[0])["valid"] == sorted(names[:3])
+    # the key file swapped for another key with the manifest rewritten to match: the pin catches the manifest
+    (keys / f"{TOY_NAME}.json").write_text(json.dumps(toy.other_vk_json))
+    write_manifest(keys, [{"circuit": TOY_NAME, "circuit_hash": "ab" * 32, "verification_key": f"{TOY_NAME}.json"}],
+                   transcript_sha256=None, route="dev")
+    refused("d.sqlite", "--key-set-sha256", pin, message="is not the key set pinned with --key-set-sha256")

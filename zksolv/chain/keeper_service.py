@@ -38,7 +38,7 @@ from typing import Any, Mapping
 
 from zksolv.verifier.calldata import encode_mark_liquidatable, encode_prove_solvent
 from zksolv.verifier.keeper import check_epoch, load_registered
-from zksolv.verifier.submissions import KeySet
+from zksolv.verifier.submissions import KeySet, read_listed_key
 from zksolv.proofs.proof_io import load_verification_key
 from zksolv.chain import registry as reg
 from zksolv.chain.client import Chain
@@ -47,6 +47,7 @@ from zksolv.chain.solidity import tier_keys_from_folder
 from zksolv.core.errors import InputError
 from zksolv.core.policy import check_policy
 from zksolv.core.root_cache import load_market
+from zksolv.proofs.keyset import check_key_set
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (epoch INTEGER PRIMARY KEY, market_root TEXT NOT NULL, checked_at REAL NOT NULL,
@@ -68,6 +69,24 @@ def open_db(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+def _pinned_tier_keys(folder: Path, tiers: list[Any], deployment: reg.Deployment, pin: str) -> dict[int, Any]:
+    """The tier keys of the key set pinned by ``pin`` (its manifest's sha256), each read once and
+    checked against the manifest; :class:`InputError` when the manifest is not the pinned one, a key
+    file differs from its manifest entry, or the deployment records another key for a tier."""
+    manifest = check_key_set(folder, {}, key_set_sha256=pin)  # the manifest (and transcript) pinned
+    recorded = {row["capacity"]: row["vk_sha256"] for row in deployment.tiers}
+    keys = {}
+    for t in tiers:
+        row = manifest["keys"].get(t.tier or "")
+        if row is None:
+            raise InputError(f"--keys: tier {t.capacity} is not in the pinned key set's manifest")
+        if recorded.get(t.capacity) != row["verification_key_sha256"]:
+            raise InputError(f"--deploy {deployment.path}: tier {t.capacity}'s verifier was deployed for another key "
+                             "than the pinned key set's")
+        keys[t.capacity] = read_listed_key(folder / row["verification_key"], row["verification_key_sha256"])
+    return keys
+
+
 class Keeper:
     """One keeper: a venue folder, a deployment, a chain connection, a database."""
 
@@ -76,22 +95,28 @@ class Keeper:
 
     def __init__(self, venue: Path, deployment: reg.Deployment, chain: Chain, db: sqlite3.Connection | str | Path,
                  keys_dir: Path, backend: str = "python", policy: Mapping[str, Any] | None = None,
-                 use_cache: bool = True) -> None:
+                 use_cache: bool = True, key_set_sha256: str | None = None) -> None:
         """``db``: an open connection, or the database's path, opened only after every check passed
         (so a refused start leaves no file behind). ``policy``: the venue's risk policy this keeper
         pinned (:mod:`zksolv.core.policy`): an epoch whose market applies another raises
         :class:`InputError` before any verdict, submission or mark for it. ``use_cache``: False
         recomputes each epoch's market root at every pass instead of reading the keeper's root
-        cache (:mod:`zksolv.core.root_cache`)."""
+        cache (:mod:`zksolv.core.root_cache`). ``key_set_sha256``: the key set digest `zksolv ceremony
+        verify` printed (:func:`zksolv.proofs.keyset.key_set_sha256`): the folder's manifest must hash
+        to it, each tier key this keeper verifies with is the file's bytes read once and checked
+        against the manifest, and the deployment must record those very keys (refused otherwise,
+        before any work)."""
         self.venue, self.deployment, self.chain = Path(venue), deployment, chain
         if not (self.venue / "accounts.json").is_file():
             raise InputError(f"--venue {self.venue}: no accounts.json (account -> registered commitment)")
         tiers, _ = tier_keys_from_folder(keys_dir)
+        # a pinned key set first (the folder is the keeper's own), then the chain
+        pinned = _pinned_tier_keys(Path(keys_dir), tiers, deployment, key_set_sha256) if key_set_sha256 else None
         # a deploy.json for other keys, or verifiers that are not these keys': refused before any work
         reg.check_verifier_code(chain, deployment, tiers)
         # the keys of the verifiers checked above, by tier: the registry takes single-circuit proofs only
-        self.keys = KeySet.from_tiers({t.capacity: load_verification_key(Path(t.vk_path)) for t in tiers},
-                                      names={t.capacity: t.tier for t in tiers if t.tier is not None})
+        vks = pinned or {t.capacity: load_verification_key(Path(t.vk_path)) for t in tiers}
+        self.keys = KeySet.from_tiers(vks, names={t.capacity: t.tier for t in tiers if t.tier is not None})
         self.backend = backend
         self.policy = dict(policy) if policy is not None else None
         self.use_cache = use_cache

@@ -233,6 +233,9 @@ def keeper() -> None:
 @deploy_option
 @rpc_option
 @click.option("--keys", "keys_dir", required=True, type=click.Path(exists=True, file_okay=False), help="the key set this keeper trusts")
+@click.option("--key-set-sha256", "key_set_pin", metavar="HEX",
+              help="the key_set_sha256 `zksolv ceremony verify` printed for --keys: a manifest, key file or "
+                   "deployment for other keys is refused before any work")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help="the venue's risk policy this keeper pinned (`zksolv market policy`): an epoch applying another "
                    "stops the keeper (exit 2) before any verdict, submission or mark for it")
@@ -244,21 +247,25 @@ def keeper() -> None:
                    "cache (docs/keeper.md; ZKSOLV_ROOT_CACHE=off does the same)")
 @keystore_option
 @handle_errors
-def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, policy_path: str | None, db: str, once: bool,
-        interval: float, no_cache: bool, keystore: str | None) -> None:
+def run(venue: str, deploy_path: str, rpc: str, keys_dir: str, key_set_pin: str | None, policy_path: str | None,
+        db: str, once: bool, interval: float, no_cache: bool, keystore: str | None) -> None:
     """Each epoch: verify the proofs off chain, submit the valid ones, mark the missed.
 
     \b
     Example:
       $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --once
       $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --policy policy.json --interval 30
+      $ zksolv keeper run --venue venue/ --deploy deploy.json --keys keys/ --key-set-sha256 "$PINNED_KEY_SET"
     """
     from zksolv.chain.keeper_service import Keeper
     from zksolv.core.policy import load_policy
+    from zksolv.proofs.keyset import parse_transcript_pin
 
+    key_set_pin = parse_transcript_pin(key_set_pin, "--key-set-sha256")  # a malformed pin: before any connection
     policy = load_policy(policy_path) if policy_path is not None else None
     reg, d, c = _open(rpc, deploy_path, keystore)
-    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir), policy=policy, use_cache=not no_cache)
+    k = Keeper(Path(venue), d, c, Path(db), Path(keys_dir), policy=policy, use_cache=not no_cache,
+               key_set_sha256=key_set_pin)
     from zksolv.chain.errors import ChainError
 
     while True:

@@ -173,6 +173,15 @@ def market_padding(market_path: str | None, low: int, high: int, steps: str | No
     policy = load_market(market_path).venue if market_path else DEFAULT_POLICY
     rows = [("market policy" if market_path else "default policy", policy)]
     rows += [(f"2^(1/{s}) steps", replace(policy, chunk_counts=geometric_counts(s)).validated()) for s in alternatives]
+    for name, p in rows:  # the range against each policy's limits, before any work, naming the option
+        if high <= p.tiers[-1]:
+            raise InputError(f"--to: {high} positions fit the largest tier ({p.tiers[-1]}): no chunked book in "
+                             f"{low}..{high}")
+        most = p.accepted_counts()[-1]
+        if high > p.chunk_size * most:
+            raise InputError(f"--to: {high} positions is above the largest size bucket of the "
+                             f"{name if name.endswith('policy') else name + ' policy'} ({most} chunks of "
+                             f"{p.chunk_size} = {p.chunk_size * most} positions)")
     table = []
     for name, p in rows:
         profile = padding_profile(p, low, high).to_dict()

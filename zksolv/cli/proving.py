@@ -274,6 +274,14 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     check_output(out, folder=True)
     state, account = load_market(market_path), load_account(account_path)
     _check_venue_options(state.venue, n_positions, chunk_size, n_chunks)
+    if n_chunks is not None:  # too few chunks for the book: say so naming the option, before any work
+        from zksolv.core.venue import chunks_needed
+
+        size = chunk_size or state.venue.chunk_size
+        needed = chunks_needed(len(account.position_slots(state)), size)
+        if n_chunks < needed:
+            raise InputError(f"--chunks: the book needs {needed} chunks of {size}, more than {n_chunks} (the "
+                             f"smallest count the venue accepts that holds it: {state.venue.chunks_for(needed, size)})")
     timings: dict[str, float] = {}
     bundle = make_proof(account, state, n_positions=n_positions,
                         chunk_size=chunk_size, n_chunks=n_chunks, workers=workers, ray_address=ray_address,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import InputError
+from zksolv.core.venue import DEFAULT_POLICY
 
 if TYPE_CHECKING:
     from zksolv.core.market import MarketState
@@ -34,6 +35,12 @@ POLICY_FORMAT = 1
 _PARAM_FIELDS = ("alpha", "beta", "risk_mode", "es_level", "min_ratio", "horizon_seconds", "var_z", "vol_shift",
                  "correlation")
 _SEED = re.compile(r"-seed[0-9]+$")
+#: Why a pin of a market without a ``"venue"`` section (or one without ``chunk_counts``) can stop
+#: matching with no change by the venue.
+_DEFAULT_SIZES_NOTE = ('a market without a "venue" section (or without "chunk_counts" in it) takes the accepted '
+                       "sizes of this zksolv version, which can differ from the version that pinned it (issue 27 "
+                       "changed the default chunk counts from the powers of two 2..1024 to 35 counts spaced by "
+                       "2^(1/4))")
 
 
 def policy_of(market: "MarketState") -> dict[str, Any]:
@@ -84,7 +91,12 @@ def check_policy(market: "MarketState", pinned: dict[str, Any]) -> None:
     the ``pinned`` one."""
     diff = _differences(policy_of(market), pinned, "policy")
     if diff:
+        why = (" (a changed policy lowers or raises every requirement with every derived figure still exact: "
+               "re-pin only a policy the venue announced)")
+        if any(d.startswith("policy.venue.chunk_counts:") for d in diff) and \
+                market.venue.chunk_counts == DEFAULT_POLICY.chunk_counts:
+            why += (f" — the market's chunk counts are the defaults, and {_DEFAULT_SIZES_NOTE}: ask the venue to "
+                    "publish its sizes (\"chunk_counts\" in the \"venue\" section of its market JSON), then re-pin "
+                    "what it publishes")
         raise InputError(f"market epoch {market.epoch} applies another risk policy than the pinned one: "
-                         + "; ".join(diff[:6]) + (f"; and {len(diff) - 6} more" if len(diff) > 6 else "")
-                         + " (a changed policy lowers or raises every requirement with every derived figure "
-                           "still exact: re-pin only a policy the venue announced)")
+                         + "; ".join(diff[:6]) + (f"; and {len(diff) - 6} more" if len(diff) > 6 else "") + why)

@@ -39,8 +39,10 @@ registry's rule, read from the state they trust.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from zksolv.core import fixedpoint as fp
@@ -60,10 +62,18 @@ def chunks_needed(n_positions: int, chunk_size: int) -> int:
     return max(1, -(-n_positions // chunk_size))
 
 
+def _int(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{field}: expected an integer")
+    return value
+
+
 def geometric_counts(steps_per_doubling: int, first: int = 2, last: int = 1024) -> tuple[int, ...]:
     """Chunk counts from ``first`` to ``last`` spaced by the ratio ``2 ** (1 / steps_per_doubling)``,
     rounded to integers (repeats dropped): 1 gives the powers of two, 4 the default policy's 35
     counts. More steps: less padding (at most about that ratio), more buckets a keeper can tell apart."""
+    for name, value in (("steps_per_doubling", steps_per_doubling), ("first", first), ("last", last)):
+        _int(name, value)
     if steps_per_doubling < 1:
         raise InputError(f"steps_per_doubling: must be at least 1, got {steps_per_doubling}")
     if not 1 <= first <= last <= MAX_CHUNK_COUNT:
@@ -102,10 +112,20 @@ class VenuePolicy:
         """The chunk capacity of books beyond the largest tier: the largest accepted (fewest proofs)."""
         return self.chunk_sizes[-1]
 
-    @property
+    @cached_property
     def capacities(self) -> frozenset[int]:
-        """The size buckets: the tiers and the largest chunk size times each accepted count."""
+        """The size buckets: the tiers and the largest chunk size times each accepted count (computed
+        once per policy: every padding and refusal looks it up)."""
         return frozenset(self.tiers) | {self.chunk_size * c for c in self.chunk_counts}
+
+    def accepted_counts(self, chunk_size: int | None = None) -> tuple[int, ...]:
+        """The counts of chunks of ``chunk_size`` (default :attr:`chunk_size`) a prover may pad to,
+        ascending: those whose capacity is a bucket; every count for a size the venue does not list
+        (the library proves it; keepers refuse it). One pass over the counts."""
+        size = chunk_size or self.chunk_size
+        if size not in self.chunk_sizes:
+            return self.chunk_counts
+        return tuple(c for c in self.chunk_counts if size * c in self.capacities)
 
     # ------------------------------------------------------------ the prover's side
     def tier_for(self, n_positions: int) -> int | None:
@@ -117,12 +137,12 @@ class VenuePolicy:
         :attr:`chunk_size`) whose capacity is a bucket; :class:`InputError` if none. A size the venue
         does not list is padded by count alone (the library proves it; keepers refuse it)."""
         size = chunk_size or self.chunk_size
-        counts = [c for c in self.chunk_counts if size not in self.chunk_sizes or self.refusal(size, c) is None]
-        count = next((c for c in counts if needed <= c), None)
-        if count is None:
+        counts = self.accepted_counts(size)
+        at = bisect.bisect_left(counts, needed)
+        if at == len(counts):
             most = f"at most {counts[-1]} chunks of {size}" if counts else f"no chunks of {size}"
             raise InputError(f"positions: the book needs {needed} chunks of {size}; the venue accepts {most}")
-        return count
+        return counts[at]
 
     def padding(self, n_positions: int, chunk_size: int | None = None) -> "Padding":
         """The shape a book of ``n_positions`` is proven in under this policy, against what it needs:
@@ -142,7 +162,9 @@ class VenuePolicy:
 
         One circuit of ``capacity`` positions when ``chunks`` is None; otherwise ``chunks`` chunks
         of ``capacity`` (``capacity`` None: not known, only the count is checked). Provers and
-        keepers give the same reasons."""
+        keepers give the same reasons. With ``capacity`` None a count is accepted only when it is a
+        bucket in chunks of every accepted size (the count alone no longer implies one: 3 chunks of 64
+        are a bucket of the default policy, 3 chunks of 32 = 96 positions are not)."""
         if chunks is None:
             if capacity not in self.tiers:
                 return f"tier capacity {capacity}: the venue accepts tiers {list(self.tiers)} only"
@@ -151,6 +173,11 @@ class VenuePolicy:
             return f"chunk size {capacity}: the venue accepts chunk sizes {list(self.chunk_sizes)} only"
         if chunks not in self.chunk_counts:
             return f"{chunks} chunks: the venue accepts chunk counts {list(self.chunk_counts)} only"
+        if capacity is None:  # the chunk size is not known: a bucket whichever accepted size it is
+            sizes = [s for s in self.chunk_sizes if s * chunks not in self.capacities]
+            if sizes:
+                return (f"{chunks} chunks: not a size bucket in chunks of {sizes[0]} "
+                        f"({sizes[0] * chunks} positions), and the chunk size is not known (no statement)")
         if capacity is not None and capacity * chunks not in self.capacities:
             return (f"{chunks} chunks of {capacity} = {capacity * chunks} positions: not one of the venue's size "
                     f"buckets {sorted(self.capacities)}")
@@ -233,10 +260,10 @@ class Padding:
         """One line for the trader, e.g. ``157 chunks of 64 positions, padded to 181 for the size bucket``."""
         if not self.chunked:
             return f"{self.positions} positions in the {self.padded}-position tier"
+        chunks = f"{self.needed} chunk{'' if self.needed == 1 else 's'} of {self.chunk_size} positions"
         if self.padded == self.needed:
-            return f"{self.needed} chunks of {self.chunk_size} positions, no padding"
-        return (f"{self.needed} chunks of {self.chunk_size} positions, padded to {self.padded} for the size bucket "
-                f"({self.ratio:.2f}x the chunk proofs)")
+            return f"{chunks}, no padding"
+        return f"{chunks}, padded to {self.padded} for the size bucket ({self.ratio:.2f}x the chunk proofs)"
 
 
 @dataclass(frozen=True)
@@ -262,16 +289,27 @@ class PaddingProfile:
 
 def padding_profile(policy: VenuePolicy, low: int, high: int) -> PaddingProfile:
     """Buckets, bits, worst and mean padding of chunked books of ``low``..``high`` positions under
-    ``policy`` (books a tier holds are left out: their cost is the tier's, whatever their size)."""
+    ``policy`` (books a tier holds are left out: their cost is the tier's, whatever their size).
+
+    :class:`InputError` before any work when no chunked book lies in the range, or when ``high``
+    is above the policy's largest bucket. One pass over the chunk counts and the policy's counts
+    (a policy may publish 4,096 counts and the range reach 2^20 positions)."""
     low = max(low, policy.tiers[-1] + 1)
     if low > high:
         raise InputError(f"positions {low}..{high}: an empty range of chunked books (the largest tier is "
                          f"{policy.tiers[-1]})")
     size = policy.chunk_size
+    counts = policy.accepted_counts(size)  # the largest size: every count, the last one the largest bucket
+    if high > size * counts[-1]:
+        raise InputError(f"positions {high}: above the largest size bucket ({counts[-1]} chunks of {size} = "
+                         f"{size * counts[-1]} positions)")
     buckets: set[int] = set()
     total, worst, worst_at = 0.0, 0.0, low
+    at = 0
     for needed in range(chunks_needed(low, size), chunks_needed(high, size) + 1):  # one padding per chunk count, weighted by its books
-        padded = policy.chunks_for(needed, size)
+        while counts[at] < needed:  # needed only grows: the accepted count it pads to only moves up
+            at += 1
+        padded = counts[at]
         books = min(high, needed * size) - max(low, (needed - 1) * size + 1) + 1
         buckets.add(padded)
         total += books * padded / needed
@@ -294,12 +332,6 @@ def _check_chunk_size(field: str, size: int) -> int:
     if size % _ENTRY_BLOCK:
         raise InputError(f"{field}: must be a multiple of {_ENTRY_BLOCK} (the commitment's entry block)")
     return size
-
-
-def _int(field: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{field}: expected an integer")
-    return value
 
 
 def _int_tuple(field: str, value: Any) -> tuple[int, ...]:

@@ -237,11 +237,11 @@ class KeySet:
             if sha256 is None:
                 self._prepared[cache_key] = _prepare(load_verification_key(path))
             else:
-                self._prepared[cache_key] = _prepare(_read_listed_key(path, sha256))
+                self._prepared[cache_key] = _prepare(read_listed_key(path, sha256))
         return self._prepared[cache_key]
 
 
-def _read_listed_key(path: Path, sha256: str) -> Any:
+def read_listed_key(path: Path, sha256: str) -> Any:
     """A key file of a key set, read once: its bytes must hash to the manifest's ``sha256`` (so the key
     parsed is the key checked, even if the file is replaced in between)."""
     try:
