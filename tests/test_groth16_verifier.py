@@ -280,7 +280,7 @@ def test_keeper_entry_point_imports_no_node_numba_or_circuit_code() -> None:
     allowed_zksolv = {"zksolv", "zksolv.core", "zksolv.verifier", "zksolv.proofs", "zksolv.core.errors", "zksolv.core.atomic", "zksolv.core.fixedpoint", "zksolv.core.market",
                       "zksolv.core.commitments", "zksolv.core.poseidon", "zksolv.core.poseidon_native",
                       "zksolv.core.account", "zksolv.core.merkle", "zksolv.core.identity", "zksolv.core.venue",
-                      "zksolv.core.policy"}
+                      "zksolv.core.policy", "zksolv.core.root_cache", "zksolv.core.cache_root"}
     assert {m for m in mods if m.startswith("zksolv") and not m.startswith(KEEPER_OWN)} <= allowed_zksolv, sorted(mods)
 
 

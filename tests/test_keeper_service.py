@@ -33,10 +33,19 @@ pytestmark = pytest.mark.slow
 EPOCH = DEMO_EPOCH
 
 
-def _venue(node, toy: Toy, tmp_path: Path):
+def _venue(node, toy: Toy, tmp_path: Path, manifest: bool = False):
     """A deployed registry, epoch 1 posted, 5 accounts registered; the venue folder: accounts 0-2
-    submit valid proofs, 3 submits account 0's proof (another commitment), 4 nothing."""
+    submit valid proofs, 3 submits account 0's proof (another commitment), 4 nothing. ``manifest``:
+    the keys folder is a key set with a manifest, deployed from it as `zksolv chain deploy --keys` does."""
     keys = _keys(tmp_path / "keys", toy.vk_json)
+    if manifest:
+        from tests.test_chain_node import TOY_NAME
+        from zksolv.chain.solidity import tier_keys_from_folder
+        from zksolv.proofs.keyset import write_manifest
+
+        write_manifest(tmp_path / "keys", [{"circuit": TOY_NAME, "circuit_hash": "ab" * 32,
+                                            "verification_key": f"{TOY_NAME}.json"}], transcript_sha256=None, route="dev")
+        keys, _ = tier_keys_from_folder(tmp_path / "keys")
     chain = Chain(node.url)
     deployment, _ = reg.deploy(chain, keys, tmp_path / "deploy.json")
     market = demo_market(n_strikes=3, n_expiries=1)
@@ -256,10 +265,8 @@ def test_keeper_run_pins_the_key_set(node, toy: Toy, tmp_path: Path) -> None:
     from zksolv.cli import main
     from zksolv.proofs.keyset import key_set_sha256, write_manifest
 
-    _, _, venue, _, names = _venue(node, toy, tmp_path)
+    _, _, venue, _, names = _venue(node, toy, tmp_path, manifest=True)
     keys = tmp_path / "keys"
-    write_manifest(keys, [{"circuit": TOY_NAME, "circuit_hash": "ab" * 32, "verification_key": f"{TOY_NAME}.json"}],
-                   transcript_sha256=None, route="dev")
     pin = key_set_sha256(keys)
     args = ["keeper", "run", "--venue", str(venue), "--deploy", str(tmp_path / "deploy.json"), "--rpc", node.url,
             "--keys", str(keys), "--once"]
