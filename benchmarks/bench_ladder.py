@@ -234,7 +234,11 @@ def row_from_chunked(n: int, design: str, args: argparse.Namespace, row: dict[st
                chunk_constraints=p["chunk_constraints"], final_constraints=p["final_constraints"],
                constraints=padded * p["chunk_constraints"] + p["final_constraints"],
                workers=p.get("default_workers", 2), peak_rss_mib=p["peak_rss_w2_mib"], verify_s=p["verify_process_s"])
-    if p.get("prove_default_s") is not None:
+    if p.get("prove_default_s") is not None and p.get("chunks_default_policy") != padded:
+        row.pop("constraints")
+        row["skipped"] = (f"chunked.json's default-policy run padded to {p.get('chunks_default_policy')} chunks, "
+                          f"the default policy now pads {needed} to {padded}")
+    elif p.get("prove_default_s") is not None:
         row["prove_s"] = p["prove_default_s"]
         row["notes"].append(f"prove_default_s of chunked.json (padded {needed} -> {p.get('chunks_default_policy')}); "
                             "peak RSS and verify of its unpadded run")
@@ -250,12 +254,12 @@ def bench_row(n: int, design: str, size: Size | None, args: argparse.Namespace, 
               rows: list[dict[str, Any]]) -> dict[str, Any]:
     """One (size, design) row: measured, taken from chunked.json, or skipped with the reason."""
     row: dict[str, Any] = {"positions": n, "design": design, "source": "measured", "notes": []}
-    if n > args.max_positions:
-        row_from_chunked(n, design, args, row)
-        return row
     limit = {"baseline": ("--baseline-max", args.baseline_max), "single": ("--single-max", args.single_max)}.get(design)
     if limit is not None and n > limit[1]:
         row["skipped"] = f"above {limit[0]} {limit[1]} (one circuit: compiling larger tiers takes many minutes)"
+        return row
+    if n > args.max_positions:
+        row_from_chunked(n, design, args, row)
         return row
     assert size is not None
     row.update(instruments=len(size.market.instruments), tree_depth=size.market.tree_depth)
@@ -395,7 +399,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for design in designs:
                 print(f"... {n} positions: {design}", file=sys.stderr, flush=True)
                 row = bench_row(n, design, size, args, env, work, rows)
-                row["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+                if row["source"] != "from chunked.json" and "skipped" not in row:
+                    row["loadavg"] = [round(x, 2) for x in os.getloadavg()]
                 errors += "error" in row
                 rows = _order([r for r in rows if (r["positions"], r["design"]) != (n, design)] + [row])
                 data = _write(rows, meta, path)  # after every row: a stopped run keeps what it measured
