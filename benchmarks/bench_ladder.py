@@ -304,6 +304,7 @@ def plot(rows: list[dict[str, Any]], out: Path, name: str = "ladder") -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     for design in DESIGNS:
@@ -317,6 +318,11 @@ def plot(rows: list[dict[str, Any]], out: Path, name: str = "ladder") -> Path:
                     markerfacecolor=line.get_color() if source == "measured" else "white")
     ax.set(xscale="log", yscale="log", xlabel="positions", ylabel="prove, whole process (s)",
            title="proof time vs portfolio size (hollow: estimated or from chunked.json)")
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 1, 10, 100 s rather than 10^0
+    low, high = ax.get_ylim()
+    for axis, minor in ((ax.xaxis, False), (ax.yaxis, high / low < 10)):  # under a decade: label the minor ticks
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain if minor else matplotlib.ticker.NullFormatter())
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
