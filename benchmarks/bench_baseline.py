@@ -171,7 +171,15 @@ def _snarkjs_prove_s(zkey: Path, wtns: Path, tmp: Path, repeat: int) -> dict[str
 
 
 def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict[str, Any]:
-    """Compile the naive circuit of a point, compute its witness and prove it."""
+    """Compile the naive circuit of a named point, compute its witness and prove it."""
+    market, account = _point(name)
+    return bench_book(name, market, account, repeat, ptau_max_power, work)
+
+
+def bench_book(name: str, market: Any, account: Any, repeat: int, ptau_max_power: int, work: Path) -> dict[str, Any]:
+    """Compile the naive circuit of ``account`` on ``market`` (in the smallest tier holding it), compute its
+    inputs (``inputs_python_s``: the binary tree and the naive commitment in Python) and witness, and prove it:
+    snarkjs when a cached dev powers of tau fits, arkworks (dev keys) always (the estimate's base)."""
     from bench_proving import prove_in_child
     from zksolv.prover.prove import tier_for
     from zksolv import toolchain
@@ -179,7 +187,6 @@ def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict
     from zksolv.toolchain.circuitgen import circuits_dir
     from zksolv.toolchain.trusted_setup import dev_setup, production_setup
 
-    market, account = _point(name)
     tier = tier_for(account, market)
     _hash, real = compile_tier(tier)
     main = naive_main(tier, work / "src")
@@ -187,7 +194,9 @@ def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict
                            "positions": len(account.positions), "constraints_zksolv": real.n_constraints, "notes": []}
     circuit = toolchain.compile_cached(main, [circuits_dir(), BASELINE], extra_key=("naive-baseline",))
     row["constraints_naive"] = circuit.n_constraints
+    t = time.perf_counter()
     inputs = naive_inputs(account, market, tier)
+    row["inputs_python_s"] = round(time.perf_counter() - t, 3)
     wtns = work / f"{name}.wtns"
     row["witness_node_s"] = _node_witness_s(circuit.wasm, inputs, wtns, repeat)
     power = ptau_power_for(circuit.n_constraints, circuit.n_public)
@@ -209,6 +218,7 @@ def bench_point(name: str, repeat: int, ptau_max_power: int, work: Path) -> dict
     res = prove_in_child("arkworks", dev, wtns, repeat, work / "ark.json")
     row["prove_arkworks_s"] = res["prove_s"]
     row["key_load_arkworks_s"] = res["key_load_s"]
+    row["peak_rss_arkworks_mib"] = res["peak_rss_mib"]
     return row
 
 
