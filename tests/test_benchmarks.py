@@ -55,7 +55,7 @@ def test_poseidon_benchmark_quick(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "poseidon.json"
-    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_poseidon.py"), "--quick", "--out", str(out)],
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_poseidon.py"), "--quick", "--cold-market", "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
@@ -66,3 +66,29 @@ def test_poseidon_benchmark_quick(tmp_path):
     assert point["native"]["arities"]["16"] == "python"  # beyond the library's 12 inputs
     assert 0 < point["native"]["root_s"] < 60 and point["instruments"] > 0
     assert "| arity | pure Python us | native us | x |" in proc.stdout
+
+
+@pytest.mark.slow
+def test_profile_serial_quick(tmp_path):
+    """``profile_serial.py --quick --cold-market``: a real chunked prove profiled in-process; the
+    phases add up to no more than the wall time and the plan, the market load, the market's hashing
+    (dropped from the cache first) and the engine are all seen."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "profile.json"
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "profile_serial.py"), "--quick", "--cold-market", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["positions"] == 16 and row["chunks"] == 2 and not row["plan_only"]
+    assert row["market_cache"] == "cold" and row["label"] == "native, cold market"
+    phases = row["phases_s"]
+    assert phases["engine run"] > 0 and phases["plan (reference check, states, inputs)"] > 0
+    assert phases["market load"] > 0 and phases["market hashes (prime)"] > 0
+    assert row["serial_s"] + row["engine_s"] == pytest.approx(row["wall_s"], abs=0.02)
+    assert sum(v for k, v in phases.items() if k != "engine run") <= row["serial_s"] + 0.05
+    assert row["top_serial"] and all(t["own_s"] >= 0 for t in row["top_serial"])
+    assert (tmp_path / "profile.md").read_text().startswith("| label | positions |")
