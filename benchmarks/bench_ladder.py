@@ -38,7 +38,8 @@ from ``results/chunked.json`` (``bench_chunked.py``: ``prove_default_s`` where m
     python benchmarks/bench_ladder.py --quick                          # CI-sized, about a minute
     python benchmarks/bench_ladder.py --replot benchmarks/results/ladder.json
 
-Prints a markdown table, writes ``results/ladder.json`` and ``ladder.md`` (atomically, after every
+Prints a markdown table, writes ``results/ladder.json`` and ``ladder.md`` (the summary, one line per
+size and a column per design, then every row; atomically, after every
 row: a stopped run keeps what it measured; ``--append`` keeps the other rows of an earlier run) and
 draws ``ladder.png`` (prove time against positions, log-log, one line per design).
 """
@@ -332,12 +333,29 @@ def plot(rows: list[dict[str, Any]], out: Path, name: str = "ladder") -> Path:
     return path
 
 
+def summary_md(rows: list[dict[str, Any]]) -> str:
+    """The ladder at a glance: one line per size, one column per design, ``prove s / peak RSS MiB``
+    (``*`` taken from chunked.json, ``est.`` an estimated time, ``–`` not measured)."""
+    cells: dict[tuple[int, str], str] = {}
+    for r in rows:
+        if r.get("prove_s") is None:
+            continue
+        mark = {"from chunked.json": "*", "estimated": " est."}.get(r["source"], "")
+        cells[(r["positions"], r["design"])] = f"{r['prove_s']:.1f}{mark} / {r['peak_rss_mib']:,.0f}"
+    designs = [d for d in DESIGNS if any(r["design"] == d for r in rows)]
+    lines = ["| positions | " + " | ".join(LABELS[d] for d in designs) + " |", "|---:|" + "---:|" * len(designs)]
+    for n in sorted({r["positions"] for r in rows}):
+        lines.append(f"| {n:,} | " + " | ".join(cells.get((n, d), "–") for d in designs) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _write(rows: list[dict[str, Any]], meta: dict[str, Any], path: Path) -> dict[str, Any]:
     from zksolv.core.atomic import atomic_write_text
 
     data = {**meta, "rows": rows}
     atomic_write_text(path, json.dumps(data, indent=1) + "\n")
-    atomic_write_text(path.with_suffix(".md"), table_md(rows))
+    atomic_write_text(path.with_suffix(".md"), "prove s / peak RSS MiB (* from chunked.json, est. estimated)\n\n"
+                      + summary_md(rows) + "\n" + table_md(rows))
     return data
 
 

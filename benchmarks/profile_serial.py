@@ -57,12 +57,12 @@ PHASES = (
 
 
 #: the phases of the serial path (everything but the engine's run), in order
-SERIAL_PHASES = tuple(p for p in dict.fromkeys(p for p, _, _ in PHASES) if p != "engine run")
+SERIAL_PHASES = tuple(p for p, _, _ in PHASES if p != "engine run")
 
 
 class _StopAtEngine(BaseException):
-    """Raised in place of the engine's run by ``--plan-only`` (a BaseException, so the command's own
-    error handler, which reports any Exception as an internal error, lets it through)."""
+    """Raised in place of the engine's run for a book profiled up to the engine (a BaseException, so
+    the command's own error handler, which reports any Exception as an internal error, lets it through)."""
 
 
 def _cumulative(stats: pstats.Stats, suffix: str, name: str) -> float:
@@ -146,9 +146,7 @@ def profile_point(n_positions: int, *, market_size: int, chunk_size: int, worker
             setattr(getattr(engines, name), "run", run)
     wall = time.perf_counter() - t0
     stats = pstats.Stats(profiler)
-    phases: dict[str, float] = {}
-    for phase, suffix, name in PHASES:
-        phases[phase] = round(phases.get(phase, 0.0) + _cumulative(stats, suffix, name), 3)
+    phases = {phase: round(_cumulative(stats, suffix, name), 3) for phase, suffix, name in PHASES}
     engine = 0.0 if plan_only else phases["engine run"]
     return {"positions": n_positions, "instruments": len(market.instruments), "chunk_size": chunk_size,
             "chunks": needed, "workers": workers, "plan_only": plan_only,
