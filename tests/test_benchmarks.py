@@ -55,7 +55,7 @@ def test_poseidon_benchmark_quick(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "poseidon.json"
-    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_poseidon.py"), "--quick", "--cold-market", "--out", str(out)],
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_poseidon.py"), "--quick", "--out", str(out)],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
@@ -79,8 +79,8 @@ def test_profile_serial_quick(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "profile.json"
-    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "profile_serial.py"), "--quick", "--cold-market", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "profile_serial.py"), "--quick", "--cold-market",
+                           "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (row,) = json.loads(out.read_text())["rows"]
     assert row["positions"] == 16 and row["chunks"] == 2 and not row["plan_only"]
