@@ -44,6 +44,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+#: the engines' ``run`` (module path suffix, function name): the proofs, on other processes
+ENGINE_RUN = ("zksolv/prover/engines.py", "run")
+
 #: (phase, module path suffix, function name): cumulative time of each, from the profile.
 PHASES = (
     ("market load", "zksolv/core/market.py", "load"),
@@ -51,7 +54,7 @@ PHASES = (
     ("market hashes (prime)", "zksolv/prover/market_cache.py", "prime"),
     ("plan (reference check, states, inputs)", "zksolv/prover/chunks.py", "plan_chunks"),
     ("artifacts (cached circuits, keys)", "zksolv/toolchain/artifacts.py", "build_artifacts"),
-    ("engine run", "zksolv/prover/engines.py", "run"),
+    ("engine run", *ENGINE_RUN),
     ("save", "zksolv/prover/prove.py", "save"),
 )
 
@@ -94,7 +97,7 @@ def _top(stats: pstats.Stats, n: int, exclude: Callable[[str, str], bool]) -> li
 def _waiting(filename: str, func: str) -> bool:
     """Time the trader's process spends blocked on the workers or the engine (not serial work)."""
     return any(word in func for word in ("acquire", "select", "poll", "wait", "recv")) or \
-        (func == "run" and filename.replace(os.sep, "/").endswith("zksolv/prover/engines.py"))
+        (func == ENGINE_RUN[1] and filename.replace(os.sep, "/").endswith(ENGINE_RUN[0]))
 
 
 def profile_point(n_positions: int, *, market_size: int, chunk_size: int, workers: int, plan_only: bool,
@@ -123,8 +126,7 @@ def profile_point(n_positions: int, *, market_size: int, chunk_size: int, worker
         cached_path(market).unlink(missing_ok=True)
     args = ["prove", "--account", str(folder / "account.json"), "--market", str(folder / "market.json"),
             "--chunk-size", str(chunk_size), "--workers", str(workers), "--out", str(folder / "proof"), "--json"]
-    saved = {name: getattr(engines, name).run for name in ("LocalPool", "SerialEngine", "ResidentEngine", "RayEngine")
-             if hasattr(engines, name)}
+    saved = {name: getattr(engines, name).run for name in ("LocalPool", "SerialEngine", "ResidentEngine", "RayEngine")}
     if plan_only:
         def stop(self: Any, tasks: Sequence[Any], progress: Any = None) -> list[Any]:
             raise _StopAtEngine

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from zksolv.app.bench import run_bench, summary
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _run_quick(script: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``python benchmarks/<script> --quick [extra] --out <out>`` in a child process; it must succeed."""
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / script), "--quick", *extra, "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
 
 
 @pytest.mark.slow
@@ -49,15 +62,8 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
 @pytest.mark.slow
 def test_poseidon_benchmark_quick(tmp_path):
     """``bench_poseidon.py --quick``: both backends per arity, the same market root from each."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
     out = tmp_path / "poseidon.json"
-    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_poseidon.py"), "--quick", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = _run_quick("bench_poseidon.py", out)
     data = json.loads(out.read_text())
     assert set(data["per_hash_us"]) == {"python", "native"}
     assert set(data["per_hash_us"]["python"]) == {"4", "6", "8", "9", "16"}
@@ -73,15 +79,8 @@ def test_profile_serial_quick(tmp_path):
     """``profile_serial.py --quick --cold-market``: a real chunked prove profiled in-process; the
     phases add up to no more than the wall time and the plan, the market load, the market's hashing
     (dropped from the cache first) and the engine are all seen."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
     out = tmp_path / "profile.json"
-    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "profile_serial.py"), "--quick", "--cold-market",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _run_quick("profile_serial.py", out, "--cold-market")
     (row,) = json.loads(out.read_text())["rows"]
     assert row["positions"] == 16 and row["chunks"] == 2 and not row["plan_only"]
     assert row["market_cache"] == "cold" and row["label"] == "native, cold market"
