@@ -200,3 +200,65 @@ template CappedOpenings(N, DEPTH, CAP) {
         open[j].cap <== cap;
     }
 }
+
+/*
+ * Grouped openings (docs/design.md, "Grouped openings"): for books whose positions cluster.
+ *
+ * GroupedOpenings(N, G, DEPTH, CAP): N leaves under `root`, each equal to one of the ARITY
+ *   children of one of G groups, a group being a node one level above the leaves.
+ *   Inputs: root; cap[ARITY^CAP] (the tree's nodes CAP levels below the root; CAP <= DEPTH - 1);
+ *   leaf[N]; per group g its children group[g][ARITY] in child order, its index group_index[g]
+ *   among the nodes one level above the leaves (< ARITY^(DEPTH-1)) and the DEPTH - 1 - CAP levels
+ *   group_path[g] of its path up to the cap (zksolv.merkle.MerkleTree.path(..., level=1)).
+ *   Each group hashes its children once (Poseidon(ARITY)) and opens that node through the cap
+ *   (MerkleCapInclusion(DEPTH - 1, CAP)); each leaf proves membership with
+ *   prod over the G*ARITY children c of (leaf - c) = 0.
+ *   Constraints: per leaf ARITY*G - 1 (no index, no path, no selector); once the cap
+ *   (MerkleCapRoot) and per group Poseidon(ARITY) 402 + its opening
+ *   (zksolv.merkle.grouped_opening_constraints). Cheaper than CappedOpenings while a group
+ *   stands for several leaves: 127 + (amortised groups) per leaf at G = 16, against
+ *   3 DEPTH + 413 (DEPTH - CAP) + ARITY^CAP - 1 = 901 at DEPTH 4, CAP 2.
+ *   Soundness: the cap hashes to `root` and each group node climbs exactly DEPTH - 1 - CAP
+ *   levels to the cap node its index selects, so (Poseidon collision resistance) it is the
+ *   tree's node group_index one level above the leaves and group[g] are that node's children:
+ *   the tree's leaves (or the empty leaf 0). A product in the field is 0 only if a factor is,
+ *   so each leaf equals one of them. A leaf that is a Poseidon output (InstrumentLeaf) cannot
+ *   equal the empty leaf 0 without a preimage of 0. Unused groups repeat a used one (any real
+ *   group is sound); which leaf of the tree a slot opened is not constrained beyond
+ *   membership: the opened leaf carries its instrument's identity, which is what the
+ *   commitment binds (positions.circom).
+ */
+template GroupedOpenings(N, G, DEPTH, CAP) {
+    var ARITY = FP_MERKLE_ARITY();
+    assert(N >= 1 && G >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH - 1);
+    signal input root;
+    signal input cap[ARITY ** CAP];
+    signal input leaf[N];
+    signal input group[G][ARITY];
+    signal input group_index[G];
+    signal input group_path[G][DEPTH - 1 - CAP][ARITY - 1];
+
+    component top = MerkleCapRoot(CAP);
+    top.cap <== cap;
+    top.root === root;
+    component node[G];
+    component open[G];
+    for (var g = 0; g < G; g++) {
+        node[g] = Poseidon(ARITY);
+        node[g].inputs <== group[g];
+        open[g] = MerkleCapInclusion(DEPTH - 1, CAP);
+        open[g].leaf <== node[g].out;
+        open[g].index <== group_index[g];
+        open[g].path <== group_path[g];
+        open[g].cap <== cap;
+    }
+    var M = G * ARITY;
+    signal member[N][M];                   // running products of (leaf - child), the last one 0
+    for (var j = 0; j < N; j++) {
+        member[j][0] <== leaf[j] - group[0][0];
+        for (var k = 1; k < M; k++) {
+            member[j][k] <== member[j][k - 1] * (leaf[j] - group[k \ ARITY][k % ARITY]);
+        }
+        member[j][M - 1] === 0;
+    }
+}

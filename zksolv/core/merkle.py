@@ -54,6 +54,41 @@ def cap_height(n_openings: int, depth: int) -> int:
     return min(range(depth + 1), key=lambda cap: (opening_constraints(n_openings, depth, cap), cap))
 
 
+def group_cap_height(n_groups: int, depth: int) -> int:
+    """The cap height of ``GroupedOpenings``: the cheapest for ``n_groups`` openings of nodes one level
+    above the leaves, i.e. :func:`cap_height` in the tree ``depth - 1`` levels deep above them."""
+    return cap_height(n_groups, depth - 1)
+
+
+def grouped_opening_constraints(n_openings: int, n_groups: int, depth: int) -> int:
+    """Constraints of ``n_openings`` leaf openings through ``n_groups`` groups (``GroupedOpenings``):
+    per opening a membership product over the groups' ``ARITY * n_groups`` children; once per group
+    its node (``Poseidon(ARITY)``) and that node's opening through the cap of :func:`group_cap_height`."""
+    cap = group_cap_height(n_groups, depth)
+    per_opening = ARITY * n_groups - 1
+    return n_openings * per_opening + NODE_CONSTRAINTS * n_groups + opening_constraints(n_groups, depth - 1, cap)
+
+
+def group_of(index: int) -> int:
+    """The group of leaf ``index``: its parent's index among the nodes one level above the leaves."""
+    return index >> LOG
+
+
+def leaf_groups(indices: Sequence[int], n_groups: int) -> list[int]:
+    """The ``n_groups`` groups a ``GroupedOpenings`` circuit opens for leaves ``indices``: the distinct
+    groups in increasing order, the first repeated into unused slots (group 0 when there is no leaf).
+
+    ``ValueError`` naming the count when the leaves lie in more than ``n_groups`` groups.
+    """
+    if n_groups < 1:
+        raise ValueError(f"n_groups: must be at least 1, got {n_groups}")
+    touched = sorted({group_of(i) for i in indices})
+    if len(touched) > n_groups:
+        raise ValueError(f"the leaves lie in {len(touched)} groups of {ARITY}, more than the circuit's {n_groups}")
+    first = touched[0] if touched else 0
+    return touched + [first] * (n_groups - len(touched))
+
+
 def depth_for(n_leaves: int) -> int:
     """Smallest depth ``>= 1`` whose tree holds ``n_leaves`` leaves."""
     depth, capacity = 1, ARITY
@@ -133,22 +168,33 @@ class MerkleTree:
         level = self._depth - height
         return [self._node(level, k) for k in range(ARITY**height)]
 
-    def path(self, index: int, levels: int | None = None) -> list[list[int]]:
-        """Siblings of leaf ``index`` per level from the leaf up (all levels, or the lowest ``levels``).
+    def children(self, group: int) -> list[int]:
+        """The ``ARITY`` leaves (0 where empty) under node ``group`` one level above the leaves:
+        a group of ``GroupedOpenings``, whose node is their ``Poseidon(ARITY)``."""
+        if not 0 <= group < ARITY ** (self._depth - 1):
+            raise IndexError(f"group index outside a depth-{self._depth} arity-{ARITY} tree")
+        return [self._node(0, ARITY * group + k) for k in range(ARITY)]
+
+    def path(self, index: int, levels: int | None = None, *, level: int = 0) -> list[list[int]]:
+        """Siblings of node ``index`` at height ``level`` (a leaf by default) per level from it up
+        (up to the root, or the lowest ``levels``).
 
         Each entry holds the ``ARITY - 1`` other children of the node's parent
         in child order, the node's own position ``(index >> LOG*l) % ARITY`` removed.
         """
-        if not 0 <= index < ARITY**self._depth:
-            raise IndexError(f"leaf index outside a depth-{self._depth} arity-{ARITY} tree")
-        levels = self._depth if levels is None else levels
-        if not 0 <= levels <= self._depth:
-            raise ValueError(f"path of {levels} levels outside 0..{self._depth}")
+        if not 0 <= level <= self._depth:
+            raise ValueError(f"node height {level} outside 0..{self._depth}")
+        height = self._depth - level
+        if not 0 <= index < ARITY**height:
+            raise IndexError(f"{'leaf' if level == 0 else 'node'} index outside a depth-{self._depth} arity-{ARITY} tree")
+        levels = height if levels is None else levels
+        if not 0 <= levels <= height:
+            raise ValueError(f"path of {levels} levels outside 0..{height}")
         siblings = []
-        for level in range(levels):
-            node = index >> (LOG * level)
+        for step in range(levels):
+            node = index >> (LOG * step)
             first = node - node % ARITY
-            siblings.append([self._node(level, first + k) for k in range(ARITY) if first + k != node])
+            siblings.append([self._node(level + step, first + k) for k in range(ARITY) if first + k != node])
         return siblings
 
 
@@ -184,6 +230,32 @@ def root_from_capped_path(leaf: int, index: int, path: Sequence[Sequence[int]], 
         raise ValueError(f"leaf index outside a tree of {len(path)} levels under a cap of {len(cap)} nodes")
     if _climb(leaf, index, path) != cap[index // ARITY ** len(path)]:
         raise ValueError("the path does not lead to the cap node of the leaf's index")
+    return root
+
+
+def root_from_groups(leaves: Sequence[int], groups: Sequence[tuple[Sequence[int], int, Sequence[Sequence[int]]]],
+                     cap: Sequence[int]) -> int:
+    """The root ``leaves`` open to through groups (``GroupedOpenings``): each group ``(children, index,
+    path)`` hashes its ``ARITY`` children to a node one level above the leaves, which climbs
+    ``len(path)`` levels to the cap node its index selects; each leaf must be one of the children.
+
+    ``ValueError`` if a group misses its cap node or a leaf is in no group.
+    """
+    if not groups:
+        raise ValueError("groups: at least one")
+    root = cap_root(cap)
+    members: set[int] = set()
+    for g, (children, index, path) in enumerate(groups):
+        if len(children) != ARITY:
+            raise ValueError(f"group {g}: expected {ARITY} children, got {len(children)}")
+        try:
+            root_from_capped_path(poseidon(list(children)), index, path, cap)
+        except ValueError as exc:
+            raise ValueError(f"group {g}: {exc}") from None
+        members.update(children)
+    for j, leaf in enumerate(leaves):
+        if leaf not in members:
+            raise ValueError(f"leaf {j} is in none of the groups")
     return root
 
 
