@@ -1,6 +1,6 @@
 pragma circom 2.1.6;
 /*
- * avsl_chunk.circom — AvslChunk(C, U, DEPTH, CAP): one chunk of a book proven in chunks
+ * avsl_chunk.circom — AvslChunk(C, U, DEPTH, CAP, G): one chunk of a book proven in chunks
  * (zksolv.chunking, docs/chunked.md).
  *
  *   state_in  = ChunkState(counter, chain_in, acc_in, blinding)
@@ -19,6 +19,7 @@ pragma circom 2.1.6;
  *   (Delta_in[U], Gamma_in[U], Vega_in[U], value_in: any field elements — they are
  *   only ever the previous chunk's outputs, and the final proof range-checks the
  *   sums), blinding, and the slots (q, instrument_id, leaf_index, path below the cap, leaf fields) and the tree's cap.
+ *   G >= 1: the slots' leaves open through G groups instead of a path each (PositionSlots).
  * Nothing here depends on the risk mode, the scenarios or the collateral table:
  *   one chunk key serves every mode and every market of the same U and depth.
  * Constraints: C * per-slot cost (positions.circom) + C/8 * 424 (EntryChain)
@@ -28,8 +29,8 @@ include "positions.circom";
 include "state.circom";
 include "market.circom";
 
-template AvslChunk(C, U, DEPTH, CAP) {
-    assert(C >= 1 && C % FP_ENTRY_BLOCK() == 0 && U >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH);
+template AvslChunk(C, U, DEPTH, CAP, G) {
+    assert(C >= 1 && C % FP_ENTRY_BLOCK() == 0 && U >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH && G >= 0);
 
     // ---- public
     signal input market_root;
@@ -56,8 +57,6 @@ template AvslChunk(C, U, DEPTH, CAP) {
     // ---- private: this chunk's slots
     signal input q[C];
     signal input instrument_id[C];
-    signal input leaf_index[C];
-    signal input path[C][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
     signal input cap[FP_MERKLE_ARITY() ** CAP];
     signal input underlying[C];
     signal input mark[C];
@@ -84,12 +83,23 @@ template AvslChunk(C, U, DEPTH, CAP) {
     before.blinding <== blinding;
     before.out === state_in;
 
-    component slots = PositionSlots(C, U, DEPTH, CAP);
+    component slots = PositionSlots(C, U, DEPTH, CAP, G);
     slots.instruments_root <== instruments_root;
     slots.q <== q;
     slots.instrument_id <== instrument_id;
-    slots.leaf_index <== leaf_index;
-    slots.path <== path;
+    if (G == 0) {
+        signal input leaf_index[C];
+        signal input path[C][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
+        slots.leaf_index <== leaf_index;
+        slots.path <== path;
+    } else {
+        signal input group[G][FP_MERKLE_ARITY()];
+        signal input group_index[G];
+        signal input group_path[G][DEPTH - 1 - CAP][FP_MERKLE_ARITY() - 1];
+        slots.group <== group;
+        slots.group_index <== group_index;
+        slots.group_path <== group_path;
+    }
     slots.cap <== cap;
     slots.underlying <== underlying;
     slots.mark <== mark;

@@ -1,6 +1,6 @@
 pragma circom 2.1.6;
 /*
- * avsl_solvency.circom — AvslSolvency(N, U, A, K, DEPTH, CAP, MODE): the statement
+ * avsl_solvency.circom — AvslSolvency(N, U, A, K, DEPTH, CAP, G, MODE): the statement
  * of zksolv (docs/fixed_point.md, DESIGN §2–4):
  *
  *   the account committed in `account_commitment` satisfies
@@ -19,6 +19,10 @@ pragma circom 2.1.6;
  *   cap[ARITY^CAP] (its nodes CAP levels below the root, opened once: merkle.circom; CAP is
  *   zksolv.merkle.cap_height(N, DEPTH), public with the tier); asset_index[A], where each balance slot's asset sits in
  *   this epoch's collateral table.
+ *   With G >= 1 (a grouped tier, `_g<G>` in its name) the slots have no leaf_index or path: their
+ *   leaves are children of G groups opened once each, group[G][ARITY], group_index[G],
+ *   group_path[G][DEPTH-1-CAP][ARITY-1] (positions.circom, merkle.circom GroupedOpenings; CAP is then
+ *   zksolv.merkle.group_cap_height(G, DEPTH)).
  * Private market inputs (bound by market_root, validated by the keeper):
  *   epoch, V, beta, min_ratio, es_level, alpha, horizon_seconds, var_z,
  *   dS[U][K], dsig[U][K], w[K], a[U][U], g[U], vs[U], instruments_root,
@@ -26,7 +30,7 @@ pragma circom 2.1.6;
  *   instrument fields underlying, mark, delta, gamma, vega.
  * Hints (range-checked one-sidedly): mm (128 bits) and
  *   stress: m[U]; es: t (the excesses e_k are computed from it); var: yt[U], s, n[U], v[U].
- * Unused slots: q = 0 with a valid path (e.g. to leaf 0), balance = 0 with any
+ * Unused slots: q = 0 with a valid opening (a path to leaf 0; grouped: a group member), balance = 0 with any
  *   asset_index: they add 0 to every sum and their entries are 0 (not committed).
  * Constraints (measured, --O2): per tier in tests/data/constraint_counts.json; a position costs
  *   leaf 354 + entry 3 + q != -2^52 2 + Poseidon(9)/8 + greeks 65 (U=2) + its opening, 3 bits per
@@ -43,8 +47,8 @@ include "positions.circom";
 include "margin.circom";
 include "market.circom";
 
-template AvslSolvency(N, U, A, K, DEPTH, CAP, MODE) {
-    assert(N >= 1 && U >= 1 && A >= 1 && K >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH);
+template AvslSolvency(N, U, A, K, DEPTH, CAP, G, MODE) {
+    assert(N >= 1 && U >= 1 && A >= 1 && K >= 1 && DEPTH >= 1 && CAP >= 0 && CAP <= DEPTH && G >= 0);
     assert(MODE == 0 || MODE == 1 || MODE == 2);
 
     // ---- public
@@ -54,7 +58,6 @@ template AvslSolvency(N, U, A, K, DEPTH, CAP, MODE) {
     // ---- private: account
     signal input q[N];
     signal input instrument_id[N];
-    signal input leaf_index[N];
     signal input balance[A];
     signal input asset_index[A];
     signal input salt;
@@ -85,19 +88,29 @@ template AvslSolvency(N, U, A, K, DEPTH, CAP, MODE) {
     signal input delta[N];
     signal input gamma[N];
     signal input vega[N];
-    signal input path[N][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
     signal input cap[FP_MERKLE_ARITY() ** CAP];
 
     // ---- hints
     signal input mm;
 
     // ---- every slot opens a leaf carrying its committed identity; entries and greeks
-    component slots = PositionSlots(N, U, DEPTH, CAP);
+    component slots = PositionSlots(N, U, DEPTH, CAP, G);
     slots.instruments_root <== instruments_root;
     slots.q <== q;
     slots.instrument_id <== instrument_id;
-    slots.leaf_index <== leaf_index;
-    slots.path <== path;
+    if (G == 0) {
+        signal input leaf_index[N];
+        signal input path[N][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
+        slots.leaf_index <== leaf_index;
+        slots.path <== path;
+    } else {
+        signal input group[G][FP_MERKLE_ARITY()];
+        signal input group_index[G];
+        signal input group_path[G][DEPTH - 1 - CAP][FP_MERKLE_ARITY() - 1];
+        slots.group <== group;
+        slots.group_index <== group_index;
+        slots.group_path <== group_path;
+    }
     slots.cap <== cap;
     slots.underlying <== underlying;
     slots.mark <== mark;

@@ -1,7 +1,15 @@
 pragma circom 2.1.6;
 /*
- * positions.circom — PositionSlots(N, U, DEPTH, CAP): N position slots of an account
+ * positions.circom — PositionSlots(N, U, DEPTH, CAP, G): N position slots of an account
  * (or of one chunk of it), each opened against the instruments tree.
+ *
+ * How the leaves are opened (merkle.circom): G = 0, each slot climbs its own path
+ * (CappedOpenings: leaf_index[N], path[N][DEPTH - CAP][ARITY - 1]); G >= 1, the slots' leaves
+ * are children of at most G groups opened once each (GroupedOpenings: group[G][ARITY],
+ * group_index[G], group_path[G][DEPTH - 1 - CAP][ARITY - 1]; CAP is then
+ * zksolv.merkle.group_cap_height(G, DEPTH)), for books whose positions cluster. The sections
+ * below describe G = 0; with G >= 1 a slot has no leaf_index or path and its opening costs
+ * ARITY*G - 1 (zksolv.merkle.grouped_opening_constraints).
  *
  * Per slot j (private): q (signed, |q| < 2^52, range-checked in PositionGreeks),
  * instrument_id, and the lookup details leaf_index (< 8^DEPTH) and the lower DEPTH - CAP
@@ -25,13 +33,12 @@ include "instrument.circom";
 include "aggregate.circom";
 include "account.circom";
 
-template PositionSlots(N, U, DEPTH, CAP) {
+template PositionSlots(N, U, DEPTH, CAP, G) {
+    var ARITY = FP_MERKLE_ARITY();
     signal input instruments_root;
-    signal input cap[FP_MERKLE_ARITY() ** CAP];
+    signal input cap[ARITY ** CAP];
     signal input q[N];
     signal input instrument_id[N];
-    signal input leaf_index[N];
-    signal input path[N][DEPTH - CAP][FP_MERKLE_ARITY() - 1];
     signal input underlying[N];
     signal input mark[N];
     signal input delta[N];
@@ -45,11 +52,7 @@ template PositionSlots(N, U, DEPTH, CAP) {
 
     component leaf[N];
     component pos[N];
-    component open = CappedOpenings(N, DEPTH, CAP);
-    open.root <== instruments_root;
-    open.cap <== cap;
-    open.index <== leaf_index;
-    open.path <== path;
+    signal opened[N];            // each slot's leaf, opened below
     for (var j = 0; j < N; j++) {
         leaf[j] = InstrumentLeaf();
         leaf[j].id <== instrument_id[j];
@@ -58,11 +61,33 @@ template PositionSlots(N, U, DEPTH, CAP) {
         leaf[j].delta <== delta[j];
         leaf[j].gamma <== gamma[j];
         leaf[j].vega <== vega[j];
-        open.leaf[j] <== leaf[j].leaf;
+        opened[j] <== leaf[j].leaf;
         pos[j] = PositionEntry();
         pos[j].q <== q[j];
         pos[j].id <== instrument_id[j];
         entry[j] <== pos[j].entry;
+    }
+
+    if (G == 0) {
+        signal input leaf_index[N];
+        signal input path[N][DEPTH - CAP][ARITY - 1];
+        component capped = CappedOpenings(N, DEPTH, CAP);
+        capped.root <== instruments_root;
+        capped.cap <== cap;
+        capped.index <== leaf_index;
+        capped.path <== path;
+        capped.leaf <== opened;
+    } else {
+        signal input group[G][ARITY];
+        signal input group_index[G];
+        signal input group_path[G][DEPTH - 1 - CAP][ARITY - 1];
+        component grouped = GroupedOpenings(N, G, DEPTH, CAP);
+        grouped.root <== instruments_root;
+        grouped.cap <== cap;
+        grouped.group <== group;
+        grouped.group_index <== group_index;
+        grouped.group_path <== group_path;
+        grouped.leaf <== opened;
     }
 
     component agg = Aggregate(N, U);

@@ -69,7 +69,8 @@ def test_template_args_carry_the_cost_models_cap(shape) -> None:
     n = shape.n_positions if isinstance(shape, Tier) else shape.capacity
     assert shape.cap == cap_height(n, shape.depth)
     args = shape.template_args
-    at = 5 if isinstance(shape, Tier) else len(args) - 1  # (N,U,A,K,DEPTH,CAP[,MODE]) / (C,U[,K],DEPTH,CAP)
+    # (N,U,A,K,DEPTH,CAP[,G,MODE]) / (C,U,DEPTH,CAP,G) / (C,U,K,DEPTH,CAP)
+    at = 5 if isinstance(shape, Tier) else len(args) - (1 if shape.mode is not None else 2)
     assert (args[at - 1], args[at]) == (shape.depth, shape.cap)
     assert f"{shape.template}({', '.join(map(str, args))})" in render_main(shape)
 

@@ -84,8 +84,9 @@ def test_prove_help_groups_its_options_with_readable_metavars() -> None:
     text = CliRunner().invoke(main, ["prove", "--help"], terminal_width=80).output
     headings = [line[:-1] for line in text.splitlines() if line.endswith(":") and not line.startswith(" ")]
     assert headings == ["Input and output", "One circuit (books up to the venue's largest tier)",
-                        "Chunks (larger books, or smaller chunks side by side)", "Keys and engines", "Other"]
-    chunks = text.split("Chunks (", 1)[1].split("Keys and engines:", 1)[0]
+                        "Chunks (larger books, or smaller chunks side by side)", "Grouped openings (clustered books)",
+                        "Keys and engines", "Other"]
+    chunks = text.split("Chunks (", 1)[1].split("Grouped openings", 1)[0]
     for option in ("--chunk-size N ", "--chunks COUNT ", "--workers N ", "--ray ADDRESS "):
         assert f"  {option}" in chunks, option
     assert "INTEGER" not in text and "DIRECTORY" not in text

@@ -162,3 +162,179 @@ def test_the_empty_leaf_is_a_member_of_a_part_empty_group() -> None:
     (w,) = h.run([_inputs(tree, cap, [0, leaves[-4]], groups)])
     assert w is not None
     assert root_from_groups([0], groups, tree.cap(cap)) == tree.root
+
+
+# ============================================================== grouped circuits: names, policy, inputs (fast)
+def _market(groups: tuple[int, ...] = (2, 4), **kw: Any):  # noqa: ANN202
+    import dataclasses
+
+    from zksolv.app.demo import demo_market
+    from zksolv.core.venue import VenuePolicy
+
+    market = demo_market(n_strikes=3, n_expiries=1, **kw)  # 20 instruments, depth 2: 3 groups of 8
+    return dataclasses.replace(market, venue=VenuePolicy(tiers=(4, 16), groups=groups))
+
+
+def test_grouped_names_round_trip_and_refuse_what_has_no_circuit() -> None:
+    from zksolv.core.errors import InputError, MalformedFieldError
+    from zksolv.core.market import RiskMode
+    from zksolv.proofs.circuit_names import TierName, parse_circuit_name
+    from zksolv.toolchain.circuitgen import ChunkTier, Tier
+
+    tier = Tier(64, 2, 4, 16, 4, RiskMode.STRESS, 16)
+    assert tier.name == "avsl_n64_u2_a4_k16_d4_g16_stress" and Tier.parse(tier.name) == tier
+    assert tier.template_args == (64, 2, 4, 16, 4, group_cap_height(16, 4), 16, RiskMode.STRESS.code)
+    chunk = ChunkTier(64, 2, 4, groups=16)
+    assert chunk.name == "avsl_chunk_c64_u2_d4_g16" and ChunkTier.parse(chunk.name) == chunk
+    assert chunk.template_args == (64, 2, 4, group_cap_height(16, 4), 16)
+    assert parse_circuit_name("avsl_n64_u2_a4_k16_d4_stress").groups == 0
+    for bad in ("avsl_n64_u2_a4_k16_d4_g0_stress", "avsl_n64_u2_a4_k16_d4_g16_revaluation",
+                "avsl_chunk_c64_u2_d4_g16_k16_revaluation", "avsl_chunk_c64_u2_d4_g01"):
+        with pytest.raises(MalformedFieldError):
+            parse_circuit_name(bad)
+    with pytest.raises(InputError, match="tier.groups"):
+        Tier(4, 2, 4, 16, 4, RiskMode.STRESS, 5)  # more groups than slots
+    with pytest.raises(InputError, match="greeks modes only"):
+        TierName(4, 2, 4, 16, 4, RiskMode.REVALUATION, 2)
+
+
+def test_venue_lists_group_counts_and_keepers_refuse_others() -> None:
+    from zksolv.core.errors import InputError
+    from zksolv.core.venue import DEFAULT_POLICY, VenuePolicy
+    from zksolv.toolchain.circuitgen import circuit_set
+
+    assert DEFAULT_POLICY.groups == () and "groups" not in DEFAULT_POLICY.to_dict()  # pins of old policies hold
+    policy = VenuePolicy.from_dict({"tiers": [4, 16], "groups": [2, 4]})
+    assert policy.groups == (2, 4) and VenuePolicy.from_dict(policy.to_dict()) == policy
+    assert policy.refusal(4, None, 2) is None and policy.refusal(4) is None
+    assert "accepts groups [2, 4] only" in policy.refusal(4, None, 3)
+    assert "no grouped circuits" in DEFAULT_POLICY.refusal(4, None, 2)
+    with pytest.raises(InputError, match="venue.groups"):
+        VenuePolicy.from_dict({"groups": [4, 2]})
+    market = _market()
+    names = [s.name for s in circuit_set(market, chunks=True)]
+    assert "avsl_n4_u2_a4_k16_d2_g2_stress" in names and "avsl_n16_u2_a4_k16_d2_g4_stress" in names
+    assert "avsl_chunk_c64_u2_d2_g4" in names and "avsl_chunk_c32_u2_d2_g2" in names
+    reval = circuit_set(_market(risk_mode="revaluation"), chunks=True)
+    assert all(getattr(s, "groups", 0) == 0 for s in reval)
+
+
+def test_the_prover_picks_the_cheapest_accepted_grouping() -> None:
+    from zksolv.core.account import Account, Position
+    from zksolv.core.merkle import cheapest_groups
+    from zksolv.prover.prove import tier_for
+
+    market = _market()
+    ids = market.instrument_ids
+
+    def book(indices: tuple[int, ...]) -> Account:
+        return Account(tuple(Position(market.instruments[i].symbol, 10**6) for i in indices), {"USDC": 10**9}, 5)
+
+    clustered, spread = book((0, 1, 2)), book((0, 9, 17))
+    assert tier_for(clustered, market).groups == 2       # one group touched: the smallest accepted count
+    assert tier_for(spread, market).groups == 0          # three groups: 4 would hold them, but costs more
+    assert tier_for(spread, market, 16).groups == 4      # ... than a path each at N = 4, not at N = 16
+    assert tier_for(spread, market, 16, groups=0).groups == 0
+    assert tier_for(spread, _market(groups=(2,)), 16).groups == 0  # no accepted count holds it: a path each
+    assert len(ids) == 20
+    # grouping is used only where it is cheaper: G = N at depth 4 costs more than the cap
+    assert cheapest_groups(64, [64], 64, 4) == 0 and cheapest_groups(12, [16], 64, 4) == 16
+
+
+def test_grouped_slot_inputs_open_every_slot_and_refuse_too_many_groups() -> None:
+    from zksolv.core import commitments as cm
+    from zksolv.core.errors import InputError
+    from zksolv.prover.witness import slot_inputs
+
+    market = _market()
+    tree = cm.instrument_tree(market)
+    for slots in ([(9, 3), (12, -2)], [], [(19, 1), (0, 2), (8, -1)]):
+        cap = group_cap_height(4, tree.depth)
+        inputs = slot_inputs(market, slots, 4, cap, 4)
+        groups = [([int(x) for x in c], int(i), [[int(x) for x in lv] for lv in p])
+                  for c, i, p in zip(inputs["group"], inputs["group_index"], inputs["group_path"])]
+        assert "leaf_index" not in inputs and "path" not in inputs
+        leaves = [cm.instrument_leaf(int(i), market.instruments[market.instrument_ids.index(int(i))])
+                  for i in inputs["instrument_id"]]
+        assert root_from_groups(leaves, groups, [int(x) for x in inputs["cap"]]) == tree.root  # padding too
+        assert [int(q) for q in inputs["q"][len(slots):]] == [0] * (4 - len(slots))
+    with pytest.raises(InputError, match="positions: the leaves lie in 3 groups of 8, more than the circuit's 2"):
+        slot_inputs(market, [(19, 1), (0, 2), (8, -1)], 4, group_cap_height(2, tree.depth), 2)
+
+
+# ============================================================== grouped proofs end to end (slow)
+def _clustered_book(market, indices, salt: int = 0x6A0):  # noqa: ANN001, ANN202
+    from zksolv.core.account import Account, Position
+
+    return Account(tuple(Position(market.instruments[i].symbol, (-1) ** i * (i + 1) * 10**5) for i in indices),
+                   {"USDC": 10**7 * 10**6, "BTC": 3 * 10**6}, salt).validated()
+
+
+def _sweep(compiled, inputs, tmp) -> list[str]:  # noqa: ANN001
+    """Names of the wires whose tampering (+1) the independent checker does not reject."""
+    from zksolv.toolchain import calculate_witness
+
+    r1cs = R.R1CS.load(compiled.r1cs)
+    w = R.read_wtns(calculate_witness(compiled.wasm, inputs, tmp / "w.wtns"))
+    assert R.check(r1cs, w) == []
+    touching = R.constraints_touching(r1cs)
+    names = R.wire_names(R.read_sym(compiled.sym))
+    return [min(names.get(i, [f"<{i}>"]), key=len) for i in range(1, r1cs.n_wires)
+            if not R.tamper_rejected(r1cs, w, i, w[i] + 1, touching)]
+
+
+@pytest.mark.slow
+def test_grouped_proofs_verify_and_keepers_hold_the_venue_to_its_groups(tmp_path) -> None:  # noqa: ANN001
+    import dataclasses
+    import warnings
+
+    from zksolv.core import commitments as cm
+    from zksolv.core.venue import VenuePolicy
+    from zksolv.prover.chunks import plan_chunks
+    from zksolv.prover.prove import prove
+    from zksolv.toolchain.artifacts import compile_tier
+    from zksolv.verifier.chunked import verify_chunked
+    from zksolv.verifier.verify import policy_refusal, verify
+
+    base = _market()
+    market = dataclasses.replace(base, venue=VenuePolicy(tiers=(4, 16), chunk_sizes=(8,), chunk_counts=(1, 2, 3),
+                                                         groups=(2,))).validated()
+    acc = _clustered_book(market, range(3, 15))  # 12 positions in groups 0 and 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = prove(acc, market)
+        chunked = prove(acc, market, chunk_size=8, workers=1)
+        plain = prove(acc, market, groups=0)
+    commitment = cm.account_commitment_of(acc, market)
+    assert one.statement.tier == "avsl_n16_u2_a4_k16_d2_g2_stress" and one.statement.groups == 2
+    assert plain.statement.tier == "avsl_n16_u2_a4_k16_d2_stress"
+    assert chunked.statement.chunk_tier == "avsl_chunk_c8_u2_d2_g2" and chunked.statement.n_chunks == 2
+    assert one.public == plain.public == chunked.public[:2]  # the same commitment and root, whichever circuit
+    for bundle in (one, plain):
+        v = verify(bundle.proof, bundle.public, market, bundle.verification_key, account_commitment=commitment,
+                   statement=bundle.statement)
+        assert v.valid, v.reason
+    v = verify_chunked(chunked.chunks, chunked.proof, chunked.public, market, chunked.verification_key,
+                       chunked.chunk_verification_key, account_commitment=commitment, statement=chunked.statement)
+    assert v.valid, v.reason
+    # a venue that does not accept grouped circuits (or not this count): refused before any key or pairing
+    for venue in (dataclasses.replace(market.venue, groups=()), dataclasses.replace(market.venue, groups=(4,))):
+        other = dataclasses.replace(market, venue=venue)
+        for bundle in (one, chunked):
+            assert "grouped openings through 2 groups" in policy_refusal(other, bundle.statement)
+        v = verify(one.proof, one.public, other, one.verification_key, statement=one.statement)
+        assert not v.valid and "grouped openings" in v.reason
+    # the grouped proof under the plain circuit's key, and the other way round: the pairing refuses
+    assert not verify(one.proof, one.public, market, plain.verification_key).valid
+    assert not verify(plain.proof, plain.public, market, one.verification_key).valid
+
+    # every wire of a grouped chunk witness is bound (chunk 1 holds 4 positions: 4 empty slots)
+    plan = plan_chunks(acc, market, 8, groups=2)
+    compiled = compile_tier(plan.chunk_tier)[1]
+    assert _sweep(compiled, plan.chunk_inputs[0], tmp_path) == []
+    padded = _sweep(compiled, plan.chunk_inputs[1], tmp_path)
+    assert sorted(padded) == [f"main.slots.pos[{j}].e.zero.inv" for j in (4, 5, 6, 7)], padded
+    # a book whose chunk lies in more groups than the circuit's is refused before any work
+    spread = _clustered_book(market, (0, 9, 17, 1, 2, 3, 4, 5))
+    with pytest.raises(Exception, match="lies in 3 groups of 8 listings, more than the chunk circuit's 2"):
+        plan_chunks(spread, market, 8, groups=2)

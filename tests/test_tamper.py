@@ -97,6 +97,11 @@ ALLOWED_DROPPED_INPUTS: dict[str, tuple[Callable[[Tier], bool], str]] = {
         "CAP == DEPTH only (a depth-1 tree: the cap is the leaves themselves): path[N][0][ARITY-1] has no "
         "element, so there is nothing to wire; each leaf is picked from the cap by its index bits.",
     ),
+    "group_path": (
+        lambda tier: tier.groups > 0 and tier.cap == tier.depth - 1,
+        "A grouped tier whose cap is the groups' own level (CAP == DEPTH - 1): group_path[G][0][ARITY-1] has no "
+        "element; each group node is picked from the cap by its index bits.",
+    ),
     "underlying": (
         lambda tier: tier.n_underlyings == 1,
         "U == 1 only: OneHot(1) (PositionPnl(1, K): u === 0) constrains idx === 0 (linear), so --O2 "

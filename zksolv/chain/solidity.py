@@ -145,13 +145,18 @@ class TierKey:
     circuit_hash: str | None = None
 
 
+#: Why a grouped tier's key (``_g<G>``) is left out of the registry: one verifier per capacity, the plain one.
+GROUPED_SKIPPED = ("a grouped circuit's key: the registry holds one verifier per capacity, the plain tier's "
+                   "(grouped proofs are verified off chain by keepers)")
+
+
 def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKey], dict[str, str]]:
     """The single-circuit tiers of the venue's key set (``zksolv verify --keys DIR``).
 
     The folder holds one ``<circuit name>.json`` per circuit the venue accepts; every
     ``avsl_n<N>_...`` key becomes a :class:`TierKey` of capacity ``N``. Returns the tiers and
     the other files with the reason each is left out (chunk and final keys: books proven in
-    chunks are verified off chain by keepers).
+    chunks are verified off chain by keepers; grouped tiers' keys, ``_g<G>``: one verifier per capacity).
     """
     from zksolv.core.errors import MalformedFieldError
     from zksolv.proofs.circuit_names import TierName, parse_circuit_name
@@ -166,7 +171,9 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
 
         for name, row in sorted(load_manifest(folder)["keys"].items()):
             circuit = parse_circuit_name(name, f"--keys: {folder}/manifest.json: keys")
-            if isinstance(circuit, TierName):
+            if isinstance(circuit, TierName) and circuit.groups:
+                skipped[f"{name}.json"] = GROUPED_SKIPPED
+            elif isinstance(circuit, TierName):
                 tiers.append(TierKey(circuit.n_positions, folder / row["verification_key"], tier=name,
                                      circuit_hash=row["circuit_hash"]))
             else:
@@ -184,7 +191,9 @@ def tier_keys_from_folder(keys_dir: str | os.PathLike[str]) -> tuple[list[TierKe
         except MalformedFieldError:
             skipped[path.name] = "not a zksolv circuit name"
             continue
-        if isinstance(circuit, TierName):
+        if isinstance(circuit, TierName) and circuit.groups:
+            skipped[path.name] = GROUPED_SKIPPED
+        elif isinstance(circuit, TierName):
             tiers.append(TierKey(circuit.n_positions, path, tier=name))
         else:
             skipped[path.name] = "a chunked book's key: keepers verify chunked books off chain"

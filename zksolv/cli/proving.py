@@ -131,7 +131,7 @@ def setup(market_path: str, for_account: str | None, n_positions: int | None, wi
 def _setup_plan(state: Any, for_account: str | None, n_positions: int | None,
                 with_chunks: bool) -> tuple[list[Any], str]:
     """The circuits ``zksolv setup`` builds and one line saying why (checked before any work)."""
-    from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier
+    from zksolv.toolchain.circuitgen import ChunkTier, FinalTier, Tier, circuit_set
 
     venue = state.venue
     if for_account is not None:
@@ -149,12 +149,15 @@ def _setup_plan(state: Any, for_account: str | None, n_positions: int | None,
     if n_positions is not None:
         shapes = [Tier.for_market(state, n_positions)]
         why = f"--positions {n_positions}"
+        if with_chunks:
+            shapes += [*(ChunkTier.for_market(state, size) for size in venue.chunk_sizes), FinalTier.for_market(state)]
     else:
-        shapes = [Tier.for_market(state, c) for c in venue.tiers]
+        shapes = circuit_set(state, with_chunks)
         why = (f"every tier the venue accepts ({', '.join(map(str, venue.tiers))} positions): `zksolv prove` "
                "picks the smallest that holds a book; --for-account FILE builds only what one account needs")
+        if any(getattr(shape, "groups", 0) for shape in shapes):
+            why += f", each also grouped in {', '.join(map(str, venue.groups))} groups where it holds them"
     if with_chunks:
-        shapes += [*(ChunkTier.for_market(state, size) for size in venue.chunk_sizes), FinalTier.for_market(state)]
         why += (f"; --chunks: the chunk circuits ({', '.join(map(str, venue.chunk_sizes))} positions each) and "
                 "the final circuit")
     return shapes, why
@@ -199,6 +202,7 @@ _PROVE_SECTIONS = {
     "Input and output": ("account_path", "market_path", "out", "as_json"),
     "One circuit (books up to the venue's largest tier)": ("n_positions",),
     "Chunks (larger books, or smaller chunks side by side)": ("chunk_size", "n_chunks", "workers", "ray_address"),
+    "Grouped openings (clustered books)": ("groups",),
     "Keys and engines": ("keys_dir", "route", "ptau", "backend", "resident", "witness_engine"),
 }
 
@@ -221,6 +225,11 @@ _PROVE_SECTIONS = {
                    "that the book fits COUNT chunks. Default: the smallest accepted count that holds it")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, metavar="N",
               help="prove chunks on N local processes. Default: the resident prover if it runs, else one per core")
+@click.option("--groups", type=click.IntRange(0, 1024), default=None, metavar="G",
+              help="open the positions' leaves through G groups of 8 listings (a grouped circuit, for books "
+                   "whose positions cluster; the proof then also shows that the book, or each chunk, lies in "
+                   "at most G groups); a count the venue accepts (venue.groups). 0: a path per position. "
+                   "Default: the cheapest the venue accepts for this book, else 0")
 @click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
               help="prove the chunks on a Ray cluster at ADDRESS ('local' starts one here). Needs "
                    "pip install 'zksolv[ray]'")
@@ -240,8 +249,9 @@ _PROVE_SECTIONS = {
 @json_option
 @handle_errors
 def prove(account_path: str, market_path: str, out: str, n_positions: int | None, chunk_size: int | None,
-          n_chunks: int | None, workers: int | None, ray_address: str | None, backend: str, route: str,
-          ptau: str | None, keys_dir: str | None, resident: str, witness_engine: str | None, as_json: bool) -> None:
+          n_chunks: int | None, workers: int | None, groups: int | None, ray_address: str | None, backend: str,
+          route: str, ptau: str | None, keys_dir: str | None, resident: str, witness_engine: str | None,
+          as_json: bool) -> None:
     """Prove the account meets the AVSL rule; exit 4 (no proof) if it does not.
 
     A book that fits the venue's largest tier (64 positions by default) is
@@ -274,6 +284,11 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     check_output(out, folder=True)
     state, account = load_market(market_path), load_account(account_path)
     _check_venue_options(state.venue, n_positions, chunk_size, n_chunks)
+    if groups and state.params.risk_mode.is_revaluation:
+        raise InputError("--groups: grouped openings serve the greeks modes only (this market revalues)")
+    if groups and groups not in state.venue.groups:
+        accepted = f"groups {list(state.venue.groups)} only" if state.venue.groups else "no grouped circuits"
+        raise InputError(f"--groups: {groups} groups: the venue accepts {accepted}")
     if n_chunks is not None:  # too few chunks for the book: say so naming the option, before any work
         from zksolv.core.venue import chunks_needed
 
@@ -288,7 +303,7 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
                         backend=backend, route=route, ptau=ptau_path, progress=lambda label: step(label, timings),
                         task_progress=task_bar(), resident=resident, witness_engine=witness_engine,
                         note=lambda line: click.echo(f"note: {line}", err=True),
-                        keys=Path(keys_dir) if keys_dir is not None else None)
+                        keys=Path(keys_dir) if keys_dir is not None else None, groups=groups)
     paths = bundle.save(out)
     if bundle.statement.insecure_setup:
         click.echo("warning: proved with development keys — NOT FOR REAL FUNDS", err=True)

@@ -412,6 +412,9 @@ def _export_for_proof(proof_dir: Path) -> TierKey:
         raise InputError(f"--proof {proof_dir}: a book proven in chunks; keepers verify those off chain "
                          "(the registry takes single-circuit tiers)")
     shape = statement.shape
+    if shape.groups:
+        raise InputError(f"--proof {proof_dir}: a grouped circuit ({statement.tier}); the registry takes one key per "
+                         "capacity, the plain tiers (prove with --groups 0 for the chain)")
     tier = Tier(shape.n_positions, shape.n_underlyings, shape.n_collateral, shape.n_scenarios, shape.depth, shape.mode)
     circuit_hash = local_circuit_hash(tier)
     if statement.circuit_hash != circuit_hash:

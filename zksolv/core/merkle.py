@@ -17,7 +17,7 @@ and ~240-270 per bit binary. A 4,096-leaf path: 1,664 (arity 8, depth 4) vs
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from zksolv.core.fixedpoint import MERKLE_ARITY
 from zksolv.core.poseidon import poseidon
@@ -87,6 +87,22 @@ def leaf_groups(indices: Sequence[int], n_groups: int) -> list[int]:
         raise ValueError(f"the leaves lie in {len(touched)} groups of {ARITY}, more than the circuit's {n_groups}")
     first = touched[0] if touched else 0
     return touched + [first] * (n_groups - len(touched))
+
+
+def groups_touched(indices: Iterable[int]) -> int:
+    """How many groups (of ``ARITY`` leaves under one node) hold the leaves ``indices``."""
+    return len({group_of(i) for i in indices})
+
+
+def cheapest_groups(touched: int, accepted: Sequence[int], capacity: int, depth: int) -> int:
+    """The group count a circuit of ``capacity`` openings should use for leaves in ``touched`` groups:
+    the smallest of ``accepted`` that holds them (and no more than ``capacity``) when its
+    ``GroupedOpenings`` costs fewer constraints than ``CappedOpenings``; else 0 (a path per opening)."""
+    plain = opening_constraints(capacity, depth, cap_height(capacity, depth))
+    for groups in sorted(accepted):
+        if touched <= groups <= capacity:
+            return groups if grouped_opening_constraints(capacity, groups, depth) < plain else 0
+    return 0
 
 
 def depth_for(n_leaves: int) -> int:

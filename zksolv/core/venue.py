@@ -7,7 +7,18 @@ set of buckets with its market state (``"venue"`` in the market JSON):
 
 - ``tiers``: the position capacities of the one-circuit tiers it accepts;
 - ``chunk_sizes`` and ``chunk_counts``: the chunk capacities and the chunk
-  counts it accepts for chunked books.
+  counts it accepts for chunked books;
+- ``groups`` (optional, none by default): the group counts G of the grouped
+  circuits it also accepts, for every tier and chunk size above. A grouped
+  circuit (``_g<G>`` in its name, docs/design.md "Grouped openings") opens the
+  leaves of a clustered book through G groups of 8 instruments instead of a path
+  per position: far fewer constraints, and it reveals one more thing: how many
+  groups of 8 adjacent listings the book (or its busiest chunk) touches, to within
+  the venue's counts. The prover's default is the smallest listed count that holds
+  the book, so a ``_g<G>`` proof says "more than the next smaller count, at most G",
+  and a plain proof of a tier where grouping would pay says "more than the largest
+  count" (or that the trader chose ``--groups 0``). A venue that wants one bit lists
+  one count; a trader may always prove with any larger listed count, or none.
 
 Its **size buckets** are the tiers and ``largest chunk size x count`` for
 each accepted count; books beyond the largest tier are chunked at the largest
@@ -91,9 +102,10 @@ class VenuePolicy:
     tiers: tuple[int, ...] = (4, 16, 64)
     chunk_sizes: tuple[int, ...] = (32, 64)
     chunk_counts: tuple[int, ...] = geometric_counts(DEFAULT_STEPS_PER_DOUBLING)
+    groups: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("tiers", "chunk_sizes", "chunk_counts"):  # lists from library callers: hashable tuples
+        for name in ("tiers", "chunk_sizes", "chunk_counts", "groups"):  # lists from library callers: hashable tuples
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -105,6 +117,8 @@ class VenuePolicy:
         for i, size in enumerate(self.chunk_sizes):
             _check_chunk_size(f"venue.chunk_sizes[{i}]", size)
         _check_ascending("venue.chunk_counts", self.chunk_counts, 1, MAX_CHUNK_COUNT)
+        if self.groups:
+            _check_ascending("venue.groups", self.groups, 1, fp.MAX_POSITIONS)
         return self
 
     @property
@@ -157,14 +171,20 @@ class VenuePolicy:
         return Padding(n_positions, size, needed, self.chunks_for(needed, size))
 
     # ------------------------------------------------------------ what a proof reveals
-    def refusal(self, capacity: int | None, chunks: int | None = None) -> str | None:
+    def refusal(self, capacity: int | None, chunks: int | None = None, groups: int = 0) -> str | None:
         """Why the venue refuses a proof of this shape, or None if it accepts it.
 
         One circuit of ``capacity`` positions when ``chunks`` is None; otherwise ``chunks`` chunks
-        of ``capacity`` (``capacity`` None: not known, only the count is checked). Provers and
+        of ``capacity`` (``capacity`` None: not known, only the count is checked); ``groups`` > 0 for
+        a grouped circuit (the venue must list that group count). Provers and
         keepers give the same reasons. With ``capacity`` None a count is accepted only when it is a
         bucket in chunks of every accepted size (the count alone no longer implies one: 3 chunks of 64
         are a bucket of the default policy, 3 chunks of 32 = 96 positions are not)."""
+        if groups and groups not in self.groups:
+            accepted = f"groups {list(self.groups)} only" if self.groups else "no grouped circuits"
+            return f"grouped openings through {groups} groups: the venue accepts {accepted}"
+        if groups and capacity is not None and groups > capacity:
+            return f"grouped openings through {groups} groups: more groups than the {capacity} slots (no such circuit)"
         if chunks is None:
             if capacity not in self.tiers:
                 return f"tier capacity {capacity}: the venue accepts tiers {list(self.tiers)} only"
@@ -197,7 +217,8 @@ class VenuePolicy:
 
     # ------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
-        return {"tiers": list(self.tiers), "chunk_sizes": list(self.chunk_sizes), "chunk_counts": list(self.chunk_counts)}
+        out = {"tiers": list(self.tiers), "chunk_sizes": list(self.chunk_sizes), "chunk_counts": list(self.chunk_counts)}
+        return {**out, "groups": list(self.groups)} if self.groups else out
 
     @classmethod
     def from_dict(cls, data: Any) -> "VenuePolicy":
@@ -206,7 +227,7 @@ class VenuePolicy:
         ``"chunk_size": n`` (one size, the format before ``chunk_sizes``) reads as ``"chunk_sizes": [n]``."""
         if not isinstance(data, dict):
             raise InputError("market.venue: expected a JSON object")
-        unknown = set(data) - {"tiers", "chunk_sizes", "chunk_size", "chunk_counts"}
+        unknown = set(data) - {"tiers", "chunk_sizes", "chunk_size", "chunk_counts", "groups"}
         if unknown:
             raise InputError(f"market.venue: unknown field {sorted(unknown)[0]!r}")
         if "chunk_size" in data and "chunk_sizes" in data:
@@ -221,6 +242,7 @@ class VenuePolicy:
             tiers=_int_tuple("market.venue.tiers", data.get("tiers", list(default.tiers))),
             chunk_sizes=sizes,
             chunk_counts=_int_tuple("market.venue.chunk_counts", data.get("chunk_counts", list(default.chunk_counts))),
+            groups=_int_tuple("market.venue.groups", data["groups"]) if "groups" in data else (),
         ).validated()
 
 

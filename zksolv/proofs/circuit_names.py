@@ -8,10 +8,14 @@ from the prover and is untrusted. Three shapes, one per top template of
 :class:`~zksolv.toolchain.circuitgen.ChunkTier` and :class:`~zksolv.toolchain.circuitgen.FinalTier`
 are these names plus what a circuit needs)::
 
-    avsl_n<N>_u<U>_a<A>_k<K>_d<D>_<mode>      TierName   a whole account in one circuit
-    avsl_chunk_c<C>_u<U>_d<D>                 ChunkName  a chunk of a book proven in chunks
-    avsl_chunk_c<C>_u<U>_d<D>_k<K>_revaluation           (under a revaluation market)
-    avsl_final_u<U>_a<A>_k<K>_<mode>          FinalName  the statement of a book proven in chunks
+    avsl_n<N>_u<U>_a<A>_k<K>_d<D>[_g<G>]_<mode>   TierName   a whole account in one circuit
+    avsl_chunk_c<C>_u<U>_d<D>[_g<G>]              ChunkName  a chunk of a book proven in chunks
+    avsl_chunk_c<C>_u<U>_d<D>_k<K>_revaluation               (under a revaluation market)
+    avsl_final_u<U>_a<A>_k<K>_<mode>              FinalName  the statement of a book proven in chunks
+
+``_g<G>`` names a circuit whose positions open their leaves through G groups of 8 leaves
+(``GroupedOpenings``, docs/design.md "Grouped openings") instead of each climbing its own path;
+absent, G is 0. Greeks modes only (a revaluation circuit has no ``_g``).
 
 Every dimension is a decimal in ``[1, 999999]`` without leading zeros and ``<mode>`` a
 :class:`~zksolv.core.market.RiskMode` value, so a name has one spelling:
@@ -41,8 +45,8 @@ _MODE = f"({'|'.join(re.escape(m.value) for m in RiskMode)})"
 _REVALUATION = re.escape(RiskMode.REVALUATION.value)
 
 #: The patterns of the three name shapes (use ``fullmatch``).
-TIER_NAME = re.compile(rf"avsl_n{_DIM}_u{_DIM}_a{_DIM}_k{_DIM}_d{_DIM}_{_MODE}", re.ASCII)
-CHUNK_TIER_NAME = re.compile(rf"avsl_chunk_c{_DIM}_u{_DIM}_d{_DIM}(?:_k{_DIM}_({_REVALUATION}))?", re.ASCII)
+TIER_NAME = re.compile(rf"avsl_n{_DIM}_u{_DIM}_a{_DIM}_k{_DIM}_d{_DIM}(?:_g{_DIM})?_{_MODE}", re.ASCII)
+CHUNK_TIER_NAME = re.compile(rf"avsl_chunk_c{_DIM}_u{_DIM}_d{_DIM}(?:_g{_DIM}|_k{_DIM}_({_REVALUATION}))?", re.ASCII)
 FINAL_TIER_NAME = re.compile(rf"avsl_final_u{_DIM}_a{_DIM}_k{_DIM}_{_MODE}", re.ASCII)
 
 
@@ -55,6 +59,14 @@ def _check(kind: str, mode: RiskMode | None = None, **dims: int) -> None:
         raise InputError(f"{kind}.mode: must be one of {[m.value for m in RiskMode]}")
 
 
+def _check_groups(kind: str, groups: int, mode: RiskMode | None) -> None:
+    """``groups`` is 0 (per-position paths) or in [1, MAX_DIM], and 0 under the revaluation mode."""
+    if groups != 0:
+        _check(kind, groups=groups)
+        if mode is not None and mode.is_revaluation:
+            raise InputError(f"{kind}.groups: grouped openings serve the greeks modes only (give 0)")
+
+
 def _match(pattern: re.Pattern[str], text: Any, field: str, what: str, form: str) -> re.Match[str]:
     match = pattern.fullmatch(text) if isinstance(text, str) else None
     if match is None:
@@ -64,7 +76,8 @@ def _match(pattern: re.Pattern[str], text: Any, field: str, what: str, form: str
 
 @dataclass(frozen=True)
 class TierName:
-    """``avsl_n<N>_u<U>_a<A>_k<K>_d<D>_<mode>``: a whole account in one circuit of capacity N."""
+    """``avsl_n<N>_u<U>_a<A>_k<K>_d<D>[_g<G>]_<mode>``: a whole account in one circuit of capacity N
+    (its leaves opened through G groups when ``groups`` > 0)."""
 
     n_positions: int
     n_underlyings: int
@@ -72,25 +85,31 @@ class TierName:
     n_scenarios: int
     depth: int
     mode: RiskMode
+    groups: int = 0
 
-    FORM: ClassVar[str] = "avsl_n<N>_u<U>_a<A>_k<K>_d<D>_<mode>"
+    FORM: ClassVar[str] = "avsl_n<N>_u<U>_a<A>_k<K>_d<D>[_g<G>]_<mode>"
 
     def __post_init__(self) -> None:
         _check("tier", self.mode, n_positions=self.n_positions, n_underlyings=self.n_underlyings,
                n_collateral=self.n_collateral, n_scenarios=self.n_scenarios, depth=self.depth)
+        _check_groups("tier", self.groups, self.mode)
 
     @property
     def name(self) -> str:
-        """The rendered name, e.g. ``avsl_n8_u2_a4_k16_d4_stress``."""
+        """The rendered name, e.g. ``avsl_n8_u2_a4_k16_d4_stress``, ``avsl_n64_u2_a4_k16_d4_g16_stress``."""
+        groups = f"_g{self.groups}" if self.groups else ""
         return (f"avsl_n{self.n_positions}_u{self.n_underlyings}_a{self.n_collateral}"
-                f"_k{self.n_scenarios}_d{self.depth}_{self.mode.value}")
+                f"_k{self.n_scenarios}_d{self.depth}{groups}_{self.mode.value}")
 
     @classmethod
     def parse(cls, text: Any, field: str = "tier") -> "TierName":
         """The name ``text`` spells (as ``cls``: :class:`~zksolv.toolchain.circuitgen.Tier` adds the circuit's
         own bounds), or :class:`MalformedFieldError` naming ``field``."""
-        *dims, mode = _match(TIER_NAME, text, field, "a tier name", cls.FORM).groups()
-        return cls(*(int(d) for d in dims), RiskMode(mode))
+        n, u, a, k, d, g, mode = _match(TIER_NAME, text, field, "a tier name", cls.FORM).groups()
+        try:
+            return cls(int(n), int(u), int(a), int(k), int(d), RiskMode(mode), int(g or 0))
+        except InputError as exc:  # a grouped revaluation name: well-formed digits, no such circuit
+            raise MalformedFieldError(f"{field}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -106,8 +125,9 @@ class ChunkName:
     depth: int
     n_scenarios: int = 0
     mode: RiskMode | None = None
+    groups: int = 0
 
-    FORM: ClassVar[str] = "avsl_chunk_c<C>_u<U>_d<D>[_k<K>_revaluation]"
+    FORM: ClassVar[str] = "avsl_chunk_c<C>_u<U>_d<D>[_g<G> | _k<K>_revaluation]"
 
     def __post_init__(self) -> None:
         _check("chunk", capacity=self.capacity, n_underlyings=self.n_underlyings, depth=self.depth)
@@ -118,19 +138,22 @@ class ChunkName:
             raise InputError("chunk.mode: only the revaluation mode has a chunk circuit of its own (else give None)")
         else:
             _check("chunk", n_scenarios=self.n_scenarios)
+        _check_groups("chunk", self.groups, self.mode)
 
     @property
     def name(self) -> str:
-        """E.g. ``avsl_chunk_c64_u2_d6``; ``avsl_chunk_c64_u2_d6_k16_revaluation`` under a revaluation market."""
+        """E.g. ``avsl_chunk_c64_u2_d6``, ``avsl_chunk_c64_u2_d6_g16``; ``avsl_chunk_c64_u2_d6_k16_revaluation``
+        under a revaluation market."""
         suffix = f"_k{self.n_scenarios}_{self.mode.value}" if self.mode is not None else ""
-        return f"avsl_chunk_c{self.capacity}_u{self.n_underlyings}_d{self.depth}{suffix}"
+        groups = f"_g{self.groups}" if self.groups else ""
+        return f"avsl_chunk_c{self.capacity}_u{self.n_underlyings}_d{self.depth}{groups}{suffix}"
 
     @classmethod
     def parse(cls, text: Any, field: str = "chunk_tier") -> "ChunkName":
         """The name ``text`` spells, or :class:`MalformedFieldError` naming ``field``."""
-        c, u, d, k, mode = _match(CHUNK_TIER_NAME, text, field, "a chunk tier name", cls.FORM).groups()
+        c, u, d, g, k, mode = _match(CHUNK_TIER_NAME, text, field, "a chunk tier name", cls.FORM).groups()
         if mode is None:
-            return cls(int(c), int(u), int(d))
+            return cls(int(c), int(u), int(d), groups=int(g or 0))
         return cls(int(c), int(u), int(d), int(k), RiskMode(mode))
 
 

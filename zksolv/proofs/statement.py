@@ -23,7 +23,7 @@ from typing import Any
 
 from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import MalformedFieldError, VerificationError
-from zksolv.proofs.circuit_names import FinalName, TierName, parse_chunk_capacity, parse_tier_name
+from zksolv.proofs.circuit_names import ChunkName, FinalName, TierName, parse_chunk_capacity, parse_tier_name
 
 STATEMENT_FILE = "statement.json"
 
@@ -86,11 +86,20 @@ class Statement:
 
     @property
     def capacity(self) -> int:
-        """The position capacity of the tier (one circuit) or of each chunk: the only part of the
-        circuits' shape a keeper takes from the prover."""
+        """The position capacity of the tier (one circuit) or of each chunk: with :attr:`groups` the
+        only parts of the circuits' shape a keeper takes from the prover."""
         if self.chunked:
             return parse_chunk_capacity(self.chunk_tier, "statement.chunk_tier")
         return self.shape.n_positions
+
+    @property
+    def groups(self) -> int:
+        """The group count of a grouped circuit (0: a path per position), from :attr:`tier` or
+        :attr:`chunk_tier`; like :attr:`capacity`, a part of the shape a keeper takes from the prover
+        (and the venue's policy must accept)."""
+        if self.chunked:
+            return ChunkName.parse(self.chunk_tier, "statement.chunk_tier").groups
+        return self.shape.groups
 
     @classmethod
     def from_dict(cls, data: Any) -> "Statement":

@@ -36,6 +36,7 @@ from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
 from zksolv.core.errors import InputError, ProofError
 from zksolv.core.identity import position_entry
 from zksolv.core.market import MarketState
+from zksolv.core.merkle import groups_touched
 from zksolv.core.venue import chunks_needed
 from zksolv.risk.model import Greeks, MarginResult, aggregate, evaluate
 
@@ -70,23 +71,35 @@ class ChunkPlan:
         return [str(self.account_commitment), str(self.market_root), str(self.states[0]), str(self.states[-1])]
 
 
+def chunk_groups_touched(account: Account, market: MarketState, capacity: int) -> int:
+    """The most groups of 8 listings any one chunk of ``capacity`` positions of ``account`` touches
+    (chunks cut the book in the commitment's canonical order): what a grouped chunk circuit must hold."""
+    ordered = canonical_slots(market, account.position_slots(market))
+    parts = [ordered[i : i + capacity] for i in range(0, len(ordered), capacity)] or [[]]
+    return max(groups_touched(index for index, _ in part) for part in parts)
+
+
 def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_CHUNK_SIZE, *,
-                n_chunks: int | None = None, blinding: int | None = None) -> ChunkPlan:
+                n_chunks: int | None = None, blinding: int | None = None, groups: int = 0) -> ChunkPlan:
     """Inputs of every chunk proof and of the final proof of ``account`` under ``market``.
 
     ``n_chunks`` pads the book with empty chunks up to that count (a venue may ask
     every book to show one count: see the size-privacy docs); by default the
-    fewest chunks that hold the book. Raises :class:`InputError` (bad account,
-    capacity, or a book beyond the circuits' widths) or :class:`ProofError`
+    fewest chunks that hold the book. ``groups`` > 0: the chunks' leaves open through that many
+    groups (a grouped chunk circuit; every chunk must fit). Raises :class:`InputError` (bad account,
+    capacity, a chunk in more groups, or a book beyond the circuits' widths) or :class:`ProofError`
     (insolvent) before anything is proven.
     """
-    chunk_tier, final_tier = ChunkTier.for_market(market, capacity), FinalTier.for_market(market)
+    chunk_tier, final_tier = ChunkTier.for_market(market, capacity, groups), FinalTier.for_market(market)
     slots, balances = account.position_slots(market), account.balances(market)
     result = evaluate(market, slots, balances)
     if not result.solvent:
         raise ProofError(f"account is insolvent under the {market.params.risk_mode.value} margin of epoch "
                          f"{market.epoch}: NAV below requirement")
     ordered = canonical_slots(market, slots)
+    if groups and (most := chunk_groups_touched(account, market, capacity)) > groups:
+        raise InputError(f"positions: a chunk of {capacity} lies in {most} groups of 8 listings, more than the "
+                         f"chunk circuit's {groups}")
     k = chunks_needed(len(ordered), capacity)
     if n_chunks is not None:
         if n_chunks < k:
@@ -118,7 +131,7 @@ def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_C
         total = _plus(total, aggregate(market, part))
         states.append(_state(i + 1, chain, total, r, reval))
         chunk_inputs.append({**market_parts, "state_in": str(states[i]), "state_out": str(states[i + 1]), **before,
-                             **slot_inputs(market, part, capacity, chunk_tier.cap)})
+                             **slot_inputs(market, part, capacity, chunk_tier.cap, chunk_tier.groups)})
     balances_hash = commitments.balances_hash(account.holdings(market)[1])
     assert commitments.commitment_of_hashes(account.salt, chain, balances_hash) == commitment
     assert total == result.greeks

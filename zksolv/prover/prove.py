@@ -37,7 +37,7 @@ from typing import Any, Callable, ContextManager
 
 from zksolv.prover import daemon, market_cache
 from zksolv.prover.backends import Proof, check_backend_route, get_backend
-from zksolv.prover.chunks import plan_chunks
+from zksolv.prover.chunks import chunk_groups_touched, plan_chunks
 from zksolv.prover.engines import Progress as TaskProgress
 from zksolv.prover.engines import ProofTask, get_engine
 from zksolv.prover.witness import check_witness, expected_signals, reference_inputs
@@ -52,6 +52,7 @@ from zksolv.toolchain.circuitgen import Tier
 from zksolv.core.commitments import account_commitment_of, market_root
 from zksolv.core.errors import InputError, ProofError, ToolchainError
 from zksolv.core.market import MarketState
+from zksolv.core.merkle import cheapest_groups, groups_touched
 from zksolv.core.venue import Padding, chunks_needed
 from zksolv.toolchain.trusted_setup import ROUTE_DEV, KeyPair
 
@@ -132,11 +133,27 @@ def _no_progress(label: str) -> ContextManager[Any]:
     return contextlib.nullcontext()
 
 
-def tier_for(account: Account, market: MarketState, n_positions: int | None = None) -> Tier | None:
+def tier_for(account: Account, market: MarketState, n_positions: int | None = None,
+             groups: int | None = None) -> Tier | None:
     """The one-circuit tier an account proves in: capacity ``n_positions``, else the smallest tier of
-    the venue's policy that holds its positions; None when none does (the book proves in chunks)."""
-    capacity = n_positions if n_positions is not None else market.venue.tier_for(len(account.position_slots(market)))
-    return None if capacity is None else Tier.for_market(market, capacity)
+    the venue's policy that holds its positions; None when none does (the book proves in chunks).
+    Its leaves open through ``groups`` groups (0: a path per position; None: :func:`groups_for`)."""
+    slots = account.position_slots(market)
+    capacity = n_positions if n_positions is not None else market.venue.tier_for(len(slots))
+    if capacity is None:
+        return None
+    if groups is None:
+        groups = groups_for(market, groups_touched(i for i, _ in slots), capacity)
+    return Tier.for_market(market, capacity, groups)
+
+
+def groups_for(market: MarketState, touched: int, capacity: int) -> int:
+    """The group count a circuit of ``capacity`` slots uses when its positions lie in ``touched``
+    groups of 8 listings: the cheapest grouped circuit the venue accepts (``venue.groups``,
+    greeks modes), or 0 (a path per position; :func:`zksolv.core.merkle.cheapest_groups`)."""
+    if not market.venue.groups or market.params.risk_mode.is_revaluation:
+        return 0
+    return cheapest_groups(touched, market.venue.groups, capacity, market.tree_depth)
 
 
 def circuits_for(account: Account, market: MarketState) -> list[Any]:
@@ -152,7 +169,8 @@ def circuits_for(account: Account, market: MarketState) -> list[Any]:
 
     size = market.venue.chunk_size
     market.venue.padding(len(account.position_slots(market)), size)  # refuses a book no accepted count holds
-    return [ChunkTier.for_market(market, size), FinalTier.for_market(market)]
+    groups = groups_for(market, chunk_groups_touched(account, market, size), size)
+    return [ChunkTier.for_market(market, size, groups), FinalTier.for_market(market)]
 
 
 def prove(
@@ -173,6 +191,7 @@ def prove(
     witness_engine: str | None = None,
     note: Note | None = None,
     keys: Path | None = None,
+    groups: int | None = None,
 ) -> ProofBundle | ChunkedBundle:
     """Prove ``account`` meets the AVSL rule under ``market``.
 
@@ -201,17 +220,22 @@ def prove(
     ``keys``: the venue's key set (``zksolv ceremony finalize``): prove with its proving keys
     (``route`` and ``ptau`` are then unused); a set without the needed circuit is refused
     (:class:`InputError`) before any work.
+
+    ``groups``: open the leaves through that many groups of 8 instruments (a grouped circuit,
+    ``_g<G>``; 0: a path per position); default the cheapest the venue accepts for this book
+    (:func:`groups_for`: none unless the market's ``venue.groups`` lists some).
     """
     if resident not in RESIDENT_MODES:
         raise ToolchainError(f"resident must be one of {', '.join(RESIDENT_MODES)}, not {resident!r}")
     check_backend_route(backend, route)
     if n_positions is not None and (chunk_size is not None or n_chunks is not None):
         raise InputError("n_positions (one circuit's capacity) and chunk_size / n_chunks exclude each other")
-    tier = None if chunk_size is not None or n_chunks is not None else tier_for(account, market, n_positions)
+    tier = None if chunk_size is not None or n_chunks is not None else tier_for(account, market, n_positions, groups)
     if tier is None:
         return prove_chunked(account, market, chunk_size=chunk_size, n_chunks=n_chunks,
                              workers=workers, ray_address=ray_address, backend=backend, route=route, ptau=ptau,
-                             progress=progress, task_progress=task_progress, resident=resident, note=note, keys=keys)
+                             progress=progress, task_progress=task_progress, resident=resident, note=note, keys=keys,
+                             groups=groups)
     if keys is not None:
         check_keyset_has(keys, [tier.name])
     step = progress or _no_progress
@@ -277,6 +301,7 @@ def prove_chunked(
     resident: str = "auto",
     note: Note | None = None,
     keys: Path | None = None,
+    groups: int | None = None,
 ) -> ChunkedBundle:
     """Prove ``account`` in chunks of ``chunk_size`` (:mod:`zksolv.prover.chunks`) plus a final proof.
 
@@ -285,7 +310,8 @@ def prove_chunked(
     and the final proof are independent once the plan is made,
     so they all run on one engine (:func:`zksolv.prover.engines.get_engine`: Ray, the
     resident prover, or the local pool). A chunk that fails raises naming it, and
-    nothing is written.
+    nothing is written. ``groups``: as :func:`prove`'s, for every chunk (the group count must hold
+    the positions of the chunk that touches the most groups).
     """
     if resident not in RESIDENT_MODES:
         raise ToolchainError(f"resident must be one of {', '.join(RESIDENT_MODES)}, not {resident!r}")
@@ -296,13 +322,15 @@ def prove_chunked(
     padding = market.venue.padding(n_positions, size) if n_chunks is None else \
         Padding(n_positions, size, chunks_needed(n_positions, size), n_chunks)
     n_chunks = padding.padded
+    if groups is None:
+        groups = groups_for(market, chunk_groups_touched(account, market, size), size)
     if keys is not None:
         from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
 
-        check_keyset_has(keys, [ChunkTier.for_market(market, size).name, FinalTier.for_market(market).name])
+        check_keyset_has(keys, [ChunkTier.for_market(market, size, groups).name, FinalTier.for_market(market).name])
     with step("checking the account against the reference model and planning the chunks"):
         market_cache.prime(market)
-        plan = plan_chunks(account, market, size, n_chunks=n_chunks)
+        plan = plan_chunks(account, market, size, n_chunks=n_chunks, groups=groups)
     if note is not None:  # the trader's own console only: the unpadded count is what the bucket hides
         note(padding.describe())
     with step(f"compiling circuits and {'the key set' if keys else route + ' setup'} for {plan.chunk_tier.name} "

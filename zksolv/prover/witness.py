@@ -5,9 +5,9 @@ public :class:`~zksolv.core.market.MarketState` to exactly the input signals of
 ``AvslSolvency`` (``circuits/avsl_solvency.circom``): field elements as
 decimal strings, negative values as ``p - |x|``. Positions fill the slots in
 the commitment's canonical order (by instrument id) and balances likewise (by
-asset id), each with its private lookup detail (leaf index and Merkle path,
-row of the collateral table); unused slots are padded with ``q = 0`` and a
-valid path to leaf 0, and ``balance = 0`` at row 0. The Python reference
+asset id), each with its private lookup detail (leaf index and Merkle path, or
+the groups its leaf is in; row of the collateral table); unused slots are padded
+with ``q = 0`` and a valid opening, and ``balance = 0`` at row 0. The Python reference
 (:func:`zksolv.risk.model.evaluate`) supplies the hints and is checked first, so an
 insolvent or out-of-range account fails here with a clear error instead of
 deep inside the witness calculator. :func:`check_witness` then holds the
@@ -25,6 +25,7 @@ from zksolv.toolchain.circuitgen import Tier
 from zksolv.core.errors import InputError, ProofError
 from zksolv.core.fixedpoint import to_field
 from zksolv.core.market import MarketState, RiskMode
+from zksolv.core.merkle import leaf_groups
 from zksolv.risk.model import MarginResult, evaluate
 from zksolv.toolchain.r1cs import find_wires, read_wtns
 
@@ -74,29 +75,46 @@ def canonical_slots(market: MarketState, slots: Sequence[tuple[int, int]]) -> li
     return sorted(((i, q) for i, q in slots if q != 0), key=lambda slot: ids[slot[0]])
 
 
-def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity: int, cap: int) -> dict[str, Any]:
+def slot_inputs(market: MarketState, slots: Sequence[tuple[int, int]], capacity: int, cap: int,
+                groups: int = 0) -> dict[str, Any]:
     """The position-slot signals of ``PositionSlots``: ``slots`` (already in order) padded to
-    ``capacity`` with ``q = 0`` at leaf 0, each with its identity, leaf fields and the lower
-    ``depth - cap`` levels of its Merkle path, and the tree's cap of height ``cap`` (and, under a
-    revaluation market, ``RevaluationSlots``' risk arrays ``pnl``)."""
+    ``capacity`` with ``q = 0``, each with its identity and leaf fields, the tree's cap of height
+    ``cap`` (and, under a revaluation market, ``RevaluationSlots``' risk arrays ``pnl``), and how
+    the leaves open: with ``groups`` 0 each slot's leaf index and the lower ``depth - cap`` levels
+    of its path (padding at leaf 0); with ``groups`` > 0 the groups of
+    :func:`zksolv.core.merkle.leaf_groups`, each with its children, index and path up to the cap
+    (padding at the first slot's leaf, which is in a group). :class:`InputError` when the
+    positions lie in more groups than the circuit has."""
     tree = commitments.instrument_tree(market)
-    levels = tree.depth - cap
     ids = market.instrument_ids
-    padded = list(slots) + [(0, 0)] * (capacity - len(slots))
+    pad = slots[0][0] if groups and slots else 0
+    padded = list(slots) + [(pad, 0)] * (capacity - len(slots))
     instruments = [market.instruments[index] for index, _ in padded]
-    return {
+    out: dict[str, Any] = {
         "q": [fe(q) for _, q in padded],
         "instrument_id": [fe(ids[index]) for index, _ in padded],
-        "leaf_index": [fe(index) for index, _ in padded],
         "underlying": [fe(i.underlying) for i in instruments],
         "mark": [fe(i.mark) for i in instruments],
         "delta": [fe(i.delta) for i in instruments],
         "gamma": [fe(i.gamma) for i in instruments],
         "vega": [fe(i.vega) for i in instruments],
-        "path": [[fes(level) for level in tree.path(index, levels)] for index, _ in padded],
         "cap": fes(tree.cap(cap)),
         **({"pnl": [fes(i.pnl) for i in instruments]} if market.params.risk_mode.is_revaluation else {}),
     }
+    if not groups:
+        levels = tree.depth - cap
+        out["leaf_index"] = [fe(index) for index, _ in padded]
+        out["path"] = [[fes(level) for level in tree.path(index, levels)] for index, _ in padded]
+        return out
+    try:
+        chosen = leaf_groups([index for index, _ in slots], groups)
+    except ValueError as exc:
+        raise InputError(f"positions: {exc}") from None
+    levels = tree.depth - 1 - cap
+    out["group"] = [fes(tree.children(g)) for g in chosen]
+    out["group_index"] = [fe(g) for g in chosen]
+    out["group_path"] = [[fes(level) for level in tree.path(g, levels, level=1)] for g in chosen]
+    return out
 
 
 def balance_inputs(market: MarketState, balances: Sequence[int]) -> dict[str, Any]:
@@ -169,7 +187,7 @@ def build_inputs(
     return {
         "account_commitment": fe(holdings_commitment(market, slots, balances, salt)),
         "market_root": fe(commitments.market_root(market)),
-        **slot_inputs(market, canonical_slots(market, slots), tier.n_positions, tier.cap),
+        **slot_inputs(market, canonical_slots(market, slots), tier.n_positions, tier.cap, tier.groups),
         **balance_inputs(market, balances),
         "salt": fe(salt),
         **statement_market_inputs(market),

@@ -45,7 +45,7 @@ from zksolv.core import identity
 from zksolv.core.atomic import atomic_write_text
 from zksolv.core.errors import InputError
 from zksolv.core.market import MarketState, RiskMode
-from zksolv.core.merkle import cap_height
+from zksolv.core.merkle import cap_height, group_cap_height
 from zksolv.proofs.circuit_names import ChunkName, FinalName, TierName
 
 PRAGMA = "2.1.6"
@@ -135,6 +135,21 @@ def _check_shape(kind: str, **dims: tuple[int, int, int]) -> None:
         fp.check_interval(f"{kind}.{name}", value, lo, hi)
 
 
+def _check_groups(kind: str, groups: int, capacity: int) -> None:
+    """A grouped circuit has at most one group per slot (more could never be used)."""
+    if groups:
+        fp.check_interval(f"{kind}.groups", groups, 1, capacity)
+
+
+def _cap(capacity: int, groups: int, depth: int) -> int:
+    """The cap height of a circuit opening ``capacity`` leaves, each its own path or through ``groups``."""
+    return group_cap_height(groups, depth) if groups else cap_height(capacity, depth)
+
+
+def _groups_text(groups: int) -> str:
+    return f", leaves through {groups} groups of {fp.MERKLE_ARITY}" if groups else ""
+
+
 @dataclass(frozen=True)
 class Tier(TierName, CircuitShape):
     """A capacity tier: the shape one compiled circuit (and one key) serves.
@@ -157,29 +172,32 @@ class Tier(TierName, CircuitShape):
                      n_collateral=(self.n_collateral, 1, fp.MAX_COLLATERAL),
                      n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS), depth=(self.depth, 1, fp.MAX_TREE_DEPTH))
         super().__post_init__()
+        _check_groups("tier", self.groups, self.n_positions)
 
     @classmethod
-    def for_market(cls, market: MarketState, n_positions: int) -> "Tier":
-        """The tier of ``market``'s shape with capacity ``n_positions``."""
+    def for_market(cls, market: MarketState, n_positions: int, groups: int = 0) -> "Tier":
+        """The tier of ``market``'s shape with capacity ``n_positions`` (leaves opened through
+        ``groups`` groups when > 0)."""
         n_u, n_a, n_k, depth = market.shape
-        return cls(n_positions, n_u, n_a, n_k, depth, market.params.risk_mode)
+        return cls(n_positions, n_u, n_a, n_k, depth, market.params.risk_mode, groups)
 
     @property
     def cap(self) -> int:
-        """Height of the instrument tree's cap the circuit opens once (:func:`zksolv.core.merkle.cap_height`)."""
-        return cap_height(self.n_positions, self.depth)
+        """Height of the instrument tree's cap the circuit opens once (:func:`zksolv.core.merkle.cap_height`,
+        or :func:`~zksolv.core.merkle.group_cap_height` for a grouped circuit)."""
+        return _cap(self.n_positions, self.groups, self.depth)
 
     @property
     def template_args(self) -> tuple[int, ...]:
-        """``(N, U, A, K, DEPTH, CAP, MODE)`` for ``AvslSolvency``; ``(N, U, A, K, DEPTH, CAP)`` for
+        """``(N, U, A, K, DEPTH, CAP, G, MODE)`` for ``AvslSolvency``; ``(N, U, A, K, DEPTH, CAP)`` for
         ``AvslRevaluation``."""
         dims = (self.n_positions, self.n_underlyings, self.n_collateral, self.n_scenarios, self.depth, self.cap)
-        return dims if self.mode.is_revaluation else (*dims, self.mode.code)
+        return dims if self.mode.is_revaluation else (*dims, self.groups, self.mode.code)
 
     def describe(self) -> str:
         return (f"N={self.n_positions} positions, U={self.n_underlyings} underlyings, A={self.n_collateral} "
-                f"collateral assets, K={self.n_scenarios} scenarios, depth {self.depth} (cap {self.cap}), "
-                f"mode {self.mode.value}")
+                f"collateral assets, K={self.n_scenarios} scenarios, depth {self.depth} (cap {self.cap}"
+                f"{_groups_text(self.groups)}), mode {self.mode.value}")
 
     def matches(self, market: MarketState) -> bool:
         """True if ``market`` has exactly this tier's shape and mode."""
@@ -208,13 +226,16 @@ class ChunkTier(ChunkName, CircuitShape):
         super().__post_init__()  # the mode / scenarios rule of a chunk name
         if self.mode is not None:
             _check_shape("chunk", n_scenarios=(self.n_scenarios, 1, fp.MAX_SCENARIOS))
+        _check_groups("chunk", self.groups, self.capacity)
 
     @classmethod
-    def for_market(cls, market: MarketState, capacity: int) -> "ChunkTier":
+    def for_market(cls, market: MarketState, capacity: int, groups: int = 0) -> "ChunkTier":
+        """The chunk circuit of ``market``'s shape with ``capacity`` slots (opened through ``groups``
+        groups when > 0: greeks modes only)."""
         n_u, _a, n_k, depth = market.shape
         if market.params.risk_mode.is_revaluation:
-            return cls(capacity, n_u, depth, n_k, RiskMode.REVALUATION)
-        return cls(capacity, n_u, depth)
+            return cls(capacity, n_u, depth, n_k, RiskMode.REVALUATION, groups)
+        return cls(capacity, n_u, depth, groups=groups)
 
     @property
     def template(self) -> str:  # type: ignore[override]
@@ -222,23 +243,24 @@ class ChunkTier(ChunkName, CircuitShape):
 
     @property
     def cap(self) -> int:
-        """Height of the instrument tree's cap the circuit opens once (:func:`zksolv.core.merkle.cap_height`)."""
-        return cap_height(self.capacity, self.depth)
+        """Height of the instrument tree's cap the circuit opens once (:func:`zksolv.core.merkle.cap_height`,
+        or :func:`~zksolv.core.merkle.group_cap_height` for a grouped chunk)."""
+        return _cap(self.capacity, self.groups, self.depth)
 
     @property
     def template_args(self) -> tuple[int, ...]:
-        """``(C, U, DEPTH, CAP)`` for ``AvslChunk``; ``(C, U, K, DEPTH, CAP)`` for ``AvslRevaluationChunk``."""
+        """``(C, U, DEPTH, CAP, G)`` for ``AvslChunk``; ``(C, U, K, DEPTH, CAP)`` for ``AvslRevaluationChunk``."""
         if self.mode is not None:
             return (self.capacity, self.n_underlyings, self.n_scenarios, self.depth, self.cap)
-        return (self.capacity, self.n_underlyings, self.depth, self.cap)
+        return (self.capacity, self.n_underlyings, self.depth, self.cap, self.groups)
 
     def describe(self) -> str:
         extra = f", K={self.n_scenarios} scenarios, mode {self.mode.value}" if self.mode is not None else ""
         return (f"chunk of C={self.capacity} positions, U={self.n_underlyings} underlyings, "
-                f"depth {self.depth} (cap {self.cap}){extra}")
+                f"depth {self.depth} (cap {self.cap}{_groups_text(self.groups)}){extra}")
 
     def matches(self, market: MarketState) -> bool:
-        return self == ChunkTier.for_market(market, self.capacity)
+        return self == ChunkTier.for_market(market, self.capacity, self.groups)
 
 
 @dataclass(frozen=True)
@@ -282,10 +304,16 @@ class FinalTier(FinalName, CircuitShape):
 
 def circuit_set(market: MarketState, chunks: bool) -> list[CircuitShape]:
     """The circuits of ``market``'s shape a venue needs keys for: every accepted tier and, with
-    ``chunks``, every accepted chunk size and the final circuit (what ``zksolv setup --chunks`` builds)."""
-    shapes: list[CircuitShape] = [Tier.for_market(market, c) for c in market.venue.tiers]
+    ``chunks``, every accepted chunk size and the final circuit (what ``zksolv setup --chunks`` builds);
+    each tier and chunk size also in every accepted group count it can hold (greeks modes)."""
+    venue = market.venue
+    groups = () if market.params.risk_mode.is_revaluation else venue.groups
+    shapes: list[CircuitShape] = [Tier.for_market(market, c) for c in venue.tiers]
+    shapes += [Tier.for_market(market, c, g) for c in venue.tiers for g in groups if g <= c]
     if chunks:
-        shapes += [*(ChunkTier.for_market(market, s) for s in market.venue.chunk_sizes), FinalTier.for_market(market)]
+        shapes += [ChunkTier.for_market(market, s) for s in venue.chunk_sizes]
+        shapes += [ChunkTier.for_market(market, s, g) for s in venue.chunk_sizes for g in groups if g <= s]
+        shapes.append(FinalTier.for_market(market))
     return shapes
 
 

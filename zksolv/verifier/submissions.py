@@ -40,7 +40,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence, Union
 
 from zksolv.core.errors import CacheError, InputError, VerificationError, ZksolvError
 from zksolv.core.market import MarketState
@@ -274,8 +274,9 @@ def market_circuit_hashes(market: MarketState) -> dict[str, str]:
     needs keys for (accepted tiers, chunk sizes, the final circuit)."""
     from zksolv.toolchain.circuitgen import circuit_set  # renderer only: no node, no compilation
 
-    # what circuit_set depends on: the market's shape and mode, the venue's tiers and chunk sizes
-    key = (market.shape, market.params.risk_mode, tuple(market.venue.tiers), tuple(market.venue.chunk_sizes))
+    # what circuit_set depends on: the market's shape and mode, the venue's tiers, chunk sizes and group counts
+    venue = market.venue
+    key = (market.shape, market.params.risk_mode, tuple(venue.tiers), tuple(venue.chunk_sizes), tuple(venue.groups))
     if key not in _MARKET_CIRCUITS:
         _MARKET_CIRCUITS[key] = {shape.name: _circuit_hash(shape) for shape in circuit_set(market, chunks=True)}
     return dict(_MARKET_CIRCUITS[key])
@@ -388,7 +389,7 @@ def read_submission(folder: str | os.PathLike[str], market: MarketState, expecte
         if keys.source != "tiers":  # the circuit the keeper's market gives for the statement's capacity
             from zksolv.toolchain.circuitgen import Tier
 
-            shape = Tier.for_market(market, statement.capacity)
+            shape = _statement_shape(lambda: Tier.for_market(market, statement.capacity, statement.groups))
         choice, key = keys.choose(shape, statement.tier, statement.circuit_hash, market, statement.capacity)
     except ZksolvError as exc:
         out.refusal = _key_refusal(exc, keys, statement, epoch)
@@ -398,6 +399,16 @@ def read_submission(folder: str | os.PathLike[str], market: MarketState, expecte
         out.refusal = malformed(key, epoch=epoch)
         return out
     return _single(out, folder, statement, expected_commitment, key, epoch)
+
+
+def _statement_shape(build: Callable[[], "CircuitShape"]) -> "CircuitShape":
+    """The circuit the keeper's market gives for the statement's capacity and groups; a shape no circuit
+    has (the venue's policy refuses the usual ones first) is the statement's fault: a refusal, never the
+    keeper's own :class:`InputError`."""
+    try:
+        return build()
+    except InputError as exc:
+        raise VerificationError(f"statement: no circuit of this market's shape ({exc})") from None
 
 
 def _key_refusal(exc: ZksolvError, keys: KeySet, statement: Statement, epoch: int) -> Verdict:
@@ -436,8 +447,8 @@ def _chunked(out: FolderSubmission, folder: Path, statement: Statement, market: 
 
     out.chunk_tier, out.chunks = statement.chunk_tier, statement.n_chunks
     final_choice, final_key = keys.choose(FinalTier.for_market(market), statement.tier, statement.circuit_hash, market)
-    _, chunk_key = keys.choose(ChunkTier.for_market(market, statement.capacity), statement.chunk_tier or "",
-                               statement.chunk_circuit_hash or "", market)
+    chunk_shape = _statement_shape(lambda: ChunkTier.for_market(market, statement.capacity, statement.groups))
+    _, chunk_key = keys.choose(chunk_shape, statement.chunk_tier or "", statement.chunk_circuit_hash or "", market)
     out.key = final_choice
     if isinstance(final_key, str) or isinstance(chunk_key, str):
         out.refusal = malformed("a verification key of the key set is malformed", epoch=epoch)

@@ -76,7 +76,10 @@ def malformed(reason: str, **fields: Any) -> Verdict:
 def policy_refusal(market: MarketState, statement: Statement) -> str | None:
     """Why the venue's size policy (``market.venue``) refuses the shape a statement names (its tier,
     or its chunk size and count), or None. Checked before any key is looked up."""
-    return market.venue.refusal(statement.capacity, statement.n_chunks if statement.chunked else None)
+    if statement.groups and market.params.risk_mode.is_revaluation:
+        return "grouped openings: a revaluation market has no grouped circuits"
+    return market.venue.refusal(statement.capacity, statement.n_chunks if statement.chunked else None,
+                                statement.groups)
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,8 @@ class ChunkedSubmission:
             if statement.n_chunks != len(self.chunks):
                 return Verdict(False, f"the statement claims {statement.n_chunks} chunks, the bundle has "
                                       f"{len(self.chunks)}", **base)
-        refused = epoch.market.venue.refusal(None if statement is None else statement.capacity, len(self.chunks))
+        refused = epoch.market.venue.refusal(None if statement is None else statement.capacity, len(self.chunks),
+                                             0 if statement is None else statement.groups)
         if refused:
             return Verdict(False, refused, **base)
         if claimed_root != epoch.root or any(s[0] != epoch.root for _, s, _ in parsed):
