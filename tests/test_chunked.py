@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.keysets import write_test_manifest
+from tests.witness_batch import tamper_survivors
 from click.testing import CliRunner
 
 from zksolv.prover.chunks import plan_chunks
@@ -31,7 +32,6 @@ from zksolv.proofs.statement import Statement
 from zksolv.verifier.verify import verify
 from zksolv.core import commitments as cm
 from zksolv.core import fixedpoint as fp
-from zksolv.toolchain import r1cs as R
 from zksolv.core.account import Account, Position
 from zksolv.toolchain.circuitgen import ChunkTier
 from zksolv.app.demo import demo_market
@@ -203,19 +203,6 @@ def test_keeper_refuses_broken_chains(bundles) -> None:
     assert not v.valid and v.reason == "pairing check failed on chunk 1"
 
 
-def _sweep(compiled, inputs, tmp: Path) -> list[str]:
-    """Names of the wires whose tampering (+1) the independent checker does not reject."""
-    from zksolv.toolchain import calculate_witness
-
-    r1cs = R.R1CS.load(compiled.r1cs)
-    w = R.read_wtns(calculate_witness(compiled.wasm, inputs, tmp / "w.wtns"))
-    assert R.check(r1cs, w) == []
-    touching = R.constraints_touching(r1cs)
-    names = R.wire_names(R.read_sym(compiled.sym))
-    return [min(names.get(i, [f"<{i}>"]), key=len) for i in range(1, r1cs.n_wires)
-            if not R.tamper_rejected(r1cs, w, i, w[i] + 1, touching)]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["stress", "revaluation"])
 def test_every_wire_of_a_chunk_and_a_final_witness_is_bound(tmp_path: Path, mode: str) -> None:
@@ -228,11 +215,11 @@ def test_every_wire_of_a_chunk_and_a_final_witness_is_bound(tmp_path: Path, mode
     plan = plan_chunks(acc, market, CAP)
     assert plan.chunk_tier.name == (CHUNK_TIER + ("_k16_revaluation" if mode == "revaluation" else ""))
     chunk = compile_tier(plan.chunk_tier)[1]
-    full = _sweep(chunk, plan.chunk_inputs[0], tmp_path)
+    full = tamper_survivors(chunk, plan.chunk_inputs[0], tmp_path)
     assert full == [], full
-    padded = _sweep(chunk, plan.chunk_inputs[1], tmp_path)
+    padded = tamper_survivors(chunk, plan.chunk_inputs[1], tmp_path)
     assert sorted(padded) == [f"main.slots.pos[{j}].e.zero.inv" for j in (5, 6, 7)], padded
-    final = _sweep(compile_tier(plan.final_tier)[1], plan.final_inputs, tmp_path)
+    final = tamper_survivors(compile_tier(plan.final_tier)[1], plan.final_inputs, tmp_path)
     held = sum(1 for b in acc.balances(market) if b)
     assert sorted(final) == [f"main.balances.bal[{b}].e.zero.inv" for b in range(held, len(market.collateral))], final
 

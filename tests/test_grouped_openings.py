@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.witness_batch import StandaloneCircuit
+from tests.witness_batch import StandaloneCircuit, tamper_survivors
 from zksolv.core import fixedpoint as fp
 from zksolv.core.merkle import (ARITY, MerkleTree, cap_height, group_cap_height, group_of, grouped_opening_constraints,
                                 leaf_groups, opening_constraints, root_from_groups)
@@ -270,19 +270,6 @@ def _clustered_book(market, indices, salt: int = 0x6A0):  # noqa: ANN001, ANN202
                    {"USDC": 10**7 * 10**6, "BTC": 3 * 10**6}, salt).validated()
 
 
-def _sweep(compiled, inputs, tmp) -> list[str]:  # noqa: ANN001
-    """Names of the wires whose tampering (+1) the independent checker does not reject."""
-    from zksolv.toolchain import calculate_witness
-
-    r1cs = R.R1CS.load(compiled.r1cs)
-    w = R.read_wtns(calculate_witness(compiled.wasm, inputs, tmp / "w.wtns"))
-    assert R.check(r1cs, w) == []
-    touching = R.constraints_touching(r1cs)
-    names = R.wire_names(R.read_sym(compiled.sym))
-    return [min(names.get(i, [f"<{i}>"]), key=len) for i in range(1, r1cs.n_wires)
-            if not R.tamper_rejected(r1cs, w, i, w[i] + 1, touching)]
-
-
 @pytest.mark.slow
 def test_grouped_proofs_verify_and_keepers_hold_the_venue_to_its_groups(tmp_path) -> None:  # noqa: ANN001
     import dataclasses
@@ -331,8 +318,8 @@ def test_grouped_proofs_verify_and_keepers_hold_the_venue_to_its_groups(tmp_path
     # every wire of a grouped chunk witness is bound (chunk 1 holds 4 positions: 4 empty slots)
     plan = plan_chunks(acc, market, 8, groups=2)
     compiled = compile_tier(plan.chunk_tier)[1]
-    assert _sweep(compiled, plan.chunk_inputs[0], tmp_path) == []
-    padded = _sweep(compiled, plan.chunk_inputs[1], tmp_path)
+    assert tamper_survivors(compiled, plan.chunk_inputs[0], tmp_path) == []
+    padded = tamper_survivors(compiled, plan.chunk_inputs[1], tmp_path)
     assert sorted(padded) == [f"main.slots.pos[{j}].e.zero.inv" for j in (4, 5, 6, 7)], padded
     # a book whose chunk lies in more groups than the circuit's is refused before any work
     spread = _clustered_book(market, (0, 9, 17, 1, 2, 3, 4, 5))

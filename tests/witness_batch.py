@@ -95,3 +95,18 @@ class StandaloneCircuit:
 
     def run(self, batch: list[dict[str, Any]]) -> list[list[int] | None]:
         return [res["witness"] for res in run_batch(self.compiled, batch, witness=True)]
+
+
+def tamper_survivors(compiled: Any, inputs: dict[str, Any], tmp: Path) -> list[str]:
+    """Names of the wires of ``compiled``'s witness for ``inputs`` whose tampering (+1) the independent
+    R1CS checker (:mod:`zksolv.toolchain.r1cs`) does not reject; the honest witness must satisfy it."""
+    from zksolv.toolchain import calculate_witness
+    from zksolv.toolchain import r1cs as R
+
+    r1cs = R.R1CS.load(compiled.r1cs)
+    w = R.read_wtns(calculate_witness(compiled.wasm, inputs, Path(tmp) / "w.wtns"))
+    assert R.check(r1cs, w) == []
+    touching = R.constraints_touching(r1cs)
+    names = R.wire_names(R.read_sym(compiled.sym))
+    return [min(names.get(i, [f"<{i}>"]), key=len) for i in range(1, r1cs.n_wires)
+            if not R.tamper_rejected(r1cs, w, i, w[i] + 1, touching)]

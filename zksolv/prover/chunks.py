@@ -74,7 +74,11 @@ class ChunkPlan:
 def chunk_groups_touched(account: Account, market: MarketState, capacity: int) -> int:
     """The most groups of 8 listings any one chunk of ``capacity`` positions of ``account`` touches
     (chunks cut the book in the commitment's canonical order): what a grouped chunk circuit must hold."""
-    ordered = canonical_slots(market, account.position_slots(market))
+    return _busiest_chunk(canonical_slots(market, account.position_slots(market)), capacity)
+
+
+def _busiest_chunk(ordered: Sequence[tuple[int, int]], capacity: int) -> int:
+    """The most groups any chunk of ``capacity`` of the canonically ordered slots touches."""
     parts = [ordered[i : i + capacity] for i in range(0, len(ordered), capacity)] or [[]]
     return max(groups_touched(index for index, _ in part) for part in parts)
 
@@ -97,7 +101,7 @@ def plan_chunks(account: Account, market: MarketState, capacity: int = DEFAULT_C
         raise ProofError(f"account is insolvent under the {market.params.risk_mode.value} margin of epoch "
                          f"{market.epoch}: NAV below requirement")
     ordered = canonical_slots(market, slots)
-    if groups and (most := chunk_groups_touched(account, market, capacity)) > groups:
+    if groups and (most := _busiest_chunk(ordered, capacity)) > groups:
         raise InputError(f"positions: a chunk of {capacity} lies in {most} groups of 8 listings, more than the "
                          f"chunk circuit's {groups}")
     k = chunks_needed(len(ordered), capacity)
