@@ -18,6 +18,11 @@ for larger books), one row per (size, design):
   the size, warmed by one proof so its keys are loaded, then timed: ``bench_chunked._resident_runs``).
 - ``ray``: the same chunks on a Ray cluster the prove starts locally (``--ray local``; the time
   includes starting Ray; peak RSS counts the processes the prover waits for, not Ray's own).
+- ``grouped``: the local pool under a venue that also accepts grouped circuits (``venue.groups`` =
+  ``bench_grouped_openings.GROUP_COUNTS``): the prover opens each chunk's leaves through the
+  smallest listed count of groups of 8 that holds every chunk when that is cheaper (docs/design.md,
+  "Grouped openings"), else proves exactly as ``pool``. Not in the default designs (run it with
+  ``--designs grouped``).
 
 Columns: constraints (chunked: every chunk proven plus the final circuit), ``zksolv prove`` wall time
 as a whole process, its peak RSS (the process and the workers it waits for; the resident prover's
@@ -66,10 +71,12 @@ for _p in (ROOT, HERE):
 
 from bench_chunked import _account, _market, _resident_runs, _run  # noqa: E402
 
-DESIGNS = ("baseline", "single", "pool", "resident", "ray")
+DESIGNS = ("baseline", "single", "pool", "resident", "ray", "grouped")
+#: The designs a run measures unless ``--designs`` says otherwise.
+DEFAULT_DESIGNS = ("baseline", "single", "pool", "resident", "ray")
 LABELS = {"baseline": "naive baseline (binary tree, snarkjs)", "single": "zksolv one circuit",
           "pool": "zksolv chunked, local pool", "resident": "zksolv chunked, resident prover",
-          "ray": "zksolv chunked, Ray (local cluster)"}
+          "ray": "zksolv chunked, Ray (local cluster)", "grouped": "zksolv chunked, grouped openings (local pool)"}
 ALL_TIERS = (4, 16, 64, 256, 1024)
 
 
@@ -116,9 +123,19 @@ def make_size(n: int, args: argparse.Namespace, policy: Any, work: Path, markets
     return Size(n, market, account, folder)
 
 
-def _verify_s(proof: Path, size: Size, env: dict[str, str]) -> float:
-    dt, _, _ = _run(["verify", "--proof", str(proof), "--market", size.market_json, "--dev-key", "--json"], env)
+def _verify_s(proof: Path, market_json: str, env: dict[str, str]) -> float:
+    dt, _, _ = _run(["verify", "--proof", str(proof), "--market", market_json, "--dev-key", "--json"], env)
     return round(dt, 2)
+
+
+def _grouped_market(size: Size) -> tuple[Any, str]:
+    """The size's market under a venue that also lists group counts, and its file."""
+    from bench_grouped_openings import GROUP_COUNTS
+
+    market = dataclasses.replace(size.market, venue=dataclasses.replace(size.market.venue, groups=GROUP_COUNTS))
+    path = size.folder / "market_grouped.json"
+    market.validated().save(path)
+    return market, str(path)
 
 
 def row_single(size: Size, args: argparse.Namespace, env: dict[str, str], row: dict[str, Any]) -> None:
@@ -136,7 +153,7 @@ def row_single(size: Size, args: argparse.Namespace, env: dict[str, str], row: d
     dt, rss, _ = _run(["prove", "--account", size.account_json, "--market", size.market_json, "--positions",
                        str(capacity), "--resident", "off", "--out", str(proof), "--json"], env)
     row["prove_s"], row["peak_rss_mib"] = round(dt, 2), round(rss / 1024, 1)
-    row["verify_s"] = _verify_s(proof, size, env)
+    row["verify_s"] = _verify_s(proof, size.market_json, env)
 
 
 def row_chunked(size: Size, args: argparse.Namespace, env: dict[str, str], row: dict[str, Any], work: Path) -> None:
@@ -147,14 +164,23 @@ def row_chunked(size: Size, args: argparse.Namespace, env: dict[str, str], row: 
     from zksolv.toolchain.circuitgen import ChunkTier, FinalTier
 
     design, cs = row["design"], args.chunk_size
-    needed, padded = chunks_needed(size.positions, cs), size.market.venue.padding(size.positions, cs).padded
+    market, market_json = _grouped_market(size) if design == "grouped" else (size.market, size.market_json)
+    needed, padded = chunks_needed(size.positions, cs), market.venue.padding(size.positions, cs).padded
     row.update(chunk_size=cs, chunks_needed=needed, chunks_padded=padded)
+    groups = 0
+    if design == "grouped":
+        from zksolv.prover.chunks import chunk_groups_touched
+        from zksolv.prover.prove import groups_for
+
+        touched = chunk_groups_touched(size.account, market, cs)
+        groups = groups_for(market, touched, cs)
+        row.update(groups_touched=touched, groups=groups)
     t = time.perf_counter()
-    for label, shape in (("chunk", ChunkTier.for_market(size.market, cs)), ("final", FinalTier.for_market(size.market))):
+    for label, shape in (("chunk", ChunkTier.for_market(market, cs, groups)), ("final", FinalTier.for_market(market))):
         row[f"{label}_constraints"] = build_artifacts(shape, "dev").circuit.n_constraints
     row["build_s"] = round(time.perf_counter() - t, 2)
     row["constraints"] = padded * row["chunk_constraints"] + row["final_constraints"]
-    base = ["prove", "--account", size.account_json, "--market", size.market_json, "--chunk-size", str(cs), "--json"]
+    base = ["prove", "--account", size.account_json, "--market", market_json, "--chunk-size", str(cs), "--json"]
     if design == "resident":
         point: dict[str, Any] = {}
         _resident_runs(point, base, size.folder, work, env)
@@ -165,15 +191,17 @@ def row_chunked(size: Size, args: argparse.Namespace, env: dict[str, str], row: 
         row["peak_rss_mib"] = max(row["peak_rss_client_mib"], row["peak_rss_daemon_mib"])
     else:
         proof = size.folder / f"proof_{design}"
-        engine = ["--workers", str(args.workers)] if design == "pool" else ["--ray", "local"]
+        engine = ["--ray", "local"] if design == "ray" else ["--workers", str(args.workers)]
         dt, rss, _ = _run([*base, *engine, "--resident", "off", "--out", str(proof)], env)
         row["prove_s"], row["peak_rss_mib"] = round(dt, 2), round(rss / 1024, 1)
-        if design == "pool":
+        if design != "ray":
             row["workers"] = args.workers
-    proven = Statement.load(proof / "statement.json").n_chunks
-    if proven != padded:
-        raise RuntimeError(f"{design}: the proof has {proven} chunks, the policy pads {needed} to {padded}")
-    row["verify_s"] = _verify_s(proof, size, env)
+    statement = Statement.load(proof / "statement.json")
+    if statement.n_chunks != padded:
+        raise RuntimeError(f"{design}: the proof has {statement.n_chunks} chunks, the policy pads {needed} to {padded}")
+    if statement.groups != groups:
+        raise RuntimeError(f"{design}: the proof's chunks open through {statement.groups} groups, expected {groups}")
+    row["verify_s"] = _verify_s(proof, market_json, env)
 
 
 def row_baseline(size: Size, args: argparse.Namespace, env: dict[str, str], row: dict[str, Any], work: Path,
@@ -366,7 +394,8 @@ def _order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--positions", default=None, help="comma-separated sizes (default 1,4,16,64,256,1024,4096,10000)")
-    ap.add_argument("--designs", default=None, help=f"comma-separated, of {','.join(DESIGNS)} (default all)")
+    ap.add_argument("--designs", default=None, help=f"comma-separated, of {','.join(DESIGNS)} "
+                    f"(default {','.join(DEFAULT_DESIGNS)})")
     ap.add_argument("--max-positions", type=int, default=1024,
                     help="measure up to this size; larger sizes come from results/chunked.json")
     ap.add_argument("--baseline-max", type=int, default=64, help="the naive baseline up to this size")
@@ -378,7 +407,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--ptau-max-power", type=int, default=15, help="the baseline's snarkjs: largest cached dev "
                     "powers of tau to use (larger circuits: snarkjs time estimated)")
     ap.add_argument("--quick", action="store_true", help="CI-sized: the tiny demo market, chunks of 8, "
-                    "positions 1,4,16, designs single,pool")
+                    "positions 1,4,16, designs single,pool,grouped")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--append", action="store_true", help="keep the other rows of an earlier results JSON")
     ap.add_argument("--replot", type=Path, default=None, help="redraw the plot of a results JSON")
@@ -391,9 +420,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.quick:
         args.market_size, args.chunk_size = 20, 8
         args.positions = args.positions or "1,4,16"
-        args.designs = args.designs or "single,pool"
+        args.designs = args.designs or "single,pool,grouped"
     positions = sorted({int(x) for x in (args.positions or "1,4,16,64,256,1024,4096,10000").split(",")})
-    designs = [d for d in (args.designs or ",".join(DESIGNS)).split(",") if d]
+    designs = [d for d in (args.designs or ",".join(DEFAULT_DESIGNS)).split(",") if d]
     unknown = set(designs) - set(DESIGNS)
     if unknown:
         ap.error(f"--designs: unknown {sorted(unknown)[0]!r}; choose from {','.join(DESIGNS)}")

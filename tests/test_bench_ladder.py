@@ -45,8 +45,9 @@ def test_large_books_come_from_chunked_json_under_the_default_policy() -> None:
 @pytest.mark.slow
 def test_quick_ladder_runs_end_to_end(tmp_path: Path) -> None:
     """``bench_ladder.py --quick``: real proofs of 1, 4 and 16 positions in one circuit and in chunks on
-    the local pool; every row measured (none failed), verified by a keeper process, the chunked rows
-    padded as the default policy says, and the JSON, both tables and the plot written."""
+    the local pool, plain and grouped; every row measured (none failed), verified by a keeper process,
+    the chunked rows padded as the default policy says, the grouped ones through the groups the prover
+    picks, and the JSON, both tables and the plot written."""
     import subprocess
 
     proc = subprocess.run([sys.executable, str(Path(bench_ladder.__file__)), "--quick", "--out", str(tmp_path)],
@@ -54,12 +55,16 @@ def test_quick_ladder_runs_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = json.loads((tmp_path / "ladder_quick.json").read_text())["rows"]
     assert sorted((r["positions"], r["design"]) for r in rows) == [
-        (n, d) for n in (1, 4, 16) for d in ("pool", "single")]
+        (n, d) for n in (1, 4, 16) for d in ("grouped", "pool", "single")]
+    by = {(r["positions"], r["design"]): r for r in rows}
     for r in rows:
         assert r["source"] == "measured" and r["prove_s"] > 0 and r["verify_s"] > 0 and r["peak_rss_mib"] > 0
-        if r["design"] == "pool":
+        if r["design"] in ("pool", "grouped"):
             needed = chunks_needed(r["positions"], 8)
             assert (r["chunks_needed"], r["chunks_padded"]) == (needed, DEFAULT_POLICY.chunks_for(needed, 8))
+        if r["design"] == "grouped":  # a clustered-enough tiny book: every chunk through G >= its groups, cheaper
+            assert r["groups"] >= r["groups_touched"] >= 1
+            assert r["chunk_constraints"] < by[(r["positions"], "pool")]["chunk_constraints"]
     md = (tmp_path / "ladder_quick.md").read_text()
     assert "| 16 | " in bench_ladder.summary_md(rows) and bench_ladder.summary_md(rows) in md
     assert (tmp_path / "ladder_quick.png").stat().st_size > 0

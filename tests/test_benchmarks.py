@@ -91,3 +91,15 @@ def test_profile_serial_quick(tmp_path):
     assert sum(v for k, v in phases.items() if k != "engine run") <= row["serial_s"] + 0.05
     assert row["top_serial"] and all(t["own_s"] >= 0 for t in row["top_serial"])
     assert (tmp_path / "profile.md").read_text().startswith("| label | positions |")
+
+
+@pytest.mark.slow
+def test_grouped_openings_quick(tmp_path):
+    """``bench_grouped_openings.py --quick``: a clustered book, plain and grouped tier compiled and proven."""
+    _run_quick("bench_grouped_openings.py", tmp_path)
+    (case,) = json.loads((tmp_path / "grouped_openings_quick.json").read_text())["cases"]
+    assert case["G"] >= case["groups_touched"] >= 1 and case["grouped"]["circuit"].endswith(f"_g{case['G']}_stress")
+    assert case["grouped"]["constraints"] < case["plain"]["constraints"]
+    assert case["plain"]["prove_s"]["median"] > 0 and case["grouped"]["prove_s"]["median"] > 0
+    assert "| demo 12 clustered |" in (tmp_path / "grouped_openings_quick.md").read_text()
+    assert (tmp_path / "grouped_openings_quick.png").stat().st_size > 1_000
