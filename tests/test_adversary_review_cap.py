@@ -241,7 +241,7 @@ def test_cap_equal_to_depth_tier_of_sixteen_positions() -> None:
     w, r1cs = res["witness"], R.R1CS.load(compiled.r1cs)
     assert R.check(r1cs, w) == []
     touching, names = R.constraints_touching(r1cs), R.wire_names(R.read_sym(compiled.sym))
-    wires = [wire for wire, ns in names.items() if wire > 0 and any(".open." in s or "main.cap[" in s for s in ns)]
+    wires = [wire for wire, ns in names.items() if wire > 0 and any(".capped." in s or "main.cap[" in s for s in ns)]
     assert len(wires) > 64
     for wire in wires:
         assert R.tamper_rejected(r1cs, w, wire, w[wire] + 1, touching), names[wire]
