@@ -286,9 +286,8 @@ def prove(account_path: str, market_path: str, out: str, n_positions: int | None
     _check_venue_options(state.venue, n_positions, chunk_size, n_chunks)
     if groups and state.params.risk_mode.is_revaluation:
         raise InputError("--groups: grouped openings serve the greeks modes only (this market revalues)")
-    if groups and groups not in state.venue.groups:
-        accepted = f"groups {list(state.venue.groups)} only" if state.venue.groups else "no grouped circuits"
-        raise InputError(f"--groups: {groups} groups: the venue accepts {accepted}")
+    if groups and (unlisted := state.venue.groups_refusal(groups)):
+        raise InputError(f"--groups: {unlisted}")
     if n_chunks is not None:  # too few chunks for the book: say so naming the option, before any work
         from zksolv.core.venue import chunks_needed
 

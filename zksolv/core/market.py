@@ -271,6 +271,12 @@ class MarketState:
         return (len(self.underlyings), len(self.collateral), self.params.scenarios.size, self.tree_depth)
 
     @property
+    def group_counts(self) -> tuple[int, ...]:
+        """The group counts of the grouped circuits (``_g<G>``) this market accepts: the venue's
+        ``groups``, none under the revaluation mode (grouped openings serve the greeks circuits only)."""
+        return () if self.params.risk_mode.is_revaluation else self.venue.groups
+
+    @property
     def tree_depth(self) -> int:
         """Depth of the arity-8 (``fixedpoint.MERKLE_ARITY``) instrument tree (at least 1): :func:`zksolv.core.merkle.depth_for`."""
         return depth_for(len(self.instruments))

@@ -82,7 +82,7 @@ def leaf_groups(indices: Sequence[int], n_groups: int) -> list[int]:
     """
     if n_groups < 1:
         raise ValueError(f"n_groups: must be at least 1, got {n_groups}")
-    touched = sorted({group_of(i) for i in indices})
+    touched = sorted(_groups(indices))
     if len(touched) > n_groups:
         raise ValueError(f"the leaves lie in {len(touched)} groups of {ARITY}, more than the circuit's {n_groups}")
     first = touched[0] if touched else 0
@@ -91,7 +91,11 @@ def leaf_groups(indices: Sequence[int], n_groups: int) -> list[int]:
 
 def groups_touched(indices: Iterable[int]) -> int:
     """How many groups (of ``ARITY`` leaves under one node) hold the leaves ``indices``."""
-    return len({group_of(i) for i in indices})
+    return len(_groups(indices))
+
+
+def _groups(indices: Iterable[int]) -> set[int]:
+    return {group_of(i) for i in indices}
 
 
 def cheapest_groups(touched: int, accepted: Sequence[int], capacity: int, depth: int) -> int:

@@ -180,9 +180,8 @@ class VenuePolicy:
         keepers give the same reasons. With ``capacity`` None a count is accepted only when it is a
         bucket in chunks of every accepted size (the count alone no longer implies one: 3 chunks of 64
         are a bucket of the default policy, 3 chunks of 32 = 96 positions are not)."""
-        if groups and groups not in self.groups:
-            accepted = f"groups {list(self.groups)} only" if self.groups else "no grouped circuits"
-            return f"grouped openings through {groups} groups: the venue accepts {accepted}"
+        if groups and (unlisted := self.groups_refusal(groups)):
+            return unlisted
         if groups and capacity is not None and groups > capacity:
             return f"grouped openings through {groups} groups: more groups than the {capacity} slots (no such circuit)"
         if chunks is None:
@@ -202,6 +201,13 @@ class VenuePolicy:
             return (f"{chunks} chunks of {capacity} = {capacity * chunks} positions: not one of the venue's size "
                     f"buckets {sorted(self.capacities)}")
         return None
+
+    def groups_refusal(self, groups: int) -> str | None:
+        """Why the venue refuses a grouped circuit of ``groups`` groups (a count it does not list), or None."""
+        if groups in self.groups:
+            return None
+        accepted = f"groups {list(self.groups)} only" if self.groups else "no grouped circuits"
+        return f"grouped openings through {groups} groups: the venue accepts {accepted}"
 
     def check_tier(self, capacity: int) -> None:
         """:class:`InputError` unless ``capacity`` is an accepted one-circuit tier."""

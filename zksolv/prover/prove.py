@@ -151,9 +151,7 @@ def groups_for(market: MarketState, touched: int, capacity: int) -> int:
     """The group count a circuit of ``capacity`` slots uses when its positions lie in ``touched``
     groups of 8 listings: the cheapest grouped circuit the venue accepts (``venue.groups``,
     greeks modes), or 0 (a path per position; :func:`zksolv.core.merkle.cheapest_groups`)."""
-    if not market.venue.groups or market.params.risk_mode.is_revaluation:
-        return 0
-    return cheapest_groups(touched, market.venue.groups, capacity, market.tree_depth)
+    return cheapest_groups(touched, market.group_counts, capacity, market.tree_depth)
 
 
 def circuits_for(account: Account, market: MarketState) -> list[Any]:

@@ -306,8 +306,7 @@ def circuit_set(market: MarketState, chunks: bool) -> list[CircuitShape]:
     """The circuits of ``market``'s shape a venue needs keys for: every accepted tier and, with
     ``chunks``, every accepted chunk size and the final circuit (what ``zksolv setup --chunks`` builds);
     each tier and chunk size also in every accepted group count it can hold (greeks modes)."""
-    venue = market.venue
-    groups = () if market.params.risk_mode.is_revaluation else venue.groups
+    venue, groups = market.venue, market.group_counts
     shapes: list[CircuitShape] = [Tier.for_market(market, c) for c in venue.tiers]
     shapes += [Tier.for_market(market, c, g) for c in venue.tiers for g in groups if g <= c]
     if chunks:
