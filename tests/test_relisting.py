@@ -19,6 +19,8 @@ table re-ordered). These tests hold the statement to what the account *holds*:
 * Proof level (slow): the honest proof made under a re-listed successor
   verifies against the commitment registered before the re-listing, through
   the library and the CLI.
+* Grouped circuits (issue 26): the same two checks for a grouped tier, whose slots
+  open their leaves as children of groups instead of by leaf index.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from zksolv.app.demo import demo_market
 from zksolv.core.errors import InputError, ProofError
 from zksolv.core.identity import KIND_FUTURE, asset_id, instrument_id
 from zksolv.core.market import MarketState
-from zksolv.core.merkle import root_from_capped_path
+from zksolv.core.merkle import root_from_capped_path, root_from_groups
 from zksolv.risk.model import evaluate
 
 MARKET = demo_market(n_strikes=3, n_expiries=1)  # 20 instruments (tree depth 3), 4 collateral assets
@@ -336,3 +338,46 @@ def test_a_commitment_registered_under_a_greeks_market_proves_under_a_relisted_r
     assert bundle.statement.risk_mode == "revaluation"
     assert bundle.public == [str(registered), str(cm.market_root(nxt))]
     assert verify(bundle.proof, bundle.public, nxt, bundle.verification_key, account_commitment=registered).valid
+
+
+# ---------------------------------------------------------------- grouped circuits (issue 26)
+GROUPED_TIER = Tier.for_market(MARKET, 4, groups=4)  # a book of 4 positions lies in at most 4 groups
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), insert=st.integers(0, 6))
+def test_grouped_inputs_open_leaves_that_carry_the_committed_identities(seed: int, insert: int) -> None:
+    """The grouped twin of the test above: under a re-listed successor every slot's leaf, hashed with
+    the slot's instrument_id, is a child of a group under instruments_root (no leaf index involved),
+    and the slots' (identity, q) give the registered commitment."""
+    nxt = relist(MARKET, random.Random(seed), insert=insert)
+    for name, acc in BOOKS.items():
+        inputs = circuit_inputs(acc, nxt, GROUPED_TIER)
+        registered = cm.account_commitment_of(acc, MARKET)
+        assert int(inputs["account_commitment"]) == registered, name
+        by_id = dict(zip(nxt.instrument_ids, nxt.instruments))
+        leaves = [cm.instrument_leaf(int(i), by_id[int(i)]) for i in inputs["instrument_id"]]
+        groups = [([int(x) for x in c], int(g), [[int(x) for x in lv] for lv in p])
+                  for c, g, p in zip(inputs["group"], inputs["group_index"], inputs["group_path"])]
+        root = cm.instrument_tree(nxt).root
+        assert root_from_groups(leaves, groups, [int(x) for x in inputs["cap"]]) == root, name
+        held = [(int(i), int(q) - (cm.fp.FIELD_MODULUS if int(q) > cm.fp.FIELD_MODULUS // 2 else 0))
+                for i, q in zip(inputs["instrument_id"], inputs["q"]) if int(q)]
+        assert cm.account_commitment(sorted(held), sorted((asset_id(s), b) for s, b in acc.collateral.items() if b),
+                                     acc.salt) == registered
+
+
+@pytest.mark.slow
+def test_a_grouped_proof_under_a_relisted_successor_verifies_against_the_registered_commitment() -> None:
+    from zksolv.prover.prove import prove
+
+    acc = BOOKS["mixed"]
+    registered = cm.account_commitment_of(acc, MARKET)
+    nxt = relist(MARKET, random.Random(20261206), insert=3, remove=("BTC-3APR26",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle = prove(acc, nxt, n_positions=4, groups=4)
+    assert bundle.statement.tier == GROUPED_TIER.name
+    assert bundle.public == [str(registered), str(cm.market_root(nxt))]
+    assert verify(bundle.proof, bundle.public, nxt, bundle.verification_key, account_commitment=registered).valid
+    assert not verify(bundle.proof, bundle.public, MARKET, bundle.verification_key, account_commitment=registered).valid
